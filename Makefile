@@ -1,0 +1,58 @@
+# Two commands for a newcomer: `make run` and `make test` (see README.md).
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+HOST   ?= 127.0.0.1
+
+.PHONY: run test install install-dev migrate messages seed worker bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Re-install only when a requirements file changed (stamp files).
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# The compiled catalogues are committed; recompile when GNU gettext is available.
+messages: install
+	@if command -v msgfmt >/dev/null 2>&1; then \
+		$(BIN)/python manage.py compilemessages --ignore=.venv -v 0; \
+	else echo "msgfmt not found: using the committed .mo files"; fi
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput -v 1
+
+seed: migrate
+	$(BIN)/python manage.py seed_catalogue
+	$(BIN)/python manage.py seed_demo_accounts
+
+# Installs, migrates, compiles translations, seeds (idempotent), then starts the web
+# server with a Celery worker and beat beside it. Ctrl-C stops all three.
+run: install messages seed
+	$(BIN)/python manage.py collectstatic --noinput -v 0
+	@echo "Starting Celery worker + beat and the web server on http://$(HOST):$(PORT)/"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/celery -A config worker --beat --loglevel=INFO --concurrency=2 \
+		--schedule=var/celerybeat-schedule & \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# The whole suite: SQLite and embedded defaults, or PostgreSQL/Redis when
+# DATABASE_URL / REDIS_URL are set.
+test: install-dev
+	$(BIN)/python -m pytest --create-db $(PYTEST_ARGS)
+
+bench: install-dev
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) var staticfiles db.sqlite3

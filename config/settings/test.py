@@ -1,0 +1,16 @@
+"""Test run: `make test`. Uses DATABASE_URL / REDIS_URL when they are set."""
+from .base import *  # noqa: F401,F403
+from .base import BASE_DIR, env
+
+SECRET_KEY = "test-secret-key"
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Tests that need a real service fail instead of skipping when CI sets this.
+REQUIRE_SERVICES = env.bool("REQUIRE_SERVICES", default=False)
+CELERY_TASK_ALWAYS_EAGER = False

@@ -1,0 +1,274 @@
+"""The catalogue of administrative procedures (Decree 63/2010 art. 8; domain.md s. 1)."""
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from procedures.constants import (
+    ChangeKind,
+    DocumentKind,
+    Level,
+    OnlineLevel,
+    ProcedureStatus,
+    TimeUnit,
+)
+
+
+class Field(models.Model):
+    """Lĩnh vực: a field of the department's work, with the ministry's code when known."""
+
+    name = models.CharField(_("name"), max_length=255, unique=True)
+    ministry_code = models.CharField(
+        _("ministry code"), max_length=20, blank=True, help_text=_("G02-CTxx when known.")
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name = _("field")
+        verbose_name_plural = _("fields")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Unit(models.Model):
+    """Phòng ban: a unit of the department that processes dossiers."""
+
+    code = models.CharField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=255)
+    email = models.EmailField(_("email"), blank=True)
+    is_one_stop_desk = models.BooleanField(_("one-stop desk"), default=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProcedureQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status=ProcedureStatus.ACTIVE)
+
+    def accepting_dossiers(self):
+        return self.active().filter(processing_amount__isnull=False)
+
+
+class Procedure(models.Model):
+    """Thủ tục hành chính. Current values; every change is kept in ProcedureVersion."""
+
+    code = models.CharField(
+        _("national code"),
+        max_length=30,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("Code in the National Database on Administrative Procedures, e.g. 2.000004."),
+    )
+    name = models.TextField(_("name"))
+    field = models.ForeignKey(
+        Field, on_delete=models.PROTECT, related_name="procedures", verbose_name=_("field")
+    )
+    level = models.CharField(
+        _("level"), max_length=10, choices=Level.choices, default=Level.PROVINCE
+    )
+    processing_amount = models.DecimalField(
+        _("processing time"),
+        max_digits=6,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.5"))],
+        help_text=_("Empty while the time is not yet published: no dossier can be accepted."),
+    )
+    processing_unit = models.CharField(
+        _("time unit"), max_length=20, choices=TimeUnit.choices, default=TimeUnit.WORKING_DAYS
+    )
+    online_processing_amount = models.DecimalField(
+        _("processing time when submitted online"),
+        max_digits=6,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.5"))],
+    )
+    fee_vnd = models.PositiveBigIntegerField(_("fee (VND)"), null=True, blank=True)
+    fee_text = models.TextField(
+        _("fees and charges"), blank=True, help_text=_("Tiered or conditional fees in words.")
+    )
+    online_level = models.CharField(
+        _("online level"), max_length=10, choices=OnlineLevel.choices, default=OnlineLevel.NONE
+    )
+    online_level_text = models.CharField(_("online level as published"), max_length=255, blank=True)
+    channel_direct = models.BooleanField(_("at the one-stop desk"), default=True)
+    channel_postal = models.BooleanField(_("by public postal service"), default=True)
+    channel_online = models.BooleanField(_("online"), default=False)
+    steps = models.TextField(_("steps"), blank=True)
+    applicants = models.TextField(_("who may apply"), blank=True)
+    conditions = models.TextField(_("conditions"), blank=True)
+    result = models.TextField(_("result document"), blank=True)
+    legal_basis = models.TextField(_("legal basis"), blank=True)
+    implementing_unit = models.ForeignKey(
+        Unit,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="procedures",
+        verbose_name=_("implementing unit"),
+    )
+    publishing_decision = models.CharField(_("publishing decision"), max_length=255, blank=True)
+    effective_from = models.DateField(_("effective from"), null=True, blank=True)
+    effective_to = models.DateField(_("effective to"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ProcedureStatus.choices, default=ProcedureStatus.ACTIVE
+    )
+    source = models.TextField(_("source"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ProcedureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["field__order", "field__name", "name"]
+        verbose_name = _("procedure")
+        verbose_name_plural = _("procedures")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(processing_amount__isnull=True) | Q(processing_amount__gt=0),
+                name="procedure_processing_amount_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(online_processing_amount__isnull=True)
+                | (
+                    Q(processing_amount__isnull=False)
+                    & Q(online_processing_amount__gt=0)
+                    & Q(online_processing_amount__lte=models.F("processing_amount"))
+                ),
+                name="procedure_online_time_not_longer",
+            ),
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True)
+                | Q(effective_from__isnull=True)
+                | Q(effective_to__gte=models.F("effective_from")),
+                name="procedure_effective_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "field"])]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}" if self.code else self.name
+
+    @property
+    def time_published(self) -> bool:
+        return self.processing_amount is not None
+
+    @property
+    def accepts_dossiers(self) -> bool:
+        return self.status == ProcedureStatus.ACTIVE and self.time_published
+
+    @property
+    def accepts_online(self) -> bool:
+        return self.accepts_dossiers and self.channel_online
+
+
+class RequiredDocument(models.Model):
+    """Thành phần hồ sơ: one paper the applicant must bring or upload."""
+
+    procedure = models.ForeignKey(
+        Procedure, on_delete=models.CASCADE, related_name="documents", verbose_name=_("procedure")
+    )
+    name = models.TextField(_("name"))
+    kind = models.CharField(
+        _("original or copy"),
+        max_length=20,
+        choices=DocumentKind.choices,
+        default=DocumentKind.ORIGINAL,
+    )
+    copies = models.PositiveSmallIntegerField(_("number of copies"), default=1)
+    mandatory = models.BooleanField(_("mandatory"), default=True)
+    template = models.FileField(
+        _("form template"), upload_to="templates/%Y/", blank=True,
+        help_text=_("Blank form the applicant can download."),
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["procedure", "order", "id"]
+        verbose_name = _("required document")
+        verbose_name_plural = _("required documents")
+        constraints = [
+            models.CheckConstraint(condition=Q(copies__gte=1), name="document_copies_at_least_one")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProcedureVersion(models.Model):
+    """One published state of a procedure, with the decision that made it.
+
+    Append-only: a dossier points at the version in force when it was accepted, so a
+    later amendment never moves a running deadline.
+    """
+
+    procedure = models.ForeignKey(
+        Procedure, on_delete=models.CASCADE, related_name="versions", verbose_name=_("procedure")
+    )
+    number = models.PositiveIntegerField(_("version"))
+    kind = models.CharField(_("change"), max_length=10, choices=ChangeKind.choices)
+    decision_number = models.CharField(_("decision number"), max_length=255, blank=True)
+    decision_date = models.DateField(_("decision date"), null=True, blank=True)
+    effective_from = models.DateField(_("effective from"))
+    changes = models.JSONField(
+        _("changes"), default=dict, blank=True,
+        help_text=_("Changed attributes as {name: [old, new]}."),
+    )
+    processing_amount = models.DecimalField(
+        _("processing time"), max_digits=6, decimal_places=1, null=True, blank=True
+    )
+    processing_unit = models.CharField(_("time unit"), max_length=20, choices=TimeUnit.choices)
+    online_processing_amount = models.DecimalField(
+        _("processing time when submitted online"),
+        max_digits=6,
+        decimal_places=1,
+        null=True,
+        blank=True,
+    )
+    fee_vnd = models.PositiveBigIntegerField(_("fee (VND)"), null=True, blank=True)
+    fee_text = models.TextField(_("fees and charges"), blank=True)
+    note = models.TextField(_("note"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["procedure", "-number"]
+        verbose_name = _("procedure version")
+        verbose_name_plural = _("procedure versions")
+        constraints = [
+            models.UniqueConstraint(fields=["procedure", "number"], name="procedure_version_unique")
+        ]
+        indexes = [models.Index(fields=["effective_from", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.procedure_id} v{self.number} ({self.get_kind_display()})"
+
+    @property
+    def time_saved(self) -> Decimal | None:
+        """Processing time cut by this amendment, in the procedure's unit."""
+        change = self.changes.get("processing_amount")
+        if not change or change[0] is None or change[1] is None:
+            return None
+        return Decimal(str(change[0])) - Decimal(str(change[1]))

@@ -1,0 +1,46 @@
+"""Shared fixtures.
+
+Tests that need a real PostgreSQL or Redis use `require_postgres` / `require_redis`:
+they skip on a laptop without the service, and fail when CI sets REQUIRE_SERVICES=1.
+"""
+import pytest
+from django.conf import settings
+from django.db import connection
+
+
+def _missing(what: str) -> None:
+    if getattr(settings, "REQUIRE_SERVICES", False):
+        pytest.fail(f"{what} is required (REQUIRE_SERVICES=1) but not available")
+    pytest.skip(f"{what} not configured")
+
+
+@pytest.fixture
+def require_postgres():
+    if connection.vendor != "postgresql":
+        _missing("PostgreSQL (DATABASE_URL)")
+
+
+@pytest.fixture
+def require_redis():
+    url = settings.REDIS_URL
+    if not url:
+        _missing("Redis (REDIS_URL)")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        if getattr(settings, "REQUIRE_SERVICES", False):
+            pytest.fail(f"Redis at {url} is required but unreachable: {exc}")
+        pytest.skip(f"Redis unreachable: {exc}")
+    return url
+
+
+@pytest.fixture(autouse=True)
+def _clear_calendar_cache():
+    """Each test sees the calendar as its own overrides make it."""
+    from procedures import calendar
+
+    calendar.invalidate()
+    yield
+    calendar.invalidate()
