@@ -60,6 +60,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "procedures.context_processors.department",
             ],
         },
     },
@@ -87,6 +88,7 @@ TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     # Uploaded dossier files are private: MEDIA is never served under a public URL.
@@ -185,3 +187,10 @@ CALENDAR_CACHE_SECONDS = env.int("CALENDAR_CACHE_SECONDS", default=60)
 # Receiving unit code at the head of every dossier code (Circular 01/2018 art. 19).
 DOSSIER_UNIT_CODE = env("DOSSIER_UNIT_CODE", default="H56.16")
 DEPARTMENT_NAME = env("DEPARTMENT_NAME", default="Sở Công Thương tỉnh Thái Nguyên")
+DEPARTMENT_HOTLINE = env("DEPARTMENT_HOTLINE", default="0208 3855 455")
+DEPARTMENT_ADDRESS = env(
+    "DEPARTMENT_ADDRESS", default="Bộ phận Một cửa, Trung tâm Hành chính công tỉnh Thái Nguyên"
+)
+DEPARTMENT_HOURS = env(
+    "DEPARTMENT_HOURS", default="Thứ Hai - Thứ Sáu: 07:00-11:30, 13:30-17:00"
+)
