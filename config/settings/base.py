@@ -194,3 +194,9 @@ DEPARTMENT_ADDRESS = env(
 DEPARTMENT_HOURS = env(
     "DEPARTMENT_HOURS", default="Thứ Hai - Thứ Sáu: 07:00-11:30, 13:30-17:00"
 )
+# Supplement during processing: "restart" counts the time again from zero once the
+# dossier is complete (Decree 61/2018 art. 19(4) as amended); "pause" shifts the due
+# time by the working time lost. A policy choice, hence a setting.
+SUPPLEMENT_POLICY = env("SUPPLEMENT_POLICY", default="restart")
+# Public address of the site, used in emails, slips and QR codes.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")

@@ -13,4 +13,5 @@ STORAGES = {
 }
 # Tests that need a real service fail instead of skipping when CI sets this.
 REQUIRE_SERVICES = env.bool("REQUIRE_SERVICES", default=False)
-CELERY_TASK_ALWAYS_EAGER = False
+# Unit tests run tasks in-process; the integration tests start a real worker.
+CELERY_TASK_ALWAYS_EAGER = True

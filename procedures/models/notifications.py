@@ -1,0 +1,68 @@
+"""The delivery ledger: every message the app sends is first a row here.
+
+Rows are written in the same transaction as the change that causes them (an outbox),
+so a broker outage never loses a message, and the unique key makes a second attempt
+to queue the same message a no-op (exactly once).
+"""
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class DeliveryChannel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    IN_APP = "in_app", _("In the app")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Delivery(models.Model):
+    kind = models.CharField(_("kind"), max_length=50)
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=DeliveryChannel.choices, default=DeliveryChannel.EMAIL
+    )
+    recipient = models.CharField(_("recipient"), max_length=255)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
+        related_name="deliveries", verbose_name=_("staff recipient"),
+    )
+    # What the message is about, and for reminders which deadline version or digest
+    # day: a changed due time yields a new key, hence a new reminder.
+    subject_key = models.CharField(_("about"), max_length=200)
+    language = models.CharField(_("language"), max_length=5, default="vi")
+    payload = models.JSONField(_("data"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "channel", "kind", "subject_key"], name="delivery_once"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], name="delivery_pending_idx",
+                condition=Q(status="pending"),
+            ),
+            models.Index(fields=["user", "channel", "read_at"], name="delivery_inbox_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.recipient} ({self.get_status_display()})"
