@@ -6,3 +6,6 @@ class ProceduresConfig(AppConfig):
     name = "procedures"
     verbose_name = _("Administrative procedures")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from procedures import signals  # noqa: F401
