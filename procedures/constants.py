@@ -156,3 +156,15 @@ ROLE_GROUP_NAMES = {
     Role.DIRECTOR: "Lãnh đạo Sở",
     Role.CATALOGUE_ADMIN: "Quản trị danh mục",
 }
+
+
+class Satisfaction(models.TextChoices):
+    VERY_SATISFIED = "very_satisfied", _("Very satisfied")
+    SATISFIED = "satisfied", _("Satisfied")
+    UNSATISFIED = "unsatisfied", _("Unsatisfied")
+
+
+class ReportPeriod(models.TextChoices):
+    MONTH = "month", _("Month")
+    QUARTER = "quarter", _("Quarter")
+    YEAR = "year", _("Year")

@@ -22,3 +22,7 @@ __all__ = [
 from .notifications import Delivery, DeliveryChannel, DeliveryStatus  # noqa: E402
 
 __all__ += ["Delivery", "DeliveryChannel", "DeliveryStatus"]
+from .rating import Rating  # noqa: E402
+from .report import ReportSnapshot  # noqa: E402
+
+__all__ += ["Rating", "ReportSnapshot"]
