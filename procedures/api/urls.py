@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from procedures.api import calendar, catalogue
 
@@ -9,4 +9,6 @@ urlpatterns = [
     path("procedures/<str:code>/", catalogue.ProcedureDetailView.as_view(), name="procedure-detail"),
     path("calendar/due/", calendar.DueView.as_view(), name="calendar-due"),
     path("calendar/year/<int:year>/", calendar.YearView.as_view(), name="calendar-year"),
+    path("", include("procedures.api.dossier_urls")),
+    path("reports/", include("procedures.api.report_urls")),
 ]

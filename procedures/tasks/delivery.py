@@ -1,6 +1,8 @@
 """Celery tasks: they take ids, check the database first, and are safe to re-run."""
 import logging
 
+__all__ = ["deliver"]
+
 from celery import shared_task
 
 from procedures.services.delivery import delivery_send

@@ -1,0 +1,1 @@
+"""Staff dossier API and public look-up."""

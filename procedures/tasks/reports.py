@@ -1,0 +1,1 @@
+"""Report tasks (month close)."""
