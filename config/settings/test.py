@@ -15,3 +15,5 @@ STORAGES = {
 REQUIRE_SERVICES = env.bool("REQUIRE_SERVICES", default=False)
 # Unit tests run tasks in-process; the integration tests start a real worker.
 CELERY_TASK_ALWAYS_EAGER = True
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
