@@ -8,9 +8,11 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("procedures.api.urls")),
+    path("api/v1/dialogues/", include("dialogues.api.urls")),
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    path("doi-thoai/", include("dialogues.urls")),
     path("", include("procedures.urls")),
     prefix_default_language=False,
 )

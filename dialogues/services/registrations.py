@@ -1,0 +1,383 @@
+"""Registration of businesses for a session: capacity, waiting list, cancellation.
+
+Race-freedom: every change to a session's seats runs inside one transaction that
+first locks the session row (SELECT ... FOR UPDATE). Two businesses registering for
+the last seat at once are therefore serialised on PostgreSQL; on SQLite the whole
+database is locked by the write anyway.
+"""
+import secrets
+from datetime import datetime
+from functools import partial
+
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+
+from dialogues import conf
+from dialogues.constants import (
+    RecommendationSource,
+    RegistrationStatus,
+    ReminderKind,
+    SessionStatus,
+    UPCOMING_STATUSES,
+)
+from dialogues.ics import session_invitation_ics
+from dialogues.models import Business, DialogueSession, Registration
+from dialogues.services.delivery import reminder_deliver
+from procedures.errors import DomainError
+from procedures.validators import normalize_identity, validate_tax_code
+
+_TOKEN_SALT = "dialogues.registration-link"
+
+
+def registration_token_hash(token: str) -> str:
+    """HMAC-SHA256 of the personal-link token keyed with the server's SECRET_KEY."""
+    return salted_hmac(_TOKEN_SALT, token, algorithm="sha256").hexdigest()
+
+
+def business_get_or_create(*, tax_code: str, name: str) -> Business:
+    business, _created = Business.objects.get_or_create(tax_code=tax_code, defaults={"name": name})
+    return business
+
+
+def _seats_taken(session: DialogueSession) -> int:
+    return (
+        session.registrations.filter(status=RegistrationStatus.CONFIRMED).aggregate(
+            seats=Sum("attendees")
+        )["seats"]
+        or 0
+    )
+
+
+def _clean_tax_code(tax_code: str) -> str:
+    value = normalize_identity(tax_code)
+    try:
+        validate_tax_code(value)
+    except ValidationError as exc:
+        raise DomainError(" ".join(exc.messages), field="tax_code") from exc
+    return value
+
+
+def registration_create(
+    *,
+    session_id: int,
+    business_name: str,
+    tax_code: str,
+    representative: str,
+    email: str,
+    phone: str,
+    attendees: int,
+    position: str = "",
+    questions: str = "",
+    question_field_id: int | None = None,
+    attachment=None,
+    language: str = "vi",
+    now: datetime | None = None,
+) -> tuple[Registration, str]:
+    """Register a business; returns the registration and the raw token of its link.
+
+    A place is confirmed only if the seats fit and nobody waits already: a waiting
+    list is first come, first served, so a newcomer never overtakes it.
+    """
+    now = now or timezone.now()
+    tax_code = _clean_tax_code(tax_code)
+    if attendees < 1:
+        raise DomainError(_("At least one person must attend."), field="attendees")
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        session = DialogueSession.objects.select_for_update().get(pk=session_id)
+        if session.status != SessionStatus.REGISTRATION_OPEN or not session.is_published:
+            raise DomainError(_("This session is not open for registration."), code="closed")
+        if now > session.registration_deadline:
+            raise DomainError(_("The registration deadline has passed."), code="deadline")
+        if attendees > session.max_attendees_per_registration:
+            raise DomainError(
+                _("At most %(n)d people per business can attend this session.")
+                % {"n": session.max_attendees_per_registration},
+                field="attendees",
+            )
+        if attendees > session.capacity:
+            raise DomainError(
+                _("The session has %(n)d seats only.") % {"n": session.capacity},
+                field="attendees",
+            )
+        if session.registrations.filter(tax_code=tax_code).exclude(
+            status=RegistrationStatus.CANCELLED
+        ).exists():
+            raise DomainError(
+                _("This business is already registered for this session."), field="tax_code"
+            )
+        queue_exists = session.registrations.filter(status=RegistrationStatus.WAITLISTED).exists()
+        fits = _seats_taken(session) + attendees <= session.capacity
+        status = (
+            RegistrationStatus.CONFIRMED if fits and not queue_exists
+            else RegistrationStatus.WAITLISTED
+        )
+        business = business_get_or_create(tax_code=tax_code, name=business_name.strip())
+        try:
+            with transaction.atomic():
+                registration = Registration.objects.create(
+                    session=session,
+                    business=business,
+                    business_name=business_name.strip(),
+                    tax_code=tax_code,
+                    representative=representative.strip(),
+                    position=position.strip(),
+                    email=email.strip(),
+                    phone=phone.strip(),
+                    attendees=attendees,
+                    questions=questions.strip(),
+                    status=status,
+                    language=language,
+                    token_hash=registration_token_hash(token),
+                    created_at=now,
+                )
+        except IntegrityError as exc:
+            raise DomainError(
+                _("This business is already registered for this session."), field="tax_code"
+            ) from exc
+        if registration.questions:
+            from dialogues.services.recommendations import (
+                recommendation_attach,
+                recommendation_receive,
+            )
+
+            recommendation = recommendation_receive(
+                business=business,
+                content=registration.questions,
+                source=RecommendationSource.ADVANCE,
+                session=session,
+                registration=registration,
+                field_id=question_field_id,
+                contact_email=registration.email,
+                now=now,
+            )
+            if attachment is not None:
+                recommendation_attach(recommendation=recommendation, upload=attachment)
+        # The raw token lives only in this request and the mail: it is not passed
+        # through the broker (which would store a secret), so the confirmation is
+        # sent from this process once the registration is committed.
+        transaction.on_commit(
+            partial(registration_notify_confirmation, registration_id=registration.pk, token=token)
+        )
+    return registration, token
+
+
+def _promote_waitlist(session: DialogueSession, now: datetime) -> list[int]:
+    """Promote waiting registrations in order while the head of the queue fits.
+
+    Strict order: if the first in line needs more seats than are free, nobody behind
+    it is promoted (first come, first served). Caller holds the session lock.
+    """
+    if now >= session.starts_at:
+        return []
+    free = session.capacity - _seats_taken(session)
+    promoted: list[int] = []
+    waiting = session.registrations.filter(status=RegistrationStatus.WAITLISTED).order_by(
+        "created_at", "id"
+    )
+    for registration in waiting:
+        if registration.attendees > free:
+            break
+        registration.status = RegistrationStatus.CONFIRMED
+        registration.promoted_at = now
+        registration.save(update_fields=["status", "promoted_at"])
+        free -= registration.attendees
+        promoted.append(registration.pk)
+    for registration_id in promoted:
+        transaction.on_commit(partial(_enqueue_promotion_notice, registration_id))
+    return promoted
+
+
+def _enqueue_promotion_notice(registration_id: int) -> None:
+    from dialogues.tasks import send_promotion_notice
+
+    send_promotion_notice.delay(registration_id)
+
+
+def registration_cancel(*, registration_id: int, now: datetime | None = None) -> list[int]:
+    """Cancel a registration and give freed seats to the waiting list, in order.
+
+    Returns the ids of the registrations promoted.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        session_id = Registration.objects.values_list("session_id", flat=True).get(
+            pk=registration_id
+        )
+        session = DialogueSession.objects.select_for_update().get(pk=session_id)
+        # Re-read under the lock: a concurrent cancel may have won.
+        registration = Registration.objects.get(pk=registration_id)
+        if registration.status == RegistrationStatus.CANCELLED:
+            raise DomainError(_("This registration is already cancelled."), code="cancelled")
+        if now >= session.starts_at:
+            raise DomainError(
+                _("The session has started; the registration can no longer be cancelled."),
+                code="started",
+            )
+        was_confirmed = registration.status == RegistrationStatus.CONFIRMED
+        registration.status = RegistrationStatus.CANCELLED
+        registration.cancelled_at = now
+        registration.save(update_fields=["status", "cancelled_at"])
+        return _promote_waitlist(session, now) if was_confirmed else []
+
+
+def registration_promote_waitlist(*, session_id: int, now: datetime | None = None) -> list[int]:
+    """Fill seats freed otherwise (e.g. the capacity was raised)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        session = DialogueSession.objects.select_for_update().get(pk=session_id)
+        return _promote_waitlist(session, now)
+
+
+def registration_set_attendance(*, registration_ids: list[int], attended: bool) -> int:
+    return Registration.objects.filter(
+        pk__in=registration_ids, status=RegistrationStatus.CONFIRMED
+    ).update(attended=attended)
+
+
+def dialogue_session_save(*, session: DialogueSession, changed: list[str], now: datetime) -> None:
+    """Save a session edited by staff; a move in time or place revises the invitation."""
+    with transaction.atomic():
+        if session.pk and {"starts_at", "ends_at", "venue", "online_link"} & set(changed):
+            session.sequence += 1
+        session.save()
+        if session.pk and "capacity" in changed:
+            locked = DialogueSession.objects.select_for_update().get(pk=session.pk)
+            _promote_waitlist(locked, now)
+
+
+# --------------------------------------------------------------------------- #
+# Mail to registrants
+# --------------------------------------------------------------------------- #
+
+
+def registration_manage_url(*, registration: Registration, token: str) -> str:
+    with translation.override(registration.language):
+        path = reverse("dialogues:registration-manage", args=[registration.public_id, token])
+    return conf.site_url() + path
+
+
+def _registration_message(
+    *, registration: Registration, template: str, subject: str, now: datetime,
+    extra: dict | None = None,
+) -> EmailMessage:
+    session = registration.session
+    from dialogues.selectors import registration_waitlist_position
+
+    context = {
+        "registration": registration,
+        "session": session,
+        "position": registration_waitlist_position(registration=registration),
+        "department_name": _department_name(),
+        **(extra or {}),
+    }
+    body = render_to_string(f"dialogues/email/{template}.txt", context)
+    message = EmailMessage(subject=subject, body=body)
+    if registration.status == RegistrationStatus.CONFIRMED:
+        ics = session_invitation_ics(
+            session=session,
+            attendee_email=registration.email,
+            description=session.topic or session.title,
+            now=now,
+        )
+        message.attach("invitation.ics", ics, "text/calendar; method=REQUEST; charset=UTF-8")
+    return message
+
+
+def _department_name() -> str:
+    from django.conf import settings
+
+    return settings.DEPARTMENT_NAME
+
+
+def registration_notify_confirmation(
+    *, registration_id: int, token: str, now: datetime | None = None
+) -> bool:
+    now = now or timezone.now()
+    registration = Registration.objects.select_related("session").get(pk=registration_id)
+
+    def build() -> EmailMessage:
+        with translation.override(registration.language):
+            if registration.status == RegistrationStatus.CONFIRMED:
+                subject = _("Registration confirmed: %(title)s")
+            else:
+                subject = _("You are on the waiting list: %(title)s")
+            return _registration_message(
+                registration=registration,
+                template="registration_confirmed",
+                subject=subject % {"title": registration.session.title},
+                now=now,
+                extra={"manage_url": registration_manage_url(registration=registration, token=token)},
+            )
+
+    return reminder_deliver(
+        kind=ReminderKind.REGISTRATION_CONFIRMED,
+        object_id=registration.pk,
+        deadline=registration.session.starts_at,
+        recipients=[registration.email],
+        build=build,
+        now=now,
+    )
+
+
+def registration_notify_promoted(*, registration_id: int, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    registration = Registration.objects.select_related("session").get(pk=registration_id)
+    if registration.status != RegistrationStatus.CONFIRMED or now >= registration.session.starts_at:
+        return False
+
+    def build() -> EmailMessage:
+        with translation.override(registration.language):
+            return _registration_message(
+                registration=registration,
+                template="registration_promoted",
+                subject=_("A place is now yours: %(title)s") % {"title": registration.session.title},
+                now=now,
+            )
+
+    return reminder_deliver(
+        kind=ReminderKind.REGISTRATION_PROMOTED,
+        object_id=registration.pk,
+        deadline=registration.session.starts_at,
+        recipients=[registration.email],
+        build=build,
+        now=now,
+    )
+
+
+def registration_remind(*, registration_id: int, now: datetime | None = None) -> bool:
+    """The reminder before the session; re-checks that it is still due."""
+    now = now or timezone.now()
+    registration = Registration.objects.select_related("session").get(pk=registration_id)
+    session = registration.session
+    if (
+        registration.status != RegistrationStatus.CONFIRMED
+        or session.status not in UPCOMING_STATUSES
+        or not now < session.starts_at
+    ):
+        return False
+
+    def build() -> EmailMessage:
+        with translation.override(registration.language):
+            return _registration_message(
+                registration=registration,
+                template="session_reminder",
+                subject=_("Reminder: %(title)s") % {"title": session.title},
+                now=now,
+            )
+
+    return reminder_deliver(
+        kind=ReminderKind.SESSION_REMINDER,
+        object_id=registration.pk,
+        deadline=session.starts_at,
+        recipients=[registration.email],
+        build=build,
+        now=now,
+    )

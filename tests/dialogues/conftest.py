@@ -1,0 +1,38 @@
+import os
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django refuses ORM
+# calls from such a thread unless told that this is safe (it is, in tests).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _site_url(settings):
+    settings.SITE_URL = "https://motcua.example.gov.vn"
+
+
+@pytest.fixture
+def staff(db):
+    from tests.dialogues_factories import STAFF_PERMS, UserFactory
+
+    return UserFactory(username="chuyenvien", perms=STAFF_PERMS)
+
+
+@pytest.fixture
+def approver(db):
+    from tests.dialogues_factories import APPROVER_PERMS, UserFactory
+
+    return UserFactory(username="truongphong", perms=APPROVER_PERMS)
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager():
+    """Tasks enqueued on commit run in-process, so tests see their real outcome."""
+    from config.celery_app import app
+
+    previous = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = previous
