@@ -1,0 +1,14 @@
+"""Admin of the working-day overrides that win over the `holidays` package (domain.md s. 4)."""
+
+from django.contrib import admin
+
+from procedures.models import CalendarOverride
+
+
+@admin.register(CalendarOverride)
+class CalendarOverrideAdmin(admin.ModelAdmin):
+    list_display = ["date", "is_working", "reason"]
+    list_filter = ["is_working"]
+    date_hierarchy = "date"
+    search_fields = ["reason"]
+    ordering = ["-date"]
