@@ -3,6 +3,7 @@
 Procedures are built through procedure_create so every one has its version 1, as in
 production; a procedure without a version could not take dossiers.
 """
+
 import datetime
 from decimal import Decimal
 
@@ -42,7 +43,9 @@ class ProcedureFactory(factory.django.DjangoModelFactory):
     class Params:
         unpublished_time = factory.Trait(processing_amount=None)
         online = factory.Trait(online_level=OnlineLevel.FULL, online_level_text="Toàn trình")
-        partly_online = factory.Trait(online_level=OnlineLevel.PARTIAL, online_level_text="Một phần")
+        partly_online = factory.Trait(
+            online_level=OnlineLevel.PARTIAL, online_level_text="Một phần"
+        )
         district = factory.Trait(level=Level.DISTRICT)
 
     # 9.xxxxxx: real national codes start with 1 or 2, so tests never collide with them.

@@ -1,4 +1,5 @@
 """Public, read-only API of the procedure catalogue (/api/v1/procedures/)."""
+
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -28,9 +29,14 @@ class ProcedureListQuery(serializers.Serializer):
     parameters=[
         OpenApiParameter("field", OpenApiTypes.INT, description=_("Field id.")),
         OpenApiParameter(
-            "online_level", OpenApiTypes.STR, enum=OnlineLevel.values, description=_("Online level.")
+            "online_level",
+            OpenApiTypes.STR,
+            enum=OnlineLevel.values,
+            description=_("Online level."),
         ),
-        OpenApiParameter("search", OpenApiTypes.STR, description=_("Words of the name, or a code.")),
+        OpenApiParameter(
+            "search", OpenApiTypes.STR, description=_("Words of the name, or a code.")
+        ),
         OpenApiParameter(
             "include_abolished",
             OpenApiTypes.BOOL,

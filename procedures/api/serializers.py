@@ -1,4 +1,5 @@
 """Read-only representations of the catalogue for the public API."""
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -22,7 +23,9 @@ class UnitSerializer(serializers.ModelSerializer):
 class ProcessingTimeMixin(serializers.Serializer):
     time_published = serializers.BooleanField(
         read_only=True,
-        help_text=_("False while the processing time is not yet published: no dossier can be accepted."),
+        help_text=_(
+            "False while the processing time is not yet published: no dossier can be accepted."
+        ),
     )
 
 

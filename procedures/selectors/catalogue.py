@@ -1,4 +1,5 @@
 """Reads of the procedure catalogue: public lists, the field index and the reform report."""
+
 from __future__ import annotations
 
 import datetime

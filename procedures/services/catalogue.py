@@ -6,6 +6,7 @@ with the decision and its effective date. A dossier snapshots the version in for
 the day it was accepted, so these functions are the only way to change processing
 times and fees.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -176,9 +177,7 @@ def _validate(procedure: Procedure) -> None:
             field, errors = next(iter(exc.error_dict.items()))
             messages = [m for e in errors for m in e.messages]
             label = (
-                str(Procedure._meta.get_field(field).verbose_name)
-                if field != "__all__"
-                else None
+                str(Procedure._meta.get_field(field).verbose_name) if field != "__all__" else None
             )
             text = "; ".join(messages)
             raise DomainError(
@@ -219,7 +218,10 @@ def _coerce(attr: str, value: Any) -> Any:
         if value is not None and not isinstance(value, model_field.related_model):
             raise DomainError(
                 _("%(attr)s must be a %(model)s.")
-                % {"attr": model_field.verbose_name, "model": model_field.related_model._meta.verbose_name},
+                % {
+                    "attr": model_field.verbose_name,
+                    "model": model_field.related_model._meta.verbose_name,
+                },
                 field=attr,
             )
         return value
@@ -253,7 +255,8 @@ def _diff(procedure: Procedure, changes: dict[str, Any], allowed: tuple[str, ...
     unknown = sorted(set(changes) - set(allowed))
     if unknown:
         raise DomainError(
-            _("These attributes cannot be changed here: %(names)s.") % {"names": ", ".join(unknown)},
+            _("These attributes cannot be changed here: %(names)s.")
+            % {"names": ", ".join(unknown)},
             field=unknown[0],
         )
     diff = {}
@@ -273,7 +276,9 @@ def _lock(procedure: Procedure) -> Procedure:
 def _check_decision(*, decision_number: str, effective_from: datetime.date | None) -> str:
     decision_number = normalize_text(decision_number)
     if not decision_number:
-        raise DomainError(_("Enter the number of the publishing decision."), field="decision_number")
+        raise DomainError(
+            _("Enter the number of the publishing decision."), field="decision_number"
+        )
     if effective_from is None:
         raise DomainError(_("Enter the date the decision takes effect."), field="effective_from")
     return decision_number
@@ -290,7 +295,10 @@ def _check_not_before_latest(procedure: Procedure, effective_from: datetime.date
         return 1
     if effective_from < latest.effective_from:
         raise DomainError(
-            _("The decision cannot take effect before the current version (in force from %(date)s).")
+            _(
+                "The decision cannot take effect before the current version "
+                "(in force from %(date)s)."
+            )
             % {"date": date_format(latest.effective_from, "SHORT_DATE_FORMAT")},
             field="effective_from",
         )
@@ -333,7 +341,9 @@ def procedure_create(
     `channel_online` defaults to whether the online level allows online submission.
     `publishing_decision` defaults to `decision_number`.
     """
-    decision_number = _check_decision(decision_number=decision_number, effective_from=effective_from)
+    decision_number = _check_decision(
+        decision_number=decision_number, effective_from=effective_from
+    )
     if channel_online is None:
         channel_online = online_level in (OnlineLevel.FULL, OnlineLevel.PARTIAL)
     procedure = Procedure(
@@ -397,7 +407,9 @@ def procedure_amend(
     really differ are recorded, as {attr: [old, new]}. The row takes the new values at
     once; dossiers keep using the version in force on their acceptance date.
     """
-    decision_number = _check_decision(decision_number=decision_number, effective_from=effective_from)
+    decision_number = _check_decision(
+        decision_number=decision_number, effective_from=effective_from
+    )
     procedure = _lock(procedure)
     if procedure.status == ProcedureStatus.ABOLISHED:
         raise DomainError(_("This procedure has been abolished and cannot be amended."))
@@ -462,7 +474,9 @@ def procedure_abolish(
     The row is marked abolished at once; `effective_to` becomes the day before the
     abolition takes effect, the last day dossiers could be accepted under it.
     """
-    decision_number = _check_decision(decision_number=decision_number, effective_from=effective_from)
+    decision_number = _check_decision(
+        decision_number=decision_number, effective_from=effective_from
+    )
     procedure = _lock(procedure)
     if procedure.status == ProcedureStatus.ABOLISHED:
         raise DomainError(_("This procedure has already been abolished."))

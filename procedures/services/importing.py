@@ -5,6 +5,7 @@ each publishing decision. The import is therefore idempotent (a national code, o
 exact normalised name within a field, finds the existing procedure), each row is saved
 or refused on its own, and nothing is ever guessed: an empty cell stays empty.
 """
+
 from __future__ import annotations
 
 import csv
@@ -103,7 +104,7 @@ def read_csv(data: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
         # utf-8-sig: Excel writes a byte-order mark in front of UTF-8 CSV files.
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DomainError(_("The CSV file is not UTF-8 encoded; save it as \"CSV UTF-8\".")) from exc
+        raise DomainError(_('The CSV file is not UTF-8 encoded; save it as "CSV UTF-8".')) from exc
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [_normalise_header(h) for h in next(reader)]
@@ -113,7 +114,7 @@ def read_csv(data: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
     for values in reader:
         if not any(v.strip() for v in values):
             continue
-        yield reader.line_num, dict(zip(header, values))
+        yield reader.line_num, dict(zip(header, values, strict=False))
 
 
 def read_xlsx(data: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -134,7 +135,7 @@ def read_xlsx(data: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
         for number, values in enumerate(rows, start=2):
             if not any(v not in (None, "") and str(v).strip() for v in values):
                 continue
-            yield number, dict(zip(header, values))
+            yield number, dict(zip(header, values, strict=False))
     finally:
         workbook.close()
 
@@ -177,7 +178,7 @@ def _processing_amount(value: Any) -> Decimal | None:
         amount = Decimal(text)
     except InvalidOperation:
         raise DomainError(
-            _("processing_days \"%(value)s\" is not a number.") % {"value": _text(value)},
+            _('processing_days "%(value)s" is not a number.') % {"value": _text(value)},
             field="processing_days",
         ) from None
     if not amount.is_finite() or amount <= 0:
@@ -241,7 +242,7 @@ def parse_row(values: dict[str, Any]) -> dict[str, Any]:
 
     code = _code(values.get("code"))
     if code and (len(code) > 30 or " " in code):
-        problems.append(_("code \"%(code)s\" is not a national procedure code") % {"code": code})
+        problems.append(_('code "%(code)s" is not a national procedure code') % {"code": code})
     attrs["code"] = code or None
 
     try:
@@ -334,8 +335,10 @@ def procedure_import_rows(
     for number, values in rows:
         try:
             attrs = parse_row(values)
-            key = ("code", attrs["code"]) if attrs["code"] else (
-                "name", attrs["name"], attrs["field_name"]
+            key = (
+                ("code", attrs["code"])
+                if attrs["code"]
+                else ("name", attrs["name"], attrs["field_name"])
             )
             if key in seen:
                 raise DomainError(
@@ -354,8 +357,10 @@ def procedure_import_rows(
                     actor=actor,
                 )
         except (DomainError, ValidationError, DatabaseError) as exc:
-            reason = exc.message if isinstance(exc, DomainError) else "; ".join(
-                getattr(exc, "messages", [str(exc)])
+            reason = (
+                exc.message
+                if isinstance(exc, DomainError)
+                else "; ".join(getattr(exc, "messages", [str(exc)]))
             )
             logger.info("import row %s rejected: %s", number, reason)
             report.rejected.append(

@@ -1,4 +1,5 @@
 """Public catalogue API: /api/v1/procedures/ and /api/v1/procedures/<code>/."""
+
 import datetime
 from decimal import Decimal
 
@@ -31,14 +32,20 @@ def catalogue():
             code="2.000633", name="Cấp Giấy phép bán lẻ rượu", field=trade, online=True
         ),
         "tobacco": ProcedureFactory(
-            code="2.000162", name="Cấp Giấy phép bán lẻ sản phẩm thuốc lá", field=trade,
+            code="2.000162",
+            name="Cấp Giấy phép bán lẻ sản phẩm thuốc lá",
+            field=trade,
             unpublished_time=True,
         ),
         "food_cert": ProcedureFactory(
-            code="2.000591", name="Cấp Giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm",
-            field=food, partly_online=True,
+            code="2.000591",
+            name="Cấp Giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm",
+            field=food,
+            partly_online=True,
         ),
-        "abolished": ProcedureFactory(code="2.000999", name="Cấp Giấy phép bán buôn rượu", field=trade, abolished=True),
+        "abolished": ProcedureFactory(
+            code="2.000999", name="Cấp Giấy phép bán buôn rượu", field=trade, abolished=True
+        ),
     }
 
 
@@ -56,7 +63,11 @@ def test_list_is_paginated_and_active_only(api, catalogue, django_assert_max_num
     row = next(r for r in body["results"] if r["code"] == "2.000162")
     assert row["time_published"] is False
     assert row["processing_amount"] is None
-    assert row["field"] == {"id": catalogue["trade"].pk, "name": "Lưu thông hàng hóa trong nước", "ministry_code": "G02-CT11"}
+    assert row["field"] == {
+        "id": catalogue["trade"].pk,
+        "name": "Lưu thông hàng hóa trong nước",
+        "ministry_code": "G02-CT11",
+    }
     assert "2.000999" in codes(api.get(LIST, {"include_abolished": "true"}))
 
 
@@ -92,10 +103,15 @@ def test_detail_returns_every_part(api, catalogue, settings, tmp_path):
     retail.save()
     form = RequiredDocumentFactory(procedure=retail, name="Đơn đề nghị (Mẫu 01)", order=1)
     form.template.save("mau-01.docx", ContentFile(b"form"), save=True)
-    RequiredDocumentFactory(procedure=retail, name="Bản sao giấy đăng ký doanh nghiệp", kind="copy", order=2)
+    RequiredDocumentFactory(
+        procedure=retail, name="Bản sao giấy đăng ký doanh nghiệp", kind="copy", order=2
+    )
     procedure_amend(
-        procedure=retail, changes={"processing_amount": 7}, decision_number="2/QĐ-UBND",
-        decision_date=None, effective_from=datetime.date(2019, 7, 1),
+        procedure=retail,
+        changes={"processing_amount": 7},
+        decision_number="2/QĐ-UBND",
+        decision_date=None,
+        effective_from=datetime.date(2019, 7, 1),
     )
 
     response = api.get(f"{LIST}2.000633/")

@@ -1,4 +1,5 @@
 """Catalogue services: versions with decisions, amendment history, abolition, fields."""
+
 import datetime
 from decimal import Decimal
 
@@ -48,7 +49,11 @@ def test_create_records_version_one_with_decision(django_user_model):
     assert procedure.channel_online is True  # fully online implies the online channel
     assert procedure.publishing_decision == "1234/QĐ-UBND"
     (version,) = procedure.versions.all()
-    assert (version.number, version.kind, version.decision_number) == (1, ChangeKind.ADDED, "1234/QĐ-UBND")
+    assert (version.number, version.kind, version.decision_number) == (
+        1,
+        ChangeKind.ADDED,
+        "1234/QĐ-UBND",
+    )
     assert version.effective_from == D(2019, 7, 1)
     assert version.processing_amount == Decimal("7.0")
     assert version.created_by == user
@@ -105,7 +110,10 @@ def test_amend_records_old_and_new_values_and_snapshot():
     assert version.number == 2
     assert version.kind == ChangeKind.AMENDED
     # Unchanged values are not recorded as changes.
-    assert version.changes == {"processing_amount": ["15.0", "10.0"], "legal_basis": ["", "NĐ 105/2017"]}
+    assert version.changes == {
+        "processing_amount": ["15.0", "10.0"],
+        "legal_basis": ["", "NĐ 105/2017"],
+    }
     assert version.processing_amount == Decimal("10.0")
     assert version.fee_vnd == 1_200_000
     assert version.time_saved == Decimal("5.0")
@@ -141,7 +149,10 @@ def test_amend_rejects_empty_change():
         )
     with pytest.raises(DomainError):
         procedure_amend(
-            procedure=procedure, changes={}, decision_number="1/QĐ", decision_date=None,
+            procedure=procedure,
+            changes={},
+            decision_number="1/QĐ",
+            decision_date=None,
             effective_from=D(2021, 1, 1),
         )
     assert procedure.versions.count() == 1
@@ -151,8 +162,11 @@ def test_amend_rejects_unknown_attribute_and_status():
     procedure = ProcedureFactory()
     with pytest.raises(DomainError) as exc:
         procedure_amend(
-            procedure=procedure, changes={"status": ProcedureStatus.ABOLISHED},
-            decision_number="1/QĐ", decision_date=None, effective_from=D(2021, 1, 1),
+            procedure=procedure,
+            changes={"status": ProcedureStatus.ABOLISHED},
+            decision_number="1/QĐ",
+            decision_date=None,
+            effective_from=D(2021, 1, 1),
         )
     assert exc.value.field == "status"
 
@@ -161,8 +175,11 @@ def test_amend_rejects_abolished_procedure():
     procedure = ProcedureFactory(abolished=True)
     with pytest.raises(DomainError):
         procedure_amend(
-            procedure=procedure, changes={"processing_amount": 3},
-            decision_number="1/QĐ", decision_date=None, effective_from=D(2026, 1, 1),
+            procedure=procedure,
+            changes={"processing_amount": 3},
+            decision_number="1/QĐ",
+            decision_date=None,
+            effective_from=D(2026, 1, 1),
         )
 
 
@@ -170,8 +187,11 @@ def test_amend_cannot_take_effect_before_the_current_version():
     procedure = ProcedureFactory(effective_from=D(2020, 1, 1))
     with pytest.raises(DomainError) as exc:
         procedure_amend(
-            procedure=procedure, changes={"processing_amount": 3},
-            decision_number="1/QĐ", decision_date=None, effective_from=D(2019, 12, 31),
+            procedure=procedure,
+            changes={"processing_amount": 3},
+            decision_number="1/QĐ",
+            decision_date=None,
+            effective_from=D(2019, 12, 31),
         )
     assert exc.value.field == "effective_from"
 
@@ -179,8 +199,11 @@ def test_amend_cannot_take_effect_before_the_current_version():
 def test_amend_publishes_a_missing_time():
     procedure = ProcedureFactory(unpublished_time=True)
     procedure_amend(
-        procedure=procedure, changes={"processing_amount": 7},
-        decision_number="5/QĐ", decision_date=None, effective_from=D(2021, 1, 1),
+        procedure=procedure,
+        changes={"processing_amount": 7},
+        decision_number="5/QĐ",
+        decision_date=None,
+        effective_from=D(2021, 1, 1),
     )
     procedure.refresh_from_db()
     assert procedure.accepts_dossiers
@@ -213,7 +236,9 @@ def test_abolish():
     assert not procedure.accepts_dossiers
     with pytest.raises(DomainError):
         procedure_abolish(
-            procedure=procedure, decision_number="4/QĐ", decision_date=None,
+            procedure=procedure,
+            decision_number="4/QĐ",
+            decision_date=None,
             effective_from=D(2019, 5, 1),
         )
 
@@ -222,7 +247,9 @@ def test_abolish_must_be_after_the_procedure_took_effect():
     procedure = ProcedureFactory(effective_from=D(2020, 1, 1))
     with pytest.raises(DomainError):
         procedure_abolish(
-            procedure=procedure, decision_number="4/QĐ", decision_date=None,
+            procedure=procedure,
+            decision_number="4/QĐ",
+            decision_date=None,
             effective_from=D(2020, 1, 1),
         )
     procedure.refresh_from_db()
@@ -232,11 +259,16 @@ def test_abolish_must_be_after_the_procedure_took_effect():
 def test_version_in_force_on_a_date():
     procedure = ProcedureFactory(processing_amount=15, effective_from=D(2018, 1, 1))
     procedure_amend(
-        procedure=procedure, changes={"processing_amount": 10},
-        decision_number="2/QĐ", decision_date=None, effective_from=D(2019, 7, 1),
+        procedure=procedure,
+        changes={"processing_amount": 10},
+        decision_number="2/QĐ",
+        decision_date=None,
+        effective_from=D(2019, 7, 1),
     )
     procedure_abolish(
-        procedure=procedure, decision_number="3/QĐ", decision_date=None,
+        procedure=procedure,
+        decision_number="3/QĐ",
+        decision_date=None,
         effective_from=D(2021, 1, 1),
     )
     in_force = lambda on: procedure_version_in_force(procedure=procedure, on=on)  # noqa: E731
@@ -253,8 +285,11 @@ def test_two_amendments_effective_the_same_day_latest_wins():
     procedure = ProcedureFactory(processing_amount=15)
     for amount in (12, 10):
         procedure_amend(
-            procedure=procedure, changes={"processing_amount": amount},
-            decision_number="x", decision_date=None, effective_from=D(2022, 1, 1),
+            procedure=procedure,
+            changes={"processing_amount": amount},
+            decision_number="x",
+            decision_date=None,
+            effective_from=D(2022, 1, 1),
         )
     assert procedure_version_in_force(procedure=procedure, on=D(2022, 1, 1)).number == 3
 
@@ -266,7 +301,11 @@ def test_two_amendments_effective_the_same_day_latest_wins():
     "published, name, code",
     [
         ("Lưu thông hàng hóa trong nước", "Lưu thông hàng hóa trong nước", "G02-CT11"),
-        ("Lưu thông hàng hóa trong nước (Kinh doanh xăng dầu)", "Lưu thông hàng hóa trong nước", "G02-CT11"),
+        (
+            "Lưu thông hàng hóa trong nước (Kinh doanh xăng dầu)",
+            "Lưu thông hàng hóa trong nước",
+            "G02-CT11",
+        ),
         ("Quản lý cạnh tranh (Bán hàng đa cấp)", "Quản lý cạnh tranh", "G02-CT14"),
         ("An toàn đập, hồ chứa thuỷ điện", "An toàn đập, hồ chứa thủy điện", "G02-CT26"),
         ("  HOÁ CHẤT ", "Hóa chất", "G02-CT09"),
@@ -281,7 +320,9 @@ def test_field_canonical_name(published, name, code):
 
 
 def test_field_get_or_create_merges_spellings():
-    first, created = field_get_or_create_by_name(name="Lưu thông hàng hóa trong nước (Kinh doanh xăng dầu)")
+    first, created = field_get_or_create_by_name(
+        name="Lưu thông hàng hóa trong nước (Kinh doanh xăng dầu)"
+    )
     assert created and first.ministry_code == "G02-CT11"
     again, created = field_get_or_create_by_name(name="lưu thông hàng hoá trong nước")
     assert again == first and not created
@@ -306,7 +347,9 @@ def test_field_get_or_create_fills_a_missing_code():
 def test_procedure_list_filters_and_diacritics_insensitive_search(django_assert_num_queries):
     trade = FieldFactory(name="Lưu thông hàng hóa trong nước")
     food = FieldFactory(name="An toàn thực phẩm")
-    retail = ProcedureFactory(name="Cấp Giấy phép bán lẻ rượu", field=trade, code="2.000633", online=True)
+    retail = ProcedureFactory(
+        name="Cấp Giấy phép bán lẻ rượu", field=trade, code="2.000633", online=True
+    )
     ProcedureFactory(name="Cấp Giấy phép bán lẻ sản phẩm thuốc lá", field=trade)
     ProcedureFactory(name="Cấp Giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm", field=food)
     gone = ProcedureFactory(name="Cấp Giấy phép bán buôn rượu", field=trade, abolished=True)
@@ -320,7 +363,10 @@ def test_procedure_list_filters_and_diacritics_insensitive_search(django_assert_
     assert names(online_level=OnlineLevel.FULL) == {retail.name}
     assert names(search="ruou") == {retail.name}
     assert names(search="BAN LE RƯỢU") == {retail.name}
-    assert names(search="giay  phep ban le") == {retail.name, "Cấp Giấy phép bán lẻ sản phẩm thuốc lá"}
+    assert names(search="giay  phep ban le") == {
+        retail.name,
+        "Cấp Giấy phép bán lẻ sản phẩm thuốc lá",
+    }
     assert names(search="dieu kien") == {"Cấp Giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm"}
     assert names(search="2.000633") == {retail.name}
     assert names(search="(") == set()
@@ -345,18 +391,28 @@ def test_reform_year_lists_added_amended_and_abolished():
     field = FieldFactory()
     shortened = ProcedureFactory(field=field, processing_amount=15, effective_from=D(2016, 1, 1))
     procedure_amend(
-        procedure=shortened, changes={"processing_amount": 10},
-        decision_number="10/QĐ", decision_date=D(2019, 5, 1), effective_from=D(2019, 6, 1),
+        procedure=shortened,
+        changes={"processing_amount": 10},
+        decision_number="10/QĐ",
+        decision_date=D(2019, 5, 1),
+        effective_from=D(2019, 6, 1),
     )
     hours = ProcedureFactory(
-        field=field, processing_amount=16, processing_unit=TimeUnit.WORKING_HOURS,
+        field=field,
+        processing_amount=16,
+        processing_unit=TimeUnit.WORKING_HOURS,
         effective_from=D(2016, 1, 1),
     )
     procedure_amend(
-        procedure=hours, changes={"processing_amount": 8},
-        decision_number="11/QĐ", decision_date=None, effective_from=D(2019, 8, 1),
+        procedure=hours,
+        changes={"processing_amount": 8},
+        decision_number="11/QĐ",
+        decision_date=None,
+        effective_from=D(2019, 8, 1),
     )
-    ProcedureFactory(field=field, abolished=True, abolished__on=D(2019, 3, 1), effective_from=D(2016, 1, 1))
+    ProcedureFactory(
+        field=field, abolished=True, abolished__on=D(2019, 3, 1), effective_from=D(2016, 1, 1)
+    )
     ProcedureFactory(field=field, effective_from=D(2019, 2, 1))
     ProcedureFactory(field=field, effective_from=D(2020, 2, 1))
 
@@ -364,7 +420,10 @@ def test_reform_year_lists_added_amended_and_abolished():
     assert report["counts"] == {"added": 1, "amended": 2, "abolished": 1}
     assert [v.procedure for v in report["amended"]] == [shortened, hours]
     assert report["amended"][0].time_saved == Decimal("5.0")
-    assert report["time_saved"] == {TimeUnit.WORKING_DAYS: Decimal("5.0"), TimeUnit.WORKING_HOURS: Decimal("8.0")}
+    assert report["time_saved"] == {
+        TimeUnit.WORKING_DAYS: Decimal("5.0"),
+        TimeUnit.WORKING_HOURS: Decimal("8.0"),
+    }
     assert reform_year(year=2018)["counts"] == {"added": 0, "amended": 0, "abolished": 0}
     assert ProcedureVersion.objects.count() == 8
 

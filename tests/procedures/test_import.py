@@ -1,4 +1,5 @@
 """import_procedures / seed_catalogue: idempotent, row by row, nothing guessed."""
+
 import csv
 import datetime
 import io
@@ -68,7 +69,9 @@ def test_seed_imports_the_reference_list_and_is_idempotent():
     district = Procedure.objects.filter(level=Level.DISTRICT)
     assert district.count() == 6
     assert not district.filter(implementing_unit__isnull=False).exists()
-    assert not Procedure.objects.filter(level=Level.PROVINCE, implementing_unit__isnull=True).exists()
+    assert not Procedure.objects.filter(
+        level=Level.PROVINCE, implementing_unit__isnull=True
+    ).exists()
     # Sub-fields in brackets join their ministry field.
     petrol = Field.objects.get(ministry_code="G02-CT11")
     assert petrol.name == "Lưu thông hàng hóa trong nước"
@@ -121,7 +124,12 @@ def test_values_are_mapped_and_empty_cells_stay_empty(tmp_path):
     path = write_csv(
         tmp_path / "list.csv",
         [
-            row(code="2.000633", processing_days="7", fee_vnd="0", online_level="Toàn trình (Nghệ An)"),
+            row(
+                code="2.000633",
+                processing_days="7",
+                fee_vnd="0",
+                online_level="Toàn trình (Nghệ An)",
+            ),
             row(
                 name="Cấp Giấy phép bán lẻ sản phẩm thuốc lá",
                 fee_vnd="TC/DN: 1.200.000 (TP) / 600.000 (huyện)",
@@ -129,7 +137,9 @@ def test_values_are_mapped_and_empty_cells_stay_empty(tmp_path):
                 result="Giấy phép bán lẻ sản phẩm thuốc lá (cấp huyện - Phòng Kinh tế cấp)",
             ),
             row(name="Thủ tục không có dữ liệu", field="Hóa chất"),
-            row(name="Phí có dấu chấm", field="Hóa chất", fee_vnd="1.200.000", processing_days="0,5"),
+            row(
+                name="Phí có dấu chấm", field="Hóa chất", fee_vnd="1.200.000", processing_days="0,5"
+            ),
         ],
     )
     report = procedure_import_file(path=path)
@@ -138,7 +148,10 @@ def test_values_are_mapped_and_empty_cells_stay_empty(tmp_path):
     retail = Procedure.objects.get(code="2.000633")
     assert retail.processing_amount == Decimal("7.0")
     assert (retail.fee_vnd, retail.fee_text) == (0, "")
-    assert (retail.online_level, retail.online_level_text) == (OnlineLevel.FULL, "Toàn trình (Nghệ An)")
+    assert (retail.online_level, retail.online_level_text) == (
+        OnlineLevel.FULL,
+        "Toàn trình (Nghệ An)",
+    )
     assert retail.channel_online is True
     assert retail.level == Level.PROVINCE
 
@@ -152,7 +165,11 @@ def test_values_are_mapped_and_empty_cells_stay_empty(tmp_path):
     bare = Procedure.objects.get(name="Thủ tục không có dữ liệu")
     assert bare.processing_amount is None
     assert (bare.fee_vnd, bare.fee_text) == (None, "")
-    assert (bare.online_level, bare.online_level_text, bare.channel_online) == (OnlineLevel.NONE, "", False)
+    assert (bare.online_level, bare.online_level_text, bare.channel_online) == (
+        OnlineLevel.NONE,
+        "",
+        False,
+    )
 
     dotted = Procedure.objects.get(name="Phí có dấu chấm")
     assert dotted.fee_vnd == 1_200_000
@@ -187,7 +204,9 @@ def test_bad_rows_are_reported_and_good_rows_saved(tmp_path):
     assert "Row 5 rejected (Thủ tục tốt 2): field is empty" in err
     assert "Row 6 rejected (Thủ tục âm): processing_days must be greater than zero" in err
     assert "Row 8 rejected (Thủ tục trùng): same procedure as row 2" in err
-    assert "Row 9 rejected (Quá nhiều số lẻ): processing_days has more than one decimal place" in err
+    assert (
+        "Row 9 rejected (Quá nhiều số lẻ): processing_days has more than one decimal place" in err
+    )
     assert "6 row(s) rejected; the other rows were saved." in err
     assert set(Procedure.objects.values_list("code", flat=True)) == {"2.000001", "2.000006"}
 
@@ -222,7 +241,9 @@ def test_missing_columns_reject_the_whole_file(tmp_path):
 
 
 def test_reimport_updates_through_amend_and_keeps_history(tmp_path):
-    write_csv(tmp_path / "v1.csv", [row(code="2.000633", processing_days="15", legal_basis="NĐ 105/2017")])
+    write_csv(
+        tmp_path / "v1.csv", [row(code="2.000633", processing_days="15", legal_basis="NĐ 105/2017")]
+    )
     procedure_import_file(path=tmp_path / "v1.csv", effective_from=datetime.date(2019, 1, 1))
 
     write_csv(
@@ -230,8 +251,14 @@ def test_reimport_updates_through_amend_and_keeps_history(tmp_path):
         [row(code="2.000633", processing_days="10", legal_basis="NĐ 17/2020", source="Cổng DVC")],
     )
     code, out, err = run(
-        "import_procedures", str(tmp_path / "v2.csv"),
-        "--decision", "1234/QĐ-UBND", "--decision-date", "2019-06-01", "--effective-from", "2019-07-01",
+        "import_procedures",
+        str(tmp_path / "v2.csv"),
+        "--decision",
+        "1234/QĐ-UBND",
+        "--decision-date",
+        "2019-06-01",
+        "--effective-from",
+        "2019-07-01",
     )
     assert code == 0, err
     assert "Created: 0, updated: 1, unchanged: 0, rejected: 0" in out
@@ -251,7 +278,10 @@ def test_reimport_updates_through_amend_and_keeps_history(tmp_path):
 def test_reimport_of_descriptive_change_needs_no_version(tmp_path):
     write_csv(tmp_path / "a.csv", [row(code="2.000633", processing_days="15")])
     procedure_import_file(path=tmp_path / "a.csv")
-    write_csv(tmp_path / "b.csv", [row(code="2.000633", processing_days="15", source="https://dichvucong.gov.vn")])
+    write_csv(
+        tmp_path / "b.csv",
+        [row(code="2.000633", processing_days="15", source="https://dichvucong.gov.vn")],
+    )
     report = procedure_import_file(path=tmp_path / "b.csv")
     assert report.updated == 1
     procedure = Procedure.objects.get()
@@ -265,8 +295,11 @@ def test_empty_cell_never_erases_a_value_staff_entered(tmp_path):
     from procedures.services.catalogue import procedure_amend
 
     procedure_amend(
-        procedure=Procedure.objects.get(), changes={"processing_amount": 5},
-        decision_number="5/QĐ", decision_date=None, effective_from=datetime.date.today(),
+        procedure=Procedure.objects.get(),
+        changes={"processing_amount": 5},
+        decision_number="5/QĐ",
+        decision_date=None,
+        effective_from=datetime.date.today(),
     )
     report = procedure_import_file(path=tmp_path / "a.csv")
     assert report.unchanged == 1
@@ -279,10 +312,15 @@ def test_rows_without_code_match_by_normalised_name_and_field(tmp_path):
     write_csv(tmp_path / "b.csv", [row(name="Cấp Giấy phép bán lẻ rượu", processing_days="10")])
     assert procedure_import_file(path=tmp_path / "b.csv").unchanged == 1
     # Same name in another field is another procedure.
-    write_csv(tmp_path / "c.csv", [row(name="Cấp Giấy phép bán lẻ rượu", field="Công nghiệp tiêu dùng")])
+    write_csv(
+        tmp_path / "c.csv", [row(name="Cấp Giấy phép bán lẻ rượu", field="Công nghiệp tiêu dùng")]
+    )
     assert procedure_import_file(path=tmp_path / "c.csv").created == 1
     # Once the list carries the code, it is attached to the existing procedure.
-    write_csv(tmp_path / "d.csv", [row(code="2.000633", name="Cấp Giấy phép bán lẻ rượu", processing_days="10")])
+    write_csv(
+        tmp_path / "d.csv",
+        [row(code="2.000633", name="Cấp Giấy phép bán lẻ rượu", processing_days="10")],
+    )
     report = procedure_import_file(path=tmp_path / "d.csv")
     assert report.updated == 1
     assert Procedure.objects.count() == 2
@@ -302,8 +340,32 @@ def test_xlsx_import(tmp_path):
     ws = wb.active
     ws.append(list(COLUMNS))
     # A spreadsheet stores the code 1.000940 as the number 1.00094, and days as numbers.
-    ws.append([1.00094, "Cấp Giấy phép sản xuất rượu công nghiệp", "Công nghiệp tiêu dùng", 15, 0, "Một phần", "", "", ""])
-    ws.append(["2.000162", "Cấp Giấy phép bán lẻ sản phẩm thuốc lá", "Lưu thông hàng hóa trong nước", None, "Theo TT 168/2016/TT-BTC", None, None, "Giấy phép (cấp huyện)", None])
+    ws.append(
+        [
+            1.00094,
+            "Cấp Giấy phép sản xuất rượu công nghiệp",
+            "Công nghiệp tiêu dùng",
+            15,
+            0,
+            "Một phần",
+            "",
+            "",
+            "",
+        ]
+    )
+    ws.append(
+        [
+            "2.000162",
+            "Cấp Giấy phép bán lẻ sản phẩm thuốc lá",
+            "Lưu thông hàng hóa trong nước",
+            None,
+            "Theo TT 168/2016/TT-BTC",
+            None,
+            None,
+            "Giấy phép (cấp huyện)",
+            None,
+        ]
+    )
     ws.append([None, None, None, None, None, None, None, None, None])
     ws.append(["2.000163", "Thủ tục lỗi", "Hóa chất", "mười", None, None, None, None, None])
     path = tmp_path / "danh-muc.xlsx"
@@ -336,7 +398,9 @@ def test_file_named_xlsx_that_is_not_one_is_refused(tmp_path):
 
 def test_csv_with_excel_bom_and_missing_file(tmp_path):
     path = tmp_path / "bom.csv"
-    path.write_bytes("\ufeffcode,name,field\n2.000633,Cấp Giấy phép bán lẻ rượu,Điện\n".encode("utf-8"))
+    path.write_bytes(
+        "\ufeffcode,name,field\n2.000633,Cấp Giấy phép bán lẻ rượu,Điện\n".encode("utf-8")
+    )
     assert procedure_import_file(path=path).created == 1
     code, out, err = run("import_procedures", str(tmp_path / "missing.csv"))
     assert code == 1 and "Cannot read" in err

@@ -1,4 +1,5 @@
-"""python manage.py import_procedures FILE [--decision ...] [--decision-date ...] [--effective-from ...]"""
+"""manage.py import_procedures FILE [--decision N] [--decision-date D] [--effective-from D]"""
+
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
@@ -18,7 +19,10 @@ def _date(value: str) -> datetime.date:
 def write_report(command: BaseCommand, report: ImportReport) -> None:
     """Counts, then every rejected row with its reason: staff fix the file from this."""
     command.stdout.write(
-        _("Created: %(created)d, updated: %(updated)d, unchanged: %(unchanged)d, rejected: %(rejected)d")
+        _(
+            "Created: %(created)d, updated: %(updated)d, unchanged: %(unchanged)d, "
+            "rejected: %(rejected)d"
+        )
         % {
             "created": report.created,
             "updated": report.updated,

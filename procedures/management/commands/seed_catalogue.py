@@ -2,6 +2,7 @@
 
 Idempotent: a second run finds everything in place and creates nothing.
 """
+
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
