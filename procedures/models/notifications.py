@@ -3,6 +3,13 @@
 Rows are written in the same transaction as the change that causes them (an outbox),
 so a broker outage never loses a message, and the unique key makes a second attempt
 to queue the same message a no-op (exactly once).
+
+Reminders use two kinds of rows (see procedures/services/reminders.py):
+- an *item* row per thing to remind about, keyed by the deadline version or the
+  digest day (`subject_key` = "dossier:12:due_soon:<due timestamp>"); it is never sent
+  itself (status "in_digest") and its unique key is what stops a second reminder;
+- a *digest* row per recipient and sweep, the one message that is sent; its items
+  point at it through `digest`.
 """
 from django.conf import settings
 from django.db import models
@@ -20,6 +27,7 @@ class DeliveryStatus(models.TextChoices):
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
     CANCELLED = "cancelled", _("Cancelled")
+    IN_DIGEST = "in_digest", _("Part of a digest")
 
 
 class Delivery(models.Model):
@@ -40,6 +48,11 @@ class Delivery(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
+    # A reminder item points at the digest message that carried it.
+    digest = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="items",
+        verbose_name=_("sent in digest"),
+    )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
@@ -54,15 +67,31 @@ class Delivery(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["recipient", "channel", "kind", "subject_key"], name="delivery_once"
-            )
+            ),
+            # Only reminder items ride in a digest, and they are never sent alone.
+            models.CheckConstraint(
+                condition=Q(digest__isnull=True) | Q(status="in_digest"),
+                name="delivery_digest_item_status",
+            ),
         ]
         indexes = [
+            # The outbox drain: pending rows whose next attempt has come.
             models.Index(
                 fields=["next_attempt_at"], name="delivery_pending_idx",
                 condition=Q(status="pending"),
             ),
             models.Index(fields=["user", "channel", "read_at"], name="delivery_inbox_idx"),
+            # Admin "failed" filter and the health check.
+            models.Index(
+                fields=["created_at"], name="delivery_failed_idx", condition=Q(status="failed"),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.recipient} ({self.get_status_display()})"
+
+    @property
+    def message_id(self) -> str:
+        """Stable Message-ID: a resend after a crash is recognisably the same message."""
+        domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
+        return f"<motcua.delivery.{self.pk}@{domain}>"
