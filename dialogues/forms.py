@@ -9,7 +9,6 @@ from dialogues.constants import AnswerKind, AnswerState, RecommendationStatus
 from dialogues.models import DialogueSession
 from dialogues.validators import validate_attachment
 from procedures.models import Field, Unit
-from procedures.validators import normalize_identity, validate_tax_code
 
 
 class AccessibleFormMixin:
@@ -97,9 +96,9 @@ class RegistrationForm(AccessibleFormMixin, forms.Form):
         self.describe_fields()
 
     def clean_tax_code(self):
-        value = normalize_identity(self.cleaned_data["tax_code"])
-        validate_tax_code(value)
-        return value
+        from dialogues.services.registrations import tax_code_canonical
+
+        return tax_code_canonical(self.cleaned_data["tax_code"])
 
     def clean(self):
         data = super().clean()

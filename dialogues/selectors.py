@@ -273,10 +273,13 @@ def recommendation_followup(*, queryset: QuerySet, as_of: datetime, title: str) 
     by_field = list(
         queryset.values("field_id", name=F("field__name"))
         .annotate(**counts)
-        .order_by("field__order", "field__name")
+        # The "not set" row last on every database.
+        .order_by(F("field__order").asc(nulls_last=True), F("field__name").asc(nulls_last=True))
     )
     by_unit = list(
-        queryset.values("unit_id", name=F("unit__name")).annotate(**counts).order_by("unit__name")
+        queryset.values("unit_id", name=F("unit__name"))
+        .annotate(**counts)
+        .order_by(F("unit__name").asc(nulls_last=True))
     )
     return FollowUpReport(title=title, as_of=as_of, totals=totals, by_field=by_field,
                           by_unit=by_unit)

@@ -55,13 +55,20 @@ def _seats_taken(session: DialogueSession) -> int:
     )
 
 
-def _clean_tax_code(tax_code: str) -> str:
+def tax_code_canonical(tax_code: str) -> str:
+    """One spelling per business: a branch code is written 0101234567-001, so the
+    same branch typed with or without the hyphen is one business."""
     value = normalize_identity(tax_code)
+    validate_tax_code(value)
+    digits = value.replace("-", "")
+    return f"{digits[:10]}-{digits[10:]}" if len(digits) == 13 else digits
+
+
+def _clean_tax_code(tax_code: str) -> str:
     try:
-        validate_tax_code(value)
+        return tax_code_canonical(tax_code)
     except ValidationError as exc:
         raise DomainError(" ".join(exc.messages), field="tax_code") from exc
-    return value
 
 
 def registration_create(
