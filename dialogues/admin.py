@@ -2,6 +2,7 @@
 through editable status fields."""
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -39,6 +40,7 @@ class DialogueSessionAdmin(admin.ModelAdmin):
     search_fields = ("title", "topic")
     date_hierarchy = "starts_at"
     filter_horizontal = ("fields",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = [AgendaItemInline, SessionDocumentInline]
     fieldsets = (
         (None, {"fields": ("title", "topic", "content", "format", "status", "is_published")}),
