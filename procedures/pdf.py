@@ -39,6 +39,7 @@ __all__ = [
     "FONT_BOLD",
     "FONT_ITALIC",
     "build",
+    "mm",
     "fonts_register",
     "para",
     "qr_code",
@@ -160,8 +161,10 @@ def table(
     for r, row in enumerate(rows):
         out = []
         for value in row:
-            if isinstance(value, Flowable):
-                out.append(value)
+            if isinstance(value, Flowable) or (
+                isinstance(value, (list, tuple)) and all(isinstance(v, Flowable) for v in value)
+            ):
+                out.append(value)  # a flowable, or a list of them stacked in the cell
             elif r < header_rows:
                 out.append(para(value, "cell_bold"))
             else:

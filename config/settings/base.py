@@ -200,3 +200,11 @@ DEPARTMENT_HOURS = env(
 SUPPLEMENT_POLICY = env("SUPPLEMENT_POLICY", default="restart")
 # Public address of the site, used in emails, slips and QR codes.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+
+# --- Staff admin of dossiers and printable slips ---
+# Place printed before the date on the slips (forms of Circular 01/2018/TT-VPCP).
+SLIP_PLACE = env("SLIP_PLACE", default="Thái Nguyên")
+# The dossier list never counts more rows than this on a filtered page; above it, it
+# says "more than N" and asks for a narrower filter (a COUNT(*) over a million rows
+# costs more than the page itself). The unfiltered list uses PostgreSQL's estimate.
+ADMIN_DOSSIER_COUNT_LIMIT = env.int("ADMIN_DOSSIER_COUNT_LIMIT", default=10000)
