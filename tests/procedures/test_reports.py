@@ -1,0 +1,349 @@
+"""The monthly report (table 06/VPCP/KSTT) on a small data set computed by hand.
+
+June 2026 (1 June is a Monday; no holiday in late May or June). Procedure A is the
+fixture procedure (5 working days, 3 online) in the trade field; procedure B takes
+10 working days in the industry field. The `june` fixture drives every dossier
+through the services, so the figures come from real transitions and events:
+
+ #  proc channel  story                                              June
+ 1  A    direct   accepted 25/5, resolved 2/6 (due 1/6)              carried, resolved late
+ 2  A    direct   accepted 28/5, withdrawn 10/6                      carried, withdrawn
+ 3  A    online   accepted 3/6, resolved 5/6 (due 8/6)               new online, early
+ 4  A    direct   accepted 3/6, steps handed over, resolved 10/6     new, on time
+ 5  A    postal   accepted 29/6, due 6/7                             new, open within deadline
+ 6  A    direct   accepted 15/6, due 22/6, untouched                 new, open overdue
+ 7  A    direct   accepted 16/6, supplement asked 17/6               new, open, paused (supplement)
+ 8  A    direct   accepted 16/6, payment asked 18/6, paid 2/7         new, open, paused (payment)
+ 9  A    online   submitted 20/6, never accepted                     not counted
+10  A    direct   submitted and refused at intake 22/6               refused at intake
+11  B    direct   accepted 10/6, stopped 20/6                        new, stopped
+12  B    direct   accepted 1/7                                       not in June
+13  A    direct   accepted 20/5, resolved 27/5                       not in June
+14  A    direct   accepted 1/6, apology 4/6 (new due 12/6), res. 11/6  new, late (original due 8/6)
+15  B    direct   accepted 29/5, supplement 1/6, received 5/6,       carried, on time
+                  resolved 19/6 (restarted due 19/6 10:00)
+"""
+from decimal import Decimal
+
+import pytest
+
+from procedures.constants import Channel, OnTimeResult, Outcome
+from procedures.errors import DomainError
+from procedures.models import Field
+from procedures.selectors import reports as sel
+from procedures.selectors.reports import COLUMN_KEYS, Period
+from procedures.services import dossiers as svc
+from procedures.services.catalogue import procedure_create
+
+from .conftest import at
+
+pytestmark = pytest.mark.django_db
+
+JUNE = Period.month(2026, 6)
+
+
+@pytest.fixture
+def industry_procedure(units):
+    field = Field.objects.create(name="Công nghiệp địa phương", ministry_code="G02-CT02", order=5)
+    return procedure_create(
+        name="Cấp Giấy chứng nhận sản phẩm công nghiệp nông thôn tiêu biểu", code="2.000100",
+        field=field, decision_number="QĐ 2/2026", decision_date=at(2026, 1, 1).date(),
+        effective_from=at(2026, 1, 1).date(), processing_amount=Decimal("10"),
+        implementing_unit=units["QLCN"],
+    )
+
+
+@pytest.fixture
+def june(register, staff, units, procedure, industry_procedure):
+    """The fifteen dossiers of the module docstring; returns them by number."""
+    intake, director = staff["intake"], staff["director"]
+    A, B = procedure, industry_procedure
+    d = {}
+
+    def accepted(n, when, *, proc=A, channel=Channel.DIRECT, unit=None, officer=None):
+        dossier = register(now=when, channel=channel, procedure=proc)
+        dossier = svc.dossier_accept(dossier=dossier, actor=intake, now=when)
+        if unit:
+            dossier = svc.dossier_assign(dossier=dossier, actor=intake, unit=units[unit],
+                                         officer=staff[officer], now=when)
+        d[n] = dossier
+        return dossier
+
+    def resolve(n, when):
+        d[n] = svc.dossier_resolve(dossier=d[n], actor=director, outcome=Outcome.GRANTED,
+                                   now=when)
+
+    accepted(1, at(2026, 5, 25, 9, 0), unit="QLTM", officer="specialist")
+    resolve(1, at(2026, 6, 2, 9, 0))
+    accepted(2, at(2026, 5, 28, 10, 0))
+    d[2] = svc.dossier_withdraw(dossier=d[2], actor=intake, reason="Rút", now=at(2026, 6, 10, 9, 0))
+    accepted(3, at(2026, 6, 3, 10, 0), channel=Channel.ONLINE, unit="QLTM", officer="specialist")
+    resolve(3, at(2026, 6, 5, 9, 0))
+    accepted(4, at(2026, 6, 3, 10, 0), unit="QLTM", officer="specialist")
+    svc.dossier_complete_step(dossier=d[4], actor=intake, now=at(2026, 6, 3, 11, 0))
+    svc.dossier_complete_step(dossier=d[4], actor=staff["specialist"], now=at(2026, 6, 9, 9, 0))
+    resolve(4, at(2026, 6, 10, 15, 0))
+    accepted(5, at(2026, 6, 29, 9, 0), channel=Channel.POSTAL)
+    accepted(6, at(2026, 6, 15, 9, 0), unit="QLTM", officer="specialist")
+    accepted(7, at(2026, 6, 16, 9, 0), unit="QLTM", officer="specialist")
+    d[7] = svc.dossier_request_supplement(dossier=d[7], actor=intake, reason="Thiếu hợp đồng",
+                                          now=at(2026, 6, 17, 9, 0))
+    accepted(8, at(2026, 6, 16, 9, 0), unit="QLTM", officer="specialist")
+    d[8] = svc.dossier_request_payment(dossier=d[8], actor=intake, note="Phí thẩm định",
+                                       now=at(2026, 6, 18, 9, 0))
+    d[8] = svc.dossier_confirm_payment(dossier=d[8], actor=intake, now=at(2026, 7, 2, 9, 0))
+    d[9] = register(now=at(2026, 6, 20, 9, 0), channel=Channel.ONLINE)
+    d[10] = svc.dossier_refuse_intake(dossier=register(now=at(2026, 6, 22, 9, 0)), actor=intake,
+                                      reason="Ngoài thẩm quyền", now=at(2026, 6, 22, 9, 30))
+    accepted(11, at(2026, 6, 10, 9, 0), proc=B, unit="QLCN", officer="other_specialist")
+    d[11] = svc.dossier_stop(dossier=d[11], actor=director, reason="Dừng theo yêu cầu",
+                             now=at(2026, 6, 20, 9, 0))
+    accepted(12, at(2026, 7, 1, 9, 0), proc=B)
+    accepted(13, at(2026, 5, 20, 9, 0))
+    resolve(13, at(2026, 5, 27, 9, 0))
+    accepted(14, at(2026, 6, 1, 10, 0), unit="QLTM", officer="specialist")
+    d[14] = svc.dossier_apologise(dossier=d[14], actor=director, new_due_at=at(2026, 6, 12, 10, 0),
+                                  reason="Cần xác minh", now=at(2026, 6, 4, 10, 0))
+    resolve(14, at(2026, 6, 11, 9, 0))
+    accepted(15, at(2026, 5, 29, 10, 0), proc=B, unit="QLCN", officer="other_specialist")
+    d[15] = svc.dossier_request_supplement(dossier=d[15], actor=intake, reason="Thiếu bản vẽ",
+                                           now=at(2026, 6, 1, 10, 0))
+    d[15] = svc.dossier_receive_supplement(dossier=d[15], actor=intake, now=at(2026, 6, 5, 10, 0))
+    resolve(15, at(2026, 6, 19, 9, 0))
+    return d
+
+
+def figures(**given) -> dict:
+    out = dict.fromkeys(COLUMN_KEYS, 0)
+    out.update(given)
+    return out
+
+
+EXPECTED_A = figures(
+    received=9, received_new=7, received_online=1, received_direct_postal=6, carried_over=2,
+    resolved=4, resolved_early=1, resolved_on_time=1, resolved_late=2,
+    in_progress=4, in_progress_within=3, in_progress_overdue=1,
+    paused_supplement=1, paused_payment=1, withdrawn=1, refused_intake=1,
+)
+EXPECTED_B = figures(
+    received=2, received_new=1, received_direct_postal=1, carried_over=1,
+    resolved=1, resolved_on_time=1, stopped=1,
+)
+EXPECTED_TOTAL = {k: EXPECTED_A[k] + EXPECTED_B[k] for k in COLUMN_KEYS}
+
+
+def counts(row) -> dict:
+    return {k: row.figures[k] for k in COLUMN_KEYS}
+
+
+def test_the_dataset_is_what_the_docstring_says(june):
+    assert june[14].on_time_result == OnTimeResult.LATE  # judged against the original due
+    assert june[15].on_time_result == OnTimeResult.ON_TIME
+    assert june[4].on_time_result == OnTimeResult.ON_TIME
+    assert june[1].on_time_result == OnTimeResult.LATE
+    assert june[3].on_time_result == OnTimeResult.EARLY
+    assert june[8].status == 4  # paid after the period: status at the end comes from events
+    assert june[7].due_at < JUNE.end_at  # paused with a past due time: still within deadline
+
+
+def test_june_by_procedure_matches_the_hand_computed_table(june, procedure, industry_procedure):
+    report = sel.report_monthly(period=JUNE, by="procedure")
+    assert [r.label for r in report.rows] == ["Lưu thông hàng hóa trong nước",
+                                              "Công nghiệp địa phương"]
+    trade, industry = report.rows
+    assert [c.key for c in trade.children] == [f"procedure:{procedure.pk}"]
+    assert counts(trade) == counts(trade.children[0]) == EXPECTED_A
+    assert counts(industry) == EXPECTED_B
+    assert counts(report.total) == EXPECTED_TOTAL
+    assert trade.figures["on_time_rate"] == 50.0
+    assert trade.figures["online_share"] == 14.3
+    assert industry.figures["on_time_rate"] == 100.0
+    assert industry.figures["online_share"] == 0.0
+    assert report.total.figures["on_time_rate"] == 60.0
+    assert report.total.figures["online_share"] == 12.5
+    for row in report.flat_rows():
+        assert row.balance()[0] == row.balance()[1], row.label
+
+
+def test_by_field_has_no_procedure_rows(june):
+    report = sel.report_monthly(period=JUNE, by="field")
+    assert all(not r.children for r in report.rows)
+    assert counts(report.total) == EXPECTED_TOTAL
+
+
+def test_july_carries_over_what_june_left_open(june):
+    july = sel.report_monthly(period=Period.month(2026, 7), by="procedure")
+    june_report = sel.report_monthly(period=JUNE, by="procedure")
+    assert july.total.figures["carried_over"] == june_report.total.figures["in_progress"] == 4
+    assert july.total.figures["received_new"] == 1  # no 12
+    # No 8 was paid on 2 July: in July it is no longer paused.
+    assert july.total.figures["paused_payment"] == 0
+    assert july.total.figures["paused_supplement"] == 1
+
+
+def test_by_unit_attributes_step_lateness_to_the_unit_that_held_the_step(june, units):
+    report = sel.report_monthly(period=JUNE, by="unit")
+    rows = {r.key: r for r in report.rows}
+    qltm, qlcn, vp = (rows[f"unit:{units[c].pk}"] for c in ("QLTM", "QLCN", "VP"))
+    none = rows["unit:none"]
+    assert report.rows[-1] is none
+    assert counts(qltm) == figures(
+        received=7, received_new=6, received_online=1, received_direct_postal=5, carried_over=1,
+        resolved=4, resolved_early=1, resolved_on_time=1, resolved_late=2, in_progress=3,
+        in_progress_within=2, in_progress_overdue=1, paused_supplement=1, paused_payment=1)
+    assert counts(qlcn) == figures(received=2, received_new=1, received_direct_postal=1,
+                                   carried_over=1, resolved=1, resolved_on_time=1, stopped=1)
+    assert counts(none) == figures(received=2, received_new=1, received_direct_postal=1,
+                                   carried_over=1, withdrawn=1, in_progress=1,
+                                   in_progress_within=1, refused_intake=1)
+    # No 4: the desk's intake step on time (VP), appraisal late; the appraisal step has no
+    # unit of its own, so it lands on the unit the dossier is assigned to (QLTM).
+    assert counts(vp) == figures()
+    assert (vp.figures["steps"], vp.figures["steps_on_time"], vp.figures["steps_late"]) == (1, 1, 0)
+    assert (qltm.figures["steps"], qltm.figures["steps_late"]) == (1, 1)
+    assert counts(report.total) == EXPECTED_TOTAL
+    assert report.total.figures["steps"] == 2
+
+
+def test_by_officer(june, staff):
+    report = sel.report_monthly(period=JUNE, by="officer")
+    rows = {r.key: r for r in report.rows}
+    specialist = rows[f"officer:{staff['specialist'].pk}"]
+    other = rows[f"officer:{staff['other_specialist'].pk}"]
+    intake = rows[f"officer:{staff['intake'].pk}"]
+    assert specialist.label == "Cán bộ specialist"
+    assert specialist.figures["received"] == 7 and specialist.figures["steps_late"] == 1
+    assert other.figures["stopped"] == 1
+    assert intake.figures["received"] == 0 and intake.figures["steps_on_time"] == 1
+    assert counts(report.total) == EXPECTED_TOTAL
+
+
+def test_quarter_and_year_reports_count_over_the_whole_period(june):
+    q2 = sel.report_monthly(period=Period.parse("2026-Q2"), by="field")
+    # Q2 includes May: 1, 2, 13, 15 are new in the quarter, nothing is carried over.
+    assert q2.total.figures["carried_over"] == 0
+    assert q2.total.figures["received_new"] == 12
+    assert q2.total.figures["resolved"] == 6
+    assert q2.total.figures["in_progress"] == 4
+    year = sel.report_monthly(period=Period.parse("2026"), by="field")
+    assert year.total.figures["received_new"] == 13
+    assert year.total.figures["in_progress"] == 5  # 5, 6, 7, 8, 12 still open today
+
+
+@pytest.mark.parametrize("by", ["procedure", "unit", "officer"])
+def test_every_cell_drills_down_to_exactly_its_dossiers(june, by):
+    report = sel.report_monthly(period=JUNE, by=by)
+    for row in report.flat_rows():
+        for column in COLUMN_KEYS:
+            qs = sel.report_cell_dossiers(period=JUNE, row_key=row.key, column=column)
+            assert qs.count() == row.figures[column], (row.key, column)
+
+
+def test_drill_down_names_the_dossiers(june):
+    overdue = sel.report_cell_dossiers(period=JUNE, row_key="total", column="in_progress_overdue")
+    assert list(overdue) == [june[6]]
+    paused = sel.report_cell_dossiers(period=JUNE, row_key="total", column="paused_payment")
+    assert list(paused) == [june[8]]
+
+
+def test_drill_down_rejects_unknown_rows_and_columns(june):
+    with pytest.raises(DomainError):
+        sel.report_cell_dossiers(period=JUNE, row_key="total", column="nope")
+    with pytest.raises(DomainError):
+        sel.report_cell_dossiers(period=JUNE, row_key="field:abc", column="received")
+
+
+def test_query_count_is_fixed_whatever_the_size(june, django_assert_num_queries, register,
+                                                 staff, units):
+    with django_assert_num_queries(2):
+        sel.report_monthly(period=JUNE, by="procedure")
+    with django_assert_num_queries(3):
+        sel.report_monthly(period=JUNE, by="unit")
+    from tests.factories import ProcedureFactory
+
+    for i in range(5):
+        extra = ProcedureFactory()
+        for j in range(3):
+            d = register(now=at(2026, 6, 8 + i, 9, j), procedure=extra)
+            svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 8 + i, 9, j))
+    with django_assert_num_queries(2):
+        report = sel.report_monthly(period=JUNE, by="procedure")
+    assert len(report.rows) == 7
+    assert report.total.figures["received_new"] == EXPECTED_TOTAL["received_new"] + 15
+    with django_assert_num_queries(3):
+        sel.report_monthly(period=JUNE, by="officer")
+
+
+def test_satisfaction_summary(june):
+    from procedures.models import Rating
+
+    Rating.objects.create(dossier=june[3], overall="very_satisfied", timeliness=2, attitude=2,
+                          created_at=at(2026, 6, 6, 9, 0))
+    Rating.objects.create(dossier=june[4], overall="unsatisfied", timeliness=0,
+                          created_at=at(2026, 6, 11, 9, 0))
+    Rating.objects.create(dossier=june[13], overall="satisfied", created_at=at(2026, 5, 28, 9, 0))
+    summary = sel.report_satisfaction(period=JUNE)
+    assert summary["total"] == {"ratings": 2, "very_satisfied": 1, "satisfied": 0,
+                                "unsatisfied": 1, "satisfied_rate": 50.0}
+    (row,) = summary["rows"]
+    assert row["field"] == "Lưu thông hàng hóa trong nước"
+    assert row["timeliness"] == 1.0 and row["attitude"] == 2.0 and row["visits"] is None
+
+
+def test_trend_over_twelve_months_in_one_query(june, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        trend = sel.report_trend(period=JUNE)
+    assert len(trend) == 12 and trend[-1]["period"] == "2026-06" and trend[0]["period"] == "2025-07"
+    may, june_point = trend[-2], trend[-1]
+    assert (may["received_new"], may["resolved"], may["on_time_rate"]) == (4, 1, 100.0)
+    assert (june_point["received_new"], june_point["resolved"]) == (8, 5)
+    assert june_point["on_time_rate"] == 60.0
+
+
+@pytest.mark.parametrize(
+    ("value", "start", "end"),
+    [("2026-06", "2026-06-01", "2026-06-30"), ("2026-Q1", "2026-01-01", "2026-03-31"),
+     ("2024", "2024-01-01", "2024-12-31"), ("2026-2", "2026-02-01", "2026-02-28")],
+)
+def test_period_parse(value, start, end):
+    p = Period.parse(value)
+    assert (p.start.isoformat(), p.end.isoformat()) == (start, end)
+    assert Period.parse(p.key) == p
+
+
+@pytest.mark.parametrize("value", ["2026-13", "June", "2026-Q5", "", "1999"])
+def test_period_parse_rejects_nonsense(value):
+    with pytest.raises(DomainError) as err:
+        Period.parse(value)
+    assert err.value.code == "bad_period"
+
+
+def test_period_boundaries_are_local_midnight():
+    assert JUNE.start_at.isoformat() == "2026-06-01T00:00:00+07:00"
+    assert JUNE.end_at.isoformat() == "2026-07-01T00:00:00+07:00"
+    assert Period.month(2026, 12).next() == Period.month(2027, 1)
+    assert Period.month(2026, 1).previous() == Period.month(2025, 12)
+
+
+def test_boundary_second_belongs_to_the_right_month(register, staff):
+    last = register(now=at(2026, 6, 30, 16, 0))
+    svc.dossier_accept(dossier=last, actor=staff["intake"], now=at(2026, 6, 30, 23, 59, 59))
+    first = register(now=at(2026, 6, 30, 16, 0))
+    svc.dossier_accept(dossier=first, actor=staff["intake"], now=at(2026, 7, 1, 0, 0))
+    june_r = sel.report_monthly(period=JUNE, by="field")
+    july_r = sel.report_monthly(period=Period.month(2026, 7), by="field")
+    assert june_r.total.figures["received_new"] == 1
+    assert july_r.total.figures["received_new"] == 1
+    assert july_r.total.figures["carried_over"] == 1
+
+
+def test_report_round_trips_through_json(june):
+    report = sel.report_monthly(period=JUNE, by="procedure")
+    again = sel.MonthlyReport.from_dict(report.as_dict())
+    assert again.as_dict() == report.as_dict()
+
+
+def test_unknown_by_is_refused():
+    with pytest.raises(DomainError) as err:
+        sel.report_monthly(period=JUNE, by="colour")
+    assert err.value.field == "by"
