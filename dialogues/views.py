@@ -17,7 +17,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dialogues import exports, selectors, services
-from dialogues.constants import AWAITING_ANSWER_STATUSES, AnswerState, RegistrationStatus, SessionStatus
+from dialogues.constants import (
+    AWAITING_ANSWER_STATUSES,
+    AnswerKind,
+    AnswerState,
+    RegistrationStatus,
+    SessionStatus,
+)
 from dialogues.forms import (
     AnswerForm,
     AssignForm,
@@ -265,7 +271,7 @@ def _detail_forms(recommendation: Recommendation, bound: dict | None = None) -> 
         "answer_form": AnswerForm(
             initial={
                 "answer_text": recommendation.answer_text,
-                "answer_kind": recommendation.answer_kind or None,
+                "answer_kind": recommendation.answer_kind or AnswerKind.IN_WRITING,
                 "document_number": recommendation.answer_document_number,
             }
         ),
