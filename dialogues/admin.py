@@ -1,5 +1,6 @@
 """Admin of the dialogues. State changes go through the services (actions), never
 through editable status fields."""
+
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
@@ -46,8 +47,10 @@ class DialogueSessionAdmin(admin.ModelAdmin):
         (None, {"fields": ("title", "topic", "content", "format", "status", "is_published")}),
         (_("Time and place"), {"fields": ("starts_at", "ends_at", "venue", "online_link")}),
         (_("Organisation"), {"fields": ("chair", "host_unit", "fields")}),
-        (_("Registration"), {"fields": ("capacity", "max_attendees_per_registration",
-                                         "registration_deadline")}),
+        (
+            _("Registration"),
+            {"fields": ("capacity", "max_attendees_per_registration", "registration_deadline")},
+        ),
         (_("Outcome"), {"fields": ("answer_working_days", "minutes", "conclusions")}),
     )
 
@@ -65,13 +68,28 @@ class BusinessAdmin(admin.ModelAdmin):
 
 @admin.register(Registration)
 class RegistrationAdmin(admin.ModelAdmin):
-    list_display = ("business_name", "tax_code", "session", "attendees", "status", "attended",
-                    "created_at")
+    list_display = (
+        "business_name",
+        "tax_code",
+        "session",
+        "attendees",
+        "status",
+        "attended",
+        "created_at",
+    )
     list_filter = ("status", "attended", "session")
     search_fields = ("business_name", "tax_code", "representative", "email")
     actions = ["cancel_registrations", "mark_attended", "mark_absent"]
-    readonly_fields = ("public_id", "session", "business", "status", "created_at", "promoted_at",
-                       "cancelled_at", "tax_code")
+    readonly_fields = (
+        "public_id",
+        "session",
+        "business",
+        "status",
+        "created_at",
+        "promoted_at",
+        "cancelled_at",
+        "tax_code",
+    )
     exclude = ("token_hash",)
 
     def has_add_permission(self, request):
@@ -122,8 +140,15 @@ class RecommendationAddForm(forms.ModelForm):
 
     class Meta:
         model = Recommendation
-        fields = ("session", "source", "field", "content", "contact_email", "is_public",
-                  "received_at")
+        fields = (
+            "session",
+            "source",
+            "field",
+            "content",
+            "contact_email",
+            "is_public",
+            "received_at",
+        )
 
 
 class AssignActionForm(forms.Form):
@@ -133,18 +158,45 @@ class AssignActionForm(forms.Form):
 
 @admin.register(Recommendation)
 class RecommendationAdmin(admin.ModelAdmin):
-    list_display = ("id", "business", "short_content", "field", "unit", "status", "answer_state",
-                    "answer_due_at", "published_at")
+    list_display = (
+        "id",
+        "business",
+        "short_content",
+        "field",
+        "unit",
+        "status",
+        "answer_state",
+        "answer_due_at",
+        "published_at",
+    )
     list_filter = ("status", "answer_state", "source", "field", "unit", "session")
     search_fields = ("content", "business__name", "business__tax_code", "answer_text")
     date_hierarchy = "received_at"
     actions = ["assign_to_unit", "approve_answers", "publish", "unpublish"]
     inlines = [RecommendationAttachmentInline, RecommendationEventInline]
     readonly_fields = (
-        "business", "source", "session", "registration", "status", "unit", "assigned_at",
-        "answer_due_at", "escalate_at", "answer_kind", "answer_text", "answer_document_number",
-        "answer_state", "answer_drafted_by", "answer_approved_by", "answer_approved_at",
-        "answered_at", "forwarded_to", "forwarded_at", "closed_at", "is_public", "published_at",
+        "business",
+        "source",
+        "session",
+        "registration",
+        "status",
+        "unit",
+        "assigned_at",
+        "answer_due_at",
+        "escalate_at",
+        "answer_kind",
+        "answer_text",
+        "answer_document_number",
+        "answer_state",
+        "answer_drafted_by",
+        "answer_approved_by",
+        "answer_approved_at",
+        "answered_at",
+        "forwarded_to",
+        "forwarded_at",
+        "closed_at",
+        "is_public",
+        "published_at",
         "received_at",
     )
 
@@ -213,12 +265,16 @@ class RecommendationAdmin(admin.ModelAdmin):
         return render(
             request,
             "dialogues/admin/assign.html",
-            {**self.admin_site.each_context(request), "form": form, "queryset": queryset,
-             "opts": self.model._meta, "title": _("Assign to a unit")},
+            {
+                **self.admin_site.each_context(request),
+                "form": form,
+                "queryset": queryset,
+                "opts": self.model._meta,
+                "title": _("Assign to a unit"),
+            },
         )
 
-    @admin.action(description=_("Approve the answers awaiting approval"),
-                  permissions=["approve"])
+    @admin.action(description=_("Approve the answers awaiting approval"), permissions=["approve"])
     def approve_answers(self, request, queryset):
         done = 0
         for recommendation_id in queryset.values_list("pk", flat=True):

@@ -3,6 +3,7 @@
 Each reads an optional Django setting so the lead can move it into settings without
 touching this app; the defaults are the common practice.
 """
+
 from django.conf import settings
 
 

@@ -1,4 +1,5 @@
 """Choices of the business dialogues (domain.md section 7)."""
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 

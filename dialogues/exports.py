@@ -1,4 +1,5 @@
 """XLSX files for staff: the follow-up report and the import template."""
+
 from io import BytesIO
 
 from django.utils import timezone
@@ -56,17 +57,19 @@ def recommendation_template_xlsx(*, recommendations) -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for r in recommendations:
-        sheet.append([
-            r.pk,
-            r.unit.code if r.unit else "",
-            r.field.name if r.field else "",
-            r.answer_text,
-            r.answer_kind,
-            r.answer_document_number,
-            r.content,
-            r.business.name,
-            r.get_status_display(),
-        ])
+        sheet.append(
+            [
+                r.pk,
+                r.unit.code if r.unit else "",
+                r.field.name if r.field else "",
+                r.answer_text,
+                r.answer_kind,
+                r.answer_document_number,
+                r.content,
+                r.business.name,
+                r.get_status_display(),
+            ]
+        )
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -1,5 +1,6 @@
 """Forms of the public pages and the staff workspace (input checks only; rules
 live in the services)."""
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
@@ -51,7 +52,8 @@ class RegistrationForm(AccessibleFormMixin, forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     phone = forms.CharField(
-        label=_("Phone"), max_length=30,
+        label=_("Phone"),
+        max_length=30,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
     )
     attendees = forms.IntegerField(label=_("Number of attendees"), min_value=1, initial=1)
@@ -174,7 +176,9 @@ class ForwardForm(AccessibleFormMixin, forms.Form):
 
 
 class CloseForm(AccessibleFormMixin, forms.Form):
-    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    note = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
 
 
 class ImportForm(AccessibleFormMixin, forms.Form):
@@ -188,10 +192,12 @@ class ReportForm(AccessibleFormMixin, forms.Form):
     session = forms.ModelChoiceField(
         label=_("Session"), queryset=DialogueSession.objects.all(), required=False
     )
-    start = forms.DateField(label=_("From"), required=False,
-                            widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), required=False,
-                          widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def clean(self):
         data = super().clean()

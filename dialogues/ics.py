@@ -1,4 +1,5 @@
 """An iCalendar (RFC 5545) invitation for a session, written with the standard library."""
+
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -37,7 +38,11 @@ def _utc(value: datetime) -> str:
 
 
 def session_invitation_ics(
-    *, session: DialogueSession, attendee_email: str, description: str, now: datetime,
+    *,
+    session: DialogueSession,
+    attendee_email: str,
+    description: str,
+    now: datetime,
     cancelled: bool = False,
 ) -> str:
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"

@@ -1,4 +1,5 @@
 """Reads of the dialogues app: public lists, reminder scans and follow-up reports."""
+
 import hmac
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -26,11 +27,15 @@ from procedures.calendar import add_working_days
 def session_annotate_seats(queryset: QuerySet) -> QuerySet:
     return queryset.annotate(
         seats_taken=Coalesce(
-            Sum("registrations__attendees",
-                filter=Q(registrations__status=RegistrationStatus.CONFIRMED)),
+            Sum(
+                "registrations__attendees",
+                filter=Q(registrations__status=RegistrationStatus.CONFIRMED),
+            ),
             0,
         ),
-        waitlisted=Count("registrations", filter=Q(registrations__status=RegistrationStatus.WAITLISTED)),
+        waitlisted=Count(
+            "registrations", filter=Q(registrations__status=RegistrationStatus.WAITLISTED)
+        ),
     )
 
 
@@ -46,9 +51,9 @@ def session_list_past(*, now: datetime) -> QuerySet:
 
 def session_get_public(*, session_id: int) -> DialogueSession:
     return session_annotate_seats(
-        DialogueSession.objects.public().select_related("host_unit").prefetch_related(
-            "fields", "agenda"
-        )
+        DialogueSession.objects.public()
+        .select_related("host_unit")
+        .prefetch_related("fields", "agenda")
     ).get(pk=session_id)
 
 
@@ -74,7 +79,9 @@ class YearPlan:
 
 def session_year_plan(*, year: int, include_unpublished: bool = False) -> YearPlan:
     """Sessions of a year by start time; the province requires a minimum number."""
-    queryset = DialogueSession.objects.all() if include_unpublished else DialogueSession.objects.public()
+    queryset = (
+        DialogueSession.objects.all() if include_unpublished else DialogueSession.objects.public()
+    )
     start = timezone.make_aware(datetime(year, 1, 1))
     end = timezone.make_aware(datetime(year + 1, 1, 1))
     sessions = list(
@@ -82,8 +89,9 @@ def session_year_plan(*, year: int, include_unpublished: bool = False) -> YearPl
         .select_related("host_unit")
         .order_by("starts_at")
     )
-    return YearPlan(year=year, sessions=sessions, count=len(sessions),
-                    minimum=conf.min_sessions_per_year())
+    return YearPlan(
+        year=year, sessions=sessions, count=len(sessions), minimum=conf.min_sessions_per_year()
+    )
 
 
 # --------------------------------------------------------------------------- #
@@ -111,12 +119,16 @@ def registration_get_by_link(*, public_id: UUID | str, token: str) -> Registrati
 def registration_waitlist_position(*, registration: Registration) -> int | None:
     if registration.status != RegistrationStatus.WAITLISTED:
         return None
-    ahead = Registration.objects.filter(
-        session_id=registration.session_id, status=RegistrationStatus.WAITLISTED
-    ).filter(
-        Q(created_at__lt=registration.created_at)
-        | Q(created_at=registration.created_at, id__lt=registration.id)
-    ).count()
+    ahead = (
+        Registration.objects.filter(
+            session_id=registration.session_id, status=RegistrationStatus.WAITLISTED
+        )
+        .filter(
+            Q(created_at__lt=registration.created_at)
+            | Q(created_at=registration.created_at, id__lt=registration.id)
+        )
+        .count()
+    )
     return ahead + 1
 
 
@@ -155,20 +167,26 @@ def recommendation_due_soon(*, now: datetime) -> QuerySet:
     """Due within the next N working days (add_working_days is monotonic, so one
     bound computed here replaces counting working time per row)."""
     horizon = add_working_days(now, conf.due_soon_working_days())
-    return _awaiting().filter(answer_due_at__gt=now, answer_due_at__lte=horizon).filter(
-        _not_sent(ReminderKind.ANSWER_DUE_SOON, "answer_due_at")
+    return (
+        _awaiting()
+        .filter(answer_due_at__gt=now, answer_due_at__lte=horizon)
+        .filter(_not_sent(ReminderKind.ANSWER_DUE_SOON, "answer_due_at"))
     )
 
 
 def recommendation_overdue(*, now: datetime) -> QuerySet:
-    return _awaiting().filter(answer_due_at__lte=now).filter(
-        _not_sent(ReminderKind.ANSWER_OVERDUE, "answer_due_at")
+    return (
+        _awaiting()
+        .filter(answer_due_at__lte=now)
+        .filter(_not_sent(ReminderKind.ANSWER_OVERDUE, "answer_due_at"))
     )
 
 
 def recommendation_to_escalate(*, now: datetime) -> QuerySet:
-    return _awaiting().filter(escalate_at__lte=now).filter(
-        _not_sent(ReminderKind.ANSWER_ESCALATION, "answer_due_at")
+    return (
+        _awaiting()
+        .filter(escalate_at__lte=now)
+        .filter(_not_sent(ReminderKind.ANSWER_ESCALATION, "answer_due_at"))
     )
 
 
@@ -209,7 +227,8 @@ def recommendation_staff_list(
         queryset = queryset.filter(answer_state=answer_state)
     for word in q.split()[:8]:
         queryset = queryset.filter(
-            Q(content__icontains=word) | Q(business__name__icontains=word)
+            Q(content__icontains=word)
+            | Q(business__name__icontains=word)
             | Q(business__tax_code__icontains=word)
         )
     return queryset.order_by("-received_at", "-id")
@@ -246,7 +265,8 @@ def _report_counts(as_of: datetime) -> dict:
         "received": Count("id"),
         "answered_on_time": Count(
             "id",
-            filter=answered & (Q(answer_due_at__isnull=True) | Q(answered_at__lte=F("answer_due_at"))),
+            filter=answered
+            & (Q(answer_due_at__isnull=True) | Q(answered_at__lte=F("answer_due_at"))),
         ),
         "answered_late": Count("id", filter=answered & Q(answered_at__gt=F("answer_due_at"))),
         "pending": Count("id", filter=still_open & ~Q(answer_due_at__lt=as_of)),
@@ -281,8 +301,9 @@ def recommendation_followup(*, queryset: QuerySet, as_of: datetime, title: str) 
         .annotate(**counts)
         .order_by(F("unit__name").asc(nulls_last=True))
     )
-    return FollowUpReport(title=title, as_of=as_of, totals=totals, by_field=by_field,
-                          by_unit=by_unit)
+    return FollowUpReport(
+        title=title, as_of=as_of, totals=totals, by_field=by_field, by_unit=by_unit
+    )
 
 
 def recommendation_report_session(*, session_id: int, as_of: datetime) -> FollowUpReport:

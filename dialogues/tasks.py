@@ -4,6 +4,7 @@ The periodic scan finds what is due (selectors) and enqueues one task per object
 after commit; each task re-checks the state and relies on the unique sent-marker
 (`DialogueReminder`), so running it twice sends nothing twice.
 """
+
 from functools import partial
 
 from celery import shared_task

@@ -1,4 +1,5 @@
 """Checks on uploaded files: size before reading, type by content (not by name)."""
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 

@@ -3,6 +3,7 @@
 Views stay thin: they read through selectors, write through services, and turn a
 DomainError into a form or page message.
 """
+
 from functools import wraps
 
 from django.contrib import messages
@@ -70,7 +71,9 @@ def _public_session(pk: int) -> DialogueSession:
 
 
 def _registration_open(session: DialogueSession, now) -> bool:
-    return session.status == SessionStatus.REGISTRATION_OPEN and now <= session.registration_deadline
+    return (
+        session.status == SessionStatus.REGISTRATION_OPEN and now <= session.registration_deadline
+    )
 
 
 def session_detail(request, pk: int):
@@ -311,7 +314,9 @@ def _run_action(action: str, recommendation: Recommendation, data: dict, user):
     if action == "approve":
         return services.recommendation_answer_approve(recommendation_id=rid, by=user)
     if action == "reject":
-        return services.recommendation_answer_reject(recommendation_id=rid, note=data["note"], by=user)
+        return services.recommendation_answer_reject(
+            recommendation_id=rid, note=data["note"], by=user
+        )
     if action == "forward":
         return services.recommendation_forward(
             recommendation_id=rid, authority=data["authority"], by=user
@@ -410,7 +415,9 @@ def staff_report(request):
         data = form.cleaned_data
         now = timezone.now()
         if data["session"]:
-            report = selectors.recommendation_report_session(session_id=data["session"].pk, as_of=now)
+            report = selectors.recommendation_report_session(
+                session_id=data["session"].pk, as_of=now
+            )
         else:
             report = selectors.recommendation_report_period(
                 start=data["start"], end=data["end"], now=now

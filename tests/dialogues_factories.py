@@ -1,4 +1,5 @@
 """Factories of the dialogues tests, with named states."""
+
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -75,7 +76,9 @@ class RecommendationFactory(factory.django.DjangoModelFactory):
     session = factory.SubFactory(SessionFactory)
     source = RecommendationSource.AT_SESSION
     content = "Đề nghị rút ngắn thời gian cấp giấy phép bán lẻ xăng dầu."
-    received_at = factory.LazyAttribute(lambda o: o.session.starts_at if o.session else local(2026, 3, 3, 9))
+    received_at = factory.LazyAttribute(
+        lambda o: o.session.starts_at if o.session else local(2026, 3, 3, 9)
+    )
 
     class Params:
         between_sessions = factory.Trait(session=None, source=RecommendationSource.BETWEEN_SESSIONS)

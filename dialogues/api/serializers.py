@@ -20,9 +20,24 @@ class SessionSerializer(serializers.ModelSerializer):
     class Meta:
         model = DialogueSession
         fields = [
-            "id", "title", "topic", "content", "format", "status", "starts_at", "ends_at",
-            "venue", "online_link", "chair", "host_unit", "fields_concerned", "capacity",
-            "seats_taken", "waitlisted", "registration_deadline", "answer_working_days",
+            "id",
+            "title",
+            "topic",
+            "content",
+            "format",
+            "status",
+            "starts_at",
+            "ends_at",
+            "venue",
+            "online_link",
+            "chair",
+            "host_unit",
+            "fields_concerned",
+            "capacity",
+            "seats_taken",
+            "waitlisted",
+            "registration_deadline",
+            "answer_working_days",
         ]
 
 
@@ -37,9 +52,21 @@ class RegistrationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Registration
         fields = [
-            "id", "session", "business_name", "tax_code", "representative", "position", "email",
-            "phone", "attendees", "questions", "status", "attended", "created_at",
-            "promoted_at", "cancelled_at",
+            "id",
+            "session",
+            "business_name",
+            "tax_code",
+            "representative",
+            "position",
+            "email",
+            "phone",
+            "attendees",
+            "questions",
+            "status",
+            "attended",
+            "created_at",
+            "promoted_at",
+            "cancelled_at",
         ]
 
 
@@ -50,6 +77,14 @@ class PublishedAnswerSerializer(serializers.ModelSerializer):
     class Meta:
         model = Recommendation
         fields = [
-            "id", "session", "session_title", "field", "content", "answer_text",
-            "answer_document_number", "answer_kind", "answered_at", "published_at",
+            "id",
+            "session",
+            "session_title",
+            "field",
+            "content",
+            "answer_text",
+            "answer_document_number",
+            "answer_kind",
+            "answered_at",
+            "published_at",
         ]

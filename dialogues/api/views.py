@@ -1,5 +1,6 @@
 """Read-only API of the dialogues: sessions and published answers for everyone,
 registrations for staff."""
+
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -19,8 +20,10 @@ from dialogues.models import DialogueSession, Registration
 class StaffWithModelPermission(permissions.DjangoModelPermissions):
     """Staff only, and reading needs the model's view permission."""
 
-    perms_map = {**permissions.DjangoModelPermissions.perms_map,
-                 "GET": ["%(app_label)s.view_%(model_name)s"]}
+    perms_map = {
+        **permissions.DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+    }
 
     def has_permission(self, request, view):
         return bool(request.user and request.user.is_staff) and super().has_permission(
@@ -33,9 +36,15 @@ class StaffWithModelPermission(permissions.DjangoModelPermissions):
         summary="List dialogue sessions",
         tags=["dialogues"],
         parameters=[
-            OpenApiParameter("when", OpenApiTypes.STR, enum=["upcoming", "past"],
-                             description="Only upcoming or only past sessions."),
-            OpenApiParameter("year", OpenApiTypes.INT, description="Sessions starting in this year."),
+            OpenApiParameter(
+                "when",
+                OpenApiTypes.STR,
+                enum=["upcoming", "past"],
+                description="Only upcoming or only past sessions.",
+            ),
+            OpenApiParameter(
+                "year", OpenApiTypes.INT, description="Sessions starting in this year."
+            ),
             OpenApiParameter("status", OpenApiTypes.STR, enum=SessionStatus.values),
         ],
     )
@@ -53,7 +62,9 @@ class SessionListView(generics.ListAPIView):
         elif when == "past":
             queryset = selectors.session_annotate_seats(selectors.session_list_past(now=now))
         else:
-            queryset = selectors.session_annotate_seats(DialogueSession.objects.public()).order_by("-starts_at")
+            queryset = selectors.session_annotate_seats(DialogueSession.objects.public()).order_by(
+                "-starts_at"
+            )
         if params.get("year", "").isdigit():
             queryset = queryset.filter(starts_at__year=int(params["year"]))
         if params.get("status") in SessionStatus.values:

@@ -1,4 +1,5 @@
 """Recommendations (kiến nghị) of businesses and the department's answers."""
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -78,7 +79,9 @@ class Recommendation(models.Model):
         _("answer given"), max_length=20, choices=AnswerKind.choices, blank=True
     )
     answer_text = models.TextField(_("answer"), blank=True)
-    answer_document_number = models.CharField(_("answer document number"), max_length=100, blank=True)
+    answer_document_number = models.CharField(
+        _("answer document number"), max_length=100, blank=True
+    )
     answer_state = models.CharField(
         _("answer state"), max_length=20, choices=AnswerState.choices, default=AnswerState.NONE
     )

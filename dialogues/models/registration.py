@@ -1,4 +1,5 @@
 """Businesses and their registrations for a session."""
+
 import uuid
 
 from django.db import models
@@ -50,7 +51,9 @@ class Registration(models.Model):
     language = models.CharField(_("language"), max_length=10, default="vi")
     attended = models.BooleanField(_("attended"), null=True, blank=True)
     created_at = models.DateTimeField(_("registered at"))
-    promoted_at = models.DateTimeField(_("promoted from the waiting list at"), null=True, blank=True)
+    promoted_at = models.DateTimeField(
+        _("promoted from the waiting list at"), null=True, blank=True
+    )
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
 
     class Meta:

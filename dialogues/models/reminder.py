@@ -5,6 +5,7 @@ workers racing, fail on the constraint and send nothing. A failed send is record
 on the row for staff to see (and not retried automatically: a duplicate reminder is
 worse than a visible failure). To be moved onto the shared notification ledger.
 """
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 

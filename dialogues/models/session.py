@@ -1,4 +1,5 @@
 """A dialogue session with businesses (hội nghị đối thoại doanh nghiệp)."""
+
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone

@@ -1,4 +1,5 @@
 """Writes of the dialogues app: one function per use case (see each module)."""
+
 from .delivery import reminder_deliver
 from .imports import ImportResult, recommendation_import_xlsx
 from .recommendations import (

@@ -1,4 +1,5 @@
 """Insert-first-then-send delivery of dialogue mail, one marker row per deadline."""
+
 import logging
 from collections.abc import Callable
 from datetime import datetime

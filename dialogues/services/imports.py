@@ -6,6 +6,7 @@ Columns, by header name in the first row (order free, unknown columns ignored):
 default in writing) stores a draft submitted for approval: an import never
 publishes. The sheet is checked whole first; one bad row rejects the file.
 """
+
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -73,8 +74,9 @@ def _read_rows(upload) -> list[dict]:
         rows = workbook.active.iter_rows(values_only=True)
         header = [_text(c).lower() for c in next(rows, ())]
         if "id" not in header:
-            raise DomainError(_("The first row must hold the column names, with an 'id' column."),
-                              field="file")
+            raise DomainError(
+                _("The first row must hold the column names, with an 'id' column."), field="file"
+            )
         records = []
         for values in rows:
             record = {name: values[i] if i < len(values) else None for i, name in enumerate(header)}
@@ -90,7 +92,9 @@ def recommendation_import_xlsx(*, upload, by, now: datetime | None = None) -> Im
     records = _read_rows(upload)
     units = {u.code.lower(): u for u in Unit.objects.all()}
     fields_by_name = {f.name.lower(): f for f in Field.objects.all()}
-    fields_by_code = {f.ministry_code.lower(): f for f in fields_by_name.values() if f.ministry_code}
+    fields_by_code = {
+        f.ministry_code.lower(): f for f in fields_by_name.values() if f.ministry_code
+    }
     result = ImportResult()
     rows: list[_Row] = []
     ids = []
@@ -105,7 +109,9 @@ def recommendation_import_xlsx(*, upload, by, now: datetime | None = None) -> Im
         if unit_code and unit is None:
             result.errors.append(_("Row %(row)d: unknown unit code.") % {"row": number})
         field_key = _text(record.get("field")).lower()
-        field_obj = (fields_by_code.get(field_key) or fields_by_name.get(field_key)) if field_key else None
+        field_obj = (
+            (fields_by_code.get(field_key) or fields_by_name.get(field_key)) if field_key else None
+        )
         if field_key and field_obj is None:
             result.errors.append(_("Row %(row)d: unknown field.") % {"row": number})
         kind = _text(record.get("answer_kind")).lower() or AnswerKind.IN_WRITING
@@ -121,8 +127,15 @@ def recommendation_import_xlsx(*, upload, by, now: datetime | None = None) -> Im
                 _("Row %(row)d: a field is set only together with a unit.") % {"row": number}
             )
         rows.append(
-            _Row(number, int(raw_id), unit, field_obj, answer, kind,
-                 _text(record.get("document_number")))
+            _Row(
+                number,
+                int(raw_id),
+                unit,
+                field_obj,
+                answer,
+                kind,
+                _text(record.get("document_number")),
+            )
         )
     known = set(Recommendation.objects.filter(pk__in=ids).values_list("pk", flat=True))
     for row in rows:
@@ -140,15 +153,22 @@ def recommendation_import_xlsx(*, upload, by, now: datetime | None = None) -> Im
             for row in rows:
                 if row.unit is not None:
                     recommendation_assign(
-                        recommendation_id=row.recommendation_id, unit=row.unit,
-                        field=row.field, by=by, now=now,
+                        recommendation_id=row.recommendation_id,
+                        unit=row.unit,
+                        field=row.field,
+                        by=by,
+                        now=now,
                     )
                     result.assigned += 1
                 if row.answer:
                     recommendation_answer_draft(
-                        recommendation_id=row.recommendation_id, text=row.answer,
-                        kind=row.answer_kind, document_number=row.document_number,
-                        submit=True, by=by, now=now,
+                        recommendation_id=row.recommendation_id,
+                        text=row.answer,
+                        kind=row.answer_kind,
+                        document_number=row.document_number,
+                        submit=True,
+                        by=by,
+                        now=now,
                     )
                     result.answered += 1
     except DomainError as exc:

@@ -4,14 +4,15 @@ Each function is one use case: it checks its precondition (raising a translated
 DomainError), changes the row inside one transaction with the row locked, and
 appends an event to the recommendation's history.
 """
+
 from datetime import datetime
 
+from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.conf import settings
 from django.utils.translation import gettext as _
 
 from dialogues import conf
@@ -41,7 +42,12 @@ APPROVE_PERMISSION = "dialogues.approve_answer"
 
 
 def _log(
-    *, recommendation: Recommendation, action: str, from_status: str, by, now: datetime,
+    *,
+    recommendation: Recommendation,
+    action: str,
+    from_status: str,
+    by,
+    now: datetime,
     note: str = "",
 ) -> None:
     RecommendationEvent.objects.create(
@@ -170,7 +176,12 @@ def recommendation_assign(
             )
         recommendation.save(
             update_fields=[
-                "unit", "field", "status", "assigned_at", "answer_due_at", "escalate_at",
+                "unit",
+                "field",
+                "status",
+                "assigned_at",
+                "answer_due_at",
+                "escalate_at",
                 "updated_at",
             ]
         )
@@ -186,7 +197,11 @@ def recommendation_assign(
 
 
 def recommendation_bulk_assign(
-    *, recommendation_ids: list[int], unit: Unit, by, field: Field | None = None,
+    *,
+    recommendation_ids: list[int],
+    unit: Unit,
+    by,
+    field: Field | None = None,
     now: datetime | None = None,
 ) -> int:
     """Assign many at once; all or nothing."""
@@ -215,8 +230,9 @@ def recommendation_answer_draft(
     if not text:
         raise DomainError(_("Write the answer."), field="answer_text")
     if kind not in AnswerKind.values:
-        raise DomainError(_("Say whether the answer was given at the session or in writing."),
-                          field="answer_kind")
+        raise DomainError(
+            _("Say whether the answer was given at the session or in writing."), field="answer_kind"
+        )
     with transaction.atomic():
         recommendation = _locked(recommendation_id)
         if recommendation.status not in AWAITING_ANSWER_STATUSES:
@@ -230,13 +246,15 @@ def recommendation_answer_draft(
         recommendation.answer_kind = kind
         recommendation.answer_document_number = document_number.strip()
         recommendation.answer_drafted_by = by
-        recommendation.answer_state = (
-            AnswerState.PENDING_APPROVAL if submit else AnswerState.DRAFT
-        )
+        recommendation.answer_state = AnswerState.PENDING_APPROVAL if submit else AnswerState.DRAFT
         recommendation.save(
             update_fields=[
-                "answer_text", "answer_kind", "answer_document_number", "answer_drafted_by",
-                "answer_state", "updated_at",
+                "answer_text",
+                "answer_kind",
+                "answer_document_number",
+                "answer_drafted_by",
+                "answer_state",
+                "updated_at",
             ]
         )
         _log(
@@ -255,8 +273,9 @@ def recommendation_answer_approve(
     """A unit head or the director approves the answer; public ones are published."""
     now = now or timezone.now()
     if not by.has_perm(APPROVE_PERMISSION):
-        raise DomainError(_("Only a unit head or the director can approve answers."),
-                          code="permission")
+        raise DomainError(
+            _("Only a unit head or the director can approve answers."), code="permission"
+        )
     with transaction.atomic():
         recommendation = _locked(recommendation_id)
         if recommendation.answer_state != AnswerState.PENDING_APPROVAL:
@@ -279,8 +298,13 @@ def recommendation_answer_approve(
             recommendation.published_at = now
         recommendation.save(
             update_fields=[
-                "answer_state", "answer_approved_by", "answer_approved_at", "status",
-                "answered_at", "published_at", "updated_at",
+                "answer_state",
+                "answer_approved_by",
+                "answer_approved_at",
+                "status",
+                "answered_at",
+                "published_at",
+                "updated_at",
             ]
         )
         _log(
@@ -298,8 +322,9 @@ def recommendation_answer_reject(
 ) -> Recommendation:
     now = now or timezone.now()
     if not by.has_perm(APPROVE_PERMISSION):
-        raise DomainError(_("Only a unit head or the director can approve answers."),
-                          code="permission")
+        raise DomainError(
+            _("Only a unit head or the director can approve answers."), code="permission"
+        )
     if not note.strip():
         raise DomainError(_("Say what must change in the answer."), field="note")
     with transaction.atomic():
@@ -355,8 +380,14 @@ def _finish(recommendation_id: int, status: str, action: str, by, note: str, now
         recommendation.status = status
         recommendation.closed_at = now
         recommendation.save(update_fields=["status", "closed_at", "updated_at"])
-        _log(recommendation=recommendation, action=action, from_status=previous, by=by, now=now,
-             note=note)
+        _log(
+            recommendation=recommendation,
+            action=action,
+            from_status=previous,
+            by=by,
+            now=now,
+            note=note,
+        )
     return recommendation
 
 
@@ -364,8 +395,14 @@ def recommendation_resolve(
     *, recommendation_id: int, by, note: str = "", now: datetime | None = None
 ) -> Recommendation:
     """The business's problem is solved (after an answer, or otherwise)."""
-    return _finish(recommendation_id, RecommendationStatus.RESOLVED,
-                   RecommendationAction.RESOLVE, by, note, now or timezone.now())
+    return _finish(
+        recommendation_id,
+        RecommendationStatus.RESOLVED,
+        RecommendationAction.RESOLVE,
+        by,
+        note,
+        now or timezone.now(),
+    )
 
 
 def recommendation_close(
@@ -374,8 +411,14 @@ def recommendation_close(
     """Closed without further action (withdrawn, duplicate, no longer relevant)."""
     if not note.strip():
         raise DomainError(_("Say why the recommendation is closed."), field="note")
-    return _finish(recommendation_id, RecommendationStatus.CLOSED,
-                   RecommendationAction.CLOSE, by, note, now or timezone.now())
+    return _finish(
+        recommendation_id,
+        RecommendationStatus.CLOSED,
+        RecommendationAction.CLOSE,
+        by,
+        note,
+        now or timezone.now(),
+    )
 
 
 def recommendation_set_public(
@@ -421,7 +464,9 @@ def _approver_emails() -> list[str]:
     return sorted(set(users.filter(condition).values_list("email", flat=True)))
 
 
-def recommendation_remind(*, recommendation_id: int, kind: str, now: datetime | None = None) -> bool:
+def recommendation_remind(
+    *, recommendation_id: int, kind: str, now: datetime | None = None
+) -> bool:
     """Send one answer-deadline reminder, if it is still due; True when sent now."""
     now = now or timezone.now()
     recommendation = Recommendation.objects.select_related("unit", "session", "field").get(
@@ -464,6 +509,10 @@ def recommendation_remind(*, recommendation_id: int, kind: str, now: datetime | 
             return EmailMessage(subject=subject % {"id": recommendation.pk}, body=body)
 
     return reminder_deliver(
-        kind=kind, object_id=recommendation.pk, deadline=due, recipients=recipients,
-        build=build, now=now,
+        kind=kind,
+        object_id=recommendation.pk,
+        deadline=due,
+        recipients=recipients,
+        build=build,
+        now=now,
     )

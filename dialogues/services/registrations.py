@@ -5,6 +5,7 @@ first locks the session row (SELECT ... FOR UPDATE). Two businesses registering 
 the last seat at once are therefore serialised on PostgreSQL; on SQLite the whole
 database is locked by the write anyway.
 """
+
 import secrets
 from datetime import datetime
 from functools import partial
@@ -21,11 +22,11 @@ from django.utils.translation import gettext as _
 
 from dialogues import conf
 from dialogues.constants import (
+    UPCOMING_STATUSES,
     RecommendationSource,
     RegistrationStatus,
     ReminderKind,
     SessionStatus,
-    UPCOMING_STATUSES,
 )
 from dialogues.ics import session_invitation_ics
 from dialogues.models import Business, DialogueSession, Registration
@@ -114,16 +115,19 @@ def registration_create(
                 _("The session has %(n)d seats only.") % {"n": session.capacity},
                 field="attendees",
             )
-        if session.registrations.filter(tax_code=tax_code).exclude(
-            status=RegistrationStatus.CANCELLED
-        ).exists():
+        if (
+            session.registrations.filter(tax_code=tax_code)
+            .exclude(status=RegistrationStatus.CANCELLED)
+            .exists()
+        ):
             raise DomainError(
                 _("This business is already registered for this session."), field="tax_code"
             )
         queue_exists = session.registrations.filter(status=RegistrationStatus.WAITLISTED).exists()
         fits = _seats_taken(session) + attendees <= session.capacity
         status = (
-            RegistrationStatus.CONFIRMED if fits and not queue_exists
+            RegistrationStatus.CONFIRMED
+            if fits and not queue_exists
             else RegistrationStatus.WAITLISTED
         )
         business = business_get_or_create(tax_code=tax_code, name=business_name.strip())
@@ -272,7 +276,11 @@ def registration_manage_url(*, registration: Registration, token: str) -> str:
 
 
 def _registration_message(
-    *, registration: Registration, template: str, subject: str, now: datetime,
+    *,
+    registration: Registration,
+    template: str,
+    subject: str,
+    now: datetime,
     extra: dict | None = None,
 ) -> EmailMessage:
     session = registration.session
@@ -321,7 +329,9 @@ def registration_notify_confirmation(
                 template="registration_confirmed",
                 subject=subject % {"title": registration.session.title},
                 now=now,
-                extra={"manage_url": registration_manage_url(registration=registration, token=token)},
+                extra={
+                    "manage_url": registration_manage_url(registration=registration, token=token)
+                },
             )
 
     return reminder_deliver(
@@ -345,7 +355,8 @@ def registration_notify_promoted(*, registration_id: int, now: datetime | None =
             return _registration_message(
                 registration=registration,
                 template="registration_promoted",
-                subject=_("A place is now yours: %(title)s") % {"title": registration.session.title},
+                subject=_("A place is now yours: %(title)s")
+                % {"title": registration.session.title},
                 now=now,
             )
 

@@ -1,4 +1,5 @@
 """The /api/v1/dialogues/ endpoints and their OpenAPI documentation."""
+
 import pytest
 import time_machine
 from django.urls import reverse
@@ -14,12 +15,24 @@ pytestmark = pytest.mark.django_db
 def session(db):
     s = SessionFactory(title="Đối thoại điện lực", capacity=2)
     services.registration_create(
-        session_id=s.pk, business_name="Công ty A", tax_code="4600000001", representative="A",
-        email="a@example.vn", phone="1", attendees=2, now=local(2026, 2, 20, 9),
+        session_id=s.pk,
+        business_name="Công ty A",
+        tax_code="4600000001",
+        representative="A",
+        email="a@example.vn",
+        phone="1",
+        attendees=2,
+        now=local(2026, 2, 20, 9),
     )
     services.registration_create(
-        session_id=s.pk, business_name="Công ty B", tax_code="4600000002", representative="B",
-        email="b@example.vn", phone="1", attendees=1, now=local(2026, 2, 20, 10),
+        session_id=s.pk,
+        business_name="Công ty B",
+        tax_code="4600000002",
+        representative="B",
+        email="b@example.vn",
+        phone="1",
+        attendees=1,
+        now=local(2026, 2, 20, 10),
     )
     return s
 

@@ -1,5 +1,6 @@
 """End to end in headless Chromium: a business registers and asks a question; staff
 assign, answer and approve it; the answer appears on the public page."""
+
 import os
 import shutil
 from datetime import timedelta

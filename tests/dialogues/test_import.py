@@ -1,4 +1,5 @@
 """Bulk assignment and answers from XLSX."""
+
 from io import BytesIO
 
 import pytest
@@ -36,10 +37,12 @@ def setup(db):
 
 def test_assigns_and_submits_answers_for_approval(setup, staff):
     unit, field, a, b = setup
-    upload = sheet([
-        (a.pk, "qltm", "G02-CT10", "", "", ""),
-        (b.pk, "QLTM", "Xăng dầu", "Sở đã có văn bản hướng dẫn.", "in_writing", "45/SCT"),
-    ])
+    upload = sheet(
+        [
+            (a.pk, "qltm", "G02-CT10", "", "", ""),
+            (b.pk, "QLTM", "Xăng dầu", "Sở đã có văn bản hướng dẫn.", "in_writing", "45/SCT"),
+        ]
+    )
     result = services.recommendation_import_xlsx(upload=upload, by=staff, now=local(2026, 3, 4, 9))
     assert result.errors == []
     assert (result.assigned, result.answered) == (2, 1)
@@ -54,12 +57,14 @@ def test_assigns_and_submits_answers_for_approval(setup, staff):
 
 def test_one_bad_row_rejects_the_whole_file(setup, staff):
     unit, field, a, b = setup
-    upload = sheet([
-        (a.pk, "QLTM", "", "", "", ""),
-        (b.pk, "NOPE", "", "", "", ""),
-        (99999, "QLTM", "", "", "", ""),
-        ("abc", "", "", "", "", ""),
-    ])
+    upload = sheet(
+        [
+            (a.pk, "QLTM", "", "", "", ""),
+            (b.pk, "NOPE", "", "", "", ""),
+            (99999, "QLTM", "", "", "", ""),
+            ("abc", "", "", "", "", ""),
+        ]
+    )
     result = services.recommendation_import_xlsx(upload=upload, by=staff)
     assert result.errors == [
         "Row 3: unknown unit code.",

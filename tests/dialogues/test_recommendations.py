@@ -1,4 +1,5 @@
 """Answer deadlines, approval before publication, forwarding, history."""
+
 import pytest
 from django.db import IntegrityError
 
@@ -24,7 +25,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def unit(db):
-    return UnitFactory(code="QLTM", name="Phòng Quản lý thương mại", email="qltm@sct.example.gov.vn")
+    return UnitFactory(
+        code="QLTM", name="Phòng Quản lý thương mại", email="qltm@sct.example.gov.vn"
+    )
 
 
 class TestDeadline:
@@ -114,8 +117,11 @@ class TestApproval:
     def test_a_saved_draft_cannot_be_approved_before_submission(self, unit, staff, approver):
         recommendation = RecommendationFactory()
         services.recommendation_answer_draft(
-            recommendation_id=recommendation.pk, text="Nháp", kind=AnswerKind.IN_WRITING,
-            submit=False, by=staff,
+            recommendation_id=recommendation.pk,
+            text="Nháp",
+            kind=AnswerKind.IN_WRITING,
+            submit=False,
+            by=staff,
         )
         with pytest.raises(DomainError):
             services.recommendation_answer_approve(recommendation_id=recommendation.pk, by=approver)
@@ -131,10 +137,14 @@ class TestApproval:
 
     def test_non_public_answers_are_never_published(self, unit, staff, approver):
         recommendation = self._drafted(unit, staff, is_public=False)
-        approved = services.recommendation_answer_approve(recommendation_id=recommendation.pk, by=approver)
+        approved = services.recommendation_answer_approve(
+            recommendation_id=recommendation.pk, by=approver
+        )
         assert approved.published_at is None
         assert not selectors.recommendation_published_list().exists()
-        services.recommendation_set_public(recommendation_id=recommendation.pk, is_public=True, by=approver)
+        services.recommendation_set_public(
+            recommendation_id=recommendation.pk, is_public=True, by=approver
+        )
         assert selectors.recommendation_published_list().count() == 1
 
     def test_answer_at_the_session_counts_from_the_session(self, unit, staff, approver):
@@ -165,7 +175,9 @@ class TestOtherOutcomes:
     def test_forward(self, staff):
         recommendation = RecommendationFactory()
         forwarded = services.recommendation_forward(
-            recommendation_id=recommendation.pk, authority="Cục Thuế tỉnh", by=staff,
+            recommendation_id=recommendation.pk,
+            authority="Cục Thuế tỉnh",
+            by=staff,
             now=local(2026, 3, 5, 9),
         )
         assert forwarded.status == RecommendationStatus.FORWARDED
@@ -209,18 +221,29 @@ class TestOtherOutcomes:
     def test_a_branch_tax_code_is_one_business_with_or_without_hyphen(self, staff):
         session = SessionFactory()
         first = services.recommendation_receive(
-            business_name="A", tax_code="4600123456001", content="x",
-            source=RecommendationSource.AT_SESSION, session=session, by=staff,
+            business_name="A",
+            tax_code="4600123456001",
+            content="x",
+            source=RecommendationSource.AT_SESSION,
+            session=session,
+            by=staff,
         )
         second = services.recommendation_receive(
-            business_name="A", tax_code=" 4600123456-001", content="y",
-            source=RecommendationSource.AT_SESSION, session=session, by=staff,
+            business_name="A",
+            tax_code=" 4600123456-001",
+            content="y",
+            source=RecommendationSource.AT_SESSION,
+            session=session,
+            by=staff,
         )
         assert first.business_id == second.business_id
 
     def test_at_session_needs_a_session(self, staff):
         with pytest.raises(DomainError):
             services.recommendation_receive(
-                business_name="A", tax_code="4600123456", content="x",
-                source=RecommendationSource.AT_SESSION, by=staff,
+                business_name="A",
+                tax_code="4600123456",
+                content="x",
+                source=RecommendationSource.AT_SESSION,
+                by=staff,
             )

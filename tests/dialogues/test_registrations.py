@@ -1,5 +1,5 @@
 """Capacity, waiting list, cancellation and promotion, personal links, mail."""
-import re
+
 import threading
 from datetime import timedelta
 
@@ -76,9 +76,17 @@ class TestCapacity:
     def test_database_refuses_a_second_live_registration(self, session):
         first, _ = register(session, 1)
         duplicate = Registration(
-            session=session, business=first.business, business_name="x", tax_code=first.tax_code,
-            representative="x", email="x@example.vn", phone="1", attendees=1,
-            status=RegistrationStatus.WAITLISTED, token_hash="0" * 64, created_at=NOW,
+            session=session,
+            business=first.business,
+            business_name="x",
+            tax_code=first.tax_code,
+            representative="x",
+            email="x@example.vn",
+            phone="1",
+            attendees=1,
+            status=RegistrationStatus.WAITLISTED,
+            token_hash="0" * 64,
+            created_at=NOW,
         )
         with pytest.raises(IntegrityError):
             duplicate.save()
@@ -107,7 +115,9 @@ class TestCapacity:
     def test_questions_in_advance_become_a_recommendation(self, session):
         field = FieldFactory(name="Xăng dầu")
         registration, _ = register(
-            session, 1, questions="Thủ tục cấp phép cửa hàng xăng dầu quá lâu.",
+            session,
+            1,
+            questions="Thủ tục cấp phép cửa hàng xăng dầu quá lâu.",
             question_field_id=field.pk,
         )
         recommendation = Recommendation.objects.get()
@@ -120,7 +130,9 @@ class TestCapacity:
 
 @pytest.mark.django_db
 class TestCancellationAndPromotion:
-    def test_cancel_promotes_the_waiting_list_in_order(self, session, django_capture_on_commit_callbacks):
+    def test_cancel_promotes_the_waiting_list_in_order(
+        self, session, django_capture_on_commit_callbacks
+    ):
         a, _ = register(session, 1, attendees=2)
         register(session, 2, attendees=1)
         c, _ = register(session, 3, attendees=1)
@@ -193,8 +205,14 @@ class TestPersonalLink:
         registration.refresh_from_db()
         assert token not in registration.token_hash
         assert len(registration.token_hash) == 64
-        assert selectors.registration_get_by_link(public_id=registration.public_id, token=token) == registration
-        assert selectors.registration_get_by_link(public_id=registration.public_id, token=token + "x") is None
+        assert (
+            selectors.registration_get_by_link(public_id=registration.public_id, token=token)
+            == registration
+        )
+        assert (
+            selectors.registration_get_by_link(public_id=registration.public_id, token=token + "x")
+            is None
+        )
 
     def test_confirmation_mail_has_the_link_and_an_ics_invitation(
         self, session, django_capture_on_commit_callbacks
@@ -213,7 +231,9 @@ class TestPersonalLink:
         assert "DTSTART:20260303T010000Z\r\n" in ics  # 08:00 in Hanoi
         assert "DTEND:20260303T040000Z\r\n" in ics
         # RFC 5545 escaping of the comma in the venue.
-        assert "LOCATION:Hội trường Sở Công Thương\\, số 1 đường Đội Cấn" in ics.replace("\r\n ", "")
+        assert "LOCATION:Hội trường Sở Công Thương\\, số 1 đường Đội Cấn" in ics.replace(
+            "\r\n ", ""
+        )
         assert DialogueReminder.objects.filter(
             kind=ReminderKind.REGISTRATION_CONFIRMED, object_id=registration.pk
         ).exists()
@@ -230,7 +250,9 @@ class TestPersonalLink:
         assert "position 1" in message.body
         assert message.attachments == []
 
-    def test_manage_page_shows_and_cancels(self, session, client, django_capture_on_commit_callbacks):
+    def test_manage_page_shows_and_cancels(
+        self, session, client, django_capture_on_commit_callbacks
+    ):
         a, token = register(session, 1, attendees=3)
         waiting, _ = register(session, 2)
         url = reverse("dialogues:registration-manage", args=[a.public_id, token])
@@ -288,7 +310,10 @@ def test_concurrent_registrations_never_exceed_capacity(require_postgres):
     assert errors == []
     confirmed = Registration.objects.filter(session=session, status=RegistrationStatus.CONFIRMED)
     assert confirmed.count() == 5
-    assert Registration.objects.filter(session=session, status=RegistrationStatus.WAITLISTED).count() == 7
+    assert (
+        Registration.objects.filter(session=session, status=RegistrationStatus.WAITLISTED).count()
+        == 7
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -318,6 +343,8 @@ def test_concurrent_cancellations_promote_each_waiting_registration_once(require
             t.join()
     assert errors == []
     assert sorted(
-        Registration.objects.filter(status=RegistrationStatus.CONFIRMED).values_list("pk", flat=True)
+        Registration.objects.filter(status=RegistrationStatus.CONFIRMED).values_list(
+            "pk", flat=True
+        )
     ) == sorted(r.pk for r in waiting)
     assert not Registration.objects.filter(status=RegistrationStatus.WAITLISTED).exists()

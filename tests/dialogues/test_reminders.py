@@ -1,5 +1,6 @@
 """Answer-deadline reminders (due soon, overdue, escalation) and the session reminder:
 sent once per deadline, however often the scan runs."""
+
 from smtplib import SMTPException
 from unittest import mock
 
@@ -41,11 +42,15 @@ def scan(at, capture):
 
 
 def kinds_sent():
-    return sorted(DialogueReminder.objects.filter(sent_at__isnull=False).values_list("kind", flat=True))
+    return sorted(
+        DialogueReminder.objects.filter(sent_at__isnull=False).values_list("kind", flat=True)
+    )
 
 
 class TestAnswerReminders:
-    def test_due_soon_starts_two_working_days_before(self, assigned, django_capture_on_commit_callbacks):
+    def test_due_soon_starts_two_working_days_before(
+        self, assigned, django_capture_on_commit_callbacks
+    ):
         # Fri 13 Mar 10:59 + 2 working days = Tue 17 Mar 10:59: not yet within.
         assert list(selectors.recommendation_due_soon(now=local(2026, 3, 13, 10, 59))) == []
         assert list(selectors.recommendation_due_soon(now=local(2026, 3, 13, 11, 0))) == [assigned]
@@ -60,9 +65,12 @@ class TestAnswerReminders:
         self, assigned, approver, django_capture_on_commit_callbacks
     ):
         for at in (
-            local(2026, 3, 16, 9), local(2026, 3, 16, 9, 15),  # due soon
-            DUE, local(2026, 3, 18, 8),  # overdue
-            ESCALATE, local(2026, 3, 23, 8),  # escalation
+            local(2026, 3, 16, 9),
+            local(2026, 3, 16, 9, 15),  # due soon
+            DUE,
+            local(2026, 3, 18, 8),  # overdue
+            ESCALATE,
+            local(2026, 3, 23, 8),  # escalation
         ):
             scan(at, django_capture_on_commit_callbacks)
         assert kinds_sent() == [
@@ -78,10 +86,15 @@ class TestAnswerReminders:
             assert tasks.send_answer_reminder(assigned.pk, ReminderKind.ANSWER_OVERDUE) is False
         assert len(mail.outbox) == 3
 
-    def test_no_reminder_once_answered(self, assigned, staff, approver, django_capture_on_commit_callbacks):
+    def test_no_reminder_once_answered(
+        self, assigned, staff, approver, django_capture_on_commit_callbacks
+    ):
         services.recommendation_answer_draft(
-            recommendation_id=assigned.pk, text="Đã trả lời.", kind=AnswerKind.IN_WRITING,
-            by=staff, now=local(2026, 3, 12, 9),
+            recommendation_id=assigned.pk,
+            text="Đã trả lời.",
+            kind=AnswerKind.IN_WRITING,
+            by=staff,
+            now=local(2026, 3, 12, 9),
         )
         services.recommendation_answer_approve(
             recommendation_id=assigned.pk, by=approver, now=local(2026, 3, 12, 10)
@@ -90,10 +103,15 @@ class TestAnswerReminders:
             scan(at, django_capture_on_commit_callbacks)
         assert mail.outbox == []
 
-    def test_a_pending_draft_does_not_stop_the_clock(self, assigned, staff, django_capture_on_commit_callbacks):
+    def test_a_pending_draft_does_not_stop_the_clock(
+        self, assigned, staff, django_capture_on_commit_callbacks
+    ):
         services.recommendation_answer_draft(
-            recommendation_id=assigned.pk, text="Nháp", kind=AnswerKind.IN_WRITING,
-            by=staff, now=local(2026, 3, 12, 9),
+            recommendation_id=assigned.pk,
+            text="Nháp",
+            kind=AnswerKind.IN_WRITING,
+            by=staff,
+            now=local(2026, 3, 12, 9),
         )
         scan(DUE, django_capture_on_commit_callbacks)
         assert kinds_sent() == [ReminderKind.ANSWER_OVERDUE]
@@ -106,12 +124,18 @@ class TestAnswerReminders:
         assert not DialogueReminder.objects.exists()
 
     def test_a_failed_send_is_recorded_and_not_repeated(self, assigned):
-        with time_machine.travel(DUE, tick=False), mock.patch(
-            "django.core.mail.EmailMessage.send", side_effect=SMTPException("relay refused")
+        with (
+            time_machine.travel(DUE, tick=False),
+            mock.patch(
+                "django.core.mail.EmailMessage.send", side_effect=SMTPException("relay refused")
+            ),
         ):
-            assert services.recommendation_remind(
-                recommendation_id=assigned.pk, kind=ReminderKind.ANSWER_OVERDUE
-            ) is False
+            assert (
+                services.recommendation_remind(
+                    recommendation_id=assigned.pk, kind=ReminderKind.ANSWER_OVERDUE
+                )
+                is False
+            )
         marker = DialogueReminder.objects.get()
         assert marker.sent_at is None
         assert marker.error == "SMTPException: relay refused"
@@ -135,9 +159,11 @@ class TestAnswerReminders:
                 )
 
         def run():
-            with time_machine.travel(DUE, tick=False), mock.patch.object(
-                tasks.send_answer_reminder, "delay"
-            ) as delay, django_capture_on_commit_callbacks(execute=True):
+            with (
+                time_machine.travel(DUE, tick=False),
+                mock.patch.object(tasks.send_answer_reminder, "delay") as delay,
+                django_capture_on_commit_callbacks(execute=True),
+            ):
                 with CaptureQueriesContext(connection) as ctx:
                     tasks.scan_reminders()
             # The calendar's yearly cache may load once; that is not per row.
@@ -160,8 +186,13 @@ class TestSessionReminder:
     def registration(self):
         session = SessionFactory()  # starts Tue 3 Mar 2026 08:00
         registration, _token = services.registration_create(
-            session_id=session.pk, business_name="Công ty Điện lực", tax_code="4600999999",
-            representative="Trần Thị B", email="b@example.vn", phone="0987", attendees=1,
+            session_id=session.pk,
+            business_name="Công ty Điện lực",
+            tax_code="4600999999",
+            representative="Trần Thị B",
+            email="b@example.vn",
+            phone="0987",
+            attendees=1,
             now=local(2026, 2, 20, 9),
         )
         return registration
@@ -177,12 +208,16 @@ class TestSessionReminder:
         assert "08:00 03/03/2026" in message.body
         assert message.attachments[0][0] == "invitation.ics"
 
-    def test_not_for_cancelled_or_waitlisted(self, registration, django_capture_on_commit_callbacks):
+    def test_not_for_cancelled_or_waitlisted(
+        self, registration, django_capture_on_commit_callbacks
+    ):
         services.registration_cancel(registration_id=registration.pk, now=local(2026, 2, 21, 9))
         scan(local(2026, 3, 2, 9), django_capture_on_commit_callbacks)
         assert mail.outbox == []
 
-    def test_moving_the_session_gives_a_new_reminder(self, registration, django_capture_on_commit_callbacks):
+    def test_moving_the_session_gives_a_new_reminder(
+        self, registration, django_capture_on_commit_callbacks
+    ):
         scan(local(2026, 3, 2, 9), django_capture_on_commit_callbacks)
         session = registration.session
         session.starts_at, session.ends_at = local(2026, 3, 5, 8), local(2026, 3, 5, 11)

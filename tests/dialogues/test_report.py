@@ -1,4 +1,5 @@
 """The follow-up report on a hand-computed example."""
+
 from datetime import date
 from io import BytesIO
 
@@ -51,7 +52,9 @@ def example(staff, approver):
     def item(field, unit=None, assigned_at=before):
         r = RecommendationFactory(session=session, field=field)
         if unit:
-            services.recommendation_assign(recommendation_id=r.pk, unit=unit, by=staff, now=assigned_at)
+            services.recommendation_assign(
+                recommendation_id=r.pk, unit=unit, by=staff, now=assigned_at
+            )
         return r
 
     def answer(r, at, kind=AnswerKind.IN_WRITING):
@@ -90,10 +93,17 @@ def test_session_report_matches_the_hand_count(example, django_assert_num_querie
     with django_assert_num_queries(4):  # session title + totals + per field + per unit
         report = selectors.recommendation_report_session(session_id=session.pk, as_of=AS_OF)
     assert report.totals == counts(
-        received=9, answered_on_time=2, answered_late=1, pending=2, overdue=2, forwarded=1,
+        received=9,
+        answered_on_time=2,
+        answered_late=1,
+        pending=2,
+        overdue=2,
+        forwarded=1,
         closed_unanswered=1,
     )
-    by_field = {row["name"]: {k: row[k] for k in selectors.REPORT_COLUMNS} for row in report.by_field}
+    by_field = {
+        row["name"]: {k: row[k] for k in selectors.REPORT_COLUMNS} for row in report.by_field
+    }
     assert by_field == {
         "Xăng dầu": counts(received=4, answered_on_time=2, answered_late=1, closed_unanswered=1),
         "Điện": counts(received=4, overdue=2, forwarded=1, pending=1),
@@ -101,7 +111,9 @@ def test_session_report_matches_the_hand_count(example, django_assert_num_querie
     }
     assert [row["name"] for row in report.by_field] == ["Xăng dầu", "Điện", None]
     assert [row["name"] for row in report.by_unit] == [
-        "Phòng Quản lý năng lượng", "Phòng Quản lý thương mại", None
+        "Phòng Quản lý năng lượng",
+        "Phòng Quản lý thương mại",
+        None,
     ]
     by_unit = {row["name"]: {k: row[k] for k in selectors.REPORT_COLUMNS} for row in report.by_unit}
     assert by_unit == {
@@ -120,19 +132,32 @@ def test_later_the_late_answer_counts_as_answered_late(example):
     )
     # #9 answered 23 Mar after its 17 Mar deadline; #6 still pending (due 2 Apr).
     assert report.totals == counts(
-        received=9, answered_on_time=2, answered_late=2, pending=2, overdue=1, forwarded=1,
+        received=9,
+        answered_on_time=2,
+        answered_late=2,
+        pending=2,
+        overdue=1,
+        forwarded=1,
         closed_unanswered=1,
     )
 
 
 def test_period_report_counts_what_was_received_in_the_period(example, staff):
     services.recommendation_receive(
-        business_name="Công ty Than", tax_code="4600111222", content="Giữa kỳ",
-        source="between_sessions", received_at=local(2026, 3, 10, 9), by=staff,
+        business_name="Công ty Than",
+        tax_code="4600111222",
+        content="Giữa kỳ",
+        source="between_sessions",
+        received_at=local(2026, 3, 10, 9),
+        by=staff,
     )
     services.recommendation_receive(
-        business_name="Công ty Than", tax_code="4600111222", content="Tháng trước",
-        source="between_sessions", received_at=local(2026, 2, 27, 9), by=staff,
+        business_name="Công ty Than",
+        tax_code="4600111222",
+        content="Tháng trước",
+        source="between_sessions",
+        received_at=local(2026, 2, 27, 9),
+        by=staff,
     )
     report = selectors.recommendation_report_period(
         start=date(2026, 3, 1), end=date(2026, 3, 31), now=AS_OF

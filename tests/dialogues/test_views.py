@@ -1,4 +1,5 @@
 """Public pages and the staff workspace, through the test client."""
+
 import re
 
 import pytest
@@ -74,7 +75,9 @@ class TestPublicPages:
 
 class TestRegistrationForm:
     def test_form_is_accessible(self, session, client):
-        html = client.get(reverse("dialogues:registration-create", args=[session.pk])).content.decode()
+        html = client.get(
+            reverse("dialogues:registration-create", args=[session.pk])
+        ).content.decode()
         assert '<label for="id_tax_code">' in html
         assert 'aria-describedby="id_tax_code_help"' in html
         assert 'id="id_tax_code_help"' in html
@@ -137,9 +140,12 @@ class TestRegistrationForm:
         closed = SessionFactory(status="registration_closed")
         response = client.get(reverse("dialogues:registration-create", args=[closed.pk]))
         assert "Registration for this session is not open." in response.content.decode()
-        assert client.post(
-            reverse("dialogues:registration-create", args=[closed.pk]), form_data()
-        ).status_code == 200
+        assert (
+            client.post(
+                reverse("dialogues:registration-create", args=[closed.pk]), form_data()
+            ).status_code
+            == 200
+        )
         assert not Registration.objects.exists()
 
 
@@ -173,12 +179,21 @@ class TestStaffWorkspace:
         url = reverse("dialogues:staff-recommendation", args=[r.pk])
         client.force_login(staff)
         assert client.post(url, {"action": "assign", "unit": unit.pk}).status_code == 302
-        client.post(url, {
-            "action": "answer", "answer_text": "Đã giải quyết.", "answer_kind": "in_writing",
-            "document_number": "12/SCT", "submit_for_approval": "on",
-        })
+        client.post(
+            url,
+            {
+                "action": "answer",
+                "answer_text": "Đã giải quyết.",
+                "answer_kind": "in_writing",
+                "document_number": "12/SCT",
+                "submit_for_approval": "on",
+            },
+        )
         r.refresh_from_db()
-        assert (r.status, r.answer_state) == (RecommendationStatus.ASSIGNED, AnswerState.PENDING_APPROVAL)
+        assert (r.status, r.answer_state) == (
+            RecommendationStatus.ASSIGNED,
+            AnswerState.PENDING_APPROVAL,
+        )
         # The specialist sees no approval form, and a forged POST is refused.
         assert "Approve the answer" not in client.get(url).content.decode()
         client.post(url, {"action": "approve"})
@@ -193,13 +208,16 @@ class TestStaffWorkspace:
 
     def test_bulk_assign_from_the_list(self, staff, client):
         unit = UnitFactory(code="QLNL")
-        a, b, c = RecommendationFactory(), RecommendationFactory(), RecommendationFactory()
+        a, b, _c = RecommendationFactory(), RecommendationFactory(), RecommendationFactory()
         client.force_login(staff)
         response = client.post(
             reverse("dialogues:staff-bulk-assign"), {"ids": [a.pk, b.pk], "unit": unit.pk}
         )
         assert response.status_code == 302
-        assert set(Recommendation.objects.filter(unit=unit).values_list("pk", flat=True)) == {a.pk, b.pk}
+        assert set(Recommendation.objects.filter(unit=unit).values_list("pk", flat=True)) == {
+            a.pk,
+            b.pk,
+        }
 
     def test_report_page_and_xlsx(self, staff, client):
         session = SessionFactory()
@@ -217,20 +235,39 @@ class TestStaffWorkspace:
 class TestAdmin:
     def test_admin_pages_load(self, admin_client):
         RecommendationFactory()
-        for name in ("dialoguesession", "registration", "recommendation", "dialoguereminder", "business"):
-            assert admin_client.get(reverse(f"admin:dialogues_{name}_changelist")).status_code == 200
+        for name in (
+            "dialoguesession",
+            "registration",
+            "recommendation",
+            "dialoguereminder",
+            "business",
+        ):
+            assert (
+                admin_client.get(reverse(f"admin:dialogues_{name}_changelist")).status_code == 200
+            )
         assert admin_client.get(reverse("admin:dialogues_recommendation_add")).status_code == 200
         assert admin_client.get(reverse("admin:dialogues_dialoguesession_add")).status_code == 200
 
     def test_admin_adds_a_recommendation_raised_at_the_session(self, admin_client):
         session = SessionFactory()
-        response = admin_client.post(reverse("admin:dialogues_recommendation_add"), {
-            "business_name": "Công ty CP Hóa chất", "tax_code": "4600555666", "session": session.pk,
-            "source": "at_session", "content": "Kiến nghị về hóa chất", "contact_email": "",
-            "is_public": "on", "received_at_0": "03/03/2026", "received_at_1": "09:30:00",
-            "attachments-TOTAL_FORMS": "0", "attachments-INITIAL_FORMS": "0",
-            "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
-        })
+        response = admin_client.post(
+            reverse("admin:dialogues_recommendation_add"),
+            {
+                "business_name": "Công ty CP Hóa chất",
+                "tax_code": "4600555666",
+                "session": session.pk,
+                "source": "at_session",
+                "content": "Kiến nghị về hóa chất",
+                "contact_email": "",
+                "is_public": "on",
+                "received_at_0": "03/03/2026",
+                "received_at_1": "09:30:00",
+                "attachments-TOTAL_FORMS": "0",
+                "attachments-INITIAL_FORMS": "0",
+                "events-TOTAL_FORMS": "0",
+                "events-INITIAL_FORMS": "0",
+            },
+        )
         assert response.status_code == 302, response.content.decode()[:3000]
         r = Recommendation.objects.get()
         assert r.business.name == "Công ty CP Hóa chất"
