@@ -39,6 +39,7 @@ seed: migrate
 # Installs, migrates, compiles translations, seeds (idempotent), then starts the web
 # server with a Celery worker and beat beside it. Ctrl-C stops all three.
 run: install messages seed
+	mkdir -p var/celery/out var/celery/processed
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	@echo "Starting Celery worker + beat and the web server on http://$(HOST):$(PORT)/"
 	@trap 'kill 0' INT TERM EXIT; \
