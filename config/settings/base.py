@@ -208,3 +208,22 @@ SLIP_PLACE = env("SLIP_PLACE", default="Thái Nguyên")
 # says "more than N" and asks for a narrower filter (a COUNT(*) over a million rows
 # costs more than the page itself). The unfiltered list uses PostgreSQL's estimate.
 ADMIN_DOSSIER_COUNT_LIMIT = env.int("ADMIN_DOSSIER_COUNT_LIMIT", default=10000)
+
+# --- Staff dossier API and public look-up (procedures/api/dossiers.py) ---
+# Requests per client address to GET /api/v1/dossiers/lookup/, in DRF's rate syntax
+# (https://www.django-rest-framework.org/api-guide/throttling/#setting-the-throttling-policy).
+DOSSIER_LOOKUP_RATE = env("DOSSIER_LOOKUP_RATE", default="30/min")
+# Wrong code+PIN pairs for one dossier code from one address before it is locked out
+# for that address, and for how long (also the window in which failures are counted).
+DOSSIER_LOOKUP_MAX_FAILURES = env.int("DOSSIER_LOOKUP_MAX_FAILURES", default=5)
+DOSSIER_LOOKUP_LOCKOUT_MINUTES = env.int("DOSSIER_LOOKUP_LOCKOUT_MINUTES", default=15)
+# Reverse proxies in front of the app. DRF trusts X-Forwarded-For only this deep; its
+# own default (None) would let any client choose the address the throttles count.
+# https://www.django-rest-framework.org/api-guide/throttling/#how-clients-are-identified
+REST_FRAMEWORK["NUM_PROXIES"] = env.int("API_NUM_PROXIES", default=0)
+# One OpenAPI enum per choice set, named after it, instead of Status1aeEnum & co.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
+    "DossierStatusEnum": "procedures.constants.DossierStatus",
+    "ProcedureStatusEnum": "procedures.constants.ProcedureStatus",
+    "TimeUnitEnum": "procedures.constants.TimeUnit",
+})

@@ -1,0 +1,215 @@
+"""Public look-up: GET /api/v1/dossiers/lookup/?code=&pin= (issue item 8).
+
+What the applicant sees, what they never see, the identical 404, the per-address rate
+limit and the per-code lockout.
+"""
+import json
+
+import pytest
+import time_machine
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from procedures.constants import Action, Channel, DossierStatus as S, Outcome
+from procedures.services import dossiers as svc
+
+from .conftest import at
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/dossiers/lookup/"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(settings):
+    settings.DOSSIER_LOOKUP_RATE = "1000/min"
+    settings.DOSSIER_LOOKUP_MAX_FAILURES = 3
+    settings.DOSSIER_LOOKUP_LOCKOUT_MINUTES = 10
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def lookup(code, pin, client=None, **extra):
+    return (client or APIClient()).get(URL, {"code": code, "pin": pin}, **extra)
+
+
+@pytest.fixture
+def processed(register, staff, units):
+    """Accepted, assigned, a step handed over with an internal note, resolved, returned."""
+    d = register(now=at(2026, 6, 1, 9, 0))
+    pin = d.pin
+    d = svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 9, 30))
+    d = svc.dossier_assign(dossier=d, actor=staff["intake"], unit=units["QLTM"],
+                           officer=staff["specialist"], note="Giao chị Hoa xử lý gấp",
+                           now=at(2026, 6, 1, 10, 0))
+    svc.dossier_complete_step(dossier=d, actor=staff["specialist"],
+                              note="Hồ sơ ổn, đề nghị lãnh đạo ký", now=at(2026, 6, 2, 10, 0))
+    d = svc.dossier_resolve(dossier=d, actor=staff["unit_head"], outcome=Outcome.GRANTED,
+                            note="Cấp Giấy phép số 12/GP-SCT", now=at(2026, 6, 3, 10, 0))
+    d = svc.dossier_return_result(dossier=d, actor=staff["intake"], now=at(2026, 6, 3, 15, 0))
+    d.pin = pin
+    return d
+
+
+def test_applicant_sees_status_deadlines_outcome_and_timeline(processed):
+    response = lookup(processed.code, processed.pin)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["code"] == processed.code
+    assert body["procedure_name"] == "Cấp Giấy phép bán lẻ sản phẩm rượu"
+    assert body["applicant_name"] == "Nguyễn Văn An"
+    assert (body["status"], body["status_label"]) == (S.RETURNED, str(S.RETURNED.label))
+    assert body["submitted_at"] == "2026-06-01T09:00:00+07:00"
+    assert body["accepted_at"] == "2026-06-01T09:30:00+07:00"
+    assert body["due_at"] == "2026-06-08T09:30:00+07:00"
+    assert body["finished_at"] == "2026-06-03T10:00:00+07:00"
+    assert body["on_time_result"] == "early"
+    assert (body["outcome"], body["outcome_note"]) == (Outcome.GRANTED, "Cấp Giấy phép số 12/GP-SCT")
+    assert body["supplement_reason"] is None and body["payment_note"] is None
+    timeline = body["timeline"]
+    assert [e["action"] for e in timeline] == [
+        Action.REGISTER, Action.ACCEPT, Action.ASSIGN, Action.COMPLETE_STEP, Action.RESOLVE,
+        Action.RETURN_RESULT,
+    ]
+    assert timeline[1] == {
+        "action": "accept", "action_label": str(Action.ACCEPT.label),
+        "at": "2026-06-01T09:30:00+07:00", "from_status": S.SUBMITTED,
+        "to_status": S.ACCEPTED, "to_status_label": str(S.ACCEPTED.label), "note": "",
+    }
+    # internal hand-over notes stay internal; the result is the applicant's
+    assert timeline[2]["note"] == "" and timeline[3]["note"] == ""
+    assert timeline[4]["note"] == "Cấp Giấy phép số 12/GP-SCT"
+
+
+def test_no_staff_names_id_number_or_contacts(processed, staff):
+    text = lookup(processed.code, processed.pin).content.decode()
+    for secret in ["001099012345", "an@example.com", "0912345678", "Phan Đình Phùng",
+                   "Giao chị Hoa", "đề nghị lãnh đạo ký", "specialist", "unit_head", "intake",
+                   "Cán bộ", "pin_hash", "version"]:
+        assert secret not in text, secret
+
+
+def test_supplement_reason_only_while_requested(register, staff):
+    d = register()
+    pin = d.pin
+    d = svc.dossier_request_supplement(dossier=d, actor=staff["intake"],
+                                       reason="Bổ sung bản sao GCN ĐKKD")
+    body = lookup(d.code, pin).json()
+    assert (body["status"], body["supplement_reason"]) == (S.SUPPLEMENT_REQUESTED,
+                                                           "Bổ sung bản sao GCN ĐKKD")
+    assert body["timeline"][-1]["note"] == "Bổ sung bản sao GCN ĐKKD"
+    assert body["outcome"] is None
+    svc.dossier_receive_supplement(dossier=d, actor=staff["intake"])
+    assert lookup(d.code, pin).json()["supplement_reason"] is None
+
+
+def test_payment_note_only_while_awaited(register, staff, units):
+    d = register()
+    pin = d.pin
+    d = svc.dossier_accept(dossier=d, actor=staff["intake"])
+    d = svc.dossier_request_payment(dossier=d, actor=staff["intake"], note="Nộp 1.200.000 đồng")
+    assert lookup(d.code, pin).json()["payment_note"] == "Nộp 1.200.000 đồng"
+    svc.dossier_confirm_payment(dossier=d, actor=staff["intake"])
+    assert lookup(d.code, pin).json()["payment_note"] is None
+
+
+def test_code_is_case_and_space_insensitive(register):
+    d = register(channel=Channel.ONLINE)
+    assert lookup(f"  {d.code.lower()} ", f" {d.pin} ").status_code == 200
+
+
+def test_wrong_code_and_wrong_pin_look_identical(register):
+    d = register()
+    wrong_pin = lookup(d.code, "00000000" if d.pin != "00000000" else "11111111")
+    wrong_code = lookup("H56.16-260601-9999", d.pin)
+    assert wrong_pin.status_code == wrong_code.status_code == 404
+    assert wrong_pin.content == wrong_code.content
+    assert json.loads(wrong_pin.content)["detail"]
+
+
+def test_missing_parameters_are_400(register):
+    assert APIClient().get(URL).status_code == 400
+    assert APIClient().get(URL, {"code": "X"}).status_code == 400
+
+
+def test_responses_are_never_cached(register):
+    d = register()
+    for response in (lookup(d.code, d.pin), lookup(d.code, "x")):
+        assert "no-store" in response["Cache-Control"]
+
+
+def test_lookup_takes_two_queries(register, django_assert_num_queries):
+    d = register()
+    with django_assert_num_queries(2):  # the dossier with its procedure, the events
+        assert lookup(d.code, d.pin).status_code == 200
+    with django_assert_num_queries(1):
+        assert lookup(d.code, "12345678x").status_code == 404
+
+
+def test_lockout_after_repeated_failures_even_with_the_right_pin(register):
+    d = register()
+    for _ in range(3):
+        assert lookup(d.code, "bad").status_code == 404
+    locked = lookup(d.code, d.pin)
+    assert locked.status_code == 429
+    assert int(locked["Retry-After"]) == 600
+    assert "10" in locked.json()["detail"]
+    # another address is not locked out
+    assert lookup(d.code, d.pin, REMOTE_ADDR="10.0.0.9").status_code == 200
+    # nor is another dossier from the same address
+    other = register()
+    assert lookup(other.code, other.pin).status_code == 200
+
+
+def test_lockout_ends_after_the_configured_minutes(register):
+    d = register()
+    with time_machine.travel(at(2026, 6, 1, 9, 0), tick=False) as clock:
+        for _ in range(3):
+            lookup(d.code, "bad")
+        assert lookup(d.code, d.pin).status_code == 429
+        clock.shift(9 * 60)
+        assert lookup(d.code, d.pin).status_code == 429
+        clock.shift(61)
+        assert lookup(d.code, d.pin).status_code == 200
+
+
+def test_unknown_codes_are_locked_out_the_same_way():
+    for _ in range(3):
+        assert lookup("H56.16-260601-0999", "12345678").status_code == 404
+    assert lookup("H56.16-260601-0999", "12345678").status_code == 429
+
+
+def test_a_success_clears_earlier_failures(register):
+    d = register()
+    for _ in range(2):
+        lookup(d.code, "bad")
+    assert lookup(d.code, d.pin).status_code == 200
+    for _ in range(2):
+        lookup(d.code, "bad")
+    assert lookup(d.code, d.pin).status_code == 200
+
+
+def test_forged_forwarded_for_does_not_escape_the_lockout(register):
+    d = register()
+    for i in range(3):
+        lookup(d.code, "bad", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}")
+    assert lookup(d.code, d.pin, HTTP_X_FORWARDED_FOR="198.51.100.7").status_code == 429
+
+
+def test_rate_limit_per_address(register, settings):
+    settings.DOSSIER_LOOKUP_RATE = "3/min"
+    d = register()
+    for _ in range(3):
+        assert lookup(d.code, d.pin).status_code == 200
+    response = lookup(d.code, d.pin)
+    assert response.status_code == 429
+    assert "Retry-After" in response
+
+
+def test_staff_session_is_ignored_and_only_get_is_allowed(register, staff):
+    d = register()
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(staff["intake"])
+    assert lookup(d.code, d.pin, client=client).status_code == 200
+    assert client.post(URL, {"code": d.code, "pin": d.pin}).status_code == 405
