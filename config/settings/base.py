@@ -201,6 +201,27 @@ SUPPLEMENT_POLICY = env("SUPPLEMENT_POLICY", default="restart")
 # Public address of the site, used in emails, slips and QR codes.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
+# --- Citizen portal (public pages: submission, look-up, rating, statistics) ---
+# Upload limits (portal issue item 3). Types are checked from the file's content.
+PORTAL_UPLOAD_MAX_FILE_MB = env.int("PORTAL_UPLOAD_MAX_FILE_MB", default=10)
+PORTAL_UPLOAD_MAX_DOSSIER_MB = env.int("PORTAL_UPLOAD_MAX_DOSSIER_MB", default=50)
+PORTAL_UPLOAD_MAX_FILES = env.int("PORTAL_UPLOAD_MAX_FILES", default=20)
+PORTAL_UPLOAD_TYPES = env.list("PORTAL_UPLOAD_TYPES", default=["pdf", "jpeg", "png", "docx", "xlsx"])
+# Online submissions accepted from one IP address per window (POSTs, valid or not).
+PORTAL_SUBMIT_MAX_PER_IP = env.int("PORTAL_SUBMIT_MAX_PER_IP", default=20)
+PORTAL_SUBMIT_WINDOW_MINUTES = env.int("PORTAL_SUBMIT_WINDOW_MINUTES", default=60)
+# Look-up by code + PIN: failed attempts allowed per IP and per dossier code per window.
+PORTAL_LOOKUP_MAX_FAILURES_PER_IP = env.int("PORTAL_LOOKUP_MAX_FAILURES_PER_IP", default=10)
+PORTAL_LOOKUP_MAX_FAILURES_PER_CODE = env.int("PORTAL_LOOKUP_MAX_FAILURES_PER_CODE", default=5)
+PORTAL_LOOKUP_WINDOW_MINUTES = env.int("PORTAL_LOOKUP_WINDOW_MINUTES", default=15)
+# How long a browser session keeps access to a dossier after a correct PIN, and to the
+# receipt (with the PIN) after submitting.
+PORTAL_ACCESS_MINUTES = env.int("PORTAL_ACCESS_MINUTES", default=30)
+# Behind a reverse proxy, the header that carries the client address (e.g.
+# HTTP_X_FORWARDED_FOR; its last entry is used, the one our proxy appended). Empty:
+# REMOTE_ADDR. https://docs.djangoproject.com/en/5.2/ref/request-response/#django.http.HttpRequest.META
+PORTAL_CLIENT_IP_HEADER = env("PORTAL_CLIENT_IP_HEADER", default="")
+
 # --- Staff admin of dossiers and printable slips ---
 # Place printed before the date on the slips (forms of Circular 01/2018/TT-VPCP).
 SLIP_PLACE = env("SLIP_PLACE", default="Thái Nguyên")

@@ -1,0 +1,287 @@
+"""Forms of the public portal: filters, online submission, look-up, supplement, rating.
+
+They only check what was typed and uploaded; the services decide the rest and their
+DomainError is put back on the field it names (views.common.apply_domain_error).
+"""
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from procedures.constants import ApplicantType, OnlineLevel, ResultDelivery, Satisfaction
+from procedures.models import Field, Procedure, RequiredDocument
+from procedures.uploads import check_totals, check_upload, upload_limits
+from procedures.validators import normalize_identity, validate_citizen_id, validate_tax_code
+
+_PHONE = re.compile(r"^(?:\+84|0)\d{9,10}$")
+HONEYPOT = "website"
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class DocumentFilesField(forms.Field):
+    """Zero or more files for one slot; cleans to a list of checked UploadedDocument."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, *, slot_id: int | None = None, document_name: str = "", **kwargs):
+        self.slot_id = slot_id
+        self.document_name = document_name
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("accept", upload_limits().accept)
+
+    def to_python(self, data):
+        if not data:
+            return []
+        if not isinstance(data, (list, tuple)):
+            data = [data]
+        return [f for f in data if f]
+
+    def validate(self, value):
+        if self.required and not value:
+            if self.document_name:
+                raise ValidationError(
+                    _("Attach “%(name)s”: this document is mandatory."),
+                    params={"name": self.document_name}, code="required",
+                )
+            raise ValidationError(_("Attach at least one file."), code="required")
+
+    def clean(self, value):
+        files = self.to_python(value)
+        self.validate(files)
+        documents, errors = [], []
+        limits = upload_limits()
+        for upload in files:
+            try:
+                documents.append(check_upload(upload, slot_id=self.slot_id, limits=limits))
+            except ValidationError as exc:
+                errors.extend(exc.error_list)
+        if errors:
+            raise ValidationError(errors)
+        return documents
+
+
+class ProcedureFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=200,
+                        widget=forms.TextInput(attrs={"type": "search",
+                                                      "placeholder": _("e.g. giấy phép bán lẻ rượu")}),
+                        help_text=_("Words of the name, with or without accents, or a code."))
+    field = forms.ModelChoiceField(label=_("Field"), queryset=Field.objects.all(),
+                                   required=False, empty_label=_("All fields"))
+    online_level = forms.ChoiceField(
+        label=_("Online service"), required=False,
+        choices=[("", _("Any")), *OnlineLevel.choices],
+    )
+
+
+class SubmissionForm(forms.Form):
+    """Online dossier (portal issue item 3). Document fields are `doc_<id>`."""
+
+    applicant_type = forms.ChoiceField(
+        label=_("You are applying as"), choices=ApplicantType.choices,
+        initial=ApplicantType.INDIVIDUAL, widget=forms.RadioSelect,
+    )
+    applicant_name = forms.CharField(
+        label=_("Full name or organisation name"), max_length=255,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    id_number = forms.CharField(
+        label=_("Citizen ID or tax code"), max_length=20,
+        help_text=_("Individuals: citizen ID, 12 digits. Organisations: tax code, 10 digits "
+                    "or 13 for a branch (e.g. 0101234567-001)."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    address = forms.CharField(
+        label=_("Address"), max_length=500, required=False,
+        help_text=_("Needed if the result is sent by post."),
+        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+    )
+    phone = forms.CharField(
+        label=_("Phone"), max_length=20,
+        help_text=_("A Vietnamese number, e.g. 0912345678 or +84912345678."),
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+    )
+    email = forms.EmailField(
+        label=_("Email"), max_length=254,
+        help_text=_("We send the receipt and every step of your dossier here."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    result_delivery = forms.ChoiceField(
+        label=_("How do you want to receive the result?"), widget=forms.RadioSelect,
+        choices=ResultDelivery.choices, initial=ResultDelivery.DESK,
+    )
+    note = forms.CharField(
+        label=_("Notes for the one-stop desk"), required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    consent = forms.BooleanField(
+        label=_("I agree that the department processes the personal data in this dossier "
+                "to handle it, as Decree 13/2023/ND-CP on personal data protection requires."),
+        error_messages={"required": _("Tick the box to agree to the processing of your "
+                                      "personal data; without it we cannot handle the dossier.")},
+    )
+    # Honeypot: hidden from people and screen readers, filled in by naive bots.
+    website = forms.CharField(label=_("Leave this field empty"), required=False,
+                              widget=forms.TextInput(attrs={"tabindex": "-1",
+                                                            "autocomplete": "off"}))
+
+    def __init__(self, *args, procedure: Procedure, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.procedure = procedure
+        self.required_documents: list[RequiredDocument] = list(procedure.documents.all())
+        choices = [(ResultDelivery.DESK, ResultDelivery.DESK.label)]
+        if procedure.channel_postal:
+            choices.append((ResultDelivery.POST, ResultDelivery.POST.label))
+        if procedure.online_level == OnlineLevel.FULL:
+            choices.append((ResultDelivery.ONLINE, ResultDelivery.ONLINE.label))
+        self.fields["result_delivery"].choices = choices
+        limits = upload_limits()
+        for doc in self.required_documents:
+            self.fields[self.document_field_name(doc)] = DocumentFilesField(
+                slot_id=doc.pk, document_name=doc.name, label=doc.name,
+                required=doc.mandatory,
+                help_text=_("%(kind)s, %(copies)s. %(types)s, up to %(size)s MB a file.")
+                % {"kind": doc.get_kind_display(),
+                   "copies": ngettext("%(n)s copy", "%(n)s copies", doc.copies)
+                   % {"n": doc.copies},
+                   "types": limits.type_labels,
+                   "size": limits.max_file_bytes // (1024 * 1024)},
+            )
+        # Fields in the order people fill them in; documents before the notes.
+        order = ["applicant_type", "applicant_name", "id_number", "address", "phone", "email",
+                 "result_delivery",
+                 *[self.document_field_name(d) for d in self.required_documents],
+                 "note", "consent", HONEYPOT]
+        self.order_fields(order)
+
+    @staticmethod
+    def document_field_name(doc: RequiredDocument) -> str:
+        return f"doc_{doc.pk}"
+
+    @property
+    def document_fields(self):
+        return [(doc, self[self.document_field_name(doc)]) for doc in self.required_documents]
+
+    def clean_applicant_name(self):
+        return " ".join(self.cleaned_data["applicant_name"].split())
+
+    def clean_id_number(self):
+        return normalize_identity(self.cleaned_data["id_number"])
+
+    def clean_phone(self):
+        phone = re.sub(r"[\s.\-()]", "", self.cleaned_data["phone"])
+        if not _PHONE.match(phone):
+            raise ValidationError(
+                _("Enter a Vietnamese phone number: 10 digits starting with 0 "
+                  "(e.g. 0912345678), or +84 followed by 9 digits."),
+                code="invalid_phone",
+            )
+        return phone
+
+    def clean_website(self):
+        if self.cleaned_data.get(HONEYPOT):
+            raise ValidationError(_("This submission looks automated and was not accepted."),
+                                  code="honeypot")
+        return ""
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("applicant_type")
+        id_number = data.get("id_number")
+        if kind and id_number:
+            try:
+                if kind == ApplicantType.ORGANISATION:
+                    validate_tax_code(id_number)
+                else:
+                    validate_citizen_id(id_number)
+            except ValidationError as exc:
+                self.add_error("id_number", exc)
+        if data.get("result_delivery") == ResultDelivery.POST and not data.get("address"):
+            self.add_error("address", ValidationError(
+                _("Enter the postal address the result should be sent to."), code="required"))
+        documents = self.documents()
+        if documents:
+            try:
+                check_totals(documents)
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return data
+
+    def _document_items(self):
+        return [(self.document_field_name(d), d) for d in self.required_documents]
+
+    def documents(self):
+        out = []
+        for name, _doc in self._document_items():
+            out.extend(self.cleaned_data.get(name) or [])
+        return out
+
+
+class LookupForm(forms.Form):
+    code = forms.CharField(
+        label=_("Dossier code"), max_length=40,
+        help_text=_("As on your receipt, e.g. H56.16-260601-0001."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters",
+                                      "spellcheck": "false"}),
+    )
+    pin = forms.CharField(
+        label=_("PIN"), max_length=12,
+        help_text=_("The 8-digit PIN shown on your receipt."),
+        widget=forms.PasswordInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+    def clean_code(self):
+        return self.cleaned_data["code"].strip().upper()
+
+    def clean_pin(self):
+        return re.sub(r"\s+", "", self.cleaned_data["pin"])
+
+
+class SupplementForm(forms.Form):
+    files = DocumentFilesField(
+        label=_("Files that answer the request"),
+        help_text=_("You can choose several files at once."),
+    )
+    note = forms.CharField(label=_("Message to the one-stop desk"), required=False,
+                           max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, existing_count: int = 0, existing_bytes: int = 0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.existing_count = existing_count
+        self.existing_bytes = existing_bytes
+        limits = upload_limits()
+        self.fields["files"].help_text = _(
+            "You can choose several files at once. %(types)s, up to %(size)s MB a file."
+        ) % {"types": limits.type_labels, "size": limits.max_file_bytes // (1024 * 1024)}
+
+    def clean_files(self):
+        documents = self.cleaned_data["files"]
+        check_totals(documents, existing_count=self.existing_count,
+                     existing_bytes=self.existing_bytes)
+        return documents
+
+
+SCORE_CHOICES = [("2", _("Good")), ("1", _("Fair")), ("0", _("Poor"))]
+
+
+def _score(label):
+    return forms.TypedChoiceField(label=label, choices=SCORE_CHOICES, coerce=int,
+                                  empty_value=None, required=False, widget=forms.RadioSelect)
+
+
+class RatingForm(forms.Form):
+    overall = forms.ChoiceField(label=_("Overall, how satisfied are you with the service?"),
+                                choices=Satisfaction.choices, widget=forms.RadioSelect,
+                                error_messages={"required": _("Choose one answer.")})
+    timeliness = _score(_("Time taken to resolve the dossier"))
+    attitude = _score(_("Attitude of the staff"))
+    visits = _score(_("Number of visits or contacts needed"))
+    information = _score(_("Accuracy of the published procedure information"))
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=2000,
+                              widget=forms.Textarea(attrs={"rows": 3}))

@@ -1,0 +1,82 @@
+"""Public catalogue pages: home, procedure list with filters, procedure detail."""
+from __future__ import annotations
+
+import os
+
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from procedures.constants import ProcedureStatus
+from procedures.forms import ProcedureFilterForm
+from procedures.models import Procedure, RequiredDocument
+from procedures.selectors.catalogue import field_list_with_counts, procedure_list
+from procedures.selectors.public_stats import public_catalogue_counts
+from procedures.services.dossiers import dossier_due_if_accepted
+
+PAGE_SIZE = 20
+
+
+def home(request):
+    return render(request, "procedures/home.html", {
+        "filter_form": ProcedureFilterForm(),
+        "fields": field_list_with_counts(),
+        "counts": public_catalogue_counts(),
+    })
+
+
+def procedure_list_view(request):
+    form = ProcedureFilterForm(request.GET or None)
+    procedures = Procedure.objects.none()
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        procedures = procedure_list(
+            field_id=data["field"].pk if data["field"] else None,
+            search=data["q"],
+            online_level=data["online_level"] or None,
+        )
+    elif not form.is_bound:
+        procedures = procedure_list()
+    page = Paginator(procedures, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "procedures/procedure_list.html", {
+        "form": form, "page": page, "query": query.urlencode(),
+        "searching": bool(form.is_bound and any(request.GET.get(k) for k in form.fields)),
+    }, status=200 if not form.errors else 400)
+
+
+def procedure_detail(request, pk: int):
+    procedure = get_object_or_404(
+        Procedure.objects.select_related("field", "implementing_unit").prefetch_related("documents"),
+        pk=pk,
+    )
+    now = timezone.now()
+    due_direct = due_online = None
+    if procedure.accepts_dossiers:
+        due_direct = dossier_due_if_accepted(procedure=procedure, now=now)
+        if procedure.channel_online:
+            due_online = dossier_due_if_accepted(procedure=procedure, now=now, online=True)
+    return render(request, "procedures/procedure_detail.html", {
+        "procedure": procedure,
+        "documents": procedure.documents.all(),
+        "due_direct": due_direct,
+        "due_online": due_online,
+        "now": now,
+    })
+
+
+def document_template(request, pk: int, document_pk: int):
+    """The blank form of a required document: public, but only through this view."""
+    doc = get_object_or_404(
+        RequiredDocument.objects.select_related("procedure"), pk=document_pk, procedure_id=pk,
+        procedure__status=ProcedureStatus.ACTIVE,
+    )
+    if not doc.template:
+        raise Http404("This document has no template.")
+    try:
+        handle = doc.template.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("The template file is missing from storage.") from exc
+    return FileResponse(handle, as_attachment=True, filename=os.path.basename(doc.template.name))
