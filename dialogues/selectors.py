@@ -152,6 +152,17 @@ def registration_reminders_due(*, now: datetime) -> QuerySet:
     ).filter(_not_sent(ReminderKind.SESSION_REMINDER, "session__starts_at"))
 
 
+def registration_promotions_unnotified(*, now: datetime) -> QuerySet:
+    """Promoted registrations whose notice has not gone out (e.g. the broker was down
+    when the cancellation committed): the periodic scan sends them."""
+    return Registration.objects.filter(
+        status=RegistrationStatus.CONFIRMED,
+        promoted_at__isnull=False,
+        promoted_at__lte=now,
+        session__starts_at__gt=now,
+    ).filter(_not_sent(ReminderKind.REGISTRATION_PROMOTED, "session__starts_at"))
+
+
 # --------------------------------------------------------------------------- #
 # Answer deadlines
 # --------------------------------------------------------------------------- #

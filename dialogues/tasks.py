@@ -37,6 +37,12 @@ def scan_reminders() -> dict:
         for registration_id in ids:
             transaction.on_commit(partial(send_session_reminder.delay, registration_id))
         counts[str(ReminderKind.SESSION_REMINDER)] = len(ids)
+        ids = list(
+            selectors.registration_promotions_unnotified(now=now).values_list("pk", flat=True)
+        )
+        for registration_id in ids:
+            transaction.on_commit(partial(send_promotion_notice.delay, registration_id))
+        counts[str(ReminderKind.REGISTRATION_PROMOTED)] = len(ids)
     return counts
 
 

@@ -6,6 +6,7 @@ the last seat at once are therefore serialised on PostgreSQL; on SQLite the whol
 database is locked by the write anyway.
 """
 
+import logging
 import secrets
 from datetime import datetime
 from functools import partial
@@ -33,6 +34,8 @@ from dialogues.models import Business, DialogueSession, Registration
 from dialogues.services.delivery import reminder_deliver
 from procedures.errors import DomainError
 from procedures.validators import normalize_identity, validate_tax_code
+
+logger = logging.getLogger(__name__)
 
 _TOKEN_SALT = "dialogues.registration-link"
 
@@ -207,9 +210,16 @@ def _promote_waitlist(session: DialogueSession, now: datetime) -> list[int]:
 
 
 def _enqueue_promotion_notice(registration_id: int) -> None:
+    from kombu.exceptions import OperationalError
+
     from dialogues.tasks import send_promotion_notice
 
-    send_promotion_notice.delay(registration_id)
+    try:
+        send_promotion_notice.delay(registration_id)
+    except OperationalError:
+        # The cancellation is committed; the periodic scan sends the notice later
+        # (selectors.registration_promotions_unnotified).
+        logger.warning("broker unavailable: promotion notice #%s left to the scan", registration_id)
 
 
 def registration_cancel(*, registration_id: int, now: datetime | None = None) -> list[int]:

@@ -177,8 +177,9 @@ class TestAnswerReminders:
         calls_five, queries_five = run()
         assert (calls_one, calls_five) == (1, 5)
         assert len(queries_one) == len(queries_five)
-        # Four scans (due soon, overdue, escalation, session reminders), nothing per row.
-        assert sum('"dialogues_' in q.split("WHERE")[0] for q in queries_five) == 4
+        # Five scans (due soon, overdue, escalation, session reminders, promotion
+        # notices), nothing per row.
+        assert sum('"dialogues_' in q.split("WHERE")[0] for q in queries_five) == 5
 
 
 class TestSessionReminder:
@@ -230,3 +231,42 @@ class TestSessionReminder:
         assert "SEQUENCE:1" in mail.outbox[1].attachments[0][1]
         registration.refresh_from_db()
         assert registration.status == RegistrationStatus.CONFIRMED
+
+
+def test_promotion_notice_left_behind_is_sent_by_the_scan(django_capture_on_commit_callbacks):
+    from kombu.exceptions import OperationalError
+
+    session = SessionFactory(capacity=1)
+    first, _ = services.registration_create(
+        session_id=session.pk,
+        business_name="A",
+        tax_code="4600000001",
+        representative="A",
+        email="a@example.vn",
+        phone="1",
+        attendees=1,
+        now=local(2026, 2, 20, 9),
+    )
+    waiting, _ = services.registration_create(
+        session_id=session.pk,
+        business_name="B",
+        tax_code="4600000002",
+        representative="B",
+        email="b@example.vn",
+        phone="1",
+        attendees=1,
+        now=local(2026, 2, 20, 10),
+    )
+    with (
+        mock.patch.object(
+            tasks.send_promotion_notice, "delay", side_effect=OperationalError("broker down")
+        ),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        services.registration_cancel(registration_id=first.pk, now=local(2026, 2, 21, 9))
+    assert mail.outbox == []
+    counts = scan(local(2026, 2, 21, 9, 15), django_capture_on_commit_callbacks)
+    assert counts[ReminderKind.REGISTRATION_PROMOTED] == 1
+    assert [m.to for m in mail.outbox] == [["b@example.vn"]]
+    scan(local(2026, 2, 21, 9, 30), django_capture_on_commit_callbacks)
+    assert len(mail.outbox) == 1
