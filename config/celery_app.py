@@ -1,10 +1,53 @@
-"""The Celery application (https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html)."""
+"""The Celery application (https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html).
+
+Production runs one worker service and exactly one beat service (README); `make run`
+starts both in one process with an embedded filesystem broker when REDIS_URL is unset.
+"""
+import logging
 import os
+from pathlib import Path
 
 from celery import Celery
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("motcua")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+logger = logging.getLogger("motcua.celery")
+
+
+@app.on_after_configure.connect
+def _broker_folders(sender, **kwargs):
+    """kombu's filesystem transport does not create its folders; without them the first
+    publish fails. Created whenever the app is configured with that transport."""
+    if not str(sender.conf.broker_url or "").startswith("filesystem://"):
+        return
+    options = sender.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        if options.get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+def _redacted(url: str) -> str:
+    from kombu.utils.url import maybe_sanitize_url
+
+    return maybe_sanitize_url(url or "")
+
+
+@worker_ready.connect
+def _on_worker_ready(sender, **kwargs):
+    """Say what this worker serves, then drain the outbox once: messages queued while
+    the broker or the worker was down are sent now rather than at the next beat."""
+    conf = sender.app.conf
+    logger.info(
+        "worker %s ready: broker %s, concurrency %s, prefetch %s, acks_late %s",
+        sender.hostname, _redacted(conf.broker_url), conf.worker_concurrency,
+        conf.worker_prefetch_multiplier, conf.task_acks_late,
+    )
+    try:
+        sender.app.send_task("procedures.deliver_pending")
+    except Exception as exc:  # noqa: BLE001 - the beat drain will do it; say why not now
+        logger.warning("could not queue the start-up outbox drain: %s", exc)

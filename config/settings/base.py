@@ -248,3 +248,26 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     "ProcedureStatusEnum": "procedures.constants.ProcedureStatus",
     "TimeUnitEnum": "procedures.constants.TimeUnit",
 })
+
+# --- Reminders and notifications (procedures/services/delivery.py and reminders.py) ---
+# Seconds to wait before each new attempt at a message that failed for a transient
+# reason (mail server down, timeout, 4xx); after DELIVERY_MAX_ATTEMPTS it is "failed"
+# and waits in the admin for "Retry now".
+DELIVERY_RETRY_DELAYS = env.list("DELIVERY_RETRY_DELAYS", cast=int,
+                                 default=[60, 300, 900, 3600, 10800])
+DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=6)
+# Rows one run of the outbox drain takes (it queues itself again when more remain).
+DELIVERY_DRAIN_BATCH = env.int("DELIVERY_DRAIN_BATCH", default=500)
+# One SMTP conversation never holds a worker, and the row it locks, longer than this
+# (https://docs.djangoproject.com/en/5.2/ref/settings/#email-timeout).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# Default times of the reminder sweep, created once as beat rows editable in the admin
+# by `manage.py setup_periodic_tasks`; afterwards the admin's values win.
+REMINDER_SWEEP_TIMES = env.list("REMINDER_SWEEP_TIMES", default=["07:30", "13:30"])
+# `manage.py celery_healthcheck` fails when a message has waited longer than this.
+DELIVERY_BACKLOG_ALERT_MINUTES = env.int("DELIVERY_BACKLOG_ALERT_MINUTES", default=15)
+# Fail fast when Redis is unreachable: the outbox keeps the message and the request
+# goes on (https://docs.celeryq.dev/projects/kombu/en/stable/reference/kombu.transport.redis.html).
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("socket_connect_timeout", 5)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -17,3 +17,9 @@ REQUIRE_SERVICES = env.bool("REQUIRE_SERVICES", default=False)
 CELERY_TASK_ALWAYS_EAGER = True
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# --- Reminders: the integration tests (tests/integration) start a real worker with
+# these set, so that tasks go through Redis and mail lands in files they can count.
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
+EMAIL_BACKEND = env("TEST_EMAIL_BACKEND", default=EMAIL_BACKEND)
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "test-mail"))

@@ -1,18 +1,125 @@
-"""Sending what the ledger holds (issue: reminders and notifications)."""
+"""Sending what the ledger holds (issue: reminders and notifications).
+
+The protocol, and why
+---------------------
+1. *Claim*: the row is locked with ``SELECT ... FOR UPDATE SKIP LOCKED`` and must be
+   ``pending``; a second worker (a retried task, a second drain, a redelivered
+   message) skips it instead of waiting or sending it again.
+2. *Send* the email inside that transaction; a stable ``Message-ID`` names the row.
+3. *Mark* it ``sent`` and commit, which releases the lock.
+
+The lock is the claim, so nothing has to expire: a worker killed with SIGKILL drops
+its database connection, PostgreSQL rolls its transaction back at once, and the row
+is ``pending`` again for the next drain (the worker drains on start, beat every
+minute). Rows that were marked before the kill stay sent. Hence:
+
+* never lost: a row leaves ``pending`` only in the transaction that sent it, or when
+  a permanent error is recorded on it;
+* never sent twice, except in one window we accept on purpose: the mail server has
+  said "250 OK" and the process dies before the COMMIT (a few milliseconds). The
+  message is then sent again with the same Message-ID. No email protocol lets a
+  client make that window vanish; the alternative (mark first, send after) turns it
+  into a silently lost reminder, which for a statutory deadline is the worse error.
+  So delivery is at-least-once with a duplicate only in that window.
+
+Failures: transient ones (connection refused or reset, timeouts, 4xx replies) are
+recorded on the row with a readable reason and retried with growing delays
+(``DELIVERY_RETRY_DELAYS``) by the periodic drain; after ``DELIVERY_MAX_ATTEMPTS``
+or on a permanent error (5xx, a broken template) the row is ``failed`` and shown
+in the admin, where "Retry now" puts it back in the queue.
+"""
 from __future__ import annotations
 
+import enum
 import logging
-from datetime import datetime
+import smtplib
+import time
+from collections import defaultdict
+from datetime import datetime, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from procedures.models import Delivery, DeliveryChannel, DeliveryStatus, Dossier, DossierEvent
+from procedures.models import (
+    Delivery,
+    DeliveryChannel,
+    DeliveryStatus,
+    Dossier,
+    DossierEvent,
+    DossierStep,
+)
 
 logger = logging.getLogger(__name__)
+
+
+class Outcome(enum.StrEnum):
+    SENT = "sent"
+    RETRY = "retry"  # transient failure, rescheduled
+    FAILED = "failed"  # permanent failure or attempts used up
+    SKIPPED = "skipped"  # not pending, not due yet, or another worker holds it
+
+
+def _retry_delays() -> list[int]:
+    return list(getattr(settings, "DELIVERY_RETRY_DELAYS", [60, 300, 900, 3600, 10800]))
+
+
+def _max_attempts() -> int:
+    return int(getattr(settings, "DELIVERY_MAX_ATTEMPTS", len(_retry_delays()) + 1))
+
+
+# --------------------------------------------------------------------------- rendering
+
+# Sections of a staff digest, in the order they are printed.
+DIGEST_SECTIONS = [
+    ("reminder.overdue", "overdue"),
+    ("reminder.due_today", "due_today"),
+    ("reminder.due_soon", "due_soon"),
+    ("reminder.awaiting_intake", "awaiting_intake"),
+    ("reminder.unit_overdue", "unit_overdue"),
+    ("reminder.overdue_summary", "overdue_summary"),
+]
+
+
+def _digest_context(delivery: Delivery) -> dict:
+    """Load the digest's items with three queries, whatever their number."""
+    items = list(delivery.items.order_by("kind", "id").values("kind", "payload"))
+    dossier_ids = {i["payload"].get("dossier_id") for i in items} - {None}
+    step_ids = {i["payload"].get("step_id") for i in items} - {None}
+    dossiers = Dossier.objects.select_related("procedure", "assigned_unit", "assigned_officer").in_bulk(dossier_ids)
+    steps = DossierStep.objects.in_bulk(step_ids)
+    sections: dict[str, list[dict]] = defaultdict(list)
+    for item in items:
+        payload = item["payload"]
+        entry = dict(payload)
+        entry["dossier"] = dossiers.get(payload.get("dossier_id"))
+        entry["step"] = steps.get(payload.get("step_id"))
+        if "due_at" in payload:
+            entry["due_at"] = datetime.fromisoformat(payload["due_at"])
+        if payload.get("apology_by"):
+            entry["apology_by"] = datetime.fromisoformat(payload["apology_by"])
+        if payload.get("submitted_at"):
+            entry["submitted_at"] = datetime.fromisoformat(payload["submitted_at"])
+        sections[item["kind"]].append(entry)
+    by_name = {name: sections.get(kind, []) for kind, name in DIGEST_SECTIONS}
+    summary_total = sum(s.get("total", 0) for s in by_name["overdue_summary"])
+    return {
+        "sections": by_name,
+        "item_count": len(items),
+        # The subject counts what the reader must act on, their unit's and the
+        # department's overdue dossiers included.
+        "counts": {
+            "overdue": max(len(by_name["overdue"]) + len(by_name["unit_overdue"]), summary_total),
+            "due_today": len(by_name["due_today"]),
+            "due_soon": len(by_name["due_soon"]),
+            "awaiting_intake": len(by_name["awaiting_intake"]),
+        },
+    }
 
 
 def _context(delivery: Delivery) -> dict:
@@ -23,6 +130,10 @@ def _context(delivery: Delivery) -> dict:
         ctx["dossier"] = Dossier.objects.select_related("procedure").get(pk=payload["dossier_id"])
     if "event_id" in payload:
         ctx["event"] = DossierEvent.objects.get(pk=payload["event_id"])
+    if delivery.kind == "staff.digest":
+        ctx.update(_digest_context(delivery))
+        if payload.get("day"):
+            ctx["day"] = datetime.fromisoformat(payload["day"]).date()
     ctx.update(payload.get("context", {}))
     return ctx
 
@@ -37,31 +148,169 @@ def delivery_render(delivery: Delivery) -> tuple[str, str]:
     return " ".join(subject.split()), body
 
 
-def delivery_send(*, delivery_id: int, now: datetime | None = None) -> bool:
-    """Send one ledger row unless it was sent already. Returns True when it went out.
+# --------------------------------------------------------------------------- failures
 
-    The row is locked while sending, so a duplicate task waits and then sees "sent".
-    """
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _msg in exc.recipients.values()]
+        return bool(codes) and all(400 <= code < 500 for code in codes)
+    if isinstance(exc, (smtplib.SMTPAuthenticationError, smtplib.SMTPSenderRefused)):
+        # Our own mail configuration is wrong: worth retrying once an admin fixes it.
+        return True
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    # SMTPServerDisconnected, SMTPConnectError, refused/reset sockets, timeouts.
+    return isinstance(exc, OSError)
+
+
+def _reply(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def delivery_describe_error(exc: BaseException) -> str:
+    """A sentence staff can act on, with the server's own words."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        refused = "; ".join(
+            f"{rcpt}: {code} {_reply(msg)}" for rcpt, (code, msg) in exc.recipients.items()
+        )
+        return _("The mail server refused the recipient (%(detail)s).") % {"detail": refused}
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return _("The mail server rejected our login (%(code)s %(reply)s): check EMAIL_HOST_USER "
+                 "and EMAIL_HOST_PASSWORD.") % {"code": exc.smtp_code, "reply": _reply(exc.smtp_error)}
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return _("The mail server answered %(code)s: %(reply)s") % {
+            "code": exc.smtp_code, "reply": _reply(exc.smtp_error)}
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return _("The mail server closed the connection: %(error)s") % {"error": exc}
+    if isinstance(exc, (TimeoutError, ConnectionError, OSError)):
+        return _("Could not reach the mail server %(host)s:%(port)s (%(error)s).") % {
+            "host": settings.EMAIL_HOST, "port": settings.EMAIL_PORT,
+            "error": str(exc) or type(exc).__name__}
+    return _("The message could not be prepared: %(type)s: %(error)s") % {
+        "type": type(exc).__name__, "error": exc}
+
+
+# --------------------------------------------------------------------------- sending
+
+
+def _send_email(delivery: Delivery) -> None:
+    subject, body = delivery_render(delivery)
+    message = EmailMultiAlternatives(
+        subject, body, settings.DEFAULT_FROM_EMAIL, [delivery.recipient],
+        headers={"Message-ID": delivery.message_id, "X-Motcua-Delivery": str(delivery.pk)},
+    )
+    message.send()
+
+
+def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Outcome:
+    """Send one ledger row if it is pending and due; see the module docstring."""
     now = now or timezone.now()
     with transaction.atomic():
         delivery = (
-            Delivery.objects.select_for_update(skip_locked=False).filter(pk=delivery_id).first()
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(pk=delivery_id, status=DeliveryStatus.PENDING)
+            .first()
         )
-        if delivery is None or delivery.status != DeliveryStatus.PENDING:
-            return False
+        if delivery is None or (delivery.next_attempt_at and delivery.next_attempt_at > now):
+            return Outcome.SKIPPED
         delivery.attempts += 1
-        if delivery.channel == DeliveryChannel.IN_APP:
-            delivery.status = DeliveryStatus.SENT
-            delivery.sent_at = now
-            delivery.save(update_fields=["attempts", "status", "sent_at"])
-            return True
-        subject, body = delivery_render(delivery)
-        message = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL,
-                                         [delivery.recipient])
-        message.send()
+        try:
+            # A savepoint, so a database error while rendering leaves the outer
+            # transaction usable for recording the failure.
+            with transaction.atomic():
+                if delivery.channel == DeliveryChannel.EMAIL:
+                    _send_email(delivery)
+        except SoftTimeLimitExceeded:
+            raise  # rolled back: the row stays pending for the next drain
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
+            return _record_failure(delivery, exc, now)
         delivery.status = DeliveryStatus.SENT
         delivery.sent_at = now
+        delivery.next_attempt_at = None
         delivery.last_error = ""
-        delivery.save(update_fields=["attempts", "status", "sent_at", "last_error"])
-    logger.info("sent %s to %s (delivery %s)", delivery.kind, delivery.recipient, delivery.pk)
-    return True
+        delivery.save(update_fields=["attempts", "status", "sent_at", "next_attempt_at",
+                                     "last_error"])
+    logger.info("sent %s by %s to %s (delivery %s, attempt %s)", delivery.kind,
+                delivery.channel, delivery.recipient, delivery.pk, delivery.attempts)
+    return Outcome.SENT
+
+
+def _record_failure(delivery: Delivery, exc: Exception, now: datetime) -> Outcome:
+    reason = delivery_describe_error(exc)
+    transient = _is_transient(exc)
+    delays = _retry_delays()
+    stamp = timezone.localtime(now).strftime("%d/%m/%Y %H:%M")
+    if transient and delivery.attempts < _max_attempts():
+        delay = delays[min(delivery.attempts - 1, len(delays) - 1)]
+        delivery.next_attempt_at = now + timedelta(seconds=delay)
+        outcome = Outcome.RETRY
+        delivery.last_error = _("%(when)s, attempt %(n)s: %(reason)s Next attempt at %(next)s.") % {
+            "when": stamp, "n": delivery.attempts, "reason": reason,
+            "next": timezone.localtime(delivery.next_attempt_at).strftime("%d/%m/%Y %H:%M")}
+        logger.warning("delivery %s (%s to %s) failed, retry in %ss: %s", delivery.pk,
+                       delivery.kind, delivery.recipient, delay, reason)
+    else:
+        delivery.status = DeliveryStatus.FAILED
+        delivery.next_attempt_at = None
+        outcome = Outcome.FAILED
+        delivery.last_error = _("%(when)s, attempt %(n)s: %(reason)s Gave up.") % {
+            "when": stamp, "n": delivery.attempts, "reason": reason}
+        logger.error("delivery %s (%s to %s) failed for good after %s attempt(s): %s",
+                     delivery.pk, delivery.kind, delivery.recipient, delivery.attempts, reason,
+                     exc_info=not transient)
+    delivery.save(update_fields=["attempts", "status", "next_attempt_at", "last_error"])
+    return outcome
+
+
+def delivery_pending_ids(*, now: datetime, limit: int) -> list[int]:
+    """Pending rows whose next attempt has come, oldest first (partial index)."""
+    return list(
+        Delivery.objects.filter(status=DeliveryStatus.PENDING)
+        .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True))
+        .order_by(F("next_attempt_at").asc(nulls_first=True), "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def delivery_send_many(*, ids: list[int], now: datetime | None = None,
+                       time_budget: float | None = None) -> dict[str, int]:
+    """Send rows one by one (each in its own transaction); stops when the budget is spent."""
+    counts = {o.value: 0 for o in Outcome}
+    started = time.monotonic()
+    for pk in ids:
+        if time_budget is not None and time.monotonic() - started > time_budget:
+            break
+        counts[delivery_send(delivery_id=pk, now=now or timezone.now())] += 1
+    return counts
+
+
+def delivery_drain(*, now: datetime | None = None, limit: int = 500,
+                   time_budget: float | None = None) -> dict[str, int]:
+    """The outbox drain: send what is pending and due. Safe to run in parallel."""
+    ids = delivery_pending_ids(now=now or timezone.now(), limit=limit)
+    counts = delivery_send_many(ids=ids, now=now, time_budget=time_budget)
+    counts["selected"] = len(ids)
+    return counts
+
+
+def delivery_retry(*, ids, now: datetime | None = None, actor=None) -> list[int]:
+    """Put failed (or waiting) rows back in the queue for an attempt now (admin action)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        rows = list(
+            Delivery.objects.select_for_update()
+            .filter(pk__in=list(ids), status__in=[DeliveryStatus.FAILED, DeliveryStatus.PENDING])
+            .values_list("pk", flat=True)
+        )
+        Delivery.objects.filter(pk__in=rows).update(
+            status=DeliveryStatus.PENDING, next_attempt_at=None, attempts=0
+        )
+        if rows:
+            from procedures.services.notifications import enqueue_after_commit
+
+            enqueue_after_commit(rows)
+    if rows:
+        logger.info("%s put %s deliveries back in the queue: %s", actor or "system", len(rows),
+                    rows)
+    return rows

@@ -1,14 +1,20 @@
 """Queue messages in the delivery ledger (the outbox); the worker sends them.
 
-Writes happen inside the caller's transaction. Only after commit is the worker
-poked; if the broker is down the rows stay pending and the periodic sweep sends them.
+Writes happen inside the caller's transaction, so a dossier change and the messages
+it causes commit together or not at all. Only after commit is the worker poked, with
+ids only; if the broker is down the rows stay pending and the drain sends them when
+it is back (the worker drains on start and beat runs the drain every minute). The
+applicant's request never fails because Redis is down.
 """
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
+from kombu.exceptions import KombuError, OperationalError
 
 from procedures.constants import Action, Channel
 from procedures.models import Delivery, DeliveryChannel, DossierEvent
@@ -31,6 +37,8 @@ STAFF_KINDS = {
     Action.RECEIVE_SUPPLEMENT: "staff.supplement_received",
     Action.CONFIRM_PAYMENT: "staff.payment_confirmed",
 }
+# Ids per task message when many rows are queued at once (a reminder sweep).
+ENQUEUE_CHUNK = 50
 
 
 def delivery_queue(
@@ -43,7 +51,10 @@ def delivery_queue(
     user=None,
     channel: str = DeliveryChannel.EMAIL,
 ) -> Delivery | None:
-    """Insert one ledger row; returns None when the same message was queued before."""
+    """Insert one ledger row; returns None when the same message was queued before.
+
+    `next_attempt_at` stays empty: "as soon as possible" (a time is set only by a retry).
+    """
     try:
         with transaction.atomic():
             delivery = Delivery.objects.create(
@@ -52,51 +63,103 @@ def delivery_queue(
             )
     except IntegrityError:
         return None
-    _send_after_commit([delivery.pk])
+    enqueue_after_commit([delivery.pk])
     return delivery
 
 
-def _send_after_commit(ids: Iterable[int]) -> None:
+def enqueue_after_commit(ids: Iterable[int]) -> None:
     ids = list(ids)
     if ids:
         transaction.on_commit(lambda: enqueue_deliveries(ids))
 
 
-def enqueue_deliveries(ids: list[int]) -> None:
-    """Poke the worker. A broker outage is logged, not raised: the sweep catches up."""
-    from procedures.tasks import deliver
+def enqueue_deliveries(ids: list[int]) -> int:
+    """Poke the worker; returns how many task messages were published.
 
-    for pk in ids:
+    A broker outage is logged, not raised: the rows are committed and pending, and
+    the drain sends them once the broker is back.
+    """
+    from procedures.tasks import deliver, deliver_batch
+
+    published = 0
+    chunks = [ids] if len(ids) == 1 else [
+        ids[i:i + ENQUEUE_CHUNK] for i in range(0, len(ids), ENQUEUE_CHUNK)
+    ]
+    for chunk in chunks:
         try:
-            deliver.apply_async(args=[pk], retry=False)
-        except Exception as exc:  # kombu raises various transport errors
-            logger.warning("broker unavailable, delivery %s left for the sweep: %s", pk, exc)
+            if len(chunk) == 1:
+                deliver.apply_async(args=[chunk[0]], retry=False)
+            else:
+                deliver_batch.apply_async(args=[chunk], retry=False)
+            published += 1
+        except (OperationalError, KombuError, OSError) as exc:
+            logger.warning(
+                "broker unavailable: deliveries %s stay pending for the drain (%s)", chunk, exc
+            )
+    return published
+
+
+def staff_channels(user) -> list[str]:
+    """The officer's choice (StaffProfile.notify_by_email / notify_in_app)."""
+    profile = getattr(user, "staff_profile", None)
+    channels = []
+    if (profile is None or profile.notify_by_email) and user.email:
+        channels.append(DeliveryChannel.EMAIL)
+    if profile is not None and profile.notify_in_app:
+        channels.append(DeliveryChannel.IN_APP)
+    return channels
+
+
+def staff_address(user, channel: str) -> str:
+    """Ledger recipient: the email address, or the account for the in-app list."""
+    return user.email if channel == DeliveryChannel.EMAIL else f"user:{user.pk}"
+
+
+def staff_language(user) -> str:
+    profile = getattr(user, "staff_profile", None)
+    return profile.language if profile else "vi"
 
 
 def notify_dossier_event(*, event: DossierEvent) -> list[Delivery]:
+    """Queue what a dossier event tells the applicant and the assigned officer."""
     dossier = event.dossier
     queued = []
+    subject_key = f"dossier:{dossier.pk}:event:{event.pk}"
+    payload = {"dossier_id": dossier.pk, "event_id": event.pk}
     kind = APPLICANT_KINDS.get(event.action)
+    if event.action == Action.REGISTER and dossier.channel == Channel.DIRECT:
+        kind = None  # the desk hands over the paper receipt
     if kind and dossier.applicant_email:
-        if event.action == Action.REGISTER and dossier.channel == Channel.DIRECT:
-            kind = None  # the desk hands over the paper receipt
-        if kind:
-            d = delivery_queue(
-                kind=kind, recipient=dossier.applicant_email,
-                subject_key=f"dossier:{dossier.pk}:event:{event.pk}",
-                payload={"dossier_id": dossier.pk, "event_id": event.pk},
-                language=dossier.applicant_language,
-            )
-            queued.append(d)
+        queued.append(delivery_queue(
+            kind=kind, recipient=dossier.applicant_email, subject_key=subject_key,
+            payload=payload, language=dossier.applicant_language,
+        ))
     staff_kind = STAFF_KINDS.get(event.action)
     officer = dossier.assigned_officer
-    if staff_kind and officer is not None and officer != event.actor and officer.email:
-        profile = getattr(officer, "staff_profile", None)
-        d = delivery_queue(
-            kind=staff_kind, recipient=officer.email, user=officer,
-            subject_key=f"dossier:{dossier.pk}:event:{event.pk}",
-            payload={"dossier_id": dossier.pk, "event_id": event.pk},
-            language=profile.language if profile else "vi",
-        )
-        queued.append(d)
+    if staff_kind and officer is not None and officer != event.actor and officer.is_active:
+        for channel in staff_channels(officer):
+            queued.append(delivery_queue(
+                kind=staff_kind, recipient=staff_address(officer, channel), user=officer,
+                channel=channel, subject_key=subject_key, payload=payload,
+                language=staff_language(officer),
+            ))
     return [d for d in queued if d is not None]
+
+
+def delivery_mark_read(*, user, ids: Iterable[int] | None = None,
+                       now: datetime | None = None) -> int:
+    """Mark the user's in-app notifications read (all of them when `ids` is None)."""
+    qs = Delivery.objects.filter(user=user, channel=DeliveryChannel.IN_APP, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    return qs.update(read_at=now or timezone.now())
+
+
+def staff_notification_preferences_set(*, user, by_email: bool, in_app: bool):
+    """The officer's own choice of channels for reminders and staff notifications."""
+    from procedures.models import StaffProfile
+
+    profile, _created = StaffProfile.objects.update_or_create(
+        user=user, defaults={"notify_by_email": by_email, "notify_in_app": in_app}
+    )
+    return profile
