@@ -36,6 +36,7 @@ from dialogues.models import (
 from dialogues.services.delivery import reminder_deliver
 from procedures.calendar import add_working_days
 from procedures.errors import DomainError
+from procedures.roles import Role, user_roles, user_unit_id
 from procedures.models import Field, Unit
 
 APPROVE_PERMISSION = "dialogues.approve_answer"
@@ -278,6 +279,16 @@ def recommendation_answer_approve(
         )
     with transaction.atomic():
         recommendation = _locked(recommendation_id)
+        # A unit head signs for their own unit only; the director for every unit.
+        if (
+            not by.is_superuser
+            and Role.DIRECTOR not in user_roles(by)
+            and recommendation.unit_id is not None
+            and recommendation.unit_id != user_unit_id(by)
+        ):
+            raise DomainError(
+                _("A unit head approves only the answers of their own unit."), code="permission"
+            )
         if recommendation.answer_state != AnswerState.PENDING_APPROVAL:
             raise DomainError(_("There is no answer awaiting approval."))
         if recommendation.status not in AWAITING_ANSWER_STATUSES:

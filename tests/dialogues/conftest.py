@@ -21,9 +21,13 @@ def staff(db):
 
 @pytest.fixture
 def approver(db):
+    from procedures.constants import Role
+    from procedures.services.staff import roles_ensure_groups
     from tests.dialogues_factories import APPROVER_PERMS, UserFactory
 
-    return UserFactory(username="truongphong", perms=APPROVER_PERMS)
+    user = UserFactory(username="giamdoc", perms=APPROVER_PERMS)
+    user.groups.add(roles_ensure_groups()[Role.DIRECTOR])  # approves for every unit
+    return user
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,10 @@ import shutil
 from datetime import timedelta
 
 import pytest
+
+from procedures.constants import Role
+from procedures.models import StaffProfile
+from procedures.services.staff import roles_ensure_groups
 from django.conf import settings
 from django.core import mail
 from django.utils import timezone
@@ -74,7 +78,9 @@ def test_question_to_published_answer(browser, live_server):
     session.fields.add(petrol)
     unit = UnitFactory(code="QLTM", name="Phòng Quản lý thương mại")
     UserFactory(username="chuyenvien", perms=STAFF_PERMS)
-    UserFactory(username="truongphong", perms=APPROVER_PERMS)
+    head = UserFactory(username="truongphong", perms=APPROVER_PERMS)
+    head.groups.add(roles_ensure_groups()[Role.UNIT_HEAD])
+    StaffProfile.objects.create(user=head, unit=unit)  # approves for the unit it heads
     question = "Thời gian cấp giấy phép bán lẻ xăng dầu có thể rút ngắn không?"
     answer = "Từ 01/7 thời gian cấp giấy phép được rút ngắn còn 10 ngày làm việc."
 

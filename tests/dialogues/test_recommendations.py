@@ -105,6 +105,29 @@ class TestApproval:
         assert approved.answer_approved_by == approver
         assert list(selectors.recommendation_published_list()) == [approved]
 
+    def test_a_unit_head_approves_only_their_own_units_answers(self, unit, staff):
+        from procedures.constants import Role
+        from procedures.models import StaffProfile
+        from procedures.services.staff import roles_ensure_groups
+        from tests.dialogues_factories import APPROVER_PERMS, UserFactory
+
+        recommendation = self._drafted(unit, staff)
+        groups = roles_ensure_groups()
+        other_head = UserFactory(username="truongphong2", perms=APPROVER_PERMS)
+        other_head.groups.add(groups[Role.UNIT_HEAD])
+        StaffProfile.objects.create(user=other_head, unit=UnitFactory(code="QLCN"))
+        with pytest.raises(DomainError) as err:
+            services.recommendation_answer_approve(recommendation_id=recommendation.pk, by=other_head)
+        assert err.value.code == "permission"
+
+        own_head = UserFactory(username="truongphong", perms=APPROVER_PERMS)
+        own_head.groups.add(groups[Role.UNIT_HEAD])
+        StaffProfile.objects.create(user=own_head, unit=unit)
+        approved = services.recommendation_answer_approve(
+            recommendation_id=recommendation.pk, by=own_head, now=local(2026, 3, 10, 14)
+        )
+        assert approved.answer_approved_by == own_head
+
     def test_staff_without_the_permission_cannot_approve(self, unit, staff):
         recommendation = self._drafted(unit, staff)
         with pytest.raises(DomainError) as err:
