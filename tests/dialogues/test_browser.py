@@ -6,15 +6,14 @@ import shutil
 from datetime import timedelta
 
 import pytest
-
-from procedures.constants import Role
-from procedures.models import StaffProfile
-from procedures.services.staff import roles_ensure_groups
 from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
 from dialogues.models import Recommendation, Registration
+from procedures.constants import Role
+from procedures.models import StaffProfile
+from procedures.services.staff import roles_ensure_groups
 from tests.dialogues_factories import (
     APPROVER_PERMS,
     STAFF_PERMS,
