@@ -271,3 +271,12 @@ DELIVERY_BACKLOG_ALERT_MINUTES = env.int("DELIVERY_BACKLOG_ALERT_MINUTES", defau
 if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("socket_connect_timeout", 5)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- Reports (table 06/VPCP/KSTT, month close, evaluation) ---
+# Extra addresses that receive the frozen monthly report besides the directors' accounts.
+REPORT_RECIPIENTS = env.list("REPORT_RECIPIENTS", default=[])
+# Grading bands of the Circular 01/2018 evaluation: [minimum average score (0-2), band],
+# highest first. A choice to check against the province's rules, hence a setting.
+REPORT_EVALUATION_BANDS = env.json(
+    "REPORT_EVALUATION_BANDS", default=[[1.5, "good"], [1.0, "fair"], [0, "poor"]]
+)
