@@ -12,6 +12,16 @@ from procedures.models import StaffProfile, Unit
 _CATALOGUE_MODELS = ["procedure", "field", "unit", "requireddocument", "processstep",
                      "calendaroverride"]
 
+# The office (Văn phòng Sở, which also runs the desk) organises dialogue conferences.
+_DIALOGUE_ORGANISER = [
+    f"dialogues.{verb}_{model}"
+    for model in ("dialoguesession", "agendaitem", "sessiondocument", "registration",
+                  "recommendation", "recommendationattachment", "business")
+    for verb in ("add", "change", "view")
+]
+_DIALOGUE_READER = ["dialogues.view_dialoguesession", "dialogues.view_registration",
+                    "dialogues.view_business", "dialogues.view_recommendationattachment"]
+
 # app_label.codename lists; missing apps (dialogues) are skipped quietly, so this can
 # run before every app has migrated.
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
@@ -19,17 +29,20 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "procedures.view_dossier", "procedures.act_on_dossier", "procedures.view_procedure",
         "procedures.view_field", "procedures.view_unit", "procedures.view_dossierdocument",
         "procedures.view_delivery",
+        *_DIALOGUE_ORGANISER,
     ],
     Role.SPECIALIST: [
         "procedures.view_dossier", "procedures.act_on_dossier", "procedures.view_procedure",
         "procedures.view_dossierdocument", "procedures.view_delivery",
         "dialogues.view_recommendation", "dialogues.change_recommendation",
+        *_DIALOGUE_READER,
     ],
     Role.UNIT_HEAD: [
         "procedures.view_dossier", "procedures.act_on_dossier", "procedures.view_procedure",
         "procedures.view_dossierdocument", "procedures.view_reports", "procedures.view_delivery",
         "dialogues.view_recommendation", "dialogues.change_recommendation",
         "dialogues.approve_answer",
+        *_DIALOGUE_READER,
     ],
     Role.DIRECTOR: [
         "procedures.view_dossier", "procedures.act_on_dossier", "procedures.view_all_dossiers",
@@ -37,6 +50,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "procedures.view_reports", "procedures.view_delivery",
         "dialogues.view_recommendation", "dialogues.change_recommendation",
         "dialogues.approve_answer",
+        *_DIALOGUE_ORGANISER,
     ],
     Role.CATALOGUE_ADMIN: [
         f"procedures.{verb}_{model}" for model in _CATALOGUE_MODELS
