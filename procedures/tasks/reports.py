@@ -8,17 +8,16 @@ from django.utils import timezone
 
 from procedures.services.reports import report_close, report_email
 
-__all__ = ["report_month_close"]
+__all__ = ["report_mail", "report_month_close"]
 
 logger = logging.getLogger(__name__)
 
+# Only mail transport errors are transient; anything else is a bug and must surface.
+_RETRY = {"autoretry_for": (SMTPException, ConnectionError), "retry_backoff": 60,
+          "retry_backoff_max": 3600, "max_retries": 8}
 
-@shared_task(
-    acks_late=True, ignore_result=True,
-    # Only mail transport errors are transient; a bug must surface, not loop.
-    autoretry_for=(SMTPException, ConnectionError), retry_backoff=60, retry_backoff_max=3600,
-    max_retries=8,
-)
+
+@shared_task(name="procedures.report_month_close", acks_late=True, ignore_result=True, **_RETRY)
 def report_month_close(now: str | None = None) -> None:
     """On the first working day of a month, freeze the month just ended (and the quarter
     and year when they end) and mail the files to the leaders.
@@ -32,3 +31,9 @@ def report_month_close(now: str | None = None) -> None:
         if created:
             logger.info("Month close: froze %s %s", snapshot.period, snapshot.start)
         report_email(snapshot_id=snapshot.pk, now=moment)
+
+
+@shared_task(name="procedures.report_mail", acks_late=True, ignore_result=True, **_RETRY)
+def report_mail(snapshot_id: int) -> None:
+    """Mail a frozen report (after a hand-triggered freeze); a no-op once mailed."""
+    report_email(snapshot_id=snapshot_id)
