@@ -72,12 +72,18 @@ class ProcedureFilterForm(forms.Form):
                         widget=forms.TextInput(attrs={"type": "search",
                                                       "placeholder": _("e.g. giấy phép bán lẻ rượu")}),
                         help_text=_("Words of the name, with or without accents, or a code."))
-    field = forms.ModelChoiceField(label=_("Field"), queryset=Field.objects.all(),
-                                   required=False, empty_label=_("All fields"))
+    field = forms.TypedChoiceField(label=_("Field"), required=False, coerce=int,
+                                   empty_value=None)
     online_level = forms.ChoiceField(
         label=_("Online service"), required=False,
         choices=[("", _("Any")), *OnlineLevel.choices],
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # One query serves both the menu and the validation of the chosen id.
+        self.fields["field"].choices = [("", _("All fields")),
+                                        *Field.objects.values_list("pk", "name")]
 
 
 class SubmissionForm(forms.Form):

@@ -20,7 +20,6 @@ PAGE_SIZE = 20
 
 def home(request):
     return render(request, "procedures/home.html", {
-        "filter_form": ProcedureFilterForm(),
         "fields": field_list_with_counts(),
         "counts": public_catalogue_counts(),
     })
@@ -32,7 +31,7 @@ def procedure_list_view(request):
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         procedures = procedure_list(
-            field_id=data["field"].pk if data["field"] else None,
+            field_id=data["field"],
             search=data["q"],
             online_level=data["online_level"] or None,
         )

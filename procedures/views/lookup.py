@@ -190,6 +190,9 @@ def lookup_rate(request, code: str):
         try:
             rating_submit(dossier=dossier, **form.cleaned_data)
         except DomainError as exc:
+            if exc.field is None:  # rated already, or not yet ratable: no form to fix
+                messages.error(request, exc.message)
+                return redirect("procedures:lookup-dossier", code=dossier.code)
             apply_domain_error(form, exc)
         else:
             messages.success(request, _("Thank you for rating our service."))

@@ -1,0 +1,266 @@
+"""Look-up by code + PIN (portal item 5): neutral failures, throttling, what it shows,
+the supplement answered online, and files that only the right session can fetch."""
+import re
+
+import pytest
+from django.core import mail
+from django.core.files.base import ContentFile
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from procedures.constants import Channel, DossierStatus as S, Outcome
+from procedures.models import DossierDocument
+from procedures.services import dossiers as svc
+from procedures.services.dossiers import UploadedDocument
+
+from .conftest import at
+from .test_portal_submission import JPEG, PDF, _english, _fresh_cache, upload  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+LOOKUP = "procedures:lookup"
+
+
+@pytest.fixture
+def online(register):
+    """An online dossier with one file, as the portal would have registered it."""
+    d = register(channel=Channel.ONLINE, documents=[
+        UploadedDocument(slot_id=None, name="don.pdf", content=PDF, content_type="application/pdf")
+    ])
+    return d
+
+
+def open_dossier(client, dossier, pin=None, **extra):
+    return client.post(reverse(LOOKUP), {"code": dossier.code, "pin": pin or dossier.pin}, **extra)
+
+
+def page(client, dossier):
+    return client.get(reverse("procedures:lookup-dossier", args=[dossier.code]))
+
+
+def test_right_code_and_pin_open_the_dossier(client, online):
+    response = open_dossier(client, online)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("procedures:lookup-dossier", args=[online.code])
+    html = page(client, online).content.decode()
+    assert online.code in html
+    assert "Newly submitted" in html
+    assert "The one-stop desk is checking that the dossier is complete" in html
+    assert "Dossier received" in html  # the timeline
+    assert "don.pdf" in html
+
+
+def test_code_is_matched_whatever_its_case_and_spaces(client, online):
+    response = client.post(reverse(LOOKUP), {"code": f"  {online.code.lower()} ",
+                                              "pin": f" {online.pin[:4]} {online.pin[4:]} "})
+    assert response.status_code == 302
+
+
+def test_wrong_code_and_wrong_pin_give_the_same_neutral_message(client, online):
+    wrong_pin = open_dossier(client, online, pin="00000000" if online.pin != "00000000" else "1")
+    wrong_code = client.post(reverse(LOOKUP), {"code": "H56.16-991231-9999", "pin": online.pin})
+    for response in (wrong_pin, wrong_code):
+        assert response.status_code == 400
+        assert response.context["form"].errors == {"__all__": [
+            "The dossier code or the PIN is not correct. Check both against your receipt."]}
+    # Nothing else on the page tells the two apart.
+    def strip(response):
+        html = response.content.decode().replace(online.code, "").replace("H56.16-991231-9999", "")
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+
+    assert strip(wrong_pin) == strip(wrong_code)
+
+
+def test_without_the_pin_the_dossier_page_sends_you_to_the_look_up(client, online):
+    response = page(client, online)
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse(LOOKUP)}?code={online.code}"
+    prefilled = client.get(response["Location"]).content.decode()
+    assert f'value="{online.code}"' in prefilled
+
+
+@override_settings(PORTAL_LOOKUP_MAX_FAILURES_PER_IP=3, PORTAL_LOOKUP_MAX_FAILURES_PER_CODE=100)
+def test_repeated_failures_from_one_address_are_throttled(client, online, register):
+    for i in range(3):
+        assert open_dossier(client, online, pin=f"1234567{i}").status_code == 400
+    blocked = open_dossier(client, online)  # even the right PIN now waits
+    assert blocked.status_code == 429
+    (message,) = blocked.context["form"].errors["__all__"]
+    assert message.startswith("Too many failed attempts. Try again in ")
+    assert page(client, online).status_code == 302
+    # Another dossier from the same address is blocked too; another address is not.
+    other = register(channel=Channel.ONLINE)
+    assert open_dossier(client, other).status_code == 429
+    assert open_dossier(Client(REMOTE_ADDR="10.1.1.1"), online).status_code == 302
+
+
+@override_settings(PORTAL_LOOKUP_MAX_FAILURES_PER_IP=100, PORTAL_LOOKUP_MAX_FAILURES_PER_CODE=3)
+def test_repeated_failures_on_one_code_are_throttled_across_addresses(online):
+    for i in range(3):
+        guesser = Client(REMOTE_ADDR=f"10.0.0.{i}")
+        assert open_dossier(guesser, online, pin=f"9999999{i}").status_code == 400
+    assert open_dossier(Client(REMOTE_ADDR="10.0.0.200"), online).status_code == 429
+
+
+@override_settings(PORTAL_LOOKUP_MAX_FAILURES_PER_IP=2, PORTAL_LOOKUP_WINDOW_MINUTES=15)
+def test_the_throttle_lifts_after_the_window(client, online):
+    import time_machine
+
+    with time_machine.travel("2026-06-01 09:00 +0700", tick=False) as clock:
+        for _ in range(2):
+            open_dossier(client, online, pin="11111111")
+        assert open_dossier(client, online).status_code == 429
+        clock.shift(15 * 60)
+        assert open_dossier(client, online).status_code == 302
+
+
+def test_supplement_request_is_shown_and_answered_through_the_look_up(
+    client, online, staff, django_capture_on_commit_callbacks
+):
+    svc.dossier_request_supplement(dossier=online, actor=staff["intake"],
+                                   reason="Thiếu bản sao giấy chứng nhận đăng ký kinh doanh.",
+                                   now=at(2026, 6, 1, 10, 0))
+    open_dossier(client, online)
+    html = page(client, online).content.decode()
+    assert "Supplement requested" in html
+    assert "Thiếu bản sao giấy chứng nhận đăng ký kinh doanh." in html
+    assert 'action="' + reverse("procedures:lookup-supplement", args=[online.code]) in html
+
+    url = reverse("procedures:lookup-supplement", args=[online.code])
+    refused = client.post(url, {"files": [upload("scan.pdf", JPEG)]})
+    assert refused.status_code == 400
+    assert "is named as a .pdf file but its content is JPEG" in refused.content.decode()
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"files": [upload("gcn-dkkd.pdf"), upload("trang-2.jpg", JPEG)],
+                                     "note": "Gửi bổ sung"})
+    assert response.status_code == 302
+    online.refresh_from_db()
+    assert online.status == S.SUBMITTED  # at intake: checked again, no clock yet
+    event = online.events.get(action="receive_supplement")
+    assert event.by_applicant and event.note == "Gửi bổ sung"
+    assert sorted(d.original_name for d in event.attachments.all()) == ["gcn-dkkd.pdf", "trang-2.jpg"]
+    after = page(client, online).content.decode()
+    assert "Your additional papers were received" in after
+    assert 'action="' + url not in after
+
+
+def test_supplement_without_files_is_refused(client, online, staff):
+    svc.dossier_request_supplement(dossier=online, actor=staff["intake"], reason="Thiếu đơn.",
+                                   now=at(2026, 6, 1, 10, 0))
+    open_dossier(client, online)
+    response = client.post(reverse("procedures:lookup-supplement", args=[online.code]), {})
+    assert response.status_code == 400
+    assert response.context["supplement_form"].errors == {"files": ["Attach at least one file."]}
+
+
+@override_settings(PORTAL_UPLOAD_MAX_FILES=2)
+def test_supplement_counts_the_files_already_in_the_dossier(client, online, staff):
+    svc.dossier_request_supplement(dossier=online, actor=staff["intake"], reason="Thiếu.",
+                                   now=at(2026, 6, 1, 10, 0))
+    open_dossier(client, online)
+    response = client.post(reverse("procedures:lookup-supplement", args=[online.code]),
+                           {"files": [upload("a.pdf"), upload("b.pdf")]})
+    assert response.context["supplement_form"].errors == {
+        "files": ["A dossier may hold at most 2 files; this would make 3."]}
+
+
+def test_payment_request_and_apology_and_result_are_shown(client, register, staff, units):
+    d = register(channel=Channel.ONLINE, now=at(2026, 6, 1, 9, 0))
+    pin = d.pin  # transitions return a fresh instance, without the PIN
+    d = svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 10, 0))
+    d = svc.dossier_assign(dossier=d, actor=staff["intake"], unit=units["QLTM"],
+                           officer=staff["specialist"], now=at(2026, 6, 1, 10, 5))
+    d = svc.dossier_request_payment(dossier=d, actor=staff["specialist"],
+                                    note="Nộp lệ phí 1.200.000 đồng tại quầy số 3.",
+                                    now=at(2026, 6, 1, 11, 0))
+    open_dossier(client, d, pin=pin)
+    html = page(client, d).content.decode()
+    assert "Waiting for your payment" in html
+    assert "Nộp lệ phí 1.200.000 đồng tại quầy số 3." in html
+
+    d = svc.dossier_confirm_payment(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 14, 0))
+    d = svc.dossier_apologise(dossier=d, actor=staff["unit_head"], reason="Cần xác minh thực địa.",
+                              new_due_at=at(2026, 6, 8, 16, 0), now=at(2026, 6, 2, 9, 0))
+    html = page(client, d).content.decode()
+    assert "Apology and new appointment" in html and "Cần xác minh thực địa." in html
+    assert "16:00" in html and "08/06/2026" in html
+
+    d = svc.dossier_resolve(dossier=d, actor=staff["unit_head"], outcome=Outcome.GRANTED,
+                            note="Cấp Giấy phép số 12/GP-SCT.", now=at(2026, 6, 5, 9, 0),
+                            documents=[UploadedDocument(slot_id=None, name="giay-phep.pdf",
+                                                        content=PDF, content_type="application/pdf")])
+    html = page(client, d).content.decode()
+    assert "The result is ready." in html
+    assert "Granted" in html and "Cấp Giấy phép số 12/GP-SCT." in html
+    result = d.documents.get(is_result=True)
+    url = reverse("procedures:lookup-document", args=[d.code, result.pk])
+    assert url in html
+    response = client.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PDF
+    assert response["Content-Disposition"].startswith('attachment; filename="giay-phep.pdf"')
+
+
+def test_internal_notes_stay_internal(client, register, staff, units):
+    d = register(channel=Channel.ONLINE)
+    svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 10, 0))
+    svc.dossier_assign(dossier=d, actor=staff["intake"], unit=units["QLTM"],
+                       officer=staff["specialist"], note="Hồ sơ này cần ưu tiên nội bộ",
+                       now=at(2026, 6, 1, 10, 5))
+    open_dossier(client, d)
+    html = page(client, d).content.decode()
+    assert "Sent to the processing unit" in html
+    assert "Hồ sơ này cần ưu tiên nội bộ" not in html
+
+
+# ------------------------------------------------------------------ no file without permission
+
+
+def test_files_are_only_reachable_by_the_session_that_proved_the_pin(client, online, register):
+    doc = online.documents.get()
+    url = reverse("procedures:lookup-document", args=[online.code, doc.pk])
+    assert Client().get(url).status_code == 404  # anonymous
+    other = register(channel=Channel.ONLINE)
+    intruder = Client()
+    open_dossier(intruder, other)  # knows another dossier's PIN
+    assert intruder.get(url).status_code == 404
+    assert intruder.get(reverse("procedures:lookup-document",
+                                args=[other.code, doc.pk])).status_code == 404
+    open_dossier(client, online)
+    assert client.get(url).status_code == 200
+
+
+def test_staff_working_files_are_not_offered_to_the_applicant(client, online, staff):
+    internal = DossierDocument(dossier=online, token="t", original_name="to-trinh-noi-bo.pdf",
+                               size=len(PDF), content_type="application/pdf", sha256="0" * 64,
+                               uploaded_by=staff["specialist"], by_applicant=False)
+    internal.file.save("x", ContentFile(PDF))
+    open_dossier(client, online)
+    assert "to-trinh-noi-bo.pdf" not in page(client, online).content.decode()
+    url = reverse("procedures:lookup-document", args=[online.code, internal.pk])
+    assert client.get(url).status_code == 404
+
+
+def test_closing_the_dossier_revokes_the_session(client, online):
+    open_dossier(client, online)
+    assert page(client, online).status_code == 200
+    response = client.post(reverse("procedures:lookup-close", args=[online.code]))
+    assert response.status_code == 302
+    assert page(client, online).status_code == 302
+
+
+def test_a_correct_look_up_rotates_the_session_key(client, online):
+    client.get(reverse(LOOKUP))
+    client.session.save()
+    before = client.session.session_key
+    open_dossier(client, online)
+    assert client.session.session_key != before
+
+
+def test_look_up_page_queries_are_pinned(client, online, django_assert_max_num_queries):
+    open_dossier(client, online)
+    with django_assert_max_num_queries(8):
+        # session, dossier+procedure+field, rating, events, files, result files, session save
+        assert page(client, online).status_code == 200

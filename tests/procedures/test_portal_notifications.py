@@ -1,0 +1,80 @@
+"""Mail to the applicant on each step that concerns them (portal item 8)."""
+import pytest
+from django.core import mail
+
+from procedures.constants import Channel, Outcome
+from procedures.services import dossiers as svc
+from procedures.services.dossiers import Applicant
+
+from .conftest import at
+
+pytestmark = pytest.mark.django_db
+
+
+def applicant(language):
+    return Applicant(type="individual", name="Trần Văn Cường", id_number="001099012345",
+                     email="cuong@example.com", language=language)
+
+
+@pytest.fixture
+def run(django_capture_on_commit_callbacks):
+    """Run a service and return the mails its commit sent."""
+    def _run(fn, **kwargs):
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            result = fn(**kwargs)
+        return result, list(mail.outbox)
+    return _run
+
+
+@pytest.mark.parametrize(("language", "prefix"), [("vi", ""), ("en", "/en")])
+def test_every_step_that_concerns_the_applicant_is_mailed(register, staff, units, run, language,
+                                                          prefix):
+    d, (receipt,) = run(register, channel=Channel.ONLINE, applicant=applicant(language),
+                        now=at(2026, 6, 1, 9, 0))
+    link = f"http://127.0.0.1:8000{prefix}/tra-cuu/?code={d.code}"
+    assert receipt.subject == f"Dossier {d.code} received"
+    assert link in receipt.body and "Next step" in receipt.body
+
+    d, (accepted,) = run(svc.dossier_accept, dossier=d, actor=staff["intake"],
+                         now=at(2026, 6, 1, 10, 0))
+    assert "Appointment for the result: 10:00 04/06/2026" in accepted.body
+    assert link in accepted.body
+
+    d, (supplement,) = run(svc.dossier_request_supplement, dossier=d, actor=staff["intake"],
+                           reason="Thiếu bản đồ vị trí cửa hàng.", now=at(2026, 6, 1, 11, 0))
+    assert "Thiếu bản đồ vị trí cửa hàng." in supplement.body
+    assert "Upload them on the look-up page" in supplement.body and link in supplement.body
+    assert "counts again once the dossier is complete" in supplement.body
+
+    d, _ = run(svc.dossier_receive_supplement, dossier=d, actor=staff["intake"],
+               now=at(2026, 6, 2, 8, 0))
+    d = svc.dossier_assign(dossier=d, actor=staff["intake"], unit=units["QLTM"],
+                           officer=staff["specialist"], now=at(2026, 6, 2, 8, 30))
+    d, (payment,) = run(svc.dossier_request_payment, dossier=d, actor=staff["specialist"],
+                        note="Lệ phí 1.200.000 đồng.", now=at(2026, 6, 2, 9, 0))
+    assert "Lệ phí 1.200.000 đồng." in payment.body and "paused" in payment.body
+    d = svc.dossier_confirm_payment(dossier=d, actor=staff["intake"], now=at(2026, 6, 2, 10, 0))
+
+    d, (apology,) = run(svc.dossier_apologise, dossier=d, actor=staff["unit_head"],
+                        reason="Chờ ý kiến Sở Y tế.", new_due_at=at(2026, 6, 10, 16, 0),
+                        now=at(2026, 6, 2, 11, 0))
+    assert "We apologise" in apology.body
+    assert "New appointment: 16:00 10/06/2026" in apology.body
+
+    d, (result,) = run(svc.dossier_resolve, dossier=d, actor=staff["unit_head"],
+                       outcome=Outcome.GRANTED, note="Giấy phép số 7/GP-SCT",
+                       now=at(2026, 6, 9, 9, 0))
+    assert result.subject == f"Dossier {d.code}: the result is ready"
+    assert "Granted" in result.body and "Giấy phép số 7/GP-SCT" in result.body
+    assert "rate the service" in result.body and link in result.body
+    assert {m.to[0] for m in [receipt, accepted, supplement, payment, apology, result]} == {
+        "cuong@example.com"}
+
+
+def test_refusal_is_mailed_with_its_reason(register, staff, run):
+    d = register(channel=Channel.ONLINE, applicant=applicant("en"))
+    _, (refused,) = run(svc.dossier_refuse_intake, dossier=d, actor=staff["intake"],
+                        reason="Không thuộc thẩm quyền của Sở.", now=at(2026, 6, 1, 10, 0))
+    assert refused.subject == f"Dossier {d.code} not accepted"
+    assert "Reason: Không thuộc thẩm quyền của Sở." in refused.body
