@@ -280,3 +280,10 @@ REPORT_RECIPIENTS = env.list("REPORT_RECIPIENTS", default=[])
 REPORT_EVALUATION_BANDS = env.json(
     "REPORT_EVALUATION_BANDS", default=[[1.5, "good"], [1.0, "fair"], [0, "poor"]]
 )
+
+# --- Reminders and notifications (continued) ---
+# Publishing gives up at the first refused connection instead of retrying for
+# broker_connection_timeout: a dossier change must not wait on a dead Redis, and the
+# outbox drain sends what could not be published (procedures/services/notifications.py).
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("max_retries", 0)
