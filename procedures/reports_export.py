@@ -50,6 +50,7 @@ _VI = {
     "name:officer": "Cán bộ xử lý",
     "g:received": "Số hồ sơ nhận giải quyết",
     "received": "Tổng số",
+    "received_new": "Số mới tiếp nhận",
     "carried_over": "Số kỳ trước chuyển qua",
     "g:new": "Số mới tiếp nhận",
     "received_online": "Trực tuyến",

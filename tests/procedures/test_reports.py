@@ -347,3 +347,179 @@ def test_unknown_by_is_refused():
     with pytest.raises(DomainError) as err:
         sel.report_monthly(period=JUNE, by="colour")
     assert err.value.field == "by"
+
+
+# ------------------------------------------------------------------ admin pages
+
+
+@pytest.fixture
+def director_client(client, staff):
+    client.force_login(staff["director"])
+    return client
+
+
+def test_report_page_shows_the_table_charts_and_balance(june, director_client,
+                                                        django_assert_max_num_queries):
+    from django.urls import reverse
+
+    url = reverse("admin:procedures_report")
+    with django_assert_max_num_queries(14):
+        response = director_client.get(url, {"period": "2026-06", "by": "procedure"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="report-table"' in html
+    assert html.count('class="report-chart"') == 3
+    assert "<script" not in html.split('id="content-main"')[1]
+    assert "Lưu thông hàng hóa trong nước" in html
+    rows = response.context["rows"]
+    assert rows[0]["kind"] == "total"
+    total = {c["key"]: c["value"] for c in rows[0]["cells"]}
+    assert {k: total[k] for k in EXPECTED_TOTAL if k in total} == {
+        k: v for k, v in EXPECTED_TOTAL.items() if k in total}
+    assert response.context["balance_ok"]
+    overdue = next(c for c in rows[0]["cells"] if c["key"] == "in_progress_overdue")
+    assert "column=in_progress_overdue" in overdue["url"] and "row=total" in overdue["url"]
+    assert "Freeze now" in html  # June has ended and is not frozen
+
+
+def test_the_page_costs_the_same_whatever_the_data(june, director_client,
+                                                   django_assert_max_num_queries, register,
+                                                   staff):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    url = reverse("admin:procedures_report")
+    with CaptureQueriesContext(connection) as before:
+        director_client.get(url, {"period": "2026-06", "by": "unit"})
+    from tests.factories import ProcedureFactory
+
+    for i in range(4):
+        extra = ProcedureFactory()
+        d = register(now=at(2026, 6, 8 + i, 9, 0), procedure=extra)
+        svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 8 + i, 9, 0))
+    with CaptureQueriesContext(connection) as after:
+        director_client.get(url, {"period": "2026-06", "by": "unit"})
+    assert len(after) == len(before)
+
+
+def test_drill_down_lists_the_dossiers_behind_a_figure(june, director_client):
+    from django.urls import reverse
+
+    response = director_client.get(reverse("admin:procedures_report_cell"), {
+        "period": "2026-06", "by": "procedure", "row": "total", "column": "paused_supplement"})
+    assert response.status_code == 200
+    assert list(response.context["page"]) == [june[7]]
+    assert june[7].code in response.content.decode()
+
+
+def test_drill_down_shows_only_dossiers_the_user_may_see(june, client, staff):
+    from django.urls import reverse
+
+    client.force_login(staff["other_head"])  # unit head of QLCN
+    response = client.get(reverse("admin:procedures_report_cell"), {
+        "period": "2026-06", "row": "total", "column": "received"})
+    assert {d.pk for d in response.context["page"]} == {june[11].pk, june[15].pk}
+
+
+def test_report_pages_need_the_view_reports_permission(june, client, staff):
+    from django.urls import reverse
+
+    client.force_login(staff["specialist"])  # specialists have no view_reports
+    for name in ("admin:procedures_report", "admin:procedures_report_cell",
+                 "admin:procedures_report_evaluation"):
+        assert client.get(reverse(name), {"period": "2026-06"}).status_code == 403
+    assert client.get(reverse("admin:procedures_report_export", args=["xlsx"])).status_code == 403
+
+
+def test_bad_period_is_a_clear_400(director_client):
+    from django.urls import reverse
+
+    response = director_client.get(reverse("admin:procedures_report"), {"period": "2026-13"})
+    assert response.status_code == 400
+    assert "is not a period" in response.content.decode()
+
+
+def test_exports_from_the_admin(june, director_client):
+    import io as _io
+
+    from django.urls import reverse
+    from openpyxl import load_workbook
+
+    response = director_client.get(reverse("admin:procedures_report_export", args=["xlsx"]),
+                                   {"period": "2026-06", "by": "procedure"})
+    assert response.status_code == 200
+    assert 'filename="bao-cao-06-2026-06-procedure.xlsx"' in response["Content-Disposition"]
+    ws = load_workbook(_io.BytesIO(response.content)).active
+    assert ws["C11"].value == EXPECTED_TOTAL["received"]
+    csv_response = director_client.get(reverse("admin:procedures_report_export", args=["csv"]),
+                                       {"period": "2026-06"})
+    assert csv_response["Content-Type"].startswith("text/csv")
+    pdf_response = director_client.get(reverse("admin:procedures_report_export", args=["pdf"]),
+                                       {"period": "2026-06"})
+    assert pdf_response.content.startswith(b"%PDF")
+    assert director_client.get(reverse("admin:procedures_report_export",
+                                       args=["doc"])).status_code == 404
+
+
+def test_freeze_now_then_frozen_view_compare_and_files(june, director_client, staff,
+                                                       django_capture_on_commit_callbacks):
+    from django.core import mail
+    from django.urls import reverse
+
+    from procedures.models import ReportSnapshot
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = director_client.post(reverse("admin:procedures_report_freeze"),
+                                        {"period": "2026-06"})
+    assert response.status_code == 302
+    snapshot = ReportSnapshot.objects.get()
+    assert snapshot.frozen_by == staff["director"]
+    assert len(mail.outbox) == 1 and snapshot.__class__.objects.get().emailed_at is not None
+
+    again = director_client.post(reverse("admin:procedures_report_freeze"), {"period": "2026-06"})
+    assert again.status_code == 302 and ReportSnapshot.objects.count() == 1
+
+    svc.dossier_withdraw(dossier=june[6], actor=staff["intake"], reason="Rút",
+                         now=at(2026, 6, 26, 9, 0))
+    frozen = director_client.get(reverse("admin:procedures_report"),
+                                 {"period": "2026-06", "frozen": "1"})
+    total = {c["key"]: c["value"] for c in frozen.context["rows"][0]["cells"]}
+    assert total["withdrawn"] == 1  # as signed
+    today = director_client.get(reverse("admin:procedures_report"), {"period": "2026-06"})
+    assert {c["key"]: c["value"] for c in today.context["rows"][0]["cells"]}["withdrawn"] == 2
+
+    compare = director_client.get(reverse("admin:procedures_reportsnapshot_compare",
+                                          args=[snapshot.pk]))
+    assert compare.status_code == 200 and 'id="report-differences"' in compare.content.decode()
+    file_response = director_client.get(reverse("admin:procedures_reportsnapshot_file",
+                                                args=[snapshot.pk, "pdf"]))
+    assert b"".join(file_response.streaming_content).startswith(b"%PDF")
+    changelist = director_client.get(reverse("admin:procedures_reportsnapshot_changelist"))
+    assert changelist.status_code == 200 and "XLSX" in changelist.content.decode()
+
+
+def test_freeze_needs_a_director_and_an_ended_period(june, client, staff):
+    from django.urls import reverse
+
+    from procedures.models import ReportSnapshot
+
+    client.force_login(staff["unit_head"])  # may view reports, may not freeze
+    assert client.post(reverse("admin:procedures_report_freeze"),
+                       {"period": "2026-06"}).status_code == 403
+    client.force_login(staff["director"])
+    response = client.post(reverse("admin:procedures_report_freeze"), {"period": "2099-01"},
+                           follow=True)
+    assert "has not ended yet" in response.content.decode()
+    assert not ReportSnapshot.objects.exists()
+    assert client.get(reverse("admin:procedures_report_freeze")).status_code == 405
+
+
+def test_evaluation_page(june, director_client):
+    from django.urls import reverse
+
+    response = director_client.get(reverse("admin:procedures_report_evaluation"),
+                                   {"period": "2026-Q2"})
+    assert response.status_code == 200
+    assert response.context["result"]["department"]["dossiers"] == 6
+
