@@ -187,7 +187,10 @@ def _applicant_fields(d: Dossier) -> list[tuple[str, str]]:
         rows.append((_("Phone"), d.applicant_phone))
     if d.applicant_email:
         rows.append((_("Email"), d.applicant_email))
-    rows.append((_("Request"), f"{d.procedure.name} ({d.procedure.code})"))
+    request = d.procedure.name
+    if d.procedure.code:
+        request = f"{request} ({d.procedure.code})"
+    rows.append((_("Request"), request))
     return rows
 
 
@@ -423,6 +426,10 @@ def slip_render_html(*, slip: Slip, pdf_url: str = "", back_url: str = "") -> st
 def _html_block(block: Block) -> Block:
     if block.kind == "qr":
         return Block(block.kind, text=block.text, url=block.url, svg=mark_safe(block.svg))
+    if block.kind == "table" and block.widths:
+        total = sum(block.widths)
+        percents = tuple(round(100 * w / total, 1) for w in block.widths)
+        return Block(block.kind, rows=block.rows, header=block.header, widths=percents)
     return block
 
 
@@ -465,8 +472,8 @@ def _pdf_block(block: Block, st, width_mm: float) -> list:
     if block.kind == "table":
         total = sum(block.widths) or 1
         widths = [width_mm * w / total * pdf.mm for w in block.widths] or None
-        return [pdf.table([list(block.header), *[list(r) for r in block.rows]],
-                          col_widths=widths), pdf.spacer(2)]
+        rows = [list(r) for r in block.rows] or [["—"] + [""] * (len(block.header) - 1)]
+        return [pdf.table([list(block.header), *rows], col_widths=widths), pdf.spacer(2)]
     if block.kind == "qr":
         return [pdf.spacer(2), pdf.table(
             [[pdf.qr_code(block.url, size_mm=30), pdf.para(block.text)]], header_rows=0,

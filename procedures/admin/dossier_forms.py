@@ -121,6 +121,7 @@ class ActionForm(forms.Form):
     """Base of the transition forms: the version drawn, and a `perform` calling the service."""
 
     action: str = ""
+    title = ""  # the button on the dossier page and the heading of the form
     intro = ""
     submit_label = gettext_lazy("Confirm")
     has_files = False
@@ -162,6 +163,7 @@ def _note(label=gettext_lazy("Note"), required=False):
 
 class AcceptForm(ActionForm):
     action = Action.ACCEPT
+    title = gettext_lazy("Accept")
     intro = gettext_lazy("The dossier is complete and within the department's competence. "
                          "Accepting it starts the processing time and issues the receipt "
                          "and appointment slip (form 01).")
@@ -173,6 +175,7 @@ class AcceptForm(ActionForm):
 
 class RefuseIntakeForm(ActionForm):
     action = Action.REFUSE_INTAKE
+    title = gettext_lazy("Refuse at intake")
     intro = gettext_lazy("The dossier is outside the department's competence or not "
                          "eligible. The applicant gets the refusal slip (form 03).")
     submit_label = gettext_lazy("Refuse the dossier")
@@ -184,6 +187,7 @@ class RefuseIntakeForm(ActionForm):
 
 class RequestSupplementForm(ActionForm):
     action = Action.REQUEST_SUPPLEMENT
+    title = gettext_lazy("Request a supplement")
     intro = gettext_lazy("List every missing or incorrect paper, once and completely "
                          "(Decree 61/2018, art. 19). The applicant gets the supplement request "
                          "(form 02). During processing this is allowed once, within 3 working "
@@ -198,6 +202,7 @@ class RequestSupplementForm(ActionForm):
 
 class ReceiveSupplementForm(ActionForm):
     action = Action.RECEIVE_SUPPLEMENT
+    title = gettext_lazy("Receive the supplement")
     intro = gettext_lazy("The applicant brought the missing papers to the desk. Attach "
                          "their scans.")
     submit_label = gettext_lazy("Record the supplement")
@@ -217,6 +222,7 @@ class ReceiveSupplementForm(ActionForm):
 
 class RequestPaymentForm(ActionForm):
     action = Action.REQUEST_PAYMENT
+    title = gettext_lazy("Request payment")
     intro = gettext_lazy("The dossier waits for a fee or tax to be paid; the processing "
                          "time pauses until payment is confirmed.")
     submit_label = gettext_lazy("Request payment")
@@ -228,6 +234,7 @@ class RequestPaymentForm(ActionForm):
 
 class ConfirmPaymentForm(ActionForm):
     action = Action.CONFIRM_PAYMENT
+    title = gettext_lazy("Confirm payment")
     intro = gettext_lazy("The payment was received: the processing time runs again and the "
                          "due time moves by the working time it stood still.")
     submit_label = gettext_lazy("Confirm payment")
@@ -246,6 +253,7 @@ class OfficerChoiceField(forms.ModelChoiceField):
 
 class AssignForm(ActionForm):
     action = Action.ASSIGN
+    title = gettext_lazy("Assign")
     intro = gettext_lazy("Transfer the dossier to the processing unit the same working day "
                          "(next morning if received after 15:00), or reassign the officer.")
     submit_label = gettext_lazy("Assign")
@@ -281,6 +289,7 @@ class AssignForm(ActionForm):
 
 class CompleteStepForm(ActionForm):
     action = Action.COMPLETE_STEP
+    title = gettext_lazy("Hand over to the next step")
     intro = gettext_lazy("Hand the dossier over to the next step of the internal process. "
                          "The control slip (form 05) records whether this step was early, "
                          "on time or late.")
@@ -293,9 +302,11 @@ class CompleteStepForm(ActionForm):
 
 class ApologiseForm(ActionForm):
     action = Action.APOLOGISE
+    title = gettext_lazy("Apologise and reschedule")
     intro = gettext_lazy("At least 1 working day before the due time, apologise to the "
                          "applicant and set a new appointment (form 04). The appointment may "
-                         "be moved only once, and the dossier will count as late.")
+                         "be moved only once; the result is then judged against the original "
+                         "due date.")
     submit_label = gettext_lazy("Send the apology")
     new_due_at = forms.DateTimeField(
         label=gettext_lazy("New appointment"),
@@ -313,6 +324,7 @@ class ApologiseForm(ActionForm):
 
 class ResolveForm(ActionForm):
     action = Action.RESOLVE
+    title = gettext_lazy("Record the result")
     intro = gettext_lazy("The result is ready: granted, or refused with reasons in writing. "
                          "Attach the signed result document.")
     submit_label = gettext_lazy("Record the result")
@@ -335,6 +347,7 @@ class ResolveForm(ActionForm):
 
 class ReturnResultForm(ActionForm):
     action = Action.RETURN_RESULT
+    title = gettext_lazy("Return the result")
     intro = gettext_lazy("The result was handed over to the applicant (at the desk, by post "
                          "or online).")
     submit_label = gettext_lazy("Record the hand-over")
@@ -346,6 +359,7 @@ class ReturnResultForm(ActionForm):
 
 class WithdrawForm(ActionForm):
     action = Action.WITHDRAW
+    title = gettext_lazy("Withdraw")
     intro = gettext_lazy("The applicant asked in writing to withdraw the dossier. This ends it.")
     submit_label = gettext_lazy("Withdraw the dossier")
     reason = forms.CharField(label=gettext_lazy("Applicant's request"), required=False,
@@ -357,6 +371,7 @@ class WithdrawForm(ActionForm):
 
 class StopForm(ActionForm):
     action = Action.STOP
+    title = gettext_lazy("Stop processing")
     intro = gettext_lazy("Stop processing the dossier, with reasons. This ends it.")
     submit_label = gettext_lazy("Stop processing")
     reason = _reason(gettext_lazy("Reasons for stopping"))

@@ -142,7 +142,37 @@ class QueueFilter(admin.SimpleListFilter):
         )
 
 
-class OfficerFilter(admin.RelatedFieldListFilter):
+class SelectRelatedFilter(admin.RelatedFieldListFilter):
+    """A drop-down instead of a list of links: a department has a hundred procedures.
+
+    Works without JavaScript: a small GET form that keeps the other filters.
+    """
+
+    template = "admin/procedures/dossier/select_filter.html"
+
+    def choices(self, changelist):
+        keep = [(k, v) for k, v in changelist.params.items()
+                if k not in self.expected_parameters() and k != "p"]
+        yield {
+            "selected": self.lookup_val is not None or self.lookup_val_isnull is not None,
+            "name": self.lookup_kwarg,
+            "value": (self.lookup_val or [""])[-1] if isinstance(self.lookup_val, list)
+            else (self.lookup_val or ""),
+            "options": [(str(pk), label) for pk, label in self.lookup_choices],
+            "hidden": keep,
+            "clear_url": changelist.get_query_string(remove=self.expected_parameters()),
+            "field_id": f"filter-{self.field_path.replace('__', '-')}",
+        }
+
+
+class ProcedureFilter(SelectRelatedFilter):
+    def field_choices(self, field, request, model_admin):
+        procedures = field.related_model.objects.order_by("code", "name").only("id", "code",
+                                                                                "name")
+        return [(p.pk, f"{p.code} {p.name}" if p.code else p.name) for p in procedures]
+
+
+class OfficerFilter(SelectRelatedFilter):
     """Only staff with a unit are officers; shown by full name."""
 
     def field_choices(self, field, request, model_admin):
@@ -218,16 +248,16 @@ class DueRangeFilter(admin.ListFilter):
 @admin.register(Dossier)
 class DossierAdmin(admin.ModelAdmin):
     list_display = [
-        "code", "applicant", "procedure_short", "status_display", "channel", "submitted_at",
+        "code", "applicant", "procedure_short", "status_display", "channel", "submitted",
         "due_display", "assigned_unit", "officer", "on_time_result",
     ]
     list_display_links = ["code"]
     list_filter = [
         QueueFilter,
         "status",
-        ("procedure__field", admin.RelatedFieldListFilter),
-        ("procedure", admin.RelatedFieldListFilter),
-        ("assigned_unit", admin.RelatedFieldListFilter),
+        ("procedure__field", SelectRelatedFilter),
+        ("procedure", ProcedureFilter),
+        ("assigned_unit", SelectRelatedFilter),
         ("assigned_officer", OfficerFilter),
         "channel",
         DueRangeFilter,
@@ -307,12 +337,17 @@ class DossierAdmin(admin.ModelAdmin):
     def procedure_short(self, obj):
         name = obj.procedure.name
         short = name if len(name) <= 70 else name[:67].rstrip() + "…"
-        return format_html('<span title="{}">{} {}</span>', name, obj.procedure.code, short)
+        return format_html('<span title="{}">{} {}</span>', name, obj.procedure.code or "",
+                           short)
 
     @admin.display(description=gettext_lazy("status"), ordering="status")
     def status_display(self, obj):
         return format_html('<span class="dossier-status s{}">{}</span>', obj.status,
                            obj.get_status_display())
+
+    @admin.display(description=gettext_lazy("submitted"))
+    def submitted(self, obj):
+        return timezone.localtime(obj.submitted_at).strftime("%H:%M %d/%m/%Y")
 
     @admin.display(description=gettext_lazy("due"), ordering="due_at")
     def due_display(self, obj):
@@ -429,7 +464,7 @@ class DossierAdmin(admin.ModelAdmin):
                 request, _("Dossier %(code)s") % {"code": dossier.code},
                 original=dossier, dossier=dossier, steps=steps, open_step=open_step,
                 documents=documents, events=events, missing=missing,
-                actions=[(a, Action(a).label) for a in actions],
+                actions=[(a, ACTION_FORMS[a].title) for a in actions],
                 slips=[(k, SlipKind(k).label) for k in slips_available(dossier=dossier)],
                 overdue=dossier.is_open and dossier.due_at is not None and dossier.due_at < now,
                 has_pin=PIN_SESSION_KEY % dossier.pk in request.session,
@@ -478,7 +513,7 @@ class DossierAdmin(admin.ModelAdmin):
             "admin/procedures/dossier/action.html",
             self._context(
                 request,
-                _("%(action)s: dossier %(code)s") % {"action": Action(action).label,
+                _("%(action)s: dossier %(code)s") % {"action": form_class.title,
                                                       "code": dossier.code},
                 original=dossier, dossier=dossier, form=form, action=action,
             ),
