@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -92,16 +93,21 @@ class SubmissionForm(forms.Form):
     applicant_type = forms.ChoiceField(
         label=_("You are applying as"), choices=ApplicantType.choices,
         initial=ApplicantType.INDIVIDUAL, widget=forms.RadioSelect,
+        error_messages={"required": _("Choose whether you apply as an individual or an "
+                                      "organisation."),
+                        "invalid_choice": _("Choose individual or organisation.")},
     )
     applicant_name = forms.CharField(
         label=_("Full name or organisation name"), max_length=255,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages={"required": _("Enter your full name or the organisation's name.")},
     )
     id_number = forms.CharField(
         label=_("Citizen ID or tax code"), max_length=20,
         help_text=_("Individuals: citizen ID, 12 digits. Organisations: tax code, 10 digits "
                     "or 13 for a branch (e.g. 0101234567-001)."),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        error_messages={"required": _("Enter the citizen ID or the tax code.")},
     )
     address = forms.CharField(
         label=_("Address"), max_length=500, required=False,
@@ -112,15 +118,21 @@ class SubmissionForm(forms.Form):
         label=_("Phone"), max_length=20,
         help_text=_("A Vietnamese number, e.g. 0912345678 or +84912345678."),
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+        error_messages={"required": _("Enter a phone number we can call you on.")},
     )
     email = forms.EmailField(
         label=_("Email"), max_length=254,
         help_text=_("We send the receipt and every step of your dossier here."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={"required": _("Enter an email address for the receipt and updates."),
+                        "invalid": _("Enter an email address like name@example.com.")},
     )
     result_delivery = forms.ChoiceField(
         label=_("How do you want to receive the result?"), widget=forms.RadioSelect,
         choices=ResultDelivery.choices, initial=ResultDelivery.DESK,
+        error_messages={"required": _("Choose how you want to receive the result."),
+                        "invalid_choice": _("Choose one of the ways listed to receive the "
+                                            "result.")},
     )
     note = forms.CharField(
         label=_("Notes for the one-stop desk"), required=False, max_length=2000,
@@ -232,15 +244,23 @@ class SubmissionForm(forms.Form):
 class LookupForm(forms.Form):
     code = forms.CharField(
         label=_("Dossier code"), max_length=40,
-        help_text=_("As on your receipt, e.g. H56.16-260601-0001."),
+        help_text=_("As on your receipt."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters",
                                       "spellcheck": "false"}),
+        error_messages={"required": _("Enter the dossier code.")},
     )
     pin = forms.CharField(
         label=_("PIN"), max_length=12,
         help_text=_("The 8-digit PIN shown on your receipt."),
         widget=forms.PasswordInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        error_messages={"required": _("Enter the PIN.")},
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        example = f"{settings.DOSSIER_UNIT_CODE}-260601-0001"
+        self.fields["code"].help_text = _("As on your receipt, e.g. %(example)s.") % {
+            "example": example}
 
     def clean_code(self):
         return self.cleaned_data["code"].strip().upper()
@@ -277,14 +297,18 @@ SCORE_CHOICES = [("2", _("Good")), ("1", _("Fair")), ("0", _("Poor"))]
 
 
 def _score(label):
-    return forms.TypedChoiceField(label=label, choices=SCORE_CHOICES, coerce=int,
-                                  empty_value=None, required=False, widget=forms.RadioSelect)
+    return forms.TypedChoiceField(
+        label=label, choices=SCORE_CHOICES, coerce=int, empty_value=None, required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Choose good, fair or poor.")},
+    )
 
 
 class RatingForm(forms.Form):
     overall = forms.ChoiceField(label=_("Overall, how satisfied are you with the service?"),
                                 choices=Satisfaction.choices, widget=forms.RadioSelect,
-                                error_messages={"required": _("Choose one answer.")})
+                                error_messages={"required": _("Choose how satisfied you are "
+                                                              "overall.")})
     timeliness = _score(_("Time taken to resolve the dossier"))
     attitude = _score(_("Attitude of the staff"))
     visits = _score(_("Number of visits or contacts needed"))

@@ -61,6 +61,14 @@ class UploadLimits:
     types: tuple[FileType, ...]
 
     @property
+    def file_mb(self) -> int:
+        return self.max_file_bytes // MB
+
+    @property
+    def dossier_mb(self) -> int:
+        return self.max_dossier_bytes // MB
+
+    @property
     def type_labels(self) -> str:
         return ", ".join(t.label for t in self.types)
 

@@ -17,7 +17,13 @@ from procedures.forms import LookupForm, RatingForm, SupplementForm
 from procedures.models import Dossier, DossierDocument, Rating
 from procedures.services.dossiers import dossier_receive_supplement, pin_hash, pin_matches
 from procedures.services.ratings import RATABLE_STATUSES, rating_submit
-from procedures.views.common import access_grant, access_has, access_revoke, apply_domain_error
+from procedures.views.common import (
+    access_grant,
+    access_has,
+    access_revoke,
+    apply_domain_error,
+    money,
+)
 from procedures.views.submission import lookup_path
 
 NEUTRAL_FAILURE = gettext_lazy(
@@ -138,6 +144,7 @@ def _render_dossier(request, dossier, *, supplement_form=None, rating_form=None,
         "results": results,
         "rating": rating,
         "can_rate": can_rate,
+        "fee": money(dossier.fee_vnd),
         "supplement_form": supplement_form if dossier.status == S.SUPPLEMENT_REQUESTED else None,
         "rating_form": rating_form if can_rate else None,
         "S": S,

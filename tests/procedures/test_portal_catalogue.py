@@ -70,6 +70,8 @@ def test_the_home_page_is_vietnamese_by_default_with_a_switch_to_english(catalog
         ("rượu", ["Cấp Giấy phép bán lẻ rượu"]),
         ("ruou", ["Cấp Giấy phép bán lẻ rượu"]),  # typed without accents on a phone
         ("ban le", ["Cấp Giấy phép bán lẻ rượu", "Cấp Giấy phép bán lẻ sản phẩm thuốc lá"]),
+        ("bán lẻ thuốc lá", ["Cấp Giấy phép bán lẻ sản phẩm thuốc lá"]),  # every word, any order
+        ("thuoc la ban le", ["Cấp Giấy phép bán lẻ sản phẩm thuốc lá"]),
         ("THỰC PHẨM", ["Cấp Giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm"]),
         ("2.000162", ["Cấp Giấy phép bán lẻ sản phẩm thuốc lá"]),
         ("bán buôn", []),  # abolished
@@ -173,3 +175,8 @@ def test_templates_of_abolished_procedures_and_missing_ones_are_404(client, cata
     other.template.save("x.docx", ContentFile(DOCX), save=True)
     assert client.get(reverse("procedures:document-template",
                               args=[catalogue["wine"].pk, other.pk])).status_code == 404
+
+
+def test_money_is_grouped_the_vietnamese_way_on_vietnamese_pages(procedure):
+    html = Client().get(f"/thu-tuc/{procedure.pk}/").content.decode()
+    assert "1.200.000" in html

@@ -83,7 +83,7 @@ def test_the_applicant_rates_through_the_look_up_page(client, resolved):
     rate = reverse("procedures:lookup-rate", args=[resolved.code])
     missing = client.post(rate, {"timeliness": "2"})
     assert missing.status_code == 400
-    assert missing.context["rating_form"].errors == {"overall": ["Choose one answer."]}
+    assert missing.context["rating_form"].errors == {"overall": ["Choose how satisfied you are overall."]}
     assert 'value="2" id="id_timeliness_0" checked' in missing.content.decode()  # kept
 
     response = client.post(rate, {"overall": "satisfied", "timeliness": "2", "information": "0",

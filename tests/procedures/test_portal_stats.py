@@ -98,3 +98,20 @@ def test_the_page_shows_tables_and_a_chart_without_javascript(client, finish,
     assert "<th scope=\"row\">06/2026</th><td class=\"num\">2</td><td class=\"num\">1</td><td class=\"num\">50%</td>" in html
     assert "Lưu thông hàng hóa trong nước" in html
     assert "procedures online" in html
+
+
+def test_chart_coordinates_stay_numbers_on_vietnamese_pages(finish):
+    """vi writes 66,7 with a comma; SVG needs 66.7, so the chart is not localised."""
+    import re
+
+    import time_machine
+    from django.test import Client
+
+    finish(at(2026, 6, 2, 9, 0), OnTimeResult.EARLY)
+    finish(at(2026, 6, 3, 9, 0), OnTimeResult.LATE)
+    finish(at(2026, 6, 4, 9, 0), OnTimeResult.LATE)
+    with time_machine.travel(NOW, tick=False):
+        html = Client().get("/thong-ke/").content.decode()
+    assert re.search(r'<rect class="bar" x="\d+(\.\d+)?" y="\d+(\.\d+)?" width="\d+(\.\d+)?" '
+                     r'height="\d+(\.\d+)?"', html)
+    assert "33,3%" in html  # the table is localised
