@@ -347,7 +347,8 @@ def report_csv(*, report: MonthlyReport, language: str = "vi") -> bytes:
         if cell.label_key.startswith("g:"):
             for c in range(cell.col, cell.col + cell.colspan):
                 group_of.setdefault(c, []).append(words[cell.label_key])
-    header = [words["stt"], "key", words[f"name:{'field' if report.by in ('field', 'procedure') else report.by}"]]
+    name = {BY_UNIT: "name:unit", BY_OFFICER: "name:officer"}.get(report.by, "name:field")
+    header = [words["stt"], "key", words[name]]
     for i, key in enumerate(keys):
         header.append(" - ".join([*group_of.get(2 + i, []), words[key]]))
     out = io.StringIO()

@@ -397,7 +397,8 @@ class ReportSnapshotAdmin(admin.ModelAdmin):
         context = self._context(
             request, _("Dossiers behind the figure: %(column)s") % {"column": column_label},
             period=period, page=page, row_key=row, change_url=change_url,
-            back=f"{reverse('admin:procedures_report')}?{urlencode({'period': period.key, 'by': by})}",
+            back=f"{reverse('admin:procedures_report')}?"
+                 f"{urlencode({'period': period.key, 'by': by})}",
         )
         return TemplateResponse(request, "admin/procedures/report_cell.html", context)
 
@@ -430,7 +431,8 @@ class ReportSnapshotAdmin(admin.ModelAdmin):
                                               actor=request.user)
         except DomainError as error:
             messages.error(request, error.message)
-            return HttpResponseRedirect(f"{back}?{urlencode({'period': request.POST.get('period', '')})}")
+            query = urlencode({"period": request.POST.get("period", "")})
+            return HttpResponseRedirect(f"{back}?{query}")
         if created:
             from procedures.tasks.reports import report_mail
 

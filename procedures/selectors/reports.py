@@ -388,7 +388,7 @@ class MonthlyReport:
         return {
             "period": self.period.as_dict(),
             "by": self.by,
-            "columns": list(COLUMN_KEYS) + list(RATE_KEYS) + (list(STEP_KEYS) if self.steps else []),
+            "columns": [*COLUMN_KEYS, *RATE_KEYS, *(STEP_KEYS if self.steps else ())],
             "rows": [r.as_dict() for r in self.rows],
             "total": self.total.as_dict(),
             "generated_at": self.generated_at.isoformat(),

@@ -122,7 +122,8 @@ def report_freeze(*, period: str, start: date, now: datetime | None = None,
 def report_recipients() -> list[tuple[str, str]]:
     """(address, language) of the directors with an address, then REPORT_RECIPIENTS."""
     users = (
-        get_user_model().objects.filter(is_active=True, groups__name=ROLE_GROUP_NAMES[Role.DIRECTOR])
+        get_user_model().objects
+        .filter(is_active=True, groups__name=ROLE_GROUP_NAMES[Role.DIRECTOR])
         .exclude(email="").select_related("staff_profile").order_by("pk").distinct()
     )
     out: dict[str, tuple[str, str]] = {}

@@ -45,7 +45,8 @@ def test_units_officers_and_department(rated, units, staff):
     by_key = {r["key"]: r for r in result["units"]}
     qltm = by_key[f"unit:{units['QLTM'].pk}"]
     assert (qltm["dossiers"], qltm["rated"], qltm["steps"]) == (4, 2, 1)
-    assert (qltm["time"], qltm["unit_time"], qltm["contacts"], qltm["rating"]) == (0.75, 0.0, 2.0, 1.0)
+    assert (qltm["time"], qltm["unit_time"], qltm["contacts"], qltm["rating"]) == (
+        0.75, 0.0, 2.0, 1.0)
     assert qltm["score"] == 0.94 and qltm["band"] == "poor"
     qlcn = by_key[f"unit:{units['QLCN'].pk}"]
     assert (qlcn["time"], qlcn["unit_time"], qlcn["contacts"], qlcn["score"], qlcn["band"]) == (

@@ -225,10 +225,10 @@ def test_a_dossier_paid_after_the_month_end_was_paused_at_it(generated):
     before = {m.key: sel.report_monthly(period=m, by="field").as_dict()["total"] for m in MONTHS}
     for d in Dossier.objects.filter(status=S.PAYMENT_REQUESTED):
         svc.dossier_confirm_payment(dossier=d, actor=None, now=at(2026, 12, 1, 9, 0))
+    upload = svc.UploadedDocument(slot_id=None, name="bo-sung.pdf", content=b"%PDF-1.4 bo sung",
+                                  content_type="application/pdf")
     for d in Dossier.objects.filter(status=S.SUPPLEMENT_REQUESTED, accepted_at__isnull=False):
         svc.dossier_receive_supplement(dossier=d, actor=None, now=at(2026, 12, 1, 9, 0),
-                                       documents=[svc.UploadedDocument(
-                                           slot_id=None, name="bo-sung.pdf",
-                                           content=b"%PDF-1.4 bo sung", content_type="application/pdf")])
+                                       documents=[upload])
     after = {m.key: sel.report_monthly(period=m, by="field").as_dict()["total"] for m in MONTHS}
     assert after == before

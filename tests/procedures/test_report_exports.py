@@ -10,7 +10,13 @@ from procedures import reports_export as export
 from procedures.selectors import reports as sel
 from procedures.selectors.reports import Period
 
-from .test_reports import EXPECTED_A, EXPECTED_B, EXPECTED_TOTAL, industry_procedure, june  # noqa: F401
+from .test_reports import (  # noqa: F401  (fixtures)
+    EXPECTED_A,
+    EXPECTED_B,
+    EXPECTED_TOTAL,
+    industry_procedure,
+    june,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -114,7 +120,8 @@ def test_xlsx_in_english_keeps_the_layout(report):
     assert ws["C11"].value == EXPECTED_TOTAL["received"]
 
 
-def test_csv_has_a_labelled_header_and_a_line_per_row(report, procedure, industry_procedure):  # noqa: F811
+def test_csv_has_a_labelled_header_and_a_line_per_row(report, procedure,
+                                                      industry_procedure):  # noqa: F811
     data = export.report_csv(report=report)
     assert data.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
