@@ -34,7 +34,9 @@ def _missing(what: str) -> None:
     pytest.skip(f"{what} not available")
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API allows one running instance per
+# thread, and other test packages (tests/dialogues) start their own.
+@pytest.fixture(scope="module")
 def chromium():
     try:
         from playwright.sync_api import sync_playwright
