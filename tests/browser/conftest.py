@@ -51,7 +51,19 @@ def chromium():
 
 
 @pytest.fixture
-def phone(chromium, live_server):
+def vietnamese(settings):
+    """The portal as the public gets it: Vietnamese at /, English under /en/. The test
+    settings may run in English; URL prefixes are cached per language, hence the clears."""
+    from django.urls import clear_url_caches
+
+    clear_url_caches()
+    settings.LANGUAGE_CODE = "vi"
+    yield
+    clear_url_caches()
+
+
+@pytest.fixture
+def phone(chromium, live_server, vietnamese):
     """A phone-sized page (390x844, touch) in Vietnamese."""
     context = chromium.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
                                    locale="vi-VN", base_url=live_server.url,
