@@ -16,12 +16,13 @@ changed due time (apology, supplement, payment pause) is a new key: a new remind
 """
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from procedures import calendar
@@ -119,7 +120,7 @@ def reminders_plan(*, now: datetime) -> Plan:
     w = sel.reminder_windows(now=now)
     plan = Plan(windows=w)
     dossiers = list(sel.dossiers_due(until=w.soon_end).iterator(chunk_size=2000))
-    steps = list(sel.steps_due(until=w.soon_end).iterator(chunk_size=2000))
+    steps = sel.steps_due(until=w.soon_end)
     waiting = list(sel.dossiers_awaiting_intake(cutoff=w.intake_cutoff))
     officer_ids = {r["assigned_officer_id"] for r in dossiers} | {
         r["received_by_id"] for r in dossiers} | {
@@ -236,16 +237,7 @@ def _insert_digest(*, user, channel: str, items: list[Item], day, slot: str):
                 )
         except IntegrityError:
             return None, 0  # this sweep already ran for this person: nothing to add
-        rows = [
-            Delivery(kind=item.kind, channel=channel, recipient=recipient, user=user,
-                     subject_key=item.subject_key, language=language, payload=item.payload,
-                     status=DeliveryStatus.IN_DIGEST, digest=digest)
-            for item in items
-        ]
-        # ON CONFLICT DO NOTHING: an item reminded before (by an earlier or a
-        # concurrent sweep) stays with its first digest.
-        Delivery.objects.bulk_create(rows, batch_size=INSERT_BATCH, ignore_conflicts=True)
-        inserted = digest.items.count()
+        inserted = _insert_items(digest=digest, items=items)
         if inserted == 0:
             digest.delete()
             return None, 0
@@ -253,6 +245,46 @@ def _insert_digest(*, user, channel: str, items: list[Item], day, slot: str):
         digest.save(update_fields=["payload"])
         enqueue_after_commit([digest.pk])
     return digest, inserted
+
+
+def _insert_items(*, digest: Delivery, items: list[Item]) -> int:
+    """Insert the items ON CONFLICT DO NOTHING; returns how many were new.
+
+    An item reminded before (by an earlier or a concurrent sweep) stays with its first
+    digest. On PostgreSQL one INSERT ... SELECT FROM unnest(...) per digest does it:
+    the ORM's bulk_create spent most of the sweep building SQL for 10^4 rows
+    (docs/benchmarks.md, "Reminder sweep").
+    """
+    if not items:
+        return 0
+    if connection.vendor == "postgresql":
+        table = Delivery._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO {table} (kind, subject_key, payload, channel, recipient, user_id,
+                                     language, status, digest_id, attempts, last_error,
+                                     created_at)
+                SELECT t.kind, t.subject_key, t.payload::jsonb, %s, %s, %s, %s, %s, %s, 0, '',
+                       %s
+                FROM unnest(%s::text[], %s::text[], %s::text[]) AS t(kind, subject_key, payload)
+                ORDER BY t.kind, t.subject_key
+                ON CONFLICT DO NOTHING
+                """,
+                [digest.channel, digest.recipient, digest.user_id, digest.language,
+                 DeliveryStatus.IN_DIGEST, digest.pk, timezone.now(),
+                 [i.kind for i in items], [i.subject_key for i in items],
+                 [json.dumps(i.payload) for i in items]],
+            )
+            return cursor.rowcount
+    rows = [
+        Delivery(kind=item.kind, channel=digest.channel, recipient=digest.recipient,
+                 user=digest.user, subject_key=item.subject_key, language=digest.language,
+                 payload=item.payload, status=DeliveryStatus.IN_DIGEST, digest=digest)
+        for item in items
+    ]
+    Delivery.objects.bulk_create(rows, batch_size=INSERT_BATCH, ignore_conflicts=True)
+    return digest.items.count()
 
 
 def _dry_run(result: SweepResult, user, channel: str, items: list[Item]) -> None:

@@ -14,7 +14,9 @@ from django.urls import reverse
 from kombu.exceptions import OperationalError
 
 from procedures.constants import Channel
-from procedures.models import Delivery, DeliveryChannel, DeliveryStatus
+import dataclasses
+
+from procedures.models import Delivery, DeliveryChannel, DeliveryStatus, StaffProfile
 from procedures.services import dossiers as svc
 from procedures.services.delivery import (
     Outcome,
@@ -24,9 +26,22 @@ from procedures.services.delivery import (
 )
 from procedures.services.notifications import delivery_queue, enqueue_deliveries
 
-from .conftest import at
+from .conftest import APPLICANT, at
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(staff):
+    """The conftest's staff, reading their mail in English (the source language), so
+    that assertions do not depend on the Vietnamese catalogue."""
+    StaffProfile.objects.filter(user__in=staff.values()).update(language="en")
+    for user in staff.values():
+        user.staff_profile.refresh_from_db()
+    return staff
+
+
+ENGLISH = dataclasses.replace(APPLICANT, language="en")
 
 NOW = at(2026, 6, 1, 9, 0)
 
@@ -52,7 +67,7 @@ def flaky(settings):
 
 @pytest.fixture
 def accepted(register, staff):
-    d = register(channel=Channel.ONLINE)
+    d = register(channel=Channel.ONLINE, applicant=ENGLISH)
     return svc.dossier_accept(dossier=d, actor=staff["intake"], now=NOW)
 
 
@@ -293,7 +308,7 @@ def test_broker_down_the_change_is_saved_and_the_drain_sends_later(
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     monkeypatch.setattr(deliver, "apply_async", broker_down)
-    d = register(channel=Channel.ONLINE)
+    d = register(channel=Channel.ONLINE, applicant=ENGLISH)
     with django_capture_on_commit_callbacks(execute=True):
         d = svc.dossier_accept(dossier=d, actor=staff["intake"], now=NOW)
     assert d.status == 2
@@ -332,8 +347,8 @@ def test_two_workers_on_one_row_send_it_once(require_postgres, settings, registe
     settings.EMAIL_BACKEND = "tests.procedures.test_delivery.SlowBackend"
     # Nothing is sent on commit here: the two threads below are the workers.
     monkeypatch.setattr("procedures.services.notifications.enqueue_deliveries", lambda ids: 0)
-    d = svc.dossier_accept(dossier=register(channel=Channel.ONLINE), actor=staff["intake"],
-                           now=NOW)
+    d = svc.dossier_accept(dossier=register(channel=Channel.ONLINE, applicant=ENGLISH),
+                           actor=staff["intake"], now=NOW)
     row = row_for(d)
     outcomes = []
 
@@ -350,3 +365,42 @@ def test_two_workers_on_one_row_send_it_once(require_postgres, settings, registe
         t.join()
     assert sorted(outcomes) == [Outcome.SENT, Outcome.SKIPPED]
     assert len([m for m in mail.outbox if m.subject.endswith("accepted")]) == 1
+
+
+# ------------------------------------------------------------------ commands
+
+
+def test_setup_periodic_tasks_is_idempotent_and_keeps_admin_edits(capsys):
+    from django.core.management import call_command
+    from django_celery_beat.models import PeriodicTask
+
+    call_command("setup_periodic_tasks")
+    tasks = {t.name: t for t in PeriodicTask.objects.select_related("crontab", "interval")}
+    morning = tasks["Reminders: deadline digest at 07:30"]
+    assert (morning.task, morning.crontab.hour, morning.crontab.minute,
+            morning.crontab.day_of_week) == ("procedures.reminders_sweep", "7", "30", "*")
+    assert tasks["Reminders: deadline digest at 13:30"].crontab.hour == "13"
+    drain = tasks["Deliveries: send pending messages (outbox drain)"]
+    assert (drain.task, drain.interval.every, drain.interval.period) == (
+        "procedures.deliver_pending", 1, "minutes")
+    # The department moves the morning digest to 08:00 in the admin; a re-run keeps it.
+    morning.crontab.hour, morning.crontab.minute = "8", "0"
+    morning.crontab.save()
+    capsys.readouterr()
+    call_command("setup_periodic_tasks")
+    assert "nothing changed" in capsys.readouterr().out
+    morning.refresh_from_db()
+    assert (morning.crontab.hour, morning.crontab.minute) == ("8", "0")
+    assert PeriodicTask.objects.filter(task="procedures.reminders_sweep").count() == 2
+
+
+def test_healthcheck_fails_on_a_stale_outbox(accepted, settings):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    row = row_for(accepted)
+    Delivery.objects.filter(pk=row.pk).update(created_at=NOW)  # waiting since June
+    with pytest.raises(CommandError, match=r"message\(s\) waiting since"):
+        call_command("celery_healthcheck", "--skip-workers")
+    Delivery.objects.filter(status=DeliveryStatus.PENDING).update(status=DeliveryStatus.SENT)
+    call_command("celery_healthcheck", "--skip-workers")
