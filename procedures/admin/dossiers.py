@@ -11,7 +11,7 @@ The list must stay fast on a million rows (issue item 6):
   (pg_class.reltuples), a filtered list counts at most ADMIN_DOSSIER_COUNT_LIMIT rows;
 - ordered by id (the primary key index), newest first;
 - search goes to an index when it can: a full dossier code or an ID number is an
-  exact match; anything else searches names and codes.
+  exact match; other text with digits is part of a code, without digits a name.
 """
 from __future__ import annotations
 
@@ -83,7 +83,8 @@ class DossierPaginator(Paginator):
     """A paginator that never counts a million rows.
 
     - no WHERE at all (director, desk): PostgreSQL's own estimate from the statistics
-      (`pg_class.reltuples`), exact below the limit — one cheap query either way;
+      (`pg_class.reltuples`); a bounded exact count when the statistics say the table
+      is small or was never analysed — one cheap query either way;
     - filtered: `SELECT COUNT(*) FROM (... LIMIT limit+1)`, so the cost is bounded;
       above the limit the list says "more than N" and offers N / per_page pages.
     """
@@ -103,15 +104,20 @@ class DossierPaginator(Paginator):
             table = connection.ops.quote_name(qs.model._meta.db_table)
             with connection.cursor() as cursor:
                 cursor.execute(
-                    # reltuples is -1 before the first ANALYZE and rough on small
-                    # tables: below the limit an exact count is cheap and honest.
+                    # reltuples is -1 before the first ANALYZE and rough on small tables:
+                    # below the limit a bounded exact count is cheap and honest.
                     f"SELECT CASE WHEN c.reltuples >= %s THEN c.reltuples::bigint "
-                    f"ELSE (SELECT COUNT(*) FROM {table}) END, c.reltuples >= %s "
-                    f"FROM pg_class c WHERE c.oid = %s::regclass",
-                    [self.limit, self.limit, qs.model._meta.db_table],
+                    f"ELSE (SELECT COUNT(*) FROM (SELECT 1 FROM {table} LIMIT %s) AS t) END, "
+                    f"c.reltuples >= %s FROM pg_class c WHERE c.oid = %s::regclass",
+                    [self.limit, self.limit + 1, self.limit, qs.model._meta.db_table],
                 )
                 value, estimated = cursor.fetchone()
-            self.count_is_estimate = bool(estimated)
+            if estimated:
+                self.count_is_estimate = True
+                return int(value)
+            if value > self.limit:
+                self.count_is_capped = True
+                return self.limit
             return int(value)
         capped = qs.order_by()[: self.limit + 1].count()
         if capped > self.limit:
@@ -266,8 +272,8 @@ class DossierAdmin(admin.ModelAdmin):
     list_select_related = ["procedure", "assigned_unit", "assigned_officer"]
     search_fields = ["code", "applicant_name", "applicant_id_number"]
     search_help_text = gettext_lazy(
-        "A full dossier code or citizen ID / tax code finds it at once; other text searches "
-        "applicant names and codes."
+        "A full dossier code or citizen ID / tax code finds it at once; part of a code (with "
+        "digits) or of the applicant's name also works, more slowly."
     )
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
@@ -325,7 +331,11 @@ class DossierAdmin(admin.ModelAdmin):
         identity = normalize_identity(term)
         if re.fullmatch(r"\d{9,13}|\d{10}-\d{3}", identity):
             return queryset.filter(applicant_id_number=identity), False
-        return queryset.filter(Q(applicant_name__icontains=term) | Q(code__icontains=term)), False
+        if any(ch.isdigit() for ch in term):  # part of a code, e.g. "260601-0011"
+            return queryset.filter(code__icontains=term), False
+        # A name: no B-tree index helps a substring search, so it reads the table
+        # (about 1 s on a million rows; see docs/benchmarks.md).
+        return queryset.filter(applicant_name__icontains=term), False
 
     # --- list columns ---
 

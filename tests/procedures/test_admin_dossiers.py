@@ -158,6 +158,20 @@ def test_filtered_count_stops_at_the_limit(client, staff, make_dossier):
     assert len(codes_in(response)) == 5  # all rows still listed (one page)
 
 
+@override_settings(ADMIN_DOSSIER_COUNT_LIMIT=2)
+def test_unfiltered_count_is_the_planner_estimate_on_postgresql(require_postgres, client, staff,
+                                                                 make_dossier):
+    for _ in range(3):
+        make_dossier(S.SUBMITTED)
+    client.force_login(staff["director"])
+    # Never analysed: reltuples is -1, so a bounded exact count stands in.
+    assert "More than 2 dossiers" in client.get(changelist_url()).content.decode()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE procedures_dossier")
+    # Analysed: the statistics give the figure, shown as an estimate.
+    assert "About 3 dossiers" in client.get(changelist_url()).content.decode()
+
+
 def test_filters(client, staff, units, make_dossier, procedure, trade_field):
     submitted = make_dossier(S.SUBMITTED)
     processing = make_dossier(S.PROCESSING)
