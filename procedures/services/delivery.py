@@ -91,7 +91,8 @@ def _digest_context(delivery: Delivery) -> dict:
     items = list(delivery.items.order_by("kind", "id").values("kind", "payload"))
     dossier_ids = {i["payload"].get("dossier_id") for i in items} - {None}
     step_ids = {i["payload"].get("step_id") for i in items} - {None}
-    dossiers = Dossier.objects.select_related("procedure", "assigned_unit", "assigned_officer").in_bulk(dossier_ids)
+    dossiers = Dossier.objects.select_related(
+        "procedure", "assigned_unit", "assigned_officer").in_bulk(dossier_ids)
     steps = DossierStep.objects.in_bulk(step_ids)
     sections: dict[str, list[dict]] = defaultdict(list)
     for item in items:
@@ -114,7 +115,8 @@ def _digest_context(delivery: Delivery) -> dict:
         # The subject counts what the reader must act on, their unit's and the
         # department's overdue dossiers included.
         "counts": {
-            "overdue": max(len(by_name["overdue"]) + len(by_name["unit_overdue"]), summary_total),
+            "overdue": max(len(by_name["overdue"]) + len(by_name["unit_overdue"]),
+                           summary_total),
             "due_today": len(by_name["due_today"]),
             "due_soon": len(by_name["due_soon"]),
             "awaiting_intake": len(by_name["awaiting_intake"]),
@@ -177,7 +179,8 @@ def delivery_describe_error(exc: BaseException) -> str:
         return _("The mail server refused the recipient (%(detail)s).") % {"detail": refused}
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return _("The mail server rejected our login (%(code)s %(reply)s): check EMAIL_HOST_USER "
-                 "and EMAIL_HOST_PASSWORD.") % {"code": exc.smtp_code, "reply": _reply(exc.smtp_error)}
+                 "and EMAIL_HOST_PASSWORD.") % {"code": exc.smtp_code,
+                                                "reply": _reply(exc.smtp_error)}
     if isinstance(exc, smtplib.SMTPResponseException):
         return _("The mail server answered %(code)s: %(reply)s") % {
             "code": exc.smtp_code, "reply": _reply(exc.smtp_error)}

@@ -156,7 +156,6 @@ def own_redis(require_redis):
             self.proc = subprocess.Popen(
                 ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                  "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            import redis
 
             wait_until(lambda: _pings(self.url), 10, "redis-server start")
 

@@ -14,7 +14,7 @@ from procedures.services import dossiers as svc
 from procedures.services.notifications import delivery_queue, enqueue_deliveries
 from procedures.services.reminders import reminders_plan
 from procedures.tasks import reminders_sweep
-from tests.procedures.conftest import APPLICANT, at
+from tests.procedures.conftest import at
 
 from .conftest import wait_until
 

@@ -1,6 +1,7 @@
 """The delivery ledger: send once, retry transient failures with backoff, record
 readable reasons, the admin's "Retry now", the outbox when the broker is down, and
 event notifications that carry ids only."""
+import dataclasses
 import smtplib
 import threading
 import time
@@ -14,8 +15,6 @@ from django.urls import reverse
 from kombu.exceptions import OperationalError
 
 from procedures.constants import Channel
-import dataclasses
-
 from procedures.models import Delivery, DeliveryChannel, DeliveryStatus, StaffProfile
 from procedures.services import dossiers as svc
 from procedures.services.delivery import (
@@ -88,7 +87,8 @@ def test_send_marks_sent_and_a_second_send_does_nothing(accepted):
     [message] = mail.outbox
     assert message.subject == f"Dossier {accepted.code} accepted"
     assert "09:00 04/06/2026" in message.body  # online: 3 working days from Monday 09:00
-    assert message.extra_headers["Message-ID"] == f"<motcua.delivery.{row.pk}@congthuong.example.gov.vn>"
+    assert message.extra_headers["Message-ID"] == (
+        f"<motcua.delivery.{row.pk}@congthuong.example.gov.vn>")
     row.refresh_from_db()
     assert (row.status, row.attempts, row.sent_at, row.last_error) == (
         DeliveryStatus.SENT, 1, NOW, "")
@@ -404,3 +404,18 @@ def test_healthcheck_fails_on_a_stale_outbox(accepted, settings):
         call_command("celery_healthcheck", "--skip-workers")
     Delivery.objects.filter(status=DeliveryStatus.PENDING).update(status=DeliveryStatus.SENT)
     call_command("celery_healthcheck", "--skip-workers")
+
+
+def test_filesystem_broker_folders_are_created_at_configuration(tmp_path):
+    from types import SimpleNamespace
+
+    from config.celery_app import _broker_folders
+
+    options = {"data_folder_in": str(tmp_path / "out"), "data_folder_out": str(tmp_path / "out"),
+               "processed_folder": str(tmp_path / "processed")}
+    _broker_folders(SimpleNamespace(conf=SimpleNamespace(broker_url="filesystem://",
+                                                         broker_transport_options=options)))
+    assert (tmp_path / "out").is_dir() and (tmp_path / "processed").is_dir()
+    _broker_folders(SimpleNamespace(conf=SimpleNamespace(
+        broker_url="redis://x", broker_transport_options={"data_folder_in": str(tmp_path / "no")})))
+    assert not (tmp_path / "no").exists()

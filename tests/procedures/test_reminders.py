@@ -298,7 +298,7 @@ def test_dry_run_lists_and_writes_nothing(register, staff, units, capsys):
     call_command("send_reminders", "--dry-run", "--now", "2026-06-05T07:30:00+07:00")
     out = capsys.readouterr().out
     assert "specialist@example.gov.vn [email]: 1 new item(s)" in out
-    assert f"reminder.due_soon" in out and f"dossier:{d.pk}:due_soon:" in out
+    assert "reminder.due_soon" in out and f"dossier:{d.pk}:due_soon:" in out
     assert "Nothing was written" in out
     assert not Delivery.objects.filter(kind__startswith="reminder.").exists()
     assert not Delivery.objects.filter(kind="staff.digest").exists()
