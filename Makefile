@@ -20,6 +20,10 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.installed
 
+# axe-core for the accessibility check in the browser tests (npm registry, no CDN).
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
@@ -49,7 +53,7 @@ run: install messages seed
 
 # The whole suite: SQLite and embedded defaults, or PostgreSQL/Redis when
 # DATABASE_URL / REDIS_URL are set.
-test: install-dev
+test: install-dev node_modules/.package-lock.json
 	$(BIN)/python -m pytest --create-db $(PYTEST_ARGS)
 
 bench: install-dev
