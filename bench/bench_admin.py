@@ -14,6 +14,7 @@ templates: what a browser waits for, minus the network), logged in as a demo
 account; one warm-up, then --repeat timed runs. Prints a markdown table: median and
 90th percentile in ms, queries per request and the time spent inside them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,22 +30,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/motcua_bench")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.management import call_command, get_commands  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.db.models import Count  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.urls import reverse  # noqa: E402
-from django.utils import timezone  # noqa: E402
+from django.contrib.auth import get_user_model
+from django.core.management import call_command, get_commands
+from django.db import connection
+from django.db.models import Count
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
 
-from procedures.constants import OPEN_STATUSES, DossierStatus, Role  # noqa: E402
-from procedures.models import Dossier, Field, Procedure, Unit  # noqa: E402
-from procedures.roles import user_roles  # noqa: E402
+from procedures.constants import OPEN_STATUSES, DossierStatus
+from procedures.models import Dossier, Field, Procedure, Unit
+from procedures.roles import user_roles
 
 
 def _dossier_count() -> int:
@@ -62,7 +63,9 @@ def ensure_data(count: int, fill: str = "auto") -> str:
     have = _dossier_count()
     if have >= count:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'procedures_dossier'::regclass")
+            cursor.execute(
+                "SELECT reltuples FROM pg_class WHERE oid = 'procedures_dossier'::regclass"
+            )
             if cursor.fetchone()[0] < 0:  # never analysed: the planner and the list need it
                 cursor.execute("ANALYZE procedures_dossier")
         return f"existing data ({have:,} dossiers)"
@@ -91,8 +94,11 @@ def _insert_series(n: int) -> None:
     """
     procedures = list(Procedure.objects.accepting_dossiers().values_list("id", flat=True))
     units = list(Unit.objects.filter(is_one_stop_desk=False).values_list("id", flat=True))
-    officers = list(get_user_model().objects.filter(staff_profile__unit__is_one_stop_desk=False)
-                    .values_list("id", flat=True))
+    officers = list(
+        get_user_model()
+        .objects.filter(staff_profile__unit__is_one_stop_desk=False)
+        .values_list("id", flat=True)
+    )
     if not procedures or not units:
         raise SystemExit("Seed the catalogue first: manage.py seed_catalogue")
     start = _dossier_count() + 1
@@ -114,26 +120,35 @@ def _insert_series(n: int) -> None:
                     || lpad((g %% 10000)::text, 4, '0'),
                 (%(procedures)s::bigint[])[1 + g %% cardinality(%(procedures)s::bigint[])],
                 5, 'working_days', '',
-                'individual', 'Nguyễn Văn ' || g, lpad((g * 7919 %% 1000000000000)::text, 12, '0'),
+                'individual', 'Nguyễn Văn ' || g,
+                lpad((g * 7919 %% 1000000000000)::text, 12, '0'),
                 '', '', '', 'vi', 1 + g %% 3, 'desk', '',
                 st, sub, acc, acc, 0,
                 CASE WHEN st IN (9, 10) THEN acc + interval '5 days' END,
                 acc + interval '7 days', acc + interval '7 days', 0, 0, '', '',
-                CASE WHEN st <> 1 THEN (%(units)s::bigint[])[1 + g %% cardinality(%(units)s::bigint[])] END,
+                CASE WHEN st <> 1
+                     THEN (%(units)s::bigint[])[1 + g %% cardinality(%(units)s::bigint[])] END,
                 CASE WHEN st <> 1 AND cardinality(%(officers)s::bigint[]) > 0
-                     THEN (%(officers)s::bigint[])[1 + g %% cardinality(%(officers)s::bigint[])] END,
+                     THEN (%(officers)s::bigint[])[1 + g %% cardinality(%(officers)s::bigint[])]
+                END,
                 CASE WHEN st IN (9, 10) THEN 'granted' ELSE '' END, '',
                 CASE WHEN st IN (9, 10) THEN 'early' ELSE '' END, '', 1, now(), now()
             FROM (
                 SELECT g,
-                       now() - (g %% 365) * interval '1 day' - (g %% 480) * interval '1 minute' AS sub,
+                       now() - (g %% 365) * interval '1 day'
+                           - (g %% 480) * interval '1 minute' AS sub,
                        CASE WHEN g %% 20 = 0 THEN (ARRAY[1, 2, 4, 4, 5, 6])[1 + g / 20 %% 6]
                             ELSE (ARRAY[9, 10, 10, 10, 3, 7, 8])[1 + g %% 7] END AS st
                 FROM generate_series(%(start)s, %(stop)s) AS g
             ) AS s, LATERAL (SELECT CASE WHEN s.st IN (1, 3) THEN NULL ELSE s.sub END AS acc) AS a
             """,
-            {"procedures": procedures, "units": units, "officers": officers or [0],
-             "start": start, "stop": start + n - 1},
+            {
+                "procedures": procedures,
+                "units": units,
+                "officers": officers or [0],
+                "start": start,
+                "stop": start + n - 1,
+            },
         )
 
 
@@ -172,10 +187,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=15)
-    parser.add_argument("--fill", choices=["auto", "command", "sql"], default="auto",
-                        help="how to add missing dossiers (auto: the demo command if present)")
-    parser.add_argument("--explain", action="store_true",
-                        help="print the plan of each page's slowest query")
+    parser.add_argument(
+        "--fill",
+        choices=["auto", "command", "sql"],
+        default="auto",
+        help="how to add missing dossiers (auto: the demo command if present)",
+    )
+    parser.add_argument(
+        "--explain", action="store_true", help="print the plan of each page's slowest query"
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         print("bench_admin needs PostgreSQL: set DATABASE_URL", file=sys.stderr)
@@ -183,16 +203,16 @@ def main() -> int:
     fill = ensure_data(args.count, args.fill)
 
     total = _dossier_count()
-    by_status = dict(Dossier.objects.values_list("status").annotate(n=Count("id"))
-                     .order_by())
+    by_status = dict(Dossier.objects.values_list("status").annotate(n=Count("id")).order_by())
     open_count = sum(by_status.get(int(s), 0) for s in OPEN_STATUSES)
     User = get_user_model()
-    director = User.objects.filter(groups__name="Lãnh đạo Sở").first() or \
-        User.objects.filter(is_superuser=True).first()
+    director = (
+        User.objects.filter(groups__name="Lãnh đạo Sở").first()
+        or User.objects.filter(is_superuser=True).first()
+    )
     specialist = User.objects.filter(groups__name="Chuyên viên").first()
     intake = User.objects.filter(groups__name="Một cửa").first()
-    field = (Field.objects.filter(procedures__dossiers__status=DossierStatus.PROCESSING)
-             .first())
+    field = Field.objects.filter(procedures__dossiers__status=DossierStatus.PROCESSING).first()
     sample = Dossier.objects.filter(status=DossierStatus.PROCESSING).order_by("id").first()
     name_word = sample.applicant_name.split()[-1]
     local_today = timezone.localdate()
@@ -200,13 +220,24 @@ def main() -> int:
     cases = [
         ("List, page 1, no filter (director)", director, changelist),
         ("List, page 2, no filter (director)", director, changelist + "?p=2"),
-        ("List, filtered: being processed + field (director)", director,
-         f"{changelist}?status__exact={DossierStatus.PROCESSING}"
-         f"&procedure__field__id__exact={field.pk}"),
-        ("List, filtered: due in the next 7 days (director)", director,
-         f"{changelist}?due_from={local_today}&due_to={local_today + timedelta(days=7)}"),
-        ("List, queue overdue, sorted by due (director)", director,
-         f"{changelist}?queue=overdue&o=6"),
+        (
+            "List, filtered: being processed + field (director)",
+            director,
+            (
+                f"{changelist}?status__exact={DossierStatus.PROCESSING}"
+                f"&procedure__field__id__exact={field.pk}"
+            ),
+        ),
+        (
+            "List, filtered: due in the next 7 days (director)",
+            director,
+            f"{changelist}?due_from={local_today}&due_to={local_today + timedelta(days=7)}",
+        ),
+        (
+            "List, queue overdue, sorted by due (director)",
+            director,
+            f"{changelist}?queue=overdue&o=6",
+        ),
         ("List, page 1 (specialist: own unit only)", specialist, changelist),
         ("List, search exact dossier code (desk)", intake, f"{changelist}?q={sample.code}"),
         ("List, search ID number (desk)", intake, f"{changelist}?q={sample.applicant_id_number}"),
@@ -214,8 +245,11 @@ def main() -> int:
         ("Dashboard (director)", director, reverse("admin:procedures_dashboard")),
         ("Dashboard (desk)", intake, reverse("admin:procedures_dashboard")),
         ("Dashboard (specialist)", specialist, reverse("admin:procedures_dashboard")),
-        ("Dossier page (director)", director,
-         reverse("admin:procedures_dossier_change", args=[sample.pk])),
+        (
+            "Dossier page (director)",
+            director,
+            reverse("admin:procedures_dossier_change", args=[sample.pk]),
+        ),
     ]
     rows = []
     for label, user, url in cases:
@@ -238,16 +272,22 @@ def main() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         pg_version = cursor.fetchone()[0]
-    print(f"\nData: {fill}. {total:,} dossiers, {open_count:,} open "
-          f"({', '.join(f'{DossierStatus(s).value}: {n:,}' for s, n in sorted(by_status.items()))}).")
-    print(f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python "
-          f"{platform.python_version()}, PostgreSQL {pg_version}; {args.repeat} runs each "
-          f"after one warm-up.\n")
+    print(
+        f"\nData: {fill}. {total:,} dossiers, {open_count:,} open "
+        f"({', '.join(f'{DossierStatus(s).value}: {n:,}' for s, n in sorted(by_status.items()))})."
+    )
+    print(
+        f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python "
+        f"{platform.python_version()}, PostgreSQL {pg_version}; {args.repeat} runs each "
+        f"after one warm-up.\n"
+    )
     print("| page | median ms | p90 ms | queries | of which in SQL (ms) | note |")
     print("|---|---:|---:|---:|---:|---|")
     for label, r, note in rows:
-        print(f"| {label} | {r['median']:.1f} | {r['p90']:.1f} | {r['queries']} | "
-              f"{r['sql']:.1f} | {note} |")
+        print(
+            f"| {label} | {r['median']:.1f} | {r['p90']:.1f} | {r['queries']} | "
+            f"{r['sql']:.1f} | {note} |"
+        )
     return 0
 
 

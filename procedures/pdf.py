@@ -13,34 +13,36 @@ Typical use::
     story = [pdf.para("Giấy tiếp nhận hồ sơ", "title"), pdf.table([["A", "B"], ["1", "2"]])]
     data = pdf.build(story, title="Phiếu")
 """
+
 from __future__ import annotations
 
 import io
 import os
 import threading
 import unicodedata
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from xml.sax.saxutils import escape
 
 import font_roboto
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
-from reportlab.lib.pagesizes import A4, landscape as _landscape
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.pagesizes import landscape as _landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-from xml.sax.saxutils import escape
 
 __all__ = [
     "FONT",
     "FONT_BOLD",
     "FONT_ITALIC",
     "build",
-    "mm",
     "fonts_register",
+    "mm",
     "para",
     "qr_code",
     "spacer",
@@ -82,7 +84,10 @@ def fonts_register() -> str:
                 pdfmetrics.registerFont(TTFont(name, _font_path(filename)))
             # <b> and <i> inside paragraphs pick the right face of the family.
             pdfmetrics.registerFontFamily(
-                FONT, normal=FONT, bold=FONT_BOLD, italic=FONT_ITALIC,
+                FONT,
+                normal=FONT,
+                bold=FONT_BOLD,
+                italic=FONT_ITALIC,
                 boldItalic="Roboto-BoldItalic",
             )
             _registered = True
@@ -98,28 +103,64 @@ def styles(base_size: float = 10.5) -> dict[str, ParagraphStyle]:
         "body": body,
         "bold": ParagraphStyle("bold", parent=body, fontName=FONT_BOLD),
         "italic": ParagraphStyle("italic", parent=body, fontName=FONT_ITALIC),
-        "small": ParagraphStyle("small", parent=body, fontSize=base_size - 2,
-                                leading=(base_size - 2) * 1.3),
+        "small": ParagraphStyle(
+            "small", parent=body, fontSize=base_size - 2, leading=(base_size - 2) * 1.3
+        ),
         "center": ParagraphStyle("center", parent=body, alignment=TA_CENTER),
-        "center_bold": ParagraphStyle("center_bold", parent=body, fontName=FONT_BOLD,
-                                      alignment=TA_CENTER),
-        "center_italic": ParagraphStyle("center_italic", parent=body, fontName=FONT_ITALIC,
-                                        alignment=TA_CENTER),
+        "center_bold": ParagraphStyle(
+            "center_bold", parent=body, fontName=FONT_BOLD, alignment=TA_CENTER
+        ),
+        "center_italic": ParagraphStyle(
+            "center_italic", parent=body, fontName=FONT_ITALIC, alignment=TA_CENTER
+        ),
         "right": ParagraphStyle("right", parent=body, alignment=TA_RIGHT),
-        "title": ParagraphStyle("title", parent=body, fontName=FONT_BOLD,
-                                fontSize=base_size + 3.5, leading=(base_size + 3.5) * 1.3,
-                                alignment=TA_CENTER, spaceBefore=6, spaceAfter=4),
-        "heading": ParagraphStyle("heading", parent=body, fontName=FONT_BOLD,
-                                  fontSize=base_size + 1, leading=(base_size + 1) * 1.35,
-                                  spaceBefore=6, spaceAfter=2),
-        "cell": ParagraphStyle("cell", parent=body, fontSize=base_size - 1.5,
-                               leading=(base_size - 1.5) * 1.25, alignment=TA_LEFT),
-        "cell_bold": ParagraphStyle("cell_bold", parent=body, fontName=FONT_BOLD,
-                                    fontSize=base_size - 1.5, leading=(base_size - 1.5) * 1.25),
-        "cell_center": ParagraphStyle("cell_center", parent=body, fontSize=base_size - 1.5,
-                                      leading=(base_size - 1.5) * 1.25, alignment=TA_CENTER),
-        "cell_right": ParagraphStyle("cell_right", parent=body, fontSize=base_size - 1.5,
-                                     leading=(base_size - 1.5) * 1.25, alignment=TA_RIGHT),
+        "title": ParagraphStyle(
+            "title",
+            parent=body,
+            fontName=FONT_BOLD,
+            fontSize=base_size + 3.5,
+            leading=(base_size + 3.5) * 1.3,
+            alignment=TA_CENTER,
+            spaceBefore=6,
+            spaceAfter=4,
+        ),
+        "heading": ParagraphStyle(
+            "heading",
+            parent=body,
+            fontName=FONT_BOLD,
+            fontSize=base_size + 1,
+            leading=(base_size + 1) * 1.35,
+            spaceBefore=6,
+            spaceAfter=2,
+        ),
+        "cell": ParagraphStyle(
+            "cell",
+            parent=body,
+            fontSize=base_size - 1.5,
+            leading=(base_size - 1.5) * 1.25,
+            alignment=TA_LEFT,
+        ),
+        "cell_bold": ParagraphStyle(
+            "cell_bold",
+            parent=body,
+            fontName=FONT_BOLD,
+            fontSize=base_size - 1.5,
+            leading=(base_size - 1.5) * 1.25,
+        ),
+        "cell_center": ParagraphStyle(
+            "cell_center",
+            parent=body,
+            fontSize=base_size - 1.5,
+            leading=(base_size - 1.5) * 1.25,
+            alignment=TA_CENTER,
+        ),
+        "cell_right": ParagraphStyle(
+            "cell_right",
+            parent=body,
+            fontSize=base_size - 1.5,
+            leading=(base_size - 1.5) * 1.25,
+            alignment=TA_RIGHT,
+        ),
     }
 
 
@@ -218,9 +259,15 @@ def build(
     top, right, bottom, left = margins_mm
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
-        buffer, pagesize=size, topMargin=top * mm, rightMargin=right * mm,
-        bottomMargin=bottom * mm, leftMargin=left * mm,
-        title=_text(title), author=_text(author), subject=_text(subject),
+        buffer,
+        pagesize=size,
+        topMargin=top * mm,
+        rightMargin=right * mm,
+        bottomMargin=bottom * mm,
+        leftMargin=left * mm,
+        title=_text(title),
+        author=_text(author),
+        subject=_text(subject),
     )
     footer_text = _text(footer)
 

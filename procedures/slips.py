@@ -11,6 +11,7 @@ A slip is built once as a list of plain blocks (fields, paragraphs, tables, a QR
 code, signatures) and the same blocks are rendered to an HTML print view and to a
 PDF, so the two never disagree. Slips are printed in the applicant's language.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -142,7 +143,7 @@ def _qr_svg(url: str) -> str:
 
     svg = renderSVG.drawToString(pdf.qr_code(url, size_mm=32))
     # Drop the XML prolog and doctype so the SVG can sit inline in HTML.
-    return svg[svg.index("<svg"):]
+    return svg[svg.index("<svg") :]
 
 
 def _last_event(d: Dossier, action: str) -> DossierEvent | None:
@@ -202,10 +203,15 @@ def _receipt(d: Dossier, pin: str | None) -> list[Block]:
     rows = []
     for i, slot in enumerate(d.procedure.documents.all(), start=1):
         files = files_by_slot.pop(slot.pk, [])
-        rows.append((
-            str(i), slot.name, slot.get_kind_display(), str(slot.copies),
-            ", ".join(files) if files else (_("Not received") if slot.mandatory else "—"),
-        ))
+        rows.append(
+            (
+                str(i),
+                slot.name,
+                slot.get_kind_display(),
+                str(slot.copies),
+                ", ".join(files) if files else (_("Not received") if slot.mandatory else "—"),
+            )
+        )
     for names in files_by_slot.values():  # files outside the published list
         rows.append((str(len(rows) + 1), _("Other document"), "", "1", ", ".join(names)))
 
@@ -213,12 +219,14 @@ def _receipt(d: Dossier, pin: str | None) -> list[Block]:
     if d.due_at:
         due = _dt(d.due_at)
     else:
-        due = _("Set when the dossier is accepted; you will be told by email and on the "
-                "look-up page.")
+        due = _(
+            "Set when the dossier is accepted; you will be told by email and on the look-up page."
+        )
     url = lookup_url(dossier=d)
     pin_text = (
-        _("Look-up PIN: %(pin)s (keep it private).") % {"pin": pin} if pin else
-        _("Use the look-up PIN given to you when the dossier was registered.")
+        _("Look-up PIN: %(pin)s (keep it private).") % {"pin": pin}
+        if pin
+        else _("Use the look-up PIN given to you when the dossier was registered.")
     )
     fee = ""
     if d.fee_vnd:
@@ -226,24 +234,43 @@ def _receipt(d: Dossier, pin: str | None) -> list[Block]:
     blocks = [
         Block("fields", rows=tuple(_applicant_fields(d))),
         Block("heading", text=_("1. Documents received")),
-        Block("table", header=(_("No."), _("Document"), _("Form"), _("Copies"), _("Files")),
-              rows=tuple(rows), widths=(1, 9, 3, 2, 5)),
-        Block("fields", rows=tuple(r for r in [
-            (_("2. Number of dossier sets"), "01"),
-            (_("3. Processing time as published"), _processing_time(d)),
-            (_("4. Received at"), _dt(received_at)),
-            (_("5. Result due at"), due),
-            (_("6. Result delivered"), d.get_result_delivery_display()),
-            (_("Channel"), d.get_channel_display()),
-            (_("Fees and charges"), fee) if fee else None,
-        ] if r)),
-        Block("qr", url=url, svg=_qr_svg(url), text=_(
-            "Follow the dossier on the look-up page with its code: %(url)s"
-        ) % {"url": url} + "\n" + pin_text),
-        Block("signatures", rows=(
-            (_("APPLICANT"), d.applicant_name),
-            (_("RECEIVED BY"), _person(d.received_by)),
-        )),
+        Block(
+            "table",
+            header=(_("No."), _("Document"), _("Form"), _("Copies"), _("Files")),
+            rows=tuple(rows),
+            widths=(1, 9, 3, 2, 5),
+        ),
+        Block(
+            "fields",
+            rows=tuple(
+                r
+                for r in [
+                    (_("2. Number of dossier sets"), "01"),
+                    (_("3. Processing time as published"), _processing_time(d)),
+                    (_("4. Received at"), _dt(received_at)),
+                    (_("5. Result due at"), due),
+                    (_("6. Result delivered"), d.get_result_delivery_display()),
+                    (_("Channel"), d.get_channel_display()),
+                    (_("Fees and charges"), fee) if fee else None,
+                ]
+                if r
+            ),
+        ),
+        Block(
+            "qr",
+            url=url,
+            svg=_qr_svg(url),
+            text=_("Follow the dossier on the look-up page with its code: %(url)s") % {"url": url}
+            + "\n"
+            + pin_text,
+        ),
+        Block(
+            "signatures",
+            rows=(
+                (_("APPLICANT"), d.applicant_name),
+                (_("RECEIVED BY"), _person(d.received_by)),
+            ),
+        ),
     ]
     return blocks
 
@@ -254,13 +281,16 @@ def _supplement(d: Dossier) -> list[Block]:
         raise DomainError(_("No supplement has been requested for this dossier."), code="no_slip")
     return [
         Block("fields", rows=(*_applicant_fields(d), (_("Received at"), _dt(d.submitted_at)))),
-        Block("text", text=_("The dossier must be supplemented and completed with the "
-                             "following:")),
+        Block("text", text=_("The dossier must be supplemented and completed with the following:")),
         Block("text", text=event.note),
-        Block("text", text=_(
-            "Reason: the papers above are missing or not as required. Please supplement "
-            "them once, completely, at the one-stop desk or through the look-up page: %(url)s"
-        ) % {"url": lookup_url(dossier=d)}),
+        Block(
+            "text",
+            text=_(
+                "Reason: the papers above are missing or not as required. Please supplement "
+                "them once, completely, at the one-stop desk or through the look-up page: %(url)s"
+            )
+            % {"url": lookup_url(dossier=d)},
+        ),
         Block("fields", rows=((_("Requested at"), _dt(event.at)),)),
         Block("signatures", rows=((_("GUIDED BY"), _person(event.actor)),)),
     ]
@@ -272,8 +302,13 @@ def _refusal(d: Dossier) -> list[Block]:
         raise DomainError(_("This dossier was not refused at intake."), code="no_slip")
     return [
         Block("fields", rows=(*_applicant_fields(d), (_("Received at"), _dt(d.submitted_at)))),
-        Block("text", text=_("After checking the dossier against the rules, the one-stop desk "
-                             "cannot accept it, for the following reasons:")),
+        Block(
+            "text",
+            text=_(
+                "After checking the dossier against the rules, the one-stop desk "
+                "cannot accept it, for the following reasons:"
+            ),
+        ),
         Block("text", text=event.note),
         Block("fields", rows=((_("Refused at"), _dt(event.at)),)),
         Block("signatures", rows=((_("REFUSED BY"), _person(event.actor)),)),
@@ -290,18 +325,31 @@ def _apology(d: Dossier) -> list[Block]:
     new_due = _dt(datetime.fromisoformat(new_due)) if new_due else _dt(d.due_at)
     department = settings.DEPARTMENT_NAME
     return [
-        Block("text", text=_(
-            "On %(accepted)s, %(department)s accepted the dossier of %(applicant)s for "
-            "“%(procedure)s”, code %(code)s, and promised the result at %(old_due)s."
-        ) % {"accepted": _day(d.accepted_at), "department": department,
-             "applicant": d.applicant_name, "procedure": d.procedure.name, "code": d.code,
-             "old_due": old_due}),
+        Block(
+            "text",
+            text=_(
+                "On %(accepted)s, %(department)s accepted the dossier of %(applicant)s for "
+                "“%(procedure)s”, code %(code)s, and promised the result at %(old_due)s."
+            )
+            % {
+                "accepted": _day(d.accepted_at),
+                "department": department,
+                "applicant": d.applicant_name,
+                "procedure": d.procedure.name,
+                "code": d.code,
+                "old_due": old_due,
+            },
+        ),
         Block("text", text=_("The dossier could not be resolved by then, for this reason:")),
         Block("text", text=event.note),
-        Block("text", text=_(
-            "%(department)s apologises to %(applicant)s for this delay and the inconvenience "
-            "it causes, and makes a new appointment to return the result at %(new_due)s."
-        ) % {"department": department, "applicant": d.applicant_name, "new_due": new_due}),
+        Block(
+            "text",
+            text=_(
+                "%(department)s apologises to %(applicant)s for this delay and the inconvenience "
+                "it causes, and makes a new appointment to return the result at %(new_due)s."
+            )
+            % {"department": department, "applicant": d.applicant_name, "new_due": new_due},
+        ),
         Block("fields", rows=((_("New appointment"), new_due),)),
         Block("signatures", rows=((_("HEAD OF THE AGENCY"), _person(event.actor)),)),
     ]
@@ -316,23 +364,26 @@ def _hours(seconds: int | None) -> str:
 
 def _control(d: Dossier) -> list[Block]:
     if d.accepted_at is None:
-        raise DomainError(_("The dossier has not been accepted: it has no control slip yet."),
-                          code="no_slip")
+        raise DomainError(
+            _("The dossier has not been accepted: it has no control slip yet."), code="no_slip"
+        )
     results = dict(OnTimeResult.choices)
     rows = []
     for step in d.steps.all():
-        rows.append((
-            str(step.order),
-            step.name,
-            step.unit.name if step.unit else (d.assigned_unit.name if d.assigned_unit else ""),
-            _person(step.officer or step.completed_by),
-            _dt(step.started_at),
-            _hours(step.allotted_seconds),
-            _dt(step.due_at),
-            _dt(step.completed_at),
-            str(results.get(step.on_time_result, "")),
-            step.note,
-        ))
+        rows.append(
+            (
+                str(step.order),
+                step.name,
+                step.unit.name if step.unit else (d.assigned_unit.name if d.assigned_unit else ""),
+                _person(step.officer or step.completed_by),
+                _dt(step.started_at),
+                _hours(step.allotted_seconds),
+                _dt(step.due_at),
+                _dt(step.completed_at),
+                str(results.get(step.on_time_result, "")),
+                step.note,
+            )
+        )
     summary = [
         (_("Accepted at"), _dt(d.accepted_at)),
         (_("Processing time as published"), _processing_time(d)),
@@ -345,14 +396,30 @@ def _control(d: Dossier) -> list[Block]:
         summary.append((_("Result of the dossier"), str(results.get(d.on_time_result, ""))))
     return [
         Block("fields", rows=(*_applicant_fields(d), *summary)),
-        Block("table", header=(
-            _("No."), _("Step"), _("Unit"), _("Officer"), _("Received at"), _("Time allotted"),
-            _("Due"), _("Handed over at"), _("Result"), _("Note"),
-        ), rows=tuple(rows), widths=(1, 4, 4, 3, 3, 2, 3, 3, 2, 3)),
-        Block("signatures", rows=(
-            (_("ONE-STOP DESK"), _person(d.received_by)),
-            (_("PROCESSING UNIT"), d.assigned_unit.name if d.assigned_unit else ""),
-        )),
+        Block(
+            "table",
+            header=(
+                _("No."),
+                _("Step"),
+                _("Unit"),
+                _("Officer"),
+                _("Received at"),
+                _("Time allotted"),
+                _("Due"),
+                _("Handed over at"),
+                _("Result"),
+                _("Note"),
+            ),
+            rows=tuple(rows),
+            widths=(1, 4, 4, 3, 3, 2, 3, 3, 2, 3),
+        ),
+        Block(
+            "signatures",
+            rows=(
+                (_("ONE-STOP DESK"), _person(d.received_by)),
+                (_("PROCESSING UNIT"), d.assigned_unit.name if d.assigned_unit else ""),
+            ),
+        ),
     ]
 
 
@@ -370,14 +437,25 @@ def _load(dossier: Dossier | int) -> Dossier:
         Dossier.objects.select_related(
             "procedure", "procedure__field", "assigned_unit", "assigned_officer", "received_by"
         )
-        .prefetch_related("procedure__documents", "documents", "steps__unit", "steps__officer",
-                          "steps__completed_by")
+        .prefetch_related(
+            "procedure__documents",
+            "documents",
+            "steps__unit",
+            "steps__officer",
+            "steps__completed_by",
+        )
         .get(pk=pk)
     )
 
 
-def slip_build(*, dossier: Dossier | int, kind: str, pin: str | None = None,
-               language: str | None = None, now: datetime | None = None) -> Slip:
+def slip_build(
+    *,
+    dossier: Dossier | int,
+    kind: str,
+    pin: str | None = None,
+    language: str | None = None,
+    now: datetime | None = None,
+) -> Slip:
     """Assemble the slip's blocks; raises DomainError(code="no_slip") if it does not apply."""
     if kind not in SlipKind.values:
         raise DomainError(_("Unknown slip: %(kind)s.") % {"kind": kind}, code="no_slip")
@@ -396,7 +474,8 @@ def slip_build(*, dossier: Dossier | int, kind: str, pin: str | None = None,
             form_number=FORM_NUMBERS[kind],
             title=str(SlipKind(kind).label).upper(),
             dossier=d,
-            issued_on=_("%(place)s, %(date)s") % {
+            issued_on=_("%(place)s, %(date)s")
+            % {
                 "place": settings.SLIP_PLACE,
                 "date": _day(now or timezone.now()),
             },
@@ -417,9 +496,14 @@ def slip_render_html(*, slip: Slip, pdf_url: str = "", back_url: str = "") -> st
     with translation.override(slip.language):
         return render_to_string(
             "slips/slip.html",
-            {"slip": slip, "pdf_url": pdf_url, "back_url": back_url,
-             "header_left": slip.header_left, "header_right": slip.header_right,
-             "blocks": [_html_block(b) for b in slip.blocks]},
+            {
+                "slip": slip,
+                "pdf_url": pdf_url,
+                "back_url": back_url,
+                "header_left": slip.header_left,
+                "header_right": slip.header_right,
+                "blocks": [_html_block(b) for b in slip.blocks],
+            },
         )
 
 
@@ -445,8 +529,12 @@ def slip_render_pdf(*, slip: Slip) -> bytes:
         ]
         story = [
             pdf.para(slip.form_label, "right"),
-            pdf.table([[left, right]], header_rows=0, grid=False,
-                      col_widths=[width_mm * 0.45 * pdf.mm, width_mm * 0.55 * pdf.mm]),
+            pdf.table(
+                [[left, right]],
+                header_rows=0,
+                grid=False,
+                col_widths=[width_mm * 0.45 * pdf.mm, width_mm * 0.55 * pdf.mm],
+            ),
             pdf.para(slip.issued_on, "right"),
             pdf.spacer(3),
             pdf.para(slip.title, "title"),
@@ -455,9 +543,14 @@ def slip_render_pdf(*, slip: Slip) -> bytes:
         ]
         for block in slip.blocks:
             story.extend(_pdf_block(block, st, width_mm))
-        return pdf.build(story, title=f"{slip.title} {slip.dossier.code}",
-                         author=settings.DEPARTMENT_NAME, landscape=wide,
-                         margins_mm=(15, 15, 15, 20), footer=slip.dossier.code)
+        return pdf.build(
+            story,
+            title=f"{slip.title} {slip.dossier.code}",
+            author=settings.DEPARTMENT_NAME,
+            landscape=wide,
+            margins_mm=(15, 15, 15, 20),
+            footer=slip.dossier.code,
+        )
 
 
 def _pdf_block(block: Block, st, width_mm: float) -> list:
@@ -467,28 +560,48 @@ def _pdf_block(block: Block, st, width_mm: float) -> list:
         return [pdf.para(block.text), pdf.spacer(1.5)]
     if block.kind == "fields":
         rows = [[pdf.para(label, "bold"), pdf.para(value)] for label, value in block.rows]
-        return [pdf.table(rows, header_rows=0, grid=False,
-                          col_widths=[width_mm * 0.32 * pdf.mm, width_mm * 0.68 * pdf.mm])]
+        return [
+            pdf.table(
+                rows,
+                header_rows=0,
+                grid=False,
+                col_widths=[width_mm * 0.32 * pdf.mm, width_mm * 0.68 * pdf.mm],
+            )
+        ]
     if block.kind == "table":
         total = sum(block.widths) or 1
         widths = [width_mm * w / total * pdf.mm for w in block.widths] or None
         rows = [list(r) for r in block.rows] or [["—"] + [""] * (len(block.header) - 1)]
         return [pdf.table([list(block.header), *rows], col_widths=widths), pdf.spacer(2)]
     if block.kind == "qr":
-        return [pdf.spacer(2), pdf.table(
-            [[pdf.qr_code(block.url, size_mm=30), pdf.para(block.text)]], header_rows=0,
-            grid=False, col_widths=[34 * pdf.mm, (width_mm - 34) * pdf.mm],
-        )]
+        return [
+            pdf.spacer(2),
+            pdf.table(
+                [[pdf.qr_code(block.url, size_mm=30), pdf.para(block.text)]],
+                header_rows=0,
+                grid=False,
+                col_widths=[34 * pdf.mm, (width_mm - 34) * pdf.mm],
+            ),
+        ]
     if block.kind == "signatures":
         n = len(block.rows)
         col = width_mm / n * pdf.mm
-        return [pdf.spacer(6), pdf.table(
-            [
-                [pdf.para(role, "center_bold") for role, _name in block.rows],
-                [pdf.para(_("(signature and full name)"), "center_italic") for _r in block.rows],
-                [pdf.spacer(18) for _r in block.rows],
-                [pdf.para(name, "center_bold") for _role, name in block.rows],
-            ],
-            header_rows=0, grid=False, col_widths=[col] * n, repeat_header=False,
-        )]
+        return [
+            pdf.spacer(6),
+            pdf.table(
+                [
+                    [pdf.para(role, "center_bold") for role, _name in block.rows],
+                    [
+                        pdf.para(_("(signature and full name)"), "center_italic")
+                        for _r in block.rows
+                    ],
+                    [pdf.spacer(18) for _r in block.rows],
+                    [pdf.para(name, "center_bold") for _role, name in block.rows],
+                ],
+                header_rows=0,
+                grid=False,
+                col_widths=[col] * n,
+                repeat_header=False,
+            ),
+        ]
     raise ValueError(f"Unknown slip block {block.kind!r}")

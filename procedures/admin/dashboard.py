@@ -4,6 +4,7 @@ Two queries whatever the number of dossiers (plus the session and the user's rol
 the six counts in one aggregate, the urgent list in one LIMITed query, both on the
 open-dossier partial index (procedures/selectors/queues.py).
 """
+
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
@@ -30,8 +31,13 @@ def dashboard_view(request, *, model_admin):
     user = request.user
     changelist = reverse("admin:procedures_dossier_changelist")
     queues = [
-        {"queue": c.queue, "label": c.label, "count": c.count,
-         "alert": c.urgent and c.count > 0, "url": f"{changelist}?queue={c.queue}"}
+        {
+            "queue": c.queue,
+            "label": c.label,
+            "count": c.count,
+            "alert": c.urgent and c.count > 0,
+            "url": f"{changelist}?queue={c.queue}",
+        }
         for c in queue_counts(user=user, now=now)
     ]
     urgent = queue_most_urgent(user=user, now=now)

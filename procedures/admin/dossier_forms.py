@@ -5,6 +5,7 @@ action (procedures/services/dossiers.py), which re-checks role, status and versi
 Each form carries the dossier version it was drawn from, so an officer acting on a
 stale page gets a conflict instead of overwriting a colleague's work.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -16,8 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from procedures.constants import (
-    ApplicantType,
     Action,
+    ApplicantType,
     Channel,
     DossierStatus,
     Outcome,
@@ -40,23 +41,25 @@ ACTION_STATUSES: dict[str, frozenset[int]] = {
     Action.RECEIVE_SUPPLEMENT: frozenset({S.SUPPLEMENT_REQUESTED}),
     Action.REQUEST_PAYMENT: frozenset({S.ACCEPTED, S.PROCESSING}),
     Action.CONFIRM_PAYMENT: frozenset({S.PAYMENT_REQUESTED}),
-    Action.ASSIGN: frozenset({S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED,
-                              S.PAYMENT_REQUESTED}),
+    Action.ASSIGN: frozenset(
+        {S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED}
+    ),
     Action.COMPLETE_STEP: frozenset({S.ACCEPTED, S.PROCESSING}),
     Action.APOLOGISE: frozenset({S.ACCEPTED, S.PROCESSING, S.PAYMENT_REQUESTED}),
     Action.RESOLVE: frozenset({S.ACCEPTED, S.PROCESSING}),
     Action.RETURN_RESULT: frozenset({S.FINISHED}),
-    Action.WITHDRAW: frozenset({S.SUBMITTED, S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED,
-                                S.PAYMENT_REQUESTED}),
-    Action.STOP: frozenset({S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED,
-                            S.PAYMENT_REQUESTED}),
+    Action.WITHDRAW: frozenset(
+        {S.SUBMITTED, S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED}
+    ),
+    Action.STOP: frozenset({S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED}),
 }
 # Button order on the dossier page: the usual next step first, the exits last.
 ACTION_ORDER = list(ACTION_STATUSES)
 
 
-def dossier_actions_available(*, dossier: Dossier, user, has_open_step: bool | None = None
-                              ) -> list[str]:
+def dossier_actions_available(
+    *, dossier: Dossier, user, has_open_step: bool | None = None
+) -> list[str]:
     """The transitions `user` may perform on `dossier` now, in button order.
 
     Role (roles.ACTION_ROLES) and status decide; the caller has already checked that
@@ -152,21 +155,25 @@ class ActionForm(forms.Form):
 
 
 def _reason(label, help_text=""):
-    return forms.CharField(label=label, help_text=help_text,
-                           widget=forms.Textarea(attrs={"rows": 4, "cols": 80}))
+    return forms.CharField(
+        label=label, help_text=help_text, widget=forms.Textarea(attrs={"rows": 4, "cols": 80})
+    )
 
 
 def _note(label=gettext_lazy("Note"), required=False):
-    return forms.CharField(label=label, required=required,
-                           widget=forms.Textarea(attrs={"rows": 3, "cols": 80}))
+    return forms.CharField(
+        label=label, required=required, widget=forms.Textarea(attrs={"rows": 3, "cols": 80})
+    )
 
 
 class AcceptForm(ActionForm):
     action = Action.ACCEPT
     title = gettext_lazy("Accept")
-    intro = gettext_lazy("The dossier is complete and within the department's competence. "
-                         "Accepting it starts the processing time and issues the receipt "
-                         "and appointment slip (form 01).")
+    intro = gettext_lazy(
+        "The dossier is complete and within the department's competence. "
+        "Accepting it starts the processing time and issues the receipt "
+        "and appointment slip (form 01)."
+    )
     submit_label = gettext_lazy("Accept the dossier")
 
     def perform(self, *, now):
@@ -176,8 +183,10 @@ class AcceptForm(ActionForm):
 class RefuseIntakeForm(ActionForm):
     action = Action.REFUSE_INTAKE
     title = gettext_lazy("Refuse at intake")
-    intro = gettext_lazy("The dossier is outside the department's competence or not "
-                         "eligible. The applicant gets the refusal slip (form 03).")
+    intro = gettext_lazy(
+        "The dossier is outside the department's competence or not "
+        "eligible. The applicant gets the refusal slip (form 03)."
+    )
     submit_label = gettext_lazy("Refuse the dossier")
     reason = _reason(gettext_lazy("Reasons for refusing"))
 
@@ -188,23 +197,27 @@ class RefuseIntakeForm(ActionForm):
 class RequestSupplementForm(ActionForm):
     action = Action.REQUEST_SUPPLEMENT
     title = gettext_lazy("Request a supplement")
-    intro = gettext_lazy("List every missing or incorrect paper, once and completely "
-                         "(Decree 61/2018, art. 19). The applicant gets the supplement request "
-                         "(form 02). During processing this is allowed once, within 3 working "
-                         "days of acceptance, and stops the clock.")
+    intro = gettext_lazy(
+        "List every missing or incorrect paper, once and completely "
+        "(Decree 61/2018, art. 19). The applicant gets the supplement request "
+        "(form 02). During processing this is allowed once, within 3 working "
+        "days of acceptance, and stops the clock."
+    )
     submit_label = gettext_lazy("Request the supplement")
     reason = _reason(gettext_lazy("What is missing or must be corrected"))
 
     def perform(self, *, now):
-        return svc.dossier_request_supplement(reason=self.cleaned_data["reason"],
-                                              **self.common(now))
+        return svc.dossier_request_supplement(
+            reason=self.cleaned_data["reason"], **self.common(now)
+        )
 
 
 class ReceiveSupplementForm(ActionForm):
     action = Action.RECEIVE_SUPPLEMENT
     title = gettext_lazy("Receive the supplement")
-    intro = gettext_lazy("The applicant brought the missing papers to the desk. Attach "
-                         "their scans.")
+    intro = gettext_lazy(
+        "The applicant brought the missing papers to the desk. Attach their scans."
+    )
     submit_label = gettext_lazy("Record the supplement")
     has_files = True
     files = MultipleFileField(label=gettext_lazy("Files"))
@@ -216,15 +229,18 @@ class ReceiveSupplementForm(ActionForm):
         return documents
 
     def perform(self, *, now):
-        return svc.dossier_receive_supplement(documents=self.cleaned_data["files"],
-                                              note=self.cleaned_data["note"], **self.common(now))
+        return svc.dossier_receive_supplement(
+            documents=self.cleaned_data["files"], note=self.cleaned_data["note"], **self.common(now)
+        )
 
 
 class RequestPaymentForm(ActionForm):
     action = Action.REQUEST_PAYMENT
     title = gettext_lazy("Request payment")
-    intro = gettext_lazy("The dossier waits for a fee or tax to be paid; the processing "
-                         "time pauses until payment is confirmed.")
+    intro = gettext_lazy(
+        "The dossier waits for a fee or tax to be paid; the processing "
+        "time pauses until payment is confirmed."
+    )
     submit_label = gettext_lazy("Request payment")
     note = _note(gettext_lazy("What must be paid, how much and how"), required=True)
 
@@ -235,8 +251,10 @@ class RequestPaymentForm(ActionForm):
 class ConfirmPaymentForm(ActionForm):
     action = Action.CONFIRM_PAYMENT
     title = gettext_lazy("Confirm payment")
-    intro = gettext_lazy("The payment was received: the processing time runs again and the "
-                         "due time moves by the working time it stood still.")
+    intro = gettext_lazy(
+        "The payment was received: the processing time runs again and the "
+        "due time moves by the working time it stood still."
+    )
     submit_label = gettext_lazy("Confirm payment")
     note = _note()
 
@@ -254,25 +272,31 @@ class OfficerChoiceField(forms.ModelChoiceField):
 class AssignForm(ActionForm):
     action = Action.ASSIGN
     title = gettext_lazy("Assign")
-    intro = gettext_lazy("Transfer the dossier to the processing unit the same working day "
-                         "(next morning if received after 15:00), or reassign the officer.")
+    intro = gettext_lazy(
+        "Transfer the dossier to the processing unit the same working day "
+        "(next morning if received after 15:00), or reassign the officer."
+    )
     submit_label = gettext_lazy("Assign")
-    unit = forms.ModelChoiceField(label=gettext_lazy("Processing unit"),
-                                  queryset=Unit.objects.order_by("name"))
+    unit = forms.ModelChoiceField(
+        label=gettext_lazy("Processing unit"), queryset=Unit.objects.order_by("name")
+    )
     officer = OfficerChoiceField(
-        label=gettext_lazy("Officer"), required=False,
+        label=gettext_lazy("Officer"),
+        required=False,
         queryset=get_user_model().objects.none(),
-        help_text=gettext_lazy("Must belong to the chosen unit. Leave empty to let the unit "
-                               "head choose."),
+        help_text=gettext_lazy(
+            "Must belong to the chosen unit. Leave empty to let the unit head choose."
+        ),
     )
     note = _note()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["officer"].queryset = (
-            get_user_model().objects.filter(is_active=True, staff_profile__unit__isnull=False)
-            .select_related("staff_profile__unit").order_by("staff_profile__unit__code",
-                                                            "last_name", "first_name")
+            get_user_model()
+            .objects.filter(is_active=True, staff_profile__unit__isnull=False)
+            .select_related("staff_profile__unit")
+            .order_by("staff_profile__unit__code", "last_name", "first_name")
         )
         if self.dossier.assigned_unit_id:
             self.initial.setdefault("unit", self.dossier.assigned_unit_id)
@@ -283,16 +307,19 @@ class AssignForm(ActionForm):
 
     def perform(self, *, now):
         data = self.cleaned_data
-        return svc.dossier_assign(unit=data["unit"], officer=data["officer"], note=data["note"],
-                                  **self.common(now))
+        return svc.dossier_assign(
+            unit=data["unit"], officer=data["officer"], note=data["note"], **self.common(now)
+        )
 
 
 class CompleteStepForm(ActionForm):
     action = Action.COMPLETE_STEP
     title = gettext_lazy("Hand over to the next step")
-    intro = gettext_lazy("Hand the dossier over to the next step of the internal process. "
-                         "The control slip (form 05) records whether this step was early, "
-                         "on time or late.")
+    intro = gettext_lazy(
+        "Hand the dossier over to the next step of the internal process. "
+        "The control slip (form 05) records whether this step was early, "
+        "on time or late."
+    )
     submit_label = gettext_lazy("Hand over")
     note = _note()
 
@@ -303,10 +330,12 @@ class CompleteStepForm(ActionForm):
 class ApologiseForm(ActionForm):
     action = Action.APOLOGISE
     title = gettext_lazy("Apologise and reschedule")
-    intro = gettext_lazy("At least 1 working day before the due time, apologise to the "
-                         "applicant and set a new appointment (form 04). The appointment may "
-                         "be moved only once; the result is then judged against the original "
-                         "due date.")
+    intro = gettext_lazy(
+        "At least 1 working day before the due time, apologise to the "
+        "applicant and set a new appointment (form 04). The appointment may "
+        "be moved only once; the result is then judged against the original "
+        "due date."
+    )
     submit_label = gettext_lazy("Send the apology")
     new_due_at = forms.DateTimeField(
         label=gettext_lazy("New appointment"),
@@ -318,19 +347,23 @@ class ApologiseForm(ActionForm):
 
     def perform(self, *, now):
         data = self.cleaned_data
-        return svc.dossier_apologise(new_due_at=data["new_due_at"], reason=data["reason"],
-                                     **self.common(now))
+        return svc.dossier_apologise(
+            new_due_at=data["new_due_at"], reason=data["reason"], **self.common(now)
+        )
 
 
 class ResolveForm(ActionForm):
     action = Action.RESOLVE
     title = gettext_lazy("Record the result")
-    intro = gettext_lazy("The result is ready: granted, or refused with reasons in writing. "
-                         "Attach the signed result document.")
+    intro = gettext_lazy(
+        "The result is ready: granted, or refused with reasons in writing. "
+        "Attach the signed result document."
+    )
     submit_label = gettext_lazy("Record the result")
     has_files = True
-    outcome = forms.ChoiceField(label=gettext_lazy("Outcome"), choices=Outcome.choices,
-                                widget=forms.RadioSelect)
+    outcome = forms.ChoiceField(
+        label=gettext_lazy("Outcome"), choices=Outcome.choices, widget=forms.RadioSelect
+    )
     note = _note(gettext_lazy("Result or reasons"))
     files = MultipleFileField(label=gettext_lazy("Result documents"))
 
@@ -341,15 +374,17 @@ class ResolveForm(ActionForm):
 
     def perform(self, *, now):
         data = self.cleaned_data
-        return svc.dossier_resolve(outcome=data["outcome"], note=data["note"],
-                                   documents=data["files"], **self.common(now))
+        return svc.dossier_resolve(
+            outcome=data["outcome"], note=data["note"], documents=data["files"], **self.common(now)
+        )
 
 
 class ReturnResultForm(ActionForm):
     action = Action.RETURN_RESULT
     title = gettext_lazy("Return the result")
-    intro = gettext_lazy("The result was handed over to the applicant (at the desk, by post "
-                         "or online).")
+    intro = gettext_lazy(
+        "The result was handed over to the applicant (at the desk, by post or online)."
+    )
     submit_label = gettext_lazy("Record the hand-over")
     note = _note()
 
@@ -362,8 +397,11 @@ class WithdrawForm(ActionForm):
     title = gettext_lazy("Withdraw")
     intro = gettext_lazy("The applicant asked in writing to withdraw the dossier. This ends it.")
     submit_label = gettext_lazy("Withdraw the dossier")
-    reason = forms.CharField(label=gettext_lazy("Applicant's request"), required=False,
-                             widget=forms.Textarea(attrs={"rows": 3, "cols": 80}))
+    reason = forms.CharField(
+        label=gettext_lazy("Applicant's request"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+    )
 
     def perform(self, *, now):
         return svc.dossier_withdraw(reason=self.cleaned_data["reason"], **self.common(now))
@@ -383,9 +421,19 @@ class StopForm(ActionForm):
 ACTION_FORMS: dict[str, type[ActionForm]] = {
     form.action: form
     for form in [
-        AcceptForm, RefuseIntakeForm, RequestSupplementForm, ReceiveSupplementForm,
-        RequestPaymentForm, ConfirmPaymentForm, AssignForm, CompleteStepForm, ApologiseForm,
-        ResolveForm, ReturnResultForm, WithdrawForm, StopForm,
+        AcceptForm,
+        RefuseIntakeForm,
+        RequestSupplementForm,
+        ReceiveSupplementForm,
+        RequestPaymentForm,
+        ConfirmPaymentForm,
+        AssignForm,
+        CompleteStepForm,
+        ApologiseForm,
+        ResolveForm,
+        ReturnResultForm,
+        WithdrawForm,
+        StopForm,
     ]
 }
 assert set(ACTION_FORMS) == set(ACTION_STATUSES), "every transition needs a form"
@@ -404,7 +452,8 @@ class RegisterProcedureForm(forms.Form):
 
     procedure = ProcedureChoiceField(
         label=gettext_lazy("Procedure"),
-        queryset=Procedure.objects.accepting_dossiers().select_related("field")
+        queryset=Procedure.objects.accepting_dossiers()
+        .select_related("field")
         .order_by("field__order", "field__name", "code"),
     )
 
@@ -412,40 +461,56 @@ class RegisterProcedureForm(forms.Form):
 class RegisterForm(forms.Form):
     """Step 2: the applicant, the channel and one file input per required document."""
 
-    procedure = forms.ModelChoiceField(queryset=Procedure.objects.accepting_dossiers(),
-                                       widget=forms.HiddenInput)
-    applicant_type = forms.ChoiceField(label=gettext_lazy("Applicant type"),
-                                       choices=ApplicantType.choices,
-                                       initial=ApplicantType.INDIVIDUAL)
+    procedure = forms.ModelChoiceField(
+        queryset=Procedure.objects.accepting_dossiers(), widget=forms.HiddenInput
+    )
+    applicant_type = forms.ChoiceField(
+        label=gettext_lazy("Applicant type"),
+        choices=ApplicantType.choices,
+        initial=ApplicantType.INDIVIDUAL,
+    )
     applicant_name = forms.CharField(label=gettext_lazy("Applicant name"), max_length=255)
     applicant_id_number = forms.CharField(
-        label=gettext_lazy("Citizen ID or tax code"), max_length=20,
-        help_text=gettext_lazy("Citizen ID (12 digits) for individuals, tax code (10 or 13 "
-                               "digits) for organisations."),
+        label=gettext_lazy("Citizen ID or tax code"),
+        max_length=20,
+        help_text=gettext_lazy(
+            "Citizen ID (12 digits) for individuals, tax code (10 or 13 digits) for organisations."
+        ),
     )
-    applicant_address = forms.CharField(label=gettext_lazy("Address"), max_length=500,
-                                        required=False)
+    applicant_address = forms.CharField(
+        label=gettext_lazy("Address"), max_length=500, required=False
+    )
     applicant_phone = forms.CharField(label=gettext_lazy("Phone"), max_length=20, required=False)
     applicant_email = forms.EmailField(label=gettext_lazy("Email"), required=False)
     applicant_language = forms.ChoiceField(
         label=gettext_lazy("Applicant's language"),
-        choices=Dossier._meta.get_field("applicant_language").choices, initial="vi",
+        choices=Dossier._meta.get_field("applicant_language").choices,
+        initial="vi",
     )
     channel = forms.TypedChoiceField(
-        label=gettext_lazy("Channel"), coerce=int, initial=Channel.DIRECT,
-        choices=[(Channel.DIRECT.value, Channel.DIRECT.label),
-                 (Channel.POSTAL.value, Channel.POSTAL.label)],
+        label=gettext_lazy("Channel"),
+        coerce=int,
+        initial=Channel.DIRECT,
+        choices=[
+            (Channel.DIRECT.value, Channel.DIRECT.label),
+            (Channel.POSTAL.value, Channel.POSTAL.label),
+        ],
         help_text=gettext_lazy("Online dossiers are submitted by the applicant on the portal."),
     )
-    result_delivery = forms.ChoiceField(label=gettext_lazy("Result delivery"),
-                                        choices=ResultDelivery.choices,
-                                        initial=ResultDelivery.DESK)
+    result_delivery = forms.ChoiceField(
+        label=gettext_lazy("Result delivery"),
+        choices=ResultDelivery.choices,
+        initial=ResultDelivery.DESK,
+    )
     note = _note(gettext_lazy("Applicant's note"))
     accept_now = forms.BooleanField(
-        label=gettext_lazy("The dossier is complete: accept it now"), required=False,
-        help_text=gettext_lazy("Starts the processing time and issues the receipt (form 01). "
-                               "Leave unticked to check it first or to request a supplement "
-                               "(form 02)."),
+        label=gettext_lazy("The dossier is complete: accept it now"),
+        required=False,
+        help_text=gettext_lazy(
+            "Starts the processing time and issues the receipt (form 01). "
+            "Leave unticked to check it first or to request a supplement "
+            "(form 02)."
+        ),
     )
 
     def __init__(self, *args, procedure: Procedure, **kwargs):
@@ -460,10 +525,14 @@ class RegisterForm(forms.Form):
             self.fields[name] = MultipleFileField(
                 label=label,
                 help_text=(
-                    _("%(kind)s, %(copies)d copy/copies. Mandatory: if it is missing, "
-                      "register the dossier and request a supplement.")
-                    if slot.mandatory else _("%(kind)s, %(copies)d copy/copies. Optional.")
-                ) % {"kind": slot.get_kind_display(), "copies": slot.copies},
+                    _(
+                        "%(kind)s, %(copies)d copy/copies. Mandatory: if it is missing, "
+                        "register the dossier and request a supplement."
+                    )
+                    if slot.mandatory
+                    else _("%(kind)s, %(copies)d copy/copies. Optional.")
+                )
+                % {"kind": slot.get_kind_display(), "copies": slot.copies},
             )
             self.slot_fields.append(name)
         self.fields["other_files"] = MultipleFileField(label=gettext_lazy("Other documents"))
@@ -503,21 +572,32 @@ class RegisterForm(forms.Form):
 
     def missing_mandatory(self) -> list[str]:
         """Mandatory papers registered without a file (the intake then asks for them)."""
-        return [slot.name for slot in self.slots
-                if slot.mandatory and not self.cleaned_data.get(f"slot_{slot.pk}")]
+        return [
+            slot.name
+            for slot in self.slots
+            if slot.mandatory and not self.cleaned_data.get(f"slot_{slot.pk}")
+        ]
 
     def perform(self, *, user, now: datetime) -> tuple[Dossier, str]:
         data = self.cleaned_data
         applicant = svc.Applicant(
-            type=data["applicant_type"], name=data["applicant_name"],
-            id_number=data["applicant_id_number"], address=data["applicant_address"],
-            phone=data["applicant_phone"], email=data["applicant_email"],
+            type=data["applicant_type"],
+            name=data["applicant_name"],
+            id_number=data["applicant_id_number"],
+            address=data["applicant_address"],
+            phone=data["applicant_phone"],
+            email=data["applicant_email"],
             language=data["applicant_language"],
         )
         return svc.dossier_register(
-            procedure=self.procedure, applicant=applicant, channel=data["channel"],
-            result_delivery=data["result_delivery"], note=data["note"],
-            documents=data["documents"], actor=user, now=now,
+            procedure=self.procedure,
+            applicant=applicant,
+            channel=data["channel"],
+            result_delivery=data["result_delivery"],
+            note=data["note"],
+            documents=data["documents"],
+            actor=user,
+            now=now,
         )
 
     def apply_error(self, exc: DomainError) -> None:

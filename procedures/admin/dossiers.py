@@ -13,6 +13,7 @@ The list must stay fast on a million rows (issue item 6):
 - search goes to an index when it can: a full dossier code or an ID number is an
   exact match; other text with digits is part of a code, without digits a name.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,7 +25,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -42,7 +43,7 @@ from procedures.admin.dossier_forms import (
     RegisterProcedureForm,
     dossier_actions_available,
 )
-from procedures.constants import OPEN_STATUSES, Action, DossierStatus
+from procedures.constants import OPEN_STATUSES, Action
 from procedures.errors import DomainError
 from procedures.models import Dossier, DossierDocument, DossierEvent, DossierStep
 from procedures.roles import may_perform
@@ -59,8 +60,9 @@ from procedures.slips import (
 )
 from procedures.validators import normalize_identity
 
-admin.site.site_header = format_lazy("{} · {}", settings.DEPARTMENT_NAME,
-                                     gettext_lazy("One-stop desk"))
+admin.site.site_header = format_lazy(
+    "{} · {}", settings.DEPARTMENT_NAME, gettext_lazy("One-stop desk")
+)
 admin.site.site_title = gettext_lazy("One-stop desk administration")
 admin.site.index_title = gettext_lazy("Work of the one-stop desk")
 # The index gains a box with the work queues and a link to the dashboard; the
@@ -157,12 +159,16 @@ class SelectRelatedFilter(admin.RelatedFieldListFilter):
     template = "admin/procedures/dossier/select_filter.html"
 
     def choices(self, changelist):
-        keep = [(k, v) for k, v in changelist.params.items()
-                if k not in self.expected_parameters() and k != "p"]
+        keep = [
+            (k, v)
+            for k, v in changelist.params.items()
+            if k not in self.expected_parameters() and k != "p"
+        ]
         yield {
             "selected": self.lookup_val is not None or self.lookup_val_isnull is not None,
             "name": self.lookup_kwarg,
-            "value": (self.lookup_val or [""])[-1] if isinstance(self.lookup_val, list)
+            "value": (self.lookup_val or [""])[-1]
+            if isinstance(self.lookup_val, list)
             else (self.lookup_val or ""),
             "options": [(str(pk), label) for pk, label in self.lookup_choices],
             "hidden": keep,
@@ -173,8 +179,7 @@ class SelectRelatedFilter(admin.RelatedFieldListFilter):
 
 class ProcedureFilter(SelectRelatedFilter):
     def field_choices(self, field, request, model_admin):
-        procedures = field.related_model.objects.order_by("code", "name").only("id", "code",
-                                                                                "name")
+        procedures = field.related_model.objects.order_by("code", "name").only("id", "code", "name")
         return [(p.pk, f"{p.code} {p.name}" if p.code else p.name) for p in procedures]
 
 
@@ -211,9 +216,7 @@ class DueRangeFilter(admin.ListFilter):
                     try:
                         self.values[name] = date.fromisoformat(value)
                     except ValueError as exc:
-                        raise IncorrectLookupParameters(
-                            _("Enter the date as YYYY-MM-DD.")
-                        ) from exc
+                        raise IncorrectLookupParameters(_("Enter the date as YYYY-MM-DD.")) from exc
         self.request = request
 
     def has_output(self):
@@ -230,15 +233,17 @@ class DueRangeFilter(admin.ListFilter):
             )
         if "due_to" in self.values:
             queryset = queryset.filter(
-                due_at__lt=datetime.combine(self.values["due_to"] + timedelta(days=1),
-                                            time.min, tzinfo=tz)
+                due_at__lt=datetime.combine(
+                    self.values["due_to"] + timedelta(days=1), time.min, tzinfo=tz
+                )
             )
         return queryset
 
     def choices(self, changelist):
         # One "choice" carrying what the template's small GET form needs.
-        keep = [(k, v) for k, v in changelist.params.items()
-                if k not in self.parameters and k != "p"]
+        keep = [
+            (k, v) for k, v in changelist.params.items() if k not in self.parameters and k != "p"
+        ]
         yield {
             "selected": bool(self.values),
             "due_from": self.raw.get("due_from", ""),
@@ -254,8 +259,16 @@ class DueRangeFilter(admin.ListFilter):
 @admin.register(Dossier)
 class DossierAdmin(admin.ModelAdmin):
     list_display = [
-        "code", "applicant", "procedure_short", "status_display", "channel", "submitted",
-        "due_display", "assigned_unit", "officer", "on_time_result",
+        "code",
+        "applicant",
+        "procedure_short",
+        "status_display",
+        "channel",
+        "submitted",
+        "due_display",
+        "assigned_unit",
+        "officer",
+        "on_time_result",
     ]
     list_display_links = ["code"]
     list_filter = [
@@ -289,11 +302,25 @@ class DossierAdmin(admin.ModelAdmin):
 
     # Columns loaded for a list row; anything else would be a query per row.
     LIST_COLUMNS = [
-        "id", "code", "applicant_name", "applicant_id_number", "status", "channel",
-        "submitted_at", "due_at", "reappointment_count", "on_time_result",
-        "procedure", "procedure__code", "procedure__name",
-        "assigned_unit", "assigned_unit__code", "assigned_unit__name",
-        "assigned_officer", "assigned_officer__username", "assigned_officer__first_name",
+        "id",
+        "code",
+        "applicant_name",
+        "applicant_id_number",
+        "status",
+        "channel",
+        "submitted_at",
+        "due_at",
+        "reappointment_count",
+        "on_time_result",
+        "procedure",
+        "procedure__code",
+        "procedure__name",
+        "assigned_unit",
+        "assigned_unit__code",
+        "assigned_unit__name",
+        "assigned_officer",
+        "assigned_officer__username",
+        "assigned_officer__first_name",
         "assigned_officer__last_name",
     ]
 
@@ -347,13 +374,13 @@ class DossierAdmin(admin.ModelAdmin):
     def procedure_short(self, obj):
         name = obj.procedure.name
         short = name if len(name) <= 70 else name[:67].rstrip() + "…"
-        return format_html('<span title="{}">{} {}</span>', name, obj.procedure.code or "",
-                           short)
+        return format_html('<span title="{}">{} {}</span>', name, obj.procedure.code or "", short)
 
     @admin.display(description=gettext_lazy("status"), ordering="status")
     def status_display(self, obj):
-        return format_html('<span class="dossier-status s{}">{}</span>', obj.status,
-                           obj.get_status_display())
+        return format_html(
+            '<span class="dossier-status s{}">{}</span>', obj.status, obj.get_status_display()
+        )
 
     @admin.display(description=gettext_lazy("submitted"))
     def submitted(self, obj):
@@ -389,22 +416,34 @@ class DossierAdmin(admin.ModelAdmin):
         info = self.opts.app_label, self.opts.model_name
         view = self.admin_site.admin_view
         return [
-            path("dashboard/", view(lambda request: dashboard_view(request, model_admin=self)),
-                 name="procedures_dashboard"),
-            path("<int:object_id>/action/<str:action>/", view(self.action_view),
-                 name="%s_%s_action" % info),
-            path("<int:object_id>/slip/<str:kind>/", view(self.slip_view),
-                 name="%s_%s_slip" % info),
-            path("<int:object_id>/slip/<str:kind>/pdf/", view(self.slip_pdf_view),
-                 name="%s_%s_slip_pdf" % info),
-            path("<int:object_id>/document/<int:document_id>/", view(self.document_view),
-                 name="%s_%s_document" % info),
+            path(
+                "dashboard/",
+                view(lambda request: dashboard_view(request, model_admin=self)),
+                name="procedures_dashboard",
+            ),
+            path(
+                "<int:object_id>/action/<str:action>/",
+                view(self.action_view),
+                name="%s_%s_action" % info,
+            ),
+            path(
+                "<int:object_id>/slip/<str:kind>/", view(self.slip_view), name="%s_%s_slip" % info
+            ),
+            path(
+                "<int:object_id>/slip/<str:kind>/pdf/",
+                view(self.slip_pdf_view),
+                name="%s_%s_slip_pdf" % info,
+            ),
+            path(
+                "<int:object_id>/document/<int:document_id>/",
+                view(self.document_view),
+                name="%s_%s_document" % info,
+            ),
             *super().get_urls(),
         ]
 
     def _context(self, request, title, **extra):
-        return {**self.admin_site.each_context(request), "opts": self.opts, "title": title,
-                **extra}
+        return {**self.admin_site.each_context(request), "opts": self.opts, "title": title, **extra}
 
     def _visible(self, request, object_id) -> Dossier:
         """The dossier if this user may see it; otherwise a 404 that reveals nothing."""
@@ -412,9 +451,15 @@ class DossierAdmin(admin.ModelAdmin):
             raise PermissionDenied
         dossier = (
             self.get_queryset(request)
-            .select_related("procedure", "procedure__field", "procedure__implementing_unit",
-                            "assigned_unit", "assigned_officer", "received_by",
-                            "procedure_version")
+            .select_related(
+                "procedure",
+                "procedure__field",
+                "procedure__implementing_unit",
+                "assigned_unit",
+                "assigned_officer",
+                "received_by",
+                "procedure_version",
+            )
             .filter(pk=object_id)
             .first()
         )
@@ -438,16 +483,23 @@ class DossierAdmin(admin.ModelAdmin):
         dossier = self._visible(request, pk)
         steps = list(
             DossierStep.objects.filter(dossier=dossier)
-            .select_related("unit", "officer", "completed_by").order_by("order")
+            .select_related("unit", "officer", "completed_by")
+            .order_by("order")
         )
         documents = list(
             DossierDocument.objects.filter(dossier=dossier)
-            .select_related("slot", "uploaded_by").order_by("is_result", "slot__order", "id")
+            .select_related("slot", "uploaded_by")
+            .order_by("is_result", "slot__order", "id")
         )
         events = list(
-            DossierEvent.objects.filter(dossier=dossier).select_related("actor")
-            .prefetch_related(Prefetch("attachments", queryset=DossierDocument.objects.only(
-                "id", "event_id", "original_name")))
+            DossierEvent.objects.filter(dossier=dossier)
+            .select_related("actor")
+            .prefetch_related(
+                Prefetch(
+                    "attachments",
+                    queryset=DossierDocument.objects.only("id", "event_id", "original_name"),
+                )
+            )
             .order_by("at", "id")
         )
         # Vietnamese names read family name first: "Nguyễn Thị Lan", not get_full_name().
@@ -461,25 +513,37 @@ class DossierAdmin(admin.ModelAdmin):
         for event in events:
             event.actor_name = _person(event.actor)
         open_step = next((s for s in steps if s.started_at and not s.completed_at), None)
-        actions = dossier_actions_available(dossier=dossier, user=request.user,
-                                            has_open_step=open_step is not None)
+        actions = dossier_actions_available(
+            dossier=dossier, user=request.user, has_open_step=open_step is not None
+        )
         now = timezone.now()
         received_slots = {doc.slot_id for doc in documents if not doc.is_result}
-        missing = [slot for slot in dossier.procedure.documents.all()
-                   if slot.mandatory and slot.pk not in received_slots]
+        missing = [
+            slot
+            for slot in dossier.procedure.documents.all()
+            if slot.mandatory and slot.pk not in received_slots
+        ]
         return TemplateResponse(
             request,
             "admin/procedures/dossier/detail.html",
             self._context(
-                request, _("Dossier %(code)s") % {"code": dossier.code},
-                original=dossier, dossier=dossier, steps=steps, open_step=open_step,
-                documents=documents, events=events, missing=missing,
+                request,
+                _("Dossier %(code)s") % {"code": dossier.code},
+                original=dossier,
+                dossier=dossier,
+                steps=steps,
+                open_step=open_step,
+                documents=documents,
+                events=events,
+                missing=missing,
                 actions=[(a, ACTION_FORMS[a].title) for a in actions],
                 slips=[(k, SlipKind(k).label) for k in slips_available(dossier=dossier)],
                 overdue=dossier.is_open and dossier.due_at is not None and dossier.due_at < now,
                 has_pin=PIN_SESSION_KEY % dossier.pk in request.session,
-                people={"officer": _person(dossier.assigned_officer),
-                        "received_by": _person(dossier.received_by)},
+                people={
+                    "officer": _person(dossier.assigned_officer),
+                    "received_by": _person(dossier.received_by),
+                },
             ),
         )
 
@@ -496,16 +560,19 @@ class DossierAdmin(admin.ModelAdmin):
         dossier = self._visible(request, object_id)
         has_open_step = None
         if action == Action.COMPLETE_STEP:
-            has_open_step = dossier.steps.filter(started_at__isnull=False,
-                                                 completed_at__isnull=True).exists()
-        if action not in dossier_actions_available(dossier=dossier, user=request.user,
-                                                   has_open_step=has_open_step):
+            has_open_step = dossier.steps.filter(
+                started_at__isnull=False, completed_at__isnull=True
+            ).exists()
+        if action not in dossier_actions_available(
+            dossier=dossier, user=request.user, has_open_step=has_open_step
+        ):
             raise PermissionDenied(
                 _("You may not “%(action)s” this dossier in its current status.")
                 % {"action": Action(action).label}
             )
-        form = form_class(request.POST or None, request.FILES or None, dossier=dossier,
-                          user=request.user)
+        form = form_class(
+            request.POST or None, request.FILES or None, dossier=dossier, user=request.user
+        )
         if request.method == "POST" and form.is_valid():
             try:
                 form.perform(now=timezone.now())
@@ -515,17 +582,19 @@ class DossierAdmin(admin.ModelAdmin):
                 form.apply_error(exc)
             else:
                 self.log_change(request, dossier, str(Action(action).label))
-                self.message_user(request, self._done_message(dossier, action),
-                                  messages.SUCCESS)
+                self.message_user(request, self._done_message(dossier, action), messages.SUCCESS)
                 return redirect(self._detail_url(dossier))
         return TemplateResponse(
             request,
             "admin/procedures/dossier/action.html",
             self._context(
                 request,
-                _("%(action)s: dossier %(code)s") % {"action": form_class.title,
-                                                      "code": dossier.code},
-                original=dossier, dossier=dossier, form=form, action=action,
+                _("%(action)s: dossier %(code)s")
+                % {"action": form_class.title, "code": dossier.code},
+                original=dossier,
+                dossier=dossier,
+                form=form,
+                action=action,
             ),
         )
 
@@ -537,22 +606,27 @@ class DossierAdmin(admin.ModelAdmin):
     }
 
     def _done_message(self, dossier, action):
-        text = _("%(action)s: dossier %(code)s.") % {"action": Action(action).label,
-                                                     "code": dossier.code}
+        text = _("%(action)s: dossier %(code)s.") % {
+            "action": Action(action).label,
+            "code": dossier.code,
+        }
         kind = self._SLIP_AFTER.get(action)
         if kind is None:
             return text
         url = reverse("admin:procedures_dossier_slip", args=[dossier.pk, kind])
-        return format_html('{} <a href="{}" target="_blank">{}</a>', text, url,
-                           _("Print the %(slip)s") % {"slip": SlipKind(kind).label.lower()})
+        return format_html(
+            '{} <a href="{}" target="_blank">{}</a>',
+            text,
+            url,
+            _("Print the %(slip)s") % {"slip": SlipKind(kind).label.lower()},
+        )
 
     # --- registration at the desk (the admin's "add" page) ---
 
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
             raise PermissionDenied
-        procedure_form = RegisterProcedureForm(request.GET if "procedure" in request.GET
-                                               else None)
+        procedure_form = RegisterProcedureForm(request.GET if "procedure" in request.GET else None)
         procedure = None
         if request.method == "POST":
             procedure_form = RegisterProcedureForm({"procedure": request.POST.get("procedure")})
@@ -572,8 +646,13 @@ class DossierAdmin(admin.ModelAdmin):
         return TemplateResponse(
             request,
             "admin/procedures/dossier/register.html",
-            self._context(request, _("Register a dossier at the desk"),
-                          procedure_form=procedure_form, procedure=procedure, form=form),
+            self._context(
+                request,
+                _("Register a dossier at the desk"),
+                procedure_form=procedure_form,
+                procedure=procedure,
+                form=form,
+            ),
         )
 
     def _registered(self, request, form, dossier, pin, now):
@@ -585,8 +664,10 @@ class DossierAdmin(admin.ModelAdmin):
         self.log_addition(request, dossier, [{"added": {}}])
         self.message_user(
             request,
-            _("Dossier %(code)s registered. Look-up PIN for the applicant: %(pin)s — it is "
-              "shown only now and printed on the receipt printed from this session.")
+            _(
+                "Dossier %(code)s registered. Look-up PIN for the applicant: %(pin)s — it is "
+                "shown only now and printed on the receipt printed from this session."
+            )
             % {"code": dossier.code, "pin": pin},
             messages.SUCCESS,
         )
@@ -594,20 +675,28 @@ class DossierAdmin(admin.ModelAdmin):
         if missing:
             self.message_user(
                 request,
-                _("No file for these mandatory papers: %(names)s. Request a supplement "
-                  "(form 02) if the applicant did not bring them.") % {"names": "; ".join(missing)},
+                _(
+                    "No file for these mandatory papers: %(names)s. Request a supplement "
+                    "(form 02) if the applicant did not bring them."
+                )
+                % {"names": "; ".join(missing)},
                 messages.WARNING,
             )
         if form.cleaned_data["accept_now"]:
             try:
-                dossier_accept(dossier=dossier, actor=request.user, now=now,
-                               expected_version=dossier.version)
+                dossier_accept(
+                    dossier=dossier, actor=request.user, now=now, expected_version=dossier.version
+                )
             except DomainError as exc:
-                self.message_user(request, _("The dossier could not be accepted: %(error)s")
-                                  % {"error": exc.message}, messages.ERROR)
+                self.message_user(
+                    request,
+                    _("The dossier could not be accepted: %(error)s") % {"error": exc.message},
+                    messages.ERROR,
+                )
             else:
-                self.message_user(request, self._done_message(dossier, Action.ACCEPT),
-                                  messages.SUCCESS)
+                self.message_user(
+                    request, self._done_message(dossier, Action.ACCEPT), messages.SUCCESS
+                )
         return redirect(self._detail_url(dossier))
 
     # --- slips and documents ---
@@ -616,7 +705,9 @@ class DossierAdmin(admin.ModelAdmin):
         dossier = self._visible(request, object_id)
         if kind not in SlipKind.values:
             raise Http404(_("Unknown slip."))
-        pin = request.session.get(PIN_SESSION_KEY % dossier.pk) if kind == SlipKind.RECEIPT else None
+        pin = (
+            request.session.get(PIN_SESSION_KEY % dossier.pk) if kind == SlipKind.RECEIPT else None
+        )
         try:
             return dossier, slip_build(dossier=dossier, kind=kind, pin=pin)
         except DomainError as exc:
@@ -649,7 +740,11 @@ class DossierAdmin(admin.ModelAdmin):
             handle = document.file.open("rb")
         except FileNotFoundError as exc:
             raise Http404(_("The stored file is missing; tell the administrator.")) from exc
-        response = FileResponse(handle, as_attachment=True, filename=document.original_name,
-                                content_type=document.content_type)
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=document.original_name,
+            content_type=document.content_type,
+        )
         response["X-Content-Type-Options"] = "nosniff"
         return response

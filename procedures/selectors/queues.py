@@ -6,6 +6,7 @@ index `dossier_open_due_idx` (open statuses, on due_at): PostgreSQL reads the sm
 index of open dossiers instead of the million-row table, and each queue is a
 `Count(filter=Q(...))` over those rows (style.md habit 2).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -92,8 +93,9 @@ def queue_counts(*, user, now: datetime | None = None) -> list[QueueCount]:
     counts = open_dossiers(user=user).aggregate(**aggregates)
     urgent = {Queue.OVERDUE, Queue.DUE_SOON, Queue.AWAITING_INTAKE}
     return [
-        QueueCount(queue=q.value, label=str(q.label), count=counts[q.value] or 0,
-                   urgent=q in urgent)
+        QueueCount(
+            queue=q.value, label=str(q.label), count=counts[q.value] or 0, urgent=q in urgent
+        )
         for q in Queue
     ]
 
@@ -110,11 +112,22 @@ def queue_most_urgent(*, user, now: datetime | None = None, limit: int = 10) -> 
         .filter(status__in=CLOCK_RUNNING_STATUSES, due_at__lt=soon)
         .select_related("procedure", "assigned_unit", "assigned_officer")
         .only(
-            "id", "code", "status", "applicant_name", "due_at", "reappointment_count",
-            "procedure__id", "procedure__code", "procedure__name",
-            "assigned_unit__id", "assigned_unit__code", "assigned_unit__name",
-            "assigned_officer__id", "assigned_officer__username",
-            "assigned_officer__first_name", "assigned_officer__last_name",
+            "id",
+            "code",
+            "status",
+            "applicant_name",
+            "due_at",
+            "reappointment_count",
+            "procedure__id",
+            "procedure__code",
+            "procedure__name",
+            "assigned_unit__id",
+            "assigned_unit__code",
+            "assigned_unit__name",
+            "assigned_officer__id",
+            "assigned_officer__username",
+            "assigned_officer__first_name",
+            "assigned_officer__last_name",
         )
         .order_by("due_at", "id")[:limit]
     )

@@ -3,6 +3,7 @@
 The clock stands at Friday 5 June 2026, 16:00 (office hours 07:00-11:30, 13:30-17:00):
 "within 1 working day" therefore reaches Monday 8 June, 16:00.
 """
+
 import re
 
 import pytest
@@ -36,8 +37,9 @@ def dossiers(register, staff, units):
     def processing(accepted_at, unit, officer=None):
         d = register(now=accepted_at)
         d = svc.dossier_accept(dossier=d, actor=intake, now=accepted_at)
-        return svc.dossier_assign(dossier=d, actor=intake, unit=units[unit], officer=officer,
-                                  now=accepted_at)
+        return svc.dossier_assign(
+            dossier=d, actor=intake, unit=units[unit], officer=officer, now=accepted_at
+        )
 
     out = {"awaiting_intake": register(now=at(2026, 6, 5, 8, 0))}
     # due Monday 8 June 10:00: within 1 working day of Friday 16:00
@@ -48,14 +50,17 @@ def dossiers(register, staff, units):
     out["overdue"] = processing(at(2026, 5, 25, 10, 0), "QLCN", staff["other_specialist"])
     d = processing(at(2026, 5, 25, 10, 0), "QLTM", staff["specialist"])
     out["supplement"] = svc.dossier_request_supplement(
-        dossier=d, actor=intake, reason="Thiếu bản sao", now=at(2026, 5, 26, 9, 0))
+        dossier=d, actor=intake, reason="Thiếu bản sao", now=at(2026, 5, 26, 9, 0)
+    )
     d = processing(at(2026, 6, 1, 10, 0), "QLCN")
-    out["payment"] = svc.dossier_request_payment(dossier=d, actor=intake, note="Nộp phí",
-                                                 now=at(2026, 6, 1, 11, 0))
+    out["payment"] = svc.dossier_request_payment(
+        dossier=d, actor=intake, note="Nộp phí", now=at(2026, 6, 1, 11, 0)
+    )
     # finished long ago, its due passed: not in any queue
     d = processing(at(2026, 5, 18, 10, 0), "QLTM", staff["specialist"])
-    out["finished"] = svc.dossier_resolve(dossier=d, actor=head, outcome=Outcome.GRANTED,
-                                          now=at(2026, 5, 20, 10, 0))
+    out["finished"] = svc.dossier_resolve(
+        dossier=d, actor=head, outcome=Outcome.GRANTED, now=at(2026, 5, 20, 10, 0)
+    )
     return out
 
 
@@ -64,20 +69,56 @@ def as_dict(counts):
 
 
 EXPECTED = {
-    "intake": {"awaiting_intake": 1, "mine": 0, "due_soon": 1, "overdue": 1,
-               "awaiting_supplement": 1, "awaiting_payment": 1},
-    "director": {"awaiting_intake": 1, "mine": 0, "due_soon": 1, "overdue": 1,
-                 "awaiting_supplement": 1, "awaiting_payment": 1},
+    "intake": {
+        "awaiting_intake": 1,
+        "mine": 0,
+        "due_soon": 1,
+        "overdue": 1,
+        "awaiting_supplement": 1,
+        "awaiting_payment": 1,
+    },
+    "director": {
+        "awaiting_intake": 1,
+        "mine": 0,
+        "due_soon": 1,
+        "overdue": 1,
+        "awaiting_supplement": 1,
+        "awaiting_payment": 1,
+    },
     # QLTM's dossiers (due_soon, later, supplement) plus those assigned to them
-    "specialist": {"awaiting_intake": 0, "mine": 2, "due_soon": 1, "overdue": 0,
-                   "awaiting_supplement": 1, "awaiting_payment": 0},
-    "unit_head": {"awaiting_intake": 0, "mine": 0, "due_soon": 1, "overdue": 0,
-                  "awaiting_supplement": 1, "awaiting_payment": 0},
+    "specialist": {
+        "awaiting_intake": 0,
+        "mine": 2,
+        "due_soon": 1,
+        "overdue": 0,
+        "awaiting_supplement": 1,
+        "awaiting_payment": 0,
+    },
+    "unit_head": {
+        "awaiting_intake": 0,
+        "mine": 0,
+        "due_soon": 1,
+        "overdue": 0,
+        "awaiting_supplement": 1,
+        "awaiting_payment": 0,
+    },
     # QLCN's dossiers (overdue, payment)
-    "other_specialist": {"awaiting_intake": 0, "mine": 1, "due_soon": 0, "overdue": 1,
-                         "awaiting_supplement": 0, "awaiting_payment": 1},
-    "other_head": {"awaiting_intake": 0, "mine": 0, "due_soon": 0, "overdue": 1,
-                   "awaiting_supplement": 0, "awaiting_payment": 1},
+    "other_specialist": {
+        "awaiting_intake": 0,
+        "mine": 1,
+        "due_soon": 0,
+        "overdue": 1,
+        "awaiting_supplement": 0,
+        "awaiting_payment": 1,
+    },
+    "other_head": {
+        "awaiting_intake": 0,
+        "mine": 0,
+        "due_soon": 0,
+        "overdue": 1,
+        "awaiting_supplement": 0,
+        "awaiting_payment": 1,
+    },
 }
 
 
@@ -99,9 +140,12 @@ def test_each_queue_lists_exactly_what_it_counts(dossiers, staff, queue):
     listed = set(queue_dossiers(queue=queue, user=user, now=NOW).values_list("code", flat=True))
     assert len(listed) == as_dict(queue_counts(user=user, now=NOW))[queue]
     expected = {
-        Queue.AWAITING_INTAKE: {"awaiting_intake"}, Queue.MINE: set(),
-        Queue.DUE_SOON: {"due_soon"}, Queue.OVERDUE: {"overdue"},
-        Queue.AWAITING_SUPPLEMENT: {"supplement"}, Queue.AWAITING_PAYMENT: {"payment"},
+        Queue.AWAITING_INTAKE: {"awaiting_intake"},
+        Queue.MINE: set(),
+        Queue.DUE_SOON: {"due_soon"},
+        Queue.OVERDUE: {"overdue"},
+        Queue.AWAITING_SUPPLEMENT: {"supplement"},
+        Queue.AWAITING_PAYMENT: {"payment"},
     }[queue]
     assert listed == {dossiers[k].code for k in expected}
 
@@ -138,8 +182,9 @@ def test_dashboard_page(client, dossiers, staff, django_assert_num_queries):
     assert reverse("admin:procedures_dossier_add") in html  # the desk registers
 
 
-def test_dashboard_query_count_does_not_grow(client, dossiers, register, staff,
-                                             django_assert_num_queries):
+def test_dashboard_query_count_does_not_grow(
+    client, dossiers, register, staff, django_assert_num_queries
+):
     for i in range(10):
         register(now=at(2026, 6, 4, 8, i))
     client.force_login(staff["specialist"])

@@ -3,6 +3,7 @@
 1 June 2026 is a Monday; office hours 07:00-11:30, 13:30-17:00. Admin requests run
 with the clock stopped at NOW (Tuesday 2 June, 09:00).
 """
+
 import io
 import re
 
@@ -16,7 +17,8 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import NoReverseMatch, reverse
 
 from procedures.admin.dossier_forms import ACTION_STATUSES, dossier_actions_available
-from procedures.constants import Action, Channel, DossierStatus as S, Outcome
+from procedures.constants import Action, Channel, Outcome
+from procedures.constants import DossierStatus as S
 from procedures.errors import DomainError
 from procedures.models import Dossier, DossierEvent, RequiredDocument
 from procedures.services import dossiers as svc
@@ -70,26 +72,38 @@ def make(status, *, register, staff, units, **kw):
     if status == S.SUBMITTED:
         return d
     if status == S.REFUSED_AT_INTAKE:
-        return svc.dossier_refuse_intake(dossier=d, actor=intake, reason="Không thuộc thẩm quyền",
-                                         now=at(2026, 6, 1, 9, 30))
+        return svc.dossier_refuse_intake(
+            dossier=d, actor=intake, reason="Không thuộc thẩm quyền", now=at(2026, 6, 1, 9, 30)
+        )
     if status == S.WITHDRAWN:
-        return svc.dossier_withdraw(dossier=d, actor=intake, reason="Rút", now=at(2026, 6, 1, 9, 30))
+        return svc.dossier_withdraw(
+            dossier=d, actor=intake, reason="Rút", now=at(2026, 6, 1, 9, 30)
+        )
     d = svc.dossier_accept(dossier=d, actor=intake, now=at(2026, 6, 1, 10, 0))
     if status == S.ACCEPTED:
         return d
-    d = svc.dossier_assign(dossier=d, actor=intake, unit=units["QLTM"], officer=staff["specialist"],
-                           now=at(2026, 6, 1, 10, 30))
+    d = svc.dossier_assign(
+        dossier=d,
+        actor=intake,
+        unit=units["QLTM"],
+        officer=staff["specialist"],
+        now=at(2026, 6, 1, 10, 30),
+    )
     if status == S.PROCESSING:
         return d
     if status == S.SUPPLEMENT_REQUESTED:
-        return svc.dossier_request_supplement(dossier=d, actor=intake, reason="Thiếu bản sao",
-                                              now=at(2026, 6, 1, 11, 0))
+        return svc.dossier_request_supplement(
+            dossier=d, actor=intake, reason="Thiếu bản sao", now=at(2026, 6, 1, 11, 0)
+        )
     if status == S.PAYMENT_REQUESTED:
-        return svc.dossier_request_payment(dossier=d, actor=intake, note="Nộp phí 1.200.000 đồng",
-                                           now=at(2026, 6, 1, 11, 0))
+        return svc.dossier_request_payment(
+            dossier=d, actor=intake, note="Nộp phí 1.200.000 đồng", now=at(2026, 6, 1, 11, 0)
+        )
     if status == S.STOPPED:
         return svc.dossier_stop(dossier=d, actor=head, reason="Dừng", now=at(2026, 6, 1, 11, 0))
-    d = svc.dossier_resolve(dossier=d, actor=head, outcome=Outcome.GRANTED, now=at(2026, 6, 1, 14, 0))
+    d = svc.dossier_resolve(
+        dossier=d, actor=head, outcome=Outcome.GRANTED, now=at(2026, 6, 1, 14, 0)
+    )
     if status == S.FINISHED:
         return d
     return svc.dossier_return_result(dossier=d, actor=intake, now=at(2026, 6, 1, 15, 0))
@@ -106,8 +120,9 @@ def make_dossier(register, staff, units):
 # ------------------------------------------------------------------ the list
 
 
-def test_list_query_count_does_not_grow_with_rows(client, staff, make_dossier,
-                                                  django_assert_num_queries):
+def test_list_query_count_does_not_grow_with_rows(
+    client, staff, make_dossier, django_assert_num_queries
+):
     for status in [S.SUBMITTED, S.PROCESSING, S.FINISHED]:
         make_dossier(status)
     client.force_login(staff["director"])
@@ -123,8 +138,9 @@ def test_list_query_count_does_not_grow_with_rows(client, staff, make_dossier,
     assert len(codes_in(response)) == 23
 
 
-def test_filtered_list_query_count_for_a_specialist(client, staff, make_dossier,
-                                                    django_assert_num_queries):
+def test_filtered_list_query_count_for_a_specialist(
+    client, staff, make_dossier, django_assert_num_queries
+):
     for _ in range(6):
         make_dossier(S.PROCESSING)
     make_dossier(S.SUBMITTED)
@@ -159,8 +175,9 @@ def test_filtered_count_stops_at_the_limit(client, staff, make_dossier):
 
 
 @override_settings(ADMIN_DOSSIER_COUNT_LIMIT=2)
-def test_unfiltered_count_is_the_planner_estimate_on_postgresql(require_postgres, client, staff,
-                                                                 make_dossier):
+def test_unfiltered_count_is_the_planner_estimate_on_postgresql(
+    require_postgres, client, staff, make_dossier
+):
     for _ in range(3):
         make_dossier(S.SUBMITTED)
     client.force_login(staff["director"])
@@ -190,8 +207,10 @@ def test_filters(client, staff, units, make_dossier, procedure, trade_field):
     assert listed(procedure__field__id__exact=trade_field.pk) == every
     assert listed(procedure__id__exact=procedure.pk) == every
     assert listed(assigned_unit__id__exact=units["QLTM"].pk) == {processing.code, finished.code}
-    assert listed(assigned_officer__id__exact=staff["specialist"].pk) == {processing.code,
-                                                                          finished.code}
+    assert listed(assigned_officer__id__exact=staff["specialist"].pk) == {
+        processing.code,
+        finished.code,
+    }
     assert listed(channel__exact=Channel.POSTAL) == {postal.code}
     assert listed(on_time_result__exact="early") == {finished.code}
     # Due Monday 8 June 10:00 for both accepted dossiers.
@@ -206,8 +225,12 @@ def test_filters(client, staff, units, make_dossier, procedure, trade_field):
 
 def test_search_by_code_id_number_and_name(client, staff, make_dossier):
     a = make_dossier(S.SUBMITTED)
-    b = make_dossier(S.SUBMITTED, applicant=svc.Applicant(
-        type="organisation", name="Công ty TNHH Gốm Sứ Hoàng Gia", id_number="4600123456-001"))
+    b = make_dossier(
+        S.SUBMITTED,
+        applicant=svc.Applicant(
+            type="organisation", name="Công ty TNHH Gốm Sứ Hoàng Gia", id_number="4600123456-001"
+        ),
+    )
     client.force_login(staff["intake"])
     assert codes_in(client.get(changelist_url(q=a.code))) == {a.code}
     assert codes_in(client.get(changelist_url(q=a.code.lower()))) == {a.code}
@@ -232,8 +255,12 @@ def test_exact_code_search_is_an_equality(client, staff, make_dossier):
 
 def test_specialist_of_another_unit_cannot_see_or_act(client, staff, make_dossier):
     d = make_dossier(S.PROCESSING)  # assigned to QLTM
-    doc = document_store(dossier=d, upload=svc.UploadedDocument(
-        slot_id=None, name="a.pdf", content=PDF, content_type="application/pdf"))
+    doc = document_store(
+        dossier=d,
+        upload=svc.UploadedDocument(
+            slot_id=None, name="a.pdf", content=PDF, content_type="application/pdf"
+        ),
+    )
     for key in ["other_specialist", "other_head"]:
         client.force_login(staff[key])
         assert d.code not in codes_in(client.get(changelist_url()))
@@ -241,8 +268,16 @@ def test_specialist_of_another_unit_cannot_see_or_act(client, staff, make_dossie
         assert client.get(action_url(d, Action.COMPLETE_STEP)).status_code == 404
         response = client.post(action_url(d, Action.COMPLETE_STEP), {"expected_version": d.version})
         assert response.status_code == 404
-        assert client.get(reverse("admin:procedures_dossier_slip", args=[d.pk, "control"])).status_code == 404
-        assert client.get(reverse("admin:procedures_dossier_document", args=[d.pk, doc.pk])).status_code == 404
+        assert (
+            client.get(reverse("admin:procedures_dossier_slip", args=[d.pk, "control"])).status_code
+            == 404
+        )
+        assert (
+            client.get(
+                reverse("admin:procedures_dossier_document", args=[d.pk, doc.pk])
+            ).status_code
+            == 404
+        )
     d.refresh_from_db()
     assert d.steps.filter(completed_at__isnull=False).count() == 0
     # the specialist of the unit sees it
@@ -265,27 +300,41 @@ INTAKE, SPEC, HEAD, DIR = "intake", "specialist", "unit_head", "director"
 EXPECTED_BUTTONS = {
     S.SUBMITTED: {
         INTAKE: {"accept", "refuse_intake", "request_supplement", "withdraw"},
-        SPEC: None, HEAD: None, DIR: set(),
+        SPEC: None,
+        HEAD: None,
+        DIR: set(),
     },
     S.ACCEPTED: {  # not yet assigned to a unit
         INTAKE: {"request_supplement", "request_payment", "assign", "complete_step", "withdraw"},
-        SPEC: None, HEAD: None,
+        SPEC: None,
+        HEAD: None,
         DIR: {"assign", "complete_step", "apologise", "resolve", "stop"},
     },
     S.PROCESSING: {
         INTAKE: {"request_supplement", "request_payment", "assign", "complete_step", "withdraw"},
         SPEC: {"request_supplement", "request_payment", "complete_step"},
-        HEAD: {"request_supplement", "request_payment", "assign", "complete_step", "apologise",
-               "resolve", "stop"},
+        HEAD: {
+            "request_supplement",
+            "request_payment",
+            "assign",
+            "complete_step",
+            "apologise",
+            "resolve",
+            "stop",
+        },
         DIR: {"assign", "complete_step", "apologise", "resolve", "stop"},
     },
     S.SUPPLEMENT_REQUESTED: {
         INTAKE: {"receive_supplement", "assign", "withdraw"},
-        SPEC: set(), HEAD: {"assign", "stop"}, DIR: {"assign", "stop"},
+        SPEC: set(),
+        HEAD: {"assign", "stop"},
+        DIR: {"assign", "stop"},
     },
     S.PAYMENT_REQUESTED: {
         INTAKE: {"confirm_payment", "assign", "withdraw"},
-        SPEC: set(), HEAD: {"assign", "apologise", "stop"}, DIR: {"assign", "apologise", "stop"},
+        SPEC: set(),
+        HEAD: {"assign", "apologise", "stop"},
+        DIR: {"assign", "apologise", "stop"},
     },
     S.FINISHED: {INTAKE: {"return_result"}, SPEC: set(), HEAD: set(), DIR: set()},
     S.RETURNED: {INTAKE: set(), SPEC: set(), HEAD: set(), DIR: set()},
@@ -314,8 +363,13 @@ def test_buttons_are_exactly_what_the_role_may_do(client, staff, make_dossier, s
 
 def test_no_apology_button_once_the_appointment_was_moved(client, staff, make_dossier):
     d = make_dossier(S.PROCESSING)
-    svc.dossier_apologise(dossier=d, actor=staff["unit_head"], new_due_at=at(2026, 6, 10, 10, 0),
-                          reason="Chờ xác minh", now=at(2026, 6, 2, 8, 0))
+    svc.dossier_apologise(
+        dossier=d,
+        actor=staff["unit_head"],
+        new_due_at=at(2026, 6, 10, 10, 0),
+        reason="Chờ xác minh",
+        now=at(2026, 6, 2, 8, 0),
+    )
     client.force_login(staff["unit_head"])
     shown = buttons(client.get(detail_url(d)))
     assert "apologise" not in shown and "resolve" in shown
@@ -344,14 +398,19 @@ def _call(action, d, actor, units, staff):
     if action == Action.RESOLVE:
         kw["outcome"] = Outcome.GRANTED
     service = {
-        Action.ACCEPT: svc.dossier_accept, Action.REFUSE_INTAKE: svc.dossier_refuse_intake,
+        Action.ACCEPT: svc.dossier_accept,
+        Action.REFUSE_INTAKE: svc.dossier_refuse_intake,
         Action.REQUEST_SUPPLEMENT: svc.dossier_request_supplement,
         Action.RECEIVE_SUPPLEMENT: svc.dossier_receive_supplement,
         Action.REQUEST_PAYMENT: svc.dossier_request_payment,
-        Action.CONFIRM_PAYMENT: svc.dossier_confirm_payment, Action.ASSIGN: svc.dossier_assign,
-        Action.COMPLETE_STEP: svc.dossier_complete_step, Action.APOLOGISE: svc.dossier_apologise,
-        Action.RESOLVE: svc.dossier_resolve, Action.RETURN_RESULT: svc.dossier_return_result,
-        Action.WITHDRAW: svc.dossier_withdraw, Action.STOP: svc.dossier_stop,
+        Action.CONFIRM_PAYMENT: svc.dossier_confirm_payment,
+        Action.ASSIGN: svc.dossier_assign,
+        Action.COMPLETE_STEP: svc.dossier_complete_step,
+        Action.APOLOGISE: svc.dossier_apologise,
+        Action.RESOLVE: svc.dossier_resolve,
+        Action.RETURN_RESULT: svc.dossier_return_result,
+        Action.WITHDRAW: svc.dossier_withdraw,
+        Action.STOP: svc.dossier_stop,
     }[action]
     service(**kw)
 
@@ -383,12 +442,17 @@ def test_actions_available_needs_no_query(staff, make_dossier, django_assert_num
 # ------------------------------------------------------------------ the dossier page
 
 
-def test_dossier_page_shows_timeline_documents_steps_and_due(client, staff, make_dossier,
-                                                             django_assert_num_queries):
+def test_dossier_page_shows_timeline_documents_steps_and_due(
+    client, staff, make_dossier, django_assert_num_queries
+):
     d = make_dossier(S.PROCESSING)
-    document_store(dossier=d, upload=svc.UploadedDocument(
-        slot_id=None, name="giay-phep.pdf", content=PDF, content_type="application/pdf"),
-        actor=staff["intake"])
+    document_store(
+        dossier=d,
+        upload=svc.UploadedDocument(
+            slot_id=None, name="giay-phep.pdf", content=PDF, content_type="application/pdf"
+        ),
+        actor=staff["intake"],
+    )
     client.force_login(staff["specialist"])
     client.get(detail_url(d))
     # session, user, groups, profile, permissions x2, dossier, slots, steps, documents,
@@ -396,11 +460,22 @@ def test_dossier_page_shows_timeline_documents_steps_and_due(client, staff, make
     with django_assert_num_queries(12):
         response = client.get(detail_url(d))
     html = response.content.decode()
-    for text in ["Nguyễn Văn An", "Cấp Giấy phép bán lẻ sản phẩm rượu", "Tiếp nhận, chuyển hồ sơ",
-                 "Thẩm định", "Ký duyệt", "giay-phep.pdf", "10:00 08/06/2026", "Registered",
-                 "Accepted", "Assigned", "Phòng Quản lý Thương mại", "Cán bộ specialist"]:
+    for text in [
+        "Nguyễn Văn An",
+        "Cấp Giấy phép bán lẻ sản phẩm rượu",
+        "Tiếp nhận, chuyển hồ sơ",
+        "Thẩm định",
+        "Ký duyệt",
+        "giay-phep.pdf",
+        "10:00 08/06/2026",
+        "Registered",
+        "Accepted",
+        "Assigned",
+        "Phòng Quản lý Thương mại",
+        "Cán bộ specialist",
+    ]:
         assert text in html, text
-    timeline = html[html.index('id="dossier-timeline"'):]
+    timeline = html[html.index('id="dossier-timeline"') :]
     assert timeline.index("Registered") < timeline.index("Accepted") < timeline.index("Assigned")
     assert 'name="status"' not in html and 'name="due_at"' not in html
 
@@ -415,8 +490,11 @@ def test_dossier_page_is_read_only(client, staff, make_dossier):
     d.refresh_from_db()
     assert (d.status, d.due_at, d.version) == before
     # events and documents have no admin pages at all: they are append-only evidence
-    for name in ["procedures_dossierevent_change", "procedures_dossierdocument_change",
-                 "procedures_dossierstep_change"]:
+    for name in [
+        "procedures_dossierevent_change",
+        "procedures_dossierdocument_change",
+        "procedures_dossierstep_change",
+    ]:
         with pytest.raises(NoReverseMatch):
             reverse(f"admin:{name}", args=[1])
     history = client.get(reverse("admin:procedures_dossier_history", args=[d.pk]))
@@ -425,8 +503,12 @@ def test_dossier_page_is_read_only(client, staff, make_dossier):
 
 def test_document_download_for_staff_who_may_see(client, staff, make_dossier):
     d = make_dossier(S.PROCESSING)
-    doc = document_store(dossier=d, upload=svc.UploadedDocument(
-        slot_id=None, name="Đơn đề nghị.pdf", content=PDF, content_type="application/pdf"))
+    doc = document_store(
+        dossier=d,
+        upload=svc.UploadedDocument(
+            slot_id=None, name="Đơn đề nghị.pdf", content=PDF, content_type="application/pdf"
+        ),
+    )
     client.force_login(staff["unit_head"])
     response = client.get(reverse("admin:procedures_dossier_document", args=[d.pk, doc.pk]))
     assert response.status_code == 200
@@ -435,7 +517,12 @@ def test_document_download_for_staff_who_may_see(client, staff, make_dossier):
     assert response["X-Content-Type-Options"] == "nosniff"
     other = make_dossier(S.SUBMITTED)
     # a document id of another dossier through this dossier's URL is not found
-    assert client.get(reverse("admin:procedures_dossier_document", args=[other.pk, doc.pk])).status_code == 404
+    assert (
+        client.get(
+            reverse("admin:procedures_dossier_document", args=[other.pk, doc.pk])
+        ).status_code
+        == 404
+    )
 
 
 # ------------------------------------------------------------------ action forms
@@ -446,39 +533,59 @@ def test_intake_accepts_and_is_offered_the_receipt(client, staff, make_dossier):
     client.force_login(staff["intake"])
     page = client.get(action_url(d, Action.ACCEPT))
     assert f'name="expected_version" value="{d.version}"' in page.content.decode()
-    response = client.post(action_url(d, Action.ACCEPT), {"expected_version": d.version},
-                           follow=True)
+    response = client.post(
+        action_url(d, Action.ACCEPT), {"expected_version": d.version}, follow=True
+    )
     d.refresh_from_db()
     assert d.status == S.ACCEPTED and d.accepted_at == NOW
     html = response.content.decode()
     assert reverse("admin:procedures_dossier_slip", args=[d.pk, "receipt"]) in html
-    assert DossierEvent.objects.filter(dossier=d, action=Action.ACCEPT, actor=staff["intake"]).exists()
+    assert DossierEvent.objects.filter(
+        dossier=d, action=Action.ACCEPT, actor=staff["intake"]
+    ).exists()
 
 
 def test_each_role_acts_through_its_forms(client, staff, units, make_dossier):
     d = make_dossier(S.ACCEPTED)
     client.force_login(staff["intake"])
-    client.post(action_url(d, Action.ASSIGN), {
-        "expected_version": d.version, "unit": units["QLTM"].pk, "officer": staff["specialist"].pk,
-        "note": "Chuyển phòng QLTM"})
+    client.post(
+        action_url(d, Action.ASSIGN),
+        {
+            "expected_version": d.version,
+            "unit": units["QLTM"].pk,
+            "officer": staff["specialist"].pk,
+            "note": "Chuyển phòng QLTM",
+        },
+    )
     d.refresh_from_db()
-    assert (d.status, d.assigned_unit, d.assigned_officer) == (S.PROCESSING, units["QLTM"],
-                                                               staff["specialist"])
+    assert (d.status, d.assigned_unit, d.assigned_officer) == (
+        S.PROCESSING,
+        units["QLTM"],
+        staff["specialist"],
+    )
     client.force_login(staff["specialist"])
-    client.post(action_url(d, Action.COMPLETE_STEP), {"expected_version": d.version,
-                                                      "note": "Đã thẩm định"})
+    client.post(
+        action_url(d, Action.COMPLETE_STEP), {"expected_version": d.version, "note": "Đã thẩm định"}
+    )
     assert d.steps.get(order=1).completed_by == staff["specialist"]
     d.refresh_from_db()
     client.force_login(staff["unit_head"])
-    response = client.post(action_url(d, Action.APOLOGISE), {
-        "expected_version": d.version, "new_due_at": "2026-06-12T16:00",
-        "reason": "Cần xác minh tại cơ sở"})
+    response = client.post(
+        action_url(d, Action.APOLOGISE),
+        {
+            "expected_version": d.version,
+            "new_due_at": "2026-06-12T16:00",
+            "reason": "Cần xác minh tại cơ sở",
+        },
+    )
     assert response.status_code == 302
     d.refresh_from_db()
     assert d.due_at == at(2026, 6, 12, 16, 0) and d.reappointment_count == 1
     result = SimpleUploadedFile("giay-phep.pdf", PDF, content_type="application/pdf")
-    client.post(action_url(d, Action.RESOLVE), {
-        "expected_version": d.version, "outcome": Outcome.GRANTED, "note": "", "files": [result]})
+    client.post(
+        action_url(d, Action.RESOLVE),
+        {"expected_version": d.version, "outcome": Outcome.GRANTED, "note": "", "files": [result]},
+    )
     d.refresh_from_db()
     assert d.status == S.FINISHED and d.outcome == Outcome.GRANTED
     assert d.documents.get(is_result=True).original_name == "giay-phep.pdf"
@@ -492,8 +599,10 @@ def test_supplement_received_at_the_desk_with_files(client, staff, make_dossier)
     d = make_dossier(S.SUPPLEMENT_REQUESTED)
     client.force_login(staff["intake"])
     files = [SimpleUploadedFile("ban-sao.pdf", PDF), SimpleUploadedFile("anh.png", PNG)]
-    response = client.post(action_url(d, Action.RECEIVE_SUPPLEMENT),
-                           {"expected_version": d.version, "files": files, "note": "Nộp tại quầy"})
+    response = client.post(
+        action_url(d, Action.RECEIVE_SUPPLEMENT),
+        {"expected_version": d.version, "files": files, "note": "Nộp tại quầy"},
+    )
     assert response.status_code == 302
     d.refresh_from_db()
     assert d.status == S.PROCESSING
@@ -504,8 +613,9 @@ def test_a_renamed_file_is_refused_by_its_content(client, staff, make_dossier):
     d = make_dossier(S.SUPPLEMENT_REQUESTED)
     client.force_login(staff["intake"])
     fake = SimpleUploadedFile("ban-sao.pdf", b"MZ\x90\x00 not a pdf")
-    response = client.post(action_url(d, Action.RECEIVE_SUPPLEMENT),
-                           {"expected_version": d.version, "files": [fake]})
+    response = client.post(
+        action_url(d, Action.RECEIVE_SUPPLEMENT), {"expected_version": d.version, "files": [fake]}
+    )
     assert response.status_code == 200
     assert "content was checked" in response.content.decode()
     d.refresh_from_db()
@@ -516,14 +626,18 @@ def test_service_refusals_are_shown_on_the_form(client, staff, make_dossier):
     d = make_dossier(S.PROCESSING)
     client.force_login(staff["unit_head"])
     # the new appointment must be later than the current due (Mon 8 June 10:00)
-    response = client.post(action_url(d, Action.APOLOGISE), {
-        "expected_version": d.version, "new_due_at": "2026-06-05T10:00", "reason": "Chậm"})
+    response = client.post(
+        action_url(d, Action.APOLOGISE),
+        {"expected_version": d.version, "new_due_at": "2026-06-05T10:00", "reason": "Chậm"},
+    )
     assert response.status_code == 200
     assert "must be later than the current due time" in response.content.decode()
     assert response.context["form"].errors["new_due_at"]
     # a refusal of a resolution needs its reasons
-    response = client.post(action_url(d, Action.RESOLVE), {
-        "expected_version": d.version, "outcome": Outcome.REFUSED, "note": ""})
+    response = client.post(
+        action_url(d, Action.RESOLVE),
+        {"expected_version": d.version, "outcome": Outcome.REFUSED, "note": ""},
+    )
     assert "must state its reasons" in response.content.decode()
     d.refresh_from_db()
     assert d.status == S.PROCESSING and d.reappointment_count == 0
@@ -532,8 +646,9 @@ def test_service_refusals_are_shown_on_the_form(client, staff, make_dossier):
 def test_a_stale_form_gets_a_conflict_and_changes_nothing(client, staff, make_dossier):
     d = make_dossier(S.SUBMITTED)
     stale = d.version
-    svc.dossier_request_supplement(dossier=d, actor=staff["intake"], reason="Thiếu",
-                                   now=at(2026, 6, 1, 9, 10))
+    svc.dossier_request_supplement(
+        dossier=d, actor=staff["intake"], reason="Thiếu", now=at(2026, 6, 1, 9, 10)
+    )
     svc.dossier_receive_supplement(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 9, 20))
     client.force_login(staff["intake"])
     response = client.post(action_url(d, Action.ACCEPT), {"expected_version": stale})
@@ -546,8 +661,9 @@ def test_a_stale_form_gets_a_conflict_and_changes_nothing(client, staff, make_do
 def test_role_cannot_post_an_action_it_may_not_do(client, staff, make_dossier):
     d = make_dossier(S.PROCESSING)
     client.force_login(staff["specialist"])
-    response = client.post(action_url(d, Action.RESOLVE),
-                           {"expected_version": d.version, "outcome": Outcome.GRANTED})
+    response = client.post(
+        action_url(d, Action.RESOLVE), {"expected_version": d.version, "outcome": Outcome.GRANTED}
+    )
     assert response.status_code == 403
     d.refresh_from_db()
     assert d.status == S.PROCESSING
@@ -560,20 +676,33 @@ def test_role_cannot_post_an_action_it_may_not_do(client, staff, make_dossier):
 @pytest.fixture
 def slots(procedure):
     return [
-        RequiredDocument.objects.create(procedure=procedure, order=1, name="Đơn đề nghị",
-                                        mandatory=True),
-        RequiredDocument.objects.create(procedure=procedure, order=2, name="Bản sao đăng ký kinh doanh",
-                                        kind="copy", mandatory=True),
+        RequiredDocument.objects.create(
+            procedure=procedure, order=1, name="Đơn đề nghị", mandatory=True
+        ),
+        RequiredDocument.objects.create(
+            procedure=procedure,
+            order=2,
+            name="Bản sao đăng ký kinh doanh",
+            kind="copy",
+            mandatory=True,
+        ),
     ]
 
 
 def register_data(procedure, **extra):
     return {
-        "procedure": procedure.pk, "applicant_type": "individual",
-        "applicant_name": "Trần Thị Bình", "applicant_id_number": "001199003456",
-        "applicant_address": "Tổ 5, phường Gia Sàng", "applicant_phone": "0988000111",
-        "applicant_email": "binh@example.com", "applicant_language": "vi",
-        "channel": Channel.DIRECT, "result_delivery": "desk", "note": "", **extra,
+        "procedure": procedure.pk,
+        "applicant_type": "individual",
+        "applicant_name": "Trần Thị Bình",
+        "applicant_id_number": "001199003456",
+        "applicant_address": "Tổ 5, phường Gia Sàng",
+        "applicant_phone": "0988000111",
+        "applicant_email": "binh@example.com",
+        "applicant_language": "vi",
+        "channel": Channel.DIRECT,
+        "result_delivery": "desk",
+        "note": "",
+        **extra,
     }
 
 
@@ -584,23 +713,36 @@ def test_register_at_the_desk_with_files_per_slot_and_accept(client, staff, proc
     assert "Đơn đề nghị" not in step1.content.decode()
     step2 = client.get(f"{add}?procedure={procedure.pk}").content.decode()
     assert f'name="slot_{slots[0].pk}"' in step2 and f'name="slot_{slots[1].pk}"' in step2
-    data = register_data(procedure, accept_now="on", **{
-        f"slot_{slots[0].pk}": [SimpleUploadedFile("don.pdf", PDF)],
-        f"slot_{slots[1].pk}": [SimpleUploadedFile("dkkd-1.png", PNG),
-                                SimpleUploadedFile("dkkd-2.png", PNG)],
-    })
+    data = register_data(
+        procedure,
+        accept_now="on",
+        **{
+            f"slot_{slots[0].pk}": [SimpleUploadedFile("don.pdf", PDF)],
+            f"slot_{slots[1].pk}": [
+                SimpleUploadedFile("dkkd-1.png", PNG),
+                SimpleUploadedFile("dkkd-2.png", PNG),
+            ],
+        },
+    )
     response = client.post(add, data, follow=True)
     d = Dossier.objects.get(applicant_name="Trần Thị Bình")
     assert d.status == S.ACCEPTED and d.channel == Channel.DIRECT
     assert d.received_by == staff["intake"] and d.submitted_at == NOW
     assert {(doc.slot_id, doc.original_name) for doc in d.documents.all()} == {
-        (slots[0].pk, "don.pdf"), (slots[1].pk, "dkkd-1.png"), (slots[1].pk, "dkkd-2.png")}
+        (slots[0].pk, "don.pdf"),
+        (slots[1].pk, "dkkd-1.png"),
+        (slots[1].pk, "dkkd-2.png"),
+    }
     html = response.content.decode()
     pin = re.search(r"Look-up PIN for the applicant: (\d{8})", html).group(1)
     assert svc.pin_matches(dossier=d, pin=pin)
     # the receipt printed from this session carries the PIN; nowhere else is it kept
     receipt = client.get(reverse("admin:procedures_dossier_slip_pdf", args=[d.pk, "receipt"]))
-    text = " ".join("".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(receipt.content)).pages).split())
+    text = " ".join(
+        "".join(
+            p.extract_text() for p in pypdf.PdfReader(io.BytesIO(receipt.content)).pages
+        ).split()
+    )
     assert pin in text and "Trần Thị Bình" in text and "09:00, 09/06/2026" in text
     client.force_login(staff["director"])
     receipt = client.get(reverse("admin:procedures_dossier_slip_pdf", args=[d.pk, "receipt"]))
@@ -610,8 +752,11 @@ def test_register_at_the_desk_with_files_per_slot_and_accept(client, staff, proc
 def test_register_keeps_input_and_reports_errors_per_field(client, staff, procedure, slots):
     client.force_login(staff["intake"])
     add = reverse("admin:procedures_dossier_add")
-    data = register_data(procedure, applicant_id_number="12345", **{
-        f"slot_{slots[0].pk}": [SimpleUploadedFile("don.pdf", b"not a pdf at all")]})
+    data = register_data(
+        procedure,
+        applicant_id_number="12345",
+        **{f"slot_{slots[0].pk}": [SimpleUploadedFile("don.pdf", b"not a pdf at all")]},
+    )
     response = client.post(add, data)
     assert response.status_code == 200
     form = response.context["form"]
@@ -627,12 +772,15 @@ def test_register_keeps_input_and_reports_errors_per_field(client, staff, proced
 
 def test_register_without_a_mandatory_paper_warns(client, staff, procedure, slots):
     client.force_login(staff["intake"])
-    response = client.post(reverse("admin:procedures_dossier_add"), register_data(procedure),
-                           follow=True)
+    response = client.post(
+        reverse("admin:procedures_dossier_add"), register_data(procedure), follow=True
+    )
     d = Dossier.objects.get()
     assert d.status == S.SUBMITTED
-    assert "No file for these mandatory papers: Đơn đề nghị; Bản sao đăng ký kinh doanh" in \
-        response.content.decode()
+    assert (
+        "No file for these mandatory papers: Đơn đề nghị; Bản sao đăng ký kinh doanh"
+        in response.content.decode()
+    )
 
 
 def test_only_the_desk_registers(client, staff, procedure):
@@ -656,8 +804,10 @@ def test_slip_views(client, staff, make_dossier):
     assert pdf["Content-Type"] == "application/pdf"
     assert f"{d.code}-01-receipt.pdf" in pdf["Content-Disposition"]
     # a slip that does not apply (no apology was made)
-    assert client.get(reverse("admin:procedures_dossier_slip", args=[d.pk, "apology"])).status_code == 404
+    assert (
+        client.get(reverse("admin:procedures_dossier_slip", args=[d.pk, "apology"])).status_code
+        == 404
+    )
     detail = client.get(detail_url(d)).content.decode()
     assert reverse("admin:procedures_dossier_slip", args=[d.pk, "receipt"]) in detail
     assert reverse("admin:procedures_dossier_slip", args=[d.pk, "apology"]) not in detail
-

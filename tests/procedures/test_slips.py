@@ -2,6 +2,7 @@
 
 1 June 2026 is a Monday; office hours 07:00-11:30, 13:30-17:00.
 """
+
 import io
 import unicodedata
 
@@ -46,26 +47,46 @@ def squash(text: str) -> str:
 def vi(message: str, **values) -> str:
     """A label as the Vietnamese slip prints it (whatever the catalogue says today)."""
     with translation.override("vi"):
-        return squash(translation.gettext(message) % values if values else
-                      translation.gettext(message))
+        return squash(
+            translation.gettext(message) % values if values else translation.gettext(message)
+        )
 
 
 @pytest.fixture
 def slots(procedure):
     return [
-        RequiredDocument.objects.create(procedure=procedure, order=1, name="Đơn đề nghị cấp Giấy phép",
-                                        kind="original", copies=1, mandatory=True),
-        RequiredDocument.objects.create(procedure=procedure, order=2, name="Bản sao Giấy chứng nhận đăng ký doanh nghiệp",
-                                        kind="copy", copies=1, mandatory=True),
+        RequiredDocument.objects.create(
+            procedure=procedure,
+            order=1,
+            name="Đơn đề nghị cấp Giấy phép",
+            kind="original",
+            copies=1,
+            mandatory=True,
+        ),
+        RequiredDocument.objects.create(
+            procedure=procedure,
+            order=2,
+            name="Bản sao Giấy chứng nhận đăng ký doanh nghiệp",
+            kind="copy",
+            copies=1,
+            mandatory=True,
+        ),
     ]
 
 
 @pytest.fixture
 def accepted(register, staff, slots):
-    d = register(now=at(2026, 6, 1, 9, 0), documents=[
-        svc.UploadedDocument(slot_id=slots[0].pk, name="don-de-nghi.pdf", content=PDF_BYTES,
-                             content_type="application/pdf"),
-    ])
+    d = register(
+        now=at(2026, 6, 1, 9, 0),
+        documents=[
+            svc.UploadedDocument(
+                slot_id=slots[0].pk,
+                name="don-de-nghi.pdf",
+                content=PDF_BYTES,
+                content_type="application/pdf",
+            ),
+        ],
+    )
     accepted = svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 10, 0))
     accepted.pin = d.pin
     return accepted
@@ -81,11 +102,17 @@ def test_receipt_pdf_carries_vietnamese_text_and_the_due_time(accepted):
     slip = slip_build(dossier=accepted, kind=SlipKind.RECEIPT, now=at(2026, 6, 1, 10, 5))
     text = squash(pdf_text(slip_render_pdf(slip=slip)))
     assert accepted.code in text
-    for words in ["Nguyễn Văn An", "Cấp Giấy phép bán lẻ sản phẩm rượu", "2.000633",
-                  "Sở Công Thương tỉnh Thái Nguyên".upper(), "Đơn đề nghị cấp Giấy phép",
-                  "don-de-nghi.pdf", "Phường Phan Đình Phùng",
-                  vi("%(place)s, %(date)s", place="Thái Nguyên", date="01/06/2026"),
-                  "Cán bộ intake"]:
+    for words in [
+        "Nguyễn Văn An",
+        "Cấp Giấy phép bán lẻ sản phẩm rượu",
+        "2.000633",
+        "Sở Công Thương tỉnh Thái Nguyên".upper(),
+        "Đơn đề nghị cấp Giấy phép",
+        "don-de-nghi.pdf",
+        "Phường Phan Đình Phùng",
+        vi("%(place)s, %(date)s", place="Thái Nguyên", date="01/06/2026"),
+        "Cán bộ intake",
+    ]:
         assert words in text, words
     # Accepted Monday 10:00 with 5 working days: due Monday 8 June at 10:00.
     assert "10:00, 08/06/2026" in text
@@ -111,8 +138,9 @@ def test_receipt_html_has_a_qr_code_to_the_lookup_page(accepted):
 
 
 def test_receipt_without_pin_never_prints_one(accepted):
-    text = squash(pdf_text(slip_render_pdf(slip=slip_build(dossier=accepted,
-                                                           kind=SlipKind.RECEIPT))))
+    text = squash(
+        pdf_text(slip_render_pdf(slip=slip_build(dossier=accepted, kind=SlipKind.RECEIPT)))
+    )
     assert accepted.pin not in text
     assert vi("Use the look-up PIN given to you when the dossier was registered.") in text
 
@@ -121,8 +149,10 @@ def test_receipt_of_an_online_submission_before_acceptance(register):
     d = register(channel=Channel.ONLINE, now=at(2026, 6, 1, 20, 0))
     slip = slip_build(dossier=d, kind=SlipKind.RECEIPT, pin=d.pin)
     text = squash(pdf_text(slip_render_pdf(slip=slip)))
-    assert vi("Set when the dossier is accepted; you will be told by email and on the "
-              "look-up page.") in text
+    assert (
+        vi("Set when the dossier is accepted; you will be told by email and on the look-up page.")
+        in text
+    )
     assert vi("Look-up PIN: %(pin)s (keep it private).", pin=d.pin) in text
     assert "20:00, 01/06/2026" in text
     assert f"3 {vi('working days')}" in text  # the shorter online time
@@ -131,7 +161,9 @@ def test_receipt_of_an_online_submission_before_acceptance(register):
 def test_supplement_request_slip(register, staff):
     d = register()
     d = svc.dossier_request_supplement(
-        dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 9, 30),
+        dossier=d,
+        actor=staff["intake"],
+        now=at(2026, 6, 1, 9, 30),
         reason="Thiếu bản sao Giấy chứng nhận đăng ký doanh nghiệp",
     )
     slip = slip_build(dossier=d, kind=SlipKind.SUPPLEMENT)
@@ -145,7 +177,9 @@ def test_supplement_request_slip(register, staff):
 def test_refusal_slip(register, staff):
     d = register()
     d = svc.dossier_refuse_intake(
-        dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 9, 30),
+        dossier=d,
+        actor=staff["intake"],
+        now=at(2026, 6, 1, 9, 30),
         reason="Thủ tục thuộc thẩm quyền của Ủy ban nhân dân cấp huyện",
     )
     assert slips_available(dossier=d) == [SlipKind.REFUSAL]
@@ -155,11 +189,20 @@ def test_refusal_slip(register, staff):
 
 
 def test_apology_slip_has_old_and_new_appointment(accepted, staff, units):
-    d = svc.dossier_assign(dossier=accepted, actor=staff["intake"], unit=units["QLTM"],
-                           officer=staff["specialist"], now=at(2026, 6, 1, 11, 0))
-    svc.dossier_apologise(dossier=d, actor=staff["unit_head"], now=at(2026, 6, 4, 9, 0),
-                          new_due_at=at(2026, 6, 12, 16, 0),
-                          reason="Cần xác minh thực tế tại cơ sở kinh doanh")
+    d = svc.dossier_assign(
+        dossier=accepted,
+        actor=staff["intake"],
+        unit=units["QLTM"],
+        officer=staff["specialist"],
+        now=at(2026, 6, 1, 11, 0),
+    )
+    svc.dossier_apologise(
+        dossier=d,
+        actor=staff["unit_head"],
+        now=at(2026, 6, 4, 9, 0),
+        new_due_at=at(2026, 6, 12, 16, 0),
+        reason="Cần xác minh thực tế tại cơ sở kinh doanh",
+    )
     text = squash(pdf_text(slip_render_pdf(slip=slip_build(dossier=d, kind=SlipKind.APOLOGY))))
     assert "Cần xác minh thực tế tại cơ sở kinh doanh" in text
     assert "10:00, 08/06/2026" in text  # the appointment missed
@@ -168,18 +211,33 @@ def test_apology_slip_has_old_and_new_appointment(accepted, staff, units):
 
 
 def test_control_slip_records_each_hand_over(accepted, staff, units):
-    d = svc.dossier_assign(dossier=accepted, actor=staff["intake"], unit=units["QLTM"],
-                           officer=staff["specialist"], now=at(2026, 6, 1, 11, 0))
-    svc.dossier_complete_step(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 11, 0),
-                              note="Chuyển phòng chuyên môn")
+    d = svc.dossier_assign(
+        dossier=accepted,
+        actor=staff["intake"],
+        unit=units["QLTM"],
+        officer=staff["specialist"],
+        now=at(2026, 6, 1, 11, 0),
+    )
+    svc.dossier_complete_step(
+        dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 11, 0), note="Chuyển phòng chuyên môn"
+    )
     d.refresh_from_db()
-    svc.dossier_resolve(dossier=d, actor=staff["unit_head"], outcome=Outcome.GRANTED,
-                        now=at(2026, 6, 5, 15, 0))
+    svc.dossier_resolve(
+        dossier=d, actor=staff["unit_head"], outcome=Outcome.GRANTED, now=at(2026, 6, 5, 15, 0)
+    )
     slip = slip_build(dossier=d, kind=SlipKind.CONTROL)
     text = squash(pdf_text(slip_render_pdf(slip=slip)))
-    for words in ["Tiếp nhận, chuyển hồ sơ", "Thẩm định", "Ký duyệt", "Văn phòng Sở",
-                  "Chuyển phòng chuyên môn", "Phòng Quản lý Thương mại", "11:00, 01/06/2026",
-                  "15:00, 05/06/2026", vi("Early")]:
+    for words in [
+        "Tiếp nhận, chuyển hồ sơ",
+        "Thẩm định",
+        "Ký duyệt",
+        "Văn phòng Sở",
+        "Chuyển phòng chuyên môn",
+        "Phòng Quản lý Thương mại",
+        "11:00, 01/06/2026",
+        "15:00, 05/06/2026",
+        vi("Early"),
+    ]:
         assert words in text, words
     html = slip_render_html(slip=slip)
     assert "landscape" in html
@@ -189,8 +247,11 @@ def test_control_slip_records_each_hand_over(accepted, staff, units):
 
 
 def test_slip_in_english_for_an_english_speaking_applicant(register, staff):
-    d = register(applicant=svc.Applicant(type="individual", name="John Smith",
-                                         id_number="001099012345", language="en"))
+    d = register(
+        applicant=svc.Applicant(
+            type="individual", name="John Smith", id_number="001099012345", language="en"
+        )
+    )
     d = svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 10, 0))
     with translation.override("vi"):
         slip = slip_build(dossier=d, kind=SlipKind.RECEIPT)
@@ -212,14 +273,19 @@ def test_a_slip_that_does_not_apply_is_refused(register, staff):
 
 
 def test_slip_filename(accepted):
-    assert slip_filename(dossier=accepted, kind=SlipKind.RECEIPT) == f"{accepted.code}-01-receipt.pdf"
+    assert (
+        slip_filename(dossier=accepted, kind=SlipKind.RECEIPT) == f"{accepted.code}-01-receipt.pdf"
+    )
 
 
 def test_pdf_helper_keeps_vietnamese_and_escapes_markup():
-    data = pdf.build([
-        pdf.para("Quyết định <b>số</b> 1 & 2", "title"),
-        pdf.table([["Lĩnh vực", "Số hồ sơ"], ["Xúc tiến thương mại", "12"]]),
-    ], title="Báo cáo")
+    data = pdf.build(
+        [
+            pdf.para("Quyết định <b>số</b> 1 & 2", "title"),
+            pdf.table([["Lĩnh vực", "Số hồ sơ"], ["Xúc tiến thương mại", "12"]]),
+        ],
+        title="Báo cáo",
+    )
     text = pdf_text(data)
     assert "Quyết định <b>số</b> 1 & 2" in text
     assert "Xúc tiến thương mại" in text
