@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import re
 import unicodedata
 from decimal import Decimal
 from typing import Any
@@ -54,6 +53,9 @@ def diacritics_insensitive_pattern(text: str) -> str:
     return "".join(parts)
 
 
+MAX_SEARCH_WORDS = 8
+
+
 def procedure_list(
     *,
     field_id: int | None = None,
@@ -69,10 +71,11 @@ def procedure_list(
         qs = qs.filter(field_id=field_id)
     if online_level:
         qs = qs.filter(online_level=online_level)
-    search = re.sub(r"\s+", " ", search or "").strip()
-    if search:
+    # Every typed word must appear, in any order, accents or not: "bán lẻ rượu" finds
+    # "bán lẻ sản phẩm rượu", which a phrase search would miss.
+    for word in (search or "").split()[:MAX_SEARCH_WORDS]:
         qs = qs.filter(
-            Q(code__icontains=search) | Q(name__iregex=diacritics_insensitive_pattern(search))
+            Q(code__icontains=word) | Q(name__iregex=diacritics_insensitive_pattern(word))
         )
     return qs
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -12,28 +11,12 @@ from django.utils import timezone
 from procedures.constants import ProcedureStatus
 from procedures.forms import ProcedureFilterForm
 from procedures.models import Procedure, RequiredDocument
-from procedures.selectors.catalogue import (
-    diacritics_insensitive_pattern,
-    field_list_with_counts,
-    procedure_list,
-)
+from procedures.selectors.catalogue import field_list_with_counts, procedure_list
 from procedures.selectors.public_stats import public_catalogue_counts
 from procedures.services.dossiers import dossier_due_if_accepted
 from procedures.views.common import money
 
 PAGE_SIZE = 20
-MAX_WORDS = 8
-
-
-def _every_word(queryset, text: str):
-    """Keep procedures whose name has every typed word, accents or not, or whose code
-    matches: "bán lẻ rượu" finds "bán lẻ sản phẩm rượu", which a phrase search (as
-    selectors.catalogue.procedure_list does) misses."""
-    for word in (text or "").split()[:MAX_WORDS]:
-        queryset = queryset.filter(
-            Q(code__icontains=word) | Q(name__iregex=diacritics_insensitive_pattern(word))
-        )
-    return queryset
 
 
 def home(request):
@@ -48,9 +31,8 @@ def procedure_list_view(request):
     procedures = Procedure.objects.none()
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
-        procedures = _every_word(
-            procedure_list(field_id=data["field"], online_level=data["online_level"] or None),
-            data["q"],
+        procedures = procedure_list(
+            field_id=data["field"], online_level=data["online_level"] or None, search=data["q"]
         )
     elif not form.is_bound:
         procedures = procedure_list()

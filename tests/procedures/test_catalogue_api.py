@@ -156,3 +156,14 @@ def test_openapi_schema(api):
     response = api.get("/api/schema/")
     assert response.status_code == 200
     assert b"/api/v1/procedures/{code}/" in response.content
+
+
+@pytest.mark.django_db
+def test_search_needs_every_word_in_any_order_without_accents(client):
+    ProcedureFactory(name="Cấp Giấy phép bán lẻ sản phẩm rượu", code="2.000633")
+    ProcedureFactory(name="Cấp Giấy phép bán buôn sản phẩm thuốc lá", code="2.000150")
+    names = lambda q: [r["name"] for r in client.get("/api/v1/procedures/", {"search": q}).json()["results"]]  # noqa: E731
+    assert names("bán lẻ rượu") == ["Cấp Giấy phép bán lẻ sản phẩm rượu"]
+    assert names("ruou ban le") == ["Cấp Giấy phép bán lẻ sản phẩm rượu"]
+    assert names("2.000150") == ["Cấp Giấy phép bán buôn sản phẩm thuốc lá"]
+    assert names("rượu thuốc") == []
