@@ -61,13 +61,16 @@ index, so the database reads the period's dossiers, not the table.
 """
 from __future__ import annotations
 
+import json
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
+from django.db import connection, transaction
 from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -422,11 +425,32 @@ def _sum(rows: list[dict], keys) -> dict:
     return {k: sum(r.get(k, 0) for r in rows) for k in keys}
 
 
+@contextmanager
+def _without_jit():
+    """On PostgreSQL, run the report query without JIT compilation.
+
+    The event subquery is charged per row by the planner, so a month on 1,000,000
+    dossiers is estimated at millions of cost units: past ``jit_inline_above_cost`` and
+    ``jit_optimize_above_cost``, PostgreSQL then spends about 4 s inlining and
+    optimising machine code (measured, docs/benchmarks.md) for a query that runs in a
+    fraction of that. ``SET LOCAL`` lasts until the end of the transaction, so the
+    block is atomic (no savepoint when nested: nothing to roll back).
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(savepoint=False):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+        yield
+
+
 def _aggregate(period: Period, group: str) -> dict[Any, dict]:
     """One query: every column counted per value of `group` (a Dossier column)."""
     filters = column_filters(period)
     aggregates = {key: Count("pk", filter=filters[key]) for key in COLUMN_KEYS}
-    rows = report_dossiers(period).values(group).annotate(**aggregates)
+    with _without_jit():
+        rows = list(report_dossiers(period).values(group).annotate(**aggregates))
     return {r.pop(group): r for r in rows}
 
 
@@ -596,28 +620,51 @@ def report_satisfaction(*, period: Period) -> dict:
 
 def report_trend(*, period: Period, months: int = 12) -> list[dict]:
     """Newly accepted, resolved and on-time rate for the `months` months ending with the
-    period's last month: one query, a filtered count per month."""
+    period's last month.
+
+    Months already frozen come from their snapshot (the figures as signed, and one
+    small query for all of them); the others from one aggregate over their date ranges
+    only, so after a year of month closes the chart reads one month of dossiers, not
+    twelve. Two queries at most.
+    """
+    from procedures.models import ReportSnapshot
+
     last = Period.month(period.end.year, period.end.month)
     series = [last]
     while len(series) < months:
         series.insert(0, series[0].previous())
-    first_at, end_at = series[0].start_at, last.end_at
-    aggregates = {}
-    for i, m in enumerate(series):
-        accepted = Q(accepted_at__gte=m.start_at, accepted_at__lt=m.end_at)
-        resolved = Q(finished_at__gte=m.start_at, finished_at__lt=m.end_at)
-        aggregates[f"new_{i}"] = Count("pk", filter=accepted)
-        aggregates[f"resolved_{i}"] = Count("pk", filter=resolved)
-        aggregates[f"timely_{i}"] = Count(
-            "pk", filter=resolved & Q(on_time_result__in=[OnTimeResult.EARLY,
-                                                          OnTimeResult.ON_TIME]))
-    counts = Dossier.objects.filter(
-        Q(accepted_at__gte=first_at, accepted_at__lt=end_at)
-        | Q(finished_at__gte=first_at, finished_at__lt=end_at)
-    ).aggregate(**aggregates)
-    return [
-        {"period": m.key, "label": f"{m.start:%m/%Y}", "received_new": counts[f"new_{i}"],
-         "resolved": counts[f"resolved_{i}"],
-         "on_time_rate": _rate(counts[f"timely_{i}"], counts[f"resolved_{i}"])}
-        for i, m in enumerate(series)
-    ]
+    frozen = {
+        row["start"]: row["figures__views__procedure__total__figures"]
+        for row in ReportSnapshot.objects.filter(
+            period=ReportPeriod.MONTH, start__in=[m.start for m in series])
+        .values("start", "figures__views__procedure__total__figures")
+    }
+    live = [m for m in series if m.start not in frozen]
+    counts: dict = {}
+    if live:
+        aggregates, where = {}, Q(pk__in=[])
+        for m in live:
+            accepted = Q(accepted_at__gte=m.start_at, accepted_at__lt=m.end_at)
+            resolved = Q(finished_at__gte=m.start_at, finished_at__lt=m.end_at)
+            where |= accepted | resolved
+            aggregates[f"new_{m.key}"] = Count("pk", filter=accepted)
+            aggregates[f"resolved_{m.key}"] = Count("pk", filter=resolved)
+            aggregates[f"timely_{m.key}"] = Count(
+                "pk", filter=resolved & Q(on_time_result__in=[OnTimeResult.EARLY,
+                                                              OnTimeResult.ON_TIME]))
+        counts = Dossier.objects.filter(where).aggregate(**aggregates)
+    out = []
+    for m in series:
+        if m.start in frozen:
+            f = frozen[m.start]
+            f = json.loads(f) if isinstance(f, str) else f
+            point = {"received_new": f["received_new"], "resolved": f["resolved"],
+                     "on_time_rate": f["on_time_rate"], "frozen": True}
+        else:
+            point = {"received_new": counts[f"new_{m.key}"],
+                     "resolved": counts[f"resolved_{m.key}"],
+                     "on_time_rate": _rate(counts[f"timely_{m.key}"],
+                                           counts[f"resolved_{m.key}"]),
+                     "frozen": False}
+        out.append({"period": m.key, "label": f"{m.start:%m/%Y}", **point})
+    return out
