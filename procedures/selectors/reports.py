@@ -55,9 +55,14 @@ checks it on generated data.
 
 Queries: one aggregate over the dossiers (``Count(filter=...)`` per column, grouped by
 procedure, unit or officer) plus one small query for the row names; field rows and
-the total are sums of the procedure rows. The WHERE clause is an OR of ranges on the
-indexed ``accepted_at``, ``finished_at`` and ``ended_at`` and the open-status partial
-index, so the database reads the period's dossiers, not the table.
+the total are sums of the procedure rows (a sum of ~100 aggregated rows, not a loop
+over dossiers). On PostgreSQL the aggregate runs after ``SET LOCAL jit = off`` (see
+``_without_jit``). The WHERE clause is an OR of ranges on the indexed ``accepted_at``,
+``finished_at`` and ``ended_at`` and the open-status partial index, so for recent
+periods the database reads the period's dossiers, not the table. For a period far
+back, "not finished before S" covers most of the table and PostgreSQL rightly reads it
+all: finding the few dossiers open across the whole period would need a range index
+on (accepted_at, finished_at/ended_at); docs/benchmarks.md has the figures.
 """
 from __future__ import annotations
 
@@ -461,7 +466,6 @@ def _step_figures(period: Period, by: str) -> dict[Any, dict]:
     (ProcessStep.unit), so lateness lands on the unit that caused it.
     """
     group = Coalesce("unit_id", "dossier__assigned_unit_id") if by == BY_UNIT else F("officer_id")
-    result = Q(on_time_result=OnTimeResult.EARLY)
     rows = (
         DossierStep.objects.filter(completed_at__gte=period.start_at,
                                    completed_at__lt=period.end_at)
@@ -470,7 +474,7 @@ def _step_figures(period: Period, by: str) -> dict[Any, dict]:
         .values("group_key")
         .annotate(
             steps=Count("pk"),
-            steps_early=Count("pk", filter=result),
+            steps_early=Count("pk", filter=Q(on_time_result=OnTimeResult.EARLY)),
             steps_on_time=Count("pk", filter=Q(on_time_result=OnTimeResult.ON_TIME)),
             steps_late=Count("pk", filter=Q(on_time_result=OnTimeResult.LATE)),
         )
@@ -488,7 +492,8 @@ def report_monthly(*, period: Period, by: str = BY_PROCEDURE,
     """Table 06/VPCP/KSTT for `period`, rows by field (with procedures), unit or officer.
 
     Two queries for field/procedure (figures, names), three for unit/officer (plus the
-    steps of the control slips), whatever the number of dossiers and procedures.
+    steps of the control slips), whatever the number of dossiers and procedures; one
+    more on PostgreSQL (``SET LOCAL jit = off``).
     """
     if by not in BY_CHOICES:
         raise DomainError(
