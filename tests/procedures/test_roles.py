@@ -22,21 +22,21 @@ pytestmark = pytest.mark.django_db
 ROLES = ["intake", "specialist", "unit_head", "director", "catalogue_admin"]
 NOW = at(2026, 6, 1, 10, 0)
 
-I, SP, UH, DI = "intake", "specialist", "unit_head", "director"
+DESK, SP, UH, DI = "intake", "specialist", "unit_head", "director"
 ALLOWED = {
-    Action.REGISTER: {I},
-    Action.ACCEPT: {I},
-    Action.REFUSE_INTAKE: {I},
-    Action.REQUEST_SUPPLEMENT: {I, SP, UH},
-    Action.RECEIVE_SUPPLEMENT: {I},
-    Action.REQUEST_PAYMENT: {I, SP, UH},
-    Action.CONFIRM_PAYMENT: {I},
-    Action.ASSIGN: {I, UH, DI},
-    Action.COMPLETE_STEP: {I, SP, UH, DI},
+    Action.REGISTER: {DESK},
+    Action.ACCEPT: {DESK},
+    Action.REFUSE_INTAKE: {DESK},
+    Action.REQUEST_SUPPLEMENT: {DESK, SP, UH},
+    Action.RECEIVE_SUPPLEMENT: {DESK},
+    Action.REQUEST_PAYMENT: {DESK, SP, UH},
+    Action.CONFIRM_PAYMENT: {DESK},
+    Action.ASSIGN: {DESK, UH, DI},
+    Action.COMPLETE_STEP: {DESK, SP, UH, DI},
     Action.APOLOGISE: {UH, DI},
     Action.RESOLVE: {UH, DI},
-    Action.RETURN_RESULT: {I},
-    Action.WITHDRAW: {I},
+    Action.RETURN_RESULT: {DESK},
+    Action.WITHDRAW: {DESK},
     Action.STOP: {UH, DI},
 }
 

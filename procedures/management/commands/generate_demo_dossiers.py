@@ -15,7 +15,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from procedures import calendar
-from procedures.constants import Channel, DossierStatus
+from procedures.constants import Channel, DossierStatus, OnTimeResult
 from procedures.errors import DomainError
 from procedures.services.demo_data import DEMO_PIN, demo_dossiers_clear, demo_dossiers_generate
 
@@ -91,5 +91,6 @@ class Command(BaseCommand):
             self.stdout.write(f"  {status.value:>2} {status.label:<28} {n:>9}")
         for channel in Channel:
             self.stdout.write(f"     {channel.label:<28} {result.by_channel.get(channel, 0):>9}")
-        for key, n in sorted(result.on_time.items()):
-            self.stdout.write(f"     {key:<28} {n:>9}")
+        for result_kind in OnTimeResult:
+            n = result.on_time.get(result_kind, 0)
+            self.stdout.write(f"     {result_kind.label:<28} {n:>9}")
