@@ -172,6 +172,8 @@ class Dossier(models.Model):
                 condition=Q(status__in=[int(s) for s in OPEN_STATUSES]),
             ),
             models.Index(fields=["status", "submitted_at"], name="dossier_status_submitted_idx"),
+            # The staff list and API page newest first on (submitted_at, id).
+            models.Index(fields=["-submitted_at", "-id"], name="dossier_submitted_idx"),
             # Report periods filter on these dates.
             models.Index(fields=["accepted_at"], name="dossier_accepted_idx"),
             models.Index(fields=["finished_at"], name="dossier_finished_idx"),

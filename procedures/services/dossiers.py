@@ -493,6 +493,7 @@ def dossier_request_payment(
     note = _require_text(note, "note", _("Say what must be paid, how much and how."))
     with transaction.atomic():
         d = _lock(dossier, expected_version)
+        _check_actor(actor, Action.REQUEST_PAYMENT, d)
         _require_status(d, CLOCK_RUNNING_STATUSES, Action.REQUEST_PAYMENT)
         from_status = d.status
         d.status = S.PAYMENT_REQUESTED
@@ -537,6 +538,8 @@ def dossier_assign(
             raise DomainError(_("The officer does not belong to the chosen unit."), field="officer")
     with transaction.atomic():
         d = _lock(dossier, expected_version)
+        # A unit head reassigns within the dossiers of their own unit only.
+        _check_actor(actor, Action.ASSIGN, d)
         _require_status(
             d, [S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED],
             Action.ASSIGN,

@@ -149,14 +149,6 @@ def test_role_against_register(procedure, staff, role):
 
 # The other unit's specialist and head hold the right role but not the dossier: the
 # services must refuse them as they refuse a wrong role.
-_NO_SCOPE_CHECK = pytest.mark.xfail(
-    strict=True,
-    reason="procedures.services.dossiers checks the dossier's visibility only for "
-           "request_supplement, complete_step, apologise, resolve and stop; the API "
-           "already answers 404 (see test_other_unit_gets_404_from_the_api)",
-)
-
-
 @pytest.mark.parametrize(
     ("role", "action"),
     [
@@ -165,8 +157,8 @@ _NO_SCOPE_CHECK = pytest.mark.xfail(
         ("other_head", Action.APOLOGISE),
         ("other_head", Action.RESOLVE),
         ("other_head", Action.STOP),
-        pytest.param("other_specialist", Action.REQUEST_PAYMENT, marks=_NO_SCOPE_CHECK),
-        pytest.param("other_head", Action.ASSIGN, marks=_NO_SCOPE_CHECK),
+        ("other_specialist", Action.REQUEST_PAYMENT),
+        ("other_head", Action.ASSIGN),
     ],
 )
 def test_other_units_staff_are_refused_by_the_services(make, staff, units, role, action):
