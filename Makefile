@@ -39,6 +39,7 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed_catalogue
 	$(BIN)/python manage.py seed_demo_accounts
+	$(BIN)/python manage.py setup_periodic_tasks
 
 # Installs, migrates, compiles translations, seeds (idempotent), then starts the web
 # server with a Celery worker and beat beside it. Ctrl-C stops all three.

@@ -44,3 +44,13 @@ def _clear_calendar_cache():
     calendar.invalidate()
     yield
     calendar.invalidate()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Throttle counters and lock-outs never leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
