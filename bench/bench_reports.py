@@ -110,15 +110,30 @@ def orm(period: Period) -> dict[int, dict]:
             for row in report.rows for child in row.children}
 
 
-def _median_ms(func, period: Period, runs: int) -> tuple[float, float, int, dict]:
-    result = func(period)  # warm the cache
-    times = []
+def _timed(func, period: Period) -> float:
+    begin = time.perf_counter()
+    func(period)
+    return (time.perf_counter() - begin) * 1000
+
+
+def _compare(period: Period, runs: int) -> dict:
+    """Both implementations, warmed, then timed in alternating order (ORM first on even
+    runs, SQL first on odd ones) so that load from other processes hits both alike."""
+    app_result, sql_result = orm(period), hand_written(period)
+    app_times, sql_times = [], []
     with CaptureQueriesContext(connection) as queries:
-        for _ in range(runs):
-            begin = time.perf_counter()
-            func(period)
-            times.append((time.perf_counter() - begin) * 1000)
-    return statistics.median(times), min(times), len(queries) // runs, result
+        orm(period)
+    for i in range(runs):
+        if i % 2:
+            sql_times.append(_timed(hand_written, period))
+            app_times.append(_timed(orm, period))
+        else:
+            app_times.append(_timed(orm, period))
+            sql_times.append(_timed(hand_written, period))
+    return {"app_ms": statistics.median(app_times), "sql_ms": statistics.median(sql_times),
+            "app_queries": len(queries), "app": app_result, "sql": sql_result,
+            "jit_ms": statistics.median(_timed(hand_written_with_jit, period)
+                                        for _ in range(max(1, runs // 3)))}
 
 
 def _plan_nodes(period: Period) -> str:
@@ -183,22 +198,24 @@ def main() -> None:
           f"Python {platform.python_version()}; {os.cpu_count()} CPUs; runs: {args.runs}")
     print()
     print("| period | rows (procedures) | received | app (ORM) median ms | app queries "
-          "| hand-written SQL median ms | ratio app / SQL | same figures | plan |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|---|")
+          "| hand-written SQL median ms | ratio app / SQL | same figures "
+          "| SQL with JIT on (PostgreSQL default) ms | plan |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|---:|---|")
     for label, period in (("month (last complete)", month), ("month (six months earlier)", older),
                           ("year", year)):
-        app_ms, _app_min, app_queries, app_result = _median_ms(orm, period, args.runs)
-        sql_ms, _sql_min, _q, sql_result = _median_ms(hand_written, period, args.runs)
-        nonzero = {k: v for k, v in sql_result.items() if any(v.values())}
-        same = app_result == nonzero
-        received = sum(v["received"] for v in app_result.values())
-        print(f"| {label} {period.key} | {len(app_result)} | {received:,} | {app_ms:.0f} | "
-              f"{app_queries} | {sql_ms:.0f} | {app_ms / sql_ms:.2f} | "
-              f"{'yes' if same else 'NO'} | {_plan_nodes(period)} |")
+        r = _compare(period, args.runs)
+        nonzero = {k: v for k, v in r["sql"].items() if any(v.values())}
+        same = r["app"] == nonzero
+        received = sum(v["received"] for v in r["app"].values())
+        print(f"| {label} {period.key} | {len(r['app'])} | {received:,} | {r['app_ms']:.0f} | "
+              f"{r['app_queries']} | {r['sql_ms']:.0f} | {r['app_ms'] / r['sql_ms']:.2f} | "
+              f"{'yes' if same else 'NO'} | {r['jit_ms']:.0f} | {_plan_nodes(period)} |")
         if not same:
-            diff = [(k, app_result.get(k), nonzero.get(k)) for k in set(app_result) | set(nonzero)
-                    if app_result.get(k) != nonzero.get(k)]
+            diff = [(k, r["app"].get(k), nonzero.get(k)) for k in set(r["app"]) | set(nonzero)
+                    if r["app"].get(k) != nonzero.get(k)]
             print(f"   differences (first 3): {diff[:3]}", file=sys.stderr)
+    print()
+    print(f"Load average after the run: {os.getloadavg()[0]:.1f} (1 min)")
 
 
 if __name__ == "__main__":
