@@ -3,10 +3,12 @@
 Idempotent: a second run finds everything in place and creates nothing.
 """
 
+import datetime
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from procedures.errors import DomainError
@@ -64,6 +66,16 @@ class Command(BaseCommand):
             default=str(REFERENCE_CSV),
             help=_("Procedure list to import instead of the bundled reference CSV."),
         )
+        parser.add_argument(
+            "--effective-from",
+            type=datetime.date.fromisoformat,
+            default=None,
+            help=_(
+                "Date from which the seeded versions are in force (YYYY-MM-DD). The bundled "
+                "list records no publishing dates; the default, 1 January of last year, lets "
+                "a year of demo dossiers bind to it."
+            ),
+        )
 
     def handle(self, *args, **options):
         units_created = 0
@@ -79,7 +91,10 @@ class Command(BaseCommand):
         )
 
         try:
-            report = procedure_import_file(path=options["file"])
+            effective_from = options["effective_from"] or datetime.date(
+                timezone.localdate().year - 1, 1, 1
+            )
+            report = procedure_import_file(path=options["file"], effective_from=effective_from)
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         write_report(self, report)
