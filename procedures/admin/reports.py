@@ -52,6 +52,7 @@ from procedures.selectors.reports import (
     report_monthly,
     report_satisfaction,
     report_trend,
+    without_jit,
 )
 from procedures.services.reports import report_compare, report_freeze, snapshot_report
 
@@ -385,7 +386,9 @@ class ReportSnapshotAdmin(admin.ModelAdmin):
         except DomainError as error:
             return self._bad_request(request, error)
         qs = qs.filter(dossier_visible_filter(request.user))
-        page = Paginator(qs, 50).get_page(request.GET.get("p"))
+        with without_jit():  # the same status-at-end subquery as the report
+            page = Paginator(qs, 50).get_page(request.GET.get("p"))
+            page.object_list = list(page.object_list)
         try:
             change_url = reverse("admin:procedures_dossier_change", args=[0])[:-len("0/change/")]
         except NoReverseMatch:  # the dossier admin is not installed

@@ -57,7 +57,7 @@ Queries: one aggregate over the dossiers (``Count(filter=...)`` per column, grou
 procedure, unit or officer) plus one small query for the row names; field rows and
 the total are sums of the procedure rows (a sum of ~100 aggregated rows, not a loop
 over dossiers). On PostgreSQL the aggregate runs after ``SET LOCAL jit = off`` (see
-``_without_jit``). The WHERE clause is an OR of ranges on the indexed ``accepted_at``,
+``without_jit``). The WHERE clause is an OR of ranges on the indexed ``accepted_at``,
 ``finished_at`` and ``ended_at`` and the open-status partial index, so for recent
 periods the database reads the period's dossiers, not the table. For a period far
 back, "not finished before S" covers most of the table and PostgreSQL rightly reads it
@@ -431,7 +431,7 @@ def _sum(rows: list[dict], keys) -> dict:
 
 
 @contextmanager
-def _without_jit():
+def without_jit():
     """On PostgreSQL, run the report query without JIT compilation.
 
     The event subquery is charged per row by the planner, so a month on 1,000,000
@@ -454,7 +454,7 @@ def _aggregate(period: Period, group: str) -> dict[Any, dict]:
     """One query: every column counted per value of `group` (a Dossier column)."""
     filters = column_filters(period)
     aggregates = {key: Count("pk", filter=filters[key]) for key in COLUMN_KEYS}
-    with _without_jit():
+    with without_jit():
         rows = list(report_dossiers(period).values(group).annotate(**aggregates))
     return {r.pop(group): r for r in rows}
 
@@ -628,9 +628,10 @@ def report_trend(*, period: Period, months: int = 12) -> list[dict]:
     period's last month.
 
     Months already frozen come from their snapshot (the figures as signed, and one
-    small query for all of them); the others from one aggregate over their date ranges
-    only, so after a year of month closes the chart reads one month of dossiers, not
-    twelve. Two queries at most.
+    small query for all of them); the others from one aggregate (a filtered count per
+    month) over their date ranges only, so after a year of month closes the chart reads
+    one month of dossiers, not twelve. Two queries. (Grouping by TruncMonth instead was
+    measured slower on 1,000,000 dossiers: the time-zone conversion of every row.)
     """
     from procedures.models import ReportSnapshot
 
@@ -647,16 +648,26 @@ def report_trend(*, period: Period, months: int = 12) -> list[dict]:
     live = [m for m in series if m.start not in frozen]
     counts: dict = {}
     if live:
-        aggregates, where = {}, Q(pk__in=[])
+        # Consecutive live months as one range each: one index range, not twelve ORs.
+        runs: list[list[Period]] = []
         for m in live:
-            accepted = Q(accepted_at__gte=m.start_at, accepted_at__lt=m.end_at)
+            if runs and runs[-1][-1].end_at == m.start_at:
+                runs[-1].append(m)
+            else:
+                runs.append([m])
+        where = Q(pk__in=[])
+        for run in runs:
+            start_at, end_at = run[0].start_at, run[-1].end_at
+            where |= Q(accepted_at__gte=start_at, accepted_at__lt=end_at)
+            where |= Q(finished_at__gte=start_at, finished_at__lt=end_at)
+        timely = Q(on_time_result__in=[OnTimeResult.EARLY, OnTimeResult.ON_TIME])
+        aggregates = {}
+        for m in live:
             resolved = Q(finished_at__gte=m.start_at, finished_at__lt=m.end_at)
-            where |= accepted | resolved
-            aggregates[f"new_{m.key}"] = Count("pk", filter=accepted)
+            aggregates[f"new_{m.key}"] = Count(
+                "pk", filter=Q(accepted_at__gte=m.start_at, accepted_at__lt=m.end_at))
             aggregates[f"resolved_{m.key}"] = Count("pk", filter=resolved)
-            aggregates[f"timely_{m.key}"] = Count(
-                "pk", filter=resolved & Q(on_time_result__in=[OnTimeResult.EARLY,
-                                                              OnTimeResult.ON_TIME]))
+            aggregates[f"timely_{m.key}"] = Count("pk", filter=resolved & timely)
         counts = Dossier.objects.filter(where).aggregate(**aggregates)
     out = []
     for m in series:
@@ -666,10 +677,8 @@ def report_trend(*, period: Period, months: int = 12) -> list[dict]:
             point = {"received_new": f["received_new"], "resolved": f["resolved"],
                      "on_time_rate": f["on_time_rate"], "frozen": True}
         else:
-            point = {"received_new": counts[f"new_{m.key}"],
-                     "resolved": counts[f"resolved_{m.key}"],
-                     "on_time_rate": _rate(counts[f"timely_{m.key}"],
-                                           counts[f"resolved_{m.key}"]),
-                     "frozen": False}
+            n = counts[f"resolved_{m.key}"]
+            point = {"received_new": counts[f"new_{m.key}"], "resolved": n,
+                     "on_time_rate": _rate(counts[f"timely_{m.key}"], n), "frozen": False}
         out.append({"period": m.key, "label": f"{m.start:%m/%Y}", **point})
     return out

@@ -253,7 +253,7 @@ def test_drill_down_rejects_unknown_rows_and_columns(june):
         sel.report_cell_dossiers(period=JUNE, row_key="field:abc", column="received")
 
 
-# On PostgreSQL the aggregate is preceded by SET LOCAL jit = off (see _without_jit).
+# On PostgreSQL the aggregate is preceded by SET LOCAL jit = off (see without_jit).
 def _queries(n: int) -> int:
     from django.db import connection
 
