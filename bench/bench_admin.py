@@ -121,7 +121,7 @@ def _insert_series(n: int) -> None:
                 (%(procedures)s::bigint[])[1 + g %% cardinality(%(procedures)s::bigint[])],
                 5, 'working_days', '',
                 'individual', 'Nguyễn Văn ' || g,
-                lpad((g * 7919 %% 1000000000000)::text, 12, '0'),
+                lpad((g::bigint * 7919 %% 1000000000000)::text, 12, '0'),
                 '', '', '', 'vi', 1 + g %% 3, 'desk', '',
                 st, sub, acc, acc, 0,
                 CASE WHEN st IN (9, 10) THEN acc + interval '5 days' END,
@@ -213,9 +213,10 @@ def main() -> int:
     specialist = User.objects.filter(groups__name="Chuyên viên").first()
     intake = User.objects.filter(groups__name="Một cửa").first()
     field = Field.objects.filter(procedures__dossiers__status=DossierStatus.PROCESSING).first()
-    sample = Dossier.objects.filter(status=DossierStatus.PROCESSING).order_by("id").first()
+    sample = Dossier.objects.filter(status=DossierStatus.PROCESSING).order_by("-id").first()
     name_word = sample.applicant_name.split()[-1]
     local_today = timezone.localdate()
+    year_ago = local_today - timedelta(days=360)
     changelist = reverse("admin:procedures_dossier_changelist")
     cases = [
         ("List, page 1, no filter (director)", director, changelist),
@@ -234,6 +235,14 @@ def main() -> int:
             f"{changelist}?due_from={local_today}&due_to={local_today + timedelta(days=7)}",
         ),
         (
+            # few matches: the worst case of a range on due_at, which only open
+            # dossiers index
+            "List, filtered: due on one day a year ago (director)",
+            director,
+            f"{changelist}?due_from={year_ago}&due_to={year_ago}",
+        ),
+        ("List, page 100, no filter (director)", director, changelist + "?p=100"),
+        (
             "List, queue overdue, sorted by due (director)",
             director,
             f"{changelist}?queue=overdue&o=6",
@@ -242,6 +251,7 @@ def main() -> int:
         ("List, search exact dossier code (desk)", intake, f"{changelist}?q={sample.code}"),
         ("List, search ID number (desk)", intake, f"{changelist}?q={sample.applicant_id_number}"),
         ("List, search part of a name (desk)", intake, f"{changelist}?q={name_word}"),
+        ("List, search a name nobody has (desk)", intake, f"{changelist}?q=Xyzzy"),
         ("Dashboard (director)", director, reverse("admin:procedures_dashboard")),
         ("Dashboard (desk)", intake, reverse("admin:procedures_dashboard")),
         ("Dashboard (specialist)", specialist, reverse("admin:procedures_dashboard")),

@@ -87,7 +87,9 @@ def queue_counts(*, user, now: datetime | None = None) -> list[QueueCount]:
     now = now or timezone.now()
     soon = due_soon_limit(now=now)
     aggregates = {
-        q.value: Count("pk", filter=queue_filter(queue=q, user=user, now=now, soon=soon))
+        # COUNT(status), not COUNT(id): status is in the index, so a covering index
+        # can answer without visiting the table (Django refuses COUNT(*) with a filter).
+        q.value: Count("status", filter=queue_filter(queue=q, user=user, now=now, soon=soon))
         for q in Queue
     }
     counts = open_dossiers(user=user).aggregate(**aggregates)
