@@ -43,7 +43,7 @@ from procedures.models import (
     ProcessStep,
     Unit,
 )
-from procedures.roles import may_perform
+from procedures.roles import may_perform, user_unit_id
 from procedures.selectors.dossiers import dossier_is_visible
 from procedures.validators import normalize_identity, validate_citizen_id, validate_tax_code
 
@@ -538,8 +538,10 @@ def dossier_assign(
             raise DomainError(_("The officer does not belong to the chosen unit."), field="officer")
     with transaction.atomic():
         d = _lock(dossier, expected_version)
-        # A unit head reassigns within the dossiers of their own unit only.
-        _check_actor(actor, Action.ASSIGN, d)
+        # A unit head reassigns only their own unit's dossiers, or takes a dossier the
+        # desk has not routed yet into their own unit.
+        if not (d.assigned_unit_id is None and unit.pk == user_unit_id(actor)):
+            _check_actor(actor, Action.ASSIGN, d)
         _require_status(
             d, [S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED],
             Action.ASSIGN,
