@@ -287,3 +287,9 @@ REPORT_EVALUATION_BANDS = env.json(
 # outbox drain sends what could not be published (procedures/services/notifications.py).
 if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("max_retries", 0)
+# --- Dialogues in the OpenAPI schema: one enum per status set, named after it ---
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "DialogueSessionStatusEnum": "dialogues.constants.SessionStatus",
+    "RegistrationStatusEnum": "dialogues.constants.RegistrationStatus",
+    "RecommendationStatusEnum": "dialogues.constants.RecommendationStatus",
+})
