@@ -4,7 +4,8 @@ Fixed windows: the counter for a key lives for the window, and `incr` is atomic 
 Redis, so two web processes never both let the N+1th attempt through. The keys hold
 a hash of what the visitor typed, never the text itself (cache keys have a charset).
 
-Look-up counts failures both per IP (one visitor guessing many PINs) and per dossier
+The portal's look-up page and the API's look-up share these counters, so switching
+between them gains a guesser nothing. Look-up counts failures both per IP (one visitor guessing many PINs) and per dossier
 code (many addresses guessing one PIN): an 8-digit PIN and 5 failures per 15 minutes
 leave a guesser ~50 years on average. The price is that someone who knows a code can
 lock its owner out for a window; the desk can still look the dossier up.
@@ -57,6 +58,10 @@ class Window:
             cache.set(bucket, 1, timeout=self.seconds + 1)
             return 1
 
+    def reset(self, key: str, *, now: float | None = None) -> None:
+        bucket, _ = self._bucket(key, time.time() if now is None else now)
+        cache.delete(bucket)
+
     def exceeded(self, key: str, *, now: float | None = None) -> bool:
         return self.count(key, now=now) >= self.limit
 
@@ -105,3 +110,9 @@ def lookup_failed(request, *, code: str) -> None:
     by_ip, by_code = lookup_windows()
     by_ip.hit(client_ip(request))
     by_code.hit(_code_key(code))
+
+
+def lookup_succeeded(*, code: str) -> None:
+    """The owner proved the PIN: earlier typos on this code no longer count."""
+    _, by_code = lookup_windows()
+    by_code.reset(_code_key(code))

@@ -234,10 +234,7 @@ ADMIN_DOSSIER_COUNT_LIMIT = env.int("ADMIN_DOSSIER_COUNT_LIMIT", default=10000)
 # Requests per client address to GET /api/v1/dossiers/lookup/, in DRF's rate syntax
 # (https://www.django-rest-framework.org/api-guide/throttling/#setting-the-throttling-policy).
 DOSSIER_LOOKUP_RATE = env("DOSSIER_LOOKUP_RATE", default="30/min")
-# Wrong code+PIN pairs for one dossier code from one address before it is locked out
-# for that address, and for how long (also the window in which failures are counted).
-DOSSIER_LOOKUP_MAX_FAILURES = env.int("DOSSIER_LOOKUP_MAX_FAILURES", default=5)
-DOSSIER_LOOKUP_LOCKOUT_MINUTES = env.int("DOSSIER_LOOKUP_LOCKOUT_MINUTES", default=15)
+# Wrong code+PIN attempts are counted by PORTAL_LOOKUP_* above, for the API as well.
 # Reverse proxies in front of the app. DRF trusts X-Forwarded-For only this deep; its
 # own default (None) would let any client choose the address the throttles count.
 # https://www.django-rest-framework.org/api-guide/throttling/#how-clients-are-identified

@@ -34,7 +34,8 @@ from rest_framework.views import APIView
 
 from procedures.api import dossier_serializers as ser
 from procedures.api.permissions import IsDossierStaff
-from procedures.api.throttling import LookupLockout, LookupRateThrottle, client_ident
+from procedures import throttle
+from procedures.api.throttling import LookupRateThrottle
 from procedures.constants import Action
 from procedures.errors import DomainError
 from procedures.models import Dossier, DossierEvent, DossierStep, Unit
@@ -403,8 +404,8 @@ class DossierLookupView(APIView):
         description=gettext_lazy(
             "For the applicant: status, deadlines, what is asked of them and the timeline. "
             "No staff names, no ID number or contacts. A wrong code and a wrong PIN give the "
-            "same 404; repeated failures for one code lock it for this address for a while "
-            "(429), and every address is rate-limited."
+            "same 404; repeated failures for one code, or from one address, lock the look-up "
+            "for a while (429), shared with the look-up page; every address is rate-limited."
         ),
         parameters=[ser.LookupQuerySerializer],
         responses={
@@ -426,21 +427,20 @@ class DossierLookupView(APIView):
         query.is_valid(raise_exception=True)
         code = query.validated_data["code"].strip()
         pin = query.validated_data["pin"].strip()
-        lockout = LookupLockout(code=code, ident=client_ident(request))
-        wait = lockout.locked_for()
-        if wait:
-            raise Throttled(wait=wait, detail=_(
+        minutes = throttle.lookup_blocked(request, code=code)
+        if minutes:
+            raise Throttled(wait=minutes * 60, detail=_(
                 "Too many wrong attempts for this dossier code. Try again in %(minutes)d "
-                "minutes.") % {"minutes": -(-wait // 60)})
+                "minutes.") % {"minutes": minutes})
         # Exact matches only, so the unique index answers; codes are printed upper-case.
         dossier = (Dossier.objects.select_related("procedure")
                    .filter(code__in={code, code.upper()}).first())
         if dossier is None:
             svc.pin_hash(code=code, pin=pin)  # same work as a wrong PIN: no timing hint
         if dossier is None or not svc.pin_matches(dossier=dossier, pin=pin):
-            lockout.record_failure()
+            throttle.lookup_failed(request, code=code)
             return _not_found()
-        lockout.reset()
+        throttle.lookup_succeeded(code=code)
         events = dossier.events.order_by("at", "id").only(
             "action", "at", "from_status", "to_status", "note", "dossier_id")
         return Response(ser.LookupSerializer(dossier, context={"events": events}).data)

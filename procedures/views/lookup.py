@@ -87,6 +87,7 @@ def lookup(request):
             code, pin = form.cleaned_data["code"], form.cleaned_data["pin"]
             dossier = Dossier.objects.filter(code=code).only("id", "code", "pin_hash").first()
             if dossier is not None and pin_matches(dossier=dossier, pin=pin):
+                throttle.lookup_succeeded(code=code)
                 request.session.cycle_key()
                 access_grant(request, dossier_id=dossier.pk)
                 return redirect("procedures:lookup-dossier", code=dossier.code)
