@@ -27,3 +27,9 @@ EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "test-ma
 # Throttles and lock-outs count in the cache; each test starts from an empty one
 # (tests/conftest.py clears it), which must not flush the Redis the broker uses.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+# Tests assert the English source strings, so they run in English by default; the
+# Vietnamese default of the real settings is checked by tests/test_i18n.py and by the
+# tests that render in a recipient's own language.
+LANGUAGE_CODE = "en"

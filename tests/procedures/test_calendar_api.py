@@ -120,7 +120,8 @@ def test_naive_start_message_shows_an_offset(client):
 # --- Year ---
 
 
-def test_year_2026(client):
+def test_year_2026(client, settings):
+    settings.LANGUAGE_CODE = "vi"  # as in production
     response = client.get(year_url(2026))
     assert response.status_code == 200
     rows = {row["date"]: row for row in response.json()}
