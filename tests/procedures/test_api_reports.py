@@ -86,7 +86,7 @@ def test_errors_stay_json_when_a_file_was_asked_for(api):
     response = api.get(URL, {"month": "nope", "format": "xlsx"})
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
-    assert "is not a period" in response.json()["detail"]
+    assert response.json()["code"] == "bad_period"
 
 
 def test_unknown_format_is_404(api):
