@@ -238,6 +238,8 @@ class DossierStep(models.Model):
             models.UniqueConstraint(fields=["dossier", "order"], name="dossier_step_order_unique")
         ]
         indexes = [
+            # Per-unit lateness in the reports filters steps by hand-over time.
+            models.Index(fields=["completed_at"], name="dossier_step_completed_idx"),
             models.Index(
                 fields=["due_at"], name="dossier_step_open_due_idx",
                 condition=Q(completed_at__isnull=True, started_at__isnull=False),

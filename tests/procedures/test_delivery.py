@@ -383,6 +383,9 @@ def test_setup_periodic_tasks_is_idempotent_and_keeps_admin_edits(capsys):
     drain = tasks["Deliveries: send pending messages (outbox drain)"]
     assert (drain.task, drain.interval.every, drain.interval.period) == (
         "procedures.deliver_pending", 1, "minutes")
+    close = tasks["Reports: freeze last month's report on the first working day"]
+    assert (close.task, close.crontab.hour, close.crontab.minute) == (
+        "procedures.report_month_close", "6", "0")
     # The department moves the morning digest to 08:00 in the admin; a re-run keeps it.
     morning.crontab.hour, morning.crontab.minute = "8", "0"
     morning.crontab.save()

@@ -11,6 +11,8 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 
 DRAIN_NAME = "Deliveries: send pending messages (outbox drain)"
 SWEEP_NAME = "Reminders: deadline digest at {time}"
+MONTH_CLOSE_NAME = "Reports: freeze last month's report on the first working day"
+MONTH_CLOSE_AT = (6, 0)
 
 
 def _parse(value: str) -> tuple[int, int]:
@@ -24,7 +26,18 @@ def _parse(value: str) -> tuple[int, int]:
 
 
 class Command(BaseCommand):
-    help = _("Create the periodic tasks of the reminders and the outbox drain if missing.")
+    help = _("Create the periodic tasks of the reminders, the outbox drain and the month "
+             "close if missing.")
+
+    @staticmethod
+    def _daily(hour: int, minute: int) -> CrontabSchedule:
+        # Every day: the tasks themselves skip non-working days, so holidays, Tết and
+        # worked Saturdays follow the working-time calendar.
+        crontab, _c = CrontabSchedule.objects.get_or_create(
+            minute=str(minute), hour=str(hour), day_of_week="*", day_of_month="*",
+            month_of_year="*", timezone=settings.TIME_ZONE,
+        )
+        return crontab
 
     def handle(self, *args, **options):
         created = []
@@ -41,12 +54,7 @@ class Command(BaseCommand):
                 created.append(DRAIN_NAME)
             for value in settings.REMINDER_SWEEP_TIMES:
                 hour, minute = _parse(value)
-                # Every day: the task itself skips non-working days, so holidays, Tết and
-                # worked Saturdays follow the working-time calendar.
-                crontab, _c = CrontabSchedule.objects.get_or_create(
-                    minute=str(minute), hour=str(hour), day_of_week="*", day_of_month="*",
-                    month_of_year="*", timezone=settings.TIME_ZONE,
-                )
+                crontab = self._daily(hour, minute)
                 name = SWEEP_NAME.format(time=f"{hour:02d}:{minute:02d}")
                 _task, new = PeriodicTask.objects.get_or_create(
                     name=name,
@@ -56,6 +64,15 @@ class Command(BaseCommand):
                 )
                 if new:
                     created.append(name)
+            _task, new = PeriodicTask.objects.get_or_create(
+                name=MONTH_CLOSE_NAME,
+                defaults={"task": "procedures.report_month_close",
+                          "crontab": self._daily(*MONTH_CLOSE_AT),
+                          "description": _("Freezes and mails the previous month's report; "
+                                           "acts only on the first working day of a month.")},
+            )
+            if new:
+                created.append(MONTH_CLOSE_NAME)
         for name in created:
             self.stdout.write(_("created: %(name)s") % {"name": name})
         if not created:
