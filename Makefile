@@ -3,6 +3,9 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
+# Demo dossiers of the past year for the dashboard and reports (0 = none). They are
+# replaced, not added, on each run; staff-entered dossiers are never touched.
+DEMO_DOSSIERS ?= 500
 HOST   ?= 127.0.0.1
 
 .PHONY: run test install install-dev migrate messages seed worker bench clean
@@ -40,6 +43,7 @@ seed: migrate
 	$(BIN)/python manage.py seed_catalogue
 	$(BIN)/python manage.py seed_demo_accounts
 	$(BIN)/python manage.py setup_periodic_tasks
+	$(BIN)/python manage.py generate_demo_dossiers --clear --count $(DEMO_DOSSIERS)
 
 # Installs, migrates, compiles translations, seeds (idempotent), then starts the web
 # server with a Celery worker and beat beside it. Ctrl-C stops all three.
