@@ -10,8 +10,9 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -23,8 +24,16 @@ from django.utils.translation import gettext_lazy as _
 
 from procedures.constants import ProcedureStatus, TimeUnit
 from procedures.errors import DomainError
-from procedures.models import Field, Procedure, ProcedureVersion, RequiredDocument, Unit
+from procedures.models import (
+    Field,
+    Procedure,
+    ProcedureVersion,
+    ProcessStep,
+    RequiredDocument,
+    Unit,
+)
 from procedures.selectors.catalogue import reform_year
+from procedures.services.process import process_validate
 from procedures.services.catalogue import (
     DESCRIPTIVE_ATTRS,
     VERSIONED_ATTRS,
@@ -108,6 +117,33 @@ class RequiredDocumentInline(admin.TabularInline):
     model = RequiredDocument
     extra = 0
     fields = ["order", "name", "kind", "copies", "mandatory", "template"]
+
+
+class ProcessStepFormSet(BaseInlineFormSet):
+    """The steps must add up to the procedure's time (services/process.py)."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors) or self.instance.pk is None:
+            return
+        hours = [
+            form.cleaned_data["allotted_hours"]
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        try:
+            process_validate(procedure=self.instance, hours=hours)
+        except DomainError as exc:
+            raise ValidationError(exc.message) from exc
+
+
+class ProcessStepInline(admin.TabularInline):
+    """The internal process (quy trình nội bộ); dossiers already running keep theirs."""
+
+    model = ProcessStep
+    formset = ProcessStepFormSet
+    extra = 0
+    fields = ["order", "name", "role", "unit", "allotted_hours"]
 
 
 class ProcedureVersionInline(admin.TabularInline):
@@ -217,7 +253,7 @@ class ProcedureAdmin(admin.ModelAdmin):
     list_select_related = ["field"]
     search_fields = ["code", "name"]
     autocomplete_fields = ["field", "implementing_unit"]
-    inlines = [RequiredDocumentInline, ProcedureVersionInline]
+    inlines = [RequiredDocumentInline, ProcessStepInline, ProcedureVersionInline]
     actions = ["amend_selected", "abolish_selected"]
     change_form_template = "admin/procedures/procedure/change_form.html"
     change_list_template = "admin/procedures/procedure/change_list.html"

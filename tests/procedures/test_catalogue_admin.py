@@ -118,6 +118,8 @@ def test_plain_change_form_cannot_change_time_or_fees(admin_client, procedure):
         "documents-INITIAL_FORMS": "0",
         "versions-TOTAL_FORMS": "0",
         "versions-INITIAL_FORMS": "0",
+        "process_steps-TOTAL_FORMS": "0",
+        "process_steps-INITIAL_FORMS": "0",
     }
     response = admin_client.post(url("procedure_change", procedure.pk), data)
     assert response.status_code == 302, response.context["adminform"].form.errors
@@ -155,6 +157,8 @@ def test_add_through_admin_creates_version_one(admin_client):
         "documents-0-mandatory": "on",
         "versions-TOTAL_FORMS": "0",
         "versions-INITIAL_FORMS": "0",
+        "process_steps-TOTAL_FORMS": "0",
+        "process_steps-INITIAL_FORMS": "0",
     }
     response = admin_client.post(url("procedure_add"), data)
     assert response.status_code == 302, response.context["adminform"].form.errors

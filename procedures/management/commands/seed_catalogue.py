@@ -16,6 +16,7 @@ from procedures.management.commands.import_procedures import write_report
 from procedures.models import Field, Unit
 from procedures.services.catalogue import field_assign_implementing_unit, field_canonical_name
 from procedures.services.importing import procedure_import_file
+from procedures.services.process import process_seed_defaults
 
 REFERENCE_CSV = Path(__file__).resolve().parents[2] / "data" / "procedures_reference.csv"
 
@@ -110,6 +111,11 @@ class Command(BaseCommand):
                 assigned += field_assign_implementing_unit(field=field, unit=units[unit_code])
         self.stdout.write(
             _("Implementing unit assigned to %(count)d procedure(s).") % {"count": assigned}
+        )
+        desk = Unit.objects.filter(is_one_stop_desk=True).order_by("pk").first()
+        processes = process_seed_defaults(desk=desk)
+        self.stdout.write(
+            _("Default internal process given to %(count)d procedure(s).") % {"count": processes}
         )
         if report.rejected:
             raise CommandError(
