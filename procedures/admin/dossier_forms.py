@@ -31,28 +31,7 @@ from procedures.services import dossiers as svc
 
 S = DossierStatus
 
-# The statuses from which each transition is legal: the same lists the services check
-# with `_require_status`, kept here to decide which buttons to show (a test drives
-# every service from every status to prove the two agree).
-ACTION_STATUSES: dict[str, frozenset[int]] = {
-    Action.ACCEPT: frozenset({S.SUBMITTED}),
-    Action.REFUSE_INTAKE: frozenset({S.SUBMITTED}),
-    Action.REQUEST_SUPPLEMENT: frozenset({S.SUBMITTED, S.ACCEPTED, S.PROCESSING}),
-    Action.RECEIVE_SUPPLEMENT: frozenset({S.SUPPLEMENT_REQUESTED}),
-    Action.REQUEST_PAYMENT: frozenset({S.ACCEPTED, S.PROCESSING}),
-    Action.CONFIRM_PAYMENT: frozenset({S.PAYMENT_REQUESTED}),
-    Action.ASSIGN: frozenset(
-        {S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED}
-    ),
-    Action.COMPLETE_STEP: frozenset({S.ACCEPTED, S.PROCESSING}),
-    Action.APOLOGISE: frozenset({S.ACCEPTED, S.PROCESSING, S.PAYMENT_REQUESTED}),
-    Action.RESOLVE: frozenset({S.ACCEPTED, S.PROCESSING}),
-    Action.RETURN_RESULT: frozenset({S.FINISHED}),
-    Action.WITHDRAW: frozenset(
-        {S.SUBMITTED, S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED}
-    ),
-    Action.STOP: frozenset({S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED}),
-}
+ACTION_STATUSES = svc.ACTION_STATUSES
 # Button order on the dossier page: the usual next step first, the exits last.
 ACTION_ORDER = list(ACTION_STATUSES)
 

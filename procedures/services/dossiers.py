@@ -49,6 +49,28 @@ from procedures.validators import normalize_identity, validate_citizen_id, valid
 
 S = DossierStatus
 
+# The statuses from which each transition is legal (domain.md s. 2). The services check
+# it; the admin reads it to show only the buttons that can work.
+ACTION_STATUSES: dict[str, frozenset[int]] = {
+    Action.ACCEPT: frozenset({S.SUBMITTED}),
+    Action.REFUSE_INTAKE: frozenset({S.SUBMITTED}),
+    Action.REQUEST_SUPPLEMENT: frozenset({S.SUBMITTED, S.ACCEPTED, S.PROCESSING}),
+    Action.RECEIVE_SUPPLEMENT: frozenset({S.SUPPLEMENT_REQUESTED}),
+    Action.REQUEST_PAYMENT: frozenset({S.ACCEPTED, S.PROCESSING}),
+    Action.CONFIRM_PAYMENT: frozenset({S.PAYMENT_REQUESTED}),
+    Action.ASSIGN: frozenset(
+        {S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED}
+    ),
+    Action.COMPLETE_STEP: frozenset({S.ACCEPTED, S.PROCESSING}),
+    Action.APOLOGISE: frozenset({S.ACCEPTED, S.PROCESSING, S.PAYMENT_REQUESTED}),
+    Action.RESOLVE: frozenset({S.ACCEPTED, S.PROCESSING}),
+    Action.RETURN_RESULT: frozenset({S.FINISHED}),
+    Action.WITHDRAW: frozenset(
+        {S.SUBMITTED, S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED}
+    ),
+    Action.STOP: frozenset({S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED}),
+}
+
 
 class DossierConflict(DomainError):
     """Somebody else changed the dossier since the user loaded it."""
@@ -147,8 +169,8 @@ def _lock(dossier: Dossier, expected_version: int | None) -> Dossier:
     return locked
 
 
-def _require_status(dossier: Dossier, allowed: Iterable[int], action: str) -> None:
-    allowed = tuple(allowed)
+def _require_status(dossier: Dossier, action: str) -> None:
+    allowed = sorted(ACTION_STATUSES[action])
     if dossier.status not in allowed:
         raise DomainError(
             _("A dossier that is “%(status)s” cannot be %(action)s. Allowed from: %(allowed)s.")
@@ -313,7 +335,7 @@ def dossier_accept(
     _check_actor(actor, Action.ACCEPT)
     with transaction.atomic():
         d = _lock(dossier, expected_version)
-        _require_status(d, [S.SUBMITTED], Action.ACCEPT)
+        _require_status(d, Action.ACCEPT)
         # The rules in force on the day of acceptance bind the dossier (domain.md s. 1).
         _apply_version(d, on=timezone.localdate(now))
         if d.processing_amount is None:
@@ -362,7 +384,7 @@ def dossier_refuse_intake(
     reason = _require_text(reason, "reason", _("Give the reason for refusing the dossier."))
     with transaction.atomic():
         d = _lock(dossier, expected_version)
-        _require_status(d, [S.SUBMITTED], Action.REFUSE_INTAKE)
+        _require_status(d, Action.REFUSE_INTAKE)
         d.status = S.REFUSED_AT_INTAKE
         d.ended_at = now
         d.outcome_note = reason
@@ -391,7 +413,7 @@ def dossier_request_supplement(
     reason = _require_text(reason, "reason", _("List every missing or incorrect paper."))
     with transaction.atomic():
         d = _lock(dossier, expected_version)
-        _require_status(d, [S.SUBMITTED, S.ACCEPTED, S.PROCESSING], Action.REQUEST_SUPPLEMENT)
+        _require_status(d, Action.REQUEST_SUPPLEMENT)
         if actor is not None and not actor.is_superuser:
             _check_actor(actor, Action.REQUEST_SUPPLEMENT, d if d.status != S.SUBMITTED else None)
         from_status = d.status
@@ -443,7 +465,7 @@ def dossier_receive_supplement(
     documents = list(documents)
     with transaction.atomic():
         d = _lock(dossier, expected_version)
-        _require_status(d, [S.SUPPLEMENT_REQUESTED], Action.RECEIVE_SUPPLEMENT)
+        _require_status(d, Action.RECEIVE_SUPPLEMENT)
         if actor is None and not documents:
             raise DomainError(_("Attach at least one file to answer the request."), field="files")
         fields = ["paused_at", "paused_seconds", "clock_started_at", "due_at", "original_due_at"]
@@ -494,7 +516,7 @@ def dossier_request_payment(
     with transaction.atomic():
         d = _lock(dossier, expected_version)
         _check_actor(actor, Action.REQUEST_PAYMENT, d)
-        _require_status(d, CLOCK_RUNNING_STATUSES, Action.REQUEST_PAYMENT)
+        _require_status(d, Action.REQUEST_PAYMENT)
         from_status = d.status
         d.status = S.PAYMENT_REQUESTED
         d.paused_at = now
@@ -512,7 +534,7 @@ def dossier_confirm_payment(
     _check_actor(actor, Action.CONFIRM_PAYMENT)
     with transaction.atomic():
         d = _lock(dossier, expected_version)
-        _require_status(d, [S.PAYMENT_REQUESTED], Action.CONFIRM_PAYMENT)
+        _require_status(d, Action.CONFIRM_PAYMENT)
         _shift_due(d, now)
         d.status = S.PROCESSING if d.assigned_unit_id else S.ACCEPTED
         _record(d, action=Action.CONFIRM_PAYMENT, actor=actor, now=now,
@@ -542,10 +564,7 @@ def dossier_assign(
         # desk has not routed yet into their own unit.
         if not (d.assigned_unit_id is None and unit.pk == user_unit_id(actor)):
             _check_actor(actor, Action.ASSIGN, d)
-        _require_status(
-            d, [S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED],
-            Action.ASSIGN,
-        )
+        _require_status(d, Action.ASSIGN)
         from_status = d.status
         previous = {"unit": d.assigned_unit_id, "officer": d.assigned_officer_id}
         d.assigned_unit = unit
@@ -569,7 +588,7 @@ def dossier_complete_step(
     with transaction.atomic():
         d = _lock(dossier, expected_version)
         _check_actor(actor, Action.COMPLETE_STEP, d)
-        _require_status(d, CLOCK_RUNNING_STATUSES, Action.COMPLETE_STEP)
+        _require_status(d, Action.COMPLETE_STEP)
         step = d.steps.filter(completed_at__isnull=True, started_at__isnull=False).first()
         if step is None:
             raise DomainError(_("This dossier has no open step to hand over."))
@@ -605,7 +624,7 @@ def dossier_apologise(
     with transaction.atomic():
         d = _lock(dossier, expected_version)
         _check_actor(actor, Action.APOLOGISE, d)
-        _require_status(d, [S.ACCEPTED, S.PROCESSING, S.PAYMENT_REQUESTED], Action.APOLOGISE)
+        _require_status(d, Action.APOLOGISE)
         if d.reappointment_count >= 1:
             raise DomainError(_("The appointment may be moved only once."), code="apology_twice")
         if calendar.working_seconds_between(now, d.due_at) < calendar.working_day_seconds():
@@ -655,7 +674,7 @@ def dossier_resolve(
     with transaction.atomic():
         d = _lock(dossier, expected_version)
         _check_actor(actor, Action.RESOLVE, d)
-        _require_status(d, CLOCK_RUNNING_STATUSES, Action.RESOLVE)
+        _require_status(d, Action.RESOLVE)
         from_status = d.status
         # An apology means the original appointment was missed (domain.md s. 3).
         judged_against = d.original_due_at if d.reappointment_count else d.due_at
@@ -689,7 +708,7 @@ def dossier_return_result(
     _check_actor(actor, Action.RETURN_RESULT)
     with transaction.atomic():
         d = _lock(dossier, expected_version)
-        _require_status(d, [S.FINISHED], Action.RETURN_RESULT)
+        _require_status(d, Action.RETURN_RESULT)
         d.status = S.RETURNED
         d.returned_at = now
         _record(d, action=Action.RETURN_RESULT, actor=actor, now=now, from_status=S.FINISHED,
@@ -706,10 +725,7 @@ def dossier_withdraw(
     _check_actor(actor, Action.WITHDRAW)
     with transaction.atomic():
         d = _lock(dossier, expected_version)
-        _require_status(
-            d, [S.SUBMITTED, S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED,
-                S.PAYMENT_REQUESTED], Action.WITHDRAW,
-        )
+        _require_status(d, Action.WITHDRAW)
         from_status = d.status
         d.status = S.WITHDRAWN
         d.ended_at = now
@@ -729,10 +745,7 @@ def dossier_stop(
     with transaction.atomic():
         d = _lock(dossier, expected_version)
         _check_actor(actor, Action.STOP, d)
-        _require_status(
-            d, [S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED],
-            Action.STOP,
-        )
+        _require_status(d, Action.STOP)
         from_status = d.status
         d.status = S.STOPPED
         d.ended_at = now
