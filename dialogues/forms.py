@@ -206,3 +206,55 @@ class ReportForm(AccessibleFormMixin, forms.Form):
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             self.add_error("end", _("The end date is before the start date."))
         return data
+
+
+class RecommendationSubmitForm(AccessibleFormMixin, forms.Form):
+    """A business sends a difficulty or recommendation between sessions (no account)."""
+
+    business_name = forms.CharField(label=_("Business name"), max_length=255)
+    tax_code = forms.CharField(
+        label=_("Tax code"),
+        max_length=20,
+        help_text=_("10 digits, or 13 for a branch (e.g. 0101234567-001)."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    email = forms.EmailField(
+        label=_("Email"),
+        help_text=_("The written answer is sent here."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    field = forms.ModelChoiceField(
+        label=_("Field"), queryset=Field.objects.all(), required=False,
+        empty_label=_("(not sure)"),
+    )
+    content = forms.CharField(
+        label=_("Your difficulty or recommendation"),
+        widget=forms.Textarea(attrs={"rows": 7}),
+        max_length=5000,
+        help_text=_("Describe the problem, the procedure concerned and what you propose."),
+    )
+    attachment = forms.FileField(
+        label=_("Attached document"),
+        required=False,
+        validators=[validate_attachment],
+        help_text=_("Optional: PDF, Word, Excel, PNG or JPEG."),
+    )
+    is_public = forms.BooleanField(
+        label=_("The answer may be published for other businesses (without my contact details)"),
+        required=False, initial=True,
+    )
+    # Honeypot: hidden from people (CSS and aria-hidden), filled by naive bots.
+    website = forms.CharField(required=False, label=_("Leave this empty"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+
+    def clean_tax_code(self):
+        from dialogues.services.registrations import tax_code_canonical
+
+        return tax_code_canonical(self.cleaned_data["tax_code"])
+
+    @property
+    def is_spam(self) -> bool:
+        return bool(self.data.get("website"))

@@ -21,6 +21,8 @@ urlpatterns = [
         name="registration-ics",
     ),
     path("tra-loi/", views.answer_list, name="answer-list"),
+    path("kien-nghi/", views.recommendation_submit, name="recommendation-submit"),
+    path("kien-nghi/da-gui/", views.recommendation_done, name="recommendation-done"),
     path("can-bo/kien-nghi/", views.staff_recommendation_list, name="staff-recommendations"),
     path("can-bo/kien-nghi/giao/", views.staff_bulk_assign, name="staff-bulk-assign"),
     path(

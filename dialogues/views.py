@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,6 +23,7 @@ from dialogues.constants import (
     AWAITING_ANSWER_STATUSES,
     AnswerKind,
     AnswerState,
+    RecommendationSource,
     RegistrationStatus,
     SessionStatus,
 )
@@ -32,6 +34,7 @@ from dialogues.forms import (
     ForwardForm,
     ImportForm,
     PublicAnswerSearchForm,
+    RecommendationSubmitForm,
     RegistrationForm,
     RejectForm,
     ReportForm,
@@ -119,6 +122,51 @@ def registration_create(request, pk: int):
         else:
             return redirect("dialogues:registration-done", pk=session.pk)
     return render(request, "dialogues/registration_form.html", {"session": session, "form": form})
+
+
+def recommendation_submit(request):
+    """Difficulties and recommendations sent between sessions (domain.md s. 7)."""
+    from procedures import throttle
+
+    form = RecommendationSubmitForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        wait = throttle.submission_throttled(request)
+        if wait is not None:
+            form.is_valid()
+            form.add_error(None, _("Too many submissions from your connection. Try again in "
+                                   "%(minutes)d minutes.") % {"minutes": wait})
+            status = 429
+        elif form.is_valid():
+            if form.is_spam:
+                return redirect("dialogues:recommendation-done")  # a bot learns nothing
+            data = form.cleaned_data
+            try:
+                with transaction.atomic():
+                    recommendation = services.recommendation_receive(
+                        content=data["content"],
+                        source=RecommendationSource.BETWEEN_SESSIONS,
+                        business_name=data["business_name"],
+                        tax_code=data["tax_code"],
+                        field_id=data["field"].pk if data["field"] else None,
+                        contact_email=data["email"],
+                        is_public=data["is_public"],
+                    )
+                    if data.get("attachment"):
+                        services.recommendation_attach(
+                            recommendation=recommendation, upload=data["attachment"]
+                        )
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                return redirect("dialogues:recommendation-done")
+        else:
+            status = 400
+    return render(request, "dialogues/recommendation_form.html", {"form": form}, status=status)
+
+
+def recommendation_done(request):
+    return render(request, "dialogues/recommendation_done.html")
 
 
 def registration_done(request, pk: int):
