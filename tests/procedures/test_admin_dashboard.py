@@ -228,3 +228,23 @@ def test_counts_read_the_open_dossier_index_on_postgresql(require_postgres, doss
     # Either partial index on open dossiers will do; never a scan of the whole table.
     assert "dossier_open_queue_idx" in plan or "dossier_open_due_idx" in plan, plan
     assert "Seq Scan" not in plan, plan
+
+
+@pytest.mark.parametrize(
+    ("role", "expected", "absent"),
+    [
+        ("director", ["/admin/procedures/dossier/dashboard/", "/admin/procedures/reportsnapshot/report/",
+                      "/admin/procedures/delivery/inbox/", "/doi-thoai/can-bo/kien-nghi/"], []),
+        ("intake", ["/admin/procedures/dossier/dashboard/", "/admin/procedures/delivery/inbox/"],
+         ["/admin/procedures/reportsnapshot/report/"]),
+        ("catalogue_admin", [], ["/admin/procedures/dossier/dashboard/",
+                                 "/admin/procedures/delivery/inbox/"]),
+    ],
+)
+def test_admin_index_links_each_role_to_its_work(client, staff, role, expected, absent):
+    client.force_login(staff[role])
+    page = client.get("/admin/").content.decode()
+    for url in expected:
+        assert f'href="{url}' in page, url
+    for url in absent:
+        assert f'href="{url}' not in page, url
