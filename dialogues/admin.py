@@ -12,7 +12,6 @@ from dialogues import services
 from dialogues.models import (
     AgendaItem,
     Business,
-    DialogueReminder,
     DialogueSession,
     Recommendation,
     RecommendationAttachment,
@@ -303,16 +302,3 @@ class RecommendationAdmin(admin.ModelAdmin):
     @admin.action(description=_("Withdraw from the public page"))
     def unpublish(self, request, queryset):
         self._set_public(request, queryset, False)
-
-
-@admin.register(DialogueReminder)
-class DialogueReminderAdmin(admin.ModelAdmin):
-    list_display = ("kind", "object_id", "deadline", "recipients", "sent_at", "error")
-    list_filter = ("kind",)
-    readonly_fields = [f.name for f in DialogueReminder._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

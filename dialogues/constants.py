@@ -68,12 +68,15 @@ class AnswerState(models.TextChoices):
 
 
 class ReminderKind(models.TextChoices):
-    REGISTRATION_CONFIRMED = "registration_confirmed", _("Registration confirmation")
-    REGISTRATION_PROMOTED = "registration_promoted", _("Place freed from the waiting list")
-    SESSION_REMINDER = "session_reminder", _("Reminder before the session")
-    ANSWER_DUE_SOON = "answer_due_soon", _("Answer due soon")
-    ANSWER_OVERDUE = "answer_overdue", _("Answer overdue")
-    ANSWER_ESCALATION = "answer_escalation", _("Overdue answer escalated to leaders")
+    """Dialogue mail, named as its kind in the shared delivery ledger
+    (procedures.models.Delivery); its templates are notifications/dialogue/<name>."""
+
+    REGISTRATION_CONFIRMED = "dialogue.registration_confirmed", _("Registration confirmation")
+    REGISTRATION_PROMOTED = "dialogue.promotion", _("Place freed from the waiting list")
+    SESSION_REMINDER = "dialogue.session_reminder", _("Reminder before the session")
+    ANSWER_DUE_SOON = "dialogue.answer_due_soon", _("Answer due soon")
+    ANSWER_OVERDUE = "dialogue.answer_overdue", _("Answer overdue")
+    ANSWER_ESCALATION = "dialogue.answer_escalation", _("Overdue answer escalated to leaders")
 
 
 class RecommendationAction(models.TextChoices):

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -16,8 +16,10 @@ from dialogues.constants import (
     RegistrationStatus,
     ReminderKind,
 )
-from dialogues.models import DialogueReminder, DialogueSession, Recommendation, Registration
+from dialogues.ledger import recommendation_key, registration_key
+from dialogues.models import DialogueSession, Recommendation, Registration
 from procedures.calendar import add_working_days
+from procedures.models import Delivery
 
 # --------------------------------------------------------------------------- #
 # Sessions
@@ -132,11 +134,32 @@ def registration_waitlist_position(*, registration: Registration) -> int | None:
     return ahead + 1
 
 
-def _not_sent(kind: str, deadline_field: str):
-    return ~Exists(
-        DialogueReminder.objects.filter(
-            kind=kind, object_id=OuterRef("pk"), deadline=OuterRef(deadline_field)
+def _not_queued(queryset: QuerySet, *, kind: str, deadline_field: str, key) -> QuerySet:
+    """Drop the rows whose mail for this deadline version is already in the ledger.
+
+    The ledger key holds the deadline as ISO text, which SQL cannot build the same
+    way on PostgreSQL and SQLite, so this is two queries whatever the number of rows:
+    the candidates' keys, then which of them the ledger holds.
+    """
+    keys = {
+        key(pk, deadline): pk for pk, deadline in queryset.values_list("pk", deadline_field)
+    }
+    if not keys:
+        return queryset.none()
+    queued = set(
+        Delivery.objects.filter(kind=kind, subject_key__in=list(keys)).values_list(
+            "subject_key", flat=True
         )
+    )
+    return queryset.filter(pk__in=[pk for k, pk in keys.items() if k not in queued])
+
+
+def _answer_not_queued(queryset: QuerySet, kind: str) -> QuerySet:
+    return _not_queued(
+        queryset,
+        kind=kind,
+        deadline_field="answer_due_at",
+        key=lambda pk, due: recommendation_key(recommendation_id=pk, due=due),
     )
 
 
@@ -144,23 +167,17 @@ def registration_reminders_due(*, now: datetime) -> QuerySet:
     """Confirmed registrations whose session starts within the reminder window and
     that have not had their reminder for this start time."""
     window = now + timedelta(hours=conf.session_reminder_hours())
-    return Registration.objects.filter(
-        status=RegistrationStatus.CONFIRMED,
-        session__status__in=UPCOMING_STATUSES,
-        session__starts_at__gt=now,
-        session__starts_at__lte=window,
-    ).filter(_not_sent(ReminderKind.SESSION_REMINDER, "session__starts_at"))
-
-
-def registration_promotions_unnotified(*, now: datetime) -> QuerySet:
-    """Promoted registrations whose notice has not gone out (e.g. the broker was down
-    when the cancellation committed): the periodic scan sends them."""
-    return Registration.objects.filter(
-        status=RegistrationStatus.CONFIRMED,
-        promoted_at__isnull=False,
-        promoted_at__lte=now,
-        session__starts_at__gt=now,
-    ).filter(_not_sent(ReminderKind.REGISTRATION_PROMOTED, "session__starts_at"))
+    return _not_queued(
+        Registration.objects.filter(
+            status=RegistrationStatus.CONFIRMED,
+            session__status__in=UPCOMING_STATUSES,
+            session__starts_at__gt=now,
+            session__starts_at__lte=window,
+        ),
+        kind=ReminderKind.SESSION_REMINDER,
+        deadline_field="session__starts_at",
+        key=lambda pk, starts_at: registration_key(registration_id=pk, starts_at=starts_at),
+    )
 
 
 # --------------------------------------------------------------------------- #
@@ -178,26 +195,21 @@ def recommendation_due_soon(*, now: datetime) -> QuerySet:
     """Due within the next N working days (add_working_days is monotonic, so one
     bound computed here replaces counting working time per row)."""
     horizon = add_working_days(now, conf.due_soon_working_days())
-    return (
-        _awaiting()
-        .filter(answer_due_at__gt=now, answer_due_at__lte=horizon)
-        .filter(_not_sent(ReminderKind.ANSWER_DUE_SOON, "answer_due_at"))
+    return _answer_not_queued(
+        _awaiting().filter(answer_due_at__gt=now, answer_due_at__lte=horizon),
+        ReminderKind.ANSWER_DUE_SOON,
     )
 
 
 def recommendation_overdue(*, now: datetime) -> QuerySet:
-    return (
-        _awaiting()
-        .filter(answer_due_at__lte=now)
-        .filter(_not_sent(ReminderKind.ANSWER_OVERDUE, "answer_due_at"))
+    return _answer_not_queued(
+        _awaiting().filter(answer_due_at__lte=now), ReminderKind.ANSWER_OVERDUE
     )
 
 
 def recommendation_to_escalate(*, now: datetime) -> QuerySet:
-    return (
-        _awaiting()
-        .filter(escalate_at__lte=now)
-        .filter(_not_sent(ReminderKind.ANSWER_ESCALATION, "answer_due_at"))
+    return _answer_not_queued(
+        _awaiting().filter(escalate_at__lte=now), ReminderKind.ANSWER_ESCALATION
     )
 
 

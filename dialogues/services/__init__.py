@@ -1,6 +1,5 @@
 """Writes of the dialogues app: one function per use case (see each module)."""
 
-from .delivery import reminder_deliver
 from .imports import ImportResult, recommendation_import_xlsx
 from .recommendations import (
     recommendation_answer_approve,
@@ -13,6 +12,7 @@ from .recommendations import (
     recommendation_forward,
     recommendation_receive,
     recommendation_remind,
+    recommendation_reminders_queue,
     recommendation_resolve,
     recommendation_set_public,
 )
@@ -23,9 +23,9 @@ from .registrations import (
     registration_create,
     registration_manage_url,
     registration_notify_confirmation,
-    registration_notify_promoted,
     registration_promote_waitlist,
     registration_remind,
+    registration_reminders_queue,
     registration_set_attendance,
     registration_token_hash,
 )
@@ -45,16 +45,16 @@ __all__ = [
     "recommendation_import_xlsx",
     "recommendation_receive",
     "recommendation_remind",
+    "recommendation_reminders_queue",
     "recommendation_resolve",
     "recommendation_set_public",
     "registration_cancel",
     "registration_create",
     "registration_manage_url",
     "registration_notify_confirmation",
-    "registration_notify_promoted",
     "registration_promote_waitlist",
     "registration_remind",
+    "registration_reminders_queue",
     "registration_set_attendance",
     "registration_token_hash",
-    "reminder_deliver",
 ]

@@ -8,9 +8,7 @@ appends an event to the recommendation's history.
 from datetime import datetime
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -25,6 +23,7 @@ from dialogues.constants import (
     RecommendationStatus,
     ReminderKind,
 )
+from dialogues.ledger import recommendation_key
 from dialogues.models import (
     Business,
     DialogueSession,
@@ -33,11 +32,11 @@ from dialogues.models import (
     RecommendationEvent,
     Registration,
 )
-from dialogues.services.delivery import reminder_deliver
+from dialogues.services.notifications import dialogue_mail_queue
 from procedures.calendar import add_working_days
 from procedures.errors import DomainError
-from procedures.roles import Role, user_roles, user_unit_id
 from procedures.models import Field, Unit
+from procedures.roles import Role, user_roles, user_unit_id
 
 APPROVE_PERMISSION = "dialogues.approve_answer"
 
@@ -475,55 +474,64 @@ def _approver_emails() -> list[str]:
     return sorted(set(users.filter(condition).values_list("email", flat=True)))
 
 
-def recommendation_remind(
-    *, recommendation_id: int, kind: str, now: datetime | None = None
+def _remind(
+    *, recommendation: Recommendation, kind: str, now: datetime, approvers: list[str]
 ) -> bool:
-    """Send one answer-deadline reminder, if it is still due; True when sent now."""
-    now = now or timezone.now()
-    recommendation = Recommendation.objects.select_related("unit", "session", "field").get(
-        pk=recommendation_id
-    )
     due = recommendation.answer_due_at
     if recommendation.status not in AWAITING_ANSWER_STATUSES or due is None:
         return False
     if kind == ReminderKind.ANSWER_DUE_SOON:
         still_due = now < due <= add_working_days(now, conf.due_soon_working_days())
-        template = "answer_due_soon"
-        subject = _("Answer due soon: recommendation #%(id)d")
     elif kind == ReminderKind.ANSWER_OVERDUE:
         still_due = due <= now
-        template = "answer_overdue"
-        subject = _("Answer overdue: recommendation #%(id)d")
     elif kind == ReminderKind.ANSWER_ESCALATION:
         still_due = recommendation.escalate_at is not None and recommendation.escalate_at <= now
-        template = "answer_escalation"
-        subject = _("Escalation: the answer to recommendation #%(id)d is overdue")
     else:
         raise ValueError(f"not an answer reminder: {kind}")
     if not still_due:
         return False
-    unit_email = recommendation.unit.email if recommendation.unit else ""
-    recipients = [unit_email]
+    recipients = [recommendation.unit.email if recommendation.unit else ""]
     if kind == ReminderKind.ANSWER_ESCALATION:
-        recipients += _approver_emails() + conf.escalation_emails()
-    recipients = list(dict.fromkeys(r for r in recipients if r))
-
-    def build() -> EmailMessage:
-        with translation.override(settings.LANGUAGE_CODE):
-            url = conf.site_url() + reverse(
-                "dialogues:staff-recommendation", args=[recommendation.pk]
-            )
-            body = render_to_string(
-                f"dialogues/email/{template}.txt",
-                {"recommendation": recommendation, "url": url, "due": due},
-            )
-            return EmailMessage(subject=subject % {"id": recommendation.pk}, body=body)
-
-    return reminder_deliver(
+        recipients += approvers + conf.escalation_emails()
+    with translation.override(settings.LANGUAGE_CODE):
+        url = conf.site_url() + reverse("dialogues:staff-recommendation", args=[recommendation.pk])
+    return dialogue_mail_queue(
         kind=kind,
-        object_id=recommendation.pk,
-        deadline=due,
         recipients=recipients,
-        build=build,
-        now=now,
+        subject_key=recommendation_key(recommendation_id=recommendation.pk, due=due),
+        payload={"recommendation_id": recommendation.pk, "context": {"url": url}},
+        language=settings.LANGUAGE_CODE,
     )
+
+
+def recommendation_remind(
+    *, recommendation_id: int, kind: str, now: datetime | None = None
+) -> bool:
+    """Queue one answer-deadline reminder in the ledger, if it is still due and was not
+    queued for this deadline before; True when queued now (the worker sends it)."""
+    now = now or timezone.now()
+    recommendation = Recommendation.objects.select_related("unit").get(pk=recommendation_id)
+    approvers = _approver_emails() if kind == ReminderKind.ANSWER_ESCALATION else []
+    return _remind(recommendation=recommendation, kind=kind, now=now, approvers=approvers)
+
+
+def recommendation_reminders_queue(*, now: datetime) -> dict[str, int]:
+    """The scan of answer deadlines: queue what is due, per kind how many were found.
+
+    Reads are a fixed number of queries; each reminder then costs its ledger insert.
+    """
+    from dialogues import selectors
+
+    scans = (
+        (ReminderKind.ANSWER_DUE_SOON, selectors.recommendation_due_soon),
+        (ReminderKind.ANSWER_OVERDUE, selectors.recommendation_overdue),
+        (ReminderKind.ANSWER_ESCALATION, selectors.recommendation_to_escalate),
+    )
+    counts: dict[str, int] = {}
+    for kind, selector in scans:
+        due = list(selector(now=now).select_related("unit"))
+        approvers = _approver_emails() if due and kind == ReminderKind.ANSWER_ESCALATION else []
+        for recommendation in due:
+            _remind(recommendation=recommendation, kind=kind, now=now, approvers=approvers)
+        counts[str(kind)] = len(due)
+    return counts

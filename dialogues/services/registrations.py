@@ -10,12 +10,12 @@ import logging
 import secrets
 from datetime import datetime
 from functools import partial
+from smtplib import SMTPException
 
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
@@ -30,9 +30,12 @@ from dialogues.constants import (
     SessionStatus,
 )
 from dialogues.ics import session_invitation_ics
+from dialogues.ledger import registration_key
 from dialogues.models import Business, DialogueSession, Registration
-from dialogues.services.delivery import reminder_deliver
+from dialogues.services.notifications import dialogue_mail_queue
 from procedures.errors import DomainError
+from procedures.models import Delivery, DeliveryStatus
+from procedures.services.delivery import delivery_describe_error, delivery_render
 from procedures.validators import normalize_identity, validate_tax_code
 
 logger = logging.getLogger(__name__)
@@ -204,22 +207,12 @@ def _promote_waitlist(session: DialogueSession, now: datetime) -> list[int]:
         registration.save(update_fields=["status", "promoted_at"])
         free -= registration.attendees
         promoted.append(registration.pk)
-    for registration_id in promoted:
-        transaction.on_commit(partial(_enqueue_promotion_notice, registration_id))
+        # In the ledger within this transaction: committed with the promotion, so the
+        # notice goes out even if the broker is down now (the shared drain sends it).
+        _registrant_mail_queue(
+            registration=registration, kind=ReminderKind.REGISTRATION_PROMOTED, session=session
+        )
     return promoted
-
-
-def _enqueue_promotion_notice(registration_id: int) -> None:
-    from kombu.exceptions import OperationalError
-
-    from dialogues.tasks import send_promotion_notice
-
-    try:
-        send_promotion_notice.delay(registration_id)
-    except OperationalError:
-        # The cancellation is committed; the periodic scan sends the notice later
-        # (selectors.registration_promotions_unnotified).
-        logger.warning("broker unavailable: promotion notice #%s left to the scan", registration_id)
 
 
 def registration_cancel(*, registration_id: int, now: datetime | None = None) -> list[int]:
@@ -285,105 +278,107 @@ def registration_manage_url(*, registration: Registration, token: str) -> str:
     return conf.site_url() + path
 
 
-def _registration_message(
-    *,
-    registration: Registration,
-    template: str,
-    subject: str,
-    now: datetime,
-    extra: dict | None = None,
-) -> EmailMessage:
-    session = registration.session
-    from dialogues.selectors import registration_waitlist_position
-
-    context = {
-        "registration": registration,
-        "session": session,
-        "position": registration_waitlist_position(registration=registration),
-        "department_name": _department_name(),
-        **(extra or {}),
-    }
-    body = render_to_string(f"dialogues/email/{template}.txt", context)
-    message = EmailMessage(subject=subject, body=body)
-    if registration.status == RegistrationStatus.CONFIRMED:
-        ics = session_invitation_ics(
-            session=session,
-            attendee_email=registration.email,
-            description=session.topic or session.title,
-            now=now,
-        )
-        message.attach("invitation.ics", ics, "text/calendar; method=REQUEST; charset=UTF-8")
-    return message
-
-
-def _department_name() -> str:
-    from django.conf import settings
-
-    return settings.DEPARTMENT_NAME
+def _registrant_mail_queue(
+    *, registration: Registration, kind: str, session: DialogueSession
+) -> bool:
+    return dialogue_mail_queue(
+        kind=kind,
+        recipients=[registration.email],
+        subject_key=registration_key(registration_id=registration.pk, starts_at=session.starts_at),
+        # "invitation": the worker attaches the calendar invitation, built when sent.
+        payload={"registration_id": registration.pk, "invitation": True},
+        language=registration.language,
+    )
 
 
 def registration_notify_confirmation(
     *, registration_id: int, token: str, now: datetime | None = None
 ) -> bool:
+    """Send the confirmation with the personal link; True when sent now.
+
+    The raw token must not be stored (only its keyed hash is), so this mail cannot wait
+    in the ledger for the worker: it is sent from this process once the registration is
+    committed. Its ledger row, without the link, is written first and marked sent (the
+    unique key stops a second confirmation, and the drain never picks it up); a failure
+    is recorded on it for staff. "Retry now" then sends it without the link.
+    """
     now = now or timezone.now()
     registration = Registration.objects.select_related("session").get(pk=registration_id)
-
-    def build() -> EmailMessage:
-        with translation.override(registration.language):
-            if registration.status == RegistrationStatus.CONFIRMED:
-                subject = _("Registration confirmed: %(title)s")
-            else:
-                subject = _("You are on the waiting list: %(title)s")
-            return _registration_message(
-                registration=registration,
-                template="registration_confirmed",
-                subject=subject % {"title": registration.session.title},
-                now=now,
-                extra={
-                    "manage_url": registration_manage_url(registration=registration, token=token)
-                },
-            )
-
-    return reminder_deliver(
-        kind=ReminderKind.REGISTRATION_CONFIRMED,
-        object_id=registration.pk,
-        deadline=registration.session.starts_at,
-        recipients=[registration.email],
-        build=build,
-        now=now,
-    )
-
-
-def registration_notify_promoted(*, registration_id: int, now: datetime | None = None) -> bool:
-    now = now or timezone.now()
-    registration = Registration.objects.select_related("session").get(pk=registration_id)
-    if registration.status != RegistrationStatus.CONFIRMED or now >= registration.session.starts_at:
+    if not registration.email:
         return False
+    from dialogues.selectors import registration_waitlist_position
 
-    def build() -> EmailMessage:
-        with translation.override(registration.language):
-            return _registration_message(
-                registration=registration,
-                template="registration_promoted",
-                subject=_("A place is now yours: %(title)s")
-                % {"title": registration.session.title},
+    position = registration_waitlist_position(registration=registration)
+    payload = {
+        "registration_id": registration.pk,
+        "invitation": registration.status == RegistrationStatus.CONFIRMED,
+        "context": {"position": position},
+    }
+    try:
+        with transaction.atomic():
+            delivery = Delivery.objects.create(
+                kind=ReminderKind.REGISTRATION_CONFIRMED,
+                recipient=registration.email,
+                subject_key=registration_key(
+                    registration_id=registration.pk, starts_at=registration.session.starts_at
+                ),
+                payload=payload,
+                language=registration.language,
+                status=DeliveryStatus.SENT,
+                attempts=1,
+                sent_at=now,
+            )
+    except IntegrityError:
+        return False
+    # Rendered from a copy that carries the link; the stored row never does.
+    with_link = Delivery(
+        pk=delivery.pk,
+        kind=delivery.kind,
+        recipient=delivery.recipient,
+        language=delivery.language,
+        payload={
+            **payload,
+            "context": {
+                "position": position,
+                "manage_url": registration_manage_url(registration=registration, token=token),
+            },
+        },
+    )
+    try:
+        subject, body = delivery_render(with_link)
+        message = EmailMessage(
+            subject=subject,
+            body=body,
+            to=[registration.email],
+            headers={"Message-ID": delivery.message_id},
+        )
+        if payload["invitation"]:
+            ics = session_invitation_ics(
+                session=registration.session,
+                attendee_email=registration.email,
+                description=registration.session.topic or registration.session.title,
                 now=now,
             )
-
-    return reminder_deliver(
-        kind=ReminderKind.REGISTRATION_PROMOTED,
-        object_id=registration.pk,
-        deadline=registration.session.starts_at,
-        recipients=[registration.email],
-        build=build,
-        now=now,
-    )
+            message.attach("invitation.ics", ics, "text/calendar; method=REQUEST; charset=UTF-8")
+        message.send()
+    except (SMTPException, OSError) as exc:
+        logger.exception("dialogue registration #%s: confirmation failed", registration.pk)
+        delivery.status = DeliveryStatus.FAILED
+        delivery.sent_at = None
+        delivery.last_error = delivery_describe_error(exc)
+        delivery.save(update_fields=["status", "sent_at", "last_error"])
+        return False
+    return True
 
 
 def registration_remind(*, registration_id: int, now: datetime | None = None) -> bool:
-    """The reminder before the session; re-checks that it is still due."""
+    """Queue the reminder before the session, if still due; True when queued now."""
     now = now or timezone.now()
     registration = Registration.objects.select_related("session").get(pk=registration_id)
+    return _remind(registration=registration, now=now)
+
+
+def _remind(*, registration: Registration, now: datetime) -> bool:
     session = registration.session
     if (
         registration.status != RegistrationStatus.CONFIRMED
@@ -391,21 +386,16 @@ def registration_remind(*, registration_id: int, now: datetime | None = None) ->
         or not now < session.starts_at
     ):
         return False
-
-    def build() -> EmailMessage:
-        with translation.override(registration.language):
-            return _registration_message(
-                registration=registration,
-                template="session_reminder",
-                subject=_("Reminder: %(title)s") % {"title": session.title},
-                now=now,
-            )
-
-    return reminder_deliver(
-        kind=ReminderKind.SESSION_REMINDER,
-        object_id=registration.pk,
-        deadline=session.starts_at,
-        recipients=[registration.email],
-        build=build,
-        now=now,
+    return _registrant_mail_queue(
+        registration=registration, kind=ReminderKind.SESSION_REMINDER, session=session
     )
+
+
+def registration_reminders_queue(*, now: datetime) -> dict[str, int]:
+    """The scan of session reminders: queue what is due; how many were found."""
+    from dialogues.selectors import registration_reminders_due
+
+    due = list(registration_reminders_due(now=now).select_related("session"))
+    for registration in due:
+        _remind(registration=registration, now=now)
+    return {str(ReminderKind.SESSION_REMINDER): len(due)}

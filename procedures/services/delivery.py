@@ -132,6 +132,16 @@ def _context(delivery: Delivery) -> dict:
         ctx["dossier"] = Dossier.objects.select_related("procedure").get(pk=payload["dossier_id"])
     if "event_id" in payload:
         ctx["event"] = DossierEvent.objects.get(pk=payload["event_id"])
+    if "recommendation_id" in payload or "registration_id" in payload:
+        # Imported here: dialogues builds on procedures, not the other way round.
+        from dialogues.models import Recommendation, Registration
+
+        if "recommendation_id" in payload:
+            ctx["recommendation"] = Recommendation.objects.select_related(
+                "business", "session", "unit", "field").get(pk=payload["recommendation_id"])
+        if "registration_id" in payload:
+            ctx["registration"] = Registration.objects.select_related(
+                "session", "business").get(pk=payload["registration_id"])
     if delivery.kind == "staff.digest":
         ctx.update(_digest_context(delivery))
         if payload.get("day"):
@@ -203,7 +213,31 @@ def _send_email(delivery: Delivery) -> None:
         subject, body, settings.DEFAULT_FROM_EMAIL, [delivery.recipient],
         headers={"Message-ID": delivery.message_id, "X-Motcua-Delivery": str(delivery.pk)},
     )
+    for filename, content, mimetype in _attachments(delivery):
+        message.attach(filename, content, mimetype)
     message.send()
+
+
+def _attachments(delivery: Delivery) -> list[tuple[str, str, str]]:
+    """Files built at send time from the payload; none unless a row asks for them.
+
+    A dialogue registrant's mail carries the calendar invitation (payload
+    ``"invitation": true``), rendered now so that it has the session's current
+    time, place and SEQUENCE even when the row waited for a retry.
+    """
+    if not (delivery.payload.get("invitation") and "registration_id" in delivery.payload):
+        return []
+    from dialogues.ics import session_invitation_ics
+    from dialogues.models import Registration
+
+    registration = Registration.objects.select_related("session").get(
+        pk=delivery.payload["registration_id"])
+    ics = session_invitation_ics(
+        session=registration.session, attendee_email=registration.email,
+        description=registration.session.topic or registration.session.title,
+        now=timezone.now(),
+    )
+    return [("invitation.ics", ics, "text/calendar; method=REQUEST; charset=UTF-8")]
 
 
 def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Outcome:

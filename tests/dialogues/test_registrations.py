@@ -11,8 +11,9 @@ from django.urls import reverse
 
 from dialogues import selectors, services
 from dialogues.constants import RecommendationSource, RegistrationStatus, ReminderKind
-from dialogues.models import DialogueReminder, Recommendation, Registration
+from dialogues.models import Recommendation, Registration
 from procedures.errors import DomainError
+from procedures.models import Delivery, DeliveryStatus
 from tests.dialogues_factories import FieldFactory, SessionFactory, local
 
 NOW = local(2026, 2, 25, 9, 0)
@@ -235,9 +236,12 @@ class TestPersonalLink:
         assert "LOCATION:Hội trường Sở Công Thương\\, số 1 đường Đội Cấn" in ics.replace(
             "\r\n ", ""
         )
-        assert DialogueReminder.objects.filter(
-            kind=ReminderKind.REGISTRATION_CONFIRMED, object_id=registration.pk
-        ).exists()
+        # Recorded in the ledger, without the personal link (a secret).
+        row = Delivery.objects.get(
+            kind=ReminderKind.REGISTRATION_CONFIRMED, payload__registration_id=registration.pk
+        )
+        assert row.status == DeliveryStatus.SENT
+        assert token not in str(row.payload)
 
     def test_waitlisted_mail_says_so_and_has_no_invitation(
         self, session, django_capture_on_commit_callbacks
@@ -336,7 +340,7 @@ def test_concurrent_cancellations_promote_each_waiting_registration_once(require
 
     from unittest import mock
 
-    with mock.patch("dialogues.services.registrations._enqueue_promotion_notice"):
+    with mock.patch("procedures.services.notifications.enqueue_deliveries"):
         threads = [threading.Thread(target=worker, args=(r.pk,)) for r in confirmed]
         for t in threads:
             t.start()
@@ -349,3 +353,9 @@ def test_concurrent_cancellations_promote_each_waiting_registration_once(require
         )
     ) == sorted(r.pk for r in waiting)
     assert not Registration.objects.filter(status=RegistrationStatus.WAITLISTED).exists()
+    # One promotion notice each, queued in the ledger with the promotion.
+    assert sorted(
+        Delivery.objects.filter(kind=ReminderKind.REGISTRATION_PROMOTED).values_list(
+            "recipient", flat=True
+        )
+    ) == sorted(r.email for r in waiting)

@@ -1,5 +1,6 @@
 """Answer-deadline reminders (due soon, overdue, escalation) and the session reminder:
-sent once per deadline, however often the scan runs."""
+queued in the shared delivery ledger once per deadline, however often the scan runs,
+and sent by the shared worker."""
 
 from smtplib import SMTPException
 from unittest import mock
@@ -10,7 +11,8 @@ from django.core import mail
 
 from dialogues import selectors, services, tasks
 from dialogues.constants import AnswerKind, RegistrationStatus, ReminderKind
-from dialogues.models import DialogueReminder
+from procedures.models import Delivery, DeliveryStatus
+from procedures.services.delivery import delivery_drain
 from tests.dialogues_factories import (
     RecommendationFactory,
     SessionFactory,
@@ -42,8 +44,9 @@ def scan(at, capture):
 
 
 def kinds_sent():
+    # One ledger row per recipient: the escalation has several.
     return sorted(
-        DialogueReminder.objects.filter(sent_at__isnull=False).values_list("kind", flat=True)
+        set(Delivery.objects.filter(status=DeliveryStatus.SENT).values_list("kind", flat=True))
     )
 
 
@@ -78,13 +81,25 @@ class TestAnswerReminders:
             ReminderKind.ANSWER_ESCALATION,
             ReminderKind.ANSWER_OVERDUE,
         ]
-        assert len(mail.outbox) == 3
-        escalation = mail.outbox[-1]
-        assert escalation.to == ["qlcn@sct.example.gov.vn", approver.email]
-        # A direct re-run of a task (e.g. redelivered by the broker) sends nothing.
-        with time_machine.travel(local(2026, 3, 23, 9), tick=False):
-            assert tasks.send_answer_reminder(assigned.pk, ReminderKind.ANSWER_OVERDUE) is False
-        assert len(mail.outbox) == 3
+        # The escalation goes to the unit and to the leaders, one message each.
+        assert len(mail.outbox) == 4
+        assert sorted(m.to[0] for m in mail.outbox[-2:]) == sorted(
+            ["qlcn@sct.example.gov.vn", approver.email]
+        )
+        assert all(f"#{assigned.pk}" in m.subject for m in mail.outbox)
+        # Queueing the same reminder again (a re-run) adds nothing to the ledger.
+        with (
+            time_machine.travel(local(2026, 3, 23, 9), tick=False),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            assert (
+                services.recommendation_remind(
+                    recommendation_id=assigned.pk, kind=ReminderKind.ANSWER_OVERDUE
+                )
+                is False
+            )
+        assert Delivery.objects.count() == 4
+        assert len(mail.outbox) == 4
 
     def test_no_reminder_once_answered(
         self, assigned, staff, approver, django_capture_on_commit_callbacks
@@ -116,31 +131,47 @@ class TestAnswerReminders:
         scan(DUE, django_capture_on_commit_callbacks)
         assert kinds_sent() == [ReminderKind.ANSWER_OVERDUE]
 
-    def test_a_task_that_is_no_longer_due_sends_nothing(self, assigned):
-        # Enqueued as overdue, but the worker runs it before the deadline (clock skew).
+    def test_a_reminder_that_is_no_longer_due_is_not_queued(self, assigned):
+        # Asked for as overdue before the deadline (clock skew).
         with time_machine.travel(local(2026, 3, 16, 9), tick=False):
-            assert tasks.send_answer_reminder(assigned.pk, ReminderKind.ANSWER_OVERDUE) is False
-        assert mail.outbox == []
-        assert not DialogueReminder.objects.exists()
-
-    def test_a_failed_send_is_recorded_and_not_repeated(self, assigned):
-        with (
-            time_machine.travel(DUE, tick=False),
-            mock.patch(
-                "django.core.mail.EmailMessage.send", side_effect=SMTPException("relay refused")
-            ),
-        ):
             assert (
                 services.recommendation_remind(
                     recommendation_id=assigned.pk, kind=ReminderKind.ANSWER_OVERDUE
                 )
                 is False
             )
-        marker = DialogueReminder.objects.get()
-        assert marker.sent_at is None
-        assert marker.error == "SMTPException: relay refused"
-        # The marker is there: the next scan does not pick it up again.
+        assert mail.outbox == []
+        assert not Delivery.objects.exists()
+
+    def test_a_failed_send_is_recorded_readably_and_retried_by_the_drain(
+        self, assigned, django_capture_on_commit_callbacks
+    ):
+        with (
+            time_machine.travel(DUE, tick=False),
+            mock.patch(
+                "django.core.mail.EmailMessage.send", side_effect=SMTPException("relay refused")
+            ),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            assert (
+                services.recommendation_remind(
+                    recommendation_id=assigned.pk, kind=ReminderKind.ANSWER_OVERDUE
+                )
+                is True
+            )
+        row = Delivery.objects.get()
+        assert (row.kind, row.recipient) == (ReminderKind.ANSWER_OVERDUE, "qlcn@sct.example.gov.vn")
+        assert row.status == DeliveryStatus.PENDING and row.attempts == 1
+        assert "relay refused" in row.last_error and "Next attempt" in row.last_error
+        assert mail.outbox == []
+        # The row is there: the next scan does not queue it again.
         assert list(selectors.recommendation_overdue(now=DUE)) == []
+        # The shared drain sends it once its retry time has come, and only once.
+        delivery_drain(now=row.next_attempt_at)
+        delivery_drain(now=row.next_attempt_at)
+        row.refresh_from_db()
+        assert row.status == DeliveryStatus.SENT
+        assert len(mail.outbox) == 1
 
     def test_scan_query_count_does_not_grow_with_the_rows(
         self, staff, django_capture_on_commit_callbacks
@@ -159,27 +190,32 @@ class TestAnswerReminders:
                 )
 
         def run():
+            before = Delivery.objects.count()
             with (
                 time_machine.travel(DUE, tick=False),
-                mock.patch.object(tasks.send_answer_reminder, "delay") as delay,
+                mock.patch("procedures.services.notifications.enqueue_deliveries"),
                 django_capture_on_commit_callbacks(execute=True),
             ):
                 with CaptureQueriesContext(connection) as ctx:
                     tasks.scan_reminders()
-            # The calendar's yearly cache may load once; that is not per row.
-            return delay.call_count, [
-                q["sql"] for q in ctx.captured_queries if "calendaroverride" not in q["sql"]
+            # The calendar's yearly cache may load once; that is not per row. Each
+            # reminder costs its ledger insert; the reads must not grow.
+            return Delivery.objects.count() - before, [
+                q["sql"]
+                for q in ctx.captured_queries
+                if "calendaroverride" not in q["sql"] and q["sql"].lstrip().startswith("SELECT")
             ]
 
         add(1)
-        calls_one, queries_one = run()
+        queued_one, reads_one = run()
         add(4)
-        calls_five, queries_five = run()
-        assert (calls_one, calls_five) == (1, 5)
-        assert len(queries_one) == len(queries_five)
-        # Five scans (due soon, overdue, escalation, session reminders, promotion
-        # notices), nothing per row.
-        assert sum('"dialogues_' in q.split("WHERE")[0] for q in queries_five) == 5
+        queued_five, reads_five = run()
+        assert (queued_one, queued_five) == (1, 4)  # the first one is queued already
+        assert len(reads_one) == len(reads_five)
+        # Four scans (due soon, overdue, escalation, session reminders); the overdue
+        # one also loads the rows it found, and asks the ledger which are queued.
+        assert sum('"dialogues_' in q.split("WHERE")[0] for q in reads_five) == 5
+        assert sum('"procedures_delivery"' in q.split("WHERE")[0] for q in reads_five) == 1
 
 
 class TestSessionReminder:
@@ -233,7 +269,9 @@ class TestSessionReminder:
         assert registration.status == RegistrationStatus.CONFIRMED
 
 
-def test_promotion_notice_left_behind_is_sent_by_the_scan(django_capture_on_commit_callbacks):
+def test_promotion_notice_is_sent_by_the_drain_when_the_broker_was_down(
+    django_capture_on_commit_callbacks,
+):
     from kombu.exceptions import OperationalError
 
     session = SessionFactory(capacity=1)
@@ -258,15 +296,19 @@ def test_promotion_notice_left_behind_is_sent_by_the_scan(django_capture_on_comm
         now=local(2026, 2, 20, 10),
     )
     with (
-        mock.patch.object(
-            tasks.send_promotion_notice, "delay", side_effect=OperationalError("broker down")
+        mock.patch(
+            "procedures.tasks.deliver.apply_async", side_effect=OperationalError("broker down")
         ),
         django_capture_on_commit_callbacks(execute=True),
     ):
         services.registration_cancel(registration_id=first.pk, now=local(2026, 2, 21, 9))
     assert mail.outbox == []
-    counts = scan(local(2026, 2, 21, 9, 15), django_capture_on_commit_callbacks)
-    assert counts[ReminderKind.REGISTRATION_PROMOTED] == 1
+    row = Delivery.objects.get(kind=ReminderKind.REGISTRATION_PROMOTED)
+    assert (row.recipient, row.status) == ("b@example.vn", DeliveryStatus.PENDING)
+    with time_machine.travel(local(2026, 2, 21, 9, 1), tick=False):
+        delivery_drain()
+        delivery_drain()
     assert [m.to for m in mail.outbox] == [["b@example.vn"]]
+    assert mail.outbox[0].attachments[0][0] == "invitation.ics"
     scan(local(2026, 2, 21, 9, 30), django_capture_on_commit_callbacks)
     assert len(mail.outbox) == 1

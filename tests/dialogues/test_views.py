@@ -239,7 +239,6 @@ class TestAdmin:
             "dialoguesession",
             "registration",
             "recommendation",
-            "dialoguereminder",
             "business",
         ):
             assert (
