@@ -85,6 +85,8 @@ class Delivery(models.Model):
                 condition=Q(status="pending"),
             ),
             models.Index(fields=["user", "channel", "read_at"], name="delivery_inbox_idx"),
+            # "Was this reminder queued already?" looks rows up by kind and subject.
+            models.Index(fields=["kind", "subject_key"], name="delivery_kind_subject_idx"),
             # Admin "failed" filter and the health check.
             models.Index(
                 fields=["created_at"], name="delivery_failed_idx", condition=Q(status="failed"),
