@@ -124,8 +124,7 @@ class ActionForm(forms.Form):
             "expected_version": self.cleaned_data["expected_version"],
         }
 
-    def perform(self, *, now: datetime):
-        raise NotImplementedError
+    # Each subclass defines `perform(self, *, now)`, calling its one service.
 
     def apply_error(self, exc: DomainError) -> None:
         """Show the service's refusal next to the field it names, or above the form."""
