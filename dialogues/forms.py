@@ -36,7 +36,9 @@ class AccessibleFormMixin:
         self.describe_fields()
 
 
-class RegistrationForm(AccessibleFormMixin, forms.Form):
+class BusinessPublicForm(AccessibleFormMixin, forms.Form):
+    """What every public form of a business shares: who it is, and a honeypot."""
+
     business_name = forms.CharField(label=_("Business name"), max_length=255)
     tax_code = forms.CharField(
         label=_("Tax code"),
@@ -44,6 +46,26 @@ class RegistrationForm(AccessibleFormMixin, forms.Form):
         help_text=_("10 digits, or 13 for a branch (e.g. 0101234567-001)."),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
+    # Honeypot: hidden from people (CSS and aria-hidden), filled by naive bots.
+    website = forms.CharField(required=False, label=_("Leave this empty"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The honeypot goes last, out of the tab order.
+        self.order_fields([name for name in self.fields if name != "website"] + ["website"])
+        self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+
+    def clean_tax_code(self):
+        from dialogues.services.registrations import tax_code_canonical
+
+        return tax_code_canonical(self.cleaned_data["tax_code"])
+
+    @property
+    def is_spam(self) -> bool:
+        return bool(self.data.get("website"))
+
+
+class RegistrationForm(BusinessPublicForm):
     representative = forms.CharField(label=_("Representative"), max_length=255)
     position = forms.CharField(label=_("Position"), max_length=255, required=False)
     email = forms.EmailField(
@@ -75,8 +97,6 @@ class RegistrationForm(AccessibleFormMixin, forms.Form):
         validators=[validate_attachment],
         help_text=_("Optional: PDF, Word, Excel, PNG or JPEG."),
     )
-    # Honeypot: hidden from people (CSS and aria-hidden), filled by naive bots.
-    website = forms.CharField(required=False, label=_("Leave this empty"))
 
     def __init__(self, *args, session: DialogueSession, **kwargs):
         super().__init__(*args, **kwargs)
@@ -94,23 +114,13 @@ class RegistrationForm(AccessibleFormMixin, forms.Form):
             self.fields["question_field"].queryset = Field.objects.filter(
                 pk__in=[f.pk for f in session_fields]
             )
-        self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
         self.describe_fields()
-
-    def clean_tax_code(self):
-        from dialogues.services.registrations import tax_code_canonical
-
-        return tax_code_canonical(self.cleaned_data["tax_code"])
 
     def clean(self):
         data = super().clean()
         if data.get("attachment") and not data.get("questions"):
             self.add_error("questions", _("Write the question the document is about."))
         return data
-
-    @property
-    def is_spam(self) -> bool:
-        return bool(self.data.get("website"))
 
 
 class PublicAnswerSearchForm(forms.Form):
@@ -208,16 +218,9 @@ class ReportForm(AccessibleFormMixin, forms.Form):
         return data
 
 
-class RecommendationSubmitForm(AccessibleFormMixin, forms.Form):
+class RecommendationSubmitForm(BusinessPublicForm):
     """A business sends a difficulty or recommendation between sessions (no account)."""
 
-    business_name = forms.CharField(label=_("Business name"), max_length=255)
-    tax_code = forms.CharField(
-        label=_("Tax code"),
-        max_length=20,
-        help_text=_("10 digits, or 13 for a branch (e.g. 0101234567-001)."),
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
-    )
     email = forms.EmailField(
         label=_("Email"),
         help_text=_("The written answer is sent here."),
@@ -243,18 +246,3 @@ class RecommendationSubmitForm(AccessibleFormMixin, forms.Form):
         label=_("The answer may be published for other businesses (without my contact details)"),
         required=False, initial=True,
     )
-    # Honeypot: hidden from people (CSS and aria-hidden), filled by naive bots.
-    website = forms.CharField(required=False, label=_("Leave this empty"))
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
-
-    def clean_tax_code(self):
-        from dialogues.services.registrations import tax_code_canonical
-
-        return tax_code_canonical(self.cleaned_data["tax_code"])
-
-    @property
-    def is_spam(self) -> bool:
-        return bool(self.data.get("website"))
