@@ -401,81 +401,64 @@ class ProcedureAdmin(admin.ModelAdmin):
     def _change_url(self, procedure: Procedure) -> str:
         return reverse("admin:procedures_procedure_change", args=[procedure.pk])
 
-    def amend_view(self, request, object_id):
-        procedure = self._get_for_change(request, object_id)
-        form = AmendForm(request.POST or None, procedure=procedure)
+    def _decision_view(self, request, procedure, form, *, record, logged, done, template, title):
+        """A page that records one publishing decision through a service.
+
+        `record(data)` calls the service and returns the new version; `logged(version)`
+        and `done(version)` word the admin log entry and the success message.
+        """
         if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
             try:
-                version = procedure_amend(
-                    procedure=procedure,
-                    changes={attr: data[attr] for attr in VERSIONED_ATTRS},
-                    decision_number=data["decision_number"],
-                    decision_date=data["decision_date"],
-                    effective_from=data["effective_from"],
-                    note=data["note"],
-                    actor=request.user,
-                )
+                version = record(form.cleaned_data)
             except DomainError as exc:
                 _apply_domain_error(form, exc)
             else:
-                self.log_change(
-                    request, procedure, gettext("Amended: version %(n)d") % {"n": version.number}
-                )
-                self.message_user(
-                    request,
-                    gettext("Version %(n)d recorded under decision %(decision)s.")
-                    % {"n": version.number, "decision": version.decision_number},
-                    messages.SUCCESS,
-                )
+                self.log_change(request, procedure, logged(version))
+                self.message_user(request, done(version), messages.SUCCESS)
                 return HttpResponseRedirect(self._change_url(procedure))
         return TemplateResponse(
-            request,
-            "admin/procedures/procedure/amend.html",
-            self._context(
-                request,
-                gettext("Amend %(procedure)s") % {"procedure": procedure},
-                original=procedure,
-                form=form,
+            request, template,
+            self._context(request, title % {"procedure": procedure}, original=procedure,
+                          form=form),
+        )
+
+    @staticmethod
+    def _decision(data, request) -> dict:
+        return {
+            "decision_number": data["decision_number"],
+            "decision_date": data["decision_date"],
+            "effective_from": data["effective_from"],
+            "note": data["note"],
+            "actor": request.user,
+        }
+
+    def amend_view(self, request, object_id):
+        procedure = self._get_for_change(request, object_id)
+        return self._decision_view(
+            request, procedure, AmendForm(request.POST or None, procedure=procedure),
+            record=lambda data: procedure_amend(
+                procedure=procedure, changes={attr: data[attr] for attr in VERSIONED_ATTRS},
+                **self._decision(data, request),
             ),
+            logged=lambda v: gettext("Amended: version %(n)d") % {"n": v.number},
+            done=lambda v: gettext("Version %(n)d recorded under decision %(decision)s.")
+            % {"n": v.number, "decision": v.decision_number},
+            template="admin/procedures/procedure/amend.html",
+            title=gettext("Amend %(procedure)s"),
         )
 
     def abolish_view(self, request, object_id):
         procedure = self._get_for_change(request, object_id)
-        form = DecisionForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            try:
-                version = procedure_abolish(
-                    procedure=procedure,
-                    decision_number=data["decision_number"],
-                    decision_date=data["decision_date"],
-                    effective_from=data["effective_from"],
-                    note=data["note"],
-                    actor=request.user,
-                )
-            except DomainError as exc:
-                _apply_domain_error(form, exc)
-            else:
-                self.log_change(
-                    request, procedure, gettext("Abolished: version %(n)d") % {"n": version.number}
-                )
-                self.message_user(
-                    request,
-                    gettext("The procedure is abolished from %(date)s.")
-                    % {"date": version.effective_from.strftime("%d/%m/%Y")},
-                    messages.SUCCESS,
-                )
-                return HttpResponseRedirect(self._change_url(procedure))
-        return TemplateResponse(
-            request,
-            "admin/procedures/procedure/abolish.html",
-            self._context(
-                request,
-                gettext("Abolish %(procedure)s") % {"procedure": procedure},
-                original=procedure,
-                form=form,
+        return self._decision_view(
+            request, procedure, DecisionForm(request.POST or None),
+            record=lambda data: procedure_abolish(
+                procedure=procedure, **self._decision(data, request)
             ),
+            logged=lambda v: gettext("Abolished: version %(n)d") % {"n": v.number},
+            done=lambda v: gettext("The procedure is abolished from %(date)s.")
+            % {"date": v.effective_from.strftime("%d/%m/%Y")},
+            template="admin/procedures/procedure/abolish.html",
+            title=gettext("Abolish %(procedure)s"),
         )
 
     def reform_view(self, request):
