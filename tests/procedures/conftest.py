@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from procedures.constants import ApplicantType, Channel, OnlineLevel, Role, StepRole
-from procedures.models import Field, ProcessStep, Unit
+from procedures.models import Field, ProcessStep, StaffProfile, Unit
 from procedures.services.catalogue import procedure_create
 from procedures.services.dossiers import Applicant, dossier_register
 from procedures.services.staff import roles_ensure_groups, staff_create
@@ -79,6 +79,15 @@ def staff(units):
         )
         people[key] = user
     return people
+
+
+def staff_reading_english(staff: dict) -> dict:
+    """The staff above, reading their mail in English (the source language), so that
+    assertions on mail do not depend on the Vietnamese catalogue."""
+    StaffProfile.objects.filter(user__in=staff.values()).update(language="en")
+    for user in staff.values():
+        user.staff_profile.refresh_from_db()
+    return staff
 
 
 APPLICANT = Applicant(

@@ -15,7 +15,7 @@ from django.urls import reverse
 from kombu.exceptions import OperationalError
 
 from procedures.constants import Channel
-from procedures.models import Delivery, DeliveryChannel, DeliveryStatus, StaffProfile
+from procedures.models import Delivery, DeliveryChannel, DeliveryStatus
 from procedures.services import dossiers as svc
 from procedures.services.delivery import (
     Outcome,
@@ -25,19 +25,14 @@ from procedures.services.delivery import (
 )
 from procedures.services.notifications import delivery_queue, enqueue_deliveries
 
-from .conftest import APPLICANT, at
+from .conftest import APPLICANT, at, staff_reading_english
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def staff(staff):
-    """The conftest's staff, reading their mail in English (the source language), so
-    that assertions do not depend on the Vietnamese catalogue."""
-    StaffProfile.objects.filter(user__in=staff.values()).update(language="en")
-    for user in staff.values():
-        user.staff_profile.refresh_from_db()
-    return staff
+    return staff_reading_english(staff)
 
 
 ENGLISH = dataclasses.replace(APPLICANT, language="en")

@@ -21,25 +21,19 @@ from procedures.models import (
     Delivery,
     DeliveryChannel,
     DeliveryStatus,
-    StaffProfile,
 )
 from procedures.selectors.reminders import reminder_windows, working_moment_before
 from procedures.services import dossiers as svc
 from procedures.services.reminders import reminders_plan, reminders_sweep
 
-from .conftest import at
+from .conftest import at, staff_reading_english
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def staff(staff):
-    """The conftest's staff, reading their mail in English (the source language), so
-    that assertions do not depend on the Vietnamese catalogue."""
-    StaffProfile.objects.filter(user__in=staff.values()).update(language="en")
-    for user in staff.values():
-        user.staff_profile.refresh_from_db()
-    return staff
+    return staff_reading_english(staff)
 
 
 def processing(register, staff, units, *, accepted=at(2026, 6, 1, 10, 0), channel=Channel.DIRECT,
