@@ -1,40 +1,15 @@
-"""An iCalendar (RFC 5545) invitation for a session, written with the standard library."""
+"""An iCalendar (RFC 5545) invitation for a session, written with the `icalendar` library.
+
+The library escapes TEXT values, quotes parameter values (an organiser name with a
+comma is quoted, not backslash-escaped) and folds long lines on character boundaries.
+"""
 
 from datetime import UTC, datetime
 
 from django.conf import settings
+from icalendar import Calendar, Event, vCalAddress, vText
 
 from dialogues.models import DialogueSession
-
-
-def _escape(value: str) -> str:
-    # RFC 5545 s. 3.3.11: backslash, semicolon, comma and newlines are escaped in TEXT.
-    return (
-        value.replace("\\", "\\\\")
-        .replace(";", "\\;")
-        .replace(",", "\\,")
-        .replace("\r\n", "\\n")
-        .replace("\n", "\\n")
-    )
-
-
-def _fold(line: str) -> str:
-    # RFC 5545 s. 3.1: lines longer than 75 octets are folded (CRLF + space); never
-    # split inside a multi-byte UTF-8 character.
-    out, current = [], b""
-    for char in line:
-        encoded = char.encode()
-        limit = 75 if not out else 74
-        if len(current) + len(encoded) > limit:
-            out.append(current.decode())
-            current = b""
-        current += encoded
-    out.append(current.decode())
-    return "\r\n ".join(out)
-
-
-def _utc(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def session_invitation_ics(
@@ -46,31 +21,32 @@ def session_invitation_ics(
     cancelled: bool = False,
 ) -> str:
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
+    calendar = Calendar()
+    calendar.add("prodid", "-//motcua//dialogues//VI")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "CANCEL" if cancelled else "REQUEST")
+
+    event = Event()
+    event.add("uid", f"dialogue-session-{session.pk}@{domain}")
+    event.add("sequence", session.sequence)
+    event.add("dtstamp", now.astimezone(UTC))
+    event.add("dtstart", session.starts_at.astimezone(UTC))
+    event.add("dtend", session.ends_at.astimezone(UTC))
+    event.add("summary", session.title)
+    event.add("description", description)
     location = ", ".join(v for v in (session.venue, session.online_link) if v)
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//motcua//dialogues//VI",
-        "CALSCALE:GREGORIAN",
-        f"METHOD:{'CANCEL' if cancelled else 'REQUEST'}",
-        "BEGIN:VEVENT",
-        f"UID:dialogue-session-{session.pk}@{domain}",
-        f"SEQUENCE:{session.sequence}",
-        f"DTSTAMP:{_utc(now)}",
-        f"DTSTART:{_utc(session.starts_at)}",
-        f"DTEND:{_utc(session.ends_at)}",
-        f"SUMMARY:{_escape(session.title)}",
-        f"DESCRIPTION:{_escape(description)}",
-    ]
     if location:
-        lines.append(f"LOCATION:{_escape(location)}")
+        event.add("location", location)
     if session.online_link:
-        lines.append(f"URL:{session.online_link}")
-    lines += [
-        f"ORGANIZER;CN={_escape(settings.DEPARTMENT_NAME)}:mailto:{settings.DEFAULT_FROM_EMAIL}",
-        f"ATTENDEE;ROLE=REQ-PARTICIPANT;RSVP=FALSE:mailto:{attendee_email}",
-        f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    return "\r\n".join(_fold(line) for line in lines) + "\r\n"
+        event.add("url", session.online_link)
+    organizer = vCalAddress(f"mailto:{settings.DEFAULT_FROM_EMAIL}")
+    organizer.params["cn"] = vText(settings.DEPARTMENT_NAME)
+    event.add("organizer", organizer)
+    attendee = vCalAddress(f"mailto:{attendee_email}")
+    attendee.params["role"] = vText("REQ-PARTICIPANT")
+    attendee.params["rsvp"] = vText("FALSE")
+    event.add("attendee", attendee)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    calendar.add_component(event)
+    return calendar.to_ical().decode()

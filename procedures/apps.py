@@ -8,4 +8,4 @@ class ProceduresConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from procedures import signals  # noqa: F401
+        from procedures import checks, signals  # noqa: F401

@@ -3,10 +3,10 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from stdnum.exceptions import InvalidChecksum, ValidationError as NumberError
+from stdnum.vn import mst
 
 _CITIZEN_ID = re.compile(r"^\d{12}$")
-# Enterprise tax codes: 10 digits, or 13 for a branch (10 digits, optional hyphen, 3).
-_TAX_CODE = re.compile(r"^\d{10}(-?\d{3})?$")
 
 
 def normalize_identity(value: str) -> str:
@@ -22,9 +22,21 @@ def validate_citizen_id(value: str) -> None:
 
 
 def validate_tax_code(value: str) -> None:
-    """Mã số thuế: 10 digits, or 13 digits for a dependent unit (e.g. 0101234567-001)."""
-    if not _TAX_CODE.match(normalize_identity(value)):
+    """Mã số thuế: 10 digits, or 13 for a dependent unit (e.g. 0100109106-001).
+
+    The tenth digit is a check digit over the first nine; python-stdnum knows the rule,
+    so a mistyped code is caught at the desk rather than at the tax office.
+    """
+    try:
+        mst.validate(normalize_identity(value))
+    except InvalidChecksum:
+        raise ValidationError(
+            _("This tax code's check digit is wrong: please check the number on the "
+              "business registration certificate."),
+            code="invalid_tax_code_checksum",
+        ) from None
+    except NumberError:
         raise ValidationError(
             _("A tax code has 10 digits, or 13 digits for a branch (e.g. 0101234567-001)."),
             code="invalid_tax_code",
-        )
+        ) from None

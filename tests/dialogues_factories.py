@@ -11,6 +11,14 @@ from dialogues.constants import RecommendationSource, SessionStatus
 from dialogues.models import Business, DialogueSession, Recommendation
 from procedures.models import Field, Unit
 
+
+def valid_tax_code(prefix: int) -> str:
+    """A ten-digit tax code with a correct check digit, from a nine-digit prefix."""
+    from stdnum.vn import mst
+
+    head = f"{prefix:09d}"
+    return head + mst.calc_check_digit(head)
+
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
@@ -64,7 +72,7 @@ class BusinessFactory(factory.django.DjangoModelFactory):
         model = Business
         django_get_or_create = ("tax_code",)
 
-    tax_code = factory.Sequence(lambda n: f"{4600000000 + n}")
+    tax_code = factory.Sequence(lambda n: valid_tax_code(461000000 + n))
     name = factory.Sequence(lambda n: f"Công ty TNHH Thương mại {n}")
 
 

@@ -40,6 +40,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from stdnum.vn import mst
 
 from procedures import calendar
 from procedures.constants import (
@@ -506,7 +507,8 @@ def _applicant(rng: random.Random, mailbox: str) -> dict:
     if rng.random() < ORGANISATION_SHARE:
         kind = rng.choice(_COMPANY_KIND)
         name = f"{kind} {rng.choice(_COMPANY_WORD)} {rng.choice(_COMPANY_NAME)}"
-        ident = f"46{rng.randrange(10**8):08d}"
+        head = f"46{rng.randrange(10**8):08d}"[:9]
+        ident = head + mst.calc_check_digit(head)  # a tax code staff can re-save
         if rng.random() < 0.1:
             ident += f"-{rng.randint(1, 20):03d}"
         a_type = ApplicantType.ORGANISATION

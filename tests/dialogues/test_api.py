@@ -17,7 +17,7 @@ def session(db):
     services.registration_create(
         session_id=s.pk,
         business_name="Công ty A",
-        tax_code="4600000001",
+        tax_code="4600000016",
         representative="A",
         email="a@example.vn",
         phone="1",
@@ -27,7 +27,7 @@ def session(db):
     services.registration_create(
         session_id=s.pk,
         business_name="Công ty B",
-        tax_code="4600000002",
+        tax_code="4600000023",
         representative="B",
         email="b@example.vn",
         phone="1",

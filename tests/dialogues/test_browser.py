@@ -88,7 +88,7 @@ def test_question_to_published_answer(browser, live_server):
     page.goto(f"{live_server.url}/doi-thoai/{session.pk}/")
     page.click(f"a[href='/doi-thoai/{session.pk}/dang-ky/']")
     page.fill("#id_business_name", "Công ty TNHH Xăng dầu Phú Bình")
-    page.fill("#id_tax_code", "4600123456")
+    page.fill("#id_tax_code", "4600123459")
     page.fill("#id_representative", "Lê Văn C")
     page.fill("#id_email", "c@phubinh.vn")
     page.fill("#id_phone", "0912000111")

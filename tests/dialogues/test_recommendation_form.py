@@ -15,7 +15,7 @@ URL = "/doi-thoai/kien-nghi/"
 def form_data(**extra):
     return {
         "business_name": "Công ty TNHH Xăng dầu Phú Bình",
-        "tax_code": "4600123456",
+        "tax_code": "4600123459",
         "email": "c@phubinh.vn",
         "content": "Đề nghị rút ngắn thời gian cấp giấy phép bán lẻ xăng dầu.",
         "is_public": "on",
@@ -34,7 +34,7 @@ def test_a_business_sends_a_recommendation_with_a_document(client):
     assert rec.source == RecommendationSource.BETWEEN_SESSIONS
     assert rec.session is None
     assert rec.status == RecommendationStatus.RECEIVED
-    assert rec.business.tax_code == "4600123456"
+    assert rec.business.tax_code == "4600123459"
     assert rec.field == petrol and rec.contact_email == "c@phubinh.vn" and rec.is_public
     assert rec.attachments.get().original_name == "de-nghi.pdf"
     assert rec.events.count() == 1

@@ -230,14 +230,14 @@ class TestOtherOutcomes:
         session = SessionFactory()
         recommendation = services.recommendation_receive(
             business_name="Công ty CP Gas Thái Nguyên",
-            tax_code="4600123456-001",
+            tax_code="4600123459-001",
             content="Đề nghị hướng dẫn thủ tục cấp giấy chứng nhận đủ điều kiện kinh doanh khí.",
             source=RecommendationSource.AT_SESSION,
             session=session,
             by=staff,
             now=local(2026, 3, 3, 9, 30),
         )
-        assert recommendation.business.tax_code == "4600123456-001"
+        assert recommendation.business.tax_code == "4600123459-001"
         assert recommendation.received_at == local(2026, 3, 3, 9, 30)
         assert Recommendation.objects.get().events.get().actor == staff
 
@@ -245,7 +245,7 @@ class TestOtherOutcomes:
         session = SessionFactory()
         first = services.recommendation_receive(
             business_name="A",
-            tax_code="4600123456001",
+            tax_code="4600123459001",
             content="x",
             source=RecommendationSource.AT_SESSION,
             session=session,
@@ -253,7 +253,7 @@ class TestOtherOutcomes:
         )
         second = services.recommendation_receive(
             business_name="A",
-            tax_code=" 4600123456-001",
+            tax_code=" 4600123459-001",
             content="y",
             source=RecommendationSource.AT_SESSION,
             session=session,
@@ -265,7 +265,7 @@ class TestOtherOutcomes:
         with pytest.raises(DomainError):
             services.recommendation_receive(
                 business_name="A",
-                tax_code="4600123456",
+                tax_code="4600123459",
                 content="x",
                 source=RecommendationSource.AT_SESSION,
                 by=staff,

@@ -14,7 +14,7 @@ from dialogues.constants import RecommendationSource, RegistrationStatus, Remind
 from dialogues.models import Recommendation, Registration
 from procedures.errors import DomainError
 from procedures.models import Delivery, DeliveryStatus
-from tests.dialogues_factories import FieldFactory, SessionFactory, local
+from tests.dialogues_factories import FieldFactory, SessionFactory, local, valid_tax_code
 
 NOW = local(2026, 2, 25, 9, 0)
 
@@ -23,7 +23,7 @@ def register(session, n: int, attendees: int = 1, **kwargs):
     data = {
         "session_id": session.pk,
         "business_name": f"Công ty {n}",
-        "tax_code": f"{4600000000 + n}",
+        "tax_code": valid_tax_code(460000000 + n),
         "representative": f"Nguyễn Văn {n}",
         "email": f"dn{n}@example.vn",
         "phone": "0912345678",
@@ -71,7 +71,7 @@ class TestCapacity:
     def test_the_same_business_cannot_register_twice(self, session):
         register(session, 1)
         with pytest.raises(DomainError) as err:
-            register(session, 1, business_name="Tên khác", tax_code=" 4600000001 ")
+            register(session, 1, business_name="Tên khác", tax_code=" 4600000016 ")
         assert err.value.field == "tax_code"
 
     def test_database_refuses_a_second_live_registration(self, session):
@@ -126,7 +126,7 @@ class TestCapacity:
         assert recommendation.session == session
         assert recommendation.source == RecommendationSource.ADVANCE
         assert recommendation.field == field
-        assert recommendation.business.tax_code == "4600000001"
+        assert recommendation.business.tax_code == "4600000016"
 
 
 @pytest.mark.django_db

@@ -225,7 +225,7 @@ class TestSessionReminder:
         registration, _token = services.registration_create(
             session_id=session.pk,
             business_name="Công ty Điện lực",
-            tax_code="4600999999",
+            tax_code="4600999990",
             representative="Trần Thị B",
             email="b@example.vn",
             phone="0987",
@@ -278,7 +278,7 @@ def test_promotion_notice_is_sent_by_the_drain_when_the_broker_was_down(
     first, _ = services.registration_create(
         session_id=session.pk,
         business_name="A",
-        tax_code="4600000001",
+        tax_code="4600000016",
         representative="A",
         email="a@example.vn",
         phone="1",
@@ -288,7 +288,7 @@ def test_promotion_notice_is_sent_by_the_drain_when_the_broker_was_down(
     waiting, _ = services.registration_create(
         session_id=session.pk,
         business_name="B",
-        tax_code="4600000002",
+        tax_code="4600000023",
         representative="B",
         email="b@example.vn",
         phone="1",

@@ -145,7 +145,7 @@ def test_later_the_late_answer_counts_as_answered_late(example):
 def test_period_report_counts_what_was_received_in_the_period(example, staff):
     services.recommendation_receive(
         business_name="Công ty Than",
-        tax_code="4600111222",
+        tax_code="4600111220",
         content="Giữa kỳ",
         source="between_sessions",
         received_at=local(2026, 3, 10, 9),
@@ -153,7 +153,7 @@ def test_period_report_counts_what_was_received_in_the_period(example, staff):
     )
     services.recommendation_receive(
         business_name="Công ty Than",
-        tax_code="4600111222",
+        tax_code="4600111220",
         content="Tháng trước",
         source="between_sessions",
         received_at=local(2026, 2, 27, 9),

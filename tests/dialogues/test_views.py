@@ -36,7 +36,7 @@ def session(db):
 def form_data(**overrides):
     data = {
         "business_name": "Công ty TNHH Xăng dầu Phú Bình",
-        "tax_code": "4600 123 456",
+        "tax_code": "4600 123 459",
         "representative": "Lê Văn C",
         "position": "Giám đốc",
         "email": "c@phubinh.vn",
@@ -91,7 +91,7 @@ class TestRegistrationForm:
             response = client.post(url, form_data())
         assert response.status_code == 302
         registration = Registration.objects.get()
-        assert registration.tax_code == "4600123456"
+        assert registration.tax_code == "4600123459"
         assert registration.status == "confirmed"
         assert Recommendation.objects.get().content.startswith("Đề nghị hướng dẫn")
         assert mail.outbox[0].to == ["c@phubinh.vn"]
@@ -253,7 +253,7 @@ class TestAdmin:
             reverse("admin:dialogues_recommendation_add"),
             {
                 "business_name": "Công ty CP Hóa chất",
-                "tax_code": "4600555666",
+                "tax_code": "4600555667",
                 "session": session.pk,
                 "source": "at_session",
                 "content": "Kiến nghị về hóa chất",

@@ -76,8 +76,8 @@ def test_register_rejects_bad_citizen_id(register, id_number, message):
 
 
 def test_register_accepts_branch_tax_code_for_organisations(register):
-    applicant = svc.Applicant(type="organisation", name="Công ty TNHH Gốm Sứ", id_number="4600123456-001")
-    assert register(applicant=applicant).applicant_id_number == "4600123456-001"
+    applicant = svc.Applicant(type="organisation", name="Công ty TNHH Gốm Sứ", id_number="4600123459-001")
+    assert register(applicant=applicant).applicant_id_number == "4600123459-001"
     with pytest.raises(DomainError):
         register(applicant=svc.Applicant(type="organisation", name="X", id_number="46001234"))
 

@@ -264,10 +264,10 @@ def test_each_invalid_field_gets_its_own_message(client, online_procedure, overr
 
 def test_an_organisation_may_use_a_branch_tax_code(client, online_procedure):
     response = client.post(submit_url(online_procedure), form_data(
-        online_procedure, applicant_type="organisation", id_number="4600123456-001",
+        online_procedure, applicant_type="organisation", id_number="4600123459-001",
         applicant_name="Công ty TNHH Chè Tân Cương"))
     assert response.status_code == 302
-    assert Dossier.objects.get().applicant_id_number == "4600123456-001"
+    assert Dossier.objects.get().applicant_id_number == "4600123459-001"
 
 
 def test_a_failed_validation_keeps_what_was_typed_and_ties_errors_to_fields(client, online_procedure):
