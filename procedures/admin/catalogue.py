@@ -116,7 +116,7 @@ class TimePublishedFilter(admin.SimpleListFilter):
 class RequiredDocumentInline(admin.TabularInline):
     model = RequiredDocument
     extra = 0
-    fields = ["order", "name", "kind", "copies", "mandatory", "template"]
+    fields = ["order", "name", "kind", "copies", "mandatory", "template_name", "template"]
 
 
 class ProcessStepFormSet(BaseInlineFormSet):
@@ -274,7 +274,17 @@ class ProcedureAdmin(admin.ModelAdmin):
         ),
         (
             _("Published content"),
-            {"fields": ["steps", "applicants", "conditions", "result", "legal_basis", "source"]},
+            {
+                "fields": [
+                    "steps",
+                    "applicants",
+                    "conditions",
+                    "result",
+                    "legal_basis",
+                    "source",
+                    "documents_source",
+                ]
+            },
         ),
     ]
 

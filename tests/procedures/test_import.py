@@ -148,10 +148,8 @@ def test_values_are_mapped_and_empty_cells_stay_empty(tmp_path):
     retail = Procedure.objects.get(code="2.000633")
     assert retail.processing_amount == Decimal("7.0")
     assert (retail.fee_vnd, retail.fee_text) == (0, "")
-    assert (retail.online_level, retail.online_level_text) == (
-        OnlineLevel.FULL,
-        "Toàn trình (Nghệ An)",
-    )
+    # Only the Decree 42/2022 level is kept: no province, no "mức độ" wording.
+    assert (retail.online_level, retail.online_level_text) == (OnlineLevel.FULL, "")
     assert retail.channel_online is True
     assert retail.level == Level.PROVINCE
 
@@ -216,8 +214,8 @@ def test_row_failing_after_its_field_was_created_is_rolled_back_alone(tmp_path):
         tmp_path / "list.csv",
         [
             row(code="2.000001", name="Tốt"),
-            # Passes parsing, creates its field, then fails model validation (255 chars max).
-            row(code="2.000002", name="Hỏng", field="Lĩnh vực mới", online_level="x" * 300),
+            # Passes parsing, creates its field, then fails model validation (6 digits max).
+            row(code="2.000002", name="Hỏng", field="Lĩnh vực mới", processing_days="1000000"),
             row(code="x" * 31, name="Mã quá dài"),
             row(code="2.000003", name="Tốt nữa", field="Lĩnh vực mới"),
         ],
@@ -225,7 +223,7 @@ def test_row_failing_after_its_field_was_created_is_rolled_back_alone(tmp_path):
     report = procedure_import_file(path=path)
     assert report.created == 2
     assert [r.row for r in report.rejected] == [3, 4]
-    assert "online level as published" in report.rejected[0].reason
+    assert "processing time" in report.rejected[0].reason
     assert Procedure.objects.get(code="2.000003").field.name == "Lĩnh vực mới"
     assert Field.objects.filter(name="Lĩnh vực mới").count() == 1
 

@@ -132,7 +132,8 @@ def test_detail_shows_every_part_of_the_catalogue_entry(client, procedure):
     html = response.content.decode()
     for part in ["2.000633", "Cấp Giấy phép bán lẻ sản phẩm rượu", "Lưu thông hàng hóa trong nước",
                  "5 working days", "3 working days when submitted online", "1,200,000 VND",
-                 "Tại thành phố: 1.200.000 đồng/điểm kinh doanh", "Bước 2: Nhận kết quả.",
+                 # One formatter: amounts in the text grouped like the fee itself.
+                 "Tại thành phố: 1,200,000 đồng/điểm kinh doanh", "Bước 2: Nhận kết quả.",
                  "Thương nhân", "Có địa điểm kinh doanh cố định", "Giấy phép bán lẻ sản phẩm rượu",
                  "Nghị định 105/2017/NĐ-CP", "QĐ 1/2026", "Đơn đề nghị cấp giấy phép", "2 copies",
                  "if applicable", "Phòng Quản lý Thương mại", "At the one-stop desk",
