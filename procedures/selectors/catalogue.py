@@ -9,8 +9,9 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from procedures.constants import ChangeKind, Level, ProcedureStatus
+from procedures.constants import ChangeKind, Level, OnlineLevel, ProcedureStatus
 from procedures.models import Field, Procedure, ProcedureVersion, RequiredDocument
+from procedures.models.catalogue import ACCEPTS_ONLINE
 
 # Every Vietnamese letter that a base Latin letter may stand for when typed without
 # diacritics (people search "giay phep ban le ruou" on phones without a Telex keyboard).
@@ -75,8 +76,12 @@ def procedure_list(
         qs = qs.filter(status=ProcedureStatus.ACTIVE)
     if field_id is not None:
         qs = qs.filter(field_id=field_id)
-    if online_level:
-        qs = qs.filter(online_level=online_level)
+    if online_level == OnlineLevel.NONE:
+        qs = qs.exclude(ACCEPTS_ONLINE)
+    elif online_level:
+        # "Fully online" lists what the portal takes fully online: the same rule as the
+        # badge and the submit button, not the bare level of a procedure with no time.
+        qs = qs.filter(ACCEPTS_ONLINE, online_level=online_level)
     # Every typed word must appear, in any order, accents or not: "bán lẻ rượu" finds
     # "bán lẻ sản phẩm rượu", which a phrase search would miss.
     for word in (search or "").split()[:MAX_SEARCH_WORDS]:

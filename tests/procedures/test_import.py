@@ -402,3 +402,27 @@ def test_csv_with_excel_bom_and_missing_file(tmp_path):
     assert procedure_import_file(path=path).created == 1
     code, out, err = run("import_procedures", str(tmp_path / "missing.csv"))
     assert code == 1 and "Cannot read" in err
+
+
+@pytest.mark.parametrize(
+    "text, cleaned",
+    [
+        ("2200000 (phí thẩm định/lần/hồ sơ, theo trang Đà Nẵng)", "2200000 (phí thẩm định/lần/hồ sơ)"),
+        ("1100000 (Bến Tre, /lần thẩm định/hồ sơ)", "1100000 (lần thẩm định/hồ sơ)"),
+        ("Một phần (Cao Bằng)", "Một phần"),
+        ("TC/DN: 1.200.000 (TP) / 600.000 (huyện)", "TC/DN: 1.200.000 (TP) / 600.000 (huyện)"),
+        ("Theo TT 168/2016/TT-BTC", "Theo TT 168/2016/TT-BTC"),
+    ],
+)
+def test_other_provinces_are_dropped_from_fee_texts(text, cleaned):
+    from procedures.services.importing import strip_other_provinces
+
+    assert strip_other_provinces(text) == cleaned
+
+
+def test_the_seeded_catalogue_names_no_other_province_and_no_old_level():
+    run("seed_catalogue")
+    assert not Procedure.objects.exclude(online_level_text="").exists()
+    for fee_text in Procedure.objects.exclude(fee_text="").values_list("fee_text", flat=True):
+        for province in ("Đà Nẵng", "Bến Tre", "Nghệ An", "Cao Bằng", "Ninh Bình", "Huế"):
+            assert province not in fee_text
