@@ -145,3 +145,16 @@ def test_applicant_journey_on_the_seeded_catalogue(phone, chromium, live_server,
     rating = Rating.objects.get(dossier=dossier)
     assert (rating.overall, rating.timeliness) == ("very_satisfied", 2)
     later.close()
+
+    # --- A procedure whose list is not published: the notice and one generic slot ---------
+    unlisted = (Procedure.objects.accepting_online().filter(documents__isnull=True)
+                .order_by("name").first())
+    if unlisted is not None:
+        page.goto(f"/thu-tuc/{unlisted.pk}/")
+        assert page.locator("#documents-not-published").count() == 1
+        checker.check(page, "seeded-10-procedure-without-list")
+        page.click(f"a[href$='/thu-tuc/{unlisted.pk}/nop-ho-so/'] >> nth=0")
+        page.wait_for_url("**/nop-ho-so/")
+        assert page.locator("input[type=file]").count() == 1
+        assert page.locator("#id_doc_dossier").count() == 1
+        checker.check(page, "seeded-11-submit-generic-slot")
