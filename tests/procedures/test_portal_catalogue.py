@@ -56,8 +56,8 @@ def test_home_has_search_fields_with_counts_contacts_and_links(client, catalogue
     assert reverse("procedures:public-stats") in html
 
 
-def test_the_home_page_is_vietnamese_by_default_with_a_switch_to_english(catalogue,
-                                                                         vietnamese_default):
+@pytest.mark.usefixtures("vietnamese_default")
+def test_the_home_page_is_vietnamese_by_default_with_a_switch_to_english(catalogue):
     client = Client()
     html = client.get("/").content.decode()
     assert '<html lang="vi">' in html
@@ -179,7 +179,8 @@ def test_templates_of_abolished_procedures_and_missing_ones_are_404(client, cata
                               args=[catalogue["wine"].pk, other.pk])).status_code == 404
 
 
-def test_money_is_grouped_the_vietnamese_way_on_vietnamese_pages(procedure, vietnamese_default):
+@pytest.mark.usefixtures("vietnamese_default")
+def test_money_is_grouped_the_vietnamese_way_on_vietnamese_pages(procedure):
     html = Client().get(f"/thu-tuc/{procedure.pk}/").content.decode()
     assert "1.200.000" in html
 
