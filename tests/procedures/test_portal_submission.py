@@ -477,3 +477,17 @@ def test_a_district_level_procedure_takes_no_dossier_here(client, procedure):
     assert response["Location"] == reverse("procedures:procedure-detail", args=[procedure.pk])
     assert client.post(submit_url(procedure), {}).status_code == 302
     assert not Dossier.objects.exists()
+
+
+def test_the_service_refuses_a_district_procedure_with_its_own_reason(procedure):
+    from procedures.errors import DomainError
+    from procedures.services.dossiers import Applicant, dossier_register
+
+    procedure.level = "district"
+    procedure.save(update_fields=["level"])
+    with pytest.raises(DomainError) as refused:
+        dossier_register(procedure=procedure, channel=Channel.DIRECT, actor=None,
+                         applicant=Applicant(type="individual", name="Hoàng Văn Dũng",
+                                             id_number="001099012345"))
+    assert refused.value.code == "not_departmental"
+    assert not Dossier.objects.exists()
