@@ -20,6 +20,8 @@ from procedures.validators import normalize_identity, validate_citizen_id, valid
 
 _PHONE = re.compile(r"^(?:\+84|0)\d{9,10}$")
 HONEYPOT = "website"
+# The one file field of a procedure that publishes no list of documents.
+GENERIC_DOCUMENT_FIELD = "doc_dossier"
 
 
 class MultipleFileInput(forms.FileInput):
@@ -160,6 +162,18 @@ class SubmissionForm(forms.Form):
             choices.append((ResultDelivery.ONLINE, ResultDelivery.ONLINE.label))
         self.fields["result_delivery"].choices = choices
         limits = upload_limits()
+        if not self.required_documents:
+            # No published list: one slot for the whole dossier, so an online procedure
+            # never turns away the papers the desk will check anyway.
+            self.fields[GENERIC_DOCUMENT_FIELD] = DocumentFilesField(
+                slot_id=None, document_name=str(_("Your dossier")),
+                label=_("Your dossier (all its documents)"), required=True,
+                help_text=_("The list of documents of this procedure is not published: "
+                            "attach every paper of your dossier here, several files at "
+                            "once if needed. %(types)s, up to %(size)s MB a file.")
+                % {"types": limits.type_labels,
+                   "size": limits.max_file_bytes // (1024 * 1024)},
+            )
         for doc in self.required_documents:
             self.fields[self.document_field_name(doc)] = DocumentFilesField(
                 slot_id=doc.pk, document_name=doc.name, label=doc.name,
@@ -174,7 +188,7 @@ class SubmissionForm(forms.Form):
         # Fields in the order people fill them in; documents before the notes.
         order = ["applicant_type", "applicant_name", "id_number", "address", "phone", "email",
                  "result_delivery",
-                 *[self.document_field_name(d) for d in self.required_documents],
+                 *[name for name, _doc in self._document_items()],
                  "note", "consent", HONEYPOT]
         self.order_fields(order)
 
@@ -184,7 +198,9 @@ class SubmissionForm(forms.Form):
 
     @property
     def document_fields(self):
-        return [(doc, self[self.document_field_name(doc)]) for doc in self.required_documents]
+        """(required document, bound field); the document is None for the generic slot
+        offered when the procedure publishes no list."""
+        return [(doc, self[name]) for name, doc in self._document_items()]
 
     def clean_applicant_name(self):
         return " ".join(self.cleaned_data["applicant_name"].split())
@@ -231,7 +247,9 @@ class SubmissionForm(forms.Form):
                 self.add_error(None, exc)
         return data
 
-    def _document_items(self):
+    def _document_items(self) -> list[tuple[str, RequiredDocument | None]]:
+        if not self.required_documents:
+            return [(GENERIC_DOCUMENT_FIELD, None)]
         return [(self.document_field_name(d), d) for d in self.required_documents]
 
     def documents(self):

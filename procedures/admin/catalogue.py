@@ -113,10 +113,28 @@ class TimePublishedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class DocumentsPublishedFilter(admin.SimpleListFilter):
+    """Which procedures still lack their list of documents (the portal then offers one
+    generic slot): staff complete these first."""
+
+    title = _("list of documents")
+    parameter_name = "documents"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Published")), ("no", _("Not published"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(documents__isnull=False).distinct()
+        if self.value() == "no":
+            return queryset.filter(documents__isnull=True)
+        return queryset
+
+
 class RequiredDocumentInline(admin.TabularInline):
     model = RequiredDocument
     extra = 0
-    fields = ["order", "name", "kind", "copies", "mandatory", "template"]
+    fields = ["order", "name", "kind", "copies", "mandatory", "template_name", "template"]
 
 
 class ProcessStepFormSet(BaseInlineFormSet):
@@ -249,7 +267,14 @@ class ProcedureAdmin(admin.ModelAdmin):
         "status",
     ]
     list_display_links = ["code", "name"]
-    list_filter = ["field", "status", "online_level", "level", TimePublishedFilter]
+    list_filter = [
+        "field",
+        "status",
+        "online_level",
+        "level",
+        TimePublishedFilter,
+        DocumentsPublishedFilter,
+    ]
     list_select_related = ["field"]
     search_fields = ["code", "name"]
     autocomplete_fields = ["field", "implementing_unit"]
@@ -274,7 +299,17 @@ class ProcedureAdmin(admin.ModelAdmin):
         ),
         (
             _("Published content"),
-            {"fields": ["steps", "applicants", "conditions", "result", "legal_basis", "source"]},
+            {
+                "fields": [
+                    "steps",
+                    "applicants",
+                    "conditions",
+                    "result",
+                    "legal_basis",
+                    "source",
+                    "documents_source",
+                ]
+            },
         ),
     ]
 

@@ -31,6 +31,11 @@ class ProcessingTimeMixin(serializers.Serializer):
 
 class ProcedureListSerializer(ProcessingTimeMixin, serializers.ModelSerializer):
     field = FieldSerializer(read_only=True)
+    accepts_online = serializers.BooleanField(
+        read_only=True,
+        help_text=_("True when the portal takes an online dossier for this procedure (the "
+                    "same rule as the submit button)."),
+    )
 
     class Meta:
         model = Procedure
@@ -50,6 +55,7 @@ class ProcedureListSerializer(ProcessingTimeMixin, serializers.ModelSerializer):
             "channel_direct",
             "channel_postal",
             "channel_online",
+            "accepts_online",
         ]
 
 
@@ -60,7 +66,7 @@ class RequiredDocumentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = RequiredDocument
-        fields = ["name", "kind", "copies", "mandatory", "template_url", "order"]
+        fields = ["name", "kind", "copies", "mandatory", "template_name", "template_url", "order"]
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_template_url(self, obj: RequiredDocument) -> str | None:
@@ -113,6 +119,7 @@ class ProcedureDetailSerializer(ProcedureListSerializer):
             "effective_from",
             "effective_to",
             "source",
+            "documents_source",
             "documents",
             "versions",
         ]

@@ -52,12 +52,40 @@ class Unit(models.Model):
         return self.name
 
 
+# What makes a procedure take dossiers at this department, written once as a Q for the
+# queries and once as a predicate for a loaded row (Procedure.accepts_dossiers /
+# accepts_online); tests/procedures/test_portal_catalogue.py checks the two agree.
+# District-level procedures are published in the same provincial set but are received
+# by the district (since 1 July 2025 the commune) one-stop desk, never here.
+ACCEPTS_DOSSIERS = (
+    Q(status=ProcedureStatus.ACTIVE)
+    & Q(level=Level.PROVINCE)
+    & Q(processing_amount__isnull=False)
+)
+# Online: one of the two Decree 42/2022 levels (toàn trình, một phần) and the online
+# channel open.
+ACCEPTS_ONLINE = (
+    ACCEPTS_DOSSIERS
+    & Q(online_level__in=(OnlineLevel.FULL, OnlineLevel.PARTIAL))
+    & Q(channel_online=True)
+)
+
+
 class ProcedureQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=ProcedureStatus.ACTIVE)
 
+    def departmental(self):
+        """In force and handled by the department itself: its public list."""
+        return self.active().filter(level=Level.PROVINCE)
+
     def accepting_dossiers(self):
-        return self.active().filter(processing_amount__isnull=False)
+        return self.filter(ACCEPTS_DOSSIERS)
+
+    def accepting_online(self):
+        """The one rule for "accepts online dossiers": the home count and the submit
+        button both come from it."""
+        return self.filter(ACCEPTS_ONLINE)
 
 
 class Procedure(models.Model):
@@ -129,6 +157,12 @@ class Procedure(models.Model):
         _("status"), max_length=10, choices=ProcedureStatus.choices, default=ProcedureStatus.ACTIVE
     )
     source = models.TextField(_("source"), blank=True)
+    documents_source = models.TextField(
+        _("source of the document list"),
+        blank=True,
+        help_text=_("Where the list of required documents was taken from (addresses of the "
+                    "published procedure pages)."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -169,12 +203,26 @@ class Procedure(models.Model):
         return self.processing_amount is not None
 
     @property
+    def is_departmental(self) -> bool:
+        return self.level == Level.PROVINCE
+
+    @property
     def accepts_dossiers(self) -> bool:
-        return self.status == ProcedureStatus.ACTIVE and self.time_published
+        """Same rule as ACCEPTS_DOSSIERS, for a row already loaded."""
+        return (
+            self.status == ProcedureStatus.ACTIVE
+            and self.is_departmental
+            and self.time_published
+        )
 
     @property
     def accepts_online(self) -> bool:
-        return self.accepts_dossiers and self.channel_online
+        """Same rule as ACCEPTS_ONLINE, for a row already loaded."""
+        return (
+            self.accepts_dossiers
+            and self.online_level in (OnlineLevel.FULL, OnlineLevel.PARTIAL)
+            and self.channel_online
+        )
 
 
 class RequiredDocument(models.Model):
@@ -195,6 +243,12 @@ class RequiredDocument(models.Model):
     template = models.FileField(
         _("form template"), upload_to="templates/%Y/", blank=True,
         help_text=_("Blank form the applicant can download."),
+    )
+    template_name = models.TextField(
+        _("form template (as the law names it)"),
+        blank=True,
+        help_text=_('The form the law prescribes, e.g. "Mẫu số 01 Phụ lục I Nghị định '
+                    '105/2017/NĐ-CP"; shown when no blank form file is attached.'),
     )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 

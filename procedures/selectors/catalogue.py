@@ -7,10 +7,11 @@ import unicodedata
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from procedures.constants import ChangeKind, ProcedureStatus
-from procedures.models import Field, Procedure, ProcedureVersion
+from procedures.constants import ChangeKind, Level, OnlineLevel, ProcedureStatus
+from procedures.models import Field, Procedure, ProcedureVersion, RequiredDocument
+from procedures.models.catalogue import ACCEPTS_ONLINE
 
 # Every Vietnamese letter that a base Latin letter may stand for when typed without
 # diacritics (people search "giay phep ban le ruou" on phones without a Telex keyboard).
@@ -63,14 +64,24 @@ def procedure_list(
     online_level: str | None = None,
     include_abolished: bool = False,
 ) -> QuerySet[Procedure]:
-    """Procedures for the public list and the API, in catalogue order."""
-    qs = Procedure.objects.select_related("field", "implementing_unit")
+    """The department's procedures for the public list and the API, in catalogue order.
+
+    District-level procedures are left out: they are kept in the catalogue, flagged, but
+    their dossiers go to the district (now commune) one-stop desk, not to this one.
+    """
+    qs = Procedure.objects.select_related("field", "implementing_unit").filter(
+        level=Level.PROVINCE
+    )
     if not include_abolished:
         qs = qs.filter(status=ProcedureStatus.ACTIVE)
     if field_id is not None:
         qs = qs.filter(field_id=field_id)
-    if online_level:
-        qs = qs.filter(online_level=online_level)
+    if online_level == OnlineLevel.NONE:
+        qs = qs.exclude(ACCEPTS_ONLINE)
+    elif online_level:
+        # "Fully online" lists what the portal takes fully online: the same rule as the
+        # badge and the submit button, not the bare level of a procedure with no time.
+        qs = qs.filter(ACCEPTS_ONLINE, online_level=online_level)
     # Every typed word must appear, in any order, accents or not: "bán lẻ rượu" finds
     # "bán lẻ sản phẩm rượu", which a phrase search would miss.
     for word in (search or "").split()[:MAX_SEARCH_WORDS]:
@@ -81,13 +92,35 @@ def procedure_list(
 
 
 def field_list_with_counts(*, include_empty: bool = False) -> QuerySet[Field]:
-    """Fields with `procedure_count` (procedures in force), for the catalogue index."""
+    """Fields with `procedure_count` (the department's procedures in force), for the
+    catalogue index."""
     qs = Field.objects.annotate(
-        procedure_count=Count("procedures", filter=Q(procedures__status=ProcedureStatus.ACTIVE))
+        procedure_count=Count(
+            "procedures",
+            filter=Q(procedures__status=ProcedureStatus.ACTIVE, procedures__level=Level.PROVINCE),
+        )
     )
     if not include_empty:
         qs = qs.filter(procedure_count__gt=0)
     return qs.order_by("order", "name")
+
+
+def procedure_documents_coverage() -> dict[str, int]:
+    """How many of the department's procedures in force publish their documents.
+
+    `with`/`without`: all of them; `online_with`/`online_without`: those that accept
+    online dossiers (Procedure.objects.accepting_online), where a missing list means the
+    applicant attaches the dossier under one generic slot.
+    """
+    has_docs = Exists(RequiredDocument.objects.filter(procedure=OuterRef("pk")))
+    qs = Procedure.objects.departmental().annotate(has_docs=has_docs)
+    online = Q(pk__in=Procedure.objects.accepting_online().values("pk"))
+    return qs.aggregate(
+        **{"with": Count("id", filter=Q(has_docs=True)),
+           "without": Count("id", filter=Q(has_docs=False)),
+           "online_with": Count("id", filter=online & Q(has_docs=True)),
+           "online_without": Count("id", filter=online & Q(has_docs=False))}
+    )
 
 
 def reform_year(*, year: int) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from procedures.constants import DossierStatus, OnlineLevel, OnTimeResult, Satisfaction
 from procedures.models import Dossier, Procedure, Rating
+from procedures.models.catalogue import ACCEPTS_ONLINE
 
 RESOLVED = (DossierStatus.FINISHED, DossierStatus.RETURNED)
 
@@ -106,12 +107,15 @@ def public_on_time_by_field(*, now: datetime.datetime | None = None, months: int
 
 
 def public_catalogue_counts() -> dict[str, int]:
-    """Procedures in force, and how many are fully / partly online (Decree 42/2022)."""
-    return Procedure.objects.active().aggregate(
+    """The department's procedures in force, and how many are fully / partly online
+    (Decree 42/2022). `online` counts exactly the procedures whose page has a submit
+    button: the same ACCEPTS_ONLINE rule decides both."""
+    online = Q(ACCEPTS_ONLINE)
+    return Procedure.objects.departmental().aggregate(
         total=Count("id"),
-        full=Count("id", filter=Q(online_level=OnlineLevel.FULL)),
-        partial=Count("id", filter=Q(online_level=OnlineLevel.PARTIAL)),
-        online=Count("id", filter=Q(channel_online=True)),
+        full=Count("id", filter=online & Q(online_level=OnlineLevel.FULL)),
+        partial=Count("id", filter=online & Q(online_level=OnlineLevel.PARTIAL)),
+        online=Count("id", filter=online),
         fields=Count("field", distinct=True),
     )
 

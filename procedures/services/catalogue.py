@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -21,9 +23,16 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from procedures.constants import ChangeKind, Level, OnlineLevel, ProcedureStatus, TimeUnit
+from procedures.constants import (
+    ChangeKind,
+    DocumentKind,
+    Level,
+    OnlineLevel,
+    ProcedureStatus,
+    TimeUnit,
+)
 from procedures.errors import DomainError
-from procedures.models import Field, Procedure, ProcedureVersion, Unit
+from procedures.models import Field, Procedure, ProcedureVersion, RequiredDocument, Unit
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -59,6 +68,7 @@ AMENDABLE_ATTRS = VERSIONED_ATTRS + (
     "implementing_unit",
     "publishing_decision",
     "source",
+    "documents_source",
 )
 DESCRIPTIVE_ATTRS = tuple(a for a in AMENDABLE_ATTRS if a not in VERSIONED_ATTRS)
 
@@ -333,6 +343,7 @@ def procedure_create(
     implementing_unit: Unit | None = None,
     publishing_decision: str | None = None,
     source: str = "",
+    documents_source: str = "",
     note: str = "",
     actor: AbstractBaseUser | None = None,
 ) -> Procedure:
@@ -370,6 +381,7 @@ def procedure_create(
         publishing_decision=decision_number if publishing_decision is None else publishing_decision,
         effective_from=effective_from,
         source=source,
+        documents_source=documents_source,
     )
     if not procedure.name:
         raise DomainError(_("The procedure name is empty."), field="name")
@@ -537,3 +549,81 @@ def field_assign_implementing_unit(*, field: Field, unit: Unit, overwrite: bool 
     else:
         qs = qs.filter(implementing_unit__isnull=True)
     return qs.update(implementing_unit=unit, updated_at=timezone.now())
+
+
+# --- Required documents (thành phần hồ sơ) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocumentSpec:
+    """One component document as a published procedure text lists it."""
+
+    name: str
+    kind: str = DocumentKind.ORIGINAL
+    copies: int = 1
+    mandatory: bool = True
+    order: int = 0
+    template_name: str = ""
+
+
+def _document_key(name: str) -> str:
+    return _new_tone_style(normalize_text(name)).casefold()
+
+
+@transaction.atomic
+def procedure_documents_set(
+    *, procedure: Procedure, documents: Sequence[DocumentSpec], source: str = ""
+) -> bool:
+    """Make the procedure's list of required documents exactly `documents`.
+
+    Rows are matched by name, so a document that stays keeps its id (the slot that
+    dossiers' files point at) and its uploaded blank form; a document no longer listed
+    is deleted and the files that answered it stay on their dossiers without a slot.
+    `source` (where the list was read) is stored on the procedure. Returns whether
+    anything changed, so a second run of the same list reports "unchanged".
+    """
+    specs = list(documents)
+    keys = [_document_key(spec.name) for spec in specs]
+    if any(not key for key in keys):
+        raise DomainError(_("A required document has no name."), field="documents")
+    if len(set(keys)) != len(keys):
+        raise DomainError(
+            _("The same document is listed twice for this procedure."), field="documents"
+        )
+    procedure = _lock(procedure)
+    existing = {_document_key(doc.name): doc for doc in procedure.documents.all()}
+    changed = False
+    for key, spec in zip(keys, specs, strict=True):
+        values = {
+            "name": normalize_text(spec.name),
+            "kind": spec.kind,
+            "copies": spec.copies,
+            "mandatory": spec.mandatory,
+            "order": spec.order,
+            "template_name": normalize_text(spec.template_name),
+        }
+        doc = existing.pop(key, None)
+        if doc is None:
+            doc = RequiredDocument(procedure=procedure, **values)
+        elif all(getattr(doc, attr) == value for attr, value in values.items()):
+            continue
+        else:
+            for attr, value in values.items():
+                setattr(doc, attr, value)
+        try:
+            doc.full_clean(exclude=["procedure", "template"])
+        except ValidationError as exc:
+            raise DomainError(
+                f"{values['name']}: {'; '.join(exc.messages)}", field="documents"
+            ) from exc
+        doc.save()
+        changed = True
+    if existing:
+        RequiredDocument.objects.filter(pk__in=[d.pk for d in existing.values()]).delete()
+        changed = True
+    source = normalize_text(source)
+    if source != procedure.documents_source:
+        procedure.documents_source = source
+        procedure.save(update_fields=["documents_source", "updated_at"])
+        changed = True
+    return changed

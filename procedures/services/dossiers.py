@@ -246,6 +246,12 @@ def dossier_register(
     if not procedure.accepts_dossiers:
         if procedure.status != "active":
             raise DomainError(_("This procedure has been abolished."), field="procedure")
+        if not procedure.is_departmental:
+            raise DomainError(
+                _("This is a district-level procedure: its dossiers are received by the local "
+                  "People's Committee, not by the department."),
+                field="procedure", code="not_departmental",
+            )
         raise DomainError(
             _("The processing time of this procedure is not yet published, so it cannot "
               "take dossiers."),

@@ -24,15 +24,17 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from procedures.constants import Level, OnlineLevel
+from procedures.constants import DocumentKind, Level, OnlineLevel
 from procedures.errors import DomainError
 from procedures.models import Field, Procedure
 from procedures.services.catalogue import (
     VERSIONED_ATTRS,
+    DocumentSpec,
     field_get_or_create_by_name,
     normalize_text,
     procedure_amend,
     procedure_create,
+    procedure_documents_set,
     procedure_update,
 )
 
@@ -50,6 +52,22 @@ COLUMNS = (
     "source",
 )
 REQUIRED_COLUMNS = ("name", "field")
+# The list of required documents (thành phần hồ sơ): one row per document, joined to its
+# procedure by national code when given, else by the exact procedure name. In an XLSX it
+# is a second worksheet named "documents"; with a CSV list it is a second CSV file.
+DOCUMENT_COLUMNS = (
+    "procedure_name",
+    "code",
+    "order",
+    "document_name",
+    "kind",
+    "copies",
+    "mandatory",
+    "template",
+    "source",
+)
+DOCUMENT_REQUIRED_COLUMNS = ("document_name",)
+DOCUMENT_SHEET_NAMES = ("documents", "thanh_phan_ho_so", "thành_phần_hồ_sơ")
 # An uploaded list of a few hundred procedures is well under this; anything larger is
 # not a procedure list and is refused before parsing.
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -67,6 +85,8 @@ class RowRejection:
     row: int
     reason: str
     name: str = ""
+    # "" for the procedure list, "documents" for the list of required documents.
+    sheet: str = ""
 
 
 @dataclass
@@ -76,6 +96,10 @@ class ImportReport:
     unchanged: int = 0
     rejected: list[RowRejection] = field(default_factory=list)
     procedures: list[Procedure] = field(default_factory=list)
+    # Lists of required documents: procedures whose list was written or changed, and
+    # those whose list in the file matched what was stored. None: the file had none.
+    documents_set: int | None = None
+    documents_unchanged: int = 0
 
     @property
     def ok(self) -> bool:
@@ -89,17 +113,16 @@ def _normalise_header(value: Any) -> str:
     return normalize_text(str(value or "")).lower().replace(" ", "_")
 
 
-def _check_header(header: list[str]) -> None:
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+def _check_header(header: list[str], *, required=REQUIRED_COLUMNS, expected=COLUMNS) -> None:
+    missing = [c for c in required if c not in header]
     if missing:
         raise DomainError(
             _("The file has no column %(columns)s. Expected columns: %(expected)s.")
-            % {"columns": ", ".join(missing), "expected": ", ".join(COLUMNS)}
+            % {"columns": ", ".join(missing), "expected": ", ".join(expected)}
         )
 
 
-def read_csv(data: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(row number as staff see it in a spreadsheet, values) for each data row."""
+def _csv_rows(data: bytes) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
     try:
         # utf-8-sig: Excel writes a byte-order mark in front of UTF-8 CSV files.
         text = data.decode("utf-8-sig")
@@ -110,15 +133,48 @@ def read_csv(data: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
         header = [_normalise_header(h) for h in next(reader)]
     except StopIteration as exc:
         raise DomainError(_("The file is empty.")) from exc
-    _check_header(header)
-    for values in reader:
-        if not any(v.strip() for v in values):
+
+    def rows():
+        for values in reader:
+            if not any(v.strip() for v in values):
+                continue
+            yield reader.line_num, dict(zip(header, values, strict=False))
+
+    return header, rows()
+
+
+def read_csv(data: bytes, *, required=REQUIRED_COLUMNS, expected=COLUMNS
+             ) -> list[tuple[int, dict[str, Any]]]:
+    """(row number as staff see it in a spreadsheet, values) for each data row."""
+    header, rows = _csv_rows(data)
+    _check_header(header, required=required, expected=expected)
+    return list(rows)
+
+
+def _sheet_rows(sheet) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+    rows = sheet.iter_rows(values_only=True)
+    try:
+        header = [_normalise_header(h) for h in next(rows)]
+    except StopIteration:
+        return [], []
+    out = []
+    for number, values in enumerate(rows, start=2):
+        if not any(v not in (None, "") and str(v).strip() for v in values):
             continue
-        yield reader.line_num, dict(zip(header, values, strict=False))
+        out.append((number, dict(zip(header, values, strict=False))))
+    return header, out
 
 
-def read_xlsx(data: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Rows of the first worksheet, with the header in row 1."""
+def _is_documents_sheet(title: str, header: list[str]) -> bool:
+    return _normalise_header(title) in DOCUMENT_SHEET_NAMES or "document_name" in header
+
+
+def read_xlsx(data: bytes) -> tuple[list, list | None]:
+    """(procedure rows, document rows or None), header in row 1 of each sheet.
+
+    The procedures are on the first worksheet; the documents on a worksheet named
+    "documents" (or "thanh_phan_ho_so"), or any later sheet with a document_name column.
+    """
     from openpyxl import load_workbook
 
     try:
@@ -126,31 +182,75 @@ def read_xlsx(data: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
     except Exception as exc:  # openpyxl raises many unrelated types for a damaged file
         raise DomainError(_("The file is not a readable XLSX workbook.")) from exc
     try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
-        try:
-            header = [_normalise_header(h) for h in next(rows)]
-        except StopIteration as exc:
-            raise DomainError(_("The file is empty.")) from exc
+        header, procedures = _sheet_rows(workbook.worksheets[0])
+        if not header:
+            raise DomainError(_("The file is empty."))
+        documents = None
+        if _is_documents_sheet(workbook.worksheets[0].title, header):
+            # A workbook of documents only (the --documents file of the command).
+            documents, procedures = procedures, []
+            _check_document_header(header)
+            return procedures, documents
         _check_header(header)
-        for number, values in enumerate(rows, start=2):
-            if not any(v not in (None, "") and str(v).strip() for v in values):
-                continue
-            yield number, dict(zip(header, values, strict=False))
+        for sheet in workbook.worksheets[1:]:
+            sheet_header, sheet_rows = _sheet_rows(sheet)
+            if sheet_header and _is_documents_sheet(sheet.title, sheet_header):
+                _check_document_header(sheet_header)
+                documents = sheet_rows
+                break
+        return procedures, documents
     finally:
         workbook.close()
 
 
-def read_rows(*, data: bytes, filename: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def _check_size(data: bytes) -> None:
     if len(data) > MAX_FILE_BYTES:
         raise DomainError(
             _("The file is larger than %(size)d MB.") % {"size": MAX_FILE_BYTES // (1024 * 1024)}
         )
+
+
+def _is_xlsx(data: bytes, filename: str) -> bool:
     # Type by content, not by name: XLSX is a ZIP archive.
     if data[:4] == b"PK\x03\x04":
-        return read_xlsx(data)
+        return True
     if filename.lower().endswith((".xlsx", ".xlsm")):
         raise DomainError(_("The file is named .xlsx but is not an XLSX workbook."))
-    return read_csv(data)
+    return False
+
+
+def read_file(*, data: bytes, filename: str) -> tuple[list, list | None]:
+    """(procedure rows, document rows or None) of a procedure list, CSV or XLSX."""
+    _check_size(data)
+    if _is_xlsx(data, filename):
+        return read_xlsx(data)
+    return read_csv(data), None
+
+
+def read_document_file(*, data: bytes, filename: str) -> list[tuple[int, dict[str, Any]]]:
+    """Rows of a separate list of documents (CSV, or the first sheet of an XLSX)."""
+    _check_size(data)
+    if _is_xlsx(data, filename):
+        _procedures, documents = read_xlsx(data)
+        if documents is None:
+            raise DomainError(
+                _("The documents file has no column %(columns)s. Expected columns: "
+                  "%(expected)s.")
+                % {"columns": "document_name", "expected": ", ".join(DOCUMENT_COLUMNS)}
+            )
+        return documents
+    header, rows = _csv_rows(data)
+    _check_document_header(header)
+    return list(rows)
+
+
+def _check_document_header(header: list[str]) -> None:
+    _check_header(header, required=DOCUMENT_REQUIRED_COLUMNS, expected=DOCUMENT_COLUMNS)
+    if "procedure_name" not in header and "code" not in header:
+        raise DomainError(
+            _("The documents sheet needs a procedure_name or a code column to say which "
+              "procedure each document belongs to.")
+        )
 
 
 # --- Parsing one row ----------------------------------------------------------------
@@ -211,6 +311,8 @@ def _fee(value: Any) -> tuple[int | None, str]:
 def online_level_from_text(text: str) -> str:
     """Decree 42/2022 level for a published wording; older lists say "mức độ 3/4".
 
+    Mức độ 4 became "toàn trình" and mức độ 3 "một phần"; anything else (mức độ 1-2,
+    "trực tiếp/trực tuyến", an empty cell) means the procedure takes no online dossier.
     When a text quotes several provinces, the fullest level wins: the procedure is
     nationally standard, and one province offering it fully online shows it can be.
     """
@@ -220,6 +322,45 @@ def online_level_from_text(text: str) -> str:
     if "một phần" in lowered or "mức độ 3" in lowered:
         return OnlineLevel.PARTIAL
     return OnlineLevel.NONE
+
+
+# The provinces (before and after the 2025 merger) whose published pages the bundled
+# list was compiled from: their names are attributions of where a value was read, not
+# part of this department's list, and are dropped from the text shown to the public.
+OTHER_PROVINCES = (
+    "An Giang", "Bà Rịa - Vũng Tàu", "Bà Rịa-Vũng Tàu", "BR-VT", "Bắc Giang", "Bắc Kạn",
+    "Bạc Liêu", "Bắc Ninh", "Bến Tre", "Bình Định", "Bình Dương", "Bình Phước",
+    "Bình Thuận", "Cà Mau", "Cần Thơ", "Cao Bằng", "Đà Nẵng", "Đắk Lắk", "Đắk Nông",
+    "Điện Biên", "Đồng Nai", "Đồng Tháp", "Gia Lai", "Hà Giang", "Hà Nam", "Hà Nội",
+    "Hà Tĩnh", "Hải Dương", "Hải Phòng", "Hậu Giang", "Hòa Bình", "Hưng Yên", "Khánh Hòa",
+    "Kiên Giang", "Kon Tum", "Lai Châu", "Lâm Đồng", "Lạng Sơn", "Lào Cai", "Long An",
+    "Nam Định", "Nghệ An", "Ninh Bình", "Ninh Thuận", "Phú Thọ", "Phú Yên", "Quảng Bình",
+    "Quảng Nam", "Quảng Ngãi", "Quảng Ninh", "Quảng Trị", "Sóc Trăng", "Sơn La",
+    "Tây Ninh", "Thái Bình", "Thái Nguyên", "Thanh Hóa", "Thừa Thiên Huế", "Huế",
+    "Tiền Giang", "TP.HCM", "TP. Hồ Chí Minh", "Hồ Chí Minh", "Trà Vinh", "Tuyên Quang",
+    "Vĩnh Long", "Vĩnh Phúc", "Yên Bái",
+)
+_PROVINCE = "|".join(
+    re.escape(name) for name in sorted(OTHER_PROVINCES, key=len, reverse=True)
+)
+# "(theo trang Đà Nẵng)", "(Bến Tre, /lần thẩm định)", "(Huế 2020)": a province named
+# inside brackets, optionally after "theo trang"/"theo" and before a year.
+_ATTRIBUTION = re.compile(
+    rf"(?:,\s*)?(?:theo\s+(?:trang\s+)?)?(?:{_PROVINCE})(?:\s+\d{{4}})?\s*,?\s*",
+    re.IGNORECASE,
+)
+_BRACKETS = re.compile(r"\(([^()]*)\)")
+
+
+def strip_other_provinces(text: str) -> str:
+    """Remove the attributions to other provinces found in brackets of a published text."""
+
+    def clean(match: re.Match) -> str:
+        inner = _ATTRIBUTION.sub(" ", match.group(1))
+        inner = re.sub(r"\s+", " ", inner).strip(" ,;/")
+        return f"({inner})" if inner else ""
+
+    return normalize_text(re.sub(r"\s+([,;])", r"\1", _BRACKETS.sub(clean, text)))
 
 
 def parse_row(values: dict[str, Any]) -> dict[str, Any]:
@@ -254,13 +395,15 @@ def parse_row(values: dict[str, Any]) -> dict[str, Any]:
 
     fee_vnd, fee_text = _fee(values.get("fee_vnd"))
     if fee_vnd is not None or fee_text:
-        attrs["fee_vnd"], attrs["fee_text"] = fee_vnd, fee_text
+        attrs["fee_vnd"], attrs["fee_text"] = fee_vnd, strip_other_provinces(fee_text)
 
     online_text = _text(values.get("online_level"))
     if online_text:
         level = online_level_from_text(online_text)
         attrs["online_level"] = level
-        attrs["online_level_text"] = online_text
+        # Only the Decree 42/2022 level is kept: the published wording carries the old
+        # "mức độ 3/4" scale and the province whose page it was read from.
+        attrs["online_level_text"] = ""
         attrs["channel_online"] = level in (OnlineLevel.FULL, OnlineLevel.PARTIAL)
 
     for column in ("legal_basis", "result", "source"):
@@ -418,27 +561,243 @@ def _import_one(
     return "updated", existing
 
 
+# --- Required documents ---------------------------------------------------------------
+
+_KIND_WORDS = {
+    # The published texts say "bản chính", "bản sao", "bản sao có chứng thực", "bản chính
+    # hoặc bản sao có chứng thực"; the bundled list uses the choice values.
+    "original": DocumentKind.ORIGINAL,
+    "bản chính": DocumentKind.ORIGINAL,
+    "copy": DocumentKind.COPY,
+    "bản sao": DocumentKind.COPY,
+    "bản chụp": DocumentKind.COPY,
+    "certified_copy": DocumentKind.CERTIFIED_COPY,
+    "bản sao chứng thực": DocumentKind.CERTIFIED_COPY,
+    "bản sao có chứng thực": DocumentKind.CERTIFIED_COPY,
+    "original_or_copy": DocumentKind.ORIGINAL_OR_COPY,
+    "bản chính hoặc bản sao": DocumentKind.ORIGINAL_OR_COPY,
+    "bản chính hoặc bản sao chứng thực": DocumentKind.ORIGINAL_OR_COPY,
+    "bản chính hoặc bản sao có chứng thực": DocumentKind.ORIGINAL_OR_COPY,
+}
+_YES = {"1", "x", "yes", "true", "có", "bắt buộc"}
+_NO = {"0", "no", "false", "không", "nếu có"}
+
+
+@dataclass
+class _DocumentRow:
+    number: int
+    code: str | None
+    procedure_name: str
+    spec: DocumentSpec | None
+    source: str
+    problems: list[str]
+    procedure: Procedure | None = None
+
+
+def _positive_int(value: Any, column: str, *, minimum: int) -> int | None:
+    text = _text(value)
+    if not text:
+        return None
+    try:
+        number = int(Decimal(text))
+        if number != Decimal(text) or number < minimum:
+            raise InvalidOperation
+    except InvalidOperation:
+        raise DomainError(
+            _('%(column)s "%(value)s" is not a whole number of at least %(minimum)d.')
+            % {"column": column, "value": text, "minimum": minimum}
+        ) from None
+    return number
+
+
+def parse_document_row(number: int, values: dict[str, Any], position: int) -> _DocumentRow:
+    """One row of the documents sheet; every problem of the row is collected."""
+    problems: list[str] = []
+    code = _code(values.get("code")) or None
+    procedure_name = _text(values.get("procedure_name"))
+    if not code and not procedure_name:
+        problems.append(_("procedure_name and code are both empty"))
+    name = _text(values.get("document_name"))
+    if not name:
+        problems.append(_("document_name is empty"))
+
+    kind_text = _text(values.get("kind")).lower()
+    kind = _KIND_WORDS.get(kind_text, DocumentKind.ORIGINAL if not kind_text else None)
+    if kind is None:
+        problems.append(
+            _('kind "%(value)s" is not one of %(choices)s')
+            % {"value": kind_text, "choices": ", ".join(DocumentKind.values)}
+        )
+    mandatory_text = _text(values.get("mandatory")).lower()
+    if mandatory_text in _YES or not mandatory_text:
+        mandatory = True
+    elif mandatory_text in _NO:
+        mandatory = False
+    else:
+        mandatory = True
+        problems.append(
+            _('mandatory "%(value)s" is not 1 or 0') % {"value": mandatory_text}
+        )
+    copies = order = None
+    try:
+        copies = _positive_int(values.get("copies"), "copies", minimum=1)
+    except DomainError as exc:
+        problems.append(exc.message)
+    try:
+        order = _positive_int(values.get("order"), "order", minimum=0)
+    except DomainError as exc:
+        problems.append(exc.message)
+    spec = None
+    if not problems:
+        spec = DocumentSpec(
+            name=name,
+            kind=kind,
+            copies=copies or 1,
+            mandatory=mandatory,
+            order=position if order is None else order,
+            template_name=_text(values.get("template")),
+        )
+    return _DocumentRow(
+        number=number,
+        code=code,
+        procedure_name=procedure_name,
+        spec=spec,
+        source=_text(values.get("source")),
+        problems=problems,
+    )
+
+
+def _procedure_for_documents(*, code: str | None, name: str) -> Procedure:
+    """The procedure a document row belongs to: its exact name in the procedure list,
+    the national code deciding between namesakes or standing in for an empty name."""
+    if name:
+        matches = list(Procedure.objects.filter(name=name)[:2])
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            found = Procedure.objects.filter(name=name, code=code).first() if code else None
+            if found is None:
+                raise DomainError(
+                    _("several procedures have this name; add the national code")
+                )
+            return found
+    if code:
+        found = Procedure.objects.filter(code=code).first()
+        if found is not None:
+            return found
+    if name:
+        raise DomainError(
+            _('no procedure is named "%(name)s" (the name must be exactly as in the '
+              "procedure list)") % {"name": name}
+        )
+    raise DomainError(_('no procedure has the code "%(code)s"') % {"code": code})
+
+
+def procedure_documents_import_rows(
+    *, rows: Iterable[tuple[int, dict[str, Any]]], report: ImportReport | None = None
+) -> ImportReport:
+    """Set the required documents of each procedure named in `rows`.
+
+    The rows of one procedure make its whole list, saved at once: if one of them is
+    wrong, that procedure keeps the list it had and every bad row is reported, so a
+    half list never reaches the portal. A procedure with no row keeps its list.
+    """
+    report = report or ImportReport()
+    report.documents_set = report.documents_set or 0
+    procedures: dict[tuple, Procedure | DomainError] = {}
+    groups: dict[int, list[_DocumentRow]] = {}
+    for position, (number, values) in enumerate(rows, start=1):
+        parsed = parse_document_row(number, values, position)
+        key = (parsed.code, parsed.procedure_name)
+        if key not in procedures and (parsed.code or parsed.procedure_name):
+            try:
+                procedures[key] = _procedure_for_documents(
+                    code=parsed.code, name=parsed.procedure_name
+                )
+            except DomainError as exc:
+                procedures[key] = exc
+        procedure = procedures.get(key)
+        if not isinstance(procedure, Procedure):
+            problems = [*parsed.problems]
+            if isinstance(procedure, DomainError):
+                problems.append(procedure.message)
+            report.rejected.append(RowRejection(
+                row=number, reason="; ".join(problems),
+                name=parsed.procedure_name or parsed.code or "", sheet="documents"))
+            continue
+        parsed.procedure = procedure
+        groups.setdefault(procedure.pk, []).append(parsed)
+    for group in groups.values():
+        procedure = group[0].procedure
+        label = procedure.name
+        bad = [r for r in group if r.problems]
+        if bad:
+            for r in bad:
+                report.rejected.append(RowRejection(
+                    row=r.number,
+                    reason="; ".join(r.problems) + "; "
+                    + _("the documents of this procedure were not changed"),
+                    name=label, sheet="documents"))
+            continue
+        specs = sorted((r.spec for r in group), key=lambda spec: spec.order)
+        sources = list(dict.fromkeys(r.source for r in group if r.source))
+        try:
+            with transaction.atomic():
+                changed = procedure_documents_set(
+                    procedure=procedure, documents=specs, source=" ; ".join(sources)
+                )
+        except (DomainError, DatabaseError) as exc:
+            reason = exc.message if isinstance(exc, DomainError) else str(exc)
+            logger.info("documents of %s rejected: %s", procedure.pk, reason)
+            report.rejected.append(RowRejection(
+                row=group[0].number, reason=reason, name=label, sheet="documents"))
+            continue
+        if changed:
+            report.documents_set += 1
+        else:
+            report.documents_unchanged += 1
+    return report
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise DomainError(
+            _("Cannot read %(file)s: %(error)s") % {"file": path, "error": exc.strerror}
+        ) from exc
+
+
 def procedure_import_file(
     *,
     path: str | Path,
+    documents_path: str | Path | None = None,
     decision_number: str | None = None,
     decision_date: datetime.date | None = None,
     effective_from: datetime.date | None = None,
     actor=None,
 ) -> ImportReport:
-    """Import a CSV or XLSX list; without a decision the versions say "import <file>"."""
+    """Import a CSV or XLSX list; without a decision the versions say "import <file>".
+
+    The required documents come from the workbook's "documents" sheet or, for a CSV
+    list, from `documents_path`; they are read after the procedures, so a document
+    row may name a procedure created by the same import.
+    """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DomainError(
-            _("Cannot read %(file)s: %(error)s") % {"file": path, "error": exc.strerror}
-        ) from exc
-    return procedure_import_rows(
-        rows=read_rows(data=data, filename=path.name),
+    procedure_rows, document_rows = read_file(data=_read_bytes(path), filename=path.name)
+    if documents_path is not None:
+        documents_path = Path(documents_path)
+        document_rows = read_document_file(
+            data=_read_bytes(documents_path), filename=documents_path.name
+        )
+    report = procedure_import_rows(
+        rows=procedure_rows,
         decision_number=decision_number or f"import {path.name}",
         decision_date=decision_date,
         effective_from=effective_from,
         set_publishing_decision=bool(decision_number),
         actor=actor,
     )
+    if document_rows is not None:
+        procedure_documents_import_rows(rows=document_rows, report=report)
+    return report

@@ -9,12 +9,12 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from procedures.constants import ProcedureStatus
+from procedures.fees import fee_format
 from procedures.forms import ProcedureFilterForm
 from procedures.models import Procedure, RequiredDocument
 from procedures.selectors.catalogue import field_list_with_counts, procedure_list
 from procedures.selectors.public_stats import public_catalogue_counts
 from procedures.services.dossiers import dossier_due_if_accepted
-from procedures.views.common import money
 
 PAGE_SIZE = 20
 
@@ -54,14 +54,15 @@ def procedure_detail(request, pk: int):
     due_direct = due_online = None
     if procedure.accepts_dossiers:
         due_direct = dossier_due_if_accepted(procedure=procedure, now=now)
-        if procedure.channel_online:
+        if procedure.accepts_online:
             due_online = dossier_due_if_accepted(procedure=procedure, now=now, online=True)
     return render(request, "procedures/procedure_detail.html", {
         "procedure": procedure,
         "documents": procedure.documents.all(),
+        "documents_sources": [s for s in procedure.documents_source.split(" ; ") if s],
         "due_direct": due_direct,
         "due_online": due_online,
-        "fee": money(procedure.fee_vnd),
+        "fee": fee_format(fee_vnd=procedure.fee_vnd, fee_text=procedure.fee_text),
         "now": now,
     })
 

@@ -11,7 +11,6 @@ import time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils.formats import get_format
 
 from procedures.errors import DomainError
 
@@ -70,11 +69,3 @@ def apply_domain_error(form, exc: DomainError) -> None:
     if field not in form.fields:
         field = None
     form.add_error(field, ValidationError(exc.message, code=exc.code or "invalid"))
-
-
-def money(amount: int | None) -> str:
-    """1.200.000 in Vietnamese, 1,200,000 in English. Django's vi locale sets no
-    NUMBER_GROUPING, so the `floatformat:"0g"` filter would print 1200000."""
-    if amount is None:
-        return ""
-    return f"{amount:,}".replace(",", get_format("THOUSAND_SEPARATOR"))

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from procedures import throttle
 from procedures.constants import Action, DossierStatus as S
 from procedures.errors import DomainError
+from procedures.fees import fee_format
 from procedures.forms import LookupForm, RatingForm, SupplementForm
 from procedures.models import Dossier, DossierDocument, Rating
 from procedures.services.dossiers import dossier_receive_supplement, pin_hash, pin_matches
@@ -22,7 +23,6 @@ from procedures.views.common import (
     access_has,
     access_revoke,
     apply_domain_error,
-    money,
 )
 from procedures.views.submission import lookup_path
 
@@ -145,7 +145,7 @@ def _render_dossier(request, dossier, *, supplement_form=None, rating_form=None,
         "results": results,
         "rating": rating,
         "can_rate": can_rate,
-        "fee": money(dossier.fee_vnd),
+        "fee": fee_format(fee_vnd=dossier.fee_vnd, fee_text=dossier.fee_text),
         "supplement_form": supplement_form if dossier.status == S.SUPPLEMENT_REQUESTED else None,
         "rating_form": rating_form if can_rate else None,
         "S": S,

@@ -308,3 +308,18 @@ def test_staff_without_change_permission_cannot_amend(client, django_user_model,
     client.force_login(user)
     assert client.get(url("procedure_amend", procedure.pk)).status_code == 403
     assert client.get(url("procedure_reform")).status_code == 200
+
+
+def test_changelist_finds_procedures_without_a_list_of_documents(admin_client, procedure):
+    unlisted = ProcedureFactory(name="Thủ tục chưa có thành phần hồ sơ")
+    RequiredDocumentFactory(procedure=procedure)  # two documents: still listed once
+    response = admin_client.get(url("procedure_changelist", documents="no"))
+    assert list(response.context["cl"].result_list) == [unlisted]
+    response = admin_client.get(url("procedure_changelist", documents="yes"))
+    assert list(response.context["cl"].result_list) == [procedure]
+
+
+def test_the_documents_inline_takes_the_template_name(admin_client, procedure):
+    html = admin_client.get(url("procedure_change", procedure.pk)).content.decode()
+    assert 'name="documents-0-template_name"' in html
+    assert 'name="documents_source"' in html

@@ -167,3 +167,20 @@ def test_search_needs_every_word_in_any_order_without_accents(client):
     assert names("ruou ban le") == ["Cấp Giấy phép bán lẻ sản phẩm rượu"]
     assert names("2.000150") == ["Cấp Giấy phép bán buôn sản phẩm thuốc lá"]
     assert names("rượu thuốc") == []
+
+
+def test_the_api_gives_the_document_template_names_the_source_and_the_online_rule(client):
+    from tests.factories import ProcedureFactory, RequiredDocumentFactory
+
+    procedure = ProcedureFactory(code="2.000636", online=True)
+    procedure.documents_source = "https://dichvucong.gov.vn/thu-tuc/2.000636"
+    procedure.save(update_fields=["documents_source"])
+    RequiredDocumentFactory(procedure=procedure, name="Đơn đề nghị", template_name="Mẫu số 03")
+    ProcedureFactory(code="2.000637", online=True, district=True)
+    body = client.get(f"{LIST}2.000636/").json()
+    assert body["accepts_online"] is True
+    assert body["documents_source"] == "https://dichvucong.gov.vn/thu-tuc/2.000636"
+    assert [(d["name"], d["template_name"]) for d in body["documents"]] == [
+        ("Đơn đề nghị", "Mẫu số 03")]
+    # The list is the department's: the district-level procedure is not in it.
+    assert [r["code"] for r in client.get(LIST).json()["results"]] == ["2.000636"]

@@ -148,10 +148,8 @@ def test_values_are_mapped_and_empty_cells_stay_empty(tmp_path):
     retail = Procedure.objects.get(code="2.000633")
     assert retail.processing_amount == Decimal("7.0")
     assert (retail.fee_vnd, retail.fee_text) == (0, "")
-    assert (retail.online_level, retail.online_level_text) == (
-        OnlineLevel.FULL,
-        "Toàn trình (Nghệ An)",
-    )
+    # Only the Decree 42/2022 level is kept: no province, no "mức độ" wording.
+    assert (retail.online_level, retail.online_level_text) == (OnlineLevel.FULL, "")
     assert retail.channel_online is True
     assert retail.level == Level.PROVINCE
 
@@ -216,8 +214,8 @@ def test_row_failing_after_its_field_was_created_is_rolled_back_alone(tmp_path):
         tmp_path / "list.csv",
         [
             row(code="2.000001", name="Tốt"),
-            # Passes parsing, creates its field, then fails model validation (255 chars max).
-            row(code="2.000002", name="Hỏng", field="Lĩnh vực mới", online_level="x" * 300),
+            # Passes parsing, creates its field, then fails model validation (6 digits max).
+            row(code="2.000002", name="Hỏng", field="Lĩnh vực mới", processing_days="1000000"),
             row(code="x" * 31, name="Mã quá dài"),
             row(code="2.000003", name="Tốt nữa", field="Lĩnh vực mới"),
         ],
@@ -225,7 +223,7 @@ def test_row_failing_after_its_field_was_created_is_rolled_back_alone(tmp_path):
     report = procedure_import_file(path=path)
     assert report.created == 2
     assert [r.row for r in report.rejected] == [3, 4]
-    assert "online level as published" in report.rejected[0].reason
+    assert "processing time" in report.rejected[0].reason
     assert Procedure.objects.get(code="2.000003").field.name == "Lĩnh vực mới"
     assert Field.objects.filter(name="Lĩnh vực mới").count() == 1
 
@@ -404,3 +402,27 @@ def test_csv_with_excel_bom_and_missing_file(tmp_path):
     assert procedure_import_file(path=path).created == 1
     code, out, err = run("import_procedures", str(tmp_path / "missing.csv"))
     assert code == 1 and "Cannot read" in err
+
+
+@pytest.mark.parametrize(
+    "text, cleaned",
+    [
+        ("2200000 (phí thẩm định/lần/hồ sơ, theo trang Đà Nẵng)", "2200000 (phí thẩm định/lần/hồ sơ)"),
+        ("1100000 (Bến Tre, /lần thẩm định/hồ sơ)", "1100000 (lần thẩm định/hồ sơ)"),
+        ("Một phần (Cao Bằng)", "Một phần"),
+        ("TC/DN: 1.200.000 (TP) / 600.000 (huyện)", "TC/DN: 1.200.000 (TP) / 600.000 (huyện)"),
+        ("Theo TT 168/2016/TT-BTC", "Theo TT 168/2016/TT-BTC"),
+    ],
+)
+def test_other_provinces_are_dropped_from_fee_texts(text, cleaned):
+    from procedures.services.importing import strip_other_provinces
+
+    assert strip_other_provinces(text) == cleaned
+
+
+def test_the_seeded_catalogue_names_no_other_province_and_no_old_level():
+    run("seed_catalogue")
+    assert not Procedure.objects.exclude(online_level_text="").exists()
+    for fee_text in Procedure.objects.exclude(fee_text="").values_list("fee_text", flat=True):
+        for province in ("Đà Nẵng", "Bến Tre", "Nghệ An", "Cao Bằng", "Ninh Bình", "Huế"):
+            assert province not in fee_text

@@ -436,3 +436,58 @@ def test_the_form_lists_one_slot_per_document_with_its_template(client, online_p
     assert "Download the blank form" in html
     assert 'class="hp-field" aria-hidden="true"' in html
     assert "Decree 13/2023" in html
+
+
+# ------------------------------------------------------------------ slots (issue 15)
+
+
+def test_a_procedure_without_a_published_list_takes_the_dossier_in_one_generic_slot(
+    client, procedure
+):
+    assert not procedure.documents.exists()
+    html = client.get(submit_url(procedure)).content.decode()
+    assert html.count('type="file"') == 1
+    assert 'name="doc_dossier"' in html
+    assert 'id="documents-not-published"' in html
+
+    data = {
+        "applicant_type": "individual", "applicant_name": "Nguyễn Thị Bình",
+        "id_number": "001199012345", "phone": "0912345678", "email": "binh@example.com",
+        "result_delivery": "desk", "consent": "on", "website": "",
+    }
+    # The slot is required: a dossier with no paper at all is not a dossier.
+    response = client.post(submit_url(procedure), data)
+    assert response.status_code == 400
+    assert "doc_dossier" in errors_of(response)
+    assert not Dossier.objects.exists()
+
+    response = client.post(submit_url(procedure), {
+        **data, "doc_dossier": [upload("ho-so-1.pdf"), upload("ho-so-2.png", PNG, "image/png")]})
+    assert response.status_code == 302, errors_of(response)
+    dossier = Dossier.objects.get()
+    assert sorted(dossier.documents.values_list("original_name", "slot")) == [
+        ("ho-so-1.pdf", None), ("ho-so-2.png", None)]
+
+
+def test_a_district_level_procedure_takes_no_dossier_here(client, procedure):
+    procedure.level = "district"
+    procedure.save(update_fields=["level"])
+    response = client.get(submit_url(procedure))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("procedures:procedure-detail", args=[procedure.pk])
+    assert client.post(submit_url(procedure), {}).status_code == 302
+    assert not Dossier.objects.exists()
+
+
+def test_the_service_refuses_a_district_procedure_with_its_own_reason(procedure):
+    from procedures.errors import DomainError
+    from procedures.services.dossiers import Applicant, dossier_register
+
+    procedure.level = "district"
+    procedure.save(update_fields=["level"])
+    with pytest.raises(DomainError) as refused:
+        dossier_register(procedure=procedure, channel=Channel.DIRECT, actor=None,
+                         applicant=Applicant(type="individual", name="Hoàng Văn Dũng",
+                                             id_number="001099012345"))
+    assert refused.value.code == "not_departmental"
+    assert not Dossier.objects.exists()

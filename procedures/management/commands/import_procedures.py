@@ -1,4 +1,5 @@
-"""manage.py import_procedures FILE [--decision N] [--decision-date D] [--effective-from D]"""
+"""manage.py import_procedures FILE [--documents FILE] [--decision N] [--decision-date D]
+[--effective-from D]"""
 
 import datetime
 
@@ -30,22 +31,37 @@ def write_report(command: BaseCommand, report: ImportReport) -> None:
             "rejected": len(report.rejected),
         }
     )
-    for rejection in report.rejected:
-        command.stderr.write(
-            _("Row %(row)d rejected (%(name)s): %(reason)s")
-            % {"row": rejection.row, "name": rejection.name or "-", "reason": rejection.reason}
+    if report.documents_set is not None:
+        command.stdout.write(
+            _("Required documents: %(set)d list(s) written or changed, %(unchanged)d unchanged.")
+            % {"set": report.documents_set, "unchanged": report.documents_unchanged}
         )
+    for rejection in report.rejected:
+        values = {"row": rejection.row, "name": rejection.name or "-",
+                  "reason": rejection.reason}
+        if rejection.sheet == "documents":
+            command.stderr.write(_("Documents row %(row)d rejected (%(name)s): %(reason)s")
+                                 % values)
+        else:
+            command.stderr.write(_("Row %(row)d rejected (%(name)s): %(reason)s") % values)
 
 
 class Command(BaseCommand):
     help = _(
         "Import a published procedure list (CSV or XLSX with the columns of "
-        "procedures/data/procedures_reference.csv). Safe to run again: existing "
+        "procedures/data/procedures_reference.csv) and its required documents (a "
+        '"documents" sheet of the XLSX, or --documents FILE with the columns of '
+        "procedures/data/procedure_documents.csv). Safe to run again: existing "
         "procedures are matched by national code, or by name within the field."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("file", help=_("CSV (UTF-8) or XLSX file"))
+        parser.add_argument(
+            "--documents",
+            default=None,
+            help=_("CSV (UTF-8) or XLSX list of required documents, one row per document."),
+        )
         parser.add_argument(
             "--decision",
             default=None,
@@ -63,6 +79,7 @@ class Command(BaseCommand):
         try:
             report = procedure_import_file(
                 path=options["file"],
+                documents_path=options["documents"],
                 decision_number=options["decision"],
                 decision_date=options["decision_date"],
                 effective_from=options["effective_from"],

@@ -1,4 +1,5 @@
-"""python manage.py seed_catalogue: units, the bundled procedure list, unit per field.
+"""python manage.py seed_catalogue: units, the bundled procedure list with its required
+documents, unit per field.
 
 Idempotent: a second run finds everything in place and creates nothing.
 """
@@ -15,10 +16,15 @@ from procedures.errors import DomainError
 from procedures.management.commands.import_procedures import write_report
 from procedures.models import Field, Unit
 from procedures.services.catalogue import field_assign_implementing_unit, field_canonical_name
+from procedures.selectors.catalogue import procedure_documents_coverage
 from procedures.services.importing import procedure_import_file
 from procedures.services.process import process_seed_defaults
 
-REFERENCE_CSV = Path(__file__).resolve().parents[2] / "data" / "procedures_reference.csv"
+DATA = Path(__file__).resolve().parents[2] / "data"
+REFERENCE_CSV = DATA / "procedures_reference.csv"
+# Thành phần hồ sơ of the procedures above, from the published procedure texts, with the
+# source page of each list (procedures/data/README.md says how it was compiled).
+DOCUMENTS_CSV = DATA / "procedure_documents.csv"
 
 # The usual organisation of a provincial Department of Industry and Trade. Unit names
 # are proper names in the working language, not interface text, so they are not
@@ -68,6 +74,11 @@ class Command(BaseCommand):
             help=_("Procedure list to import instead of the bundled reference CSV."),
         )
         parser.add_argument(
+            "--documents",
+            default=None,
+            help=_("List of required documents to import instead of the bundled one."),
+        )
+        parser.add_argument(
             "--effective-from",
             type=datetime.date.fromisoformat,
             default=None,
@@ -95,10 +106,22 @@ class Command(BaseCommand):
             effective_from = options["effective_from"] or datetime.date(
                 timezone.localdate().year - 1, 1, 1
             )
-            report = procedure_import_file(path=options["file"], effective_from=effective_from)
+            documents = options["documents"] or (
+                DOCUMENTS_CSV if DOCUMENTS_CSV.exists() else None
+            )
+            report = procedure_import_file(
+                path=options["file"], documents_path=documents, effective_from=effective_from
+            )
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         write_report(self, report)
+        coverage = procedure_documents_coverage()
+        self.stdout.write(
+            _("Procedures taking online dossiers: %(with)d with their list of documents, "
+              "%(without)d without (the portal says the list is not published and offers "
+              "one file slot for the whole dossier).")
+            % {"with": coverage["online_with"], "without": coverage["online_without"]}
+        )
 
         units = {u.code: u for u in Unit.objects.filter(code__in=set(UNIT_BY_FIELD.values()))}
         canonical_units = {
