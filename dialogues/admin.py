@@ -3,12 +3,16 @@ through editable status fields."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dialogues import services
+from dialogues.validators import check_attachment
 from dialogues.models import (
     AgendaItem,
     Business,
@@ -28,8 +32,23 @@ class AgendaItemInline(admin.TabularInline):
     extra = 1
 
 
+class SessionDocumentForm(forms.ModelForm):
+    class Meta:
+        model = SessionDocument
+        fields = ("title", "file", "is_public")
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if isinstance(upload, UploadedFile):
+            # A new file: published to businesses, so the portal's checks apply.
+            check_attachment(upload)
+            upload.seek(0)
+        return upload
+
+
 class SessionDocumentInline(admin.TabularInline):
     model = SessionDocument
+    form = SessionDocumentForm
     extra = 0
 
 
@@ -118,9 +137,21 @@ class RegistrationAdmin(admin.ModelAdmin):
 
 
 class RecommendationAttachmentInline(admin.TabularInline):
+    """Files come from businesses: listed with a permission-checked download link,
+    never a media URL, and not added here (the public forms check them)."""
+
     model = RecommendationAttachment
     extra = 0
-    readonly_fields = ("uploaded_at",)
+    fields = ("download", "content_type", "size", "uploaded_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("file"))
+    def download(self, obj):
+        url = reverse("dialogues:staff-attachment", args=[obj.recommendation_id, obj.pk])
+        return format_html('<a href="{}" download>{}</a>', url, obj.original_name)
 
 
 class RecommendationEventInline(admin.TabularInline):

@@ -36,6 +36,8 @@ from dialogues.services.notifications import dialogue_mail_queue
 from procedures.calendar import add_working_days
 from procedures.errors import DomainError
 from procedures.models import Field, Unit
+from procedures.services.documents import sanitize_filename, stored_content
+from procedures.services.dossiers import UploadedDocument
 from procedures.roles import Role, user_roles, user_unit_id
 
 APPROVE_PERMISSION = "dialogues.approve_answer"
@@ -121,11 +123,20 @@ def recommendation_receive(
     return recommendation
 
 
-def recommendation_attach(*, recommendation: Recommendation, upload) -> RecommendationAttachment:
-    """Attach a file already checked by `dialogues.validators.validate_attachment`."""
-    return RecommendationAttachment.objects.create(
-        recommendation=recommendation, file=upload, original_name=upload.name[:255]
+def recommendation_attach(
+    *, recommendation: Recommendation, upload: UploadedDocument
+) -> RecommendationAttachment:
+    """Attach a file checked by `dialogues.validators.check_attachment` (the portal's
+    checks): stored under a random name, copied in chunks."""
+    attachment = RecommendationAttachment(
+        recommendation=recommendation,
+        original_name=sanitize_filename(upload.name)[:255],
+        content_type=upload.content_type,
+        size=upload.size,
     )
+    attachment.file.save("attachment", stored_content(upload), save=False)
+    attachment.save()
+    return attachment
 
 
 def _answer_deadline(recommendation: Recommendation, now: datetime) -> tuple[datetime, datetime]:
