@@ -3,6 +3,7 @@ through editable status fields."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.shortcuts import render
@@ -247,10 +248,28 @@ class RecommendationAdmin(admin.ModelAdmin):
             return ("business_name", "tax_code", *RecommendationAddForm.Meta.fields)
         return super().get_fields(request, obj)
 
+    def has_change_permission(self, request, obj=None):
+        # Another unit's recommendation opens read-only (the service refuses it too).
+        if obj is not None and not services.recommendation_may_act(
+            user=request.user, recommendation=obj
+        ):
+            return False
+        return super().has_change_permission(request, obj)
+
     def save_model(self, request, obj, form, change):
         if change:
             # Only content, field and contact are editable here; state goes by actions.
-            obj.save()
+            try:
+                services.recommendation_edit(
+                    recommendation_id=obj.pk,
+                    by=request.user,
+                    content=obj.content,
+                    field=obj.field,
+                    contact_email=obj.contact_email,
+                )
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                raise PermissionDenied(exc.message) from exc
             return
         data = form.cleaned_data
         try:
@@ -322,9 +341,12 @@ class RecommendationAdmin(admin.ModelAdmin):
 
     def _set_public(self, request, queryset, flag: bool):
         for recommendation_id in queryset.values_list("pk", flat=True):
-            services.recommendation_set_public(
-                recommendation_id=recommendation_id, is_public=flag, by=request.user
-            )
+            try:
+                services.recommendation_set_public(
+                    recommendation_id=recommendation_id, is_public=flag, by=request.user
+                )
+            except DomainError as exc:
+                self.message_user(request, f"#{recommendation_id}: {exc.message}", messages.ERROR)
 
     @admin.action(description=_("Publish (approved answers only)"))
     def publish(self, request, queryset):

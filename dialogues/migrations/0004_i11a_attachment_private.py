@@ -47,5 +47,10 @@ class Migration(migrations.Migration):
             name='file',
             field=models.FileField(max_length=200, upload_to=dialogues.models.recommendation.attachment_upload_path, verbose_name='file'),
         ),
+        migrations.AlterField(
+            model_name='recommendationevent',
+            name='action',
+            field=models.CharField(choices=[('receive', 'Received'), ('edit', 'Details corrected'), ('assign', 'Assigned'), ('draft', 'Answer drafted'), ('submit', 'Answer submitted for approval'), ('approve', 'Answer approved'), ('reject', 'Answer sent back'), ('forward', 'Forwarded'), ('resolve', 'Resolved'), ('close', 'Closed'), ('publish', 'Published'), ('unpublish', 'Withdrawn from the public page')], max_length=20, verbose_name='action'),
+        ),
         migrations.RunPython(rename_stored_files, migrations.RunPython.noop),
     ]
