@@ -40,6 +40,12 @@ from .test_portal_submission import (  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture
+def online(request):
+    """The portal tests' procedure with its three document slots."""
+    return request.getfixturevalue("online_procedure")
+
 MB = 1024 * 1024
 
 
@@ -66,21 +72,21 @@ def hostile_post(client, url, *, files=99, size=int(9.9 * MB)):
 # ------------------------------------------------------------------ item 1: memory
 
 
-def test_99_files_of_10_mb_are_refused_unread_with_a_clear_message(client, online_procedure):
-    response = hostile_post(client, submit_url(online_procedure))
+def test_99_files_of_10_mb_are_refused_unread_with_a_clear_message(client, online):
+    response = hostile_post(client, submit_url(online))
     assert response.status_code == 413
     page = response.content.decode()
     assert ("The files sent total 980.1 MB; the files of a dossier may total at most 50 MB."
             in page)
     assert "Nothing was saved." in page
-    assert f'href="{submit_url(online_procedure)}"' in page  # back to an empty form
+    assert f'href="{submit_url(online)}"' in page  # back to an empty form
     assert not Dossier.objects.exists()
     assert not DossierDocument.objects.exists()
 
 
-def test_the_refusal_is_in_vietnamese_by_default(client, online_procedure):
+def test_the_refusal_is_in_vietnamese_by_default(client, online):
     with translation.override("vi"):
-        url = submit_url(online_procedure)
+        url = submit_url(online)
     response = hostile_post(client, url)
     assert response.status_code == 413
     page = response.content.decode()
@@ -88,20 +94,20 @@ def test_the_refusal_is_in_vietnamese_by_default(client, online_procedure):
     assert "Chưa có gì được lưu." in page
 
 
-def test_the_supplement_and_the_dialogue_forms_are_guarded_too(client, online_procedure):
+def test_the_supplement_and_the_dialogue_forms_are_guarded_too(client, online):
     for url in (reverse("procedures:lookup-supplement", args=["H56.16-260601-0001"]),
                 reverse("dialogues:recommendation-submit")):
         assert hostile_post(client, url).status_code == 413
 
 
 def test_more_files_than_a_dossier_may_hold_are_refused_while_parsing(
-        client, online_procedure, settings):
+        client, online, settings):
     settings.PORTAL_UPLOAD_MAX_FILES = 20
-    first = slots(online_procedure)[0]
+    first = slots(online)[0]
     files = [upload(f"trang-{i}.pdf") for i in range(21)]
     with mock.patch.object(portal_forms, "check_upload", wraps=check_upload) as checked:
-        response = client.post(submit_url(online_procedure), form_data(
-            online_procedure, **{f"doc_{first.pk}": files}))
+        response = client.post(submit_url(online), form_data(
+            online, **{f"doc_{first.pk}": files}))
     assert response.status_code == 413
     assert ("A dossier may hold at most 20 files; this request carried at least 21."
             in response.content.decode())
@@ -109,10 +115,10 @@ def test_more_files_than_a_dossier_may_hold_are_refused_while_parsing(
     assert not Dossier.objects.exists()
 
 
-def test_large_files_are_streamed_to_disk_and_hashed_in_chunks(client, online_procedure,
+def test_large_files_are_streamed_to_disk_and_hashed_in_chunks(client, online,
                                                                settings):
     settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1 * MB
-    first, second, _optional = slots(online_procedure)
+    first, second, _optional = slots(online)
     scan = minimal_pdf(pad_to=3 * MB)
     seen = []
 
@@ -121,8 +127,8 @@ def test_large_files_are_streamed_to_disk_and_hashed_in_chunks(client, online_pr
         return check_upload(upload, **kwargs)
 
     with mock.patch.object(portal_forms, "check_upload", side_effect=spy):
-        response = client.post(submit_url(online_procedure), form_data(
-            online_procedure, **{f"doc_{first.pk}": upload("scan.pdf", scan)}))
+        response = client.post(submit_url(online), form_data(
+            online, **{f"doc_{first.pk}": upload("scan.pdf", scan)}))
     assert response.status_code == 302
     assert seen == [TemporaryUploadedFile, TemporaryUploadedFile]  # the PNG too: whole body
     doc = DossierDocument.objects.get(slot=first)
@@ -132,7 +138,7 @@ def test_large_files_are_streamed_to_disk_and_hashed_in_chunks(client, online_pr
         assert fh.read() == scan
 
 
-def test_a_small_request_stays_in_memory(client, online_procedure):
+def test_a_small_request_stays_in_memory(client, online):
     seen = []
 
     def spy(upload, **kwargs):
@@ -140,7 +146,7 @@ def test_a_small_request_stays_in_memory(client, online_procedure):
         return check_upload(upload, **kwargs)
 
     with mock.patch.object(portal_forms, "check_upload", side_effect=spy):
-        response = client.post(submit_url(online_procedure), form_data(online_procedure))
+        response = client.post(submit_url(online), form_data(online))
     assert response.status_code == 302
     assert seen == [InMemoryUploadedFile, InMemoryUploadedFile]
 
@@ -189,10 +195,10 @@ def test_members_adding_up_past_the_limit_are_refused(settings):
     assert err.value.code == "archive_bomb"
 
 
-def test_a_bomb_through_the_portal_saves_nothing(client, online_procedure, gib_bomb):
-    first = slots(online_procedure)[0]
-    response = client.post(submit_url(online_procedure), form_data(
-        online_procedure, **{f"doc_{first.pk}": upload("don.docx", gib_bomb)}))
+def test_a_bomb_through_the_portal_saves_nothing(client, online, gib_bomb):
+    first = slots(online)[0]
+    response = client.post(submit_url(online), form_data(
+        online, **{f"doc_{first.pk}": upload("don.docx", gib_bomb)}))
     assert response.status_code == 400
     (error,) = response.context["form"].errors[f"doc_{first.pk}"]
     assert error.startswith("“don.docx” would expand to more than 100 MB when opened")
@@ -220,10 +226,10 @@ def test_pdfs_that_are_not_pdfs_throughout_are_refused(content, why):
     assert err.value.messages[0].startswith("“don.pdf” is not a plain PDF document")
 
 
-def test_the_polyglot_through_the_portal_saves_nothing(client, online_procedure):
-    first = slots(online_procedure)[0]
-    response = client.post(submit_url(online_procedure), form_data(
-        online_procedure, **{f"doc_{first.pk}": upload("don.pdf", pdf_html_polyglot())}))
+def test_the_polyglot_through_the_portal_saves_nothing(client, online):
+    first = slots(online)[0]
+    response = client.post(submit_url(online), form_data(
+        online, **{f"doc_{first.pk}": upload("don.pdf", pdf_html_polyglot())}))
     assert response.status_code == 400
     assert f"doc_{first.pk}" in response.context["form"].errors
     assert not Dossier.objects.exists()
