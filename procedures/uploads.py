@@ -16,7 +16,7 @@ import os
 import re
 import zipfile
 from dataclasses import dataclass
-from typing import IO, Iterable
+from typing import IO, Callable, Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -217,6 +217,14 @@ def _pdf_refused(name: str) -> ValidationError:
     )
 
 
+# pypdf parses in a forked child under these caps: a PDF built to be expensive to parse
+# (a 10 MB string object costs pypdf about 230 MB and 3 s) is refused, and the worker's
+# own memory never holds the parse.
+PDF_CHECK_MEMORY_BYTES = 96 * MB
+PDF_CHECK_CPU_SECONDS = 5
+_PDF_OK, _PDF_REFUSED = 0, 1
+
+
 def check_pdf(fileobj: IO[bytes], *, name: str) -> None:
     """Refuse a PDF that is not a PDF throughout, or that carries active content.
 
@@ -226,10 +234,6 @@ def check_pdf(fileobj: IO[bytes], *, name: str) -> None:
     loading it. It is lenient with the small defects of real scanners' output (it
     rebuilds a broken cross-reference table) but fails on anything that is not a PDF.
     """
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
-    from pypdf.generic import DictionaryObject, IndirectObject, NameObject
-
     fileobj.seek(0)
     tail = b""
     for chunk in iter(lambda: fileobj.read(256 * 1024), b""):
@@ -240,14 +244,31 @@ def check_pdf(fileobj: IO[bytes], *, name: str) -> None:
     # A PDF ends with %%EOF; readers look for it in the last 1024 bytes.
     size = fileobj.seek(0, os.SEEK_END)
     fileobj.seek(max(0, size - 1024))
-    if b"%%EOF" not in fileobj.read():
-        fileobj.seek(0)
+    found = b"%%EOF" in fileobj.read()
+    fileobj.seek(0)
+    if not found:
         raise _pdf_refused(name)
+    try:
+        verdict = _run_capped(lambda: _pdf_structure_verdict(fileobj),
+                              memory_bytes=PDF_CHECK_MEMORY_BYTES,
+                              cpu_seconds=PDF_CHECK_CPU_SECONDS)
+    finally:
+        fileobj.seek(0)
+    if verdict != _PDF_OK:
+        raise _pdf_refused(name)
+
+
+def _pdf_structure_verdict(fileobj: IO[bytes]) -> int:
+    """_PDF_OK when pypdf reads a page tree and no object carries active content."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+    from pypdf.generic import DictionaryObject, IndirectObject, NameObject
+
     fileobj.seek(0)
     try:
         reader = PdfReader(fileobj, strict=False)
         if reader.is_encrypted or len(reader.pages) < 1:
-            raise _pdf_refused(name)
+            return _PDF_REFUSED
         ids = [IndirectObject(num, gen, reader)
                for gen, nums in reader.xref.items() for num in nums]
         ids += [IndirectObject(num, 0, reader) for num in reader.xref_objStm]
@@ -256,14 +277,56 @@ def check_pdf(fileobj: IO[bytes], *, name: str) -> None:
             if not isinstance(obj, DictionaryObject):
                 continue
             if any(key in obj for key in _ACTIVE_KEYS):
-                raise _pdf_refused(name)
+                return _PDF_REFUSED
             if obj.get(NameObject("/S")) in _ACTIVE_ACTIONS:
-                raise _pdf_refused(name)
+                return _PDF_REFUSED
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError,
-            OSError) as exc:
-        raise _pdf_refused(name) from exc
-    finally:
-        fileobj.seek(0)
+            OSError):
+        return _PDF_REFUSED
+    return _PDF_OK
+
+
+def _run_capped(check: Callable[[], int], *, memory_bytes: int, cpu_seconds: int) -> int:
+    """Run `check` in a forked child whose extra memory and CPU time are capped.
+
+    The child shares nothing it could harm: it only reads the upload (a copy of an
+    in-memory one, or the same temporary file, rewound by the caller) and answers by
+    its exit code; it leaves with os._exit so that no database connection, atexit hook
+    or buffered output of the worker is touched. Any failure in it (out of memory,
+    out of CPU time, a crash) is a refusal. Where fork is missing, it runs in-process.
+    """
+    if not hasattr(os, "fork"):
+        return check()
+    pid = os.fork()
+    if pid == 0:  # the child
+        code = _PDF_REFUSED
+        try:
+            import resource
+
+            current = _address_space()
+            if current is not None:
+                resource.setrlimit(resource.RLIMIT_AS, (current + memory_bytes,) * 2)
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+            code = check()
+        except BaseException:  # noqa: BLE001 - any failure of the child is a refusal
+            code = _PDF_REFUSED
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+def _address_space() -> int | None:
+    """The process's current virtual size, from which the child's cap counts (Linux;
+    elsewhere None, and only the CPU time is capped)."""
+    try:
+        with open("/proc/self/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
 
 
 def check_upload(upload, *, slot_id: int | None, limits: UploadLimits | None = None

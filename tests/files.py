@@ -2,20 +2,42 @@
 from __future__ import annotations
 
 import io
+import random
 import struct
 import zipfile
 import zlib
 
 from pypdf import PdfWriter
-from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    NameObject,
+    NumberObject,
+    StreamObject,
+    TextStringObject,
+)
 
 
 def minimal_pdf(*, pad_to: int = 0, javascript: str = "") -> bytes:
-    """A valid one-page PDF; `pad_to` grows it (inside its metadata) to about that size."""
+    """A valid one-page PDF; `pad_to` grows it to about that size with a scanned image
+    (an image stream of incompressible bytes, as a JPEG scan would be)."""
     writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
+    page = writer.add_blank_page(width=595, height=842)
     if pad_to:
-        writer.add_metadata({"/Subject": "0" * pad_to})
+        image = StreamObject()
+        image.set_data(random.Random(pad_to).randbytes(pad_to))
+        image.update({
+            NameObject("/Type"): NameObject("/XObject"),
+            NameObject("/Subtype"): NameObject("/Image"),
+            NameObject("/Width"): NumberObject(1240),
+            NameObject("/Height"): NumberObject(1754),
+            NameObject("/ColorSpace"): NameObject("/DeviceGray"),
+            NameObject("/BitsPerComponent"): NumberObject(8),
+            NameObject("/Filter"): NameObject("/DCTDecode"),
+        })
+        page[NameObject("/Resources")] = DictionaryObject({
+            NameObject("/XObject"): DictionaryObject({
+                NameObject("/Im0"): writer._add_object(image)})})
     if javascript:  # a document-level script, in the catalog's /Names tree
         action = writer._add_object(DictionaryObject({
             NameObject("/S"): NameObject("/JavaScript"),
@@ -113,3 +135,14 @@ def docx_zip_bomb(*, member_size: int = 1 << 30, declared_size: int | None = Non
     count = len(entries) + 1
     out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, len(cd), cd_offset, 0))
     return out.getvalue()
+
+
+def pdf_with_huge_string(size: int = 10 * 1024 * 1024) -> bytes:
+    """A valid PDF built to be expensive to parse: one string object of `size` bytes
+    (pypdf reads strings byte by byte: about 230 MB and 3 s for 10 MB)."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Subject": "0" * size})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()

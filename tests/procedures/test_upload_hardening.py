@@ -24,6 +24,7 @@ from tests.files import (
     minimal_pdf,
     office_zip,
     pdf_html_polyglot,
+    pdf_with_huge_string,
     pdf_with_open_action_js,
 )
 
@@ -241,3 +242,34 @@ def test_real_pdfs_pass():
     generated = pdf.build([pdf.para("Đơn đề nghị")], title="Đơn", author="Sở Công Thương")
     for content in (minimal_pdf(), generated):
         assert _checked("don.pdf", content).content_type == "application/pdf"
+
+
+def test_a_pdf_built_to_be_expensive_to_parse_is_refused_within_its_caps():
+    """A 9 MB string object costs pypdf about 200 MB: over the child's memory cap."""
+    import time
+
+    content = pdf_with_huge_string(9 * MB)
+    started = time.monotonic()
+    with pytest.raises(ValidationError) as err:
+        _checked("don.pdf", content)
+    assert err.value.code == "pdf_unsafe"
+    assert time.monotonic() - started < 10
+
+
+def test_the_parse_runs_in_a_capped_child():
+    import os
+
+    from procedures.uploads import _run_capped
+
+    parent = os.getpid()
+    assert _run_capped(lambda: 0 if os.getpid() != parent else 1,
+                       memory_bytes=32 * MB, cpu_seconds=5) == 0
+    # Out of memory, or out of CPU time, in the child: a refusal, the worker unharmed.
+    assert _run_capped(lambda: len(bytearray(256 * MB)) and 0,
+                       memory_bytes=32 * MB, cpu_seconds=5) == 1
+    assert _run_capped(lambda: sum(iter(int, 1)), memory_bytes=32 * MB, cpu_seconds=1) != 0
+
+
+def test_a_large_scan_passes_the_caps():
+    scan = minimal_pdf(pad_to=10 * MB - 4096)
+    assert _checked("scan.pdf", scan).size == len(scan)
