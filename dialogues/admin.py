@@ -3,12 +3,17 @@ through editable status fields."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dialogues import services
+from dialogues.validators import check_attachment
 from dialogues.models import (
     AgendaItem,
     Business,
@@ -28,8 +33,23 @@ class AgendaItemInline(admin.TabularInline):
     extra = 1
 
 
+class SessionDocumentForm(forms.ModelForm):
+    class Meta:
+        model = SessionDocument
+        fields = ("title", "file", "is_public")
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if isinstance(upload, UploadedFile):
+            # A new file: published to businesses, so the portal's checks apply.
+            check_attachment(upload)
+            upload.seek(0)
+        return upload
+
+
 class SessionDocumentInline(admin.TabularInline):
     model = SessionDocument
+    form = SessionDocumentForm
     extra = 0
 
 
@@ -118,9 +138,21 @@ class RegistrationAdmin(admin.ModelAdmin):
 
 
 class RecommendationAttachmentInline(admin.TabularInline):
+    """Files come from businesses: listed with a permission-checked download link,
+    never a media URL, and not added here (the public forms check them)."""
+
     model = RecommendationAttachment
     extra = 0
-    readonly_fields = ("uploaded_at",)
+    fields = ("download", "content_type", "size", "uploaded_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("file"))
+    def download(self, obj):
+        url = reverse("dialogues:staff-attachment", args=[obj.recommendation_id, obj.pk])
+        return format_html('<a href="{}" download>{}</a>', url, obj.original_name)
 
 
 class RecommendationEventInline(admin.TabularInline):
@@ -216,10 +248,28 @@ class RecommendationAdmin(admin.ModelAdmin):
             return ("business_name", "tax_code", *RecommendationAddForm.Meta.fields)
         return super().get_fields(request, obj)
 
+    def has_change_permission(self, request, obj=None):
+        # Another unit's recommendation opens read-only (the service refuses it too).
+        if obj is not None and not services.recommendation_may_act(
+            user=request.user, recommendation=obj
+        ):
+            return False
+        return super().has_change_permission(request, obj)
+
     def save_model(self, request, obj, form, change):
         if change:
             # Only content, field and contact are editable here; state goes by actions.
-            obj.save()
+            try:
+                services.recommendation_edit(
+                    recommendation_id=obj.pk,
+                    by=request.user,
+                    content=obj.content,
+                    field=obj.field,
+                    contact_email=obj.contact_email,
+                )
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                raise PermissionDenied(exc.message) from exc
             return
         data = form.cleaned_data
         try:
@@ -291,9 +341,12 @@ class RecommendationAdmin(admin.ModelAdmin):
 
     def _set_public(self, request, queryset, flag: bool):
         for recommendation_id in queryset.values_list("pk", flat=True):
-            services.recommendation_set_public(
-                recommendation_id=recommendation_id, is_public=flag, by=request.user
-            )
+            try:
+                services.recommendation_set_public(
+                    recommendation_id=recommendation_id, is_public=flag, by=request.user
+                )
+            except DomainError as exc:
+                self.message_user(request, f"#{recommendation_id}: {exc.message}", messages.ERROR)
 
     @admin.action(description=_("Publish (approved answers only)"))
     def publish(self, request, queryset):

@@ -81,6 +81,7 @@ class ReminderKind(models.TextChoices):
 
 class RecommendationAction(models.TextChoices):
     RECEIVE = "receive", _("Received")
+    EDIT = "edit", _("Details corrected")
     ASSIGN = "assign", _("Assigned")
     DRAFT = "draft", _("Answer drafted")
     SUBMIT = "submit", _("Answer submitted for approval")

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dialogues.constants import AnswerKind, AnswerState, RecommendationStatus
 from dialogues.models import DialogueSession
-from dialogues.validators import validate_attachment
+from dialogues.validators import AttachmentField
 from procedures.models import Field, Unit
 
 
@@ -91,10 +91,9 @@ class RegistrationForm(BusinessPublicForm):
         required=False,
         empty_label=_("(not sure)"),
     )
-    attachment = forms.FileField(
+    attachment = AttachmentField(
         label=_("Attached document"),
         required=False,
-        validators=[validate_attachment],
         help_text=_("Optional: PDF, Word, Excel, PNG or JPEG."),
     )
 
@@ -236,10 +235,9 @@ class RecommendationSubmitForm(BusinessPublicForm):
         max_length=5000,
         help_text=_("Describe the problem, the procedure concerned and what you propose."),
     )
-    attachment = forms.FileField(
+    attachment = AttachmentField(
         label=_("Attached document"),
         required=False,
-        validators=[validate_attachment],
         help_text=_("Optional: PDF, Word, Excel, PNG or JPEG."),
     )
     is_public = forms.BooleanField(

@@ -8,6 +8,9 @@ urlpatterns = [
     path("", views.session_list, name="session-list"),
     path("ke-hoach/<int:year>/", views.session_plan, name="session-plan"),
     path("<int:pk>/", views.session_detail, name="session-detail"),
+    path(
+        "<int:pk>/tai-lieu/<int:document_pk>/", views.session_document, name="session-document"
+    ),
     path("<int:pk>/dang-ky/", views.registration_create, name="registration-create"),
     path("<int:pk>/dang-ky/da-gui/", views.registration_done, name="registration-done"),
     path(
@@ -29,6 +32,11 @@ urlpatterns = [
         "can-bo/kien-nghi/<int:pk>/",
         views.staff_recommendation_detail,
         name="staff-recommendation",
+    ),
+    path(
+        "can-bo/kien-nghi/<int:pk>/tep/<int:attachment_pk>/",
+        views.staff_attachment,
+        name="staff-attachment",
     ),
     path("can-bo/nhap-xlsx/", views.staff_import, name="staff-import"),
     path("can-bo/nhap-xlsx/mau.xlsx", views.staff_import_template, name="staff-import-template"),

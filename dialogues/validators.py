@@ -1,12 +1,20 @@
-"""Checks on uploaded files: size before reading, type by content (not by name)."""
+"""Checks on the files businesses attach: the portal's own (procedures/uploads.py).
 
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
+Size before reading, type by content, Office packages checked for zip bombs, PDFs
+through their structure, names sanitised and matching the content. Only the limit on
+a file's size is the dialogues' own (DIALOGUE_UPLOAD_MAX_BYTES).
+"""
+
+from django import forms
 
 from dialogues import conf
+from procedures.services.dossiers import UploadedDocument
+from procedures.uploads import FILE_TYPES, UploadLimits, check_upload
 
-# Magic numbers of the formats businesses send: PDF, PNG, JPEG, and the Office Open
-# XML formats (DOCX/XLSX are ZIP containers).
+# The formats businesses send: PDF, Word, Excel, PNG, JPEG (no macros, no archives).
+ATTACHMENT_TYPES = ("pdf", "docx", "xlsx", "png", "jpeg")
+
+# Magic numbers used by the XLSX import (imports.py), which reads its own format.
 _SIGNATURES = {
     b"%PDF-": "pdf",
     b"\x89PNG\r\n\x1a\n": "png",
@@ -25,14 +33,22 @@ def sniff_type(upload) -> str | None:
     return None
 
 
-def validate_attachment(upload) -> None:
+def attachment_limits() -> UploadLimits:
     limit = conf.upload_max_bytes()
-    if upload.size > limit:
-        raise ValidationError(
-            _("The file is too large (at most %(mb)d MB).") % {"mb": limit // (1024 * 1024)},
-            code="too_large",
-        )
-    if sniff_type(upload) is None:
-        raise ValidationError(
-            _("Only PDF, Word, Excel, PNG or JPEG files are accepted."), code="bad_type"
-        )
+    return UploadLimits(
+        max_file_bytes=limit, max_dossier_bytes=limit, max_files=1,
+        types=tuple(FILE_TYPES[k] for k in ATTACHMENT_TYPES),
+    )
+
+
+def check_attachment(upload) -> UploadedDocument:
+    """The portal's checks with the dialogues' limits; raises a translated ValidationError."""
+    return check_upload(upload, slot_id=None, limits=attachment_limits())
+
+
+class AttachmentField(forms.FileField):
+    """A file field that cleans to a checked `UploadedDocument` (or None)."""
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        return check_attachment(upload) if upload else None

@@ -4,6 +4,8 @@ Views stay thin: they read through selectors, write through services, and turn a
 DomainError into a form or page message.
 """
 
+import mimetypes
+import os
 from functools import wraps
 
 from django.contrib import messages
@@ -11,7 +13,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -41,7 +43,12 @@ from dialogues.forms import (
     StaffFilterForm,
 )
 from dialogues.ics import session_invitation_ics
-from dialogues.models import DialogueSession, Recommendation
+from dialogues.models import (
+    DialogueSession,
+    Recommendation,
+    RecommendationAttachment,
+    SessionDocument,
+)
 from procedures.errors import DomainError
 
 # --------------------------------------------------------------------------- #
@@ -90,6 +97,30 @@ def session_detail(request, pk: int):
         "answers": selectors.recommendation_published_list(session_id=session.pk)[:20],
     }
     return render(request, "dialogues/session_detail.html", context)
+
+
+def _download(fieldfile, *, filename: str, content_type: str = "") -> FileResponse:
+    """A stored file as a download: never rendered by the browser, never sniffed."""
+    try:
+        handle = fieldfile.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("The file is missing from storage.") from exc
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=filename,
+        content_type=content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def session_document(request, pk: int, document_pk: int):
+    """A published document of a published session (MEDIA is never served directly)."""
+    session = _public_session(pk)
+    document = get_object_or_404(SessionDocument, pk=document_pk, session=session, is_public=True)
+    name = os.path.basename(document.file.name)
+    return _download(document.file, filename=name)
 
 
 def registration_create(request, pk: int):
@@ -416,6 +447,20 @@ def staff_recommendation_detail(request, pk: int):
         **_detail_forms(recommendation, bound),
     }
     return render(request, "dialogues/staff/recommendation_detail.html", context)
+
+
+@_require("dialogues.view_recommendation")
+def staff_attachment(request, pk: int, attachment_pk: int):
+    """A business's attachment, to staff who may read recommendations: under its
+    original name, as a download (it came from the public)."""
+    attachment = get_object_or_404(
+        RecommendationAttachment, pk=attachment_pk, recommendation_id=pk
+    )
+    response = _download(
+        attachment.file, filename=attachment.original_name, content_type=attachment.content_type
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @_require("dialogues.change_recommendation")

@@ -40,6 +40,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF, whose check parses the body: oversized uploads are refused unread.
+    "procedures.middleware.UploadGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -207,6 +209,19 @@ PORTAL_UPLOAD_MAX_FILE_MB = env.int("PORTAL_UPLOAD_MAX_FILE_MB", default=10)
 PORTAL_UPLOAD_MAX_DOSSIER_MB = env.int("PORTAL_UPLOAD_MAX_DOSSIER_MB", default=50)
 PORTAL_UPLOAD_MAX_FILES = env.int("PORTAL_UPLOAD_MAX_FILES", default=20)
 PORTAL_UPLOAD_TYPES = env.list("PORTAL_UPLOAD_TYPES", default=["pdf", "jpeg", "png", "docx", "xlsx"])
+# What a DOCX/XLSX may declare it expands to when opened (zip bombs are refused).
+PORTAL_UPLOAD_MAX_UNCOMPRESSED_MB = env.int("PORTAL_UPLOAD_MAX_UNCOMPRESSED_MB", default=100)
+# Django's own upload limits (https://docs.djangoproject.com/en/5.2/ref/settings/#file-upload-max-memory-size):
+# a request body above FILE_UPLOAD_MAX_MEMORY_SIZE has its files streamed to temporary
+# files, so a worker holds at most this much of any upload in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR", default=None)
+# The form fields other than files (Django's default, named here because the request
+# body limit below adds it to the dossier limit).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Backstop only: procedures.middleware.UploadGuardMiddleware refuses more files than
+# PORTAL_UPLOAD_MAX_FILES first, with a page that says so.
+DATA_UPLOAD_MAX_NUMBER_FILES = 100
 # Online submissions accepted from one IP address per window (POSTs, valid or not).
 PORTAL_SUBMIT_MAX_PER_IP = env.int("PORTAL_SUBMIT_MAX_PER_IP", default=20)
 PORTAL_SUBMIT_WINDOW_MINUTES = env.int("PORTAL_SUBMIT_WINDOW_MINUTES", default=60)

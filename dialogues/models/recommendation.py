@@ -1,5 +1,7 @@
 """Recommendations (kiến nghị) of businesses and the department's answers."""
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -162,6 +164,12 @@ class Recommendation(models.Model):
         return f"#{self.pk} {self.content[:60]}"
 
 
+def attachment_upload_path(instance: "RecommendationAttachment", filename: str) -> str:
+    # Private storage under a random name: the uploader's name (kept, sanitised, in
+    # original_name for display) never reaches the file system or a URL.
+    return f"dialogues/recommendations/{instance.recommendation_id}/{secrets.token_hex(16)}"
+
+
 class RecommendationAttachment(models.Model):
     recommendation = models.ForeignKey(
         Recommendation,
@@ -169,8 +177,11 @@ class RecommendationAttachment(models.Model):
         related_name="attachments",
         verbose_name=_("recommendation"),
     )
-    file = models.FileField(_("file"), upload_to="dialogues/recommendations/%Y/")
+    file = models.FileField(_("file"), upload_to=attachment_upload_path, max_length=200)
     original_name = models.CharField(_("file name"), max_length=255)
+    # Read from the content by the upload checks, never from the browser.
+    content_type = models.CharField(_("content type"), max_length=100, blank=True)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     class Meta:

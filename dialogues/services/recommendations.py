@@ -3,6 +3,12 @@
 Each function is one use case: it checks its precondition (raising a translated
 DomainError), changes the row inside one transaction with the row locked, and
 appends an event to the recommendation's history.
+
+Who may act: every action on a recommendation checks the actor's unit, on the row as
+locked (a unit head cannot first move another unit's item to their own unit and then
+act on it). A unit's staff act on their unit's recommendations only; the director and
+the one-stop desk act on every unit's, and only they give a recommendation to a unit
+or move it to another.
 """
 
 from datetime import datetime
@@ -36,6 +42,8 @@ from dialogues.services.notifications import dialogue_mail_queue
 from procedures.calendar import add_working_days
 from procedures.errors import DomainError
 from procedures.models import Field, Unit
+from procedures.services.documents import sanitize_filename, stored_content
+from procedures.services.dossiers import UploadedDocument
 from procedures.roles import Role, user_roles, user_unit_id
 
 APPROVE_PERMISSION = "dialogues.approve_answer"
@@ -63,6 +71,30 @@ def _log(
 
 def _locked(recommendation_id: int) -> Recommendation:
     return Recommendation.objects.select_for_update().get(pk=recommendation_id)
+
+
+def recommendation_department_wide(user) -> bool:
+    """The director and the one-stop desk act on the recommendations of every unit."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return user.is_superuser or bool(user_roles(user) & {Role.DIRECTOR, Role.INTAKE})
+
+
+def recommendation_may_act(*, user, recommendation: Recommendation) -> bool:
+    """May this user act on (edit, answer, forward, close...) this recommendation?"""
+    if recommendation_department_wide(user):
+        return True
+    unit_id = user_unit_id(user) if user is not None else None
+    return unit_id is not None and recommendation.unit_id == unit_id
+
+
+def _check_unit(recommendation: Recommendation, by) -> None:
+    if not recommendation_may_act(user=by, recommendation=recommendation):
+        raise DomainError(
+            _("Recommendation #%(id)d belongs to another unit: only that unit, the director "
+              "or the one-stop desk may act on it.") % {"id": recommendation.pk},
+            code="permission",
+        )
 
 
 def recommendation_receive(
@@ -121,11 +153,63 @@ def recommendation_receive(
     return recommendation
 
 
-def recommendation_attach(*, recommendation: Recommendation, upload) -> RecommendationAttachment:
-    """Attach a file already checked by `dialogues.validators.validate_attachment`."""
-    return RecommendationAttachment.objects.create(
-        recommendation=recommendation, file=upload, original_name=upload.name[:255]
+def recommendation_edit(
+    *,
+    recommendation_id: int,
+    by,
+    content: str,
+    field: Field | None,
+    contact_email: str,
+    now: datetime | None = None,
+) -> Recommendation:
+    """Correct what the business wrote (typing, field, contact), within the actor's unit."""
+    now = now or timezone.now()
+    content = content.strip()
+    if not content:
+        raise DomainError(_("The recommendation has no content."), field="content")
+    with transaction.atomic():
+        recommendation = _locked(recommendation_id)
+        _check_unit(recommendation, by)
+        changed = [
+            name
+            for name, value in (
+                ("content", content),
+                ("field", field),
+                ("contact_email", contact_email),
+            )
+            if getattr(recommendation, name) != value
+        ]
+        if not changed:
+            return recommendation
+        recommendation.content = content
+        recommendation.field = field
+        recommendation.contact_email = contact_email
+        recommendation.save(update_fields=[*changed, "updated_at"])
+        _log(
+            recommendation=recommendation,
+            action=RecommendationAction.EDIT,
+            from_status=recommendation.status,
+            by=by,
+            now=now,
+            note=", ".join(changed),
+        )
+    return recommendation
+
+
+def recommendation_attach(
+    *, recommendation: Recommendation, upload: UploadedDocument
+) -> RecommendationAttachment:
+    """Attach a file checked by `dialogues.validators.check_attachment` (the portal's
+    checks): stored under a random name, copied in chunks."""
+    attachment = RecommendationAttachment(
+        recommendation=recommendation,
+        original_name=sanitize_filename(upload.name)[:255],
+        content_type=upload.content_type,
+        size=upload.size,
     )
+    attachment.file.save("attachment", stored_content(upload), save=False)
+    attachment.save()
+    return attachment
 
 
 def _answer_deadline(recommendation: Recommendation, now: datetime) -> tuple[datetime, datetime]:
@@ -160,6 +244,15 @@ def recommendation_assign(
     now = now or timezone.now()
     with transaction.atomic():
         recommendation = _locked(recommendation_id)
+        if recommendation.unit_id != unit.pk:
+            if not recommendation_department_wide(by):
+                raise DomainError(
+                    _("Only the director or the one-stop desk gives a recommendation to a "
+                      "unit or moves it to another unit."),
+                    code="permission",
+                )
+        else:
+            _check_unit(recommendation, by)  # the same unit: its staff may change the field
         if recommendation.status not in AWAITING_ANSWER_STATUSES:
             raise DomainError(
                 _("Only a recommendation still waiting for an answer can be assigned.")
@@ -235,6 +328,7 @@ def recommendation_answer_draft(
         )
     with transaction.atomic():
         recommendation = _locked(recommendation_id)
+        _check_unit(recommendation, by)
         if recommendation.status not in AWAITING_ANSWER_STATUSES:
             raise DomainError(_("This recommendation is no longer waiting for an answer."))
         if kind == AnswerKind.AT_SESSION and recommendation.session_id is None:
@@ -278,13 +372,9 @@ def recommendation_answer_approve(
         )
     with transaction.atomic():
         recommendation = _locked(recommendation_id)
-        # A unit head signs for their own unit only; the director for every unit.
-        if (
-            not by.is_superuser
-            and Role.DIRECTOR not in user_roles(by)
-            and recommendation.unit_id is not None
-            and recommendation.unit_id != user_unit_id(by)
-        ):
+        # A unit head signs for their own unit only (an unassigned item has none); the
+        # director for every unit.
+        if not recommendation_may_act(user=by, recommendation=recommendation):
             raise DomainError(
                 _("A unit head approves only the answers of their own unit."), code="permission"
             )
@@ -339,6 +429,7 @@ def recommendation_answer_reject(
         raise DomainError(_("Say what must change in the answer."), field="note")
     with transaction.atomic():
         recommendation = _locked(recommendation_id)
+        _check_unit(recommendation, by)
         if recommendation.answer_state != AnswerState.PENDING_APPROVAL:
             raise DomainError(_("There is no answer awaiting approval."))
         recommendation.answer_state = AnswerState.DRAFT
@@ -363,6 +454,7 @@ def recommendation_forward(
         raise DomainError(_("Name the competent authority."), field="authority")
     with transaction.atomic():
         recommendation = _locked(recommendation_id)
+        _check_unit(recommendation, by)
         if recommendation.status not in AWAITING_ANSWER_STATUSES:
             raise DomainError(_("This recommendation is no longer waiting for an answer."))
         previous = recommendation.status
@@ -384,6 +476,7 @@ def recommendation_forward(
 def _finish(recommendation_id: int, status: str, action: str, by, note: str, now: datetime):
     with transaction.atomic():
         recommendation = _locked(recommendation_id)
+        _check_unit(recommendation, by)
         if recommendation.status in (RecommendationStatus.RESOLVED, RecommendationStatus.CLOSED):
             raise DomainError(_("This recommendation is already resolved or closed."))
         previous = recommendation.status
@@ -438,6 +531,7 @@ def recommendation_set_public(
     now = now or timezone.now()
     with transaction.atomic():
         recommendation = _locked(recommendation_id)
+        _check_unit(recommendation, by)
         recommendation.is_public = is_public
         if is_public and recommendation.answer_state == AnswerState.APPROVED:
             recommendation.published_at = recommendation.published_at or now

@@ -6,7 +6,7 @@ import re
 import secrets
 import unicodedata
 
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 
 from procedures.models import DossierDocument
 
@@ -27,9 +27,15 @@ def sanitize_filename(name: str, *, max_length: int = 120) -> str:
 
 
 def document_store(*, dossier, upload, event=None, actor=None, is_result: bool = False):
-    """Save one checked upload; a new file for the same slot becomes the next version."""
-    content = upload.content
-    digest = hashlib.sha256(content).hexdigest()
+    """Save one checked upload; a new file for the same slot becomes the next version.
+
+    The content is hashed and copied chunk by chunk: a 10 MB scan streamed to a
+    temporary file by Django is never held whole in the worker's memory.
+    """
+    hasher = hashlib.sha256()
+    for chunk in upload.chunks():
+        hasher.update(chunk)
+    digest = hasher.hexdigest()
     previous = (
         DossierDocument.objects.filter(dossier=dossier, slot_id=upload.slot_id, is_result=is_result)
         .order_by("-version")
@@ -42,7 +48,7 @@ def document_store(*, dossier, upload, event=None, actor=None, is_result: bool =
         event=event,
         token=secrets.token_hex(8),
         original_name=sanitize_filename(upload.name),
-        size=len(content),
+        size=upload.size,
         content_type=upload.content_type,
         sha256=digest,
         version=(previous or 0) + 1,
@@ -50,6 +56,18 @@ def document_store(*, dossier, upload, event=None, actor=None, is_result: bool =
         by_applicant=actor is None,
         is_result=is_result,
     )
-    doc.file.save("upload", ContentFile(content), save=False)
+    doc.file.save("upload", stored_content(upload), save=False)
     doc.save()
     return doc
+
+
+def stored_content(upload) -> File:
+    """What the storage copies: the bytes, or the upload's file rewound.
+
+    Wrapped in a plain File so the storage copies it in chunks instead of moving
+    Django's temporary file away (the same upload may be stored again on a retry).
+    """
+    if upload.content is not None:
+        return ContentFile(upload.content)
+    upload.file.seek(0)
+    return File(upload.file)

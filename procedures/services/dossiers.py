@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Iterable
+from typing import Any, Iterable, Iterator
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -92,12 +92,28 @@ class Applicant:
 
 @dataclass(frozen=True)
 class UploadedDocument:
-    """A file already checked by the form (size, type by content, name)."""
+    """A file already checked by the form (size, type by content, name).
+
+    Either `content` (bytes: desk scans, tests) or `file` (the upload as Django streamed
+    it to a temporary file): an upload is never read whole into memory.
+    """
 
     slot_id: int | None
     name: str
-    content: bytes
-    content_type: str
+    content: bytes | None = None
+    content_type: str = ""
+    file: Any = None
+
+    @property
+    def size(self) -> int:
+        return len(self.content) if self.content is not None else self.file.size
+
+    def chunks(self) -> Iterator[bytes]:
+        if self.content is not None:
+            yield self.content
+            return
+        self.file.seek(0)
+        yield from self.file.chunks()
 
 
 def _now(now: datetime | None) -> datetime:

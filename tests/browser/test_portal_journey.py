@@ -19,6 +19,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
+from tests.files import minimal_pdf
 from procedures.constants import OnlineLevel, Role, StepRole
 from procedures.models import (
     Delivery,
@@ -33,7 +34,7 @@ from procedures.services.catalogue import procedure_create
 from procedures.services.staff import roles_ensure_groups, staff_create
 
 PASSWORD = "pw-portal-123"
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = minimal_pdf()  # a real PDF: the upload checks read its structure
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 
 

@@ -14,9 +14,15 @@ def _site_url(settings):
 
 @pytest.fixture
 def staff(db):
+    """A one-stop desk officer: acts on the recommendations of every unit (assigns,
+    drafts, closes). Unit-bound staff are made in the tests of the unit rule."""
+    from procedures.constants import Role
+    from procedures.services.staff import roles_ensure_groups
     from tests.dialogues_factories import STAFF_PERMS, UserFactory
 
-    return UserFactory(username="chuyenvien", perms=STAFF_PERMS)
+    user = UserFactory(username="chuyenvien", perms=STAFF_PERMS)
+    user.groups.add(roles_ensure_groups()[Role.INTAKE])
+    return user
 
 
 @pytest.fixture

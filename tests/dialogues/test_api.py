@@ -49,7 +49,10 @@ def test_sessions_are_public_with_seats(session, client):
     assert detail["agenda"] == []
 
 
-def test_registrations_are_for_staff_only(session, client, staff):
+def test_registrations_are_for_staff_only(session, client):
+    from tests.dialogues_factories import STAFF_PERMS, UserFactory
+
+    staff = UserFactory(username="chuyenvien-phong", perms=STAFF_PERMS)
     url = reverse("dialogues-api:session-registrations", args=[session.pk])
     assert client.get(url).status_code in (401, 403)
     client.force_login(staff)  # specialist without the registration view permission

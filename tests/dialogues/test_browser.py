@@ -76,7 +76,11 @@ def test_question_to_published_answer(browser, live_server):
     petrol = FieldFactory(name="Xăng dầu")
     session.fields.add(petrol)
     unit = UnitFactory(code="QLTM", name="Phòng Quản lý thương mại")
-    UserFactory(username="chuyenvien", perms=STAFF_PERMS)
+    desk = UserFactory(username="motcua", perms=STAFF_PERMS)
+    desk.groups.add(roles_ensure_groups()[Role.INTAKE])  # gives items to units
+    specialist = UserFactory(username="chuyenvien", perms=STAFF_PERMS)
+    specialist.groups.add(roles_ensure_groups()[Role.SPECIALIST])
+    StaffProfile.objects.create(user=specialist, unit=unit)  # answers for its unit
     head = UserFactory(username="truongphong", perms=APPROVER_PERMS)
     head.groups.add(roles_ensure_groups()[Role.UNIT_HEAD])
     StaffProfile.objects.create(user=head, unit=unit)  # approves for the unit it heads
@@ -103,12 +107,13 @@ def test_question_to_published_answer(browser, live_server):
     assert mail.outbox[-1].to == ["c@phubinh.vn"]
     recommendation = Recommendation.objects.get()
 
-    # 2. A specialist assigns the question to a unit and drafts the answer.
+    # 2. The desk assigns the question to a unit; its specialist drafts the answer.
     detail = f"/doi-thoai/can-bo/kien-nghi/{recommendation.pk}/"
+    desk_page = login(browser, live_server, "motcua", detail)
+    desk_page.select_option("#assign select[name=unit]", str(unit.pk))
+    with desk_page.expect_navigation():
+        desk_page.click("#assign button[type=submit]")
     staff_page = login(browser, live_server, "chuyenvien", detail)
-    staff_page.select_option("#assign select[name=unit]", str(unit.pk))
-    with staff_page.expect_navigation():
-        staff_page.click("#assign button[type=submit]")
     staff_page.fill("#answer textarea[name=answer_text]", answer)
     assert staff_page.input_value("#answer select[name=answer_kind]") == "in_writing"
     staff_page.fill("#answer input[name=document_number]", "123/SCT-QLTM")

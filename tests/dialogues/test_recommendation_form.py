@@ -6,6 +6,7 @@ from django.urls import reverse
 from dialogues.constants import RecommendationSource, RecommendationStatus
 from dialogues.models import Recommendation
 from tests.dialogues_factories import FieldFactory
+from tests.files import minimal_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +27,7 @@ def form_data(**extra):
 
 def test_a_business_sends_a_recommendation_with_a_document(client):
     petrol = FieldFactory(name="Xăng dầu")
-    pdf = SimpleUploadedFile("de-nghi.pdf", b"%PDF-1.4 test", content_type="application/pdf")
+    pdf = SimpleUploadedFile("de-nghi.pdf", minimal_pdf(), content_type="application/pdf")
     response = client.post(URL, form_data(field=petrol.pk, attachment=pdf))
     assert response.status_code == 302
     assert response["Location"] == reverse("dialogues:recommendation-done")

@@ -10,6 +10,7 @@ from django.urls import reverse
 from dialogues import services
 from dialogues.constants import AnswerKind, AnswerState, RecommendationStatus
 from dialogues.models import Recommendation, Registration
+from tests.files import minimal_pdf
 from tests.dialogues_factories import (
     FieldFactory,
     RecommendationFactory,
@@ -130,8 +131,8 @@ class TestRegistrationForm:
         url = reverse("dialogues:registration-create", args=[session.pk])
         fake = SimpleUploadedFile("giay-phep.pdf", b"MZ\x90\x00 not a pdf")
         response = client.post(url, {**form_data(), "attachment": fake})
-        assert "Only PDF, Word, Excel, PNG or JPEG files are accepted." in response.content.decode()
-        pdf = SimpleUploadedFile("giay-phep.pdf", b"%PDF-1.4\n%test\n")
+        assert "“giay-phep.pdf” is not a PDF, DOCX, XLSX, PNG, JPEG file" in response.content.decode()
+        pdf = SimpleUploadedFile("giay-phep.pdf", minimal_pdf())
         response = client.post(url, {**form_data(), "attachment": pdf})
         assert response.status_code == 302
         assert Recommendation.objects.get().attachments.get().original_name == "giay-phep.pdf"

@@ -16,6 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import NoReverseMatch, reverse
 
+from tests.files import minimal_pdf
 from procedures.admin.dossier_forms import ACTION_STATUSES, dossier_actions_available
 from procedures.constants import Action, Channel, Outcome
 from procedures.constants import DossierStatus as S
@@ -29,7 +30,7 @@ from .conftest import at
 pytestmark = pytest.mark.django_db
 
 NOW = at(2026, 6, 2, 9, 0)
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = minimal_pdf()  # a real PDF: the upload checks read its structure
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 

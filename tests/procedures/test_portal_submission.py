@@ -20,6 +20,7 @@ from django.urls import clear_url_caches, reverse
 from django.utils import translation
 from pypdf import PdfReader
 
+from tests.files import minimal_pdf
 from procedures.constants import Channel, DossierStatus as S, OnlineLevel
 from procedures.models import Dossier, DossierDocument, RequiredDocument
 from procedures.services.catalogue import procedure_create
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.django_db
 
 # ------------------------------------------------------------------ shared helpers
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = minimal_pdf()  # a real PDF: the upload checks read its structure
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
 
@@ -341,16 +342,19 @@ def test_too_many_files_are_refused(client, online_procedure):
     first, second, optional = slots(online_procedure)
     response = client.post(submit_url(online_procedure), form_data(
         online_procedure, **{f"doc_{optional.pk}": [upload("a.pdf"), upload("b.pdf")]}))
-    assert response.status_code == 400
-    assert errors_of(response) == {"__all__": [
-        "A dossier may hold at most 3 files; this would make 4."]}
+    # Refused while the body is parsed (procedures.middleware), before any file is
+    # checked: the form is not rendered again, the page says why.
+    assert response.status_code == 413
+    assert ("A dossier may hold at most 3 files; this request carried at least 4."
+            in response.content.decode())
+    assert "Nothing was saved." in response.content.decode()
     assert not Dossier.objects.exists()
 
 
 @override_settings(PORTAL_UPLOAD_MAX_FILE_MB=1, PORTAL_UPLOAD_MAX_DOSSIER_MB=1)
 def test_files_over_the_dossier_total_are_refused(client, online_procedure):
     first, second, _optional = slots(online_procedure)
-    half = PDF + b"0" * (600 * 1024)
+    half = minimal_pdf(pad_to=600 * 1024)
     response = client.post(submit_url(online_procedure), form_data(
         online_procedure, **{f"doc_{first.pk}": upload("a.pdf", half),
                              f"doc_{second.pk}": upload("b.pdf", half)}))
