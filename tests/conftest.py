@@ -6,6 +6,7 @@ they skip on a laptop without the service, and fail when CI sets REQUIRE_SERVICE
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test.signals import setting_changed
 
 
 def _missing(what: str) -> None:
@@ -54,3 +55,15 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+def _forget_urls_on_language_change(*, setting, **kwargs):
+    # URL resolvers cache the language prefix per language: a test that sets
+    # LANGUAGE_CODE (the `settings` fixture) would leave "vi" unprefixed for the next.
+    if setting == "LANGUAGE_CODE":
+        from django.urls import clear_url_caches
+
+        clear_url_caches()
+
+
+setting_changed.connect(_forget_urls_on_language_change)

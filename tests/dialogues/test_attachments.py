@@ -36,7 +36,7 @@ PDF = minimal_pdf()
 def form_data(**extra):
     return {
         "business_name": "Công ty TNHH Xăng dầu Phú Bình",
-        "tax_code": "4600123456",
+        "tax_code": "4600123466",
         "email": "c@phubinh.vn",
         "content": "Đề nghị rút ngắn thời gian cấp giấy phép bán lẻ xăng dầu.",
         "field": FieldFactory(name="Xăng dầu").pk,
@@ -76,7 +76,7 @@ def test_a_zip_bomb_in_a_registration_is_refused(client):
     url = reverse("dialogues:registration-create", args=[session.pk])
     with time_machine.travel(local(2026, 2, 20, 9), tick=False):
         response = client.post(url, {
-            "business_name": "Công ty B", "tax_code": "4600123457",
+            "business_name": "Công ty B", "tax_code": "4600123473",
             "representative": "Lê Văn C", "email": "c@b.vn", "phone": "0912345678",
             "attendees": 1, "questions": "Thủ tục cấp phép?", "website": "",
             "attachment": SimpleUploadedFile("bao-cao.docx",
