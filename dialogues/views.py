@@ -103,7 +103,7 @@ def registration_create(request, pk: int):
             return redirect("dialogues:registration-done", pk=session.pk)
         data = form.cleaned_data
         try:
-            services.registration_create(
+            registration, _token = services.registration_create(
                 session_id=session.pk,
                 business_name=data["business_name"],
                 tax_code=data["tax_code"],
@@ -120,6 +120,9 @@ def registration_create(request, pk: int):
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
+            # Only the id: the done page reads the status and the queue position
+            # fresh, and the raw token stays out of the session store.
+            request.session[_JUST_REGISTERED] = registration.pk
             return redirect("dialogues:registration-done", pk=session.pk)
     return render(request, "dialogues/registration_form.html", {"session": session, "form": form})
 
@@ -169,14 +172,34 @@ def recommendation_done(request):
     return render(request, "dialogues/recommendation_done.html")
 
 
+_JUST_REGISTERED = "dialogues.just_registered"
+
+
 def registration_done(request, pk: int):
-    return render(request, "dialogues/registration_done.html", {"session": _public_session(pk)})
+    session = _public_session(pk)
+    registration = None
+    registration_id = request.session.get(_JUST_REGISTERED)
+    if registration_id is not None:
+        registration = session.registrations.filter(pk=registration_id).first()
+    context = {
+        "session": session,
+        "registration": registration,
+        "position": registration
+        and selectors.registration_waitlist_position(registration=registration),
+    }
+    return render(request, "dialogues/registration_done.html", context)
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    # The URL holds a personal token: keep it out of caches and Referer headers.
+    """Headers of a page whose URL holds a personal token.
+
+    Not cached anywhere, and the URL never leaves in a Referer to another site.
+    `same-origin`, not `no-referrer`: with `no-referrer` Chromium posts the page's own
+    forms (cancel, language switch) with `Origin: null`, which the CSRF check rightly
+    refuses; same-origin requests keep their real Origin and Referer.
+    """
     response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
