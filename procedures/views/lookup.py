@@ -23,6 +23,7 @@ from procedures.views.common import (
     access_revoke,
     apply_domain_error,
     money,
+    receipt_pin,
 )
 from procedures.views.submission import lookup_path
 
@@ -159,6 +160,9 @@ def _render_dossier(request, dossier, *, supplement_form=None, rating_form=None,
         "rating": rating,
         "can_rate": can_rate,
         "fee": money(dossier.fee_vnd),
+        # Right after submission the session still holds the PIN for the receipt;
+        # later the PDF cannot carry it (only its keyed hash is stored).
+        "receipt_has_pin": receipt_pin(request, dossier_id=dossier.pk) is not None,
         "supplement_form": supplement_form if dossier.status == S.SUPPLEMENT_REQUESTED else None,
         "rating_form": rating_form if can_rate else None,
         "S": S,

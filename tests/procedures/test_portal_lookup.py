@@ -318,3 +318,19 @@ def test_timeline_shows_each_event_once(client, online, staff, units):
     items = re.findall(r"<strong>(.*?)</strong>", timeline)
     assert items == ["Dossier received", "Accepted; processing time started",
                      "Sent to the processing unit", "Result ready"]
+
+
+def test_receipt_downloaded_from_the_look_up_says_it_has_no_pin(client, online):
+    """Only the PIN's keyed hash is stored: a later copy cannot print it, and says so."""
+    import io
+
+    import pypdf
+
+    open_dossier(client, online)
+    html = page(client, online).content.decode()
+    assert "This copy of the receipt does not show the PIN" in html
+    response = client.get(reverse("procedures:receipt-pdf", args=[online.code]))
+    reader = pypdf.PdfReader(io.BytesIO(response.content))
+    text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+    assert online.pin not in text
+    assert "This copy does not show the look-up PIN: it is given only once" in text
