@@ -274,6 +274,17 @@ def answer_list(request):
 # --------------------------------------------------------------------------- #
 
 
+def _staff_render(request, template: str, context: dict, *, title: str):
+    """A staff page inside the admin: its header, user tools, sidebar and breadcrumbs."""
+    from django.contrib import admin
+
+    return render(
+        request,
+        template,
+        {**admin.site.each_context(request), "title": title, **context},
+    )
+
+
 def _require(perm: str):
     def decorator(view):
         @staff_member_required
@@ -306,10 +317,11 @@ def staff_recommendation_list(request):
     )
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
+    return _staff_render(
         request,
         "dialogues/staff/recommendation_list.html",
         {"form": form, "page": page, "assign_form": AssignForm(), "query": query.urlencode()},
+        title=_("Business recommendations"),
     )
 
 
@@ -438,7 +450,12 @@ def staff_recommendation_detail(request, pk: int):
         "can_approve": request.user.has_perm("dialogues.approve_answer"),
         **_detail_forms(recommendation, bound),
     }
-    return render(request, "dialogues/staff/recommendation_detail.html", context)
+    return _staff_render(
+        request,
+        "dialogues/staff/recommendation_detail.html",
+        context,
+        title=_("Recommendation #%(id)d") % {"id": recommendation.pk},
+    )
 
 
 @_require("dialogues.change_recommendation")
@@ -460,7 +477,12 @@ def staff_import(request):
                     % {"a": result.assigned, "b": result.answered},
                 )
                 return redirect("dialogues:staff-import")
-    return render(request, "dialogues/staff/import.html", {"form": form, "result": result})
+    return _staff_render(
+        request,
+        "dialogues/staff/import.html",
+        {"form": form, "result": result},
+        title=_("Bulk assignment and answers from XLSX"),
+    )
 
 
 @_require("dialogues.view_recommendation")
@@ -502,8 +524,9 @@ def staff_report(request):
             return response
     query = request.GET.copy()
     query["format"] = "xlsx"
-    return render(
+    return _staff_render(
         request,
         "dialogues/staff/report.html",
         {"form": form, "report": report, "xlsx_query": query.urlencode()},
+        title=_("Follow-up of recommendations"),
     )

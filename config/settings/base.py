@@ -83,6 +83,9 @@ LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# Day-first date input (dd/mm/yyyy) and decimal commas in Vietnamese; Django 5 always
+# localises, these modules only add what Django's locale files lack.
+FORMAT_MODULE_PATH = ["config.formats"]
 # Deadlines are legal times in Vietnam: the zone is fixed, not a setting.
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_TZ = True
