@@ -62,7 +62,7 @@ seed: migrate
 # two processes, as in production, so each shuts down on its own signal.
 SITE_HOST = $(if $(filter 0.0.0.0 :: [::],$(HOST)),127.0.0.1,$(HOST))
 run: install messages seed
-	mkdir -p var/celery/out var/celery/processed
+	mkdir -p var/celery/out var/celery/processed var/celery/control
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	@export SITE_URL="$${SITE_URL:-http://$(SITE_HOST):$(PORT)}"; \
 	echo "Starting Celery worker + beat and the web server on http://$(HOST):$(PORT)/ (links: $$SITE_URL)"; \
