@@ -325,6 +325,7 @@ def test_receipt_downloaded_from_the_look_up_says_it_has_no_pin(client, online):
     import io
 
     import pypdf
+    from django.utils import translation
 
     open_dossier(client, online)
     html = page(client, online).content.decode()
@@ -333,4 +334,8 @@ def test_receipt_downloaded_from_the_look_up_says_it_has_no_pin(client, online):
     reader = pypdf.PdfReader(io.BytesIO(response.content))
     text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
     assert online.pin not in text
-    assert "This copy does not show the look-up PIN: it is given only once" in text
+    with translation.override(online.applicant_language):  # slips speak the applicant's
+        expected = translation.gettext(
+            "This copy does not show the look-up PIN: it is given only once, on the "
+            "receipt issued when the dossier was registered.")
+    assert expected in text
