@@ -48,15 +48,29 @@ seed: migrate
 	$(BIN)/python manage.py generate_demo_dossiers --clear --count $(DEMO_DOSSIERS)
 
 # Installs, migrates, compiles translations, seeds (idempotent), then starts the web
-# server with a Celery worker and beat beside it. Ctrl-C stops all three.
+# server with a Celery worker and a Celery beat beside it. Ctrl-C stops all three.
+#
+# SITE_URL (links in mail, slips and QR codes) follows HOST and PORT unless set; a
+# server listening on every interface (0.0.0.0) is linked as 127.0.0.1.
+#
+# Stopping: on Ctrl-C (or a SIGTERM to make) the shell's trap sends one SIGTERM to the
+# web server, the worker and the beat by their ids and waits for them; the shell waits
+# with the `wait` builtin, which a trapped signal interrupts at once. (The former
+# `trap 'kill 0' INT TERM EXIT` signalled its own shell too, which re-ran the trap:
+# an endless stream of SIGTERMs that sent Celery's signal handler into a recursion
+# and a segmentation fault, with the embedded beat left behind.) Worker and beat are
+# two processes, as in production, so each shuts down on its own signal.
+SITE_HOST = $(if $(filter 0.0.0.0 :: [::],$(HOST)),127.0.0.1,$(HOST))
 run: install messages seed
-	mkdir -p var/celery/out var/celery/processed
+	mkdir -p var/celery/out var/celery/processed var/celery/control
 	$(BIN)/python manage.py collectstatic --noinput -v 0
-	@echo "Starting Celery worker + beat and the web server on http://$(HOST):$(PORT)/"
-	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/celery -A config worker --beat --loglevel=INFO --concurrency=2 \
-		--schedule=var/celerybeat-schedule & \
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@export SITE_URL="$${SITE_URL:-http://$(SITE_HOST):$(PORT)}"; \
+	echo "Starting Celery worker + beat and the web server on http://$(HOST):$(PORT)/ (links: $$SITE_URL)"; \
+	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=2 & worker=$$!; \
+	$(BIN)/celery -A config beat --loglevel=INFO & beat=$$!; \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT) & web=$$!; \
+	trap 'trap - INT TERM EXIT; kill -TERM $$web $$worker $$beat 2>/dev/null; wait; exit 0' INT TERM EXIT; \
+	wait $$web
 
 # The whole suite: SQLite and embedded defaults, or PostgreSQL/Redis when
 # DATABASE_URL / REDIS_URL are set.

@@ -1,7 +1,8 @@
 """The Celery application (https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html).
 
 Production runs one worker service and exactly one beat service (README); `make run`
-starts both in one process with an embedded filesystem broker when REDIS_URL is unset.
+starts the same two processes, with an embedded filesystem broker when REDIS_URL is
+unset.
 """
 import logging
 import os

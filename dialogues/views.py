@@ -134,7 +134,7 @@ def registration_create(request, pk: int):
             return redirect("dialogues:registration-done", pk=session.pk)
         data = form.cleaned_data
         try:
-            services.registration_create(
+            registration, _token = services.registration_create(
                 session_id=session.pk,
                 business_name=data["business_name"],
                 tax_code=data["tax_code"],
@@ -151,6 +151,9 @@ def registration_create(request, pk: int):
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
+            # Only the id: the done page reads the status and the queue position
+            # fresh, and the raw token stays out of the session store.
+            request.session[_JUST_REGISTERED] = registration.pk
             return redirect("dialogues:registration-done", pk=session.pk)
     return render(request, "dialogues/registration_form.html", {"session": session, "form": form})
 
@@ -200,14 +203,34 @@ def recommendation_done(request):
     return render(request, "dialogues/recommendation_done.html")
 
 
+_JUST_REGISTERED = "dialogues.just_registered"
+
+
 def registration_done(request, pk: int):
-    return render(request, "dialogues/registration_done.html", {"session": _public_session(pk)})
+    session = _public_session(pk)
+    registration = None
+    registration_id = request.session.get(_JUST_REGISTERED)
+    if registration_id is not None:
+        registration = session.registrations.filter(pk=registration_id).first()
+    context = {
+        "session": session,
+        "registration": registration,
+        "position": registration
+        and selectors.registration_waitlist_position(registration=registration),
+    }
+    return render(request, "dialogues/registration_done.html", context)
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    # The URL holds a personal token: keep it out of caches and Referer headers.
+    """Headers of a page whose URL holds a personal token.
+
+    Not cached anywhere, and the URL never leaves in a Referer to another site.
+    `same-origin`, not `no-referrer`: with `no-referrer` Chromium posts the page's own
+    forms (cancel, language switch) with `Origin: null`, which the CSRF check rightly
+    refuses; same-origin requests keep their real Origin and Referer.
+    """
     response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
@@ -282,6 +305,17 @@ def answer_list(request):
 # --------------------------------------------------------------------------- #
 
 
+def _staff_render(request, template: str, context: dict, *, title: str):
+    """A staff page inside the admin: its header, user tools, sidebar and breadcrumbs."""
+    from django.contrib import admin
+
+    return render(
+        request,
+        template,
+        {**admin.site.each_context(request), "title": title, **context},
+    )
+
+
 def _require(perm: str):
     def decorator(view):
         @staff_member_required
@@ -314,10 +348,11 @@ def staff_recommendation_list(request):
     )
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
+    return _staff_render(
         request,
         "dialogues/staff/recommendation_list.html",
         {"form": form, "page": page, "assign_form": AssignForm(), "query": query.urlencode()},
+        title=_("Business recommendations"),
     )
 
 
@@ -446,7 +481,12 @@ def staff_recommendation_detail(request, pk: int):
         "can_approve": request.user.has_perm("dialogues.approve_answer"),
         **_detail_forms(recommendation, bound),
     }
-    return render(request, "dialogues/staff/recommendation_detail.html", context)
+    return _staff_render(
+        request,
+        "dialogues/staff/recommendation_detail.html",
+        context,
+        title=_("Recommendation #%(id)d") % {"id": recommendation.pk},
+    )
 
 
 @_require("dialogues.view_recommendation")
@@ -482,7 +522,12 @@ def staff_import(request):
                     % {"a": result.assigned, "b": result.answered},
                 )
                 return redirect("dialogues:staff-import")
-    return render(request, "dialogues/staff/import.html", {"form": form, "result": result})
+    return _staff_render(
+        request,
+        "dialogues/staff/import.html",
+        {"form": form, "result": result},
+        title=_("Bulk assignment and answers from XLSX"),
+    )
 
 
 @_require("dialogues.view_recommendation")
@@ -524,8 +569,9 @@ def staff_report(request):
             return response
     query = request.GET.copy()
     query["format"] = "xlsx"
-    return render(
+    return _staff_render(
         request,
         "dialogues/staff/report.html",
         {"form": form, "report": report, "xlsx_query": query.urlencode()},
+        title=_("Follow-up of recommendations"),
     )

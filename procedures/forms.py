@@ -288,27 +288,67 @@ class LookupForm(forms.Form):
 
 
 class SupplementForm(forms.Form):
+    """The applicant's answer to a supplement request, one file field per required
+    document so that each file keeps the paper it answers; "files" holds the rest."""
+
     files = DocumentFilesField(
-        label=_("Files that answer the request"),
-        help_text=_("You can choose several files at once."),
+        label=_("Other papers"),
+        required=False,
     )
     note = forms.CharField(label=_("Message to the one-stop desk"), required=False,
                            max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args, existing_count: int = 0, existing_bytes: int = 0, **kwargs):
+    def __init__(self, *args, existing_count: int = 0, existing_bytes: int = 0,
+                 required_documents: list[RequiredDocument] | tuple = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.existing_count = existing_count
         self.existing_bytes = existing_bytes
+        self.required_documents = list(required_documents)
         limits = upload_limits()
-        self.fields["files"].help_text = _(
-            "You can choose several files at once. %(types)s, up to %(size)s MB a file."
-        ) % {"types": limits.type_labels, "size": limits.max_file_bytes // (1024 * 1024)}
+        rules = _("%(types)s, up to %(size)s MB a file.") % {
+            "types": limits.type_labels, "size": limits.max_file_bytes // (1024 * 1024)}
+        for doc in self.required_documents:
+            self.fields[self.document_field_name(doc)] = DocumentFilesField(
+                slot_id=doc.pk, document_name=doc.name, label=doc.name, required=False,
+                help_text=rules,
+            )
+        self.fields["files"].help_text = "%s %s" % (
+            _("Papers that answer none of the documents above. You can choose several "
+              "files at once.") if self.required_documents
+            else _("You can choose several files at once."),
+            rules,
+        )
+        self.order_fields([*[self.document_field_name(d) for d in self.required_documents],
+                           "files", "note"])
 
-    def clean_files(self):
-        documents = self.cleaned_data["files"]
-        check_totals(documents, existing_count=self.existing_count,
-                     existing_bytes=self.existing_bytes)
-        return documents
+    @staticmethod
+    def document_field_name(doc: RequiredDocument) -> str:
+        return f"doc_{doc.pk}"
+
+    @property
+    def document_fields(self):
+        return [self[self.document_field_name(doc)] for doc in self.required_documents]
+
+    def documents(self) -> list:
+        """Every checked file, each with the slot it answers (None: other papers)."""
+        names = [self.document_field_name(d) for d in self.required_documents] + ["files"]
+        return [doc for name in names for doc in self.cleaned_data.get(name) or []]
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        documents = self.documents()
+        if not documents:
+            self.add_error("files", ValidationError(_("Attach at least one file."),
+                                                    code="required"))
+            return data
+        try:
+            check_totals(documents, existing_count=self.existing_count,
+                         existing_bytes=self.existing_bytes)
+        except ValidationError as exc:
+            self.add_error("files", exc)
+        return data
 
 
 SCORE_CHOICES = [("2", _("Good")), ("1", _("Fair")), ("0", _("Poor"))]

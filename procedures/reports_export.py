@@ -26,6 +26,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from procedures.formatting import percent
 from procedures.selectors.reports import (
     BY_OFFICER,
     BY_UNIT,
@@ -393,8 +394,9 @@ def report_pdf(*, report: MonthlyReport, language: str = "vi") -> bytes:
         cells = [pdf.para(number, st["cell_center"]), pdf.para(label, style)]
         for key in keys:
             value = figures.get(key)
-            text = "" if value is None else (f"{value:.1f}" if isinstance(value, float)
-                                             else str(value))
+            text = "" if value is None else (
+                percent(value, sign=False, language=language) if isinstance(value, float)
+                else str(value))
             cells.append(pdf.para(text, st["cell_right"]))
         if kind in ("total", "field"):
             bold_rows.append(HEADER_ROWS + 1 + len(body))

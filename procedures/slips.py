@@ -28,6 +28,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from reportlab.platypus import KeepTogether
+
 from procedures import pdf
 from procedures.constants import Action, DossierStatus, OnTimeResult, TimeUnit
 from procedures.errors import DomainError
@@ -64,7 +66,8 @@ FORM_NUMBERS = {
 
 @dataclass(frozen=True)
 class Block:
-    """One piece of a slip. `kind` is heading, text, fields, table, qr or signatures."""
+    """One piece of a slip. `kind` is heading, text, fields, table, qr, fields_qr (label
+    and value lines beside a QR code) or signatures."""
 
     kind: str
     text: str = ""
@@ -226,7 +229,11 @@ def _receipt(d: Dossier, pin: str | None) -> list[Block]:
     pin_text = (
         _("Look-up PIN: %(pin)s (keep it private).") % {"pin": pin}
         if pin
-        else _("Use the look-up PIN given to you when the dossier was registered.")
+        # A copy printed later never has it: only its keyed hash is stored.
+        else _(
+            "This copy does not show the look-up PIN: it is given only once, on the "
+            "receipt issued when the dossier was registered."
+        )
     )
     fee = ""
     if d.fee_vnd:
@@ -240,8 +247,15 @@ def _receipt(d: Dossier, pin: str | None) -> list[Block]:
             rows=tuple(rows),
             widths=(1, 9, 3, 2, 5),
         ),
+        # Items 2-6 beside the QR code: one band instead of two keeps form 01 on one
+        # sheet with a long address and a long list of papers.
         Block(
-            "fields",
+            "fields_qr",
+            url=url,
+            svg=_qr_svg(url),
+            text=_("Follow the dossier on the look-up page with its code: %(url)s") % {"url": url}
+            + "\n"
+            + pin_text,
             rows=tuple(
                 r
                 for r in [
@@ -255,14 +269,6 @@ def _receipt(d: Dossier, pin: str | None) -> list[Block]:
                 ]
                 if r
             ),
-        ),
-        Block(
-            "qr",
-            url=url,
-            svg=_qr_svg(url),
-            text=_("Follow the dossier on the look-up page with its code: %(url)s") % {"url": url}
-            + "\n"
-            + pin_text,
         ),
         Block(
             "signatures",
@@ -362,6 +368,26 @@ def _hours(seconds: int | None) -> str:
     return _("%(hours)s h") % {"hours": f"{hours.quantize(Decimal('0.01')).normalize():f}"}
 
 
+def _user_unit(user):
+    profile = getattr(user, "staff_profile", None) if user is not None else None
+    return profile.unit if profile is not None else None
+
+
+def _step_doer(d: Dossier, step) -> tuple[str, str]:
+    """The unit and officer of a step as form 05 records them: who really handed it
+    over (and that officer's unit), not whoever the dossier is assigned to now; a step
+    still open is with the unit and officer holding it; one not reached, with nobody."""
+    if step.completed_at is not None:
+        doer = step.completed_by or step.officer
+        unit = _user_unit(doer) or step.unit
+    elif step.started_at is not None:
+        doer = step.officer or d.assigned_officer
+        unit = step.unit or d.assigned_unit
+    else:
+        doer, unit = None, step.unit
+    return (unit.name if unit else ""), _person(doer)
+
+
 def _control(d: Dossier) -> list[Block]:
     if d.accepted_at is None:
         raise DomainError(
@@ -370,12 +396,13 @@ def _control(d: Dossier) -> list[Block]:
     results = dict(OnTimeResult.choices)
     rows = []
     for step in d.steps.all():
+        unit, officer = _step_doer(d, step)
         rows.append(
             (
                 str(step.order),
                 step.name,
-                step.unit.name if step.unit else (d.assigned_unit.name if d.assigned_unit else ""),
-                _person(step.officer or step.completed_by),
+                unit,
+                officer,
                 _dt(step.started_at),
                 _hours(step.allotted_seconds),
                 _dt(step.due_at),
@@ -441,8 +468,8 @@ def _load(dossier: Dossier | int) -> Dossier:
             "procedure__documents",
             "documents",
             "steps__unit",
-            "steps__officer",
-            "steps__completed_by",
+            "steps__officer__staff_profile__unit",
+            "steps__completed_by__staff_profile__unit",
         )
         .get(pk=pk)
     )
@@ -508,8 +535,10 @@ def slip_render_html(*, slip: Slip, pdf_url: str = "", back_url: str = "") -> st
 
 
 def _html_block(block: Block) -> Block:
-    if block.kind == "qr":
-        return Block(block.kind, text=block.text, url=block.url, svg=mark_safe(block.svg))
+    if block.kind in ("qr", "fields_qr"):
+        return Block(
+            block.kind, text=block.text, url=block.url, svg=mark_safe(block.svg), rows=block.rows
+        )
     if block.kind == "table" and block.widths:
         total = sum(block.widths)
         percents = tuple(round(100 * w / total, 1) for w in block.widths)
@@ -536,10 +565,10 @@ def slip_render_pdf(*, slip: Slip) -> bytes:
                 col_widths=[width_mm * 0.45 * pdf.mm, width_mm * 0.55 * pdf.mm],
             ),
             pdf.para(slip.issued_on, "right"),
-            pdf.spacer(3),
+            pdf.spacer(1),
             pdf.para(slip.title, "title"),
             pdf.para(slip.code_line, "center_bold"),
-            pdf.spacer(3),
+            pdf.spacer(2),
         ]
         for block in slip.blocks:
             story.extend(_pdf_block(block, st, width_mm))
@@ -553,6 +582,11 @@ def slip_render_pdf(*, slip: Slip) -> bytes:
         )
 
 
+# Label/value lines and signatures without the default 3 pt above and below each row:
+# with a long organisation address the receipt otherwise spilled onto a second page.
+_TIGHT = (("TOPPADDING", (0, 0), (-1, -1), 0.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 0.5))
+
+
 def _pdf_block(block: Block, st, width_mm: float) -> list:
     if block.kind == "heading":
         return [pdf.para(block.text, "heading")]
@@ -560,19 +594,42 @@ def _pdf_block(block: Block, st, width_mm: float) -> list:
         return [pdf.para(block.text), pdf.spacer(1.5)]
     if block.kind == "fields":
         rows = [[pdf.para(label, "bold"), pdf.para(value)] for label, value in block.rows]
-        return [
-            pdf.table(
-                rows,
-                header_rows=0,
-                grid=False,
-                col_widths=[width_mm * 0.32 * pdf.mm, width_mm * 0.68 * pdf.mm],
-            )
-        ]
+        widths = [width_mm * 0.3 * pdf.mm, width_mm * 0.7 * pdf.mm]
+        if width_mm > 200 and len(rows) > 4:
+            # Landscape (form 05): two label/value columns side by side, or the step
+            # table and the signatures do not fit under them on one sheet.
+            half = (len(rows) + 1) // 2
+            left, right = rows[:half], rows[half:] + [["", ""]] * (2 * half - len(rows))
+            rows = [a + b for a, b in zip(left, right, strict=True)]
+            widths = [width_mm * w * pdf.mm for w in (0.14, 0.36, 0.14, 0.36)]
+        return [pdf.table(rows, header_rows=0, grid=False, col_widths=widths,
+                          extra_style=_TIGHT)]
     if block.kind == "table":
         total = sum(block.widths) or 1
         widths = [width_mm * w / total * pdf.mm for w in block.widths] or None
         rows = [list(r) for r in block.rows] or [["—"] + [""] * (len(block.header) - 1)]
         return [pdf.table([list(block.header), *rows], col_widths=widths), pdf.spacer(2)]
+    if block.kind == "fields_qr":
+        qr_mm = 28
+        side_mm = 32
+        fields = pdf.table(
+            [[pdf.para(label, "bold"), pdf.para(value)] for label, value in block.rows],
+            header_rows=0,
+            grid=False,
+            col_widths=[(width_mm - side_mm) * w * pdf.mm for w in (0.45, 0.55)],
+            extra_style=_TIGHT,
+        )
+        return [
+            pdf.table(
+                [[fields, pdf.qr_code(block.url, size_mm=qr_mm)]],
+                header_rows=0,
+                grid=False,
+                col_widths=[(width_mm - side_mm) * pdf.mm, side_mm * pdf.mm],
+                extra_style=(("LEFTPADDING", (0, 0), (0, 0), 0),),
+            ),
+            # Full width below, so the look-up address stays on one line.
+            pdf.para(block.text, "small"),
+        ]
     if block.kind == "qr":
         return [
             pdf.spacer(2),
@@ -586,8 +643,9 @@ def _pdf_block(block: Block, st, width_mm: float) -> list:
     if block.kind == "signatures":
         n = len(block.rows)
         col = width_mm / n * pdf.mm
-        return [
-            pdf.spacer(6),
+        # Kept together: a signer's name never sits alone on a second page.
+        return [KeepTogether([
+            pdf.spacer(4),
             pdf.table(
                 [
                     [pdf.para(role, "center_bold") for role, _name in block.rows],
@@ -595,13 +653,14 @@ def _pdf_block(block: Block, st, width_mm: float) -> list:
                         pdf.para(_("(signature and full name)"), "center_italic")
                         for _r in block.rows
                     ],
-                    [pdf.spacer(18) for _r in block.rows],
+                    [pdf.spacer(15) for _r in block.rows],
                     [pdf.para(name, "center_bold") for _role, name in block.rows],
                 ],
                 header_rows=0,
                 grid=False,
                 col_widths=[col] * n,
                 repeat_header=False,
+                extra_style=_TIGHT,
             ),
-        ]
+        ])]
     raise ValueError(f"Unknown slip block {block.kind!r}")

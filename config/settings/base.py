@@ -85,6 +85,9 @@ LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# Day-first date input (dd/mm/yyyy) and decimal commas in Vietnamese; Django 5 always
+# localises, these modules only add what Django's locale files lack.
+FORMAT_MODULE_PATH = ["config.formats"]
 # Deadlines are legal times in Vietnam: the zone is fixed, not a setting.
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_TZ = True
@@ -133,6 +136,8 @@ else:
         "data_folder_in": str(CELERY_BROKER_DIR / "out"),
         "data_folder_out": str(CELERY_BROKER_DIR / "out"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        # The exchange table (a `control/` folder in the current directory otherwise).
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True

@@ -2,7 +2,8 @@
 
 Two queries whatever the number of dossiers (plus the session and the user's roles):
 the six counts in one aggregate, the urgent list in one LIMITed query, both on the
-open-dossier partial index (procedures/selectors/queues.py).
+open-dossier partial index (procedures/selectors/queues.py); plus one COUNT per role
+queue (a unit head's unassigned arrivals, the desk's results ready to return).
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ from django.utils.translation import gettext as _
 
 from procedures.constants import Action
 from procedures.roles import may_perform, sees_all_dossiers, user_roles
-from procedures.selectors.queues import due_soon_limit, queue_counts, queue_most_urgent
+from procedures.selectors.queues import (
+    due_soon_limit,
+    queue_counts,
+    queue_most_urgent,
+    queue_role_counts,
+)
 
 
 def _person(user) -> str:
@@ -38,7 +44,7 @@ def dashboard_view(request, *, model_admin):
             "alert": c.urgent and c.count > 0,
             "url": f"{changelist}?queue={c.queue}",
         }
-        for c in queue_counts(user=user, now=now)
+        for c in [*queue_counts(user=user, now=now), *queue_role_counts(user=user, now=now)]
     ]
     urgent = queue_most_urgent(user=user, now=now)
     for dossier in urgent:

@@ -48,7 +48,7 @@ from procedures.errors import DomainError
 from procedures.models import Dossier, DossierDocument, DossierEvent, DossierStep
 from procedures.roles import may_perform
 from procedures.selectors.dossiers import dossier_visible_filter
-from procedures.selectors.queues import Queue, queue_filter
+from procedures.selectors.queues import Queue, queue_filter, queue_statuses
 from procedures.services.dossiers import DossierConflict
 from procedures.slips import (
     SlipKind,
@@ -145,7 +145,7 @@ class QueueFilter(admin.SimpleListFilter):
             return queryset
         if self.value() not in Queue.values:
             raise IncorrectLookupParameters(f"Unknown queue {self.value()!r}")
-        return queryset.filter(status__in=[int(s) for s in OPEN_STATUSES]).filter(
+        return queryset.filter(status__in=queue_statuses(queue=self.value())).filter(
             queue_filter(queue=self.value(), user=request.user, now=timezone.now())
         )
 

@@ -35,6 +35,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from procedures.formatting import percent
 from procedures import reports_export as export
 from procedures.constants import ReportPeriod, Role
 from procedures.errors import DomainError
@@ -119,15 +120,15 @@ def chart_on_time_by_row(report: MonthlyReport) -> SafeString:
             '<text x="{lx}" y="{ty}" font-size="12" text-anchor="end">{label}</text>'
             '<rect x="{x}" y="{y}" width="{bw:.1f}" height="16" fill="#eee"/>'
             '<rect x="{x}" y="{y}" width="{w:.1f}" height="16" fill="{c}"/>'
-            '<text x="{vx:.1f}" y="{ty}" font-size="12">{rate:.1f}% ({n})</text>',
+            '<text x="{vx:.1f}" y="{ty}" font-size="12">{rate} ({n})</text>',
             lx=label_w - 6, ty=y + 13, label=label, x=label_w, y=y, bw=bar_w,
-            w=bar_w * rate / 100, c=colour, vx=label_w + bar_w + 6, rate=rate,
+            w=bar_w * rate / 100, c=colour, vx=label_w + bar_w + 6, rate=percent(rate),
             n=row.figures["resolved"],
         ))
     return _svg(label_w + bar_w + 110, height, title, mark_safe("".join(parts)))  # noqa: S308
 
 
-def _axes(width, height, left, bottom, top, max_value, ticks=4, suffix="") -> list:
+def _axes(width, height, left, bottom, top, max_value, ticks=4, rates=False) -> list:
     parts = []
     plot_h = height - bottom - top
     for t in range(ticks + 1):
@@ -135,8 +136,9 @@ def _axes(width, height, left, bottom, top, max_value, ticks=4, suffix="") -> li
         y = height - bottom - plot_h * t / ticks
         parts.append(_html(
             '<line x1="{l}" x2="{r}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
-            '<text x="{tx}" y="{ty:.1f}" font-size="11" text-anchor="end">{v}{s}</text>',
-            l=left, r=width - 10, y=y, tx=left - 4, ty=y + 4, v=round(value), s=suffix,
+            '<text x="{tx}" y="{ty:.1f}" font-size="11" text-anchor="end">{v}</text>',
+            l=left, r=width - 10, y=y, tx=left - 4, ty=y + 4,
+            v=percent(value, digits=0) if rates else round(value),
         ))
     return parts
 
@@ -145,7 +147,7 @@ def chart_trend(trend: list[dict]) -> SafeString:
     """Line: on-time rate over the 12 months ending with the period."""
     width, height, left, bottom, top = 640, 220, 44, 30, 12
     step = (width - left - 20) / max(1, len(trend) - 1)
-    parts = _axes(width, height, left, bottom, top, 100, suffix="%")
+    parts = _axes(width, height, left, bottom, top, 100, rates=True)
     plot_h = height - bottom - top
     points = []
     for i, point in enumerate(trend):
@@ -161,8 +163,8 @@ def chart_trend(trend: list[dict]) -> SafeString:
             '<polyline fill="none" stroke="{c}" stroke-width="2" points="{p}"/>', c=_BLUE,
             p=" ".join(f"{x:.1f},{y:.1f}" for x, y, _p in points)))
         parts += [_html(
-            '<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{c}"><title>{label}: {v}%</title>'
-            "</circle>", x=x, y=y, c=_BLUE, label=p["label"], v=p["on_time_rate"])
+            '<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{c}"><title>{label}: {v}</title>'
+            "</circle>", x=x, y=y, c=_BLUE, label=p["label"], v=percent(p["on_time_rate"]))
             for x, y, p in points]
     return _svg(width, height, _("On-time rate over 12 months (%)"),
                 mark_safe("".join(parts)))  # noqa: S308
@@ -319,8 +321,10 @@ class ReportSnapshotAdmin(admin.ModelAdmin):
         ]
 
     def _context(self, request, title, **extra):
+        # No navigation sidebar: table 06 has 18+ columns and must fit a 1440 px
+        # screen without a horizontal scroll (the breadcrumbs lead back).
         return {**self.admin_site.each_context(request), "opts": self.opts, "title": title,
-                **extra}
+                "is_nav_sidebar_enabled": False, **extra}
 
     def _check(self, request):
         if not may_view_reports(request.user):

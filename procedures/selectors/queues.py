@@ -19,8 +19,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from procedures import calendar
-from procedures.constants import CLOCK_RUNNING_STATUSES, OPEN_STATUSES, DossierStatus
+from procedures.constants import (
+    CLOCK_RUNNING_STATUSES,
+    OPEN_STATUSES,
+    Action,
+    DossierStatus,
+    Role,
+)
 from procedures.models import Dossier
+from procedures.roles import may_perform, user_roles, user_unit_id
 from procedures.selectors.dossiers import dossier_visible_filter
 
 S = DossierStatus
@@ -33,6 +40,20 @@ class Queue(models.TextChoices):
     OVERDUE = "overdue", _("Overdue")
     AWAITING_SUPPLEMENT = "awaiting_supplement", _("Awaiting supplement")
     AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+    # Role queues (queue_role_counts): the work of one role only.
+    UNIT_UNASSIGNED = "unit_unassigned", _("Arrived in my unit, not yet assigned")
+    READY_TO_RETURN = "ready_to_return", _("Results ready to return")
+
+
+# Every staff member sees these; the role queues are added by queue_role_counts.
+COMMON_QUEUES = (
+    Queue.AWAITING_INTAKE,
+    Queue.MINE,
+    Queue.DUE_SOON,
+    Queue.OVERDUE,
+    Queue.AWAITING_SUPPLEMENT,
+    Queue.AWAITING_PAYMENT,
+)
 
 
 @dataclass(frozen=True)
@@ -67,7 +88,24 @@ def queue_filter(*, queue: str, user, now: datetime, soon: datetime | None = Non
         return Q(status=S.SUPPLEMENT_REQUESTED)
     if queue == Queue.AWAITING_PAYMENT:
         return Q(status=S.PAYMENT_REQUESTED)
+    if queue == Queue.UNIT_UNASSIGNED:
+        # Transferred to the unit (or taken by it) and waiting for its head to name
+        # the specialist; the clock already runs.
+        return Q(
+            status__in=CLOCK_RUNNING_STATUSES,
+            assigned_unit_id=user_unit_id(user),
+            assigned_officer__isnull=True,
+        )
+    if queue == Queue.READY_TO_RETURN:
+        return Q(status=S.FINISHED)
     raise ValueError(f"Unknown queue {queue!r}")
+
+
+def queue_statuses(*, queue: str) -> list[int]:
+    """The statuses a queue is drawn from: the open ones, except finished results."""
+    if queue == Queue.READY_TO_RETURN:
+        return [int(S.FINISHED)]
+    return [int(s) for s in OPEN_STATUSES]
 
 
 def open_dossiers(*, user) -> QuerySet[Dossier]:
@@ -79,18 +117,22 @@ def open_dossiers(*, user) -> QuerySet[Dossier]:
 
 def queue_dossiers(*, queue: str, user, now: datetime | None = None) -> QuerySet[Dossier]:
     now = now or timezone.now()
-    return open_dossiers(user=user).filter(queue_filter(queue=queue, user=user, now=now))
+    return (
+        Dossier.objects.filter(status__in=queue_statuses(queue=queue))
+        .filter(dossier_visible_filter(user))
+        .filter(queue_filter(queue=queue, user=user, now=now))
+    )
 
 
 def queue_counts(*, user, now: datetime | None = None) -> list[QueueCount]:
-    """All six queue counts for `user` in one query."""
+    """The six common queue counts for `user` in one query."""
     now = now or timezone.now()
     soon = due_soon_limit(now=now)
     aggregates = {
         # COUNT(status), not COUNT(id): status is in the index, so a covering index
         # can answer without visiting the table (Django refuses COUNT(*) with a filter).
         q.value: Count("status", filter=queue_filter(queue=q, user=user, now=now, soon=soon))
-        for q in Queue
+        for q in COMMON_QUEUES
     }
     counts = open_dossiers(user=user).aggregate(**aggregates)
     urgent = {Queue.OVERDUE, Queue.DUE_SOON, Queue.AWAITING_INTAKE}
@@ -98,7 +140,36 @@ def queue_counts(*, user, now: datetime | None = None) -> list[QueueCount]:
         QueueCount(
             queue=q.value, label=str(q.label), count=counts[q.value] or 0, urgent=q in urgent
         )
-        for q in Queue
+        for q in COMMON_QUEUES
+    ]
+
+
+def role_queues(*, user) -> list[Queue]:
+    """The queues of the user's own job: a unit head's unassigned arrivals, the desk's
+    results waiting to be handed back (only the desk returns results)."""
+    queues = []
+    if Role.UNIT_HEAD in user_roles(user) and user_unit_id(user) is not None:
+        queues.append(Queue.UNIT_UNASSIGNED)
+    if may_perform(user, Action.RETURN_RESULT):
+        queues.append(Queue.READY_TO_RETURN)
+    return queues
+
+
+def queue_role_counts(*, user, now: datetime | None = None) -> list[QueueCount]:
+    """One COUNT per role queue of the user (none for most staff).
+
+    Separate from queue_counts: finished dossiers are outside the open-dossier partial
+    index, and their count uses the (status, submitted_at) index instead.
+    """
+    now = now or timezone.now()
+    return [
+        QueueCount(
+            queue=q.value,
+            label=str(q.label),
+            count=queue_dossiers(queue=q, user=user, now=now).count(),
+            urgent=q == Queue.UNIT_UNASSIGNED,
+        )
+        for q in role_queues(user=user)
     ]
 
 

@@ -27,21 +27,23 @@ def sanitize_filename(name: str, *, max_length: int = 120) -> str:
 
 
 def document_store(*, dossier, upload, event=None, actor=None, is_result: bool = False):
-    """Save one checked upload; a new file for the same slot becomes the next version.
+    """Save one checked upload in the slot (required document) it answers.
 
-    The content is hashed and copied chunk by chunk: a 10 MB scan streamed to a
-    temporary file by Django is never held whole in the worker's memory.
+    A file sent later for the same slot (a supplement) is that document's next version;
+    the files sent together in one event (the pages of one paper) share a version. The
+    content is hashed and copied chunk by chunk: a 10 MB scan streamed to a temporary
+    file by Django is never held whole in the worker's memory.
     """
     hasher = hashlib.sha256()
     for chunk in upload.chunks():
         hasher.update(chunk)
     digest = hasher.hexdigest()
-    previous = (
-        DossierDocument.objects.filter(dossier=dossier, slot_id=upload.slot_id, is_result=is_result)
-        .order_by("-version")
-        .values_list("version", flat=True)
-        .first()
+    earlier = DossierDocument.objects.filter(
+        dossier=dossier, slot_id=upload.slot_id, is_result=is_result
     )
+    if event is not None:
+        earlier = earlier.exclude(event=event)
+    previous = earlier.order_by("-version").values_list("version", flat=True).first()
     doc = DossierDocument(
         dossier=dossier,
         slot_id=upload.slot_id,

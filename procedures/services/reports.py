@@ -25,6 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from procedures import calendar
+from procedures.formatting import percent
 from procedures.constants import ROLE_GROUP_NAMES, ReportPeriod, Role
 from procedures.errors import DomainError
 from procedures.models import ReportSnapshot
@@ -191,7 +192,7 @@ def _report_subject(report: MonthlyReport) -> str:
 
 def _report_body(report: MonthlyReport, snapshot: ReportSnapshot) -> str:
     f = report.total.figures
-    rate = "-" if f["on_time_rate"] is None else f"{f['on_time_rate']:.1f}%"
+    rate = percent(f["on_time_rate"])
     lines = [
         _("The report for %(period)s was frozen at %(time)s. The signed figures are attached "
           "(XLSX laid out like table 06/VPCP/KSTT, PDF, CSV).")

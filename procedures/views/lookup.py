@@ -23,6 +23,7 @@ from procedures.views.common import (
     access_has,
     access_revoke,
     apply_domain_error,
+    receipt_pin,
 )
 from procedures.views.submission import lookup_path
 
@@ -110,12 +111,24 @@ def _accessible(request, code: str) -> Dossier | None:
     return dossier
 
 
+def _applicant_sees(event) -> bool:
+    """Whether the applicant's timeline shows the event. An assignment shows only when
+    the dossier reached a new unit: the unit head naming its specialist afterwards is
+    an internal hand-over, and showed as a second "Sent to the processing unit"."""
+    if event.action not in TIMELINE_TEXT:
+        return False
+    if event.action == Action.ASSIGN:
+        data = event.data or {}
+        return data.get("unit") != (data.get("previous") or {}).get("unit")
+    return True
+
+
 def _timeline(dossier: Dossier) -> list[dict]:
     out = []
     for event in dossier.events.all():
-        text = TIMELINE_TEXT.get(event.action)
-        if text is None:
+        if not _applicant_sees(event):
             continue
+        text = TIMELINE_TEXT[event.action]
         out.append({"at": event.at, "text": text, "action": event.action,
                     "note": event.note if event.action in PUBLIC_NOTES else "",
                     "data": event.data})
@@ -125,7 +138,8 @@ def _timeline(dossier: Dossier) -> list[dict]:
 def _supplement_form_kwargs(dossier: Dossier) -> dict:
     totals = DossierDocument.objects.filter(dossier=dossier, by_applicant=True).aggregate(
         size=Sum("size"), count=Count("id"))
-    return {"existing_count": totals["count"] or 0, "existing_bytes": totals["size"] or 0}
+    return {"existing_count": totals["count"] or 0, "existing_bytes": totals["size"] or 0,
+            "required_documents": list(dossier.procedure.documents.all())}
 
 
 def _render_dossier(request, dossier, *, supplement_form=None, rating_form=None, status=200):
@@ -146,6 +160,9 @@ def _render_dossier(request, dossier, *, supplement_form=None, rating_form=None,
         "rating": rating,
         "can_rate": can_rate,
         "fee": fee_format(fee_vnd=dossier.fee_vnd, fee_text=dossier.fee_text),
+        # Right after submission the session still holds the PIN for the receipt;
+        # later the PDF cannot carry it (only its keyed hash is stored).
+        "receipt_has_pin": receipt_pin(request, dossier_id=dossier.pk) is not None,
         "supplement_form": supplement_form if dossier.status == S.SUPPLEMENT_REQUESTED else None,
         "rating_form": rating_form if can_rate else None,
         "S": S,
@@ -175,7 +192,7 @@ def lookup_supplement(request, code: str):
     if form.is_valid():
         try:
             dossier_receive_supplement(dossier=dossier, actor=None,
-                                       documents=form.cleaned_data["files"],
+                                       documents=form.documents(),
                                        note=form.cleaned_data["note"])
         except DomainError as exc:
             apply_domain_error(form, exc)

@@ -139,7 +139,8 @@ def _own_receipt_pdf(*, dossier: Dossier, pin: str | None) -> bytes:
         [_("Citizen ID or tax code"), dossier.applicant_id_number],
         [_("Submitted online at"), local.strftime("%H:%M %d/%m/%Y")],
         [_("Status"), dossier.get_status_display()],
-        [_("PIN"), pin or _("shown once on the receipt page; keep it safe")],
+        [_("PIN"), pin or _("not on this copy: it is shown only once, when the dossier "
+                            "is submitted")],
     ]
     doc_rows = [[_("No."), _("Document received"), _("Size")]] + [
         [str(i), d.original_name, f"{d.size / 1024:.0f} KB"] for i, d in enumerate(documents, 1)

@@ -2,6 +2,7 @@
 assign, answer and approve it; the answer appears on the public page."""
 
 import os
+import re
 import shutil
 from datetime import timedelta
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from dialogues.models import Recommendation, Registration
 from procedures.constants import Role
-from procedures.models import StaffProfile
+from procedures.models import Delivery, StaffProfile
 from procedures.services.staff import roles_ensure_groups
 from tests.dialogues_factories import (
     APPROVER_PERMS,
@@ -138,3 +139,91 @@ def test_question_to_published_answer(browser, live_server):
     public.goto(f"{live_server.url}/doi-thoai/tra-loi/?field={petrol.pk}")
     content = public.content()
     assert question in content and answer in content and "123/SCT-QLTM" in content
+
+
+@pytest.fixture
+def vietnamese(settings):
+    """The public default: Vietnamese at /, English under /en/ (URL prefixes are cached
+    per language, hence the clears)."""
+    from django.urls import clear_url_caches
+
+    clear_url_caches()
+    settings.LANGUAGE_CODE = "vi"
+    yield
+    clear_url_caches()
+
+
+def _manage_path(message) -> str:
+    """The path of the personal link in a confirmation mail (SITE_URL is not the
+    live server's address)."""
+    match = re.search(r"https?://[^/\s]+(/\S*/dang-ky/[0-9a-f-]{36}/\S+/)", message.body)
+    assert match, message.body
+    return match.group(1)
+
+
+def _register(page, live_server, session, *, name, tax_code, email, attendees):
+    page.goto(f"{live_server.url}/doi-thoai/{session.pk}/dang-ky/")
+    page.fill("#id_business_name", name)
+    page.fill("#id_tax_code", tax_code)
+    page.fill("#id_representative", "Nguyễn Văn A")
+    page.fill("#id_email", email)
+    page.fill("#id_phone", "0912000111")
+    page.fill("#id_attendees", str(attendees))
+    with page.expect_navigation():
+        page.click("#registration-form button[type=submit]")
+    assert page.url == f"{live_server.url}/doi-thoai/{session.pk}/dang-ky/da-gui/"
+    return _manage_path(mail.outbox[-1])
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_cancel_from_the_private_link_promotes_the_waiting_list(browser, live_server, vietnamese):
+    """Cancel and language switch work from the personal page (real CSRF checks, real
+    Origin header), and the waiting business is confirmed in the same transaction."""
+    now = timezone.now()
+    session = SessionFactory(
+        title="Đối thoại doanh nghiệp công nghiệp",
+        starts_at=now + timedelta(days=10),
+        ends_at=now + timedelta(days=10, hours=3),
+        registration_deadline=now + timedelta(days=7),
+        capacity=2,
+    )
+    mail.outbox.clear()
+    first = browser.new_context(locale="vi-VN").new_page()
+    first_path = _register(first, live_server, session, name="Công ty TNHH Phú Bình",
+                           tax_code="4600123480", email="a@phubinh.vn", attendees=2)
+    outcome = first.locator("#registration-outcome").inner_text()
+    assert "đã được xác nhận" in outcome and "2 chỗ" in outcome
+
+    second = browser.new_context(locale="vi-VN").new_page()
+    second_path = _register(second, live_server, session, name="Công ty CP Thái Nguyên",
+                            tax_code="4600654322", email="b@thainguyen.vn", attendees=1)
+    outcome = second.locator("#registration-outcome").inner_text()
+    assert "danh sách chờ" in outcome and "vị trí 1" in outcome
+    second.goto(f"{live_server.url}{second_path}")
+    assert second.inner_text("#registration-status") == "Trong danh sách chờ"
+
+    # The first business opens its link and switches the page to English.
+    first.goto(f"{live_server.url}{first_path}")
+    assert first.inner_text("#registration-status") == "Đã xác nhận"
+    with first.expect_navigation():
+        first.select_option("#lang-select", "en")
+        first.click(".lang-switch button[type=submit]")
+    assert first.url == f"{live_server.url}/en{first_path}"
+    assert first.inner_text("h1") == "Your registration"
+
+    # ... and cancels: no CSRF failure, the seat goes to the waiting business.
+    with first.expect_navigation():
+        first.click("form.cancel-registration button[type=submit]")
+    assert "403" not in first.title()
+    assert "Your registration is cancelled." in first.content()
+    assert first.inner_text("#registration-status") == "Cancelled"
+    waiting = Registration.objects.get(tax_code="4600654322")
+    assert waiting.status == "confirmed" and waiting.promoted_at is not None
+
+    second.reload()
+    assert second.inner_text("#registration-status") == "Đã xác nhận"
+    assert "vị trí" not in second.locator("#registration-status").locator("xpath=..").inner_text()
+    # The promotion notice went through the delivery ledger, committed with the seat.
+    assert Delivery.objects.filter(kind="dialogue.promotion", recipient="b@thainguyen.vn",
+                                   status="sent").exists()

@@ -5,6 +5,7 @@ import re
 import pytest
 import time_machine
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 
 from dialogues import services
@@ -100,6 +101,45 @@ class TestRegistrationForm:
         page = client.get(link.replace("https://motcua.example.gov.vn", ""))
         assert page.status_code == 200
         assert "Công ty TNHH Xăng dầu Phú Bình" in page.content.decode()
+
+    def test_done_page_says_confirmed_or_waiting(self, session, client):
+        session.capacity = 2
+        session.save(update_fields=["capacity"])
+        url = reverse("dialogues:registration-create", args=[session.pk])
+        response = client.post(url, form_data(attendees="2"), follow=True)
+        html = response.content.decode()
+        assert "Công ty TNHH Xăng dầu Phú Bình is confirmed: 2 seats are reserved" in html
+        other = Client()
+        response = other.post(url, form_data(tax_code="4600654322", attendees="1"),
+                              follow=True)
+        html = response.content.decode()
+        assert "is on the waiting list, in position 1." in html
+        # A bot caught by the honeypot gets the neutral page, nothing about seats.
+        response = Client().post(url, form_data(website="http://spam.example"), follow=True)
+        assert "position" not in response.content.decode()
+        assert "Thank you." in response.content.decode()
+
+    def test_private_page_posts_with_its_own_origin(self, session, client):
+        """The token never leaves in a Referer to other sites, but the page's own forms
+        keep their Origin: `no-referrer` made Chromium post `Origin: null` (403)."""
+        registration, token = services.registration_create(
+            session_id=session.pk, business_name="Công ty A", tax_code="4600123480",
+            representative="A", email="a@example.vn", phone="0912345678", attendees=1,
+        )
+        url = reverse("dialogues:registration-manage", args=[registration.public_id, token])
+        strict = Client(enforce_csrf_checks=True)
+        page = strict.get(url)
+        assert page["Referrer-Policy"] == "same-origin"
+        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"',
+                         page.content.decode()).group(1)
+        # What the old header made the browser send: refused, as it should be.
+        refused = strict.post(url, {"csrfmiddlewaretoken": csrf}, HTTP_ORIGIN="null")
+        assert refused.status_code == 403
+        response = strict.post(url, {"csrfmiddlewaretoken": csrf},
+                               HTTP_ORIGIN="http://testserver")
+        assert response.status_code == 302
+        registration.refresh_from_db()
+        assert registration.status == "cancelled"
 
     def test_errors_are_tied_to_their_field(self, session, client):
         url = reverse("dialogues:registration-create", args=[session.pk])

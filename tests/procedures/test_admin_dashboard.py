@@ -14,11 +14,13 @@ from django.urls import reverse
 
 from procedures.constants import Outcome
 from procedures.selectors.queues import (
+    COMMON_QUEUES,
     Queue,
     due_soon_limit,
     queue_counts,
     queue_dossiers,
     queue_most_urgent,
+    queue_role_counts,
 )
 from procedures.services import dossiers as svc
 
@@ -134,7 +136,7 @@ def test_queue_counts_are_one_query(dossiers, staff, django_assert_num_queries):
         queue_counts(user=user, now=NOW)
 
 
-@pytest.mark.parametrize("queue", list(Queue))
+@pytest.mark.parametrize("queue", COMMON_QUEUES)
 def test_each_queue_lists_exactly_what_it_counts(dossiers, staff, queue):
     user = staff["intake"]
     listed = set(queue_dossiers(queue=queue, user=user, now=NOW).values_list("code", flat=True))
@@ -148,6 +150,56 @@ def test_each_queue_lists_exactly_what_it_counts(dossiers, staff, queue):
         Queue.AWAITING_PAYMENT: {"payment"},
     }[queue]
     assert listed == {dossiers[k].code for k in expected}
+
+
+ROLE_EXPECTED = {
+    # "later" was transferred to QLTM without an officer; "supplement" has one
+    "unit_head": {"unit_unassigned": ["later"]},
+    # QLCN's unassigned one waits for the applicant's payment: not the head's work now
+    "other_head": {"unit_unassigned": []},
+    "intake": {"ready_to_return": ["finished"]},
+    "specialist": {},
+    "director": {},
+}
+
+
+@pytest.mark.parametrize("role", list(ROLE_EXPECTED))
+def test_role_queues_count_and_list_the_same_dossiers(dossiers, staff, role):
+    user = staff[role]
+    counts = as_dict(queue_role_counts(user=user, now=NOW))
+    assert counts == {q: len(keys) for q, keys in ROLE_EXPECTED[role].items()}
+    for queue, keys in ROLE_EXPECTED[role].items():
+        listed = set(queue_dossiers(queue=queue, user=user, now=NOW).values_list("code", flat=True))
+        assert listed == {dossiers[k].code for k in keys}
+
+
+def test_a_transfer_shows_on_the_unit_heads_dashboard(client, register, staff, units):
+    """Before: after the desk's transfer the receiving head saw 0 in every card."""
+    accepted = at(2026, 6, 5, 9, 0)
+    d = svc.dossier_accept(dossier=register(now=accepted), actor=staff["intake"], now=accepted)
+    svc.dossier_assign(dossier=d, actor=staff["intake"], unit=units["QLCN"], now=accepted)
+    client.force_login(staff["other_head"])
+    with time_machine.travel(NOW, tick=False):
+        html = client.get(reverse("admin:procedures_dashboard")).content.decode()
+        listed = client.get(
+            reverse("admin:procedures_dossier_changelist") + "?queue=unit_unassigned"
+        ).content.decode()
+    counts = dict(re.findall(r'data-queue="([a-z_]+)"><span class="count">(\d+)</span>', html))
+    assert counts["unit_unassigned"] == "1"
+    assert "ready_to_return" not in counts  # the desk's work, not the head's
+    assert d.code in listed
+
+
+def test_the_desk_sees_results_ready_to_return(client, dossiers, staff):
+    client.force_login(staff["intake"])
+    with time_machine.travel(NOW, tick=False):
+        html = client.get(reverse("admin:procedures_dashboard")).content.decode()
+        listed = client.get(
+            reverse("admin:procedures_dossier_changelist") + "?queue=ready_to_return"
+        ).content.decode()
+    counts = dict(re.findall(r'data-queue="([a-z_]+)"><span class="count">(\d+)</span>', html))
+    assert counts["ready_to_return"] == "1"
+    assert set(re.findall(r"H56\.16-\d{6}-\d{4}", listed)) == {dossiers["finished"].code}
 
 
 def test_most_urgent_is_earliest_due_first(dossiers, staff):
@@ -169,13 +221,14 @@ def test_dashboard_page(client, dossiers, staff, django_assert_num_queries):
     assert url == "/admin/procedures/dossier/dashboard/"
     client.force_login(staff["intake"])
     with time_machine.travel(NOW, tick=False):
-        # session, user, groups, permissions x2, the counts, the urgent list, the profile
+        # session, user, groups, permissions x2, the counts, the results ready to
+        # return, the urgent list, the profile
         due_soon_limit(now=NOW)  # the working-time calendar is cached per process
-        with django_assert_num_queries(8):
+        with django_assert_num_queries(9):
             response = client.get(url)
     html = response.content.decode()
     counts = dict(re.findall(r'data-queue="([a-z_]+)"><span class="count">(\d+)</span>', html))
-    assert {k: int(v) for k, v in counts.items()} == EXPECTED["intake"]
+    assert {k: int(v) for k, v in counts.items()} == {**EXPECTED["intake"], "ready_to_return": 1}
     assert dossiers["overdue"].code in html and dossiers["due_soon"].code in html
     assert dossiers["later"].code not in html
     assert f'href="{reverse("admin:procedures_dossier_changelist")}?queue=overdue"' in html

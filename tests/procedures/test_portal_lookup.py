@@ -264,3 +264,78 @@ def test_look_up_page_queries_are_pinned(client, online, django_assert_max_num_q
     with django_assert_max_num_queries(8):
         # session, dossier+procedure+field, rating, events, files, result files, session save
         assert page(client, online).status_code == 200
+
+
+def test_supplement_files_keep_the_document_they_answer(
+    client, register, procedure, staff, units
+):
+    """Before: every supplement file landed in "other papers", as its version 2."""
+    from tests.factories import RequiredDocumentFactory
+
+    licence = RequiredDocumentFactory(procedure=procedure, name="Giấy chứng nhận ĐKKD", order=1)
+    plan = RequiredDocumentFactory(procedure=procedure, name="Sơ đồ cửa hàng", order=2)
+    d = register(channel=Channel.ONLINE, documents=[
+        UploadedDocument(slot_id=licence.pk, name="gcn.pdf", content=PDF,
+                         content_type="application/pdf"),
+        UploadedDocument(slot_id=None, name="thu.pdf", content=PDF,
+                         content_type="application/pdf"),
+    ])
+    pin = d.pin
+    svc.dossier_request_supplement(dossier=d, actor=staff["intake"],
+                                   reason="Bản ĐKKD mờ; thiếu sơ đồ.", now=at(2026, 6, 1, 10, 0))
+    open_dossier(client, d, pin=pin)
+    html = page(client, d).content.decode()
+    assert f'name="doc_{licence.pk}"' in html and f'name="doc_{plan.pk}"' in html
+    response = client.post(reverse("procedures:lookup-supplement", args=[d.code]), {
+        f"doc_{licence.pk}": [upload("gcn-ro.pdf")],
+        f"doc_{plan.pk}": [upload("so-do-1.pdf"), upload("so-do-2.jpg", JPEG)],
+    })
+    assert response.status_code == 302
+    rows = {doc.original_name: (doc.slot_id, doc.version)
+            for doc in DossierDocument.objects.filter(dossier=d)}
+    assert rows == {
+        "gcn.pdf": (licence.pk, 1),
+        "thu.pdf": (None, 1),
+        "gcn-ro.pdf": (licence.pk, 2),  # the licence, sent again
+        "so-do-1.pdf": (plan.pk, 1),  # two pages of one paper: one version
+        "so-do-2.jpg": (plan.pk, 1),
+    }
+
+
+def test_timeline_shows_each_event_once(client, online, staff, units):
+    """The unit head naming the specialist is internal: one "Sent to the processing unit"."""
+    pin = online.pin
+    d = svc.dossier_accept(dossier=online, actor=staff["intake"], now=at(2026, 6, 1, 10, 0))
+    d = svc.dossier_assign(dossier=d, actor=staff["intake"], unit=units["QLTM"],
+                           now=at(2026, 6, 1, 10, 5))
+    d = svc.dossier_assign(dossier=d, actor=staff["unit_head"], unit=units["QLTM"],
+                           officer=staff["specialist"], now=at(2026, 6, 1, 10, 6))
+    d = svc.dossier_resolve(dossier=d, actor=staff["unit_head"], outcome=Outcome.GRANTED,
+                            now=at(2026, 6, 2, 10, 0))
+    open_dossier(client, d, pin=pin)
+    html = page(client, d).content.decode()
+    timeline = re.search(r'<ol class="timeline">(.*?)</ol>', html, re.S).group(1)
+    items = re.findall(r"<strong>(.*?)</strong>", timeline)
+    assert items == ["Dossier received", "Accepted; processing time started",
+                     "Sent to the processing unit", "Result ready"]
+
+
+def test_receipt_downloaded_from_the_look_up_says_it_has_no_pin(client, online):
+    """Only the PIN's keyed hash is stored: a later copy cannot print it, and says so."""
+    import io
+
+    import pypdf
+    from django.utils import translation
+
+    open_dossier(client, online)
+    html = page(client, online).content.decode()
+    assert "This copy of the receipt does not show the PIN" in html
+    response = client.get(reverse("procedures:receipt-pdf", args=[online.code]))
+    reader = pypdf.PdfReader(io.BytesIO(response.content))
+    text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+    assert online.pin not in text
+    with translation.override(online.applicant_language):  # slips speak the applicant's
+        expected = translation.gettext(
+            "This copy does not show the look-up PIN: it is given only once, on the "
+            "receipt issued when the dossier was registered.")
+    assert expected in text

@@ -84,7 +84,7 @@ def test_email_goes_once_to_directors_and_report_recipients_with_the_files(june,
     (message,) = mail.outbox
     assert sorted(message.to) == ["director@example.gov.vn", "vanphong@example.gov.vn"]
     assert "06/2026" in message.subject
-    assert "60.0%" in message.body  # the on-time rate, whatever the language
+    assert "60,0\u00a0%" in message.body  # the on-time rate, as Vietnamese writes it
     assert "/admin/procedures/reportsnapshot/report/?period=2026-06" in message.body
     names = [a[0] for a in message.attachments]
     assert names == ["bao-cao-06-2026-06-procedure.xlsx", "bao-cao-06-2026-06-procedure.pdf",
@@ -104,6 +104,8 @@ def test_each_language_gets_its_own_message(june, staff, settings):
     assert rs.report_email(snapshot_id=snapshot.pk) == 2
     by_to = {tuple(m.to): m for m in mail.outbox}
     assert "dossier report for Month 06/2026" in by_to[("director@example.gov.vn",)].subject
+    assert "60.0%" in by_to[("director@example.gov.vn",)].body
+    assert "60,0\u00a0%" in by_to[("vanphong@example.gov.vn",)].body
 
 
 def test_a_failed_send_is_retried_later_and_not_marked(june, staff, monkeypatch):

@@ -146,8 +146,13 @@ def test_pdf_is_landscape_and_its_text_is_vietnamese(report):
     text = "\n".join(p.extract_text() for p in reader.pages)
     for phrase in ("TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH", "Biểu số 06/VPCP/KSTT",
                    "Số hồ sơ nhận giải quyết", "Lưu thông hàng hóa trong nước",
-                   "Công nghiệp địa phương", "Tổng số", "60.0"):
+                   "Công nghiệp địa phương", "Tổng số", "60,0"):  # a decimal comma
         assert phrase in text, phrase
+    assert "60.0" not in text
+    # The English copy writes the point.
+    english = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(
+        export.report_pdf(report=report, language="en"))).pages)
+    assert "60.0" in english
 
 
 def test_empty_period_still_makes_files(db):
