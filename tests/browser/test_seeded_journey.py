@@ -19,13 +19,14 @@ from django.core.management import call_command
 from procedures.constants import DossierStatus, Outcome
 from procedures.models import Dossier, Procedure, Rating
 from procedures.selectors.catalogue import strip_diacritics
+from tests.files import minimal_pdf
 from procedures.services.dossiers import (
     dossier_accept,
     dossier_request_supplement,
     dossier_resolve,
 )
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = minimal_pdf()  # a real PDF: the upload checks parse its structure
 
 
 def pdf_file(name: str) -> dict:
@@ -78,7 +79,7 @@ def test_applicant_journey_on_the_seeded_catalogue(phone, chromium, live_server,
     checker.check(page, "seeded-04-submit")
     page.check("#id_applicant_type_1")  # an organisation
     page.fill("#id_applicant_name", "Công ty TNHH Thương mại Bình An")
-    page.fill("#id_id_number", "0101234567")
+    page.fill("#id_id_number", "0100109106")
     page.fill("#id_phone", "0912345678")
     page.fill("#id_email", "binhan@example.com")
     page.check("#id_result_delivery_0")
