@@ -76,6 +76,8 @@ EXPECTED = {
         "overdue": 1,
         "awaiting_supplement": 1,
         "awaiting_payment": 1,
+        "transfer_waiting": 0,
+        "transfer_late": 0,
     },
     "director": {
         "awaiting_intake": 1,
@@ -84,6 +86,8 @@ EXPECTED = {
         "overdue": 1,
         "awaiting_supplement": 1,
         "awaiting_payment": 1,
+        "transfer_waiting": 0,
+        "transfer_late": 0,
     },
     # QLTM's dossiers (due_soon, later, supplement) plus those assigned to them
     "specialist": {
@@ -93,6 +97,8 @@ EXPECTED = {
         "overdue": 0,
         "awaiting_supplement": 1,
         "awaiting_payment": 0,
+        "transfer_waiting": 0,
+        "transfer_late": 0,
     },
     "unit_head": {
         "awaiting_intake": 0,
@@ -101,6 +107,8 @@ EXPECTED = {
         "overdue": 0,
         "awaiting_supplement": 1,
         "awaiting_payment": 0,
+        "transfer_waiting": 0,
+        "transfer_late": 0,
     },
     # QLCN's dossiers (overdue, payment)
     "other_specialist": {
@@ -110,6 +118,8 @@ EXPECTED = {
         "overdue": 1,
         "awaiting_supplement": 0,
         "awaiting_payment": 1,
+        "transfer_waiting": 0,
+        "transfer_late": 0,
     },
     "other_head": {
         "awaiting_intake": 0,
@@ -118,6 +128,8 @@ EXPECTED = {
         "overdue": 1,
         "awaiting_supplement": 0,
         "awaiting_payment": 1,
+        "transfer_waiting": 0,
+        "transfer_late": 0,
     },
 }
 
