@@ -158,6 +158,8 @@ def test_each_queue_lists_exactly_what_it_counts(dossiers, staff, queue):
         Queue.OVERDUE: {"overdue"},
         Queue.AWAITING_SUPPLEMENT: {"supplement"},
         Queue.AWAITING_PAYMENT: {"payment"},
+        Queue.TRANSFER_WAITING: set(),  # every accepted dossier here was transferred
+        Queue.TRANSFER_LATE: set(),
     }[queue]
     assert listed == {dossiers[k].code for k in expected}
 

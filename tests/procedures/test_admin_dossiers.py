@@ -280,7 +280,8 @@ def test_specialist_of_another_unit_cannot_see_or_act(client, staff, make_dossie
             == 404
         )
     d.refresh_from_db()
-    assert d.steps.filter(completed_at__isnull=False).count() == 0
+    # only the desk's intake step, ended by the transfer to the unit
+    assert list(d.steps.filter(completed_at__isnull=False).values_list("order", flat=True)) == [1]
     # the specialist of the unit sees it
     client.force_login(staff["specialist"])
     assert d.code in codes_in(client.get(changelist_url()))
@@ -568,7 +569,9 @@ def test_each_role_acts_through_its_forms(client, staff, units, make_dossier):
     client.post(
         action_url(d, Action.COMPLETE_STEP), {"expected_version": d.version, "note": "Đã thẩm định"}
     )
-    assert d.steps.get(order=1).completed_by == staff["specialist"]
+    # the desk's step ended with the transfer; the specialist handed over the appraisal
+    assert d.steps.get(order=1).completed_by == staff["intake"]
+    assert d.steps.get(order=2).completed_by == staff["specialist"]
     d.refresh_from_db()
     client.force_login(staff["unit_head"])
     response = client.post(

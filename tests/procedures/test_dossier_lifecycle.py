@@ -1,4 +1,4 @@
-"""Every transition of a dossier, its deadlines and its refusals (domain.md s. 2-3).
+"""Every transition of a dossier, its deadlines and its refusals (docs/legal-rules.md).
 
 Working time: 07:00-11:30 and 13:30-17:00, 8 h a day. 1 June 2026 is a Monday.
 """
@@ -357,7 +357,7 @@ def test_return_result_withdraw_and_stop(register, staff, units):
 
 
 def test_steps_get_their_own_due_and_result(register, staff, units):
-    d = processing(register, staff, units)  # accepted Mon 1 Jun 10:00
+    d = accept(register(now=at(2026, 6, 1, 10, 0)), staff)  # accepted Mon 1 Jun 10:00
     steps = list(d.steps.order_by("order"))
     assert [s.allotted_seconds for s in steps] == [4 * 3600, 28 * 3600, 8 * 3600]
     assert steps[0].due_at == at(2026, 6, 1, 16, 0)  # 4 h: 10:00-11:30, 13:30-16:00
@@ -368,6 +368,8 @@ def test_steps_get_their_own_due_and_result(register, staff, units):
     second = d.steps.get(order=2)
     assert second.started_at == at(2026, 6, 1, 15, 0)
     assert second.due_at == at(2026, 6, 5, 9, 0)  # 28 h from Mon 15:00
+    d = svc.dossier_assign(dossier=d, actor=staff["intake"], unit=units["QLTM"],
+                           officer=staff["specialist"], now=at(2026, 6, 1, 15, 30))
     done = svc.dossier_complete_step(dossier=d, actor=staff["specialist"], now=at(2026, 6, 5, 14, 0))
     assert done.on_time_result == OnTimeResult.LATE
     assert done.officer == staff["specialist"]
