@@ -248,6 +248,7 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     "DossierStatusEnum": "procedures.constants.DossierStatus",
     "ProcedureStatusEnum": "procedures.constants.ProcedureStatus",
     "TimeUnitEnum": "procedures.constants.TimeUnit",
+    "OnTimeResultEnum": "procedures.constants.OnTimeResult",
 })
 
 # --- Reminders and notifications (procedures/services/delivery.py and reminders.py) ---

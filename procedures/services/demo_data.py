@@ -475,7 +475,8 @@ class _Life:
                 "started_at": start if i == 0 else None,
                 "due_at": calendar.add_working_hours(start, hours) if i == 0 else None,
                 "completed_at": None, "completed_by_id": None, "officer_id": None,
-                "working_seconds_used": None, "on_time_result": "", "note": "",
+                "working_seconds_used": None, "paused_seconds": 0, "on_time_result": "",
+                "note": "",
             })
         self.steps = plan
         return plan

@@ -268,15 +268,23 @@ def test_parallel_workers_on_postgresql_write_the_same_dossiers(require_postgres
     parallel = demo_dossiers_generate(count=3000, end=END, days=60, seed=5, batch_size=400,
                                       workers=2)
     assert "2 worker(s)" in caplog.text
-    rows = sorted(Dossier.objects.values_list("code", "submitted_at", "status", "due_at"))
+    rows = sorted(Dossier.objects.values_list("submission_ref", "submitted_at", "status",
+                                              "due_at"))
     assert parallel.dossiers == len(rows) == 3000
     assert parallel.events == DossierEvent.objects.count()
-    last = dict(DossierCodeSequence.objects.values_list("day", "last"))
+    last = dict(DossierCodeSequence.objects.filter(kind="ref").values_list("day", "last"))
     per_day = Counter(submitted.astimezone(calendar.LOCAL_TZ).date()
                       for _c, submitted, _s, _d in rows)
     assert last == per_day
+    # legal codes numbered by the parent, per acceptance day, without gaps
+    accepted = Counter(a.astimezone(calendar.LOCAL_TZ).date() for a in Dossier.objects.filter(
+        accepted_at__isnull=False).values_list("accepted_at", flat=True))
+    assert dict(DossierCodeSequence.objects.filter(kind="code").values_list("day", "last")) == (
+        accepted)
+    assert Dossier.objects.filter(accepted_at__isnull=False, code__startswith="DK-").count() == 0
     demo_dossiers_clear()
     DossierCodeSequence.objects.all().delete()
     single = demo_dossiers_generate(count=3000, end=END, days=60, seed=5, batch_size=400)
-    assert sorted(Dossier.objects.values_list("code", "submitted_at", "status", "due_at")) == rows
+    assert sorted(Dossier.objects.values_list("submission_ref", "submitted_at", "status",
+                                              "due_at")) == rows
     assert single.by_status == parallel.by_status
