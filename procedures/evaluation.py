@@ -1,28 +1,34 @@
-"""Evaluation of dossier handling from the data (Circular 01/2018/TT-VPCP; domain.md s. 6).
+"""Evaluation of dossier handling (Circular 01/2018/TT-VPCP; docs/legal-rules.md "Evaluation").
 
-Decree 61/2018 art. 32 lists nine indices, each scored 0-2 per dossier (Circular
-01/2018). Four of them come from what the system records; the others (publicity of
-procedures, fees charged, handling of complaints...) need a person's assessment and are
-not computed here:
+Decree 61/2018 art. 32 and Circular 01/2018 score each resolved dossier on nine indices,
+0-2 points each (18 points in all). The system holds the data for four of them and
+computes them; the others need a person's assessment and are **entered by hand** on the
+Circular's evaluation form (``MANUAL_INDICES``, listed in the report):
 
-1. **Time** - total time against the time allowed: early 2, on time 1, late 0 (the
-   dossier's ``on_time_result``; an apology means late against the original due).
-2. **Each unit's time** - the steps of the control slip (form 05) each unit held:
-   early 2, on time 1, late 0. Per dossier the lowest of its steps; per unit and
-   officer the average of the steps they held (a step without its own unit belongs to
-   the unit the dossier is assigned to), so lateness lands where it was caused.
-3. **Contacts** - supplement requests (the applicant had to come back or send again):
-   none 2, one 1 (Decree 61 allows one, complete, request), more 0.
-4. **Rating** - the applicant's own verdict: very satisfied 2, satisfied 1,
-   unsatisfied 0; not counted when the dossier was not rated.
+1. **Time** - total time against the time allowed: shorter 2, equal 1, longer 0 (the
+   dossier's ``on_time_result``, judged by date against the original due date).
+2. **Each unit's time** - the steps of the control slip (form 05) each unit held,
+   transfers from the desk included: early 2, on time 1, late 0. Per dossier the lowest
+   of its steps; per unit and officer the average of the steps they held (a step
+   without its own unit belongs to the unit the dossier is assigned to).
+3. **Contacts** - times the applicant had to come back to complete the dossier: none
+   2, one 1, more 0, *except where the applicant caused it*: a repeated intake request
+   because the applicant's own supplement was incomplete
+   (``Dossier.supplement_repeats``) does not count against the department.
+4. **Rating** - the applicant's verdict: very satisfied 2, satisfied 1, unsatisfied 0;
+   not counted when the dossier was not rated.
 
-Dossiers count in the period in which they were resolved (``finished_at``). A unit's
-or officer's score is the mean of its index averages (each index weighs the same, as
-each is scored on the same 0-2 scale), graded by ``settings.REPORT_EVALUATION_BANDS``
-(minimum score, band), highest first: a setting, because the bands are a provincial
-choice to check against the text in force.
+Dossiers count in the period in which they were resolved (``finished_at``). A row's
+``score`` is the mean of its index averages (0-2). Grades follow the Circular's point
+bands: a unit's points are that mean on the scale of the nine indices (x 9, 0-18;
+``REPORT_EVALUATION_UNIT_BANDS``: 15 excellent, 12 good, 9 fair, 6 average, below 6
+weak); an officer's on the scale of three indices (x 3, 0-6;
+``REPORT_EVALUATION_OFFICER_BANDS``: 5 good, 3.5 satisfactory, below unsatisfactory).
+Projecting the computed indices onto the full scale assumes the hand-entered ones
+score like the computed ones; the report says so next to the grade.
 
-Queries: three per view (dossier indices, step indices, names), whatever the data.
+Queries: three per view (dossier indices, step indices with transfers, names), plus
+one for the transfers.
 """
 from __future__ import annotations
 
@@ -40,6 +46,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
@@ -58,10 +65,25 @@ INDEX_LABELS = {
     "contacts": gettext_lazy("Supplement requests"),
     "rating": gettext_lazy("Applicant's rating"),
 }
+# The Circular's indices the system holds no data for: scored by hand on its form.
+MANUAL_INDICES = {
+    "bodies": gettext_lazy("Number of agencies and organisations the applicant had to "
+                           "contact to complete the dossier"),
+    "publicity": gettext_lazy("Publicity of the procedure"),
+    "online": gettext_lazy("Online handling of the procedure"),
+    "fees": gettext_lazy("Fees and charges collected as published"),
+    "feedback": gettext_lazy("Handling of the applicant's feedback and recommendations"),
+}
+UNIT_SCALE = 9  # indices of the Circular: 18 points
+OFFICER_SCALE = 3  # an officer's scale: 6 points
 BANDS_LABELS = {
+    "excellent": gettext_lazy("Excellent"),
     "good": gettext_lazy("Good"),
     "fair": gettext_lazy("Fair"),
-    "poor": gettext_lazy("Poor"),
+    "average": gettext_lazy("Average"),
+    "weak": gettext_lazy("Weak"),
+    "satisfactory": gettext_lazy("Satisfactory"),
+    "unsatisfactory": gettext_lazy("Unsatisfactory"),
 }
 
 
@@ -75,8 +97,13 @@ def _result_score(field: str = "on_time_result") -> Case:
 
 
 def _contacts_score() -> Case:
-    return Case(When(supplement_count=0, then=Value(2)), When(supplement_count=1, then=Value(1)),
-                default=Value(0), output_field=IntegerField())
+    # Requests caused by the applicant's own incomplete supplement are not counted; the
+    # queryset carries `.alias(contacts_n=CONTACTS)`.
+    return Case(When(contacts_n__gt=1, then=Value(0)), When(contacts_n__gt=0, then=Value(1)),
+                default=Value(2), output_field=IntegerField())
+
+
+CONTACTS = F("supplement_count") - F("supplement_repeats")
 
 
 def _rating_score() -> Case:
@@ -100,6 +127,7 @@ def evaluation_dossier_scores(*, period: Period) -> QuerySet:
     )
     return (
         Dossier.objects.filter(_resolved_in(period))
+        .alias(contacts_n=CONTACTS)
         .annotate(
             time_score=_result_score(),
             unit_time_score=Subquery(lowest_step, output_field=IntegerField()),
@@ -110,23 +138,30 @@ def evaluation_dossier_scores(*, period: Period) -> QuerySet:
     )
 
 
-def band_for(score: float | None) -> str | None:
-    if score is None:
+def band_for(points: float | None, *, officer: bool = False) -> str | None:
+    """The grade of `points` on the unit (0-18) or officer (0-6) scale."""
+    if points is None:
         return None
-    for minimum, band in settings.REPORT_EVALUATION_BANDS:
-        if score >= minimum:
+    bands = (settings.REPORT_EVALUATION_OFFICER_BANDS if officer
+             else settings.REPORT_EVALUATION_UNIT_BANDS)
+    for minimum, band in bands:
+        if points >= minimum:
             return band
-    return settings.REPORT_EVALUATION_BANDS[-1][1]
+    return bands[-1][1]
 
 
 def _round(value):
     return None if value is None else round(float(value), 2)
 
 
-def _finish(row: dict) -> dict:
+def _finish(row: dict, *, officer: bool = False) -> dict:
     available = [row[i] for i in INDICES if row[i] is not None]
-    row["score"] = round(sum(available) / len(available), 2) if available else None
-    row["band"] = band_for(row["score"])
+    mean = sum(available) / len(available) if available else None
+    row["score"] = round(mean, 2) if mean is not None else None
+    scale = OFFICER_SCALE if officer else UNIT_SCALE
+    row["points"] = round(mean * scale, 2) if mean is not None else None
+    row["max_points"] = 2 * scale
+    row["band"] = band_for(row["points"], officer=officer)
     return row
 
 
@@ -134,8 +169,10 @@ def _view(period: Period, by: str) -> tuple[list[dict], dict]:
     group = "assigned_unit_id" if by == "unit" else "assigned_officer_id"
     dossiers = {
         r.pop(group): r for r in
-        Dossier.objects.filter(_resolved_in(period)).values(group).annotate(
+        Dossier.objects.filter(_resolved_in(period)).alias(contacts_n=CONTACTS)
+        .values(group).annotate(
             dossiers=Count("pk"), rated=Count("rating"),
+            supplements=Sum("supplement_count"), supplement_repeats=Sum("supplement_repeats"),
             time=Avg(_result_score(), output_field=FloatField()),
             contacts=Avg(_contacts_score(), output_field=FloatField()),
             rating=Avg(_rating_score(), output_field=FloatField()),
@@ -151,6 +188,21 @@ def _view(period: Period, by: str) -> tuple[list[dict], dict]:
         .annotate(steps=Count("pk"), unit_time=Avg(_result_score(), output_field=FloatField()))
         .order_by()
     }
+    # Transfers from the desk are a step of their own (docs/legal-rules.md "Transfer"):
+    # merged as a weighted average into the unit's time of the desk officer's unit.
+    transfer_group = (F("transferred_by__staff_profile__unit_id") if by == "unit"
+                      else F("transferred_by_id"))
+    for r in (
+        Dossier.objects.filter(_resolved_in(period)).exclude(transfer_on_time_result="")
+        .annotate(key=transfer_group).values("key")
+        .annotate(n=Count("pk"),
+                  avg=Avg(_result_score("transfer_on_time_result"), output_field=FloatField()))
+        .order_by()
+    ):
+        s = steps.setdefault(r["key"], {"steps": 0, "unit_time": None})
+        total = (s["unit_time"] or 0) * s["steps"] + r["avg"] * r["n"]
+        s["steps"] += r["n"]
+        s["unit_time"] = total / s["steps"]
     keys = [k for k in set(dossiers) | set(steps)]
     ids = [k for k in keys if k is not None]
     if by == "unit":
@@ -169,14 +221,18 @@ def _view(period: Period, by: str) -> tuple[list[dict], dict]:
             "label": names.get(k, missing) if k is not None else missing,
             "dossiers": d.get("dossiers", 0), "rated": d.get("rated", 0),
             "steps": s.get("steps", 0),
+            "supplements": d.get("supplements") or 0,
+            "supplement_repeats": d.get("supplement_repeats") or 0,
             "time": _round(d.get("time")), "unit_time": _round(s.get("unit_time")),
             "contacts": _round(d.get("contacts")), "rating": _round(d.get("rating")),
-        }))
+        }, officer=by == "officer"))
     rows.sort(key=lambda r: (r["key"].endswith(":none"), r["label"].casefold()))
     # The department: averages weighted by what each row averaged over.
     total = {"key": "total", "label": _("Department"),
              "dossiers": sum(r["dossiers"] for r in rows), "rated": sum(r["rated"] for r in rows),
-             "steps": sum(r["steps"] for r in rows)}
+             "steps": sum(r["steps"] for r in rows),
+             "supplements": sum(r["supplements"] for r in rows),
+             "supplement_repeats": sum(r["supplement_repeats"] for r in rows)}
     for index, weight in (("time", "dossiers"), ("contacts", "dossiers"), ("rating", "rated"),
                           ("unit_time", "steps")):
         n = sum(r[weight] for r in rows if r[index] is not None)
@@ -189,5 +245,10 @@ def evaluation_quarter(*, period: Period) -> dict:
     """Index averages and grade per unit and per officer for `period` (usually a quarter)."""
     units, department = _view(period, "unit")
     officers, _same = _view(period, "officer")
-    return {"period": period.as_dict(), "units": units, "officers": officers,
-            "department": department, "indices": list(INDICES)}
+    return {
+        "period": period.as_dict(), "units": units, "officers": officers,
+        "department": department, "indices": list(INDICES),
+        "computed_indices": [{"key": k, "label": str(INDEX_LABELS[k])} for k in INDICES],
+        "manual_indices": [{"key": k, "label": str(v)} for k, v in MANUAL_INDICES.items()],
+        "scales": {"unit": 2 * UNIT_SCALE, "officer": 2 * OFFICER_SCALE},
+    }

@@ -205,6 +205,10 @@ DEPARTMENT_HOURS = env(
 # dossier is complete (Decree 61/2018 art. 19(4) as amended); "pause" shifts the due
 # time by the working time lost. A policy choice, hence a setting.
 SUPPLEMENT_POLICY = env("SUPPLEMENT_POLICY", default="restart")
+# A dossier received at the desk after this local time is transferred to the processing
+# unit by the next working morning instead of the same working day (Decree 61/2018;
+# docs/legal-rules.md "Transfer").
+TRANSFER_CUTOFF = env("TRANSFER_CUTOFF", default="15:00")
 # Public address of the site, used in emails, slips and QR codes.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
@@ -264,6 +268,7 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     "DossierStatusEnum": "procedures.constants.DossierStatus",
     "ProcedureStatusEnum": "procedures.constants.ProcedureStatus",
     "TimeUnitEnum": "procedures.constants.TimeUnit",
+    "OnTimeResultEnum": "procedures.constants.OnTimeResult",
 })
 
 # --- Reminders and notifications (procedures/services/delivery.py and reminders.py) ---
@@ -292,10 +297,17 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # --- Reports (table 06/VPCP/KSTT, month close, evaluation) ---
 # Extra addresses that receive the frozen monthly report besides the directors' accounts.
 REPORT_RECIPIENTS = env.list("REPORT_RECIPIENTS", default=[])
-# Grading bands of the Circular 01/2018 evaluation: [minimum average score (0-2), band],
-# highest first. A choice to check against the province's rules, hence a setting.
-REPORT_EVALUATION_BANDS = env.json(
-    "REPORT_EVALUATION_BANDS", default=[[1.5, "good"], [1.0, "fair"], [0, "poor"]]
+# Grading bands of the Circular 01/2018 evaluation (docs/legal-rules.md "Evaluation"):
+# [minimum points, band], highest first. Units are graded on the 18-point scale of the
+# nine indices (0-2 each), officers on their own indices scaled to 6 points. Kept as
+# settings so that a later text can change them without a release.
+REPORT_EVALUATION_UNIT_BANDS = env.json(
+    "REPORT_EVALUATION_UNIT_BANDS",
+    default=[[15, "excellent"], [12, "good"], [9, "fair"], [6, "average"], [0, "weak"]],
+)
+REPORT_EVALUATION_OFFICER_BANDS = env.json(
+    "REPORT_EVALUATION_OFFICER_BANDS",
+    default=[[5, "good"], [3.5, "satisfactory"], [0, "unsatisfactory"]],
 )
 
 # --- Reminders and notifications (continued) ---

@@ -183,10 +183,19 @@ class RequestSupplementForm(ActionForm):
     )
     submit_label = gettext_lazy("Request the supplement")
     reason = _reason(gettext_lazy("What is missing or must be corrected"))
+    applicant_supplement_incomplete = forms.BooleanField(
+        required=False,
+        label=gettext_lazy("The applicant's supplement was itself incomplete"),
+        help_text=gettext_lazy("Only for a second request at intake: guidance is given once "
+                               "and completely, so a new request is recorded as caused by "
+                               "the applicant."),
+    )
 
     def perform(self, *, now):
         return svc.dossier_request_supplement(
-            reason=self.cleaned_data["reason"], **self.common(now)
+            reason=self.cleaned_data["reason"],
+            applicant_supplement_incomplete=self.cleaned_data["applicant_supplement_incomplete"],
+            **self.common(now)
         )
 
 

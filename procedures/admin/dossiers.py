@@ -353,8 +353,9 @@ class DossierAdmin(admin.ModelAdmin):
         term = " ".join(search_term.split())
         if not term:
             return queryset, False
-        if re.fullmatch(r"[A-Za-z0-9.]+-\d{6}-\d{4}", term):
-            return queryset.filter(code=term.upper()), False
+        if re.fullmatch(r"(?:DK-)?[A-Za-z0-9.]+-\d{6}-\d{4}", term, flags=re.IGNORECASE):
+            # A legal code or a submission reference: equalities on unique indexes.
+            return queryset.numbered(term), False
         identity = normalize_identity(term)
         if re.fullmatch(r"\d{9,13}|\d{10}-\d{3}", identity):
             return queryset.filter(applicant_id_number=identity), False

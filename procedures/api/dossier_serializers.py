@@ -66,6 +66,7 @@ class DossierListSerializer(serializers.ModelSerializer):
         model = Dossier
         fields = [
             "code",
+            "submission_ref",
             "status",
             "status_label",
             "channel",
@@ -150,8 +151,12 @@ class DossierDetailSerializer(DossierListSerializer):
             "paused_seconds",
             "returned_at",
             "supplement_count",
+            "supplement_repeats",
             "supplement_reason",
             "payment_note",
+            "transfer_due_at",
+            "transferred_at",
+            "transfer_on_time_result",
             "outcome",
             "outcome_note",
             "working_seconds_used",
@@ -217,6 +222,13 @@ class NoteActionSerializer(ActionSerializer):
 class ReasonActionSerializer(ActionSerializer):
     reason = serializers.CharField(allow_blank=True, max_length=5000,
                                    help_text=_("Shown to the applicant."))
+
+
+class SupplementRequestSerializer(ReasonActionSerializer):
+    applicant_supplement_incomplete = serializers.BooleanField(
+        required=False, default=False,
+        help_text=_("A second request at intake: the applicant's supplement was itself "
+                    "incomplete. Recorded as such; refused without it."))
 
 
 class OptionalReasonActionSerializer(ActionSerializer):
@@ -294,6 +306,7 @@ class LookupSerializer(serializers.Serializer):
     """What the applicant sees with code and PIN: no staff, no ID number, no contacts."""
 
     code = serializers.CharField()
+    submission_ref = serializers.CharField()
     procedure_name = serializers.CharField(source="procedure.name")
     applicant_name = serializers.CharField()
     status = serializers.IntegerField()

@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -81,6 +81,8 @@ def _search_filter(term: str) -> Q:
     """A code (or its start), an ID number, or words of the name; indexes where possible."""
     term = term.strip()
     unit_code = settings.DOSSIER_UNIT_CODE
+    if term.upper().startswith("DK-"):
+        return Q(submission_ref__startswith=term.upper())
     if term.upper().startswith(unit_code.upper() + "-"):
         # Prefix match on the unique code's pattern index (no UPPER(), which would scan).
         return Q(code__startswith=unit_code + term[len(unit_code):].upper())
@@ -192,6 +194,14 @@ class DossierDetailView(generics.RetrieveAPIView):
     def get_queryset(self):
         return dossier_detail_queryset(user=self.request.user)
 
+    def get_object(self):
+        # By its legal code or, before acceptance, its submission reference.
+        dossier = self.get_queryset().numbered(self.kwargs["code"]).first()
+        if dossier is None:
+            raise Http404
+        self.check_object_permissions(self.request, dossier)
+        return dossier
+
 
 # ---------------------------------------------------------------- actions
 
@@ -246,11 +256,13 @@ ACTIONS: dict[str, ActionSpec] = {spec.action: spec for spec in [
             dossier=d, actor=u, reason=data["reason"], expected_version=v),
     ),
     ActionSpec(
-        Action.REQUEST_SUPPLEMENT, ser.ReasonActionSerializer, gettext_lazy("Request a supplement"),
+        Action.REQUEST_SUPPLEMENT, ser.SupplementRequestSerializer,
+        gettext_lazy("Request a supplement"),
         gettext_lazy("List every missing paper, once (form 02). During processing only "
                      "within 3 working days of acceptance; the clock stops. Status to 5."),
         lambda d, u, data, v: svc.dossier_request_supplement(
-            dossier=d, actor=u, reason=data["reason"], expected_version=v),
+            dossier=d, actor=u, reason=data["reason"], expected_version=v,
+            applicant_supplement_incomplete=data["applicant_supplement_incomplete"]),
     ),
     ActionSpec(
         Action.RECEIVE_SUPPLEMENT, ser.NoteActionSerializer,
@@ -332,7 +344,9 @@ class DossierActionView(APIView):
         return self.spec.serializer(*args, **kwargs)
 
     def post(self, request, code: str):
-        dossier = get_object_or_404(Dossier.objects.visible_to(request.user), code=code)
+        dossier = Dossier.objects.visible_to(request.user).numbered(code).first()
+        if dossier is None:
+            raise Http404
         body = self.spec.serializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
@@ -432,9 +446,9 @@ class DossierLookupView(APIView):
             raise Throttled(wait=minutes * 60, detail=_(
                 "Too many wrong attempts for this dossier code. Try again in %(minutes)d "
                 "minutes.") % {"minutes": minutes})
-        # Exact matches only, so the unique index answers; codes are printed upper-case.
-        dossier = (Dossier.objects.select_related("procedure")
-                   .filter(code__in={code, code.upper()}).first())
+        # Exact matches only, so the unique indexes answer: the legal code or the
+        # submission reference (an online dossier's number before acceptance).
+        dossier = Dossier.objects.select_related("procedure").numbered(code).first()
         if dossier is None:
             svc.pin_hash(code=code, pin=pin)  # same work as a wrong PIN: no timing hint
         if dossier is None or not svc.pin_matches(dossier=dossier, pin=pin):

@@ -1,4 +1,7 @@
-"""Dossiers (hồ sơ), their steps, documents and append-only events (domain.md s. 2-3)."""
+"""Dossiers (hồ sơ), their steps, documents and append-only events.
+
+The rules they follow are in docs/legal-rules.md (statuses, clock, steps, codes).
+"""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -20,25 +23,39 @@ from procedures.models.catalogue import Procedure, ProcedureVersion, RequiredDoc
 
 
 class DossierCodeSequence(models.Model):
-    """The daily counter behind dossier codes (Circular 01/2018 art. 19).
+    """The daily counters behind dossier codes and submission references.
 
-    One row per unit code and day, incremented under a row lock, so two desks
-    registering at the same instant never draw the same number.
+    One row per kind, unit code and day, incremented under a row lock, so two desks
+    accepting at the same instant never draw the same number. The legal code
+    (Circular 01/2018 art. 19; docs/legal-rules.md "Dossier code") has its own counter
+    drawn only at acceptance, so refused or withdrawn submissions leave no gaps in it.
     """
 
+    KIND_CODE = "code"
+    KIND_REFERENCE = "ref"
+
+    kind = models.CharField(max_length=4, default=KIND_CODE)
     unit_code = models.CharField(max_length=30)
     day = models.DateField()
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["unit_code", "day"], name="dossier_code_sequence_day")
+            models.UniqueConstraint(fields=["kind", "unit_code", "day"],
+                                    name="dossier_code_sequence_kind_day")
         ]
 
 
 class DossierQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
+
+    def numbered(self, number: str):
+        """The dossier printed with `number`: its legal code or its submission reference
+        (both unique, both indexed; printed upper-case)."""
+        number = (number or "").strip()
+        numbers = {number, number.upper()}
+        return self.filter(Q(code__in=numbers) | Q(submission_ref__in=numbers))
 
     def visible_to(self, user):
         from procedures.selectors.dossiers import dossier_visible_filter
@@ -47,7 +64,11 @@ class DossierQuerySet(models.QuerySet):
 
 
 class Dossier(models.Model):
+    # The number printed on the dossier's papers: its submission reference until it is
+    # accepted, then the legal code `<unit>-YYMMDD-XXXX` issued at acceptance (Circular
+    # 01/2018 art. 19). The look-up finds a dossier by either.
     code = models.CharField(_("dossier code"), max_length=40, unique=True)
+    submission_ref = models.CharField(_("submission reference"), max_length=40, unique=True)
     procedure = models.ForeignKey(
         Procedure, on_delete=models.PROTECT, related_name="dossiers", verbose_name=_("procedure")
     )
@@ -105,6 +126,12 @@ class Dossier(models.Model):
     reappointment_count = models.PositiveSmallIntegerField(_("re-appointments"), default=0)
     supplement_count = models.PositiveSmallIntegerField(_("supplement requests"), default=0)
     supplement_reason = models.TextField(_("what is missing"), blank=True)
+    # Intake supplement requests after the first one, each allowed only because the
+    # applicant's own supplement was itself incomplete (docs/legal-rules.md, "Supplement
+    # at intake": guidance is given once and completely).
+    supplement_repeats = models.PositiveSmallIntegerField(
+        _("repeated intake supplement requests"), default=0
+    )
     payment_note = models.TextField(_("payment requested"), blank=True)
 
     assigned_unit = models.ForeignKey(
@@ -118,6 +145,17 @@ class Dossier(models.Model):
     received_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+", verbose_name=_("received by"),
+    )
+    # Transfer from the desk to the processing unit: the same working day, or the next
+    # working morning when received after the cut-off (docs/legal-rules.md, "Transfer").
+    transfer_due_at = models.DateTimeField(_("transfer due"), null=True, blank=True)
+    transferred_at = models.DateTimeField(_("transferred at"), null=True, blank=True)
+    transferred_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("transferred by"),
+    )
+    transfer_on_time_result = models.CharField(
+        _("transfer on-time result"), max_length=10, choices=OnTimeResult.choices, blank=True
     )
 
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True)
@@ -198,6 +236,11 @@ class Dossier(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def has_legal_code(self) -> bool:
+        """True once the code `<unit>-YYMMDD-XXXX` was issued (at acceptance)."""
+        return self.accepted_at is not None and self.code != self.submission_ref
+
 
 class DossierStep(models.Model):
     """A step of the dossier's internal process, with its own due time (form 05)."""
@@ -225,6 +268,9 @@ class DossierStep(models.Model):
         related_name="+", verbose_name=_("handed over by"),
     )
     working_seconds_used = models.PositiveIntegerField(_("working seconds used"), null=True, blank=True)
+    # Working time of the step during which the dossier's clock stood still (supplement,
+    # payment): the applicant's time, not charged to the unit holding the step.
+    paused_seconds = models.PositiveIntegerField(_("paused working seconds"), default=0)
     on_time_result = models.CharField(
         _("on-time result"), max_length=10, choices=OnTimeResult.choices, blank=True
     )
@@ -269,6 +315,9 @@ class DossierEvent(models.Model):
     to_status = models.PositiveSmallIntegerField(
         _("to status"), choices=DossierStatus.choices, null=True, blank=True
     )
+    # The dossier's current due time right after the event: the report reads the due
+    # time in force at a past moment from here, not from the row (which moves on).
+    due_at = models.DateTimeField(_("due after the event"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
     data = models.JSONField(_("details"), default=dict, blank=True)
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -31,6 +31,7 @@ from procedures.roles import may_perform, user_roles, user_unit_id
 from procedures.selectors.dossiers import dossier_visible_filter
 
 S = DossierStatus
+PAUSED_STATUSES = (S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED)
 
 
 class Queue(models.TextChoices):
@@ -40,6 +41,8 @@ class Queue(models.TextChoices):
     OVERDUE = "overdue", _("Overdue")
     AWAITING_SUPPLEMENT = "awaiting_supplement", _("Awaiting supplement")
     AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+    TRANSFER_WAITING = "transfer_waiting", _("Transfers waiting")
+    TRANSFER_LATE = "transfer_late", _("Transfers late")
     # Role queues (queue_role_counts): the work of one role only.
     UNIT_UNASSIGNED = "unit_unassigned", _("Arrived in my unit, not yet assigned")
     READY_TO_RETURN = "ready_to_return", _("Results ready to return")
@@ -53,6 +56,8 @@ COMMON_QUEUES = (
     Queue.OVERDUE,
     Queue.AWAITING_SUPPLEMENT,
     Queue.AWAITING_PAYMENT,
+    Queue.TRANSFER_WAITING,
+    Queue.TRANSFER_LATE,
 )
 
 
@@ -69,11 +74,22 @@ def due_soon_limit(*, now: datetime) -> datetime:
     return calendar.add_working_hours(now, Decimal(calendar.working_day_seconds()) / 3600)
 
 
+def overdue_filter(*, now: datetime) -> Q:
+    """Overdue at `now` (docs/legal-rules.md "Open dossiers at period end"), the same
+    rule as the report's overdue column for an open month: a running dossier past its
+    due time, or a paused one whose due time had passed before the pause began (the
+    pause stops the clock but never excuses lateness that came before it)."""
+    return Q(status__in=CLOCK_RUNNING_STATUSES, due_at__lt=now) | Q(
+        status__in=PAUSED_STATUSES, paused_at__isnull=False, due_at__lt=F("paused_at"))
+
+
 def queue_filter(*, queue: str, user, now: datetime, soon: datetime | None = None) -> Q:
     """The condition of one queue, to be applied on top of the open, visible dossiers.
 
-    Due soon and overdue count only dossiers whose clock runs: while the applicant
-    owes papers or a fee the due time is not running (Decree 61/2018 art. 19).
+    Due soon counts only dossiers whose clock runs: while the applicant owes papers or
+    a fee the due time is not running (Decree 61/2018 art. 19). Transfers waiting are
+    accepted dossiers not yet routed to a processing unit; late ones are past their
+    transfer due time (same working day, or next morning after the cut-off).
     """
     if queue == Queue.AWAITING_INTAKE:
         return Q(status=S.SUBMITTED)
@@ -83,7 +99,7 @@ def queue_filter(*, queue: str, user, now: datetime, soon: datetime | None = Non
         soon = soon or due_soon_limit(now=now)
         return Q(status__in=CLOCK_RUNNING_STATUSES, due_at__gte=now, due_at__lt=soon)
     if queue == Queue.OVERDUE:
-        return Q(status__in=CLOCK_RUNNING_STATUSES, due_at__lt=now)
+        return overdue_filter(now=now)
     if queue == Queue.AWAITING_SUPPLEMENT:
         return Q(status=S.SUPPLEMENT_REQUESTED)
     if queue == Queue.AWAITING_PAYMENT:
@@ -98,6 +114,10 @@ def queue_filter(*, queue: str, user, now: datetime, soon: datetime | None = Non
         )
     if queue == Queue.READY_TO_RETURN:
         return Q(status=S.FINISHED)
+    if queue == Queue.TRANSFER_WAITING:
+        return Q(transferred_at__isnull=True, transfer_due_at__isnull=False)
+    if queue == Queue.TRANSFER_LATE:
+        return Q(transferred_at__isnull=True, transfer_due_at__lt=now)
     raise ValueError(f"Unknown queue {queue!r}")
 
 
@@ -125,7 +145,7 @@ def queue_dossiers(*, queue: str, user, now: datetime | None = None) -> QuerySet
 
 
 def queue_counts(*, user, now: datetime | None = None) -> list[QueueCount]:
-    """The six common queue counts for `user` in one query."""
+    """The common queue counts for `user` in one query."""
     now = now or timezone.now()
     soon = due_soon_limit(now=now)
     aggregates = {
@@ -135,7 +155,7 @@ def queue_counts(*, user, now: datetime | None = None) -> list[QueueCount]:
         for q in COMMON_QUEUES
     }
     counts = open_dossiers(user=user).aggregate(**aggregates)
-    urgent = {Queue.OVERDUE, Queue.DUE_SOON, Queue.AWAITING_INTAKE}
+    urgent = {Queue.OVERDUE, Queue.DUE_SOON, Queue.AWAITING_INTAKE, Queue.TRANSFER_LATE}
     return [
         QueueCount(
             queue=q.value, label=str(q.label), count=counts[q.value] or 0, urgent=q in urgent
@@ -182,7 +202,7 @@ def queue_most_urgent(*, user, now: datetime | None = None, limit: int = 10) -> 
     soon = due_soon_limit(now=now)
     return list(
         open_dossiers(user=user)
-        .filter(status__in=CLOCK_RUNNING_STATUSES, due_at__lt=soon)
+        .filter(Q(status__in=CLOCK_RUNNING_STATUSES, due_at__lt=soon) | overdue_filter(now=now))
         .select_related("procedure", "assigned_unit", "assigned_officer")
         .only(
             "id",

@@ -1,4 +1,5 @@
-"""The periodic report of dossiers (table 06/VPCP/KSTT, Circular 01/2020; domain.md s. 5).
+"""The periodic report of dossiers (table 06/VPCP/KSTT, Circular 01/2020; docs/legal-rules.md
+"Report 06/VPCP/KSTT").
 
 Periods are local months, quarters and years in Asia/Ho_Chi_Minh: a period runs from
 00:00 on its first day (``S``) to 00:00 on the day after its last day (``E``), half
@@ -10,7 +11,7 @@ the dossiers behind a cell with the very same ``Q``, so a cell and its list agre
 
 - **Newly accepted** (received in the period): ``S <= accepted_at < E``, split by
   channel into online (2) and direct + postal (1, 3). The legal clock starts at
-  acceptance (domain.md s. 3), so the count is of dossiers *received for processing*.
+  acceptance (docs/legal-rules.md "Clock"), so the count is of dossiers *received for processing*.
 - **Online submissions not yet accepted** (status 1, or a supplement asked for at
   intake) are not counted: nothing has been received for processing yet. Such a
   dossier enters "newly accepted" in the month it is accepted, or "refused at intake"
@@ -20,8 +21,8 @@ the dossiers behind a cell with the very same ``Q``, so a cell and its list agre
 - **Carried over**: ``accepted_at < S`` and neither finished nor ended before ``S``.
 - **Resolved**: ``S <= finished_at < E`` (status 9 or 10; a result returned later
   stays resolved in the month it was ready), split by the stored ``on_time_result``
-  (early / on time / late at day granularity, an apology judged against the original
-  due date: ``services.dossiers.on_time_result``).
+  (early / on time / late by date, judged against the original due date, which an
+  apology does not move and a restart replaces: ``services.dossiers.on_time_result``).
 - **Ended otherwise**: ``S <= ended_at < E`` with status 7 (withdrawn) or 8 (stopped)
   after acceptance. In this system a stop always ends the dossier, so "stopped" is a
   count of stops in the period; the "paused" columns below are the clock pauses.
@@ -36,14 +37,18 @@ the dossiers behind a cell with the very same ``Q``, so a cell and its list agre
   that were ever paused (``supplement_count > 0`` or a payment request on record,
   both kept on the dossier), so it stays one query and costs nothing for the many
   dossiers that never paused.
-- **Within deadline / overdue** (domain.md s. 3): still open and ``due_at >= E`` /
-  ``due_at < E``. A dossier paused at ``E`` counts as within deadline: its clock stood
-  still (Decree 61/2018 art. 19), and its stored due time is only moved when the clock
-  resumes. For a dossier running at ``E`` the current ``due_at`` is the one in force at
-  ``E``: an apology after ``E`` needs the old due time to be at least a working day
-  ahead, so it cannot turn overdue into within deadline. Only a pause and resume after
-  ``E`` can move it later; the frozen snapshot keeps the figure as signed and
-  ``services.reports.report_compare`` shows any such drift.
+- **Within deadline / overdue** (docs/legal-rules.md "Open dossiers at period end"),
+  judged at ``M``: the period end ``E`` once the period is over, else the moment the
+  report is read (``judged_at``), so the open month and the dashboard's overdue queue
+  agree on a dossier at the same moment. A dossier running at ``M`` is overdue when
+  the due time in force at ``M`` is before ``M``; that due time is read from the
+  append-only log (``DossierEvent.due_at``, written by every transition) for dossiers
+  that ever paused, since a later resume moves the stored one, and from the row for
+  the others (an apology needs the old due at least a working day ahead, so it cannot
+  turn overdue into within deadline). A dossier paused at ``M`` is overdue when its due
+  time had passed before the pause began (a payment requested after the due): the
+  clock stood still during the pause (Decree 61/2018 art. 19), but a pause never
+  excuses lateness that came before it.
 - **On-time rate** = (early + on time) / resolved; **online share** = online / newly
   accepted (percentages, one decimal; empty when the divisor is 0).
 
@@ -76,7 +81,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -84,6 +89,7 @@ from django.utils.translation import gettext_lazy
 
 from procedures.constants import (
     OPEN_STATUSES,
+    Action,
     Channel,
     DossierStatus,
     OnTimeResult,
@@ -252,12 +258,15 @@ RATE_LABELS = {
     "on_time_rate": gettext_lazy("On-time rate (%)"),
     "online_share": gettext_lazy("Online share (%)"),
 }
-STEP_KEYS = ("steps", "steps_early", "steps_on_time", "steps_late")
+STEP_KEYS = ("steps", "steps_early", "steps_on_time", "steps_late", "transfers",
+             "transfers_late")
 STEP_LABELS = {
     "steps": gettext_lazy("Steps handed over"),
     "steps_early": gettext_lazy("Early"),
     "steps_on_time": gettext_lazy("On time"),
     "steps_late": gettext_lazy("Late"),
+    "transfers": gettext_lazy("Transfers to the processing unit"),
+    "transfers_late": gettext_lazy("Transfers late"),
 }
 
 
@@ -272,15 +281,46 @@ def _status_at(moment: datetime) -> Coalesce:
     return Coalesce(Subquery(last), F("status"))
 
 
+def _due_at(moment: datetime) -> Coalesce:
+    """The due time in force at `moment`: the `due_at` recorded by its last event before
+    it (every transition records the due time it leaves), else the current one."""
+    last = (
+        DossierEvent.objects.filter(dossier=OuterRef("pk"), at__lt=moment, due_at__isnull=False)
+        .order_by("-at", "-id")
+        .values("due_at")[:1]
+    )
+    return Coalesce(Subquery(last), F("due_at"))
+
+
+PAUSING_ACTIONS = (Action.REQUEST_SUPPLEMENT, Action.REQUEST_PAYMENT)
+
+
+def _last_pause(moment: datetime, column: str) -> Subquery:
+    return Subquery(
+        DossierEvent.objects.filter(dossier=OuterRef("pk"), at__lt=moment,
+                                    action__in=PAUSING_ACTIONS)
+        .order_by("-at", "-id")
+        .values(column)[:1]
+    )
+
+
+def judged_at(period: Period, now: datetime | None = None) -> datetime:
+    """The moment "overdue" is judged for `period`: its end once it is over, else `now`
+    (the moment the report is read), so an open month and the dashboard agree."""
+    now = now or timezone.now()
+    return min(now, period.end_at)
+
+
 def _not_closed_before(moment: datetime) -> Q:
     return (Q(finished_at__isnull=True) | Q(finished_at__gte=moment)) & (
         Q(ended_at__isnull=True) | Q(ended_at__gte=moment)
     )
 
 
-def column_filters(period: Period) -> dict[str, Q]:
-    """One Q per column; the queryset must carry `.alias(status_at_end=...)`."""
+def column_filters(period: Period, now: datetime | None = None) -> dict[str, Q]:
+    """One Q per column; the queryset must come from `report_dossiers(period, now)`."""
     start, end = period.start_at, period.end_at
+    moment = judged_at(period, now)
     new = Q(accepted_at__gte=start, accepted_at__lt=end)
     carried = Q(accepted_at__lt=start) & _not_closed_before(start)
     still_open = Q(accepted_at__lt=end) & _not_closed_before(end)
@@ -290,7 +330,17 @@ def column_filters(period: Period) -> dict[str, Q]:
     ever_paused = Q(supplement_count__gt=0) | ~Q(payment_note="")
     paused_at_end = ever_paused & Q(status_at_end__in=[S.SUPPLEMENT_REQUESTED,
                                                        S.PAYMENT_REQUESTED])
-    overdue = still_open & Q(due_at__lt=end) & ~paused_at_end
+    # Overdue at the moment of judgement (docs/legal-rules.md "Open dossiers at period
+    # end"): a running dossier whose due time in force then had passed; a paused one
+    # whose due time had passed before the pause began, because a pause never excuses
+    # lateness that happened before it. Dossiers that never paused keep the due time
+    # they had (an apology needs a due at least a working day ahead, so it cannot turn
+    # overdue into within deadline), so only paused ones read the event log.
+    running_overdue = ~paused_at_end & (
+        (~ever_paused & Q(due_at__lt=moment)) | (ever_paused & Q(due_at_then__lt=moment))
+    )
+    paused_overdue = paused_at_end & Q(pause_due__lt=F("pause_began"))
+    overdue = still_open & (running_overdue | paused_overdue)
     return {
         "received": carried | new,
         "received_new": new,
@@ -302,7 +352,7 @@ def column_filters(period: Period) -> dict[str, Q]:
         "resolved_on_time": resolved & Q(on_time_result=OnTimeResult.ON_TIME),
         "resolved_late": resolved & Q(on_time_result=OnTimeResult.LATE),
         "in_progress": still_open,
-        "in_progress_within": still_open & ~(Q(due_at__lt=end) & ~paused_at_end),
+        "in_progress_within": still_open & ~(running_overdue | paused_overdue),
         "in_progress_overdue": overdue,
         "paused_supplement": still_open & ever_paused
         & Q(status_at_end=S.SUPPLEMENT_REQUESTED),
@@ -330,11 +380,19 @@ def period_filter(period: Period) -> Q:
     )
 
 
-def report_dossiers(period: Period) -> QuerySet:
-    """The dossiers of the period, with `status_at_end` available to filters."""
+def report_dossiers(period: Period, now: datetime | None = None) -> QuerySet:
+    """The dossiers of the period, with the state at the moment of judgement available
+    to filters: status, due time in force, and when the last pause began with the due
+    time it left."""
+    moment = judged_at(period, now)
     return (
         Dossier.objects.filter(period_filter(period))
-        .alias(status_at_end=_status_at(period.end_at))
+        .alias(
+            status_at_end=_status_at(moment),
+            due_at_then=_due_at(moment),
+            pause_began=Coalesce(_last_pause(moment, "at"), F("paused_at"), Value(moment)),
+            pause_due=Coalesce(_last_pause(moment, "due_at"), F("due_at")),
+        )
         .order_by()
     )
 
@@ -450,21 +508,46 @@ def without_jit():
         yield
 
 
-def _aggregate(period: Period, group: str) -> dict[Any, dict]:
+def _aggregate(period: Period, group: str, now: datetime) -> dict[Any, dict]:
     """One query: every column counted per value of `group` (a Dossier column)."""
-    filters = column_filters(period)
+    filters = column_filters(period, now)
     aggregates = {key: Count("pk", filter=filters[key]) for key in COLUMN_KEYS}
     with without_jit():
-        rows = list(report_dossiers(period).values(group).annotate(**aggregates))
+        rows = list(report_dossiers(period, now).values(group).annotate(**aggregates))
     return {r.pop(group): r for r in rows}
 
 
 def _step_figures(period: Period, by: str) -> dict[Any, dict]:
-    """Steps handed over in the period, by the unit or officer that held them (form 05).
+    """Steps handed over in the period, by the unit or officer that held them (form 05),
+    and the transfers from the desk to the processing units made in the period, on the
+    desk officer who made them and that officer's unit.
 
     A step without its own unit belongs to the unit the dossier is assigned to
     (ProcessStep.unit), so lateness lands on the unit that caused it.
     """
+    out = _handed_over_steps(period, by)
+    transfer_group = (F("transferred_by__staff_profile__unit_id") if by == BY_UNIT
+                      else F("transferred_by_id"))
+    transfers = (
+        Dossier.objects.filter(transferred_at__gte=period.start_at,
+                               transferred_at__lt=period.end_at)
+        .exclude(transfer_on_time_result="")
+        .annotate(group_key=transfer_group)
+        .values("group_key")
+        .annotate(
+            transfers=Count("pk"),
+            transfers_late=Count("pk", filter=Q(transfer_on_time_result=OnTimeResult.LATE)),
+        )
+        .order_by()
+    )
+    for row in transfers:
+        key = row.pop("group_key")
+        figures = out.setdefault(key, dict.fromkeys(STEP_KEYS, 0))
+        figures.update(row)
+    return out
+
+
+def _handed_over_steps(period: Period, by: str) -> dict[Any, dict]:
     group = Coalesce("unit_id", "dossier__assigned_unit_id") if by == BY_UNIT else F("officer_id")
     rows = (
         DossierStep.objects.filter(completed_at__gte=period.start_at,
@@ -480,7 +563,7 @@ def _step_figures(period: Period, by: str) -> dict[Any, dict]:
         )
         .order_by()
     )
-    return {r.pop("group_key"): r for r in rows}
+    return {r.pop("group_key"): {**r, "transfers": 0, "transfers_late": 0} for r in rows}
 
 
 def _zero() -> dict:
@@ -491,9 +574,10 @@ def report_monthly(*, period: Period, by: str = BY_PROCEDURE,
                    now: datetime | None = None) -> MonthlyReport:
     """Table 06/VPCP/KSTT for `period`, rows by field (with procedures), unit or officer.
 
-    Two queries for field/procedure (figures, names), three for unit/officer (plus the
-    steps of the control slips), whatever the number of dossiers and procedures; one
-    more on PostgreSQL (``SET LOCAL jit = off``).
+    Two queries for field/procedure (figures, names), four for unit/officer (plus the
+    steps of the control slips and the transfers), whatever the number of dossiers and
+    procedures; one more on PostgreSQL (``SET LOCAL jit = off``). "Overdue" is judged
+    at the period end once it is over, else at `now` (``judged_at``).
     """
     if by not in BY_CHOICES:
         raise DomainError(
@@ -503,10 +587,10 @@ def report_monthly(*, period: Period, by: str = BY_PROCEDURE,
         )
     now = now or timezone.now()
     if by in (BY_FIELD, BY_PROCEDURE):
-        rows = _rows_by_field(period, with_procedures=by == BY_PROCEDURE)
+        rows = _rows_by_field(period, now, with_procedures=by == BY_PROCEDURE)
         steps = False
     else:
-        rows = _rows_by_staff(period, by)
+        rows = _rows_by_staff(period, now, by)
         steps = True
     total_figures = _sum([r.figures for r in rows],
                          COLUMN_KEYS + (STEP_KEYS if steps else ()))
@@ -515,8 +599,8 @@ def report_monthly(*, period: Period, by: str = BY_PROCEDURE,
                          steps=steps)
 
 
-def _rows_by_field(period: Period, *, with_procedures: bool) -> list[ReportRow]:
-    per_procedure = _aggregate(period, "procedure_id")
+def _rows_by_field(period: Period, now: datetime, *, with_procedures: bool) -> list[ReportRow]:
+    per_procedure = _aggregate(period, "procedure_id", now)
     procedures = Procedure.objects.filter(pk__in=per_procedure).select_related("field").order_by(
         "field__order", "field__name", "code", "name")
     fields: dict[int, ReportRow] = {}
@@ -537,9 +621,9 @@ def _rows_by_field(period: Period, *, with_procedures: bool) -> list[ReportRow]:
     return list(fields.values())
 
 
-def _rows_by_staff(period: Period, by: str) -> list[ReportRow]:
+def _rows_by_staff(period: Period, now: datetime, by: str) -> list[ReportRow]:
     column = "assigned_unit_id" if by == BY_UNIT else "assigned_officer_id"
-    per_key = _aggregate(period, column)
+    per_key = _aggregate(period, column, now)
     steps = _step_figures(period, by)
     keys = set(per_key) | set(steps)
     ids = [k for k in keys if k is not None]
@@ -567,13 +651,15 @@ def _rows_by_staff(period: Period, by: str) -> list[ReportRow]:
 # --------------------------------------------------------------------------- drill-down
 
 
-def report_cell_dossiers(*, period: Period, row_key: str, column: str) -> QuerySet:
+def report_cell_dossiers(*, period: Period, row_key: str, column: str,
+                         now: datetime | None = None) -> QuerySet:
     """The dossiers behind one cell of the table (same conditions as the count)."""
-    filters = column_filters(period)
+    now = now or timezone.now()
+    filters = column_filters(period, now)
     if column not in filters:
         raise DomainError(_("Unknown column: %(column)s.") % {"column": column},
                           field="column", code="bad_column")
-    qs = report_dossiers(period).filter(filters[column])
+    qs = report_dossiers(period, now).filter(filters[column])
     kind, _sep, value = row_key.partition(":")
     lookups = {"field": "procedure__field_id", "procedure": "procedure_id",
                "unit": "assigned_unit_id", "officer": "assigned_officer_id"}

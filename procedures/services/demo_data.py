@@ -6,9 +6,11 @@ dossier's life forward in Python with the same calendar and the same rules, and
 writes the rows in bulk: PostgreSQL COPY when available, `bulk_create` elsewhere.
 
 What makes the rows coherent:
-- codes `<unit>-YYMMDD-XXXX` follow the submission day, continue the day's
-  DossierCodeSequence and leave it at the last number used, so a real registration
-  afterwards never collides;
+- submission references `DK-<unit>-YYMMDD-XXXX` follow the submission day and the
+  legal codes `<unit>-YYMMDD-XXXX` the acceptance day, each continuing its day's
+  DossierCodeSequence and leaving it at the last number used, so a real registration
+  or acceptance afterwards never collides (with several workers, the parent numbers
+  the legal codes once all rows are written, see ``_number_codes_sql``);
 - every time comes from `procedures.calendar` (acceptance within office hours, due by
   `add_time`, payment pauses shift the due, a supplement during processing restarts
   the clock under the "restart" policy) and the on-time result from the service's own
@@ -42,7 +44,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum.vn import mst
 
-from procedures import calendar
+from procedures import calendar, deadlines
 from procedures.constants import (
     ROLE_GROUP_NAMES,
     Action,
@@ -68,7 +70,7 @@ from procedures.models import (
     StaffProfile,
     Unit,
 )
-from procedures.services.dossiers import on_time_result, pin_hash
+from procedures.services.dossiers import REFERENCE_PREFIX, on_time_result, pin_hash
 
 logger = logging.getLogger(__name__)
 
@@ -329,7 +331,8 @@ class _Life:
         start = calendar.next_working_moment(t)
         due = calendar.add_time(start, amount, version.unit)
         row.update(accepted_at=t, clock_started_at=start, due_at=due, original_due_at=due,
-                   received_by_id=row["received_by_id"] or desk)
+                   received_by_id=row["received_by_id"] or desk,
+                   transfer_due_at=deadlines.transfer_due_at(t))
         self._event(Action.ACCEPT, t, desk, S.SUBMITTED, S.ACCEPTED,
                     data={"due_at": due.isoformat()})
         step_plan = self._open_steps(proc, row, start)
@@ -341,7 +344,10 @@ class _Life:
         head = rng.choice(ctx.heads.get(unit) or ctx.directors)
         t = self._at(self._hours(t, rng.uniform(0.1, 3)))
         if unit is not None:
-            row.update(assigned_unit_id=unit, assigned_officer_id=officer)
+            row.update(assigned_unit_id=unit, assigned_officer_id=officer, transferred_at=t,
+                       transferred_by_id=desk,
+                       transfer_on_time_result=on_time_result(
+                           finished_at=t, due_at=row["transfer_due_at"], exact=True))
             self._event(Action.ASSIGN, t, desk, S.ACCEPTED, S.PROCESSING,
                         data={"unit": unit, "officer": officer,
                               "previous": {"unit": None, "officer": None}})
@@ -470,7 +476,8 @@ class _Life:
                 "started_at": start if i == 0 else None,
                 "due_at": calendar.add_working_hours(start, hours) if i == 0 else None,
                 "completed_at": None, "completed_by_id": None, "officer_id": None,
-                "working_seconds_used": None, "on_time_result": "", "note": "",
+                "working_seconds_used": None, "paused_seconds": 0, "on_time_result": "",
+                "note": "",
             })
         self.steps = plan
         return plan
@@ -706,7 +713,8 @@ class _Plan:
     days: list[tuple[date, int, int]]  # (day, how many, last code number already used)
 
 
-def _generate_days(plan: _Plan, days: list[tuple[date, int, int]], report=None) -> DemoResult:
+def _generate_days(plan: _Plan, days: list[tuple[date, int, int]], report=None,
+                   numbering: bool = True) -> DemoResult:
     """Build and write the dossiers of `days`; one transaction per batch of days."""
     ctx = plan.ctx
     now = timezone.now()
@@ -716,6 +724,13 @@ def _generate_days(plan: _Plan, days: list[tuple[date, int, int]], report=None) 
     result = DemoResult(method=writer.method)
     batch: list[tuple[dict, list, list]] = []
     batch_days: dict[date, int] = {}
+    # Legal codes by acceptance day, numbered here in one process; several workers
+    # would draw the same numbers, so they leave the reference and the parent numbers.
+    code_numbers: dict[date, int] | None = None
+    if numbering:
+        code_numbers = dict(DossierCodeSequence.objects.filter(
+            kind=DossierCodeSequence.KIND_CODE, unit_code=plan.unit_code,
+            day__gte=days[0][0] if days else date.min).values_list("day", "last"))
 
     def flush():
         if not batch:
@@ -723,10 +738,16 @@ def _generate_days(plan: _Plan, days: list[tuple[date, int, int]], report=None) 
         with transaction.atomic():
             writer.write([b[0] for b in batch],
                          [b[1] if plan.with_events else [] for b in batch], [b[2] for b in batch])
+            sequences = [DossierCodeSequence(kind=DossierCodeSequence.KIND_REFERENCE,
+                                             unit_code=plan.unit_code, day=d, last=last)
+                         for d, last in batch_days.items()]
+            if code_numbers is not None:
+                sequences += [DossierCodeSequence(kind=DossierCodeSequence.KIND_CODE,
+                                                  unit_code=plan.unit_code, day=d, last=last)
+                              for d, last in code_numbers.items()]
             DossierCodeSequence.objects.bulk_create(
-                [DossierCodeSequence(unit_code=plan.unit_code, day=d, last=last)
-                 for d, last in batch_days.items()],
-                update_conflicts=True, unique_fields=["unit_code", "day"], update_fields=["last"],
+                sequences, update_conflicts=True,
+                unique_fields=["kind", "unit_code", "day"], update_fields=["last"],
             )
         done = DemoResult()
         for row, evs, ss in batch:
@@ -780,7 +801,7 @@ def _generate_days(plan: _Plan, days: list[tuple[date, int, int]], report=None) 
         drafts.sort(key=lambda p: p[0])
         for submitted, proc, version, channel in drafts:
             last += 1
-            code = f"{plan.unit_code}-{day:%y%m%d}-{last:04d}"
+            code = f"{REFERENCE_PREFIX}-{plan.unit_code}-{day:%y%m%d}-{last:04d}"
             amount = version.amount
             if channel == Channel.ONLINE and version.online_amount:
                 amount = version.online_amount
@@ -788,6 +809,7 @@ def _generate_days(plan: _Plan, days: list[tuple[date, int, int]], report=None) 
                 **base,
                 **_applicant(rng, f"hs{day:%y%m%d}{last:04d}"),
                 "code": code,
+                "submission_ref": code,
                 "procedure_id": proc.id,
                 "procedure_version_id": version.id,
                 "processing_amount": amount,
@@ -803,6 +825,13 @@ def _generate_days(plan: _Plan, days: list[tuple[date, int, int]], report=None) 
             }
             life = _Life(ctx, rng, plan.end, plan.policy)
             life.run(row, proc, version)
+            if code_numbers is not None and row.get("accepted_at"):
+                # Dated by the acceptance day, gapless per day; numbered in submission
+                # order (the services number in acceptance order: a demo simplification).
+                accepted_day = timezone.localdate(row["accepted_at"])
+                number = code_numbers.get(accepted_day, 0) + 1
+                code_numbers[accepted_day] = number
+                row["code"] = f"{plan.unit_code}-{accepted_day:%y%m%d}-{number:04d}"
             batch.append((row, life.events, life.steps))
         batch_days[day] = last
         if len(batch) >= plan.batch_size:
@@ -844,7 +873,7 @@ def _worker(days) -> DemoResult:
     from django.db import connections
 
     try:
-        return _generate_days(_FORKED_PLAN, days, report=_FORKED_QUEUE.put)
+        return _generate_days(_FORKED_PLAN, days, report=_FORKED_QUEUE.put, numbering=False)
     finally:
         connections.close_all()
 
@@ -888,7 +917,8 @@ def demo_dossiers_generate(
     online_share = (max(0.0, (ONLINE_SHARE - off_share) / (1 - off_share))
                     if off_share < 1 else 0.0)
     used = dict(DossierCodeSequence.objects.filter(
-        unit_code=unit_code, day__gte=period[0], day__lte=period[-1]).values_list("day", "last"))
+        kind=DossierCodeSequence.KIND_REFERENCE, unit_code=unit_code,
+        day__gte=period[0], day__lte=period[-1]).values_list("day", "last"))
     plan = _Plan(
         ctx=ctx, end=end, seed=seed, pin=pin, policy=settings.SUPPLEMENT_POLICY,
         unit_code=unit_code, with_events=with_events, batch_size=batch_size,
@@ -906,6 +936,8 @@ def demo_dossiers_generate(
         result = _generate_days(plan, plan.days, report=progress and _accumulating(progress))
     else:
         result = _generate_in_processes(plan, workers, progress)
+        _number_codes_sql(plan.unit_code, since=datetime.combine(
+            period[0], dtime(0, 0), calendar.LOCAL_TZ))
     if connection.vendor == "postgresql" and result.dossiers:
         # Fresh statistics, so the next query plans for a million rows, not for none.
         with connection.cursor() as cursor:
@@ -916,6 +948,45 @@ def demo_dossiers_generate(
     logger.info("demo dossiers: %s in %.1f s (%s, %s worker(s))", result.dossiers,
                 result.seconds, result.method, workers)
     return result
+
+
+def _number_codes_sql(unit_code: str, *, since: datetime) -> None:
+    """Give the accepted demo dossiers written by several workers their legal codes.
+
+    Workers leave the submission reference as the printed number (they would draw the
+    same code numbers); here each acceptance day is numbered in acceptance order after
+    the numbers already used that day, and the day's counter is moved on. PostgreSQL
+    only, like the workers.
+    """
+    table = connection.ops.quote_name(Dossier._meta.db_table)
+    sequences = connection.ops.quote_name(DossierCodeSequence._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"""
+            WITH todo AS (
+                SELECT d.id, (d.accepted_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS day,
+                       row_number() OVER (
+                           PARTITION BY (d.accepted_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date
+                           ORDER BY d.accepted_at, d.id) AS n
+                FROM {table} d
+                WHERE d.accepted_at >= %(since)s AND d.code = d.submission_ref
+                  AND d.applicant_email LIKE %(demo)s
+            ), numbered AS (
+                SELECT todo.id, todo.day,
+                       todo.n + COALESCE(s.last, 0) AS number
+                FROM todo LEFT JOIN {sequences} s
+                  ON s.kind = %(kind)s AND s.unit_code = %(unit)s AND s.day = todo.day
+            ), done AS (
+                UPDATE {table} d
+                SET code = %(unit)s || '-' || to_char(numbered.day, 'YYMMDD') || '-'
+                           || lpad(numbered.number::text, 4, '0')
+                FROM numbered WHERE d.id = numbered.id
+                RETURNING numbered.day, numbered.number
+            )
+            INSERT INTO {sequences} (kind, unit_code, day, last)
+            SELECT %(kind)s, %(unit)s, day, max(number) FROM done GROUP BY day
+            ON CONFLICT (kind, unit_code, day) DO UPDATE SET last = EXCLUDED.last
+        """, {"since": since, "demo": "%@" + DEMO_EMAIL_DOMAIN, "kind":
+              DossierCodeSequence.KIND_CODE, "unit": unit_code})
 
 
 def _accumulating(progress):

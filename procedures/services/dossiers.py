@@ -1,4 +1,4 @@
-"""Every change to a dossier is one function here (domain.md s. 2-3).
+"""Every change to a dossier is one function here (docs/legal-rules.md).
 
 Each transition has the same shape: check who may do it; lock the row; check the
 status and the version the user saw; change the row; write an append-only event;
@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from procedures import calendar
+from procedures import calendar, deadlines
 from procedures.constants import (
     CLOCK_RUNNING_STATUSES,
     Action,
@@ -31,6 +31,7 @@ from procedures.constants import (
     OnTimeResult,
     Outcome,
     ResultDelivery,
+    StepRole,
     SupplementPolicy,
 )
 from procedures.errors import DomainError
@@ -49,8 +50,8 @@ from procedures.validators import normalize_identity, validate_citizen_id, valid
 
 S = DossierStatus
 
-# The statuses from which each transition is legal (domain.md s. 2). The services check
-# it; the admin reads it to show only the buttons that can work.
+# The statuses from which each transition is legal (docs/legal-rules.md "Statuses").
+# The services check it; the admin reads it to show only the buttons that can work.
 ACTION_STATUSES: dict[str, frozenset[int]] = {
     Action.ACCEPT: frozenset({S.SUBMITTED}),
     Action.REFUSE_INTAKE: frozenset({S.SUBMITTED}),
@@ -62,7 +63,9 @@ ACTION_STATUSES: dict[str, frozenset[int]] = {
         {S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED}
     ),
     Action.COMPLETE_STEP: frozenset({S.ACCEPTED, S.PROCESSING}),
-    Action.APOLOGISE: frozenset({S.ACCEPTED, S.PROCESSING, S.PAYMENT_REQUESTED}),
+    # Not while paused for payment: the due time would still move when the payment is
+    # confirmed, so the date written in the apology could not be kept.
+    Action.APOLOGISE: frozenset({S.ACCEPTED, S.PROCESSING}),
     Action.RESOLVE: frozenset({S.ACCEPTED, S.PROCESSING}),
     Action.RETURN_RESULT: frozenset({S.FINISHED}),
     Action.WITHDRAW: frozenset(
@@ -127,33 +130,71 @@ def pin_hash(*, code: str, pin: str) -> str:
 
 
 def pin_matches(*, dossier: Dossier, pin: str) -> bool:
+    # Keyed by the submission reference, which never changes: the legal code replaces it
+    # as the dossier's printed number at acceptance, and the PIN must keep working.
     if not dossier.pin_hash:
         return False
-    return hmac.compare_digest(dossier.pin_hash, pin_hash(code=dossier.code, pin=pin.strip()))
+    return hmac.compare_digest(
+        dossier.pin_hash, pin_hash(code=dossier.submission_ref, pin=pin.strip()))
 
 
 def _new_pin() -> str:
     return f"{secrets.randbelow(10**8):08d}"
 
 
-def _next_code(now: datetime) -> str:
-    """`<unit code>-YYMMDD-XXXX` (Circular 01/2018 art. 19), daily sequence.
+REFERENCE_PREFIX = "DK"  # "đăng ký": registered, not yet accepted
 
-    The counter row is locked, so concurrent registrations queue on it; the unique
-    constraint on Dossier.code is the last line of defence.
+
+def _draw(kind: str, day) -> int:
+    """The next number of a daily counter, under a row lock held until commit.
+
+    Concurrent acceptances queue on the row; a transaction that rolls back gives its
+    number back, so the sequence has no gaps; the unique constraints on the dossier's
+    code and reference are the last line of defence.
     """
     unit_code = settings.DOSSIER_UNIT_CODE
-    day = timezone.localdate(now)
     try:
         with transaction.atomic():
-            DossierCodeSequence.objects.get_or_create(unit_code=unit_code, day=day)
+            DossierCodeSequence.objects.get_or_create(kind=kind, unit_code=unit_code, day=day)
     except IntegrityError:
-        pass  # another transaction created today's row first: use it below
-    seq = DossierCodeSequence.objects.select_for_update().get(unit_code=unit_code, day=day)
+        pass  # another transaction created the day's row first: it is used below
+    seq = DossierCodeSequence.objects.select_for_update().get(
+        kind=kind, unit_code=unit_code, day=day)
     seq.last = F("last") + 1
     seq.save(update_fields=["last"])
     seq.refresh_from_db(fields=["last"])
-    return f"{unit_code}-{day:%y%m%d}-{seq.last:04d}"
+    return seq.last
+
+
+def _next_reference(now: datetime) -> str:
+    """Submission reference `DK-<unit code>-YYMMDD-XXXX`, given at registration.
+
+    It identifies the dossier (look-up, receipt of an online submission) until the
+    legal code is issued at acceptance, and stays findable afterwards.
+    """
+    day = timezone.localdate(now)
+    number = _draw(DossierCodeSequence.KIND_REFERENCE, day)
+    return f"{REFERENCE_PREFIX}-{settings.DOSSIER_UNIT_CODE}-{day:%y%m%d}-{number:04d}"
+
+
+def _next_code(now: datetime) -> str:
+    """The legal code `<unit code>-YYMMDD-XXXX` (Circular 01/2018 art. 19).
+
+    Drawn at acceptance, YYMMDD the local date of acceptance, XXXX that day's sequence
+    of accepted dossiers (docs/legal-rules.md "Dossier code").
+    """
+    day = timezone.localdate(now)
+    number = _draw(DossierCodeSequence.KIND_CODE, day)
+    return f"{settings.DOSSIER_UNIT_CODE}-{day:%y%m%d}-{number:04d}"
+
+
+def dossier_find(*, number: str) -> Dossier | None:
+    """The dossier printed with `number`: its legal code or its submission reference."""
+    number = (number or "").strip().upper()
+    if not number:
+        return None
+    return (Dossier.objects.filter(code=number).first()
+            or Dossier.objects.filter(submission_ref=number).first())
 
 
 def _check_actor(actor, action: str, dossier: Dossier | None = None) -> None:
@@ -221,6 +262,7 @@ def _record(
         at=now,
         from_status=from_status,
         to_status=dossier.status,
+        due_at=dossier.due_at,
         note=note,
         data=data or {},
     )
@@ -288,9 +330,11 @@ def dossier_register(
 
     pin = _new_pin()
     with transaction.atomic():
-        code = _next_code(now)
+        reference = _next_reference(now)
         dossier = Dossier(
-            code=code,
+            # The printed number is the reference until the legal code is issued.
+            code=reference,
+            submission_ref=reference,
             procedure=procedure,
             applicant_type=applicant.type,
             applicant_name=name,
@@ -305,7 +349,7 @@ def dossier_register(
             status=S.SUBMITTED,
             submitted_at=now,
             received_by=actor,
-            pin_hash=pin_hash(code=code, pin=pin),
+            pin_hash=pin_hash(code=reference, pin=pin),
         )
         _apply_version(dossier, on=timezone.localdate(now))
         dossier.save()
@@ -358,7 +402,8 @@ def dossier_accept(
     with transaction.atomic():
         d = _lock(dossier, expected_version)
         _require_status(d, Action.ACCEPT)
-        # The rules in force on the day of acceptance bind the dossier (domain.md s. 1).
+        # The rules in force on the day of acceptance bind the dossier
+        # (docs/legal-rules.md "Catalogue versions").
         _apply_version(d, on=timezone.localdate(now))
         if d.processing_amount is None:
             raise DomainError(_("The procedure has no published processing time."))
@@ -368,15 +413,63 @@ def dossier_accept(
         d.clock_started_at = start
         d.due_at = d.original_due_at = _due_from(d, start)
         d.received_by = d.received_by or actor
+        # The legal code is issued now, dated the day of acceptance; the number drawn
+        # is given back if anything below fails (same transaction).
+        d.code = _next_code(now)
+        d.transfer_due_at = deadlines.transfer_due_at(now)
         _create_steps(d, start)
         _record(
             d, action=Action.ACCEPT, actor=actor, now=now, from_status=S.SUBMITTED,
-            data={"due_at": d.due_at.isoformat()},
-            fields=["accepted_at", "clock_started_at", "due_at", "original_due_at", "received_by",
-                    "procedure_version", "processing_amount", "processing_unit", "fee_vnd",
-                    "fee_text"],
+            data={"due_at": d.due_at.isoformat(), "code": d.code,
+                  "submission_ref": d.submission_ref,
+                  "transfer_due_at": d.transfer_due_at.isoformat()},
+            fields=["code", "accepted_at", "clock_started_at", "due_at", "original_due_at",
+                    "received_by", "transfer_due_at", "procedure_version",
+                    "processing_amount", "processing_unit", "fee_vnd", "fee_text"],
         )
     return d
+
+
+def is_return_step(step, last_order: int) -> bool:
+    """The seeded last step, "return the result": a one-stop desk step closing a process
+    of several steps (services.process.process_default_steps).
+
+    It starts when the result is ready (status 9) and ends when the result is returned
+    (status 10), recorded on the officer who returned it; hand-overs never reach it.
+    """
+    return step.order == last_order and step.order > 1 and step.role == StepRole.INTAKE
+
+
+def _last_order(d: Dossier) -> int:
+    return max(d.steps.values_list("order", flat=True), default=0)
+
+
+def _start_step(step: DossierStep, start: datetime) -> None:
+    step.started_at = start
+    step.due_at = calendar.add_working_hours(start, Decimal(step.allotted_seconds) / 3600)
+    step.save(update_fields=["started_at", "due_at"])
+
+
+def _close_step(step: DossierStep, *, now: datetime, actor, note: str = "",
+                officer=None) -> None:
+    """End a step with its early / on time / late result (form 05), to the second.
+
+    The same rule for a hand-over, a step still open at resolve and the return step;
+    the working time used leaves out the time the dossier's clock stood still.
+    """
+    step.completed_at = now
+    step.completed_by = actor
+    step.officer = officer or step.officer or actor
+    step.note = note or step.note
+    step.working_seconds_used = max(
+        0, calendar.working_seconds_between(step.started_at, now) - step.paused_seconds)
+    step.on_time_result = on_time_result(finished_at=now, due_at=step.due_at, exact=True)
+    step.save(update_fields=["completed_at", "completed_by", "officer", "note",
+                             "working_seconds_used", "on_time_result"])
+
+
+def _open_step(d: Dossier) -> DossierStep | None:
+    return d.steps.filter(completed_at__isnull=True, started_at__isnull=False).first()
 
 
 def _create_steps(d: Dossier, start: datetime) -> None:
@@ -418,17 +511,23 @@ def dossier_refuse_intake(
 # ---------------------------------------------------------------- supplements
 
 
-SUPPLEMENT_WINDOW_DAYS = 3  # Decree 61/2018 art. 19: within 3 working days of acceptance
+# Decree 61/2018 art. 19: within 3 working days of acceptance, counted by date
+# (docs/legal-rules.md "Supplement during processing").
+SUPPLEMENT_WINDOW_DAYS = 3
+REPEAT_APPLICANT_INCOMPLETE = "applicant_supplement_incomplete"
 
 
 def dossier_request_supplement(
     *, dossier: Dossier, actor, reason: str, now: datetime | None = None,
-    expected_version: int | None = None,
+    expected_version: int | None = None, applicant_supplement_incomplete: bool = False,
 ) -> Dossier:
     """Ask for missing papers, once and completely, in writing (form 02).
 
-    At intake the clock has not started. During processing the request must come
-    within 3 working days of acceptance and at most once; the clock then stops.
+    At intake the clock has not started; guidance is given once and completely, so a
+    second request at intake is refused unless the officer states that the applicant's
+    supplement was itself incomplete (``applicant_supplement_incomplete``), which is
+    recorded as such. During processing the request must come within 3 working days of
+    acceptance (by date) and at most once; the clock then stops.
     """
     now = _now(now)
     _check_actor(actor, Action.REQUEST_SUPPLEMENT)
@@ -440,12 +539,29 @@ def dossier_request_supplement(
             _check_actor(actor, Action.REQUEST_SUPPLEMENT, d if d.status != S.SUBMITTED else None)
         from_status = d.status
         fields = ["supplement_reason", "supplement_count", "paused_at"]
+        data: dict = {"during_processing": from_status in CLOCK_RUNNING_STATUSES}
+        if from_status == S.SUBMITTED:
+            earlier = d.events.filter(action=Action.REQUEST_SUPPLEMENT,
+                                      from_status=S.SUBMITTED).count()
+            if earlier and not applicant_supplement_incomplete:
+                raise DomainError(
+                    _("The applicant was already told once what is missing, and guidance "
+                      "must be given once and completely. Ask again only if the applicant's "
+                      "supplement was itself incomplete, and say so."),
+                    field="applicant_supplement_incomplete", code="supplement_guidance_once",
+                )
+            if earlier:
+                d.supplement_repeats += 1
+                fields.append("supplement_repeats")
+                data.update(repeat=True, repeat_reason=REPEAT_APPLICANT_INCOMPLETE)
         if from_status in CLOCK_RUNNING_STATUSES:
-            used = calendar.working_seconds_between(d.accepted_at, now)
-            if used > SUPPLEMENT_WINDOW_DAYS * calendar.working_day_seconds():
+            last_day = deadlines.supplement_last_day(
+                accepted_at=d.accepted_at, days=SUPPLEMENT_WINDOW_DAYS)
+            if timezone.localdate(now) > last_day:
                 raise DomainError(
                     _("A supplement may be requested during processing only within 3 working "
-                      "days of acceptance (Decree 61/2018, art. 19)."),
+                      "days of acceptance, that is until %(day)s (Decree 61/2018, art. 19).")
+                    % {"day": last_day.strftime("%d/%m/%Y")},
                     code="supplement_too_late",
                 )
             if d.events.filter(
@@ -460,8 +576,7 @@ def dossier_request_supplement(
         d.supplement_reason = reason
         d.supplement_count += 1
         _record(d, action=Action.REQUEST_SUPPLEMENT, actor=actor, now=now,
-                from_status=from_status, note=reason, fields=fields,
-                data={"during_processing": from_status in CLOCK_RUNNING_STATUSES})
+                from_status=from_status, note=reason, fields=fields, data=data)
     return d
 
 
@@ -494,12 +609,14 @@ def dossier_receive_supplement(
         data: dict = {"policy": None}
         if _supplement_requested_during_processing(d):
             if policy == SupplementPolicy.RESTART:
-                # Decree 61/2018 art. 19(4) as amended: counted again from zero.
+                # Decree 61/2018 art. 19(4) as amended: counted again from zero. The
+                # restarted due replaces any earlier one, an apology's new date included:
+                # the dossier is judged against it (docs/legal-rules.md "Apology").
                 start = calendar.next_working_moment(now)
                 d.clock_started_at = start
                 d.paused_seconds = 0
-                d.due_at = _due_from(d, start)
-                d.original_due_at = d.due_at if d.reappointment_count == 0 else d.original_due_at
+                d.due_at = d.original_due_at = _due_from(d, start)
+                _restart_open_step(d, start)
             else:
                 _shift_due(d, now)
             d.paused_at = None
@@ -515,13 +632,30 @@ def dossier_receive_supplement(
 
 
 def _shift_due(d: Dossier, now: datetime) -> None:
-    """Pause policy: move both due times by the working time the clock stood still."""
+    """Pause policy and payment: move the due times by the working time the clock stood
+    still, the open step's too, so the unit holding it is not charged with it."""
     paused = max(0, calendar.working_seconds_between(d.paused_at, now))
     d.paused_seconds += paused
     if paused:
         d.due_at = calendar.add_working_hours(d.due_at, Decimal(paused) / 3600)
         d.original_due_at = calendar.add_working_hours(d.original_due_at, Decimal(paused) / 3600)
+        step = _open_step(d)
+        if step is not None and step.due_at is not None:
+            step.due_at = calendar.add_working_hours(step.due_at, Decimal(paused) / 3600)
+            step.paused_seconds += paused
+            step.save(update_fields=["due_at", "paused_seconds"])
     d.paused_at = None
+
+
+def _restart_open_step(d: Dossier, start: datetime) -> None:
+    """Restart policy: the open step gets its whole time again from the restart; the
+    time before it is not charged to the unit."""
+    step = _open_step(d)
+    if step is None:
+        return
+    step.paused_seconds = max(0, calendar.working_seconds_between(step.started_at, start))
+    step.due_at = calendar.add_working_hours(start, Decimal(step.allotted_seconds) / 3600)
+    step.save(update_fields=["due_at", "paused_seconds"])
 
 
 # ---------------------------------------------------------------- payment
@@ -591,13 +725,39 @@ def dossier_assign(
         previous = {"unit": d.assigned_unit_id, "officer": d.assigned_officer_id}
         d.assigned_unit = unit
         d.assigned_officer = officer
+        fields = ["assigned_unit", "assigned_officer"]
+        data = {"unit": unit.pk, "officer": officer.pk if officer else None,
+                "previous": previous}
+        if d.transferred_at is None and d.accepted_at is not None:
+            # The first routing to a unit is the transfer from the desk: measured
+            # against its own due time (docs/legal-rules.md "Transfer").
+            d.transferred_at = now
+            d.transferred_by = actor
+            if d.transfer_due_at is not None:
+                d.transfer_on_time_result = on_time_result(
+                    finished_at=now, due_at=d.transfer_due_at, exact=True)
+            fields += ["transferred_at", "transferred_by", "transfer_on_time_result"]
+            data["transfer"] = d.transfer_on_time_result
+            _hand_over_intake_step(d, now=now, actor=actor)
         if d.status == S.ACCEPTED:
             d.status = S.PROCESSING
         _record(d, action=Action.ASSIGN, actor=actor, now=now, from_status=from_status,
-                note=note, fields=["assigned_unit", "assigned_officer"],
-                data={"unit": unit.pk, "officer": officer.pk if officer else None,
-                      "previous": previous})
+                note=note, fields=fields, data=data)
     return d
+
+
+def _hand_over_intake_step(d: Dossier, *, now: datetime, actor) -> None:
+    """The desk's "receive and transfer" step ends with the transfer itself."""
+    step = _open_step(d)
+    if step is None or step.role != StepRole.INTAKE:
+        return
+    last_order = _last_order(d)
+    if is_return_step(step, last_order):
+        return
+    _close_step(step, now=now, actor=actor)
+    nxt = d.steps.filter(order__gt=step.order).order_by("order").first()
+    if nxt is not None and not is_return_step(nxt, last_order):
+        _start_step(nxt, now)
 
 
 def dossier_complete_step(
@@ -611,25 +771,23 @@ def dossier_complete_step(
         d = _lock(dossier, expected_version)
         _check_actor(actor, Action.COMPLETE_STEP, d)
         _require_status(d, Action.COMPLETE_STEP)
-        step = d.steps.filter(completed_at__isnull=True, started_at__isnull=False).first()
+        step = _open_step(d)
         if step is None:
             raise DomainError(_("This dossier has no open step to hand over."))
-        step.completed_at = now
-        step.completed_by = actor
-        step.officer = step.officer or actor
-        step.note = note
-        step.working_seconds_used = max(0, calendar.working_seconds_between(step.started_at, now))
-        step.on_time_result = on_time_result(finished_at=now, due_at=step.due_at, exact=True)
-        step.save(update_fields=["completed_at", "completed_by", "officer", "note",
-                                 "working_seconds_used", "on_time_result"])
+        last_order = _last_order(d)
+        if is_return_step(step, last_order):
+            raise DomainError(_("The return step is recorded when the result is returned."),
+                              code="return_step")
+        _close_step(step, now=now, actor=actor, note=note)
         nxt = d.steps.filter(order__gt=step.order).order_by("order").first()
+        if nxt is not None and is_return_step(nxt, last_order):
+            nxt = None  # it starts when the result is ready (dossier_resolve)
         if nxt is not None:
-            nxt.started_at = now
-            nxt.due_at = calendar.add_working_hours(now, Decimal(nxt.allotted_seconds) / 3600)
-            nxt.save(update_fields=["started_at", "due_at"])
+            _start_step(nxt, now)
+        from_status = d.status
         if d.status == S.ACCEPTED:
             d.status = S.PROCESSING
-        _record(d, action=Action.COMPLETE_STEP, actor=actor, now=now, from_status=d.status,
+        _record(d, action=Action.COMPLETE_STEP, actor=actor, now=now, from_status=from_status,
                 note=note, data={"step": step.order, "result": step.on_time_result,
                                  "next": nxt.order if nxt else None})
     return step
@@ -646,13 +804,24 @@ def dossier_apologise(
     with transaction.atomic():
         d = _lock(dossier, expected_version)
         _check_actor(actor, Action.APOLOGISE, d)
+        if d.status in (S.PAYMENT_REQUESTED, S.SUPPLEMENT_REQUESTED) and d.accepted_at:
+            raise DomainError(
+                _("No apology while the clock is paused for the applicant (payment or "
+                  "supplement): the due time still moves when the clock resumes, so the "
+                  "date written in the apology could not be kept. Record the payment or "
+                  "the supplement first."),
+                code="illegal_transition",
+            )
         _require_status(d, Action.APOLOGISE)
         if d.reappointment_count >= 1:
             raise DomainError(_("The appointment may be moved only once."), code="apology_twice")
-        if calendar.working_seconds_between(now, d.due_at) < calendar.working_day_seconds():
+        last_day = deadlines.apology_last_day(due_at=d.due_at)
+        if timezone.localdate(now) > last_day:
             raise DomainError(
-                _("The apology must be sent at least 1 working day before the due time "
-                  "(%(due)s).") % {"due": timezone.localtime(d.due_at).strftime("%H:%M %d/%m/%Y")},
+                _("The apology must be sent at least 1 working day before the due date, "
+                  "that is by %(day)s (due %(due)s).")
+                % {"day": last_day.strftime("%d/%m/%Y"),
+                   "due": timezone.localtime(d.due_at).strftime("%H:%M %d/%m/%Y")},
                 code="apology_too_late",
             )
         if new_due_at <= d.due_at:
@@ -668,9 +837,11 @@ def dossier_apologise(
 
 
 def on_time_result(*, finished_at: datetime, due_at: datetime, exact: bool = False) -> str:
-    """Early / on time / late at day granularity in Asia/Ho_Chi_Minh (domain.md s. 3).
+    """Early / on time / late by local date in Asia/Ho_Chi_Minh (docs/legal-rules.md
+    "Early, on time, late"): an earlier date is early, the same date on time.
 
-    With `exact`, a finish later on the due date counts as late (used for steps).
+    With `exact`, a finish later on the due date counts as late (steps and transfers,
+    compared to the second).
     """
     finished_day = timezone.localdate(finished_at)
     due_day = timezone.localdate(due_at)
@@ -698,8 +869,9 @@ def dossier_resolve(
         _check_actor(actor, Action.RESOLVE, d)
         _require_status(d, Action.RESOLVE)
         from_status = d.status
-        # An apology means the original appointment was missed (domain.md s. 3).
-        judged_against = d.original_due_at if d.reappointment_count else d.due_at
+        # Judged against the original due: an apology does not excuse the missed
+        # appointment; a restart (supplement) replaced it with the restarted due.
+        judged_against = d.original_due_at or d.due_at
         d.status = S.FINISHED
         d.finished_at = now
         d.outcome = outcome
@@ -708,9 +880,7 @@ def dossier_resolve(
         d.working_seconds_used = max(
             0, calendar.working_seconds_between(d.clock_started_at, now) - d.paused_seconds
         )
-        d.steps.filter(started_at__isnull=False, completed_at__isnull=True).update(
-            completed_at=now, completed_by=actor
-        )
+        _steps_at_resolve(d, now=now, actor=actor)
         event = _record(
             d, action=Action.RESOLVE, actor=actor, now=now, from_status=from_status,
             note=d.outcome_note,
@@ -722,15 +892,34 @@ def dossier_resolve(
     return d
 
 
+def _steps_at_resolve(d: Dossier, *, now: datetime, actor) -> None:
+    """A step still open when the result is ready ends now, with its result; the return
+    step starts now."""
+    last_order = _last_order(d)
+    for step in d.steps.filter(started_at__isnull=False, completed_at__isnull=True):
+        if not is_return_step(step, last_order):
+            _close_step(step, now=now, actor=actor)
+    ret = d.steps.filter(order=last_order, started_at__isnull=True).first()
+    if ret is not None and is_return_step(ret, last_order):
+        _start_step(ret, now)
+
+
 def dossier_return_result(
     *, dossier: Dossier, actor, note: str = "", now: datetime | None = None,
     expected_version: int | None = None,
 ) -> Dossier:
+    """Result handed over (status 10); the return step ends, on the officer who did it."""
     now = _now(now)
     _check_actor(actor, Action.RETURN_RESULT)
     with transaction.atomic():
         d = _lock(dossier, expected_version)
         _require_status(d, Action.RETURN_RESULT)
+        last_order = _last_order(d)
+        ret = d.steps.filter(order=last_order, completed_at__isnull=True).first()
+        if ret is not None and is_return_step(ret, last_order):
+            if ret.started_at is None:  # resolved before the return step existed
+                _start_step(ret, d.finished_at or now)
+            _close_step(ret, now=now, actor=actor, note=note, officer=actor)
         d.status = S.RETURNED
         d.returned_at = now
         _record(d, action=Action.RETURN_RESULT, actor=actor, now=now, from_status=S.FINISHED,

@@ -86,7 +86,7 @@ def lookup(request):
             status = 429
         elif form.is_valid():
             code, pin = form.cleaned_data["code"], form.cleaned_data["pin"]
-            dossier = Dossier.objects.filter(code=code).only("id", "code", "pin_hash").first()
+            dossier = Dossier.objects.numbered(code).only("id", "code", "submission_ref", "pin_hash").first()
             if dossier is not None and pin_matches(dossier=dossier, pin=pin):
                 throttle.lookup_succeeded(code=code)
                 request.session.cycle_key()
@@ -105,7 +105,7 @@ def lookup(request):
 
 
 def _accessible(request, code: str) -> Dossier | None:
-    dossier = Dossier.objects.select_related("procedure__field").filter(code=code).first()
+    dossier = Dossier.objects.select_related("procedure__field").numbered(code).first()
     if dossier is None or not access_has(request, dossier_id=dossier.pk):
         return None
     return dossier
@@ -227,7 +227,7 @@ def lookup_rate(request, code: str):
 
 @require_POST
 def lookup_close(request, code: str):
-    dossier = Dossier.objects.filter(code=code).only("id").first()
+    dossier = Dossier.objects.numbered(code).only("id").first()
     if dossier is not None:
         access_revoke(request, dossier_id=dossier.pk)
     messages.info(request, _("The dossier is closed on this device."))

@@ -78,8 +78,7 @@ def submit(request, pk: int):
 
 
 def _dossier_for_session(request, code: str) -> Dossier | None:
-    dossier = (Dossier.objects.select_related("procedure__field")
-               .filter(code=code).first())
+    dossier = Dossier.objects.select_related("procedure__field").numbered(code).first()
     if dossier is None or not access_has(request, dossier_id=dossier.pk):
         return None
     return dossier

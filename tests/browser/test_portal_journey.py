@@ -197,6 +197,11 @@ def test_applicant_journey_on_a_phone(phone, desktop, chromium, live_server, che
 
     # --- Staff accept, then ask for a supplement, in the admin --------------------------
     staff_act(desktop, live_server, "motcua", dossier, "accept")
+    # The legal code is issued at acceptance; the reference keeps opening the page.
+    reference = code
+    dossier.refresh_from_db()
+    code = dossier.code
+    assert code != reference and dossier.submission_ref == reference
     staff_act(desktop, live_server, "motcua", dossier, "request_supplement",
               fill=lambda p: p.fill("#id_reason", "Bản sao Giấy chứng nhận bị mờ, đề nghị "
                                                   "gửi lại bản rõ nét."))
@@ -256,7 +261,8 @@ def test_applicant_journey_on_a_phone(phone, desktop, chromium, live_server, che
     assert kinds == ["applicant.receipt", "applicant.accepted", "applicant.supplement_requested",
                      "applicant.result_ready"]
     sent = [m for m in mail.outbox if m.to == ["binh@example.com"]]
-    assert len(sent) == 4 and all(code in m.subject for m in sent)
+    assert len(sent) == 4 and reference in sent[0].subject
+    assert all(code in m.subject for m in sent[1:])
     assert not any(pin in m.body for m in mail.outbox)
 
     elapsed = time.monotonic() - started

@@ -78,6 +78,8 @@ EXPECTED = {
         "overdue": 1,
         "awaiting_supplement": 1,
         "awaiting_payment": 1,
+        "transfer_waiting": 0,
+        "transfer_late": 0,
     },
     "director": {
         "awaiting_intake": 1,
@@ -86,6 +88,8 @@ EXPECTED = {
         "overdue": 1,
         "awaiting_supplement": 1,
         "awaiting_payment": 1,
+        "transfer_waiting": 0,
+        "transfer_late": 0,
     },
     # QLTM's dossiers (due_soon, later, supplement) plus those assigned to them
     "specialist": {
@@ -95,6 +99,8 @@ EXPECTED = {
         "overdue": 0,
         "awaiting_supplement": 1,
         "awaiting_payment": 0,
+        "transfer_waiting": 0,
+        "transfer_late": 0,
     },
     "unit_head": {
         "awaiting_intake": 0,
@@ -103,6 +109,8 @@ EXPECTED = {
         "overdue": 0,
         "awaiting_supplement": 1,
         "awaiting_payment": 0,
+        "transfer_waiting": 0,
+        "transfer_late": 0,
     },
     # QLCN's dossiers (overdue, payment)
     "other_specialist": {
@@ -112,6 +120,8 @@ EXPECTED = {
         "overdue": 1,
         "awaiting_supplement": 0,
         "awaiting_payment": 1,
+        "transfer_waiting": 0,
+        "transfer_late": 0,
     },
     "other_head": {
         "awaiting_intake": 0,
@@ -120,6 +130,8 @@ EXPECTED = {
         "overdue": 1,
         "awaiting_supplement": 0,
         "awaiting_payment": 1,
+        "transfer_waiting": 0,
+        "transfer_late": 0,
     },
 }
 
@@ -148,6 +160,8 @@ def test_each_queue_lists_exactly_what_it_counts(dossiers, staff, queue):
         Queue.OVERDUE: {"overdue"},
         Queue.AWAITING_SUPPLEMENT: {"supplement"},
         Queue.AWAITING_PAYMENT: {"payment"},
+        Queue.TRANSFER_WAITING: set(),  # every accepted dossier here was transferred
+        Queue.TRANSFER_LATE: set(),
     }[queue]
     assert listed == {dossiers[k].code for k in expected}
 

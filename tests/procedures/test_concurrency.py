@@ -142,17 +142,36 @@ def test_two_api_sessions_same_version_200_and_409(
     assert DossierEvent.objects.filter(dossier=d).count() == 2
 
 
-def test_twenty_parallel_registrations_get_twenty_consecutive_codes(require_postgres, procedure,
-                                                                    staff):
+def test_twenty_parallel_registrations_get_twenty_consecutive_references(require_postgres,
+                                                                         procedure, staff):
     def register_one():
         dossier, _pin = svc.dossier_register(procedure=procedure, applicant=APPLICANT,
                                              channel=Channel.DIRECT, actor=staff["intake"],
                                              now=at(2026, 6, 1, 9, 0))
-        return dossier.code
+        return dossier.submission_ref
 
     results = run_together(*[register_one] * 20)
     assert [kind for kind, _ in results] == ["ok"] * 20, results
+    refs = sorted(value for _, value in results)
+    assert refs == [f"DK-H56.16-260601-{n:04d}" for n in range(1, 21)]
+    assert Dossier.objects.count() == 20
+    assert DossierCodeSequence.objects.get(kind="ref", day=at(2026, 6, 1).date()).last == 20
+
+
+def test_twenty_parallel_acceptances_get_twenty_consecutive_legal_codes(require_postgres,
+                                                                        procedure, staff):
+    """The legal code is drawn at acceptance under the day's row lock: no duplicate, no
+    gap, dated the day of acceptance."""
+    dossiers = [svc.dossier_register(procedure=procedure, applicant=APPLICANT,
+                                     channel=Channel.DIRECT, actor=staff["intake"],
+                                     now=at(2026, 5, 29, 9, 0))[0] for _ in range(20)]
+
+    def accept(d):
+        return lambda: svc.dossier_accept(dossier=d, actor=staff["intake"],
+                                          now=at(2026, 6, 1, 9, 0)).code
+
+    results = run_together(*[accept(d) for d in dossiers])
+    assert [kind for kind, _ in results] == ["ok"] * 20, results
     codes = sorted(value for _, value in results)
     assert codes == [f"H56.16-260601-{n:04d}" for n in range(1, 21)]
-    assert Dossier.objects.count() == 20
-    assert DossierCodeSequence.objects.get(day=at(2026, 6, 1).date()).last == 20
+    assert DossierCodeSequence.objects.get(kind="code", day=at(2026, 6, 1).date()).last == 20

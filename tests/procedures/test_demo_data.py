@@ -79,17 +79,33 @@ def test_a_realistic_mix(generated):
 
 
 def test_codes_are_daily_sequences_and_the_counters_follow(generated):
-    codes = list(Dossier.objects.order_by("submitted_at", "id").values_list("code", "submitted_at"))
-    by_day: dict[str, list[int]] = {}
-    for code, submitted in codes:
+    """References follow the submission day; legal codes the acceptance day, gapless;
+    a refused or withdrawn submission has no legal code."""
+    rows = list(Dossier.objects.order_by("submitted_at", "id").values_list(
+        "code", "submission_ref", "submitted_at", "accepted_at"))
+    refs: dict[str, list[int]] = {}
+    codes: dict[str, list[int]] = {}
+    for code, ref, submitted, accepted in rows:
+        m = re.fullmatch(r"DK-H56\.16-(\d{6})-(\d{4})", ref)
+        assert m, ref
+        assert m[1] == f"{submitted.astimezone(calendar.LOCAL_TZ):%y%m%d}"  # day of registration
+        refs.setdefault(m[1], []).append(int(m[2]))
+        if accepted is None:
+            assert code == ref
+            continue
         m = re.fullmatch(r"H56\.16-(\d{6})-(\d{4})", code)
         assert m, code
-        assert m[1] == f"{submitted.astimezone(calendar.LOCAL_TZ):%y%m%d}"  # day of registration
-        by_day.setdefault(m[1], []).append(int(m[2]))
-    for day, numbers in by_day.items():
+        assert m[1] == f"{accepted.astimezone(calendar.LOCAL_TZ):%y%m%d}"  # day of acceptance
+        codes.setdefault(m[1], []).append(int(m[2]))
+    for day, numbers in refs.items():
         assert numbers == list(range(1, len(numbers) + 1)), day  # in order of submission
-    sequences = {f"{s.day:%y%m%d}": s.last for s in DossierCodeSequence.objects.all()}
-    assert sequences == {day: len(numbers) for day, numbers in by_day.items()}
+    for day, numbers in codes.items():
+        assert sorted(numbers) == list(range(1, len(numbers) + 1)), day  # no gaps
+    sequences = {(s.kind, f"{s.day:%y%m%d}"): s.last for s in DossierCodeSequence.objects.all()}
+    assert sequences == {
+        **{("ref", day): len(n) for day, n in refs.items()},
+        **{("code", day): len(n) for day, n in codes.items()},
+    }
 
 
 def test_rows_are_what_the_services_would_have_written(generated, catalogue):
@@ -182,15 +198,21 @@ def test_without_events(catalogue):
 def test_runs_add_up_and_continue_the_codes_of_real_registrations(catalogue, register, staff):
     day = at(2026, 6, 29, 9, 0)  # the last day of the period
     real = register(now=day)
-    assert real.code.endswith("-0001")
+    assert real.submission_ref.endswith("-0001")
     demo_dossiers_generate(count=100, end=END, days=3)
     demo_dossiers_generate(count=50, end=END, days=3, seed=99)
     assert Dossier.objects.count() == 151
-    on_day = Dossier.objects.filter(code__startswith="H56.16-260629-")
-    numbers = sorted(int(c[-4:]) for c in on_day.values_list("code", flat=True))
+    on_day = Dossier.objects.filter(submission_ref__startswith="DK-H56.16-260629-")
+    numbers = sorted(int(c[-4:]) for c in on_day.values_list("submission_ref", flat=True))
     assert numbers == list(range(1, len(numbers) + 1))
     after = register(now=day + timedelta(hours=5))
-    assert int(after.code[-4:]) == len(numbers) + 1
+    assert int(after.submission_ref[-4:]) == len(numbers) + 1
+    accepted = Dossier.objects.filter(code__startswith="H56.16-260629-")
+    codes = sorted(int(c[-4:]) for c in accepted.values_list("code", flat=True))
+    assert codes == list(range(1, len(codes) + 1))
+    svc.dossier_accept(dossier=after, actor=staff["intake"], now=day + timedelta(hours=6))
+    after.refresh_from_db()
+    assert after.code == f"H56.16-260629-{len(codes) + 1:04d}"
 
 
 def test_clear_removes_only_demo_dossiers_and_their_rows(catalogue, register):
@@ -246,15 +268,23 @@ def test_parallel_workers_on_postgresql_write_the_same_dossiers(require_postgres
     parallel = demo_dossiers_generate(count=3000, end=END, days=60, seed=5, batch_size=400,
                                       workers=2)
     assert "2 worker(s)" in caplog.text
-    rows = sorted(Dossier.objects.values_list("code", "submitted_at", "status", "due_at"))
+    rows = sorted(Dossier.objects.values_list("submission_ref", "submitted_at", "status",
+                                              "due_at"))
     assert parallel.dossiers == len(rows) == 3000
     assert parallel.events == DossierEvent.objects.count()
-    last = dict(DossierCodeSequence.objects.values_list("day", "last"))
+    last = dict(DossierCodeSequence.objects.filter(kind="ref").values_list("day", "last"))
     per_day = Counter(submitted.astimezone(calendar.LOCAL_TZ).date()
                       for _c, submitted, _s, _d in rows)
     assert last == per_day
+    # legal codes numbered by the parent, per acceptance day, without gaps
+    accepted = Counter(a.astimezone(calendar.LOCAL_TZ).date() for a in Dossier.objects.filter(
+        accepted_at__isnull=False).values_list("accepted_at", flat=True))
+    assert dict(DossierCodeSequence.objects.filter(kind="code").values_list("day", "last")) == (
+        accepted)
+    assert Dossier.objects.filter(accepted_at__isnull=False, code__startswith="DK-").count() == 0
     demo_dossiers_clear()
     DossierCodeSequence.objects.all().delete()
     single = demo_dossiers_generate(count=3000, end=END, days=60, seed=5, batch_size=400)
-    assert sorted(Dossier.objects.values_list("code", "submitted_at", "status", "due_at")) == rows
+    assert sorted(Dossier.objects.values_list("submission_ref", "submitted_at", "status",
+                                              "due_at")) == rows
     assert single.by_status == parallel.by_status

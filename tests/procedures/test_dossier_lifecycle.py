@@ -1,4 +1,4 @@
-"""Every transition of a dossier, its deadlines and its refusals (domain.md s. 2-3).
+"""Every transition of a dossier, its deadlines and its refusals (docs/legal-rules.md).
 
 Working time: 07:00-11:30 and 13:30-17:00, 8 h a day. 1 June 2026 is a Monday.
 """
@@ -32,13 +32,15 @@ def processing(register, staff, units, now=at(2026, 6, 1, 10, 0)):
 # ------------------------------------------------------------------ register
 
 
-def test_register_gives_daily_sequential_codes_and_a_pin(register):
+def test_register_gives_daily_sequential_references_and_a_pin(register):
+    """A submission gets a reference DK-<unit>-YYMMDD-XXXX, not yet a legal code."""
     first = register(now=at(2026, 6, 1, 9, 0))
     second = register(now=at(2026, 6, 1, 9, 5))
     next_day = register(now=at(2026, 6, 2, 8, 0))
-    assert first.code == "H56.16-260601-0001"
-    assert second.code == "H56.16-260601-0002"
-    assert next_day.code == "H56.16-260602-0001"
+    assert first.code == first.submission_ref == "DK-H56.16-260601-0001"
+    assert second.submission_ref == "DK-H56.16-260601-0002"
+    assert next_day.submission_ref == "DK-H56.16-260602-0001"
+    assert not first.has_legal_code
     assert first.status == S.SUBMITTED
     assert re.fullmatch(r"\d{8}", first.pin)
     assert first.pin not in first.pin_hash
@@ -204,14 +206,18 @@ def test_supplement_during_processing_pause_policy_shifts_the_due(register, staf
     assert d.clock_started_at == at(2026, 6, 1, 10, 0)
 
 
-def test_supplement_during_processing_only_within_three_working_days(register, staff, units):
+def test_supplement_within_three_working_days_counted_by_date(register, staff, units):
+    """Accepted Monday 1 June 10:00: the 3 working days are Tue, Wed, Thu (the day of
+    acceptance is not counted, Civil Code art. 147) and end with Thursday 4 June (art.
+    148), so 16:59 on Thursday is in time and Friday 07:00 is not."""
     d = processing(register, staff, units)
     with pytest.raises(DomainError) as err:
         svc.dossier_request_supplement(dossier=d, actor=staff["specialist"], reason="x",
-                                       now=at(2026, 6, 4, 10, 1))
+                                       now=at(2026, 6, 5, 7, 0))
     assert err.value.code == "supplement_too_late"
+    assert "04/06/2026" in err.value.message
     d = svc.dossier_request_supplement(dossier=d, actor=staff["specialist"], reason="x",
-                                       now=at(2026, 6, 4, 10, 0))  # exactly 24 working hours
+                                       now=at(2026, 6, 4, 16, 59))
     assert d.status == S.SUPPLEMENT_REQUESTED
 
 
@@ -258,13 +264,19 @@ def test_payment_pauses_the_clock(register, staff, units):
 
 
 def test_apology_at_least_one_working_day_before_due_and_only_once(register, staff, units):
+    """Due Monday 8 June 10:00: the working day before the due date is Friday 5 June, so
+    an apology sent at 16:59 that Friday is in time (by date) and one on Saturday or on
+    Monday morning is not."""
     d = processing(register, staff, units)  # due Mon 8 Jun 10:00
-    with pytest.raises(DomainError) as err:
-        svc.dossier_apologise(dossier=d, actor=staff["unit_head"], new_due_at=at(2026, 6, 10, 17, 0),
-                              reason="Cần xác minh thực địa", now=at(2026, 6, 5, 10, 1))
-    assert err.value.code == "apology_too_late"
+    for late in (at(2026, 6, 6, 9, 0), at(2026, 6, 8, 7, 30)):
+        with pytest.raises(DomainError) as err:
+            svc.dossier_apologise(dossier=d, actor=staff["unit_head"],
+                                  new_due_at=at(2026, 6, 10, 17, 0),
+                                  reason="Cần xác minh thực địa", now=late)
+        assert err.value.code == "apology_too_late"
+        assert "05/06/2026" in err.value.message
     d = svc.dossier_apologise(dossier=d, actor=staff["unit_head"], new_due_at=at(2026, 6, 10, 17, 0),
-                              reason="Cần xác minh thực địa", now=at(2026, 6, 5, 10, 0))
+                              reason="Cần xác minh thực địa", now=at(2026, 6, 5, 16, 59))
     assert d.due_at == at(2026, 6, 10, 17, 0)
     assert d.original_due_at == at(2026, 6, 8, 10, 0)
     assert d.reappointment_count == 1
@@ -345,7 +357,7 @@ def test_return_result_withdraw_and_stop(register, staff, units):
 
 
 def test_steps_get_their_own_due_and_result(register, staff, units):
-    d = processing(register, staff, units)  # accepted Mon 1 Jun 10:00
+    d = accept(register(now=at(2026, 6, 1, 10, 0)), staff)  # accepted Mon 1 Jun 10:00
     steps = list(d.steps.order_by("order"))
     assert [s.allotted_seconds for s in steps] == [4 * 3600, 28 * 3600, 8 * 3600]
     assert steps[0].due_at == at(2026, 6, 1, 16, 0)  # 4 h: 10:00-11:30, 13:30-16:00
@@ -356,6 +368,8 @@ def test_steps_get_their_own_due_and_result(register, staff, units):
     second = d.steps.get(order=2)
     assert second.started_at == at(2026, 6, 1, 15, 0)
     assert second.due_at == at(2026, 6, 5, 9, 0)  # 28 h from Mon 15:00
+    d = svc.dossier_assign(dossier=d, actor=staff["intake"], unit=units["QLTM"],
+                           officer=staff["specialist"], now=at(2026, 6, 1, 15, 30))
     done = svc.dossier_complete_step(dossier=d, actor=staff["specialist"], now=at(2026, 6, 5, 14, 0))
     assert done.on_time_result == OnTimeResult.LATE
     assert done.officer == staff["specialist"]
@@ -384,9 +398,11 @@ def test_applicant_is_mailed_on_accept_in_their_language(register, staff, django
             type="individual", name="Jane Doe", id_number="001099012345", email="jane@example.com",
             language="en"))
     with django_capture_on_commit_callbacks(execute=True):
-        svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 10, 0))
+        accepted = svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 10, 0))
     subjects = [m.subject for m in mail.outbox]
-    assert subjects == [f"Dossier {d.code} received", f"Dossier {d.code} accepted"]
+    # Received under the submission reference, accepted under the legal code.
+    assert subjects == [f"Dossier {d.submission_ref} received",
+                        f"Dossier {accepted.code} accepted"]
     assert "3 working" not in mail.outbox[1].body
     assert "10:00 04/06/2026" in mail.outbox[1].body  # 3 days online
     assert Delivery.objects.filter(status="sent").count() == 2

@@ -48,6 +48,9 @@ def test_every_step_that_concerns_the_applicant_is_mailed(register, staff, units
 
     d, (accepted,) = run(svc.dossier_accept, dossier=d, actor=staff["intake"],
                          now=at(2026, 6, 1, 10, 0))
+    # From acceptance on, the mail carries the legal code issued then.
+    assert d.code == "H56.16-260601-0001" and d.submission_ref == "DK-H56.16-260601-0001"
+    link = f"http://127.0.0.1:8000{prefix}/tra-cuu/?code={d.code}"
     assert "10:00 04/06/2026" in accepted.body
     assert not en or "Appointment for the result: 10:00 04/06/2026" in accepted.body
     assert link in accepted.body

@@ -202,7 +202,9 @@ def test_changed_due_time_allows_a_new_reminder(
 
 
 def test_steps_go_to_who_holds_them(register, staff, units, django_capture_on_commit_callbacks):
-    processing(register, staff, units)
+    # Accepted but not yet transferred (the transfer would end the desk's step).
+    d = register(now=at(2026, 6, 1, 10, 0))
+    svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 10, 0))
     # Step 1 (desk, 4 h) was due Monday 1 June 16:00; the desk officer who accepted
     # the dossier hears about it, the specialist does not.
     sweep(at(2026, 6, 2, 7, 30), django_capture_on_commit_callbacks)

@@ -110,7 +110,7 @@ def test_xlsx_by_unit_adds_the_control_slip_columns(june):
     assert "U7:X7" in merged
     assert ws["U7"].value == "Bước xử lý theo phiếu kiểm soát (mẫu 05)"
     assert ws["B7"].value == "Đơn vị xử lý"
-    assert ws["U11"].value == 2  # two steps handed over in June
+    assert ws["U11"].value == 11  # every step that ended in June, with its result
 
 
 def test_xlsx_in_english_keeps_the_layout(report):

@@ -198,11 +198,15 @@ def test_by_unit_attributes_step_lateness_to_the_unit_that_held_the_step(june, u
                                    in_progress_within=1, refused_intake=1)
     # No 4: the desk's intake step on time (VP), appraisal late; the appraisal step has no
     # unit of its own, so it lands on the unit the dossier is assigned to (QLTM).
+    # Every step that ended has its result: the desk's intake steps ended on time with
+    # the transfers (7 transfers, 6 of dossiers whose steps were copied in June's
+    # process), the steps still open at resolve ended then (QLTM: 3 late, 2 early).
     assert counts(vp) == figures()
-    assert (vp.figures["steps"], vp.figures["steps_on_time"], vp.figures["steps_late"]) == (1, 1, 0)
-    assert (qltm.figures["steps"], qltm.figures["steps_late"]) == (1, 1)
+    assert (vp.figures["steps"], vp.figures["steps_on_time"], vp.figures["steps_late"]) == (6, 6, 0)
+    assert (vp.figures["transfers"], vp.figures["transfers_late"]) == (7, 0)
+    assert (qltm.figures["steps"], qltm.figures["steps_late"]) == (5, 3)
     assert counts(report.total) == EXPECTED_TOTAL
-    assert report.total.figures["steps"] == 2
+    assert report.total.figures["steps"] == 11
 
 
 def test_by_officer(june, staff):
@@ -214,7 +218,8 @@ def test_by_officer(june, staff):
     assert specialist.label == "Cán bộ specialist"
     assert specialist.figures["received"] == 7 and specialist.figures["steps_late"] == 1
     assert other.figures["stopped"] == 1
-    assert intake.figures["received"] == 0 and intake.figures["steps_on_time"] == 1
+    assert intake.figures["received"] == 0 and intake.figures["steps_on_time"] == 6
+    assert intake.figures["transfers"] == 7
     assert counts(report.total) == EXPECTED_TOTAL
 
 
@@ -264,7 +269,7 @@ def test_query_count_is_fixed_whatever_the_size(june, django_assert_num_queries,
                                                  staff, units):
     with django_assert_num_queries(_queries(2)):
         sel.report_monthly(period=JUNE, by="procedure")
-    with django_assert_num_queries(_queries(3)):
+    with django_assert_num_queries(_queries(4)):  # + the transfers
         sel.report_monthly(period=JUNE, by="unit")
     from tests.factories import ProcedureFactory
 
@@ -277,7 +282,7 @@ def test_query_count_is_fixed_whatever_the_size(june, django_assert_num_queries,
         report = sel.report_monthly(period=JUNE, by="procedure")
     assert len(report.rows) == 7
     assert report.total.figures["received_new"] == EXPECTED_TOTAL["received_new"] + 15
-    with django_assert_num_queries(_queries(3)):
+    with django_assert_num_queries(_queries(4)):  # + the transfers
         sel.report_monthly(period=JUNE, by="officer")
 
 
