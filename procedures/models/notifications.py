@@ -65,7 +65,9 @@ class Delivery(models.Model):
     # Celery node. A claim older than DELIVERY_CLAIM_TIMEOUT belongs to a dead worker
     # and is taken over (procedures/services/delivery.py).
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
-    claimed_by = models.CharField(_("claimed by"), max_length=200, blank=True)
+    # A database default too: the sweep inserts reminder items with raw SQL.
+    claimed_by = models.CharField(_("claimed by"), max_length=200, blank=True, default="",
+                                  db_default="")
     created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
