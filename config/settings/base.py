@@ -142,6 +142,8 @@ else:
         "data_folder_in": str(CELERY_BROKER_DIR / "out"),
         "data_folder_out": str(CELERY_BROKER_DIR / "out"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        # Its exchange tables; by default a "control" folder in the working directory.
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
         # kombu looks for new message files once a second by default and takes one
         # each time: a burst of 60 notifications then trickled out over a minute.
