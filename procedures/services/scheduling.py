@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -223,6 +224,8 @@ def scheduled_runs_catch_up(*, now: datetime | None = None, claimed_by: str) -> 
         try:
             outcome = scheduled_run(slot=slot, claimed_by=claimed_by,
                                     work=lambda run, job=job: JOB_WORK[job](run=run, now=now))
+        except SoftTimeLimitExceeded:
+            raise  # the task's time is up: the slot stays claimed and resumes later
         except Exception:  # noqa: BLE001 - recorded on the slot; the drain must go on
             logger.exception("catching up %s %s %s failed; tried again after the lease",
                              job, slot.day, slot.slot)
