@@ -189,3 +189,11 @@ def test_a_failing_job_does_not_stop_the_drain(schedule, overdue, monkeypatch, c
     assert ScheduledRun.objects.get(pk=run.pk).finished_at is None
     drain_at(at(2026, 6, 8, 7, 45) + timedelta(seconds=301))
     assert ScheduledRun.objects.get(pk=run.pk).finished_at is not None
+
+
+def test_the_admin_lists_the_runs_read_only(schedule, overdue, admin_client):
+    drain_at(at(2026, 6, 8, 7, 50))
+    page = admin_client.get("/admin/procedures/scheduledrun/")
+    assert page.status_code == 200
+    assert "07:30" in page.content.decode() and "4 digests" in page.content.decode()
+    assert admin_client.get("/admin/procedures/scheduledrun/add/").status_code == 403
