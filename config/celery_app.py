@@ -27,7 +27,7 @@ def _broker_folders(sender, **kwargs):
     if not str(sender.conf.broker_url or "").startswith("filesystem://"):
         return
     options = sender.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             Path(options[key]).mkdir(parents=True, exist_ok=True)
 
@@ -40,14 +40,28 @@ def _redacted(url: str) -> str:
 
 @worker_ready.connect
 def _on_worker_ready(sender, **kwargs):
-    """Say what this worker serves, then drain the outbox once: messages queued while
-    the broker or the worker was down are sent now rather than at the next beat."""
+    """Say what this worker serves; give back what a previous process of this node
+    name held when it died (a message being sent, a sweep); then drain the outbox
+    once: messages queued while the broker or the worker was down are sent now rather
+    than at the next beat, and a sweep or month close whose tick was lost is run."""
     conf = sender.app.conf
     logger.info(
         "worker %s ready: broker %s, concurrency %s, prefetch %s, acks_late %s",
         sender.hostname, _redacted(conf.broker_url), conf.worker_concurrency,
         conf.worker_prefetch_multiplier, conf.task_acks_late,
     )
+    from django.db import DatabaseError, connection
+
+    from procedures.services.delivery import delivery_release_claims
+    from procedures.services.scheduling import scheduled_run_release
+
+    try:
+        delivery_release_claims(claimed_by=sender.hostname)
+        scheduled_run_release(claimed_by=sender.hostname)
+    except DatabaseError as exc:  # the claims then expire after their timeout
+        logger.warning("could not release the claims of %s: %s", sender.hostname, exc)
+    finally:
+        connection.close()  # not shared with anything forked later
     try:
         sender.app.send_task("procedures.deliver_pending")
     except Exception as exc:  # noqa: BLE001 - the beat drain will do it; say why not now

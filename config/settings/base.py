@@ -71,6 +71,17 @@ TEMPLATES = [
 # DATABASE_URL, e.g. postgres://postgres@127.0.0.1:5432/motcua; SQLite file by default.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default has the web server, the worker and beat writing one file.
+    # WAL lets readers run beside the writer; every transaction takes the write lock
+    # at BEGIN (IMMEDIATE), so it waits for it up to `timeout` seconds instead of
+    # failing with "database is locked" when it upgrades from read to write halfway.
+    # https://docs.djangoproject.com/en/5.2/ref/databases/#sqlite-transaction-behavior
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+    DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -126,7 +137,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="motcua@congthuong.exampl
 # --- Celery (https://docs.celeryq.dev/en/stable/userguide/configuration.html) ---
 # Without Redis, `make run` uses kombu's filesystem transport: an embedded broker that
 # needs no service (folders under var/celery). Production always sets REDIS_URL.
-CELERY_BROKER_DIR = BASE_DIR / "var" / "celery"
+CELERY_BROKER_DIR = Path(env("CELERY_BROKER_DIR", default=str(BASE_DIR / "var" / "celery")))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -136,9 +147,12 @@ else:
         "data_folder_in": str(CELERY_BROKER_DIR / "out"),
         "data_folder_out": str(CELERY_BROKER_DIR / "out"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
-        # The exchange table (a `control/` folder in the current directory otherwise).
+        # Its exchange tables; by default a "control" folder in the working directory.
         "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
+        # kombu looks for new message files once a second by default and takes one
+        # each time: a burst of 60 notifications then trickled out over a minute.
+        "polling_interval": 0.1,
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -151,6 +165,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+if not REDIS_URL:
+    # kombu's filesystem transport deletes a message file when it hands it out, so
+    # prefetching loses nothing a crash would not (the ledger and the drain cover
+    # both); with a prefetch of 1 its polling loop took 2 messages every 2 seconds.
+    CELERY_WORKER_PREFETCH_MULTIPLIER = 16
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # --- REST framework and OpenAPI ---
@@ -316,6 +335,34 @@ REPORT_EVALUATION_OFFICER_BANDS = env.json(
 # outbox drain sends what could not be published (procedures/services/notifications.py).
 if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("max_retries", 0)
+# --- Faults (issue 14, docs/reliability.md) ---
+# A claim on a message being sent older than this belongs to a dead worker and is taken
+# over by the drain: the hard time limit of the longest task, so its claimer is gone.
+DELIVERY_CLAIM_TIMEOUT = env.int("DELIVERY_CLAIM_TIMEOUT", default=300)
+# How long a short write (claim, mark sent) retries while SQLite says "database is locked".
+DELIVERY_DB_RETRY_SECONDS = env.float("DELIVERY_DB_RETRY_SECONDS", default=30)
+# A claimed sweep or month close not heard from for this long is resumed by the drain.
+SCHEDULED_RUN_LEASE_SECONDS = env.int("SCHEDULED_RUN_LEASE_SECONDS", default=300)
+# `celery_healthcheck` fails when messages have been failing at the mail server (pending
+# after at least one failed attempt, or failed for good) for longer than this.
+DELIVERY_FAILING_ALERT_MINUTES = env.int("DELIVERY_FAILING_ALERT_MINUTES", default=30)
+# Publishing a task after a commit (a web request) waits at most this long for Redis,
+# connecting and answering; a frozen Redis costs the request this, never a 500.
+CELERY_ENQUEUE_TIMEOUT = env.float("CELERY_ENQUEUE_TIMEOUT", default=0.5)
+if REDIS_URL:
+    # Every broker client (worker, beat, health check) gives up on a frozen Redis
+    # instead of waiting forever on a socket (SIGSTOP keeps TCP connections open).
+    # https://docs.celeryq.dev/en/stable/userguide/configuration.html#broker-transport-options
+    CELERY_BROKER_TRANSPORT_OPTIONS.update({
+        "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=10),
+        "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=5),
+        "socket_keepalive": True,
+    })
+    CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=5)
+# Beat and retried tasks: a few quick tries, never an unbounded wait.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0,
+                                    "interval_step": 0.5, "interval_max": 1}
+
 # --- Dialogues in the OpenAPI schema: one enum per status set, named after it ---
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
     "DialogueSessionStatusEnum": "dialogues.constants.SessionStatus",

@@ -10,7 +10,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from procedures.models import Delivery, DeliveryChannel, DeliveryStatus, StaffProfile
+from procedures.models import (
+    Delivery,
+    DeliveryChannel,
+    DeliveryStatus,
+    ScheduledRun,
+    StaffProfile,
+)
 from procedures.roles import sees_all_dossiers
 from procedures.services.delivery import delivery_render, delivery_retry
 from procedures.services.notifications import (
@@ -170,3 +176,23 @@ class StaffProfileAdmin(admin.ModelAdmin):
     list_select_related = ("user", "unit")
     autocomplete_fields = ()
     raw_id_fields = ("user",)
+
+
+@admin.register(ScheduledRun)
+class ScheduledRunAdmin(admin.ModelAdmin):
+    """Each reminder sweep and month close as run (or caught up after a lost beat
+    tick): read-only, written by procedures/services/scheduling.py."""
+
+    list_display = ("day", "slot", "job", "finished_at", "outcome", "attempts", "claimed_by")
+    list_filter = ("job", "day")
+    readonly_fields = ("job", "day", "slot", "claimed_at", "claimed_by", "attempts", "progress",
+                       "finished_at", "outcome")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser

@@ -26,3 +26,6 @@ from .rating import Rating  # noqa: E402
 from .report import ReportSnapshot  # noqa: E402
 
 __all__ += ["Rating", "ReportSnapshot"]
+from .scheduling import ScheduledJob, ScheduledRun  # noqa: E402
+
+__all__ += ["ScheduledJob", "ScheduledRun"]

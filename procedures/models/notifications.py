@@ -24,6 +24,7 @@ class DeliveryChannel(models.TextChoices):
 
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Being sent")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
     CANCELLED = "cancelled", _("Cancelled")
@@ -60,6 +61,13 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    # The claim of a worker that is sending the row (status "sending"): when, and which
+    # Celery node. A claim older than DELIVERY_CLAIM_TIMEOUT belongs to a dead worker
+    # and is taken over (procedures/services/delivery.py).
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    # A database default too: the sweep inserts reminder items with raw SQL.
+    claimed_by = models.CharField(_("claimed by"), max_length=200, blank=True, default="",
+                                  db_default="")
     created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
@@ -83,6 +91,11 @@ class Delivery(models.Model):
             models.Index(
                 fields=["next_attempt_at"], name="delivery_pending_idx",
                 condition=Q(status="pending"),
+            ),
+            # Claims left behind by a dead worker: in-flight rows by claim time.
+            models.Index(
+                fields=["claimed_at"], name="delivery_sending_idx",
+                condition=Q(status="sending"),
             ),
             models.Index(fields=["user", "channel", "read_at"], name="delivery_inbox_idx"),
             # "Was this reminder queued already?" looks rows up by kind and subject.

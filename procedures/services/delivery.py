@@ -1,26 +1,35 @@
-"""Sending what the ledger holds (issue: reminders and notifications).
+"""Sending what the ledger holds (issue: reminders and notifications; issue 14).
 
 The protocol, and why
 ---------------------
-1. *Claim*: the row is locked with ``SELECT ... FOR UPDATE SKIP LOCKED`` and must be
-   ``pending``; a second worker (a retried task, a second drain, a redelivered
-   message) skips it instead of waiting or sending it again.
-2. *Send* the email inside that transaction; a stable ``Message-ID`` names the row.
-3. *Mark* it ``sent`` and commit, which releases the lock.
+1. *Claim*, in a short transaction of its own: the row must be ``pending`` and due
+   (or ``sending`` under a claim older than ``DELIVERY_CLAIM_TIMEOUT``, left by a
+   dead worker). On PostgreSQL it is picked with ``SELECT ... FOR UPDATE SKIP
+   LOCKED``; on every database the claim is a conditional UPDATE (status
+   ``sending``, ``claimed_at``, ``claimed_by``, one more attempt) that only one
+   worker can win. Then COMMIT.
+2. *Send* with no transaction open and no row lock held: the SMTP conversation can
+   take up to ``EMAIL_TIMEOUT`` and must not hold SQLite's single write lock (the
+   embedded default: other writers would wait, then fail with "database is
+   locked") nor a PostgreSQL row lock. A stable ``Message-ID`` names the row.
+3. *Mark* it ``sent`` in a fresh short transaction, conditional on still holding
+   the claim; "database is locked" is retried for ``DELIVERY_DB_RETRY_SECONDS``.
 
-The lock is the claim, so nothing has to expire: a worker killed with SIGKILL drops
-its database connection, PostgreSQL rolls its transaction back at once, and the row
-is ``pending`` again for the next drain (the worker drains on start, beat every
-minute). Rows that were marked before the kill stay sent. Hence:
+A worker killed between 1 and 3 leaves the row ``sending``. Its claim is released
+when a worker of the same Celery node name starts again (``worker_ready``), or taken
+over by any drain once it is older than ``DELIVERY_CLAIM_TIMEOUT`` (default: the
+hard time limit of the longest task, after which its claimer cannot be alive).
+Hence:
 
-* never lost: a row leaves ``pending`` only in the transaction that sent it, or when
-  a permanent error is recorded on it;
+* never lost: a row leaves ``pending``/``sending`` only when marked sent or when a
+  permanent error is recorded on it;
 * never sent twice, except in one window we accept on purpose: the mail server has
-  said "250 OK" and the process dies before the COMMIT (a few milliseconds). The
-  message is then sent again with the same Message-ID. No email protocol lets a
-  client make that window vanish; the alternative (mark first, send after) turns it
-  into a silently lost reminder, which for a statutory deadline is the worse error.
-  So delivery is at-least-once with a duplicate only in that window.
+  said "250 OK" and the worker dies (or the database stays unwritable for longer
+  than the retries) before the mark commits. The message is then sent again with
+  the same Message-ID. No email protocol lets a client make that window vanish; the
+  alternative (mark first, send after) turns it into a silently lost reminder,
+  which for a statutory deadline is the worse error. So delivery is at-least-once
+  with a duplicate only in that window (docs/reliability.md).
 
 Failures: transient ones (connection refused or reset, timeouts, 4xx replies) are
 recorded on the row with a readable reason and retried with growing delays
@@ -32,7 +41,9 @@ from __future__ import annotations
 
 import enum
 import logging
+import os
 import smtplib
+import socket
 import time
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -40,7 +51,7 @@ from datetime import datetime, timedelta
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -71,6 +82,41 @@ def _retry_delays() -> list[int]:
 
 def _max_attempts() -> int:
     return int(getattr(settings, "DELIVERY_MAX_ATTEMPTS", len(_retry_delays()) + 1))
+
+
+def _claim_timeout() -> timedelta:
+    return timedelta(seconds=getattr(settings, "DELIVERY_CLAIM_TIMEOUT", 300))
+
+
+# --------------------------------------------------------------------------- short writes
+
+
+def _is_locked(exc: OperationalError) -> bool:
+    # SQLite's answer when another connection holds the write lock past the busy timeout.
+    return "locked" in str(exc).lower()
+
+
+def db_write_retrying(write, *, what: str):
+    """Run `write` (a short transaction of its own) again while SQLite says "database
+    is locked", for up to DELIVERY_DB_RETRY_SECONDS.
+
+    Inside an outer transaction a retry cannot help (the outer one is broken), so
+    the error is raised at once.
+    """
+    budget = float(getattr(settings, "DELIVERY_DB_RETRY_SECONDS", 30))
+    started = time.monotonic()
+    pause = 0.05
+    while True:
+        try:
+            with transaction.atomic():
+                return write()
+        except OperationalError as exc:
+            if (not _is_locked(exc) or connection.in_atomic_block
+                    or time.monotonic() - started + pause > budget):
+                raise
+            logger.warning("%s: %s; trying again in %.2fs", what, exc, pause)
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
 
 
 # --------------------------------------------------------------------------- rendering
@@ -240,37 +286,97 @@ def _attachments(delivery: Delivery) -> list[tuple[str, str, str]]:
     return [("invitation.ics", ics, "text/calendar; method=REQUEST; charset=UTF-8")]
 
 
-def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Outcome:
-    """Send one ledger row if it is pending and due; see the module docstring."""
-    now = now or timezone.now()
-    with transaction.atomic():
+def _claimable(now: datetime) -> Q:
+    due = Q(status=DeliveryStatus.PENDING) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    abandoned = Q(status=DeliveryStatus.SENDING, claimed_at__lt=now - _claim_timeout())
+    return due | abandoned
+
+
+def _claim(*, delivery_id: int, now: datetime, claimed_by: str) -> Delivery | None:
+    """Step 1: take the row for this worker and commit; None when it is not ours to send."""
+
+    def claim() -> Delivery | None:
         delivery = (
             Delivery.objects.select_for_update(skip_locked=True)
-            .filter(pk=delivery_id, status=DeliveryStatus.PENDING)
+            .filter(_claimable(now), pk=delivery_id)
             .first()
         )
-        if delivery is None or (delivery.next_attempt_at and delivery.next_attempt_at > now):
-            return Outcome.SKIPPED
-        delivery.attempts += 1
-        try:
-            # A savepoint, so a database error while rendering leaves the outer
-            # transaction usable for recording the failure.
-            with transaction.atomic():
-                if delivery.channel == DeliveryChannel.EMAIL:
-                    _send_email(delivery)
-        except SoftTimeLimitExceeded:
-            raise  # rolled back: the row stays pending for the next drain
-        except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
-            return _record_failure(delivery, exc, now)
-        delivery.status = DeliveryStatus.SENT
-        delivery.sent_at = now
-        delivery.next_attempt_at = None
-        delivery.last_error = ""
-        delivery.save(update_fields=["attempts", "status", "sent_at", "next_attempt_at",
-                                     "last_error"])
+        if delivery is None:
+            return None
+        # Compare-and-set: whatever the database's locking (SQLite has no row locks),
+        # only one UPDATE finds the row still claimable.
+        won = Delivery.objects.filter(_claimable(now), pk=delivery_id).update(
+            status=DeliveryStatus.SENDING, claimed_at=now, claimed_by=claimed_by[:200],
+            attempts=F("attempts") + 1)
+        if not won:
+            return None
+        if delivery.status == DeliveryStatus.SENDING:
+            logger.warning("delivery %s: taking over the claim of %s from %s (older than %s)",
+                           delivery.pk, delivery.claimed_by or "?", delivery.claimed_at,
+                           _claim_timeout())
+        delivery.status, delivery.claimed_at = DeliveryStatus.SENDING, now
+        delivery.claimed_by, delivery.attempts = claimed_by[:200], delivery.attempts + 1
+        return delivery
+
+    return db_write_retrying(claim, what=f"claiming delivery {delivery_id}")
+
+
+def _finish(delivery: Delivery, *, what: str, **fields) -> bool:
+    """Steps 3 (and failures): write the outcome if this worker still holds the claim."""
+
+    def finish() -> int:
+        return Delivery.objects.filter(
+            pk=delivery.pk, status=DeliveryStatus.SENDING, claimed_at=delivery.claimed_at,
+        ).update(claimed_at=None, claimed_by="", **fields)
+
+    held = bool(db_write_retrying(finish, what=f"{what} delivery {delivery.pk}"))
+    if not held:
+        logger.warning("delivery %s: the claim was taken over while sending (slower than "
+                       "DELIVERY_CLAIM_TIMEOUT); it may have been sent twice", delivery.pk)
+    return held
+
+
+def delivery_send(*, delivery_id: int, now: datetime | None = None,
+                  claimed_by: str = "") -> Outcome:
+    """Send one ledger row if it is pending and due; see the module docstring."""
+    now = now or timezone.now()
+    claimed_by = claimed_by or f"pid {os.getpid()}@{socket.gethostname()}"
+    delivery = _claim(delivery_id=delivery_id, now=now, claimed_by=claimed_by)
+    if delivery is None:
+        return Outcome.SKIPPED
+    try:
+        if delivery.channel == DeliveryChannel.EMAIL:
+            _send_email(delivery)
+    except SoftTimeLimitExceeded:
+        # Not the mail server's fault: give the attempt back for the next drain.
+        _finish(delivery, what="releasing", status=DeliveryStatus.PENDING,
+                attempts=F("attempts") - 1)
+        raise
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
+        return _record_failure(delivery, exc, now)
+    _finish(delivery, what="marking sent", status=DeliveryStatus.SENT, sent_at=now,
+            next_attempt_at=None, last_error="")
     logger.info("sent %s by %s to %s (delivery %s, attempt %s)", delivery.kind,
                 delivery.channel, delivery.recipient, delivery.pk, delivery.attempts)
     return Outcome.SENT
+
+
+def delivery_release_claims(*, claimed_by: str) -> int:
+    """Give back the rows a worker of this node name held when it died (it starts again
+    now, so the previous process with that name is gone); the drain sends them."""
+    if not claimed_by:
+        return 0
+    released = db_write_retrying(
+        lambda: Delivery.objects.filter(status=DeliveryStatus.SENDING,
+                                        claimed_by=claimed_by[:200])
+        .update(status=DeliveryStatus.PENDING, claimed_at=None, claimed_by="",
+                next_attempt_at=None),
+        what=f"releasing the claims of {claimed_by}")
+    if released:
+        logger.warning("released %s delivery claim(s) of %s, which stopped while sending",
+                       released, claimed_by)
+    return released
 
 
 def _record_failure(delivery: Delivery, exc: Exception, now: datetime) -> Outcome:
@@ -296,37 +402,47 @@ def _record_failure(delivery: Delivery, exc: Exception, now: datetime) -> Outcom
         logger.error("delivery %s (%s to %s) failed for good after %s attempt(s): %s",
                      delivery.pk, delivery.kind, delivery.recipient, delivery.attempts, reason,
                      exc_info=not transient)
-    delivery.save(update_fields=["attempts", "status", "next_attempt_at", "last_error"])
+    _finish(delivery, what="recording the failure of",
+            status=delivery.status if outcome == Outcome.FAILED else DeliveryStatus.PENDING,
+            next_attempt_at=delivery.next_attempt_at, last_error=delivery.last_error)
     return outcome
 
 
 def delivery_pending_ids(*, now: datetime, limit: int) -> list[int]:
-    """Pending rows whose next attempt has come, oldest first (partial index)."""
-    return list(
+    """Claims abandoned by a dead worker, then pending rows whose next attempt has come,
+    oldest first (two partial indexes)."""
+    abandoned = list(
+        Delivery.objects.filter(status=DeliveryStatus.SENDING,
+                                claimed_at__lt=now - _claim_timeout())
+        .order_by("claimed_at", "id").values_list("pk", flat=True)[:limit]
+    )
+    return abandoned + list(
         Delivery.objects.filter(status=DeliveryStatus.PENDING)
         .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True))
         .order_by(F("next_attempt_at").asc(nulls_first=True), "id")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", flat=True)[:limit - len(abandoned)]
     )
 
 
 def delivery_send_many(*, ids: list[int], now: datetime | None = None,
-                       time_budget: float | None = None) -> dict[str, int]:
+                       time_budget: float | None = None, claimed_by: str = "") -> dict[str, int]:
     """Send rows one by one (each in its own transaction); stops when the budget is spent."""
     counts = {o.value: 0 for o in Outcome}
     started = time.monotonic()
     for pk in ids:
         if time_budget is not None and time.monotonic() - started > time_budget:
             break
-        counts[delivery_send(delivery_id=pk, now=now or timezone.now())] += 1
+        counts[delivery_send(delivery_id=pk, now=now or timezone.now(),
+                             claimed_by=claimed_by)] += 1
     return counts
 
 
 def delivery_drain(*, now: datetime | None = None, limit: int = 500,
-                   time_budget: float | None = None) -> dict[str, int]:
+                   time_budget: float | None = None, claimed_by: str = "") -> dict[str, int]:
     """The outbox drain: send what is pending and due. Safe to run in parallel."""
     ids = delivery_pending_ids(now=now or timezone.now(), limit=limit)
-    counts = delivery_send_many(ids=ids, now=now, time_budget=time_budget)
+    counts = delivery_send_many(ids=ids, now=now, time_budget=time_budget,
+                                claimed_by=claimed_by)
     counts["selected"] = len(ids)
     return counts
 

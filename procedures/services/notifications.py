@@ -12,9 +12,11 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from kombu.exceptions import KombuError, OperationalError
+from redis.exceptions import RedisError
 
 from procedures.constants import Action, Channel
 from procedures.models import Delivery, DeliveryChannel, DossierEvent
@@ -73,11 +75,28 @@ def enqueue_after_commit(ids: Iterable[int]) -> None:
         transaction.on_commit(lambda: enqueue_deliveries(ids))
 
 
+def _publish_options() -> dict:
+    """A connection of its own with short socket timeouts (CELERY_ENQUEUE_TIMEOUT).
+
+    The pooled connection carries the worker's patient timeouts; a request that has
+    committed must not wait on a frozen Redis (SIGSTOP: connections open, no answer).
+    """
+    from config.celery_app import app
+
+    if app.conf.task_always_eager:
+        return {}
+    timeout = float(getattr(settings, "CELERY_ENQUEUE_TIMEOUT", 0.5))
+    return {"connection": app.connection_for_write(transport_options={
+        "socket_timeout": timeout, "socket_connect_timeout": timeout, "max_retries": 0,
+    }, connect_timeout=timeout)}
+
+
 def enqueue_deliveries(ids: list[int]) -> int:
     """Poke the worker; returns how many task messages were published.
 
     A broker outage is logged, not raised: the rows are committed and pending, and
-    the drain sends them once the broker is back.
+    the drain sends them once the broker is back. After the first failure the rest
+    is not tried, so a request waits on a dead or frozen broker once at most.
     """
     from procedures.tasks import deliver, deliver_batch
 
@@ -85,17 +104,22 @@ def enqueue_deliveries(ids: list[int]) -> int:
     chunks = [ids] if len(ids) == 1 else [
         ids[i:i + ENQUEUE_CHUNK] for i in range(0, len(ids), ENQUEUE_CHUNK)
     ]
-    for chunk in chunks:
-        try:
+    options = _publish_options()
+    try:
+        for chunk in chunks:
             if len(chunk) == 1:
-                deliver.apply_async(args=[chunk[0]], retry=False)
+                deliver.apply_async(args=[chunk[0]], retry=False, **options)
             else:
-                deliver_batch.apply_async(args=[chunk], retry=False)
+                deliver_batch.apply_async(args=[chunk], retry=False, **options)
             published += 1
-        except (OperationalError, KombuError, OSError) as exc:
-            logger.warning(
-                "broker unavailable: deliveries %s stay pending for the drain (%s)", chunk, exc
-            )
+    except (OperationalError, KombuError, OSError, RedisError) as exc:
+        left = [pk for chunk in chunks[published:] for pk in chunk]
+        logger.warning(
+            "broker unavailable: deliveries %s stay pending for the drain (%s: %s)", left,
+            type(exc).__name__, exc)
+    finally:
+        if "connection" in options:
+            options["connection"].release()
     return published
 
 

@@ -29,6 +29,7 @@ from procedures import calendar
 from procedures.constants import StepRole
 from procedures.models import Delivery, DeliveryStatus
 from procedures.selectors import reminders as sel
+from procedures.services.scheduling import scheduled_run_progress
 from procedures.services.notifications import (
     enqueue_after_commit,
     staff_address,
@@ -192,8 +193,13 @@ class SweepResult:
 
 
 def reminders_sweep(*, now: datetime | None = None, slot: str | None = None,
-                    dry_run: bool = False, force: bool = False) -> SweepResult:
-    """Insert reminder items and digests, then (after commit) queue the digests."""
+                    dry_run: bool = False, force: bool = False, run=None) -> SweepResult:
+    """Insert reminder items and digests, then (after commit) queue the digests.
+
+    With `run` (a claimed ``ScheduledRun``, procedures/services/scheduling.py), each
+    recipient's digests and the run's progress commit together, and a resumed run
+    starts after the last recipient done.
+    """
     now = now or timezone.now()
     day = timezone.localtime(now, calendar.LOCAL_TZ).date()
     result = SweepResult(day=day.isoformat())
@@ -203,21 +209,26 @@ def reminders_sweep(*, now: datetime | None = None, slot: str | None = None,
         return result
     plan = reminders_plan(now=now)
     slot = slot or _slot(now)
+    resume_after = (run.progress.get("last_user") or 0) if run is not None else 0
     for uid in sorted(plan.items):
         user = plan.directory.users.get(uid)
-        if user is None:
-            continue  # inactive account: nobody to tell
+        if user is None or uid <= resume_after:
+            continue  # inactive account: nobody to tell; or done before an interruption
         items = sorted(plan.items[uid].values(), key=lambda i: (i.kind, i.subject_key))
-        for channel in staff_channels(user):
-            if dry_run:
-                _dry_run(result, user, channel, items)
-                continue
-            digest, inserted = _insert_digest(user=user, channel=channel, items=items,
-                                              day=day, slot=slot)
-            result.items += inserted
-            result.already_sent += len(items) - inserted
-            if digest is not None:
-                result.digests.append(digest.pk)
+        with transaction.atomic():
+            for channel in staff_channels(user):
+                if dry_run:
+                    _dry_run(result, user, channel, items)
+                    continue
+                digest, inserted = _insert_digest(user=user, channel=channel, items=items,
+                                                  day=day, slot=slot)
+                result.items += inserted
+                result.already_sent += len(items) - inserted
+                if digest is not None:
+                    result.digests.append(digest.pk)
+            if run is not None and not dry_run:
+                done = run.progress.get("recipients", 0) + 1
+                scheduled_run_progress(run=run, last_user=uid, recipients=done)
     logger.info("reminder sweep %s %s: %s digests with %s new items, %s already sent",
                 day, slot, len(result.digests), result.items, result.already_sent)
     return result

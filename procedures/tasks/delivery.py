@@ -6,14 +6,17 @@ with its worker is redelivered; the periodic drain also catches anything a lost
 message would have sent.
 """
 import logging
+import time
 from datetime import datetime
 
 from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from procedures.models import ScheduledJob
 from procedures.services.delivery import delivery_drain, delivery_send, delivery_send_many
 from procedures.services.reminders import reminders_sweep as _reminders_sweep
+from procedures.services.scheduling import scheduled_job_run, scheduled_runs_catch_up
 
 __all__ = ["deliver", "deliver_batch", "deliver_pending", "reminders_sweep"]
 
@@ -23,27 +26,38 @@ logger = logging.getLogger(__name__)
 SEND_LIMITS = {"soft_time_limit": 90, "time_limit": 120}
 
 
-@shared_task(name="procedures.deliver", acks_late=True, ignore_result=True, **SEND_LIMITS)
-def deliver(delivery_id: int) -> str:
-    return delivery_send(delivery_id=delivery_id)
+def _node(task) -> str:
+    """The Celery node name that claims rows (released when that node starts again)."""
+    return task.request.hostname or ""
 
 
-@shared_task(name="procedures.deliver_batch", acks_late=True, ignore_result=True,
+@shared_task(name="procedures.deliver", bind=True, acks_late=True, ignore_result=True,
+             **SEND_LIMITS)
+def deliver(self, delivery_id: int) -> str:
+    return delivery_send(delivery_id=delivery_id, claimed_by=_node(self))
+
+
+@shared_task(name="procedures.deliver_batch", bind=True, acks_late=True, ignore_result=True,
              soft_time_limit=240, time_limit=300)
-def deliver_batch(delivery_ids: list[int]) -> dict:
-    return delivery_send_many(ids=delivery_ids, time_budget=200)
+def deliver_batch(self, delivery_ids: list[int]) -> dict:
+    return delivery_send_many(ids=delivery_ids, time_budget=200, claimed_by=_node(self))
 
 
-@shared_task(name="procedures.deliver_pending", acks_late=True, ignore_result=True,
+@shared_task(name="procedures.deliver_pending", bind=True, acks_late=True, ignore_result=True,
              soft_time_limit=240, time_limit=300)
-def deliver_pending(limit: int | None = None) -> dict:
+def deliver_pending(self, limit: int | None = None) -> dict:
     """The outbox drain (beat: every minute; also once when a worker starts).
 
-    Sends pending rows whose next attempt has come; stops after a time budget below
-    the soft limit, and queues itself again when it left work behind.
+    First runs any sweep or month close of today whose beat tick was lost
+    (procedures/services/scheduling.py); then sends pending rows whose next attempt
+    has come; stops after a time budget below the soft limit, and queues itself
+    again when it left work behind.
     """
+    started = time.monotonic()
+    scheduled_runs_catch_up(claimed_by=_node(self))
     limit = limit or getattr(settings, "DELIVERY_DRAIN_BATCH", 500)
-    counts = delivery_drain(limit=limit, time_budget=200)
+    budget = max(30.0, 200 - (time.monotonic() - started))
+    counts = delivery_drain(limit=limit, time_budget=budget, claimed_by=_node(self))
     handled = sum(v for k, v in counts.items() if k != "selected")
     if counts["selected"] >= limit or handled < counts["selected"]:
         deliver_pending.apply_async(kwargs={"limit": limit}, countdown=1)
@@ -52,13 +66,23 @@ def deliver_pending(limit: int | None = None) -> dict:
     return counts
 
 
-@shared_task(name="procedures.reminders_sweep", acks_late=True, ignore_result=True,
+@shared_task(name="procedures.reminders_sweep", bind=True, acks_late=True, ignore_result=True,
              soft_time_limit=240, time_limit=300)
-def reminders_sweep(now: str | None = None, slot: str | None = None, force: bool = False) -> dict:
+def reminders_sweep(self, now: str | None = None, slot: str | None = None,
+                    force: bool = False) -> dict:
     """Beat runs it at the times set in the admin (default 07:30 and 13:30 daily); it
     does nothing on non-working days, so holidays and swapped Saturdays follow the
-    working-time calendar rather than a crontab."""
+    working-time calendar rather than a crontab.
+
+    A beat tick (no `slot`) runs its slot of the schedule once, recorded in the
+    database, so a second beat or the drain's catch-up does not run it again; an
+    explicit `slot` (by hand, tests) runs the sweep under that label.
+    """
     moment = datetime.fromisoformat(now) if now else timezone.now()
+    if slot is None and not force:
+        outcome = scheduled_job_run(job=ScheduledJob.REMINDERS_SWEEP, now=moment,
+                                    claimed_by=_node(self))
+        return {"outcome": outcome}
     result = _reminders_sweep(now=moment, slot=slot, force=force)
     return {"day": result.day, "skipped": result.skipped, "digests": len(result.digests),
             "items": result.items, "already_sent": result.already_sent}

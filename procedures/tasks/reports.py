@@ -6,7 +6,9 @@ from smtplib import SMTPException
 from celery import shared_task
 from django.utils import timezone
 
-from procedures.services.reports import report_close, report_email
+from procedures.models import ScheduledJob
+from procedures.services.reports import report_email
+from procedures.services.scheduling import scheduled_job_run
 
 __all__ = ["report_mail", "report_month_close"]
 
@@ -17,20 +19,21 @@ _RETRY = {"autoretry_for": (SMTPException, ConnectionError), "retry_backoff": 60
           "retry_backoff_max": 3600, "max_retries": 8}
 
 
-@shared_task(name="procedures.report_month_close", acks_late=True, ignore_result=True, **_RETRY)
-def report_month_close(now: str | None = None) -> None:
+@shared_task(name="procedures.report_month_close", bind=True, acks_late=True,
+             ignore_result=True, **_RETRY)
+def report_month_close(self, now: str | None = None) -> None:
     """On the first working day of a month, freeze the month just ended (and the quarter
     and year when they end) and mail the files to the leaders.
 
     Safe to run every day and more than once: another day does nothing, a second run on
     the day finds the snapshots frozen (unique per period) and already mailed
-    (``emailed_at``). `now` (ISO 8601) exists for tests and manual runs.
+    (``emailed_at``). `now` (ISO 8601) exists for tests and manual runs. Each day's
+    slot is recorded (procedures/services/scheduling.py): a tick lost with the broker
+    is caught up by the outbox drain.
     """
     moment = datetime.fromisoformat(now) if now else timezone.now()
-    for snapshot, created in report_close(now=moment):
-        if created:
-            logger.info("Month close: froze %s %s", snapshot.period, snapshot.start)
-        report_email(snapshot_id=snapshot.pk, now=moment)
+    scheduled_job_run(job=ScheduledJob.MONTH_CLOSE, now=moment,
+                      claimed_by=self.request.hostname or "")
 
 
 @shared_task(name="procedures.report_mail", acks_late=True, ignore_result=True, **_RETRY)

@@ -69,6 +69,8 @@ class Worker:
         self.proc = None
 
     def start(self, *, concurrency: int = 1, beat: bool = False, **env_extra) -> "Worker":
+        """Start it; `env_extra` are settings read from the environment (shortened
+        timeouts and retry delays: see docs/reliability.md)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
         env.update({
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
@@ -161,8 +163,16 @@ def own_redis(require_redis):
 
         def stop(self):
             if self.proc and self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGCONT)  # a frozen server cannot stop
                 self.proc.terminate()
                 self.proc.wait(10)
+
+        def freeze(self):
+            """SIGSTOP: connections stay open and are accepted, nothing answers."""
+            self.proc.send_signal(signal.SIGSTOP)
+
+        def thaw(self):
+            self.proc.send_signal(signal.SIGCONT)
 
     server = Server()
     server.start()
@@ -186,7 +196,9 @@ def workers(require_postgres, tmp_path):
     mailbox = Mailbox(tmp_path / "mail")
 
     def make(broker: str, name: str = "w") -> Worker:
-        w = Worker(broker=broker, mailbox=mailbox, log=tmp_path / f"{name}.log", name=name)
+        # A name used again is the same node restarted: a log of its own per start.
+        log = tmp_path / f"{name}-{len(started)}.log"
+        w = Worker(broker=broker, mailbox=mailbox, log=log, name=name)
         started.append(w)
         return w
 
@@ -195,6 +207,86 @@ def workers(require_postgres, tmp_path):
     for w in started:
         w.stop()
     _point_celery_at(settings.CELERY_BROKER_URL, eager=True)
+
+
+class SmtpSink:
+    """tests/integration/smtp_sink.py in a process of its own: stop it, restart it, or
+    make it answer 451 to every message."""
+
+    def __init__(self, folder: Path, log: Path):
+        self.port = free_port()
+        self.mailbox = Mailbox(folder)
+        self.log = log
+        self.proc = None
+
+    def start(self) -> "SmtpSink":
+        ready = self.mailbox.folder / ".ready"
+        ready.unlink(missing_ok=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.integration.smtp_sink", "--port", str(self.port),
+             "--folder", str(self.mailbox.folder)],
+            cwd=ROOT, stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
+        wait_until(ready.exists, 15, "SMTP sink start")
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+    def busy(self, on: bool) -> None:
+        """Answer 451 "try again later" to every message while on."""
+        mode = self.mailbox.folder / "mode"
+        if on:
+            mode.write_text("451")
+        else:
+            mode.unlink(missing_ok=True)
+
+    def env(self) -> dict:
+        return {"TEST_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": self.port, "EMAIL_TIMEOUT": 5}
+
+
+@pytest.fixture
+def smtp_sink(tmp_path):
+    sink = SmtpSink(tmp_path / "smtp", tmp_path / "smtp.log").start()
+    yield sink
+    sink.stop()
+
+
+def fault_seconds(real: float, compressed: float) -> float:
+    """The outage lengths of the issue (60 s, 300 s) when FAULT_REAL=1 (bench/
+    bench_faults.py); a few seconds in `make test`, with the worker's delays shortened
+    to match."""
+    return real if os.environ.get("FAULT_REAL") == "1" else compressed
+
+
+@pytest.fixture
+def fault_record(request):
+    """Count what arrived against what the ledger says should have, and keep the row
+    for the table of docs/reliability.md (FAULT_RESULTS=<file>, one JSON per line)."""
+    import json
+
+    def record(scenario: str, expected: set[int], mailbox: Mailbox, **notes) -> dict:
+        counts = mailbox.per_delivery()
+        row = {
+            "scenario": scenario,
+            "expected": len(expected),
+            "received": sum(counts[pk] for pk in expected),
+            "lost": len([pk for pk in expected if counts[pk] == 0]),
+            "duplicated": sum(max(0, counts[pk] - 1) for pk in expected),
+            "unexpected": sum(c for pk, c in counts.items() if pk not in expected),
+            "test": request.node.name,
+            **notes,
+        }
+        target = os.environ.get("FAULT_RESULTS")
+        if target:
+            with open(target, "a") as fh:
+                fh.write(json.dumps(row) + "\n")
+        return row
+
+    return record
 
 
 @pytest.fixture

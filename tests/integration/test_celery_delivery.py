@@ -27,7 +27,7 @@ def _all_sent(expected: int):
 
 
 def test_worker_killed_mid_batch_then_restarted_delivers_the_rest_exactly_once(
-    shared_redis, workers, publish_to, register, monkeypatch
+    shared_redis, workers, publish_to, register, monkeypatch, fault_record
 ):
     """SIGKILL while the 10th message of a 30-message batch is with the mail server."""
     dossier = register(channel=Channel.ONLINE)
@@ -50,13 +50,18 @@ def test_worker_killed_mid_batch_then_restarted_delivers_the_rest_exactly_once(
                       .values_list("pk", flat=True))
     assert len(sent_before) == 9
     assert set(mailbox.per_delivery()) == sent_before  # marked == written, nothing more
-    hung = int(mailbox.blocked()[0].read_text())
-    # The claim died with the worker's connection: the hung row is pending, not lost.
-    assert Delivery.objects.get(pk=hung).status == DeliveryStatus.PENDING
+    hung = Delivery.objects.get(pk=int(mailbox.blocked()[0].read_text()))
+    # The claim was committed before the SMTP conversation: held by the dead node, not
+    # lost, and not sent by anyone else while its claim is fresh.
+    assert hung.status == DeliveryStatus.SENDING and hung.claimed_by.startswith("crash@")
 
-    # A restarted worker drains the outbox on start; nothing else pokes it here.
-    workers(shared_redis, name="restart").start()
+    # The same node restarted gives its claims back and drains the outbox on start;
+    # nothing else pokes it here.
+    workers(shared_redis, name="crash").start()
     wait_until(_all_sent(30), 40, "all 30 messages sent after the restart")
+    time.sleep(1)
+    row = fault_record("worker killed mid-send (SIGKILL)", set(ids), mailbox)
+    assert row["lost"] == row["duplicated"] == 0, row
     counts = mailbox.per_delivery()
     assert set(counts) == set(ids)
     assert set(counts.values()) == {1}, counts

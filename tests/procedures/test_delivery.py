@@ -170,6 +170,49 @@ def test_a_broken_template_fails_with_its_reason(staff):
     assert "could not be prepared: TemplateDoesNotExist" in row.last_error
 
 
+@pytest.mark.django_db(transaction=True)
+def test_database_locked_when_marking_is_retried_and_the_message_is_sent_once(
+    register, staff, monkeypatch, settings
+):
+    """Issue 14 item 1: the web server writing while a message was being sent made the
+    mark fail with "database is locked"; the row stayed pending and went out again.
+    Now no transaction is open during the SMTP conversation and the mark is retried."""
+    from django.db import OperationalError
+    from django.db.models.query import QuerySet
+
+    monkeypatch.setattr("procedures.services.notifications.enqueue_deliveries", lambda ids: 0)
+    d = svc.dossier_accept(dossier=register(channel=Channel.ONLINE, applicant=ENGLISH),
+                           actor=staff["intake"], now=NOW)
+    row = row_for(d)
+    Delivery.objects.exclude(pk=row.pk).update(status=DeliveryStatus.SENT)  # the receipt
+    seen = []
+
+    class WatchingBackend(LocmemBackend):
+        def send_messages(self, messages):
+            seen.append(connection.in_atomic_block)  # a transaction across SMTP?
+            return super().send_messages(messages)
+
+    settings.EMAIL_BACKEND = "tests.procedures.test_delivery.WatchingBackend"
+    globals()["WatchingBackend"] = WatchingBackend
+    real_update = QuerySet.update
+    locked = []
+
+    def update(self, **kwargs):
+        if kwargs.get("status") == DeliveryStatus.SENT and len(locked) < 3:
+            locked.append(1)
+            raise OperationalError("database is locked")
+        return real_update(self, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "update", update)
+    assert delivery_send(delivery_id=row.pk, now=NOW) == Outcome.SENT
+    monkeypatch.undo()
+    assert seen == [False] and len(locked) == 3
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (DeliveryStatus.SENT, 1)
+    assert delivery_drain()["selected"] == 0
+    assert len([m for m in mail.outbox if m.subject.endswith("accepted")]) == 1
+
+
 def test_soft_time_limit_leaves_the_row_pending(accepted, flaky):
     from celery.exceptions import SoftTimeLimitExceeded
 
@@ -181,25 +224,56 @@ def test_soft_time_limit_leaves_the_row_pending(accepted, flaky):
     assert (row.status, row.attempts) == (DeliveryStatus.PENDING, 0)
 
 
-def test_crash_after_the_server_accepted_resends_with_the_same_message_id(accepted, monkeypatch):
+def test_crash_after_the_server_accepted_resends_with_the_same_message_id(
+    accepted, monkeypatch, settings
+):
     """The documented at-least-once window: the server said OK, the mark was lost."""
+    from procedures.services import delivery as delivery_service
+
     row = row_for(accepted)
-    real_save = Delivery.save
+    Delivery.objects.exclude(pk=row.pk).update(status=DeliveryStatus.SENT)  # the receipt
+    real_finish = delivery_service._finish
 
-    def crash_on_mark(self, *args, **kwargs):
-        if self.status == DeliveryStatus.SENT:
+    def crash_on_mark(delivery, **fields):
+        if fields.get("status") == DeliveryStatus.SENT:
             raise ConnectionResetError("database connection lost")  # like SIGKILL
-        return real_save(self, *args, **kwargs)
+        return real_finish(delivery, **fields)
 
-    monkeypatch.setattr(Delivery, "save", crash_on_mark)
+    monkeypatch.setattr(delivery_service, "_finish", crash_on_mark)
     with pytest.raises(ConnectionResetError):
-        delivery_send(delivery_id=row.pk, now=NOW)
-    monkeypatch.setattr(Delivery, "save", real_save)
+        delivery_send(delivery_id=row.pk, now=NOW, claimed_by="celery@a")
+    monkeypatch.undo()
     row.refresh_from_db()
-    assert row.status == DeliveryStatus.PENDING  # rolled back: not lost
-    assert delivery_send(delivery_id=row.pk, now=NOW) == Outcome.SENT
+    # The claim was committed before sending: the row is held, not lost, not pending.
+    assert (row.status, row.claimed_by, row.attempts) == (DeliveryStatus.SENDING, "celery@a", 1)
+    # A live claim is respected: another drain does not send it meanwhile.
+    assert delivery_drain(now=NOW + timedelta(seconds=60))["selected"] == 0
+    # Once older than the claim timeout its worker is gone: the drain sends it again.
+    later = NOW + timedelta(seconds=settings.DELIVERY_CLAIM_TIMEOUT + 1)
+    assert delivery_drain(now=later)["sent"] == 1
     first, second = mail.outbox
     assert first.extra_headers["Message-ID"] == second.extra_headers["Message-ID"]
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.claimed_at) == (DeliveryStatus.SENT, 2, None)
+
+
+def test_a_restarted_worker_releases_the_claims_of_its_node_name(accepted, monkeypatch):
+    """Killed mid-send (before the server answered): the same node starting again gives
+    the row back at once instead of waiting for the claim timeout."""
+    from procedures.services import delivery as delivery_service
+    from procedures.services.delivery import delivery_release_claims
+
+    row = row_for(accepted)
+    Delivery.objects.exclude(pk=row.pk).update(status=DeliveryStatus.SENT)  # the receipt
+    monkeypatch.setattr(delivery_service, "_send_email", lambda d: (_ for _ in ()).throw(
+        SystemExit("SIGKILL")))
+    with pytest.raises(SystemExit):
+        delivery_send(delivery_id=row.pk, now=NOW, claimed_by="celery@desk")
+    monkeypatch.undo()
+    assert delivery_release_claims(claimed_by="celery@other") == 0
+    assert delivery_release_claims(claimed_by="celery@desk") == 1
+    assert delivery_drain(now=NOW)["sent"] == 1
+    assert len(mail.outbox) == 1
 
 
 # ------------------------------------------------------------------ admin
@@ -402,6 +476,56 @@ def test_healthcheck_fails_on_a_stale_outbox(accepted, settings):
         call_command("celery_healthcheck", "--skip-workers")
     Delivery.objects.filter(status=DeliveryStatus.PENDING).update(status=DeliveryStatus.SENT)
     call_command("celery_healthcheck", "--skip-workers")
+
+
+def test_healthcheck_fails_on_mail_failing_for_longer_than_the_alert(accepted, flaky, settings):
+    """SMTP answering 451 for longer than DELIVERY_FAILING_ALERT_MINUTES: exit 1."""
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from django.utils import timezone
+
+    row = row_for(accepted)
+    Delivery.objects.exclude(pk=row.pk).update(status=DeliveryStatus.SENT)  # the receipt
+    flaky.append(smtplib.SMTPResponseException(451, b"4.3.0 try again later"))
+    now = timezone.now()
+    assert delivery_send(delivery_id=row.pk, now=now) == Outcome.RETRY
+    call_command("celery_healthcheck", "--skip-workers")  # just queued: still healthy
+    old = now - timedelta(minutes=settings.DELIVERY_FAILING_ALERT_MINUTES + 1)
+    Delivery.objects.filter(pk=row.pk).update(created_at=old)
+    with pytest.raises(CommandError, match=r"1 message\(s\) failing at the mail server") as e:
+        call_command("celery_healthcheck", "--skip-workers")
+    assert e.value.returncode == 1
+    # A wrong address refused for good at once is for staff, not a failing server.
+    Delivery.objects.filter(pk=row.pk).update(status=DeliveryStatus.FAILED, attempts=1)
+    call_command("celery_healthcheck", "--skip-workers")
+
+
+def test_healthcheck_answers_within_its_timeout_when_the_broker_is_frozen(accepted, settings):
+    """A listening socket that never answers is what a Redis stopped by SIGSTOP looks
+    like: connections are accepted by the kernel, no reply ever comes."""
+    import socket
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from config.celery_app import app
+
+    Delivery.objects.update(status=DeliveryStatus.SENT)
+    frozen = socket.socket()
+    frozen.bind(("127.0.0.1", 0))
+    frozen.listen(16)
+    previous = app.conf.CELERY_BROKER_URL  # the app reads Django settings, CELERY_ namespace
+    app.conf.CELERY_BROKER_URL = f"redis://127.0.0.1:{frozen.getsockname()[1]}/0"
+    started = time.monotonic()
+    try:
+        with pytest.raises(CommandError, match="broker") as e:
+            call_command("celery_healthcheck", "--timeout", "0.5")
+    finally:
+        app.conf.CELERY_BROKER_URL = previous
+        frozen.close()
+    assert time.monotonic() - started < 2.5
+    assert e.value.returncode == 1
 
 
 def test_filesystem_broker_folders_are_created_at_configuration(tmp_path):
