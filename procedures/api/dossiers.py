@@ -392,6 +392,23 @@ def _not_found() -> Response:
                                  "receipt.")}, status=status.HTTP_404_NOT_FOUND)
 
 
+_LOOKUP_RESPONSES = {
+    200: ser.LookupSerializer,
+    400: OpenApiResponse(description=gettext_lazy("code or pin missing.")),
+    404: OpenApiResponse(ser.LookupNotFoundSerializer,
+                         description=gettext_lazy("Wrong code or PIN.")),
+    429: OpenApiResponse(ser.LookupNotFoundSerializer, description=gettext_lazy(
+        "Too many requests or failures; the Retry-After header gives the seconds to wait.")),
+}
+_LOOKUP_DESCRIPTION = gettext_lazy(
+    "For the applicant: status, deadlines, what is asked of them and the timeline. "
+    "No staff names, no ID number or contacts. A wrong code and a wrong PIN give the "
+    "same 404. After a few failures an address waits, longer after each one, and many "
+    "failures on one code close that code for a while (429 with Retry-After), shared "
+    "with the look-up page; every address is rate-limited."
+)
+
+
 class DossierLookupView(APIView):
     # No session or token: the applicant has neither, and skipping them skips CSRF.
     authentication_classes: list = []
@@ -401,37 +418,43 @@ class DossierLookupView(APIView):
 
     @extend_schema(
         summary=gettext_lazy("Look up a dossier with its code and PIN"),
-        description=gettext_lazy(
-            "For the applicant: status, deadlines, what is asked of them and the timeline. "
-            "No staff names, no ID number or contacts. A wrong code and a wrong PIN give the "
-            "same 404; repeated failures for one code, or from one address, lock the look-up "
-            "for a while (429), shared with the look-up page; every address is rate-limited."
-        ),
-        parameters=[ser.LookupQuerySerializer],
-        responses={
-            200: ser.LookupSerializer,
-            400: OpenApiResponse(description=gettext_lazy("code or pin missing.")),
-            404: OpenApiResponse(ser.LookupNotFoundSerializer,
-                                 description=gettext_lazy("Wrong code or PIN.")),
-            429: OpenApiResponse(description=gettext_lazy("Too many requests or failures.")),
-        },
+        description=_LOOKUP_DESCRIPTION,
+        request=ser.LookupQuerySerializer,
+        responses=_LOOKUP_RESPONSES,
         tags=["public"],
     )
-    def get(self, request):
-        response = self._lookup(request)
+    def post(self, request):
+        response = self._lookup(request, request.data)
         add_never_cache_headers(response)  # personal data: never kept by a proxy
         return response
 
-    def _lookup(self, request) -> Response:
-        query = ser.LookupQuerySerializer(data=request.query_params)
+    @extend_schema(
+        summary=gettext_lazy("Look up a dossier (deprecated: the PIN lands in access logs)"),
+        description=gettext_lazy("Deprecated: use POST with code and pin in the body. A PIN "
+                                 "in the URL is written to every proxy's access log."),
+        parameters=[ser.LookupQuerySerializer],
+        responses=_LOOKUP_RESPONSES,
+        deprecated=True,
+        tags=["public"],
+    )
+    def get(self, request):
+        response = self._lookup(request, request.query_params)
+        add_never_cache_headers(response)
+        # RFC 9745: tells clients to move to POST.
+        response["Deprecation"] = "true"
+        response["Link"] = '<%s>; rel="alternate"; type="application/json"' % request.path
+        return response
+
+    def _lookup(self, request, data) -> Response:
+        query = ser.LookupQuerySerializer(data=data)
         query.is_valid(raise_exception=True)
         code = query.validated_data["code"].strip()
         pin = query.validated_data["pin"].strip()
-        minutes = throttle.lookup_blocked(request, code=code)
-        if minutes:
-            raise Throttled(wait=minutes * 60, detail=_(
-                "Too many wrong attempts for this dossier code. Try again in %(minutes)d "
-                "minutes.") % {"minutes": minutes})
+        seconds = throttle.lookup_blocked(request, code=code)
+        if seconds:
+            raise Throttled(wait=seconds, detail=_(
+                "Too many wrong attempts. Try again in %(wait)s.")
+                % {"wait": throttle.wait_text(seconds)})
         # Exact matches only, so the unique index answers; codes are printed upper-case.
         dossier = (Dossier.objects.select_related("procedure")
                    .filter(code__in={code, code.upper()}).first())

@@ -1,4 +1,4 @@
-"""Public look-up: GET /api/v1/dossiers/lookup/?code=&pin= (issue item 8).
+"""Public look-up: POST /api/v1/dossiers/lookup/ {code, pin} (GET ?code=&pin= deprecated).
 
 What the applicant sees, what they never see, the identical 404, the per-address rate
 limit and the per-code lockout.
@@ -24,7 +24,7 @@ URL = "/api/v1/dossiers/lookup/"
 def _fresh_cache(settings):
     settings.DOSSIER_LOOKUP_RATE = "1000/min"
     settings.PORTAL_LOOKUP_MAX_FAILURES_PER_CODE = 3
-    settings.PORTAL_LOOKUP_MAX_FAILURES_PER_IP = 10
+    settings.PORTAL_LOOKUP_FREE_FAILURES = 10
     settings.PORTAL_LOOKUP_WINDOW_MINUTES = 10
     cache.clear()
     yield
@@ -32,7 +32,7 @@ def _fresh_cache(settings):
 
 
 def lookup(code, pin, client=None, **extra):
-    return (client or APIClient()).get(URL, {"code": code, "pin": pin}, **extra)
+    return (client or APIClient()).post(URL, {"code": code, "pin": pin}, format="json", **extra)
 
 
 @pytest.fixture
@@ -218,9 +218,30 @@ def test_rate_limit_per_address(register, settings):
     assert "Retry-After" in response
 
 
-def test_staff_session_is_ignored_and_only_get_is_allowed(register, staff):
+def test_staff_session_is_ignored_and_post_needs_no_csrf_token(register, staff):
     d = register()
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(staff["intake"])
     assert lookup(d.code, d.pin, client=client).status_code == 200
-    assert client.post(URL, {"code": d.code, "pin": d.pin}).status_code == 405
+    assert client.put(URL, {"code": d.code, "pin": d.pin}).status_code == 405
+
+
+def test_the_pin_in_the_url_still_works_but_is_deprecated(register):
+    d = register()
+    response = APIClient().get(URL, {"code": d.code, "pin": d.pin})
+    assert response.status_code == 200
+    assert response["Deprecation"] == "true"
+    assert response.json()["code"] == d.code
+    assert "Deprecation" not in lookup(d.code, d.pin)
+
+
+def test_the_schema_documents_post_and_marks_get_deprecated(client):
+    schema = client.get("/api/schema/?format=json").json()
+    operations = schema["paths"]["/api/v1/dossiers/lookup/"]
+    assert operations["get"]["deprecated"] is True
+    body = operations["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["$ref"].endswith("/LookupQuery")
+    assert "parameters" not in operations["post"] or not any(
+        p["name"] == "pin" for p in operations["post"]["parameters"])
+
+
