@@ -12,7 +12,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.utils.translation import gettext_lazy as _
-from django_otp import user_has_device
+from django_otp import devices_for_user, user_has_device
 from django_otp.admin import OTPAdminAuthenticationForm
 
 
@@ -31,6 +31,16 @@ class StaffLoginForm(OTPAdminAuthenticationForm):
         "token_required": _("Enter the code of your authenticator app."),
         "invalid_token": _("The authentication code is not correct, or has expired."),
     }
+
+    def _chosen_device(self, user):
+        # Most staff have one device: use it without asking them to pick it. With
+        # several, the form shows the choice (django-otp then needs one picked).
+        device = super()._chosen_device(user)
+        if device is None:
+            devices = list(devices_for_user(user, confirmed=True, for_verify=True))
+            if len(devices) == 1:
+                device = devices[0]
+        return device
 
     def clean(self):
         # AdminAuthenticationForm.clean: password and is_staff; then the code if needed.
