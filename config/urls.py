@@ -19,3 +19,5 @@ urlpatterns += i18n_patterns(
     path("", include("procedures.urls")),
     prefix_default_language=False,
 )
+
+handler404 = "config.views.page_not_found"

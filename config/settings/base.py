@@ -315,6 +315,11 @@ REPORT_EVALUATION_BANDS = env.json(
 if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("max_retries", 0)
 # --- Dialogues in the OpenAPI schema: one enum per status set, named after it ---
+# Every operation documents the errors DRF gives (404 page/object, 400, 401/403).
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "procedures.api.schema.add_error_responses",
+]
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
     "DialogueSessionStatusEnum": "dialogues.constants.SessionStatus",
     "RegistrationStatusEnum": "dialogues.constants.RegistrationStatus",

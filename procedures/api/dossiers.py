@@ -68,6 +68,38 @@ def domain_error_response(exc: DomainError) -> Response:
     return Response({"detail": exc.message, "field": exc.field, "code": exc.code}, status=code)
 
 
+class DomainErrorShape:
+    """Every error of the staff dossier API has the documented keys: detail, field, code.
+
+    DRF's own errors (not logged in, no permission, not found, invalid body) come as
+    {"detail"} or {field: [messages]}; the keys are added here (the first message and
+    its field), the field messages kept beside them (issue 11 item 11: action errors
+    lacked the documented keys).
+    """
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        data = response.data
+        if isinstance(data, dict) and {"detail", "field", "code"} <= data.keys():
+            return response
+        if isinstance(data, dict) and set(data) == {"detail"}:
+            detail = data["detail"]
+            response.data = {"detail": str(detail), "field": None,
+                             "code": getattr(detail, "code", None)}
+            return response
+        field, messages = (next(iter(data.items())) if isinstance(data, dict) and data
+                           else (None, data))
+        while isinstance(messages, (list, dict)) and messages:
+            messages = messages[0] if isinstance(messages, list) else next(iter(messages.values()))
+        response.data = {
+            **(data if isinstance(data, dict) else {"non_field_errors": data}),
+            "detail": str(messages),
+            "field": None if field in (None, "non_field_errors") else field,
+            "code": getattr(messages, "code", "invalid"),
+        }
+        return response
+
+
 # ---------------------------------------------------------------- reads
 # (selector-shaped: they belong in procedures/selectors/dossiers.py, kept here because
 # that module has another owner; see the report of this change)
@@ -159,7 +191,7 @@ class DossierCursorPagination(CursorPagination):
         403: _ERROR_RESPONSES[403]},
     tags=["dossiers"],
 )
-class DossierListView(generics.ListAPIView):
+class DossierListView(DomainErrorShape, generics.ListAPIView):
     authentication_classes = STAFF_AUTHENTICATION
     permission_classes = [IsDossierStaff]
     serializer_class = ser.DossierListSerializer
@@ -182,7 +214,7 @@ class DossierListView(generics.ListAPIView):
                403: _ERROR_RESPONSES[403], 404: _ERROR_RESPONSES[404]},
     tags=["dossiers"],
 )
-class DossierDetailView(generics.RetrieveAPIView):
+class DossierDetailView(DomainErrorShape, generics.RetrieveAPIView):
     authentication_classes = STAFF_AUTHENTICATION
     permission_classes = [IsDossierStaff]
     serializer_class = ser.DossierDetailSerializer
@@ -321,7 +353,7 @@ ACTIONS: dict[str, ActionSpec] = {spec.action: spec for spec in [
 ]}
 
 
-class DossierActionView(APIView):
+class DossierActionView(DomainErrorShape, APIView):
     """One transition. Subclassed per action below so each has its own documented body."""
 
     authentication_classes = STAFF_AUTHENTICATION
