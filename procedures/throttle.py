@@ -28,6 +28,7 @@ visitor typed, never the text itself (cache keys have a charset).
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 import re
 import time
@@ -38,24 +39,35 @@ from django.core.cache import cache
 from django.utils.translation import gettext_lazy, ngettext
 
 
-def client_ip(request) -> str:
+def _valid_ip(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
+def client_ip_or_none(request) -> str | None:
     """The visitor's address, the one all throttles and the staff lock-out count.
 
     With `TRUSTED_PROXY_COUNT` = 0 (no proxy) it is REMOTE_ADDR, and any
     X-Forwarded-For a client sends is ignored. Behind N proxies that each append to
     X-Forwarded-For, it is the Nth entry from the right: the address our outermost
     proxy saw; whatever the client wrote to the left of it is not trusted. This is
-    DRF's rule for NUM_PROXIES, which is set from the same setting.
+    DRF's rule for NUM_PROXIES, which is set from the same setting. Anything that is
+    not an IP address counts as the proxy's own address. None when there is none at
+    all (a request built in code), which django-axes stores as such.
     """
-    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    remote = _valid_ip(request.META.get("REMOTE_ADDR", "") or "")
     count = settings.TRUSTED_PROXY_COUNT
-    if count <= 0:
-        return remote
-    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-            if h.strip()]
-    if not hops:
-        return remote
-    return hops[-min(count, len(hops))]
+    if count > 0:
+        hops = [h for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+        if hops:
+            return _valid_ip(hops[-min(count, len(hops))]) or remote
+    return remote
+
+
+def client_ip(request) -> str:
+    return client_ip_or_none(request) or "unknown"
 
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\w*\s*$")

@@ -355,7 +355,7 @@ AXES_FAILURE_LIMIT = env.int("STAFF_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("STAFF_LOGIN_LOCKOUT_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "procedures.throttle.client_ip"
+AXES_CLIENT_IP_CALLABLE = "procedures.throttle.client_ip_or_none"
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 # The database handler: a lock-out must not depend on Redis being up.
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
