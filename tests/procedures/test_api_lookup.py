@@ -245,3 +245,28 @@ def test_the_schema_documents_post_and_marks_get_deprecated(client):
         p["name"] == "pin" for p in operations["post"]["parameters"])
 
 
+
+
+def test_behind_a_trusted_proxy_the_api_throttle_counts_each_client(register, settings):
+    """One setting (TRUSTED_PROXY_COUNT) for the portal, DRF and axes alike."""
+    settings.DOSSIER_LOOKUP_RATE = "2/min"
+    settings.TRUSTED_PROXY_COUNT = 1
+    d = register()
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    for _ in range(2):
+        assert lookup(d.code, d.pin, HTTP_X_FORWARDED_FOR="198.51.100.1", **proxy).status_code == 200
+    assert lookup(d.code, d.pin, HTTP_X_FORWARDED_FOR="198.51.100.1", **proxy).status_code == 429
+    # Another client behind the same proxy is not held back ...
+    assert lookup(d.code, d.pin, HTTP_X_FORWARDED_FOR="198.51.100.2", **proxy).status_code == 200
+    # ... and a spoofed left-hand entry does not buy a fresh counter.
+    assert lookup(d.code, d.pin, HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.1",
+                  **proxy).status_code == 429
+
+
+def test_without_a_trusted_proxy_the_forwarded_header_is_ignored(register, settings):
+    settings.DOSSIER_LOOKUP_RATE = "2/min"
+    settings.TRUSTED_PROXY_COUNT = 0
+    d = register()
+    for i in range(2):
+        lookup(d.code, d.pin, HTTP_X_FORWARDED_FOR=f"198.51.100.{i}")
+    assert lookup(d.code, d.pin, HTTP_X_FORWARDED_FOR="198.51.100.99").status_code == 429
