@@ -33,5 +33,5 @@ worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR", "/dev/shm")
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
 # The client address comes from the proxy's X-Forwarded-For, read by the application
-# (PORTAL_CLIENT_IP_HEADER); gunicorn itself trusts the proxy for the scheme only.
+# (TRUSTED_PROXY_COUNT); gunicorn itself trusts the proxy for the scheme only.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

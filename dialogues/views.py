@@ -49,6 +49,7 @@ from dialogues.models import (
     RecommendationAttachment,
     SessionDocument,
 )
+from procedures import throttle
 from procedures.errors import DomainError
 
 # --------------------------------------------------------------------------- #
@@ -128,6 +129,13 @@ def registration_create(request, pk: int):
     if not _registration_open(session, timezone.now()):
         return render(request, "dialogues/registration_closed.html", {"session": session})
     form = RegistrationForm(request.POST or None, request.FILES or None, session=session)
+    if request.method == "POST" and (wait := throttle.form_blocked(
+            request, "dialogue-registration")) is not None:
+        form.is_valid()
+        form.add_error(None, throttle.TOO_MANY_REQUESTS % {"wait": throttle.wait_text(wait)})
+        return throttle.retry_after(render(
+            request, "dialogues/registration_form.html", {"session": session, "form": form},
+            status=429), wait)
     if request.method == "POST" and form.is_valid():
         if form.is_spam:
             # Same answer as a success: a bot learns nothing.
@@ -154,22 +162,21 @@ def registration_create(request, pk: int):
             # Only the id: the done page reads the status and the queue position
             # fresh, and the raw token stays out of the session store.
             request.session[_JUST_REGISTERED] = registration.pk
+            throttle.form_succeeded(request, "dialogue-registration")
             return redirect("dialogues:registration-done", pk=session.pk)
     return render(request, "dialogues/registration_form.html", {"session": session, "form": form})
 
 
 def recommendation_submit(request):
     """Difficulties and recommendations sent between sessions (domain.md s. 7)."""
-    from procedures import throttle
-
     form = RecommendationSubmitForm(request.POST or None, request.FILES or None)
-    status = 200
+    status, wait = 200, None
     if request.method == "POST":
-        wait = throttle.submission_throttled(request)
+        wait = throttle.form_blocked(request, "dialogue-recommendation")
         if wait is not None:
             form.is_valid()
             form.add_error(None, _("Too many submissions from your connection. Try again in "
-                                   "%(minutes)d minutes.") % {"minutes": wait})
+                                   "%(wait)s.") % {"wait": throttle.wait_text(wait)})
             status = 429
         elif form.is_valid():
             if form.is_spam:
@@ -193,10 +200,13 @@ def recommendation_submit(request):
             except DomainError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
+                throttle.form_succeeded(request, "dialogue-recommendation")
                 return redirect("dialogues:recommendation-done")
         else:
             status = 400
-    return render(request, "dialogues/recommendation_form.html", {"form": form}, status=status)
+    response = render(request, "dialogues/recommendation_form.html", {"form": form},
+                      status=status)
+    return throttle.retry_after(response, wait) if status == 429 else response
 
 
 def recommendation_done(request):
@@ -241,7 +251,20 @@ def _registration_by_link(public_id, token):
     return registration
 
 
+def _manage_throttled(request) -> HttpResponse | None:
+    # Every visit of a personal link counts, found or not: the token is long and
+    # random, and this keeps anyone from trying them in bulk.
+    wait = throttle.form_blocked(request, "dialogue-manage")
+    if wait is None:
+        return None
+    response = HttpResponse(throttle.TOO_MANY_REQUESTS % {"wait": throttle.wait_text(wait)},
+                            status=429, content_type="text/plain; charset=utf-8")
+    return _private(throttle.retry_after(response, wait))
+
+
 def registration_manage(request, public_id, token: str):
+    if (refused := _manage_throttled(request)) is not None:
+        return refused
     registration = _registration_by_link(public_id, token)
     if request.method == "POST":
         try:
@@ -264,6 +287,8 @@ def registration_manage(request, public_id, token: str):
 
 
 def registration_ics(request, public_id, token: str):
+    if (refused := _manage_throttled(request)) is not None:
+        return refused
     registration = _registration_by_link(public_id, token)
     if registration.status != RegistrationStatus.CONFIRMED:
         raise Http404

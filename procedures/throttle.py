@@ -1,35 +1,90 @@
-"""Counting attempts of the public pages in the cache (Redis in production).
+"""Rate limits of the public pages and API, counted in the cache (Redis in production).
 
-Fixed windows: the counter for a key lives for the window, and `incr` is atomic in
-Redis, so two web processes never both let the N+1th attempt through. The keys hold
-a hash of what the visitor typed, never the text itself (cache keys have a charset).
+One mechanism for every public form (online submission, supplement upload, rating,
+dialogue registration, dialogue recommendation, registration manage/cancel) and for
+the look-up; the API's look-up shares the look-up counters, so switching between page
+and API gains a guesser nothing. django-ratelimit was considered: it has no back-off,
+cannot tell the true remaining wait, and lets a Redis error through; these counters
+are plain cache calls, and the cache falls back to local memory when Redis is down
+(config/cache.py), so a public request never fails on the throttle.
 
-The portal's look-up page and the API's look-up share these counters, so switching
-between them gains a guesser nothing. Look-up counts failures both per IP (one visitor guessing many PINs) and per dossier
-code (many addresses guessing one PIN): an 8-digit PIN and 5 failures per 15 minutes
-leave a guesser ~50 years on average. The price is that someone who knows a code can
-lock its owner out for a window; the desk can still look the dossier up.
+Forms (`PORTAL_RATE_LIMITS`): every POST counts as an *attempt* (a higher limit that
+stops floods of junk), and only a completed one counts as a *success* (the quota an
+honest applicant cares about: typos and refused files do not eat it).
+
+Look-up: a wrong code+PIN makes the *address* wait, doubling with every failure past a
+few free ones (30 s, 1 min, 2 min ... up to an hour), and counts against the *code*
+with a much higher limit per window. A guesser on one address gets a handful of
+guesses an hour; many addresses guessing one code are stopped by the per-code limit
+(50 an hour against 10^8 PINs: centuries on average), which is high enough that a
+stranger typing wrong PINs does not lock the owner out: the owner's own address has
+no back-off, and the per-code window is short. Codes are sequential and so known;
+the PIN is the secret.
+
+Fixed windows: a counter lives for its window, and `incr` is atomic in Redis, so two
+web processes never both let the N+1th attempt through. Keys hold a hash of what the
+visitor typed, never the text itself (cache keys have a charset).
 """
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
+import re
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext_lazy, ngettext
+
+
+def _valid_ip(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
+def client_ip_or_none(request) -> str | None:
+    """The visitor's address, the one all throttles and the staff lock-out count.
+
+    With `TRUSTED_PROXY_COUNT` = 0 (no proxy) it is REMOTE_ADDR, and any
+    X-Forwarded-For a client sends is ignored. Behind N proxies that each append to
+    X-Forwarded-For, it is the Nth entry from the right: the address our outermost
+    proxy saw; whatever the client wrote to the left of it is not trusted. This is
+    DRF's rule for NUM_PROXIES, which is set from the same setting. Anything that is
+    not an IP address counts as the proxy's own address. None when there is none at
+    all (a request built in code), which django-axes stores as such.
+    """
+    remote = _valid_ip(request.META.get("REMOTE_ADDR", "") or "")
+    count = settings.TRUSTED_PROXY_COUNT
+    if count > 0:
+        hops = [h for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+        if hops:
+            return _valid_ip(hops[-min(count, len(hops))]) or remote
+    return remote
 
 
 def client_ip(request) -> str:
-    """The visitor's address: REMOTE_ADDR, or the last hop our proxy appended."""
-    header = settings.PORTAL_CLIENT_IP_HEADER
-    if header:
-        forwarded = request.META.get(header, "")
-        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
-        if hops:
-            return hops[-1]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    return client_ip_or_none(request) or "unknown"
+
+
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\w*\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """"20/h" -> (20, 3600); "5/10m" -> (5, 600). DRF's syntax plus a multiplier."""
+    match = _RATE.match(rate or "")
+    if not match:
+        raise ValueError(f"Not a rate: {rate!r} (expected e.g. '20/h' or '5/10m')")
+    count, multiplier, unit = match.groups()
+    return int(count), int(multiplier or 1) * _UNIT_SECONDS[unit]
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -40,8 +95,7 @@ class Window:
 
     def _bucket(self, key: str, now: float) -> tuple[str, float]:
         index = int(now // self.seconds)
-        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-        return f"portal-throttle:{self.scope}:{digest}:{index}", (index + 1) * self.seconds
+        return f"portal-throttle:{self.scope}:{_digest(key)}:{index}", (index + 1) * self.seconds
 
     def count(self, key: str, *, now: float | None = None) -> int:
         bucket, _ = self._bucket(key, time.time() if now is None else now)
@@ -65,54 +119,132 @@ class Window:
     def exceeded(self, key: str, *, now: float | None = None) -> bool:
         return self.count(key, now=now) >= self.limit
 
-    def minutes_left(self, *, now: float | None = None) -> int:
+    def seconds_left(self, *, now: float | None = None) -> int:
+        """The true wait until this window ends and its counter starts again."""
         now = time.time() if now is None else now
         _, ends = self._bucket("", now)
-        return max(1, math.ceil((ends - now) / 60))
+        return max(1, math.ceil(ends - now))
 
 
-def submit_window() -> Window:
-    return Window("submit-ip", settings.PORTAL_SUBMIT_MAX_PER_IP,
-                  settings.PORTAL_SUBMIT_WINDOW_MINUTES * 60)
+def wait_text(seconds: int) -> str:
+    """"45 seconds", "3 minutes": the wait as the visitor reads it, rounded up."""
+    if seconds < 60:
+        return ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds}
+    minutes = math.ceil(seconds / 60)
+    return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
 
 
-def lookup_windows() -> tuple[Window, Window]:
-    seconds = settings.PORTAL_LOOKUP_WINDOW_MINUTES * 60
-    return (
-        Window("lookup-ip", settings.PORTAL_LOOKUP_MAX_FAILURES_PER_IP, seconds),
-        Window("lookup-code", settings.PORTAL_LOOKUP_MAX_FAILURES_PER_CODE, seconds),
-    )
+# ----------------------------------------------------------------- public forms
+
+TOO_MANY_REQUESTS = gettext_lazy("Too many requests from your connection. Try again in "
+                                 "%(wait)s.")
+
+
+def _form_windows(form: str) -> tuple[Window | None, Window | None]:
+    rates = settings.PORTAL_RATE_LIMITS[form]
+    out = []
+    for kind in ("attempts", "successes"):
+        if rates.get(kind):
+            limit, seconds = parse_rate(rates[kind])
+            out.append(Window(f"{form}-{kind}", limit, seconds))
+        else:
+            out.append(None)
+    return out[0], out[1]
+
+
+def form_blocked(request, form: str) -> int | None:
+    """Count one attempt at a public form; seconds to wait when over a limit, else None.
+
+    Refused when this attempt is over the attempts limit, or when the address has used
+    up its quota of completed ones (which `form_succeeded` counts).
+    """
+    attempts, successes = _form_windows(form)
+    ip = client_ip(request)
+    if attempts is not None and attempts.hit(ip) > attempts.limit:
+        return attempts.seconds_left()
+    if successes is not None and successes.exceeded(ip):
+        return successes.seconds_left()
+    return None
+
+
+def form_succeeded(request, form: str) -> None:
+    """The form did its work (a dossier saved, a registration made): count it."""
+    _attempts, successes = _form_windows(form)
+    if successes is not None:
+        successes.hit(client_ip(request))
+
+
+def retry_after(response, seconds: int):
+    """Tell browsers and scripts the same wait the page shows (RFC 9110 s. 10.2.3)."""
+    response["Retry-After"] = str(int(seconds))
+    return response
+
+
+# ----------------------------------------------------------------- look-up
 
 
 def _code_key(code: str) -> str:
     return (code or "").strip().upper()
 
 
-def submission_throttled(request) -> int | None:
-    """Count one submission attempt; minutes to wait when over the limit, else None."""
-    window = submit_window()
-    ip = client_ip(request)
-    if window.exceeded(ip):
-        return window.minutes_left()
-    window.hit(ip)
-    return None
+def lookup_code_window() -> Window:
+    return Window("lookup-code", settings.PORTAL_LOOKUP_MAX_FAILURES_PER_CODE,
+                  settings.PORTAL_LOOKUP_WINDOW_MINUTES * 60)
+
+
+def _backoff_keys(ip: str) -> tuple[str, str]:
+    digest = _digest(ip)
+    return f"portal-backoff:lookup-ip:{digest}:n", f"portal-backoff:lookup-ip:{digest}:until"
+
+
+def backoff_seconds(failures: int) -> int:
+    """The wait after the nth failure from one address: 0 for the free ones, then
+    PORTAL_LOOKUP_BACKOFF_SECONDS doubling each time, capped."""
+    over = failures - settings.PORTAL_LOOKUP_FREE_FAILURES
+    if over <= 0:
+        return 0
+    cap = settings.PORTAL_LOOKUP_BACKOFF_MAX_SECONDS
+    # 2**over overflows nothing in Python, but keep the number small anyway.
+    return min(cap, settings.PORTAL_LOOKUP_BACKOFF_SECONDS * 2 ** min(over - 1, 30))
 
 
 def lookup_blocked(request, *, code: str) -> int | None:
-    """Minutes to wait when this IP or this code has failed too often, else None."""
-    by_ip, by_code = lookup_windows()
-    if by_ip.exceeded(client_ip(request)) or by_code.exceeded(_code_key(code)):
-        return by_ip.minutes_left()
-    return None
+    """Seconds this address must still wait, or this code is closed for, else None."""
+    now = time.time()
+    _n, until_key = _backoff_keys(client_ip(request))
+    until = float(cache.get(until_key) or 0)
+    waits = []
+    if until > now:
+        waits.append(math.ceil(until - now))
+    by_code = lookup_code_window()
+    if by_code.exceeded(_code_key(code), now=now):
+        waits.append(by_code.seconds_left(now=now))
+    return max(waits) if waits else None
 
 
-def lookup_failed(request, *, code: str) -> None:
-    by_ip, by_code = lookup_windows()
-    by_ip.hit(client_ip(request))
-    by_code.hit(_code_key(code))
+def lookup_failed(request, *, code: str) -> int:
+    """Count a wrong code+PIN; returns the seconds the address must now wait (0: none)."""
+    now = time.time()
+    n_key, until_key = _backoff_keys(client_ip(request))
+    memory = settings.PORTAL_LOOKUP_FORGET_HOURS * 3600
+    cache.add(n_key, 0, timeout=memory)
+    try:
+        failures = cache.incr(n_key)
+    except ValueError:  # expired between add() and incr()
+        cache.set(n_key, 1, timeout=memory)
+        failures = 1
+    cache.touch(n_key, memory)  # forgotten only after a quiet day, not mid-guessing
+    wait = backoff_seconds(failures)
+    if wait:
+        cache.set(until_key, now + wait, timeout=wait + 1)
+    lookup_code_window().hit(_code_key(code), now=now)
+    return wait
 
 
 def lookup_succeeded(*, code: str) -> None:
-    """The owner proved the PIN: earlier typos on this code no longer count."""
-    _, by_code = lookup_windows()
-    by_code.reset(_code_key(code))
+    """The owner proved the PIN: earlier typos on this code no longer count.
+
+    The address's back-off stays: a guesser who owns one dossier must not be able to
+    wipe it by opening their own.
+    """
+    lookup_code_window().reset(_code_key(code))

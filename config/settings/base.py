@@ -6,6 +6,7 @@ reader below (django-environ): https://django-environ.readthedocs.io/
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -118,9 +119,19 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Falls back to local memory with a logged warning when Redis is down, so
+            # no public request depends on it (config/cache.py).
+            "BACKEND": "config.cache.FallbackRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "motcua",
+            # Passed to redis-py's connection pool, one per process, kept across
+            # requests: a dead or frozen Redis costs a request at most this long.
+            # https://redis-py.readthedocs.io/en/stable/connections.html
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("REDIS_CACHE_CONNECT_TIMEOUT", default=0.5),
+                "socket_timeout": env.float("REDIS_CACHE_TIMEOUT", default=0.5),
+                "health_check_interval": 30,
+            },
         }
     }
 else:
@@ -250,20 +261,39 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Backstop only: procedures.middleware.UploadGuardMiddleware refuses more files than
 # PORTAL_UPLOAD_MAX_FILES first, with a page that says so.
 DATA_UPLOAD_MAX_NUMBER_FILES = 100
-# Online submissions accepted from one IP address per window (POSTs, valid or not).
-PORTAL_SUBMIT_MAX_PER_IP = env.int("PORTAL_SUBMIT_MAX_PER_IP", default=20)
-PORTAL_SUBMIT_WINDOW_MINUTES = env.int("PORTAL_SUBMIT_WINDOW_MINUTES", default=60)
-# Look-up by code + PIN: failed attempts allowed per IP and per dossier code per window.
-PORTAL_LOOKUP_MAX_FAILURES_PER_IP = env.int("PORTAL_LOOKUP_MAX_FAILURES_PER_IP", default=10)
-PORTAL_LOOKUP_MAX_FAILURES_PER_CODE = env.int("PORTAL_LOOKUP_MAX_FAILURES_PER_CODE", default=5)
-PORTAL_LOOKUP_WINDOW_MINUTES = env.int("PORTAL_LOOKUP_WINDOW_MINUTES", default=15)
-# How long a browser session keeps access to a dossier after a correct PIN, and to the
-# receipt (with the PIN) after submitting.
+# Rate limits of the public forms (procedures/throttle.py), per client address, in the
+# rate syntax "N/period" (s, m, h, d; "5/10m" = 5 per 10 minutes). "attempts" counts
+# every POST, valid or not (stops floods); "successes" counts only completed ones (the
+# quota of an honest applicant, which typos never eat). Override as JSON in the
+# environment, whole dictionary.
+PORTAL_RATE_LIMITS = env.json("PORTAL_RATE_LIMITS", default={
+    "submit": {"attempts": "60/h", "successes": "20/h"},
+    "supplement": {"attempts": "30/h", "successes": "10/h"},
+    "rating": {"attempts": "30/h", "successes": "10/h"},
+    "dialogue-registration": {"attempts": "30/h", "successes": "10/h"},
+    "dialogue-recommendation": {"attempts": "30/h", "successes": "10/h"},
+    "dialogue-manage": {"attempts": "60/h"},
+})
+# Look-up by code + PIN. Per address: this many wrong attempts are free, then each one
+# makes the address wait PORTAL_LOOKUP_BACKOFF_SECONDS, doubling, up to the maximum;
+# the count is forgotten after PORTAL_LOOKUP_FORGET_HOURS without a failure. Per
+# dossier code (many addresses guessing one PIN): a much higher limit per window, so
+# a stranger's wrong PINs do not lock the owner out for long.
+PORTAL_LOOKUP_FREE_FAILURES = env.int("PORTAL_LOOKUP_FREE_FAILURES", default=3)
+PORTAL_LOOKUP_BACKOFF_SECONDS = env.int("PORTAL_LOOKUP_BACKOFF_SECONDS", default=30)
+PORTAL_LOOKUP_BACKOFF_MAX_SECONDS = env.int("PORTAL_LOOKUP_BACKOFF_MAX_SECONDS", default=3600)
+PORTAL_LOOKUP_FORGET_HOURS = env.int("PORTAL_LOOKUP_FORGET_HOURS", default=24)
+PORTAL_LOOKUP_MAX_FAILURES_PER_CODE = env.int("PORTAL_LOOKUP_MAX_FAILURES_PER_CODE", default=50)
+PORTAL_LOOKUP_WINDOW_MINUTES = env.int("PORTAL_LOOKUP_WINDOW_MINUTES", default=60)
+# How long a browser session keeps access to a dossier after a correct PIN, and the
+# receipt (with the PIN, in a cookie of its own, never in the session) after submitting.
 PORTAL_ACCESS_MINUTES = env.int("PORTAL_ACCESS_MINUTES", default=30)
-# Behind a reverse proxy, the header that carries the client address (e.g.
-# HTTP_X_FORWARDED_FOR; its last entry is used, the one our proxy appended). Empty:
-# REMOTE_ADDR. https://docs.djangoproject.com/en/5.2/ref/request-response/#django.http.HttpRequest.META
-PORTAL_CLIENT_IP_HEADER = env("PORTAL_CLIENT_IP_HEADER", default="")
+# Reverse proxies in front of the app that append the client address to
+# X-Forwarded-For (0: none, the address is REMOTE_ADDR and X-Forwarded-For is ignored).
+# The one setting behind the portal throttles, the API throttles (DRF NUM_PROXIES) and
+# the staff log-in lock-out (django-axes): see procedures.throttle.client_ip and the
+# README's deployment section.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # --- Staff admin of dossiers and printable slips ---
 # Place printed before the date on the slips (forms of Circular 01/2018/TT-VPCP).
@@ -278,10 +308,10 @@ ADMIN_DOSSIER_COUNT_LIMIT = env.int("ADMIN_DOSSIER_COUNT_LIMIT", default=10000)
 # (https://www.django-rest-framework.org/api-guide/throttling/#setting-the-throttling-policy).
 DOSSIER_LOOKUP_RATE = env("DOSSIER_LOOKUP_RATE", default="30/min")
 # Wrong code+PIN attempts are counted by PORTAL_LOOKUP_* above, for the API as well.
-# Reverse proxies in front of the app. DRF trusts X-Forwarded-For only this deep; its
-# own default (None) would let any client choose the address the throttles count.
+# DRF trusts X-Forwarded-For only as deep as TRUSTED_PROXY_COUNT; its own default
+# (None) would let any client choose the address the throttles count.
 # https://www.django-rest-framework.org/api-guide/throttling/#how-clients-are-identified
-REST_FRAMEWORK["NUM_PROXIES"] = env.int("API_NUM_PROXIES", default=0)
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
 # One OpenAPI enum per choice set, named after it, instead of Status1aeEnum & co.
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     "DossierStatusEnum": "procedures.constants.DossierStatus",
@@ -364,6 +394,11 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0,
                                     "interval_step": 0.5, "interval_max": 1}
 
 # --- Dialogues in the OpenAPI schema: one enum per status set, named after it ---
+# Every operation documents the errors DRF gives (404 page/object, 400, 401/403).
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "procedures.api.schema.add_error_responses",
+]
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
     "DialogueSessionStatusEnum": "dialogues.constants.SessionStatus",
     "RegistrationStatusEnum": "dialogues.constants.RegistrationStatus",
@@ -372,3 +407,69 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
 # The dashboard's covering index includes columns only PostgreSQL can store in an index;
 # on SQLite (embedded default) it is a plain index, which is fine at its sizes.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
+
+# --- Security (README "Security"; issue 11 items 8-10) ---
+INSTALLED_APPS = [
+    # The admin site with the staff log-in form (TOTP when the user has a device).
+    "config.apps.StaffAdminConfig" if app == "django.contrib.admin" else app
+    for app in INSTALLED_APPS
+] + ["axes", "django_otp", "django_otp.plugins.otp_totp", "csp"]
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "csp.middleware.CSPMiddleware")
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+                  "django_otp.middleware.OTPMiddleware")
+# Last, as django-axes asks: it turns a lock-out raised by its backend into a response.
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+
+# Staff log-in lock-out (django-axes, https://django-axes.readthedocs.io/): failures
+# are counted per username AND address, so one person mistyping (or one attacker
+# guessing one account) does not lock out the rest of an office behind the same
+# address. Locks lift by themselves after the cool-off, or at once when an admin
+# deletes the "Access attempts" row (admin) or runs `manage.py axes_reset_username`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("STAFF_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("STAFF_LOGIN_LOCKOUT_HOURS", default=1.0)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "procedures.throttle.client_ip_or_none"
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+# The database handler: a lock-out must not depend on Redis being up.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+
+# Sessions end after STAFF_IDLE_MINUTES without a request (config/sessions.py refreshes
+# a used session once a minute), and with the browser. The public look-up grants last
+# PORTAL_ACCESS_MINUTES anyway.
+# https://docs.djangoproject.com/en/5.2/topics/http/sessions/#browser-length-sessions-vs-persistent-sessions
+SESSION_COOKIE_AGE = env.int("STAFF_IDLE_MINUTES", default=30) * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
+                  "config.sessions.IdleSessionMiddleware")
+SESSION_COOKIE_HTTPONLY = True
+
+# TOTP for staff (django-otp, https://django-otp-official.readthedocs.io/): a user with
+# a confirmed TOTP device (added in the admin under "TOTP devices") must type a code
+# at log-in; with STAFF_OTP_REQUIRED every staff member must have one.
+STAFF_OTP_REQUIRED = env.bool("STAFF_OTP_REQUIRED", default=False)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Mot cua Cong Thuong")
+
+# Content-Security-Policy (django-csp 4, https://django-csp.readthedocs.io/): scripts
+# only from this site or carrying the request's nonce, no inline event handlers, no
+# framing. Inline style attributes are allowed (the admin and a few templates use
+# them; they cannot run code). Swagger UI loads from the sidecar package, same origin.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}

@@ -9,8 +9,22 @@ class AgendaItemSerializer(serializers.ModelSerializer):
         fields = ["order", "starts_at", "title", "presenter", "description"]
 
 
+class BlankAsNullURLField(serializers.URLField):
+    """A link that may be missing: null, never "" (an empty string is not a URI, and
+    the schema says `format: uri`)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_null=True, read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        return value or None
+
+
 class SessionSerializer(serializers.ModelSerializer):
-    host_unit = serializers.CharField(source="host_unit.name", default=None, read_only=True)
+    # null where a session has no host unit; the schema says so (allow_null).
+    host_unit = serializers.CharField(source="host_unit.name", default=None, read_only=True,
+                                      allow_null=True)
+    online_link = BlankAsNullURLField()
     fields_concerned = serializers.SlugRelatedField(
         source="fields", many=True, read_only=True, slug_field="name"
     )
@@ -71,8 +85,10 @@ class RegistrationSerializer(serializers.ModelSerializer):
 
 
 class PublishedAnswerSerializer(serializers.ModelSerializer):
-    field = serializers.CharField(source="field.name", default=None, read_only=True)
-    session_title = serializers.CharField(source="session.title", default=None, read_only=True)
+    field = serializers.CharField(source="field.name", default=None, read_only=True,
+                                  allow_null=True)
+    session_title = serializers.CharField(source="session.title", default=None, read_only=True,
+                                          allow_null=True)
 
     class Meta:
         model = Recommendation

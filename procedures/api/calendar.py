@@ -34,6 +34,7 @@ class AwareDateTimeField(serializers.DateTimeField):
             "Include the UTC offset, e.g. 2026-02-13T10:00:00+07:00: "
             "a time without it is ambiguous."
         ),
+        "range": _("This time is outside the range of dates the calendar can count."),
     }
 
     def to_internal_value(self, value):
@@ -46,7 +47,10 @@ class AwareDateTimeField(serializers.DateTimeField):
     def enforce_timezone(self, value):
         if value.tzinfo is None or value.utcoffset() is None:
             self.fail("naive")
-        return value.astimezone(calendar.LOCAL_TZ)
+        try:
+            return value.astimezone(calendar.LOCAL_TZ)
+        except OverflowError:  # 9999-12-31T23:00Z is already year 10000 in Vietnam
+            self.fail("range")
 
 
 class DueQuerySerializer(serializers.Serializer):

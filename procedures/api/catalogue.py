@@ -14,7 +14,7 @@ from procedures.selectors.catalogue import procedure_list
 
 
 class ProcedureListQuery(serializers.Serializer):
-    field = serializers.IntegerField(required=False, min_value=1)
+    field = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
     online_level = serializers.ChoiceField(choices=OnlineLevel.choices, required=False)
     search = serializers.CharField(required=False, allow_blank=True, max_length=200)
     include_abolished = serializers.BooleanField(required=False, default=False)

@@ -5,7 +5,6 @@ Serializers here only shape data: every rule lives in procedures.services.dossie
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -25,6 +24,24 @@ def staff_name(user) -> str:
     if user is None:
         return ""
     return f"{user.last_name} {user.first_name}".strip() or user.get_username()
+
+
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """One of the documented values, or null while there is none yet.
+
+    The database keeps "" for "not yet" (an on-time result before the dossier is
+    finished, an outcome before it is decided); "" is not in the schema's enum, so the
+    API says null (issue 11 item 11: responses broke the schema's enum)."""
+
+    def __init__(self, choices, **kwargs):
+        super().__init__(choices=choices, allow_null=True, read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        return value or None
+
+
+def OnTimeResultField(**kwargs) -> BlankAsNullChoiceField:  # noqa: N802 (a field factory)
+    return BlankAsNullChoiceField(OnTimeResult.choices, **kwargs)
 
 
 class StaffRefSerializer(serializers.Serializer):
@@ -61,6 +78,7 @@ class DossierListSerializer(serializers.ModelSerializer):
     field = FieldRefSerializer(source="procedure.field", read_only=True)
     assigned_unit = UnitRefSerializer(read_only=True, allow_null=True)
     assigned_officer = StaffRefSerializer(read_only=True, allow_null=True)
+    on_time_result = OnTimeResultField()
 
     class Meta:
         model = Dossier
@@ -94,6 +112,7 @@ class DossierListSerializer(serializers.ModelSerializer):
 class DossierStepSerializer(serializers.ModelSerializer):
     unit = UnitRefSerializer(read_only=True, allow_null=True)
     officer = StaffRefSerializer(read_only=True, allow_null=True)
+    on_time_result = OnTimeResultField()
 
     class Meta:
         model = DossierStep
@@ -133,6 +152,7 @@ class DossierDetailSerializer(DossierListSerializer):
     events = DossierEventSerializer(many=True, read_only=True)
     documents = DossierDocumentSerializer(many=True, read_only=True)
     received_by = StaffRefSerializer(read_only=True, allow_null=True)
+    outcome = BlankAsNullChoiceField(Outcome.choices)
 
     class Meta(DossierListSerializer.Meta):
         fields = DossierListSerializer.Meta.fields + [
@@ -175,8 +195,11 @@ class DossierListQuerySerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=DossierStatus.choices), required=False,
         help_text=_("Status code 1-10; repeat the parameter for several."),
     )
-    field = serializers.IntegerField(required=False, min_value=1, help_text=_("Field id."))
-    procedure = serializers.IntegerField(required=False, min_value=1, help_text=_("Procedure id."))
+    # Ids fit a 32-bit key: a larger number is a 400, not an overflow in the database.
+    field = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1,
+                                     help_text=_("Field id."))
+    procedure = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1,
+                                         help_text=_("Procedure id."))
     unit = serializers.CharField(required=False, max_length=30,
                                  help_text=_("Code of the assigned unit, e.g. QLTM."))
     officer = serializers.CharField(required=False, max_length=150,
@@ -209,7 +232,7 @@ class ActionSerializer(serializers.Serializer):
     """Every action carries the version of the dossier the officer was looking at."""
 
     expected_version = serializers.IntegerField(
-        min_value=1,
+        min_value=1, max_value=2**31 - 1,
         help_text=_("The dossier's `version` as last read. If someone acted in between, the "
                     "action is refused with 409 instead of overwriting their change."),
     )
@@ -302,6 +325,10 @@ class LookupEventSerializer(serializers.Serializer):
         return event.note if event.action in APPLICANT_NOTE_ACTIONS else ""
 
 
+# Text that is null when it does not apply (the schema must say so: issue 11 item 11).
+_NULLABLE_TEXT = serializers.CharField(allow_null=True)
+
+
 class LookupSerializer(serializers.Serializer):
     """What the applicant sees with code and PIN: no staff, no ID number, no contacts."""
 
@@ -317,7 +344,7 @@ class LookupSerializer(serializers.Serializer):
     due_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
     returned_at = serializers.DateTimeField(allow_null=True)
-    on_time_result = serializers.CharField()
+    on_time_result = OnTimeResultField()
     on_time_result_label = serializers.SerializerMethodField()
     supplement_reason = serializers.SerializerMethodField(
         help_text=_("What is missing; only while a supplement is requested (status 5).")
@@ -340,26 +367,26 @@ class LookupSerializer(serializers.Serializer):
     def get_on_time_result_label(self, d) -> str:
         return d.get_on_time_result_display() if d.on_time_result else ""
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(_NULLABLE_TEXT)
     def get_supplement_reason(self, d) -> str | None:
         return d.supplement_reason if d.status == DossierStatus.SUPPLEMENT_REQUESTED else None
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(_NULLABLE_TEXT)
     def get_payment_note(self, d) -> str | None:
         return d.payment_note if d.status == DossierStatus.PAYMENT_REQUESTED else None
 
     def _done(self, d) -> bool:
         return d.status in (DossierStatus.FINISHED, DossierStatus.RETURNED)
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.ChoiceField(choices=Outcome.choices, allow_null=True))
     def get_outcome(self, d) -> str | None:
         return d.outcome if self._done(d) else None
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(_NULLABLE_TEXT)
     def get_outcome_label(self, d) -> str | None:
         return d.get_outcome_display() if self._done(d) and d.outcome else None
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(_NULLABLE_TEXT)
     def get_outcome_note(self, d) -> str | None:
         return d.outcome_note if self._done(d) else None
 

@@ -68,6 +68,38 @@ def domain_error_response(exc: DomainError) -> Response:
     return Response({"detail": exc.message, "field": exc.field, "code": exc.code}, status=code)
 
 
+class DomainErrorShape:
+    """Every error of the staff dossier API has the documented keys: detail, field, code.
+
+    DRF's own errors (not logged in, no permission, not found, invalid body) come as
+    {"detail"} or {field: [messages]}; the keys are added here (the first message and
+    its field), the field messages kept beside them (issue 11 item 11: action errors
+    lacked the documented keys).
+    """
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        data = response.data
+        if isinstance(data, dict) and {"detail", "field", "code"} <= data.keys():
+            return response
+        if isinstance(data, dict) and set(data) == {"detail"}:
+            detail = data["detail"]
+            response.data = {"detail": str(detail), "field": None,
+                             "code": getattr(detail, "code", None)}
+            return response
+        field, messages = (next(iter(data.items())) if isinstance(data, dict) and data
+                           else (None, data))
+        while isinstance(messages, (list, dict)) and messages:
+            messages = messages[0] if isinstance(messages, list) else next(iter(messages.values()))
+        response.data = {
+            **(data if isinstance(data, dict) else {"non_field_errors": data}),
+            "detail": str(messages),
+            "field": None if field in (None, "non_field_errors") else field,
+            "code": getattr(messages, "code", "invalid"),
+        }
+        return response
+
+
 # ---------------------------------------------------------------- reads
 # (selector-shaped: they belong in procedures/selectors/dossiers.py, kept here because
 # that module has another owner; see the report of this change)
@@ -161,7 +193,7 @@ class DossierCursorPagination(CursorPagination):
         403: _ERROR_RESPONSES[403]},
     tags=["dossiers"],
 )
-class DossierListView(generics.ListAPIView):
+class DossierListView(DomainErrorShape, generics.ListAPIView):
     authentication_classes = STAFF_AUTHENTICATION
     permission_classes = [IsDossierStaff]
     serializer_class = ser.DossierListSerializer
@@ -184,7 +216,7 @@ class DossierListView(generics.ListAPIView):
                403: _ERROR_RESPONSES[403], 404: _ERROR_RESPONSES[404]},
     tags=["dossiers"],
 )
-class DossierDetailView(generics.RetrieveAPIView):
+class DossierDetailView(DomainErrorShape, generics.RetrieveAPIView):
     authentication_classes = STAFF_AUTHENTICATION
     permission_classes = [IsDossierStaff]
     serializer_class = ser.DossierDetailSerializer
@@ -333,7 +365,7 @@ ACTIONS: dict[str, ActionSpec] = {spec.action: spec for spec in [
 ]}
 
 
-class DossierActionView(APIView):
+class DossierActionView(DomainErrorShape, APIView):
     """One transition. Subclassed per action below so each has its own documented body."""
 
     authentication_classes = STAFF_AUTHENTICATION
@@ -406,6 +438,23 @@ def _not_found() -> Response:
                                  "receipt.")}, status=status.HTTP_404_NOT_FOUND)
 
 
+_LOOKUP_RESPONSES = {
+    200: ser.LookupSerializer,
+    400: OpenApiResponse(description=gettext_lazy("code or pin missing.")),
+    404: OpenApiResponse(ser.LookupNotFoundSerializer,
+                         description=gettext_lazy("Wrong code or PIN.")),
+    429: OpenApiResponse(ser.LookupNotFoundSerializer, description=gettext_lazy(
+        "Too many requests or failures; the Retry-After header gives the seconds to wait.")),
+}
+_LOOKUP_DESCRIPTION = gettext_lazy(
+    "For the applicant: status, deadlines, what is asked of them and the timeline. "
+    "No staff names, no ID number or contacts. A wrong code and a wrong PIN give the "
+    "same 404. After a few failures an address waits, longer after each one, and many "
+    "failures on one code close that code for a while (429 with Retry-After), shared "
+    "with the look-up page; every address is rate-limited."
+)
+
+
 class DossierLookupView(APIView):
     # No session or token: the applicant has neither, and skipping them skips CSRF.
     authentication_classes: list = []
@@ -415,37 +464,43 @@ class DossierLookupView(APIView):
 
     @extend_schema(
         summary=gettext_lazy("Look up a dossier with its code and PIN"),
-        description=gettext_lazy(
-            "For the applicant: status, deadlines, what is asked of them and the timeline. "
-            "No staff names, no ID number or contacts. A wrong code and a wrong PIN give the "
-            "same 404; repeated failures for one code, or from one address, lock the look-up "
-            "for a while (429), shared with the look-up page; every address is rate-limited."
-        ),
-        parameters=[ser.LookupQuerySerializer],
-        responses={
-            200: ser.LookupSerializer,
-            400: OpenApiResponse(description=gettext_lazy("code or pin missing.")),
-            404: OpenApiResponse(ser.LookupNotFoundSerializer,
-                                 description=gettext_lazy("Wrong code or PIN.")),
-            429: OpenApiResponse(description=gettext_lazy("Too many requests or failures.")),
-        },
+        description=_LOOKUP_DESCRIPTION,
+        request=ser.LookupQuerySerializer,
+        responses=_LOOKUP_RESPONSES,
         tags=["public"],
     )
-    def get(self, request):
-        response = self._lookup(request)
+    def post(self, request):
+        response = self._lookup(request, request.data)
         add_never_cache_headers(response)  # personal data: never kept by a proxy
         return response
 
-    def _lookup(self, request) -> Response:
-        query = ser.LookupQuerySerializer(data=request.query_params)
+    @extend_schema(
+        summary=gettext_lazy("Look up a dossier (deprecated: the PIN lands in access logs)"),
+        description=gettext_lazy("Deprecated: use POST with code and pin in the body. A PIN "
+                                 "in the URL is written to every proxy's access log."),
+        parameters=[ser.LookupQuerySerializer],
+        responses=_LOOKUP_RESPONSES,
+        deprecated=True,
+        tags=["public"],
+    )
+    def get(self, request):
+        response = self._lookup(request, request.query_params)
+        add_never_cache_headers(response)
+        # RFC 9745: tells clients to move to POST.
+        response["Deprecation"] = "true"
+        response["Link"] = '<%s>; rel="alternate"; type="application/json"' % request.path
+        return response
+
+    def _lookup(self, request, data) -> Response:
+        query = ser.LookupQuerySerializer(data=data)
         query.is_valid(raise_exception=True)
         code = query.validated_data["code"].strip()
         pin = query.validated_data["pin"].strip()
-        minutes = throttle.lookup_blocked(request, code=code)
-        if minutes:
-            raise Throttled(wait=minutes * 60, detail=_(
-                "Too many wrong attempts for this dossier code. Try again in %(minutes)d "
-                "minutes.") % {"minutes": minutes})
+        seconds = throttle.lookup_blocked(request, code=code)
+        if seconds:
+            raise Throttled(wait=seconds, detail=_(
+                "Too many wrong attempts. Try again in %(wait)s.")
+                % {"wait": throttle.wait_text(seconds)})
         # Exact matches only, so the unique indexes answer: the legal code or the
         # submission reference (an online dossier's number before acceptance).
         dossier = Dossier.objects.select_related("procedure").numbered(code).first()

@@ -2,8 +2,8 @@
 
 Two layers (issue item 8):
 - `LookupRateThrottle` (here): DRF's scoped throttle, so one address cannot hammer the
-  endpoint at all (`DOSSIER_LOOKUP_RATE`, e.g. "30/min"). DRF trusts X-Forwarded-For
-  only as far as `REST_FRAMEWORK["NUM_PROXIES"]` says.
+  endpoint at all (`DOSSIER_LOOKUP_RATE`, e.g. "30/min"). The address is the one
+  every throttle uses (`procedures.throttle.client_ip`, `TRUSTED_PROXY_COUNT`).
 - failed code+PIN attempts, counted per dossier code and per address in
   `procedures.throttle`, shared with the portal's look-up page.
 """
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from rest_framework.throttling import ScopedRateThrottle
+
+from procedures.throttle import client_ip
 
 
 class LookupRateThrottle(ScopedRateThrottle):
@@ -22,3 +24,6 @@ class LookupRateThrottle(ScopedRateThrottle):
 
     def get_rate(self) -> str | None:
         return settings.DOSSIER_LOOKUP_RATE or None
+
+    def get_ident(self, request) -> str:
+        return client_ip(request)

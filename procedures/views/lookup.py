@@ -23,6 +23,7 @@ from procedures.views.common import (
     access_has,
     access_revoke,
     apply_domain_error,
+    receipt_forget,
     receipt_pin,
 )
 from procedures.views.submission import lookup_path
@@ -74,15 +75,14 @@ PUBLIC_NOTES = {Action.REFUSE_INTAKE, Action.REQUEST_SUPPLEMENT, Action.RECEIVE_
 
 @never_cache
 def lookup(request):
-    status = 200
+    status, wait = 200, None
     if request.method == "POST":
         form = LookupForm(request.POST)
         code = request.POST.get("code", "")
         wait = throttle.lookup_blocked(request, code=code)
         if wait is not None:
             form.is_valid()
-            form.add_error(None, _("Too many failed attempts. Try again in %(minutes)d minutes, "
-                                   "or ask the one-stop desk.") % {"minutes": wait})
+            form.add_error(None, _too_many_failures(wait))
             status = 429
         elif form.is_valid():
             code, pin = form.cleaned_data["code"], form.cleaned_data["pin"]
@@ -94,14 +94,31 @@ def lookup(request):
                 return redirect("procedures:lookup-dossier", code=dossier.code)
             if dossier is None:
                 pin_hash(code=code, pin=pin)  # same work as a wrong PIN
-            throttle.lookup_failed(request, code=code)
+            backoff = throttle.lookup_failed(request, code=code)
             form.add_error(None, NEUTRAL_FAILURE)
+            if backoff:
+                form.add_error(None, _too_many_failures(backoff))
             status = 400
         else:
             status = 400
     else:
         form = LookupForm(initial={"code": request.GET.get("code", "")[:40]})
-    return render(request, "procedures/lookup.html", {"form": form}, status=status)
+    response = render(request, "procedures/lookup.html", {"form": form}, status=status)
+    return throttle.retry_after(response, wait) if status == 429 else response
+
+
+def _too_many_failures(seconds: int) -> str:
+    return _("Too many failed attempts. Try again in %(wait)s, or ask the one-stop desk.") % {
+        "wait": throttle.wait_text(seconds)}
+
+
+def _form_throttled(request, form_name: str, dossier, **forms):
+    """429 with the dossier page and the true wait, when this address used its quota."""
+    wait = throttle.form_blocked(request, form_name)
+    if wait is None:
+        return None
+    messages.error(request, throttle.TOO_MANY_REQUESTS % {"wait": throttle.wait_text(wait)})
+    return throttle.retry_after(_render_dossier(request, dossier, status=429, **forms), wait)
 
 
 def _accessible(request, code: str) -> Dossier | None:
@@ -189,6 +206,8 @@ def lookup_supplement(request, code: str):
     if dossier is None:
         return _denied(request, code)
     form = SupplementForm(request.POST, request.FILES, **_supplement_form_kwargs(dossier))
+    if (refused := _form_throttled(request, "supplement", dossier)) is not None:
+        return refused
     if form.is_valid():
         try:
             dossier_receive_supplement(dossier=dossier, actor=None,
@@ -197,6 +216,7 @@ def lookup_supplement(request, code: str):
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
+            throttle.form_succeeded(request, "supplement")
             messages.success(request, _("Thank you: your papers were received. The one-stop "
                                         "desk will check them."))
             return redirect("procedures:lookup-dossier", code=dossier.code)
@@ -211,6 +231,8 @@ def lookup_rate(request, code: str):
     if dossier is None:
         return _denied(request, code)
     form = RatingForm(request.POST)
+    if (refused := _form_throttled(request, "rating", dossier)) is not None:
+        return refused
     if form.is_valid():
         try:
             rating_submit(dossier=dossier, **form.cleaned_data)
@@ -220,6 +242,7 @@ def lookup_rate(request, code: str):
                 return redirect("procedures:lookup-dossier", code=dossier.code)
             apply_domain_error(form, exc)
         else:
+            throttle.form_succeeded(request, "rating")
             messages.success(request, _("Thank you for rating our service."))
             return redirect("procedures:lookup-dossier", code=dossier.code)
     return _render_dossier(request, dossier, rating_form=form, status=400)
@@ -231,7 +254,9 @@ def lookup_close(request, code: str):
     if dossier is not None:
         access_revoke(request, dossier_id=dossier.pk)
     messages.info(request, _("The dossier is closed on this device."))
-    return redirect("procedures:lookup")
+    response = redirect("procedures:lookup")
+    receipt_forget(response)
+    return response
 
 
 @never_cache

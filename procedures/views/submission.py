@@ -39,13 +39,13 @@ def submit(request, pk: int):
     status = 200
     if request.method == "POST":
         form = SubmissionForm(request.POST, request.FILES, procedure=procedure)
-        wait = throttle.submission_throttled(request)
+        wait = throttle.form_blocked(request, "submit")
         if wait is not None:
             form.is_valid()  # keep what was typed, and show its own errors too
             form.add_error(None, _(
-                "Too many submissions from your connection. Try again in %(minutes)d "
-                "minutes, or bring the dossier to the one-stop desk."
-            ) % {"minutes": wait})
+                "Too many submissions from your connection. Try again in %(wait)s, or "
+                "bring the dossier to the one-stop desk."
+            ) % {"wait": throttle.wait_text(wait)})
             status = 429
         elif form.is_valid():
             data = form.cleaned_data
@@ -64,17 +64,20 @@ def submit(request, pk: int):
                 apply_domain_error(form, exc)
                 status = 400
             else:
+                throttle.form_succeeded(request, "submit")
                 request.session.cycle_key()
-                receipt_store(request, dossier_id=dossier.pk, pin=pin)
-                return redirect("procedures:receipt", code=dossier.code)
+                response = redirect("procedures:receipt", code=dossier.code)
+                receipt_store(request, response, dossier=dossier, pin=pin)
+                return response
         else:
             status = 400
     else:
         form = SubmissionForm(procedure=procedure)
-    return render(request, "procedures/submit.html", {
+    response = render(request, "procedures/submit.html", {
         "procedure": procedure, "form": form, "limits": upload_limits(),
         "due_online": dossier_due_if_accepted(procedure=procedure, online=True),
     }, status=status)
+    return throttle.retry_after(response, wait) if status == 429 else response
 
 
 def _dossier_for_session(request, code: str) -> Dossier | None:

@@ -66,7 +66,8 @@ def test_the_honeypot_saves_nothing_but_looks_like_success(client):
 
 
 def test_submissions_are_rate_limited_per_address(client, settings):
-    settings.PORTAL_SUBMIT_MAX_PER_IP = 2
+    settings.PORTAL_RATE_LIMITS = {**settings.PORTAL_RATE_LIMITS, "dialogue-recommendation": {
+        "attempts": "10/h", "successes": "2/h"}}
     for _ in range(2):
         assert client.post(URL, form_data()).status_code == 302
     response = client.post(URL, form_data())

@@ -1,4 +1,4 @@
-"""Public look-up: GET /api/v1/dossiers/lookup/?code=&pin= (issue item 8).
+"""Public look-up: POST /api/v1/dossiers/lookup/ {code, pin} (GET ?code=&pin= deprecated).
 
 What the applicant sees, what they never see, the identical 404, the per-address rate
 limit and the per-code lockout.
@@ -24,7 +24,7 @@ URL = "/api/v1/dossiers/lookup/"
 def _fresh_cache(settings):
     settings.DOSSIER_LOOKUP_RATE = "1000/min"
     settings.PORTAL_LOOKUP_MAX_FAILURES_PER_CODE = 3
-    settings.PORTAL_LOOKUP_MAX_FAILURES_PER_IP = 10
+    settings.PORTAL_LOOKUP_FREE_FAILURES = 10
     settings.PORTAL_LOOKUP_WINDOW_MINUTES = 10
     cache.clear()
     yield
@@ -32,7 +32,7 @@ def _fresh_cache(settings):
 
 
 def lookup(code, pin, client=None, **extra):
-    return (client or APIClient()).get(URL, {"code": code, "pin": pin}, **extra)
+    return (client or APIClient()).post(URL, {"code": code, "pin": pin}, format="json", **extra)
 
 
 @pytest.fixture
@@ -218,9 +218,55 @@ def test_rate_limit_per_address(register, settings):
     assert "Retry-After" in response
 
 
-def test_staff_session_is_ignored_and_only_get_is_allowed(register, staff):
+def test_staff_session_is_ignored_and_post_needs_no_csrf_token(register, staff):
     d = register()
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(staff["intake"])
     assert lookup(d.code, d.pin, client=client).status_code == 200
-    assert client.post(URL, {"code": d.code, "pin": d.pin}).status_code == 405
+    assert client.put(URL, {"code": d.code, "pin": d.pin}).status_code == 405
+
+
+def test_the_pin_in_the_url_still_works_but_is_deprecated(register):
+    d = register()
+    response = APIClient().get(URL, {"code": d.code, "pin": d.pin})
+    assert response.status_code == 200
+    assert response["Deprecation"] == "true"
+    assert response.json()["code"] == d.code
+    assert "Deprecation" not in lookup(d.code, d.pin)
+
+
+def test_the_schema_documents_post_and_marks_get_deprecated(client):
+    schema = client.get("/api/schema/?format=json").json()
+    operations = schema["paths"]["/api/v1/dossiers/lookup/"]
+    assert operations["get"]["deprecated"] is True
+    body = operations["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["$ref"].endswith("/LookupQuery")
+    assert "parameters" not in operations["post"] or not any(
+        p["name"] == "pin" for p in operations["post"]["parameters"])
+
+
+
+
+def test_behind_a_trusted_proxy_the_api_throttle_counts_each_client(register, settings):
+    """One setting (TRUSTED_PROXY_COUNT) for the portal, DRF and axes alike."""
+    settings.DOSSIER_LOOKUP_RATE = "2/min"
+    settings.TRUSTED_PROXY_COUNT = 1
+    d = register()
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    for _ in range(2):
+        assert lookup(d.code, d.pin, HTTP_X_FORWARDED_FOR="198.51.100.1", **proxy).status_code == 200
+    assert lookup(d.code, d.pin, HTTP_X_FORWARDED_FOR="198.51.100.1", **proxy).status_code == 429
+    # Another client behind the same proxy is not held back ...
+    assert lookup(d.code, d.pin, HTTP_X_FORWARDED_FOR="198.51.100.2", **proxy).status_code == 200
+    # ... and a spoofed left-hand entry does not buy a fresh counter.
+    assert lookup(d.code, d.pin, HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.1",
+                  **proxy).status_code == 429
+
+
+def test_without_a_trusted_proxy_the_forwarded_header_is_ignored(register, settings):
+    settings.DOSSIER_LOOKUP_RATE = "2/min"
+    settings.TRUSTED_PROXY_COUNT = 0
+    d = register()
+    for i in range(2):
+        lookup(d.code, d.pin, HTTP_X_FORWARDED_FOR=f"198.51.100.{i}")
+    assert lookup(d.code, d.pin, HTTP_X_FORWARDED_FOR="198.51.100.99").status_code == 429

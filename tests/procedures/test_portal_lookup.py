@@ -79,39 +79,86 @@ def test_without_the_pin_the_dossier_page_sends_you_to_the_look_up(client, onlin
     assert f'value="{online.code}"' in prefilled
 
 
-@override_settings(PORTAL_LOOKUP_MAX_FAILURES_PER_IP=3, PORTAL_LOOKUP_MAX_FAILURES_PER_CODE=100)
-def test_repeated_failures_from_one_address_are_throttled(client, online, register):
-    for i in range(3):
-        assert open_dossier(client, online, pin=f"1234567{i}").status_code == 400
-    blocked = open_dossier(client, online)  # even the right PIN now waits
-    assert blocked.status_code == 429
-    (message,) = blocked.context["form"].errors["__all__"]
-    assert message.startswith("Too many failed attempts. Try again in ")
-    assert page(client, online).status_code == 302
-    # Another dossier from the same address is blocked too; another address is not.
-    other = register(channel=Channel.ONLINE)
-    assert open_dossier(client, other).status_code == 429
-    assert open_dossier(Client(REMOTE_ADDR="10.1.1.1"), online).status_code == 302
-
-
-@override_settings(PORTAL_LOOKUP_MAX_FAILURES_PER_IP=100, PORTAL_LOOKUP_MAX_FAILURES_PER_CODE=3)
-def test_repeated_failures_on_one_code_are_throttled_across_addresses(online):
-    for i in range(3):
-        guesser = Client(REMOTE_ADDR=f"10.0.0.{i}")
-        assert open_dossier(guesser, online, pin=f"9999999{i}").status_code == 400
-    assert open_dossier(Client(REMOTE_ADDR="10.0.0.200"), online).status_code == 429
-
-
-@override_settings(PORTAL_LOOKUP_MAX_FAILURES_PER_IP=2, PORTAL_LOOKUP_WINDOW_MINUTES=15)
-def test_the_throttle_lifts_after_the_window(client, online):
+@override_settings(PORTAL_LOOKUP_FREE_FAILURES=3, PORTAL_LOOKUP_BACKOFF_SECONDS=30)
+def test_wrong_pins_make_the_address_wait_longer_each_time(client, online, register):
     import time_machine
 
     with time_machine.travel("2026-06-01 09:00 +0700", tick=False) as clock:
-        for _ in range(2):
-            open_dossier(client, online, pin="11111111")
-        assert open_dossier(client, online).status_code == 429
-        clock.shift(15 * 60)
+        for i in range(3):  # free: typos happen
+            response = open_dossier(client, online, pin=f"1234567{i}")
+            assert response.status_code == 400
+            assert len(response.context["form"].errors["__all__"]) == 1
+        fourth = open_dossier(client, online, pin="12345673")
+        assert fourth.status_code == 400
+        assert "Too many failed attempts. Try again in 30 seconds" in (
+            fourth.context["form"].errors["__all__"][1])
+        clock.shift(10)
+        blocked = open_dossier(client, online)  # even the right PIN now waits, 20 s more
+        assert blocked.status_code == 429
+        assert blocked["Retry-After"] == "20"
+        (message,) = blocked.context["form"].errors["__all__"]
+        assert message == ("Too many failed attempts. Try again in 20 seconds, or ask the "
+                           "one-stop desk.")
+        assert page(client, online).status_code == 302
+        # Another dossier from the same address waits too; another address does not.
+        other = register(channel=Channel.ONLINE)
+        assert open_dossier(client, other).status_code == 429
+        assert open_dossier(Client(REMOTE_ADDR="10.1.1.1"), online).status_code == 302
+        # After the wait, the next wrong PIN doubles it: 60 s, then 120 s.
+        clock.shift(21)
+        assert open_dossier(client, online, pin="00000001").status_code == 400
+        assert open_dossier(client, online)["Retry-After"] == "60"
+        clock.shift(61)
+        open_dossier(client, online, pin="00000002")
+        assert open_dossier(client, online)["Retry-After"] == "120"
+        clock.shift(121)
         assert open_dossier(client, online).status_code == 302
+
+
+@override_settings(PORTAL_LOOKUP_BACKOFF_MAX_SECONDS=3600)
+def test_a_guesser_on_one_address_gets_a_handful_of_guesses_a_day(online):
+    import time_machine
+
+    guesser = Client(REMOTE_ADDR="198.51.100.66")
+    tries = 0
+    with time_machine.travel("2026-06-01 09:00 +0700", tick=False) as clock:
+        for _ in range(24 * 60):  # one attempt a minute for a day
+            response = open_dossier(guesser, online, pin="99999999")
+            tries += response.status_code == 400
+            clock.shift(60)
+    assert tries < 40  # 3 free, then waits of 30 s doubling up to one hour
+
+
+def test_strangers_guessing_a_code_do_not_lock_its_owner_out(online):
+    # Codes are sequential, so anyone can name one: 30 wrong PINs from ten addresses.
+    for i in range(10):
+        guesser = Client(REMOTE_ADDR=f"203.0.113.{i}")
+        for j in range(3):
+            assert open_dossier(guesser, online, pin=f"5555555{j}").status_code == 400
+    owner = Client(REMOTE_ADDR="192.0.2.10")
+    assert open_dossier(owner, online).status_code == 302
+
+
+@override_settings(PORTAL_LOOKUP_MAX_FAILURES_PER_CODE=5, PORTAL_LOOKUP_WINDOW_MINUTES=60)
+def test_many_addresses_guessing_one_code_are_stopped_by_the_code_limit(online):
+    import time_machine
+
+    with time_machine.travel("2026-06-01 09:40 +0700", tick=False):
+        for i in range(5):
+            guesser = Client(REMOTE_ADDR=f"10.0.0.{i}")
+            assert open_dossier(guesser, online, pin=f"9999999{i}").status_code == 400
+        blocked = open_dossier(Client(REMOTE_ADDR="10.0.0.200"), online)
+    assert blocked.status_code == 429
+    assert blocked["Retry-After"] == "1200"  # the true wait: the window ends at 10:00
+    assert "Try again in 20 minutes" in blocked.context["form"].errors["__all__"][0]
+
+
+@override_settings(PORTAL_LOOKUP_FREE_FAILURES=3)
+def test_opening_your_own_dossier_does_not_wipe_the_back_off(client, online, register):
+    mine = register(channel=Channel.ONLINE)
+    for i in range(4):
+        open_dossier(client, online, pin=f"1111111{i}")
+    assert open_dossier(client, mine).status_code == 429
 
 
 def test_supplement_request_is_shown_and_answered_through_the_look_up(

@@ -213,7 +213,31 @@ def test_receipt_forgets_the_pin_after_the_access_window(client, online_procedur
         clock.shift(settings.PORTAL_ACCESS_MINUTES * 60 + 1)
         response = client.get(reverse("procedures:receipt", args=[dossier.code]))
     assert response.status_code == 302
-    assert "portal_receipt" not in client.session
+
+
+def test_the_session_table_never_holds_the_pin(client, online_procedure):
+    from django.contrib.sessions.models import Session
+
+    client.post(submit_url(online_procedure), form_data(online_procedure))
+    dossier = Dossier.objects.get()
+    receipt = client.get(reverse("procedures:receipt", args=[dossier.code]))
+    pin = receipt.context["pin"]
+    assert re.fullmatch(r"\d{8}", pin)
+    assert pin_matches(dossier=dossier, pin=pin)
+    (row,) = Session.objects.all()
+    decoded = row.get_decoded()
+    assert pin not in row.session_data and pin not in repr(decoded)
+    # Only a grant: which dossier, until when.
+    assert set(decoded["portal_access"]) == {str(dossier.pk)}
+    # The browser's receipt cookie does not show it either, and is bound to this browser.
+    cookie = client.cookies["motcua_receipt"]
+    assert pin not in cookie.value and cookie["httponly"] and cookie["samesite"] == "Strict"
+    stranger = Client()
+    stranger.cookies["motcua_receipt"] = cookie.value
+    assert stranger.get(reverse("procedures:receipt", args=[dossier.code])).status_code == 302
+    # The PDF carries the PIN from the cookie as before.
+    pdf = client.get(reverse("procedures:receipt-pdf", args=[dossier.code]))
+    assert pdf.status_code == 200
 
 
 def test_files_are_stored_privately_under_random_names(client, online_procedure):
@@ -390,29 +414,69 @@ def test_csrf_is_enforced(online_procedure):
     assert not Dossier.objects.exists()
 
 
-@override_settings(PORTAL_SUBMIT_MAX_PER_IP=2)
-def test_submissions_are_rate_limited_per_ip(client, online_procedure):
-    for _ in range(2):
+def _limits(**submit):
+    return {**settings.PORTAL_RATE_LIMITS, "submit": submit}
+
+
+def test_failed_submissions_do_not_eat_the_quota(client, online_procedure, settings):
+    settings.PORTAL_RATE_LIMITS = _limits(attempts="20/h", successes="2/h")
+    for _ in range(5):  # typos: refused, and not counted against the quota
         assert client.post(submit_url(online_procedure),
                            form_data(online_procedure, id_number="bad")).status_code == 400
+    for _ in range(2):
+        assert client.post(submit_url(online_procedure),
+                           form_data(online_procedure)).status_code == 302
     response = client.post(submit_url(online_procedure), form_data(online_procedure))
     assert response.status_code == 429
     assert "Too many submissions from your connection" in errors_of(response)["__all__"][0]
+    assert 0 < int(response["Retry-After"]) <= 3600
     assert 'value="Nguyễn Thị Bình"' in response.content.decode()  # still kept
-    assert not Dossier.objects.exists()
+    assert Dossier.objects.count() == 2
     # Another address is not affected.
     other = client.post(submit_url(online_procedure), form_data(online_procedure),
                         REMOTE_ADDR="10.0.0.9")
     assert other.status_code == 302
 
 
-@override_settings(PORTAL_SUBMIT_MAX_PER_IP=1, PORTAL_CLIENT_IP_HEADER="HTTP_X_FORWARDED_FOR")
-def test_behind_a_proxy_the_last_forwarded_hop_is_the_client(client, online_procedure):
+def test_a_flood_of_invalid_posts_meets_the_higher_attempts_limit(client, online_procedure,
+                                                                  settings):
+    import time_machine
+
+    settings.PORTAL_RATE_LIMITS = _limits(attempts="3/h", successes="20/h")
+    with time_machine.travel("2026-06-01 09:45 +0700", tick=False):
+        for _ in range(3):
+            assert client.post(submit_url(online_procedure),
+                               form_data(online_procedure, id_number="bad")).status_code == 400
+        response = client.post(submit_url(online_procedure), form_data(online_procedure))
+    assert response.status_code == 429
+    # The true wait: the hour window ends at 10:00, 15 minutes away.
+    assert response["Retry-After"] == "900"
+    assert "Try again in 15 minutes" in errors_of(response)["__all__"][0]
+    assert not Dossier.objects.exists()
+
+
+def test_behind_a_proxy_the_address_our_proxy_saw_counts(client, online_procedure, settings):
+    settings.PORTAL_RATE_LIMITS = _limits(attempts="1/h")
+    settings.TRUSTED_PROXY_COUNT = 1
     data = lambda: form_data(online_procedure, id_number="bad")  # noqa: E731
     client.post(submit_url(online_procedure), data(), HTTP_X_FORWARDED_FOR="1.1.1.1, 203.0.113.7")
     # A spoofed first hop does not give a fresh counter: the proxy-appended one counts.
     response = client.post(submit_url(online_procedure), data(),
                            HTTP_X_FORWARDED_FOR="9.9.9.9, 203.0.113.7")
+    assert response.status_code == 429
+    # A different client behind the same proxy has its own counter.
+    response = client.post(submit_url(online_procedure), data(),
+                           HTTP_X_FORWARDED_FOR="203.0.113.8")
+    assert response.status_code == 400
+
+
+def test_without_a_trusted_proxy_a_spoofed_forwarded_for_is_ignored(client, online_procedure,
+                                                                     settings):
+    settings.PORTAL_RATE_LIMITS = _limits(attempts="1/h")
+    settings.TRUSTED_PROXY_COUNT = 0
+    data = lambda: form_data(online_procedure, id_number="bad")  # noqa: E731
+    client.post(submit_url(online_procedure), data(), HTTP_X_FORWARDED_FOR="1.1.1.1")
+    response = client.post(submit_url(online_procedure), data(), HTTP_X_FORWARDED_FOR="2.2.2.2")
     assert response.status_code == 429
 
 

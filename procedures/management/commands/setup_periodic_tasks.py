@@ -13,6 +13,8 @@ DRAIN_NAME = "Deliveries: send pending messages (outbox drain)"
 SWEEP_NAME = "Reminders: deadline digest at {time}"
 MONTH_CLOSE_NAME = "Reports: freeze last month's report on the first working day"
 MONTH_CLOSE_AT = (6, 0)
+SESSIONS_CLEAR_NAME = "Sessions: delete expired sessions (clearsessions)"
+SESSIONS_CLEAR_AT = (3, 15)
 
 
 def _parse(value: str) -> tuple[int, int]:
@@ -26,8 +28,8 @@ def _parse(value: str) -> tuple[int, int]:
 
 
 class Command(BaseCommand):
-    help = _("Create the periodic tasks of the reminders, the outbox drain and the month "
-             "close if missing.")
+    help = _("Create the periodic tasks of the reminders, the outbox drain, the month "
+             "close and the session clean-up if missing.")
 
     @staticmethod
     def _daily(hour: int, minute: int) -> CrontabSchedule:
@@ -73,6 +75,15 @@ class Command(BaseCommand):
             )
             if new:
                 created.append(MONTH_CLOSE_NAME)
+            _task, new = PeriodicTask.objects.get_or_create(
+                name=SESSIONS_CLEAR_NAME,
+                defaults={"task": "procedures.sessions_clear",
+                          "crontab": self._daily(*SESSIONS_CLEAR_AT),
+                          "description": _("Deletes expired sessions from the database, "
+                                           "every night.")},
+            )
+            if new:
+                created.append(SESSIONS_CLEAR_NAME)
         for name in created:
             self.stdout.write(_("created: %(name)s") % {"name": name})
         if not created:
