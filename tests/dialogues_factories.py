@@ -13,11 +13,19 @@ from procedures.models import Field, Unit
 
 
 def valid_tax_code(prefix: int) -> str:
-    """A ten-digit tax code with a correct check digit, from a nine-digit prefix."""
+    """A ten-digit tax code with a correct check digit, from a nine-digit prefix.
+
+    About one prefix in eleven has no single check digit; the nearest prefix after it
+    that has one is used (callers step prefixes by 100 or more to stay distinct).
+    """
     from stdnum.vn import mst
 
-    head = f"{prefix:09d}"
-    return head + mst.calc_check_digit(head)
+    while True:
+        head = f"{prefix:09d}"
+        code = head + mst.calc_check_digit(head)
+        if mst.is_valid(code):
+            return code
+        prefix += 1
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -72,7 +80,7 @@ class BusinessFactory(factory.django.DjangoModelFactory):
         model = Business
         django_get_or_create = ("tax_code",)
 
-    tax_code = factory.Sequence(lambda n: valid_tax_code(461000000 + n))
+    tax_code = factory.Sequence(lambda n: valid_tax_code(461000000 + 100 * n))
     name = factory.Sequence(lambda n: f"Công ty TNHH Thương mại {n}")
 
 
