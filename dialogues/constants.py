@@ -1,4 +1,4 @@
-"""Choices of the business dialogues (domain.md section 7)."""
+"""Choices of the business dialogues (docs/legal-rules.md: "Business dialogues")."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _

@@ -258,7 +258,7 @@ def recommendation_staff_list(
 
 
 # --------------------------------------------------------------------------- #
-# Follow-up report (domain.md s.7 step 5)
+# Follow-up report (docs/legal-rules.md: "Business dialogues" step 5)
 # --------------------------------------------------------------------------- #
 
 REPORT_COLUMNS = (

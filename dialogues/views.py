@@ -168,7 +168,7 @@ def registration_create(request, pk: int):
 
 
 def recommendation_submit(request):
-    """Difficulties and recommendations sent between sessions (domain.md s. 7)."""
+    """Difficulties and recommendations sent between sessions (docs/legal-rules.md: "Business dialogues")."""
     form = RecommendationSubmitForm(request.POST or None, request.FILES or None)
     status, wait = 200, None
     if request.method == "POST":

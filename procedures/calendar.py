@@ -1,4 +1,4 @@
-"""The working-time calendar of the one-stop desk (domain.md sections 3 and 4).
+"""The working-time calendar of the one-stop desk (docs/legal-rules.md: "Due time", "Working time, holidays and overrides").
 
 Every processing time is counted in working time, so every due date in the app
 comes from here. Inputs are timezone-aware datetimes; outputs are aware
@@ -260,7 +260,7 @@ def _clock(hours: _Hours, used: int) -> int:
     """The local time at which `used` (0 < used <= day) working seconds are spent.
 
     The `<=` keeps a due time that ends exactly at a closing time (11:30, 17:00) at
-    that closing time instead of the next opening (domain.md s.3).
+    that closing time instead of the next opening (docs/legal-rules.md: "Due time").
     """
     for (_opening, closing), cumulative in zip(hours.intervals, hours.cumulative):
         if used <= cumulative:
@@ -269,7 +269,7 @@ def _clock(hours: _Hours, used: int) -> int:
 
 
 def _normalise(ordinal: int, seconds: int) -> tuple[int, int]:
-    # Counting in office hours only is common practice, not statute (domain.md s.3;
+    # Counting in office hours only is common practice, not statute (docs/legal-rules.md: "Due time";
     # office hours are a setting because provinces differ): an acceptance before
     # opening, in the lunch break or after closing counts from the next opening.
     hours = _config()
@@ -343,7 +343,7 @@ def add_working_hours(start: datetime, hours: Decimal | int | float) -> datetime
 def add_working_days(start: datetime, days: Decimal | int | float) -> datetime:
     """One working day is the day's office hours (8 h by default), so 0.5 day = 4 h.
 
-    Accepted Monday 10:00 with 1 working day is due Tuesday 10:00 (domain.md s.3).
+    Accepted Monday 10:00 with 1 working day is due Tuesday 10:00 (docs/legal-rules.md: "Due time").
     """
     return _add_seconds(start, _to_seconds(_decimal(days, "days"), working_day_seconds()))
 

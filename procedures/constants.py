@@ -1,4 +1,4 @@
-"""Choices of the procedure catalogue (domain.md section 1)."""
+"""Choices of the procedure catalogue (docs/legal-rules.md: "Procedure catalogue")."""
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -39,7 +39,7 @@ class ChangeKind(models.TextChoices):
     ABOLISHED = "abolished", _("Abolished")
 
 
-# --- Dossiers (domain.md section 2) ---
+# --- Dossiers (docs/legal-rules.md: "Statuses") ---
 
 
 class DossierStatus(models.IntegerChoices):

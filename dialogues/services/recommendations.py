@@ -216,7 +216,7 @@ def _answer_deadline(recommendation: Recommendation, now: datetime) -> tuple[dat
     """Due time of the written answer, and the moment leaders are told it is late.
 
     For a session the chair's conclusions give the units N working days after the
-    session (domain.md s.7: set per conference, no national deadline); an item sent
+    session (docs/legal-rules.md: "Business dialogues": set per conference, no national deadline); an item sent
     between sessions gets the department's default from its assignment.
     """
     session = recommendation.session

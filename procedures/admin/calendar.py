@@ -1,4 +1,4 @@
-"""Admin of the working-day overrides that win over the `holidays` package (domain.md s. 4)."""
+"""Admin of the working-day overrides that win over the `holidays` package (docs/legal-rules.md: "Working time, holidays and overrides")."""
 
 from django.contrib import admin
 

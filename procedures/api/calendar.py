@@ -1,4 +1,4 @@
-"""Public, read-only access to the working-time calendar (domain.md s.3 and s.4).
+"""Public, read-only access to the working-time calendar (docs/legal-rules.md: "Due time", "Working time, holidays and overrides").
 
 Applicants and partner systems use it to check the appointment on their receipt;
 the arithmetic lives in `procedures.calendar`, these views only validate and format.

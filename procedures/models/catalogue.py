@@ -1,4 +1,4 @@
-"""The catalogue of administrative procedures (Decree 63/2010 art. 8; domain.md s. 1)."""
+"""The catalogue of administrative procedures (Decree 63/2010 art. 8; docs/legal-rules.md: "Procedure catalogue")."""
 from decimal import Decimal
 
 from django.conf import settings

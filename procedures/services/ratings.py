@@ -1,4 +1,4 @@
-"""The applicant's evaluation of a dossier (Circular 01/2018; domain.md s. 6)."""
+"""The applicant's evaluation of a dossier (Circular 01/2018; docs/legal-rules.md: "Satisfaction")."""
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,6 +1,6 @@
 """The working-time calendar: office hours, weekends, holidays, swaps and overrides.
 
-Expected times are worked out by hand from domain.md s.3 (07:00-11:30, 13:30-17:00,
+Expected times are worked out by hand from docs/legal-rules.md: "Due time" (07:00-11:30, 13:30-17:00,
 8 h a day) and the official 2025-2026 holiday schedules.
 """
 from datetime import date, datetime, timedelta, timezone

@@ -1,4 +1,4 @@
-"""The report balances on generated data, month after month (domain.md s. 5).
+"""The report balances on generated data, month after month (docs/legal-rules.md: "Report 06/VPCP/KSTT").
 
 About two hundred dossiers are driven through the real services over March-August
 2026 with a fixed seed: refusals and withdrawals at intake, supplements during
