@@ -97,6 +97,14 @@ def _check_unit(recommendation: Recommendation, by) -> None:
         )
 
 
+
+def _clean_content(content: str) -> str:
+    content = content.strip()
+    if not content:
+        raise DomainError(_("The recommendation has no content."), field="content")
+    return content
+
+
 def recommendation_receive(
     *,
     content: str,
@@ -114,9 +122,7 @@ def recommendation_receive(
     now: datetime | None = None,
 ) -> Recommendation:
     now = now or timezone.now()
-    content = content.strip()
-    if not content:
-        raise DomainError(_("The recommendation has no content."), field="content")
+    content = _clean_content(content)
     if source not in RecommendationSource.values:
         raise DomainError(_("Unknown source of the recommendation."), field="source")
     if source != RecommendationSource.BETWEEN_SESSIONS and session is None:
@@ -164,9 +170,7 @@ def recommendation_edit(
 ) -> Recommendation:
     """Correct what the business wrote (typing, field, contact), within the actor's unit."""
     now = now or timezone.now()
-    content = content.strip()
-    if not content:
-        raise DomainError(_("The recommendation has no content."), field="content")
+    content = _clean_content(content)
     with transaction.atomic():
         recommendation = _locked(recommendation_id)
         _check_unit(recommendation, by)
