@@ -153,6 +153,7 @@ class DossierDetailSerializer(DossierListSerializer):
     documents = DossierDocumentSerializer(many=True, read_only=True)
     received_by = StaffRefSerializer(read_only=True, allow_null=True)
     outcome = BlankAsNullChoiceField(Outcome.choices)
+    transfer_on_time_result = OnTimeResultField()
 
     class Meta(DossierListSerializer.Meta):
         fields = DossierListSerializer.Meta.fields + [

@@ -112,6 +112,9 @@ def test_applicant_journey_on_the_seeded_catalogue(phone, chromium, live_server,
 
     # --- The desk accepts and asks for a supplement (services, demo intake account) ------
     dossier = dossier_accept(dossier=dossier, actor=desk)
+    # Accepted: the legal code is issued; the look-up answers to it from now on.
+    assert dossier.code != code and dossier.submission_ref == code
+    code = dossier.code
     dossier_request_supplement(
         dossier=dossier, actor=desk,
         reason="Văn bản đề nghị thiếu chữ ký của người đại diện theo pháp luật; đề nghị "

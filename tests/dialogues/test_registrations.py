@@ -23,7 +23,7 @@ def register(session, n: int, attendees: int = 1, **kwargs):
     data = {
         "session_id": session.pk,
         "business_name": f"Công ty {n}",
-        "tax_code": valid_tax_code(460000000 + n),
+        "tax_code": valid_tax_code(460000000 + 100 * n),
         "representative": f"Nguyễn Văn {n}",
         "email": f"dn{n}@example.vn",
         "phone": "0912345678",
@@ -71,7 +71,7 @@ class TestCapacity:
     def test_the_same_business_cannot_register_twice(self, session):
         register(session, 1)
         with pytest.raises(DomainError) as err:
-            register(session, 1, business_name="Tên khác", tax_code=" 4600000016 ")
+            register(session, 1, business_name="Tên khác", tax_code=" 4600001002 ")
         assert err.value.field == "tax_code"
 
     def test_database_refuses_a_second_live_registration(self, session):
@@ -126,7 +126,7 @@ class TestCapacity:
         assert recommendation.session == session
         assert recommendation.source == RecommendationSource.ADVANCE
         assert recommendation.field == field
-        assert recommendation.business.tax_code == "4600000016"
+        assert recommendation.business.tax_code == "4600001002"
 
 
 @pytest.mark.django_db
