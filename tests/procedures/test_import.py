@@ -2,13 +2,10 @@
 
 import csv
 import datetime
-import io
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
 from openpyxl import Workbook
 
 from procedures.constants import ChangeKind, Level, OnlineLevel
@@ -20,6 +17,7 @@ from procedures.services.importing import (
     procedure_import_file,
 )
 from tests.factories import ProcedureFactory
+from tests.commands import run
 
 pytestmark = pytest.mark.django_db
 
@@ -37,15 +35,6 @@ def write_csv(path: Path, rows: list[dict], columns=COLUMNS) -> Path:
 
 def row(**values):
     return {"name": "Cấp Giấy phép bán lẻ rượu", "field": "Lưu thông hàng hóa trong nước", **values}
-
-
-def run(*args):
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command(*args, stdout=out, stderr=err)
-    except CommandError as exc:
-        return 1, out.getvalue(), err.getvalue() + str(exc)
-    return 0, out.getvalue(), err.getvalue()
 
 
 # --- the bundled reference list ---

@@ -1,33 +1,22 @@
 """Required documents (thành phần hồ sơ) in the seed and in import_procedures."""
 
 import csv
-import io
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
 from openpyxl import Workbook
 
 from procedures.constants import DocumentKind, OnlineLevel
 from procedures.models import DossierDocument, Procedure, RequiredDocument
 from procedures.services.importing import COLUMNS, DOCUMENT_COLUMNS, procedure_import_file
 from procedures.services.dossiers import Applicant, dossier_register
+from tests.commands import run
 
 pytestmark = pytest.mark.django_db
 
 FIXTURE = Path(__file__).resolve().parent / "data" / "procedure_documents.csv"
 WINE = "Cấp lại Giấy phép bán buôn rượu trên địa bàn tỉnh, thành phố trực thuộc Trung ương"
 CARD = "Cấp lại thẻ an toàn điện"
-
-
-def run(*args):
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command(*args, stdout=out, stderr=err)
-    except CommandError as exc:
-        return 1, out.getvalue(), err.getvalue() + str(exc)
-    return 0, out.getvalue(), err.getvalue()
 
 
 def write_csv(path: Path, rows: list[dict], columns) -> Path:
