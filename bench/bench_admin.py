@@ -43,9 +43,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from procedures.constants import OPEN_STATUSES, DossierStatus
+from procedures.core.constants import OPEN_STATUSES, DossierStatus
 from procedures.models import Dossier, Field, Procedure, Unit
-from procedures.roles import user_roles
+from procedures.core.roles import user_roles
 
 
 def _dossier_count() -> int:

@@ -30,7 +30,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from procedures import calendar  # noqa: E402
+from procedures.calendar import working_time as calendar  # noqa: E402
 
 
 def _cases(count: int, seed: int):

@@ -46,14 +46,14 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from procedures.constants import Channel, DossierStatus, Role, StepRole  # noqa: E402
+from procedures.core.constants import Channel, DossierStatus, Role, StepRole  # noqa: E402
 from procedures.models import Delivery, Dossier, DossierStep, Field, Unit  # noqa: E402
-from procedures.selectors import reminders as sel  # noqa: E402
-from procedures.services import notifications  # noqa: E402
-from procedures.services.catalogue import procedure_create  # noqa: E402
-from procedures.services.delivery import delivery_drain  # noqa: E402
-from procedures.services.reminders import reminders_plan, reminders_sweep  # noqa: E402
-from procedures.services.staff import roles_ensure_groups, staff_create  # noqa: E402
+from procedures.notifications import selectors as sel  # noqa: E402
+from procedures.notifications import services as notifications  # noqa: E402
+from procedures.catalogue.services import procedure_create  # noqa: E402
+from procedures.notifications.delivery import delivery_drain  # noqa: E402
+from procedures.notifications.reminders import reminders_plan, reminders_sweep  # noqa: E402
+from procedures.catalogue.staff import roles_ensure_groups, staff_create  # noqa: E402
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 6, 8, 7, 30, tzinfo=VN)  # Monday morning sweep

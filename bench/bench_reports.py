@@ -4,7 +4,7 @@
         .venv/bin/python bench/bench_reports.py [--month 2026-10] [--year 2026] [--runs 5]
 
 Times, in the same run and on the same warm cache, the report as the app computes it
-(``procedures.selectors.reports.report_monthly``: the ORM aggregate, the names query and
+(``procedures.reports.selectors.report_monthly``: the ORM aggregate, the names query and
 the Python that builds the rows) against the best single SQL statement I could write by
 hand for the same numbers, and checks that both give identical figures. The database is
 only read. Prints a markdown table for docs/benchmarks.md.
@@ -33,7 +33,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from procedures.selectors.reports import COLUMN_KEYS, Period, report_monthly  # noqa: E402
+from procedures.reports.selectors import COLUMN_KEYS, Period, report_monthly  # noqa: E402
 
 # The hand-written statement: the row's conditions computed once in a derived table
 # (including the status at the period end, looked up only for still-open dossiers that
@@ -142,7 +142,7 @@ def _plan_nodes(period: Period) -> str:
 
     from django.db.models import Count
 
-    from procedures.selectors.reports import column_filters, report_dossiers
+    from procedures.reports.selectors import column_filters, report_dossiers
 
     filters = column_filters(period)
     qs = report_dossiers(period).values("procedure_id").annotate(

@@ -165,9 +165,9 @@ def get(port: int, path: str, cookie: str = "") -> tuple[int, bytes]:
 SETUP = """
 from decimal import Decimal
 from datetime import date
-from procedures.constants import OnlineLevel
+from procedures.core.constants import OnlineLevel
 from procedures.models import Field, RequiredDocument, Unit
-from procedures.services.catalogue import procedure_create
+from procedures.catalogue.services import procedure_create
 unit = Unit.objects.create(code="QLTM", name="Phòng Quản lý Thương mại")
 field = Field.objects.create(name="Lưu thông hàng hóa trong nước")
 p = procedure_create(name="Cấp Giấy phép bán lẻ sản phẩm rượu", code="2.000633", field=field,

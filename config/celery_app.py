@@ -52,8 +52,8 @@ def _on_worker_ready(sender, **kwargs):
     )
     from django.db import DatabaseError, connection
 
-    from procedures.services.delivery import delivery_release_claims
-    from procedures.services.scheduling import scheduled_run_release
+    from procedures.notifications.delivery import delivery_release_claims
+    from procedures.notifications.scheduling import scheduled_run_release
 
     try:
         delivery_release_claims(claimed_by=sender.hostname)

@@ -26,7 +26,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("doi-thoai/", include("dialogues.urls")),
-    path("", include("procedures.urls")),
+    path("", include("procedures.portal.urls")),
     prefix_default_language=False,
 )
 

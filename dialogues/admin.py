@@ -24,7 +24,7 @@ from dialogues.models import (
     Registration,
     SessionDocument,
 )
-from procedures.errors import DomainError
+from procedures.core.errors import DomainError
 from procedures.models import Field, Unit
 
 

@@ -18,7 +18,7 @@ from dialogues.constants import (
 )
 from dialogues.ledger import recommendation_key, registration_key
 from dialogues.models import DialogueSession, Recommendation, Registration
-from procedures.calendar import add_working_days
+from procedures.calendar.working_time import add_working_days
 from procedures.models import Delivery
 
 # --------------------------------------------------------------------------- #

@@ -1,4 +1,4 @@
-"""Checks on the files businesses attach: the portal's own (procedures/uploads.py).
+"""Checks on the files businesses attach: the portal's own (procedures/core/uploads.py).
 
 Size before reading, type by content, Office packages checked for zip bombs, PDFs
 through their structure, names sanitised and matching the content. Only the limit on
@@ -8,8 +8,8 @@ a file's size is the dialogues' own (DIALOGUE_UPLOAD_MAX_BYTES).
 from django import forms
 
 from dialogues import conf
-from procedures.services.dossiers import UploadedDocument
-from procedures.uploads import FILE_TYPES, UploadLimits, check_upload
+from procedures.dossiers.services import UploadedDocument
+from procedures.core.uploads import FILE_TYPES, UploadLimits, check_upload
 
 # The formats businesses send: PDF, Word, Excel, PNG, JPEG (no macros, no archives).
 ATTACHMENT_TYPES = ("pdf", "docx", "xlsx", "png", "jpeg")

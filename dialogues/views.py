@@ -49,8 +49,8 @@ from dialogues.models import (
     RecommendationAttachment,
     SessionDocument,
 )
-from procedures import throttle
-from procedures.errors import DomainError
+from procedures.core import throttle
+from procedures.core.errors import DomainError
 
 # --------------------------------------------------------------------------- #
 # Public

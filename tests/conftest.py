@@ -40,7 +40,7 @@ def require_redis():
 @pytest.fixture(autouse=True)
 def _clear_calendar_cache():
     """Each test sees the calendar as its own overrides make it."""
-    from procedures import calendar
+    from procedures.calendar import working_time as calendar
 
     calendar.invalidate()
     yield

@@ -6,8 +6,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.utils import translation
 
-from procedures.constants import DossierStatus
-from procedures.errors import DomainError
+from procedures.core.constants import DossierStatus
+from procedures.core.errors import DomainError
 
 LOCALE = Path(django_settings.BASE_DIR) / "locale"
 
@@ -44,7 +44,7 @@ def test_every_vietnamese_string_is_translated():
 def test_status_labels_and_domain_errors_follow_the_active_language():
     with translation.override("vi"):
         assert str(DossierStatus.FINISHED.label) == "Đã xử lý xong"
-        from procedures.validators import validate_citizen_id
+        from procedures.core.validators import validate_citizen_id
         from django.core.exceptions import ValidationError
 
         with pytest.raises(ValidationError) as err:

@@ -42,7 +42,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before CSRF, whose check parses the body: oversized uploads are refused unread.
-    "procedures.middleware.UploadGuardMiddleware",
+    "procedures.core.middleware.UploadGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -63,7 +63,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "procedures.context_processors.department",
+                "procedures.core.context_processors.department",
             ],
         },
     },
@@ -258,10 +258,10 @@ FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR", default=None)
 # The form fields other than files (Django's default, named here because the request
 # body limit below adds it to the dossier limit).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-# Backstop only: procedures.middleware.UploadGuardMiddleware refuses more files than
+# Backstop only: procedures.core.middleware.UploadGuardMiddleware refuses more files than
 # PORTAL_UPLOAD_MAX_FILES first, with a page that says so.
 DATA_UPLOAD_MAX_NUMBER_FILES = 100
-# Rate limits of the public forms (procedures/throttle.py), per client address, in the
+# Rate limits of the public forms (procedures/core/throttle.py), per client address, in the
 # rate syntax "N/period" (s, m, h, d; "5/10m" = 5 per 10 minutes). "attempts" counts
 # every POST, valid or not (stops floods); "successes" counts only completed ones (the
 # quota of an honest applicant, which typos never eat). Override as JSON in the
@@ -291,7 +291,7 @@ PORTAL_ACCESS_MINUTES = env.int("PORTAL_ACCESS_MINUTES", default=30)
 # Reverse proxies in front of the app that append the client address to
 # X-Forwarded-For (0: none, the address is REMOTE_ADDR and X-Forwarded-For is ignored).
 # The one setting behind the portal throttles, the API throttles (DRF NUM_PROXIES) and
-# the staff log-in lock-out (django-axes): see procedures.throttle.client_ip and the
+# the staff log-in lock-out (django-axes): see procedures.core.throttle.client_ip and the
 # README's deployment section.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
@@ -303,7 +303,7 @@ SLIP_PLACE = env("SLIP_PLACE", default="Thái Nguyên")
 # costs more than the page itself). The unfiltered list uses PostgreSQL's estimate.
 ADMIN_DOSSIER_COUNT_LIMIT = env.int("ADMIN_DOSSIER_COUNT_LIMIT", default=10000)
 
-# --- Staff dossier API and public look-up (procedures/api/dossiers.py) ---
+# --- Staff dossier API and public look-up (procedures/dossiers/api.py) ---
 # Requests per client address to GET /api/v1/dossiers/lookup/, in DRF's rate syntax
 # (https://www.django-rest-framework.org/api-guide/throttling/#setting-the-throttling-policy).
 DOSSIER_LOOKUP_RATE = env("DOSSIER_LOOKUP_RATE", default="30/min")
@@ -314,13 +314,13 @@ DOSSIER_LOOKUP_RATE = env("DOSSIER_LOOKUP_RATE", default="30/min")
 REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
 # One OpenAPI enum per choice set, named after it, instead of Status1aeEnum & co.
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
-    "DossierStatusEnum": "procedures.constants.DossierStatus",
-    "ProcedureStatusEnum": "procedures.constants.ProcedureStatus",
-    "TimeUnitEnum": "procedures.constants.TimeUnit",
-    "OnTimeResultEnum": "procedures.constants.OnTimeResult",
+    "DossierStatusEnum": "procedures.core.constants.DossierStatus",
+    "ProcedureStatusEnum": "procedures.core.constants.ProcedureStatus",
+    "TimeUnitEnum": "procedures.core.constants.TimeUnit",
+    "OnTimeResultEnum": "procedures.core.constants.OnTimeResult",
 })
 
-# --- Reminders and notifications (procedures/services/delivery.py and reminders.py) ---
+# --- Reminders and notifications (procedures/notifications/delivery.py and reminders.py) ---
 # Seconds to wait before each new attempt at a message that failed for a transient
 # reason (mail server down, timeout, 4xx); after DELIVERY_MAX_ATTEMPTS it is "failed"
 # and waits in the admin for "Retry now".
@@ -362,7 +362,7 @@ REPORT_EVALUATION_OFFICER_BANDS = env.json(
 # --- Reminders and notifications (continued) ---
 # Publishing gives up at the first refused connection instead of retrying for
 # broker_connection_timeout: a dossier change must not wait on a dead Redis, and the
-# outbox drain sends what could not be published (procedures/services/notifications.py).
+# outbox drain sends what could not be published (procedures/notifications/services.py).
 if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("max_retries", 0)
 # --- Faults (issue 14, docs/reliability.md) ---
@@ -434,7 +434,7 @@ AXES_FAILURE_LIMIT = env.int("STAFF_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("STAFF_LOGIN_LOCKOUT_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "procedures.throttle.client_ip_or_none"
+AXES_CLIENT_IP_CALLABLE = "procedures.core.throttle.client_ip_or_none"
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 # The database handler: a lock-out must not depend on Redis being up.
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"

@@ -25,7 +25,7 @@ from dialogues.services.recommendations import (
     recommendation_assign,
 )
 from dialogues.validators import sniff_type
-from procedures.errors import DomainError
+from procedures.core.errors import DomainError
 from procedures.models import Field, Unit
 
 COLUMNS = ("id", "unit_code", "field", "answer", "answer_kind", "document_number")

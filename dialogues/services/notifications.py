@@ -1,4 +1,4 @@
-"""Dialogue mail goes through the shared delivery ledger (procedures.services.notifications).
+"""Dialogue mail goes through the shared delivery ledger (procedures.notifications.services).
 
 A row is inserted inside the caller's transaction; the shared worker sends it after
 commit, retries transient failures with backoff and records a readable reason on the
@@ -8,7 +8,7 @@ of the same message a no-op, so each reminder goes out once per deadline version
 
 import logging
 
-from procedures.services.notifications import delivery_queue
+from procedures.notifications.services import delivery_queue
 
 logger = logging.getLogger(__name__)
 

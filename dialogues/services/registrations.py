@@ -33,10 +33,10 @@ from dialogues.ics import session_invitation_ics
 from dialogues.ledger import registration_key
 from dialogues.models import Business, DialogueSession, Registration
 from dialogues.services.notifications import dialogue_mail_queue
-from procedures.errors import DomainError
+from procedures.core.errors import DomainError
 from procedures.models import Delivery, DeliveryStatus
-from procedures.services.delivery import delivery_describe_error, delivery_render
-from procedures.validators import normalize_identity, validate_tax_code
+from procedures.notifications.delivery import delivery_describe_error, delivery_render
+from procedures.core.validators import normalize_identity, validate_tax_code
 
 logger = logging.getLogger(__name__)
 

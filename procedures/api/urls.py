@@ -1,6 +1,7 @@
 from django.urls import include, path
 
-from procedures.api import calendar, catalogue
+from procedures.calendar import api as calendar
+from procedures.catalogue import api as catalogue
 
 app_name = "api"
 
@@ -9,6 +10,6 @@ urlpatterns = [
     path("procedures/<str:code>/", catalogue.ProcedureDetailView.as_view(), name="procedure-detail"),
     path("calendar/due/", calendar.DueView.as_view(), name="calendar-due"),
     path("calendar/year/<int:year>/", calendar.YearView.as_view(), name="calendar-year"),
-    path("", include("procedures.api.dossier_urls")),
-    path("reports/", include("procedures.api.report_urls")),
+    path("", include("procedures.dossiers.api_urls")),
+    path("reports/", include("procedures.reports.api_urls")),
 ]

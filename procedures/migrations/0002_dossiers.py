@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import procedures.models.dossier
+import procedures.dossiers.models
 from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
@@ -107,7 +107,7 @@ class Migration(migrations.Migration):
             name='DossierDocument',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=255, upload_to=procedures.models.dossier.dossier_upload_path, verbose_name='file')),
+                ('file', models.FileField(max_length=255, upload_to=procedures.dossiers.models.dossier_upload_path, verbose_name='file')),
                 ('token', models.CharField(editable=False, max_length=32)),
                 ('original_name', models.CharField(max_length=255, verbose_name='file name')),
                 ('size', models.PositiveBigIntegerField(verbose_name='size (bytes)')),

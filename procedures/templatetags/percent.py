@@ -2,7 +2,7 @@
 
 from django import template
 
-from procedures.formatting import percent as _percent
+from procedures.core.formatting import percent as _percent
 
 register = template.Library()
 

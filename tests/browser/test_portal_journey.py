@@ -20,7 +20,7 @@ import pytest
 from django.core import mail
 
 from tests.files import minimal_pdf
-from procedures.constants import OnlineLevel, Role, StepRole
+from procedures.core.constants import OnlineLevel, Role, StepRole
 from procedures.models import (
     Delivery,
     Dossier,
@@ -30,8 +30,8 @@ from procedures.models import (
     RequiredDocument,
     Unit,
 )
-from procedures.services.catalogue import procedure_create
-from procedures.services.staff import roles_ensure_groups, staff_create
+from procedures.catalogue.services import procedure_create
+from procedures.catalogue.staff import roles_ensure_groups, staff_create
 
 PASSWORD = "pw-portal-123"
 PDF = minimal_pdf()  # a real PDF: the upload checks read its structure
@@ -274,7 +274,7 @@ def test_applicant_journey_on_a_phone(phone, desktop, chromium, live_server, che
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_look_up_works_without_javascript(chromium, live_server, catalogue, vietnamese):
-    from procedures.services.dossiers import Applicant, dossier_register
+    from procedures.dossiers.services import Applicant, dossier_register
 
     dossier, pin = dossier_register(
         procedure=catalogue, channel=2, actor=None,

@@ -16,11 +16,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from procedures.constants import DossierStatus, Outcome
+from procedures.core.constants import DossierStatus, Outcome
 from procedures.models import Dossier, Procedure, Rating
-from procedures.selectors.catalogue import strip_diacritics
+from procedures.catalogue.selectors import strip_diacritics
 from tests.files import minimal_pdf
-from procedures.services.dossiers import (
+from procedures.dossiers.services import (
     dossier_accept,
     dossier_request_supplement,
     dossier_resolve,

@@ -12,9 +12,9 @@ from django.core import mail
 from django.utils import timezone
 
 from dialogues.models import Recommendation, Registration
-from procedures.constants import Role
+from procedures.core.constants import Role
 from procedures.models import Delivery, StaffProfile
-from procedures.services.staff import roles_ensure_groups
+from procedures.catalogue.staff import roles_ensure_groups
 from tests.dialogues_factories import (
     APPROVER_PERMS,
     STAFF_PERMS,

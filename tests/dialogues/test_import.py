@@ -10,7 +10,7 @@ from openpyxl import Workbook, load_workbook
 from dialogues import services
 from dialogues.constants import AnswerState, RecommendationStatus
 from dialogues.models import Recommendation
-from procedures.errors import DomainError
+from procedures.core.errors import DomainError
 from tests.dialogues_factories import FieldFactory, RecommendationFactory, UnitFactory, local
 
 pytestmark = pytest.mark.django_db

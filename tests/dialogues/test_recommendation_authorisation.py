@@ -11,10 +11,10 @@ from django.urls import reverse
 from dialogues import services
 from dialogues.constants import AnswerKind, AnswerState, RecommendationStatus
 from dialogues.models import Recommendation, RecommendationEvent
-from procedures.constants import Role
-from procedures.errors import DomainError
+from procedures.core.constants import Role
+from procedures.core.errors import DomainError
 from procedures.models import StaffProfile
-from procedures.services.staff import roles_ensure_groups
+from procedures.catalogue.staff import roles_ensure_groups
 from tests.dialogues_factories import (
     APPROVER_PERMS,
     STAFF_PERMS,

@@ -12,7 +12,7 @@ from dialogues.constants import (
     RecommendationStatus,
 )
 from dialogues.models import Recommendation
-from procedures.errors import DomainError
+from procedures.core.errors import DomainError
 from tests.dialogues_factories import (
     RecommendationFactory,
     SessionFactory,
@@ -106,9 +106,9 @@ class TestApproval:
         assert list(selectors.recommendation_published_list()) == [approved]
 
     def test_a_unit_head_approves_only_their_own_units_answers(self, unit, staff):
-        from procedures.constants import Role
+        from procedures.core.constants import Role
         from procedures.models import StaffProfile
-        from procedures.services.staff import roles_ensure_groups
+        from procedures.catalogue.staff import roles_ensure_groups
         from tests.dialogues_factories import APPROVER_PERMS, UserFactory
 
         recommendation = self._drafted(unit, staff)

@@ -12,7 +12,7 @@ from django.urls import reverse
 from dialogues import selectors, services
 from dialogues.constants import RecommendationSource, RegistrationStatus, ReminderKind
 from dialogues.models import Recommendation, Registration
-from procedures.errors import DomainError
+from procedures.core.errors import DomainError
 from procedures.models import Delivery, DeliveryStatus
 from tests.dialogues_factories import FieldFactory, SessionFactory, local, valid_tax_code
 
@@ -340,7 +340,7 @@ def test_concurrent_cancellations_promote_each_waiting_registration_once(require
 
     from unittest import mock
 
-    with mock.patch("procedures.services.notifications.enqueue_deliveries"):
+    with mock.patch("procedures.notifications.services.enqueue_deliveries"):
         threads = [threading.Thread(target=worker, args=(r.pk,)) for r in confirmed]
         for t in threads:
             t.start()

@@ -12,7 +12,7 @@ from django.core import mail
 from dialogues import selectors, services, tasks
 from dialogues.constants import AnswerKind, RegistrationStatus, ReminderKind
 from procedures.models import Delivery, DeliveryStatus
-from procedures.services.delivery import delivery_drain
+from procedures.notifications.delivery import delivery_drain
 from tests.dialogues_factories import (
     RecommendationFactory,
     SessionFactory,
@@ -193,7 +193,7 @@ class TestAnswerReminders:
             before = Delivery.objects.count()
             with (
                 time_machine.travel(DUE, tick=False),
-                mock.patch("procedures.services.notifications.enqueue_deliveries"),
+                mock.patch("procedures.notifications.services.enqueue_deliveries"),
                 django_capture_on_commit_callbacks(execute=True),
             ):
                 with CaptureQueriesContext(connection) as ctx:

@@ -20,9 +20,9 @@ def main() -> None:
     from django.contrib.auth import get_user_model
     from django.db import connection
 
-    from procedures.constants import ApplicantType, Channel
+    from procedures.core.constants import ApplicantType, Channel
     from procedures.models import Procedure, Unit
-    from procedures.services import dossiers as svc
+    from procedures.dossiers import services as svc
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=30)

@@ -8,11 +8,11 @@ import time
 import pytest
 from django.db import transaction
 
-from procedures.constants import Channel
+from procedures.core.constants import Channel
 from procedures.models import Delivery, DeliveryStatus
-from procedures.services import dossiers as svc
-from procedures.services.notifications import delivery_queue, enqueue_deliveries
-from procedures.services.reminders import reminders_plan
+from procedures.dossiers import services as svc
+from procedures.notifications.services import delivery_queue, enqueue_deliveries
+from procedures.notifications.reminders import reminders_plan
 from procedures.tasks import reminders_sweep
 from tests.procedures.conftest import at
 
@@ -32,7 +32,7 @@ def test_worker_killed_mid_batch_then_restarted_delivers_the_rest_exactly_once(
     """SIGKILL while the 10th message of a 30-message batch is with the mail server."""
     dossier = register(channel=Channel.ONLINE)
     Delivery.objects.all().delete()
-    monkeypatch.setattr("procedures.services.notifications.enqueue_deliveries", lambda ids: 0)
+    monkeypatch.setattr("procedures.notifications.services.enqueue_deliveries", lambda ids: 0)
     with transaction.atomic():
         ids = [delivery_queue(kind="applicant.receipt", recipient=f"a{i}@example.com",
                               subject_key=f"dossier:{dossier.pk}:test:{i}",

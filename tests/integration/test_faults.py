@@ -18,10 +18,10 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from procedures import calendar
-from procedures.constants import Channel
+from procedures.calendar import working_time as calendar
+from procedures.core.constants import Channel
 from procedures.models import CalendarOverride, Delivery, DeliveryStatus, Dossier, ScheduledRun
-from procedures.services import dossiers as svc
+from procedures.dossiers import services as svc
 
 from .conftest import ROOT, database_url, fault_seconds, wait_until
 
@@ -93,7 +93,7 @@ def overdue_for_officers(register, staff, units, n=4):
 
 def no_enqueue(monkeypatch):
     """Set-up writes must not reach a broker: the rows are what is under test."""
-    monkeypatch.setattr("procedures.services.notifications.enqueue_deliveries", lambda ids: 0)
+    monkeypatch.setattr("procedures.notifications.services.enqueue_deliveries", lambda ids: 0)
 
 
 def expected_mail() -> set[int]:
@@ -262,7 +262,7 @@ def test_worker_killed_mid_sweep_resumes_after_the_lease(own_redis, workers, pub
     monkeypatch.undo()
     drain_every_second()
     slot, _until = sweep_slot()
-    from procedures.services.reminders import reminders_plan
+    from procedures.notifications.reminders import reminders_plan
 
     plan = reminders_plan(now=timezone.now())
     officers = sorted(uid for uid, items in plan.items.items() if items)

@@ -5,11 +5,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from procedures.constants import ApplicantType, Channel, OnlineLevel, Role, StepRole
+from procedures.core.constants import ApplicantType, Channel, OnlineLevel, Role, StepRole
 from procedures.models import Field, ProcessStep, StaffProfile, Unit
-from procedures.services.catalogue import procedure_create
-from procedures.services.dossiers import Applicant, dossier_register
-from procedures.services.staff import roles_ensure_groups, staff_create
+from procedures.catalogue.services import procedure_create
+from procedures.dossiers.services import Applicant, dossier_register
+from procedures.catalogue.staff import roles_ensure_groups, staff_create
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 

@@ -12,8 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from procedures.constants import Outcome
-from procedures.selectors.queues import (
+from procedures.core.constants import Outcome
+from procedures.dossiers.queues import (
     COMMON_QUEUES,
     Queue,
     due_soon_limit,
@@ -22,7 +22,7 @@ from procedures.selectors.queues import (
     queue_most_urgent,
     queue_role_counts,
 )
-from procedures.services import dossiers as svc
+from procedures.dossiers import services as svc
 
 from .conftest import at
 

@@ -17,13 +17,13 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import NoReverseMatch, reverse
 
 from tests.files import minimal_pdf
-from procedures.admin.dossier_forms import ACTION_STATUSES, dossier_actions_available
-from procedures.constants import Action, Channel, Outcome
-from procedures.constants import DossierStatus as S
-from procedures.errors import DomainError
+from procedures.dossiers.admin_forms import ACTION_STATUSES, dossier_actions_available
+from procedures.core.constants import Action, Channel, Outcome
+from procedures.core.constants import DossierStatus as S
+from procedures.core.errors import DomainError
 from procedures.models import Dossier, DossierEvent, RequiredDocument
-from procedures.services import dossiers as svc
-from procedures.services.documents import document_store
+from procedures.dossiers import services as svc
+from procedures.dossiers.documents import document_store
 
 from .conftest import at
 

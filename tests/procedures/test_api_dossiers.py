@@ -12,9 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from procedures.constants import Action, Channel, DossierStatus as S, OnTimeResult, Outcome
+from procedures.core.constants import Action, Channel, DossierStatus as S, OnTimeResult, Outcome
 from procedures.models import Dossier
-from procedures.services import dossiers as svc
+from procedures.dossiers import services as svc
 
 from .conftest import at
 

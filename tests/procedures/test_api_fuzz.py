@@ -28,8 +28,8 @@ from schemathesis.specs.openapi.checks import (
 
 from config.wsgi import application
 from dialogues import services as dialogue_services
-from procedures.constants import Outcome
-from procedures.services import dossiers as svc
+from procedures.core.constants import Outcome
+from procedures.dossiers import services as svc
 from tests.dialogues_factories import RecommendationFactory, SessionFactory
 
 from .conftest import at

@@ -10,8 +10,8 @@ import time_machine
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from procedures.constants import Action, Channel, DossierStatus as S, Outcome
-from procedures.services import dossiers as svc
+from procedures.core.constants import Action, Channel, DossierStatus as S, Outcome
+from procedures.dossiers import services as svc
 
 from .conftest import at
 

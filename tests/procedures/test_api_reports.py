@@ -6,7 +6,7 @@ import pytest
 from openpyxl import load_workbook
 from rest_framework.authtoken.models import Token
 
-from procedures.selectors.reports import COLUMN_KEYS
+from procedures.reports.selectors import COLUMN_KEYS
 
 from .test_reports import EXPECTED_A, EXPECTED_TOTAL, industry_procedure, june  # noqa: F401
 

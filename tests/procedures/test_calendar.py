@@ -10,8 +10,8 @@ import pytest
 from django.test import override_settings
 from django.utils import translation
 
-from procedures import calendar
-from procedures.constants import TimeUnit
+from procedures.calendar import working_time as calendar
+from procedures.core.constants import TimeUnit
 from procedures.models import CalendarOverride
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ import pytest
 from django.core.files.base import ContentFile
 from rest_framework.test import APIClient
 
-from procedures.constants import OnlineLevel
-from procedures.services.catalogue import procedure_amend
+from procedures.core.constants import OnlineLevel
+from procedures.catalogue.services import procedure_amend
 from tests.factories import FieldFactory, ProcedureFactory, RequiredDocumentFactory, UnitFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,15 +5,15 @@ from decimal import Decimal
 
 import pytest
 
-from procedures.constants import ChangeKind, OnlineLevel, ProcedureStatus, TimeUnit
-from procedures.errors import DomainError
+from procedures.core.constants import ChangeKind, OnlineLevel, ProcedureStatus, TimeUnit
+from procedures.core.errors import DomainError
 from procedures.models import Field, Procedure, ProcedureVersion
-from procedures.selectors.catalogue import (
+from procedures.catalogue.selectors import (
     field_list_with_counts,
     procedure_list,
     reform_year,
 )
-from procedures.services.catalogue import (
+from procedures.catalogue.services import (
     field_canonical_name,
     field_get_or_create_by_name,
     procedure_abolish,

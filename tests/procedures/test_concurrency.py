@@ -12,11 +12,11 @@ import pytest
 from django.db import connections
 from rest_framework.test import APIClient
 
-from procedures.constants import Action, Channel, DossierStatus as S
-from procedures.errors import DomainError
+from procedures.core.constants import Action, Channel, DossierStatus as S
+from procedures.core.errors import DomainError
 from procedures.models import Dossier, DossierCodeSequence, DossierEvent
-from procedures.services import dossiers as svc
-from procedures.services import notifications
+from procedures.dossiers import services as svc
+from procedures.notifications import services as notifications
 
 from .conftest import APPLICANT, at
 
@@ -61,8 +61,8 @@ def slow_commit(monkeypatch):
 
 @pytest.fixture
 def second_intake(staff, units):
-    from procedures.constants import Role
-    from procedures.services.staff import roles_ensure_groups, staff_create
+    from procedures.core.constants import Role
+    from procedures.catalogue.staff import roles_ensure_groups, staff_create
 
     user, _ = staff_create(username="intake2", full_name="Cán bộ intake2",
                            group=roles_ensure_groups()[Role.INTAKE], unit=units["VP"])

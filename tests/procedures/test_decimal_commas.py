@@ -8,8 +8,8 @@ from django.test import Client
 from django.urls import clear_url_caches, reverse
 from django.utils import translation
 
-from procedures.formatting import percent
-from procedures.services import dossiers as svc
+from procedures.core.formatting import percent
+from procedures.dossiers import services as svc
 from tests.factories import ProcedureFactory
 
 from .conftest import at

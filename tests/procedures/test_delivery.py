@@ -14,16 +14,16 @@ from django.db import connection
 from django.urls import reverse
 from kombu.exceptions import OperationalError
 
-from procedures.constants import Channel
+from procedures.core.constants import Channel
 from procedures.models import Delivery, DeliveryChannel, DeliveryStatus
-from procedures.services import dossiers as svc
-from procedures.services.delivery import (
+from procedures.dossiers import services as svc
+from procedures.notifications.delivery import (
     Outcome,
     delivery_drain,
     delivery_retry,
     delivery_send,
 )
-from procedures.services.notifications import delivery_queue, enqueue_deliveries
+from procedures.notifications.services import delivery_queue, enqueue_deliveries
 
 from .conftest import APPLICANT, at, staff_reading_english
 
@@ -180,7 +180,7 @@ def test_database_locked_when_marking_is_retried_and_the_message_is_sent_once(
     from django.db import OperationalError
     from django.db.models.query import QuerySet
 
-    monkeypatch.setattr("procedures.services.notifications.enqueue_deliveries", lambda ids: 0)
+    monkeypatch.setattr("procedures.notifications.services.enqueue_deliveries", lambda ids: 0)
     d = svc.dossier_accept(dossier=register(channel=Channel.ONLINE, applicant=ENGLISH),
                            actor=staff["intake"], now=NOW)
     row = row_for(d)
@@ -228,7 +228,7 @@ def test_crash_after_the_server_accepted_resends_with_the_same_message_id(
     accepted, monkeypatch, settings
 ):
     """The documented at-least-once window: the server said OK, the mark was lost."""
-    from procedures.services import delivery as delivery_service
+    from procedures.notifications import delivery as delivery_service
 
     row = row_for(accepted)
     Delivery.objects.exclude(pk=row.pk).update(status=DeliveryStatus.SENT)  # the receipt
@@ -260,8 +260,8 @@ def test_crash_after_the_server_accepted_resends_with_the_same_message_id(
 def test_a_restarted_worker_releases_the_claims_of_its_node_name(accepted, monkeypatch):
     """Killed mid-send (before the server answered): the same node starting again gives
     the row back at once instead of waiting for the claim timeout."""
-    from procedures.services import delivery as delivery_service
-    from procedures.services.delivery import delivery_release_claims
+    from procedures.notifications import delivery as delivery_service
+    from procedures.notifications.delivery import delivery_release_claims
 
     row = row_for(accepted)
     Delivery.objects.exclude(pk=row.pk).update(status=DeliveryStatus.SENT)  # the receipt
@@ -415,7 +415,7 @@ def test_two_workers_on_one_row_send_it_once(require_postgres, settings, registe
                                              monkeypatch):
     settings.EMAIL_BACKEND = "tests.procedures.test_delivery.SlowBackend"
     # Nothing is sent on commit here: the two threads below are the workers.
-    monkeypatch.setattr("procedures.services.notifications.enqueue_deliveries", lambda ids: 0)
+    monkeypatch.setattr("procedures.notifications.services.enqueue_deliveries", lambda ids: 0)
     d = svc.dossier_accept(dossier=register(channel=Channel.ONLINE, applicant=ENGLISH),
                            actor=staff["intake"], now=NOW)
     row = row_for(d)

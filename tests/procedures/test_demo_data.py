@@ -10,12 +10,12 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count, Max
 
-from procedures import calendar
-from procedures.constants import Action, Channel, DossierStatus as S, OnlineLevel, StepRole
+from procedures.calendar import working_time as calendar
+from procedures.core.constants import Action, Channel, DossierStatus as S, OnlineLevel, StepRole
 from procedures.models import Dossier, DossierCodeSequence, DossierEvent, DossierStep, ProcessStep
-from procedures.services import dossiers as svc
-from procedures.services.catalogue import procedure_create
-from procedures.services.demo_data import (
+from procedures.dossiers import services as svc
+from procedures.catalogue.services import procedure_create
+from procedures.demo.generator import (
     DEMO_PIN,
     demo_dossiers_clear,
     demo_dossiers_generate,

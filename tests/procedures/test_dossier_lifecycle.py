@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
-from procedures.constants import Action, Channel, DossierStatus as S, OnTimeResult, Outcome
-from procedures.errors import DomainError
+from procedures.core.constants import Action, Channel, DossierStatus as S, OnTimeResult, Outcome
+from procedures.core.errors import DomainError
 from procedures.models import Delivery, Dossier, DossierEvent
-from procedures.services import dossiers as svc
-from procedures.services.catalogue import procedure_amend
+from procedures.dossiers import services as svc
+from procedures.catalogue.services import procedure_amend
 
 from .conftest import at
 

@@ -7,9 +7,9 @@ Ratings added here: 3 very satisfied, 4 unsatisfied.
 """
 import pytest
 
-from procedures.evaluation import band_for, evaluation_dossier_scores, evaluation_quarter
+from procedures.reports.evaluation import band_for, evaluation_dossier_scores, evaluation_quarter
 from procedures.models import Rating
-from procedures.selectors.reports import Period
+from procedures.reports.selectors import Period
 
 from .conftest import at
 from .test_reports import industry_procedure, june  # noqa: F401
@@ -108,8 +108,8 @@ def test_repeat_caused_by_the_applicant_does_not_cost_the_contacts_index(registe
     """Intake: asked once, the supplement came back still incomplete, asked again with the
     reason recorded: two requests, one repeat, and the contacts index scores 1 (one
     contact caused by the department), not 0."""
-    from procedures.constants import Outcome
-    from procedures.services import dossiers as svc
+    from procedures.core.constants import Outcome
+    from procedures.dossiers import services as svc
 
     d = register(now=at(2026, 6, 1, 8, 0))
     d = svc.dossier_request_supplement(dossier=d, actor=staff["intake"], reason="Thiếu A, B",

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from procedures.constants import ChangeKind, Level, OnlineLevel
-from procedures.errors import DomainError
+from procedures.core.constants import ChangeKind, Level, OnlineLevel
+from procedures.core.errors import DomainError
 from procedures.models import Field, Procedure, ProcedureVersion, Unit
-from procedures.services.importing import (
+from procedures.catalogue.importing import (
     COLUMNS,
     online_level_from_text,
     procedure_import_file,
@@ -279,7 +279,7 @@ def test_reimport_of_descriptive_change_needs_no_version(tmp_path):
 def test_empty_cell_never_erases_a_value_staff_entered(tmp_path):
     write_csv(tmp_path / "a.csv", [row(code="2.000633")])
     procedure_import_file(path=tmp_path / "a.csv")
-    from procedures.services.catalogue import procedure_amend
+    from procedures.catalogue.services import procedure_amend
 
     procedure_amend(
         procedure=Procedure.objects.get(),
@@ -404,7 +404,7 @@ def test_csv_with_excel_bom_and_missing_file(tmp_path):
     ],
 )
 def test_other_provinces_are_dropped_from_fee_texts(text, cleaned):
-    from procedures.services.importing import strip_other_provinces
+    from procedures.catalogue.importing import strip_other_provinces
 
     assert strip_other_provinces(text) == cleaned
 

@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from procedures.constants import DocumentKind, OnlineLevel
+from procedures.core.constants import DocumentKind, OnlineLevel
 from procedures.models import DossierDocument, Procedure, RequiredDocument
-from procedures.services.importing import COLUMNS, DOCUMENT_COLUMNS, procedure_import_file
-from procedures.services.dossiers import Applicant, dossier_register
+from procedures.catalogue.importing import COLUMNS, DOCUMENT_COLUMNS, procedure_import_file
+from procedures.dossiers.services import Applicant, dossier_register
 from tests.commands import run
 
 pytestmark = pytest.mark.django_db

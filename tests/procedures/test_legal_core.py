@@ -10,7 +10,7 @@ from datetime import timezone as dt_timezone
 import pytest
 from rest_framework.test import APIClient
 
-from procedures.constants import (
+from procedures.core.constants import (
     Action,
     Channel,
     DossierStatus as S,
@@ -18,14 +18,14 @@ from procedures.constants import (
     Outcome,
     SupplementPolicy,
 )
-from procedures.deadlines import transfer_due_at
-from procedures.errors import DomainError
+from procedures.calendar.deadlines import transfer_due_at
+from procedures.core.errors import DomainError
 from procedures.models import DossierEvent
-from procedures.selectors import reports as sel
-from procedures.selectors.queues import Queue, queue_counts, queue_dossiers
-from procedures.services import dossiers as svc
-from procedures.services.process import process_default_steps, process_replace
-from procedures.slips import slip_build, slip_render_html
+from procedures.reports import selectors as sel
+from procedures.dossiers.queues import Queue, queue_counts, queue_dossiers
+from procedures.dossiers import services as svc
+from procedures.catalogue.process import process_default_steps, process_replace
+from procedures.dossiers.slips import slip_build, slip_render_html
 
 from .conftest import at
 

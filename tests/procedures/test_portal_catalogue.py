@@ -7,7 +7,7 @@ from django.core.files.base import ContentFile
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from procedures.constants import OnlineLevel
+from procedures.core.constants import OnlineLevel
 from tests.factories import FieldFactory, ProcedureFactory, RequiredDocumentFactory
 
 from .test_portal_submission import DOCX, _english, _fresh_cache, vietnamese_default  # noqa: F401
@@ -304,7 +304,7 @@ def test_no_province_attribution_or_old_level_reaches_the_page(client, catalogue
 def test_fees_are_written_one_way(fee_vnd, fee_text, vi, en):
     from django.utils import translation
 
-    from procedures.fees import fee_format
+    from procedures.catalogue.fees import fee_format
 
     with translation.override("vi"):
         assert fee_format(fee_vnd=fee_vnd, fee_text=fee_text) == vi

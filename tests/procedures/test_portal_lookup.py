@@ -8,10 +8,10 @@ from django.core.files.base import ContentFile
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from procedures.constants import Channel, DossierStatus as S, Outcome
+from procedures.core.constants import Channel, DossierStatus as S, Outcome
 from procedures.models import DossierDocument
-from procedures.services import dossiers as svc
-from procedures.services.dossiers import UploadedDocument
+from procedures.dossiers import services as svc
+from procedures.dossiers.services import UploadedDocument
 
 from .conftest import at
 from .test_portal_submission import JPEG, PDF, _english, _fresh_cache, upload  # noqa: F401

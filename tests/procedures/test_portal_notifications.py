@@ -2,9 +2,9 @@
 import pytest
 from django.core import mail
 
-from procedures.constants import Channel, Outcome
-from procedures.services import dossiers as svc
-from procedures.services.dossiers import Applicant
+from procedures.core.constants import Channel, Outcome
+from procedures.dossiers import services as svc
+from procedures.dossiers.services import Applicant
 
 from .conftest import at
 from .test_portal_submission import vietnamese_default  # noqa: F401

@@ -2,11 +2,11 @@
 import pytest
 from django.urls import reverse
 
-from procedures.constants import Action, Channel, DossierStatus as S, Outcome
-from procedures.errors import DomainError
+from procedures.core.constants import Action, Channel, DossierStatus as S, Outcome
+from procedures.core.errors import DomainError
 from procedures.models import Rating
-from procedures.services import dossiers as svc
-from procedures.services.ratings import rating_submit
+from procedures.dossiers import services as svc
+from procedures.dossiers.ratings import rating_submit
 
 from .conftest import at
 from .test_portal_submission import _english, _fresh_cache  # noqa: F401

@@ -4,9 +4,9 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from procedures.constants import Channel, DossierStatus as S, OnTimeResult
+from procedures.core.constants import Channel, DossierStatus as S, OnTimeResult
 from procedures.models import Dossier, Field, Rating
-from procedures.selectors.public_stats import (
+from procedures.reports.public_stats import (
     public_catalogue_counts,
     public_on_time_by_field,
     public_satisfaction,

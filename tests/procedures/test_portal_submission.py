@@ -21,10 +21,10 @@ from django.utils import translation
 from pypdf import PdfReader
 
 from tests.files import minimal_pdf
-from procedures.constants import Channel, DossierStatus as S, OnlineLevel
+from procedures.core.constants import Channel, DossierStatus as S, OnlineLevel
 from procedures.models import Dossier, DossierDocument, RequiredDocument
-from procedures.services.catalogue import procedure_create
-from procedures.services.dossiers import pin_matches
+from procedures.catalogue.services import procedure_create
+from procedures.dossiers.services import pin_matches
 
 pytestmark = pytest.mark.django_db
 
@@ -329,7 +329,7 @@ def test_an_oversized_file_is_refused_before_its_content_is_read(client, online_
                                                                   monkeypatch):
     first = slots(online_procedure)[0]
     sniffed = []
-    from procedures import uploads
+    from procedures.core import uploads
 
     monkeypatch.setattr(uploads, "sniff_type", lambda f: sniffed.append(f) or "pdf")
     big = upload("scan.pdf", PDF + b"0" * (1024 * 1024))
@@ -366,7 +366,7 @@ def test_too_many_files_are_refused(client, online_procedure):
     first, second, optional = slots(online_procedure)
     response = client.post(submit_url(online_procedure), form_data(
         online_procedure, **{f"doc_{optional.pk}": [upload("a.pdf"), upload("b.pdf")]}))
-    # Refused while the body is parsed (procedures.middleware), before any file is
+    # Refused while the body is parsed (procedures.core.middleware), before any file is
     # checked: the form is not rendered again, the page says why.
     assert response.status_code == 413
     assert ("A dossier may hold at most 3 files; this request carried at least 4."
@@ -548,8 +548,8 @@ def test_a_district_level_procedure_takes_no_dossier_here(client, procedure):
 
 
 def test_the_service_refuses_a_district_procedure_with_its_own_reason(procedure):
-    from procedures.errors import DomainError
-    from procedures.services.dossiers import Applicant, dossier_register
+    from procedures.core.errors import DomainError
+    from procedures.dossiers.services import Applicant, dossier_register
 
     procedure.level = "district"
     procedure.save(update_fields=["level"])

@@ -1,4 +1,4 @@
-"""Upload checks (procedures/uploads.py): type by content, names, limits from settings."""
+"""Upload checks (procedures/core/uploads.py): type by content, names, limits from settings."""
 import io
 
 import pytest
@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
-from procedures.uploads import check_totals, check_upload, sniff_type, upload_limits
+from procedures.core.uploads import check_totals, check_upload, sniff_type, upload_limits
 
 from .test_portal_submission import DOCX, JPEG, PDF, PNG, XLSX, _english, office_zip  # noqa: F401
 

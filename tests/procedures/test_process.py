@@ -5,10 +5,10 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from procedures.constants import StepRole, TimeUnit
-from procedures.errors import DomainError
+from procedures.core.constants import StepRole, TimeUnit
+from procedures.core.errors import DomainError
 from procedures.models import Procedure, ProcessStep
-from procedures.services.process import (
+from procedures.catalogue.process import (
     StepSpec,
     process_default_steps,
     process_replace,

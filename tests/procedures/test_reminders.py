@@ -14,17 +14,17 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from procedures import calendar
-from procedures.constants import Channel
+from procedures.calendar import working_time as calendar
+from procedures.core.constants import Channel
 from procedures.models import (
     CalendarOverride,
     Delivery,
     DeliveryChannel,
     DeliveryStatus,
 )
-from procedures.selectors.reminders import reminder_windows, working_moment_before
-from procedures.services import dossiers as svc
-from procedures.services.reminders import reminders_plan, reminders_sweep
+from procedures.notifications.selectors import reminder_windows, working_moment_before
+from procedures.dossiers import services as svc
+from procedures.notifications.reminders import reminders_plan, reminders_sweep
 
 from .conftest import at, staff_reading_english
 
@@ -336,7 +336,7 @@ def test_sweep_queries_do_not_grow_with_the_number_of_dossiers(register, staff, 
 
 
 def test_digest_renders_with_a_fixed_number_of_queries(register, staff, units):
-    from procedures.services.delivery import delivery_render
+    from procedures.notifications.delivery import delivery_render
 
     _due_dossiers(register, staff, units, 2, at(2026, 6, 1, 10, 0))
     reminders_sweep(now=at(2026, 6, 8, 13, 30))
@@ -355,7 +355,7 @@ def test_digest_renders_with_a_fixed_number_of_queries(register, staff, units):
 
 def test_sweep_uses_the_partial_indexes_on_postgresql(require_postgres):
     from procedures.models import DossierStep
-    from procedures.selectors.reminders import dossiers_due
+    from procedures.notifications.selectors import dossiers_due
 
     until = at(2026, 6, 5, 17, 0)
     with connection.cursor() as cursor:
@@ -370,7 +370,7 @@ def test_sweep_uses_the_partial_indexes_on_postgresql(require_postgres):
 
 def test_partial_index_matches_the_model():
     # Guard: the sweep filters on running statuses, a subset of the index predicate.
-    from procedures.constants import CLOCK_RUNNING_STATUSES, OPEN_STATUSES
+    from procedures.core.constants import CLOCK_RUNNING_STATUSES, OPEN_STATUSES
 
     assert set(CLOCK_RUNNING_STATUSES) <= set(OPEN_STATUSES)
     assert Decimal("1")  # keep the import used

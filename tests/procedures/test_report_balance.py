@@ -17,11 +17,11 @@ from datetime import timedelta
 
 import pytest
 
-from procedures.constants import Channel, DossierStatus as S, OnTimeResult, Outcome
+from procedures.core.constants import Channel, DossierStatus as S, OnTimeResult, Outcome
 from procedures.models import Dossier
-from procedures.selectors import reports as sel
-from procedures.selectors.reports import COLUMN_KEYS, Period
-from procedures.services import dossiers as svc
+from procedures.reports import selectors as sel
+from procedures.reports.selectors import COLUMN_KEYS, Period
+from procedures.dossiers import services as svc
 
 from .conftest import at
 from .test_reports import industry_procedure  # noqa: F401  (fixture)

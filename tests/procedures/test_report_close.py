@@ -9,11 +9,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from openpyxl import load_workbook
 
-from procedures.errors import DomainError
+from procedures.core.errors import DomainError
 from procedures.models import ReportSnapshot, StaffProfile
-from procedures.selectors.reports import Period
-from procedures.services import dossiers as svc
-from procedures.services import reports as rs
+from procedures.reports.selectors import Period
+from procedures.dossiers import services as svc
+from procedures.reports import services as rs
 from procedures.tasks import report_month_close
 
 from .conftest import at
@@ -167,7 +167,7 @@ def test_the_beat_task_acts_only_on_the_first_working_day_and_only_once(june, st
 
 
 def test_the_task_is_exported_under_its_name():
-    from procedures.tasks import reports
+    from procedures.reports import tasks as reports
 
     assert "report_month_close" in reports.__all__
     assert report_month_close.name == "procedures.report_month_close"

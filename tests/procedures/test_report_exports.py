@@ -6,9 +6,9 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from procedures import reports_export as export
-from procedures.selectors import reports as sel
-from procedures.selectors.reports import Period
+from procedures.reports import export
+from procedures.reports import selectors as sel
+from procedures.reports.selectors import Period
 
 from .test_reports import (  # noqa: F401  (fixtures)
     EXPECTED_A,

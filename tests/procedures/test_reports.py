@@ -27,13 +27,13 @@ from decimal import Decimal
 
 import pytest
 
-from procedures.constants import Channel, OnTimeResult, Outcome
-from procedures.errors import DomainError
+from procedures.core.constants import Channel, OnTimeResult, Outcome
+from procedures.core.errors import DomainError
 from procedures.models import Field
-from procedures.selectors import reports as sel
-from procedures.selectors.reports import COLUMN_KEYS, Period
-from procedures.services import dossiers as svc
-from procedures.services.catalogue import procedure_create
+from procedures.reports import selectors as sel
+from procedures.reports.selectors import COLUMN_KEYS, Period
+from procedures.dossiers import services as svc
+from procedures.catalogue.services import procedure_create
 
 from .conftest import at
 
@@ -540,7 +540,7 @@ def test_evaluation_page(june, director_client):
 
 
 def test_trend_takes_frozen_months_from_their_snapshot(june, staff, django_assert_num_queries):
-    from procedures.services.reports import report_freeze
+    from procedures.reports.services import report_freeze
 
     report_freeze(period="month", start=JUNE.start, now=at(2026, 7, 1, 6, 0))
     # A withdrawal recorded late, back-dated into June: the trend keeps the signed June.

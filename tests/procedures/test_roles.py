@@ -2,18 +2,18 @@
 
 The expected matrix is written out here from the one-stop rules (Decree 61/2018 art.
 15-20: the desk receives, transfers and returns; the processing unit appraises; leaders
-sign, apologise and stop), independently of procedures.roles.ACTION_ROLES, so a change
+sign, apologise and stop), independently of procedures.core.roles.ACTION_ROLES, so a change
 to either shows up as a failure. Each action is tried through the real service on a
 dossier in a state where it is legal, so the only possible refusal is the role.
 """
 import pytest
 from rest_framework.test import APIClient
 
-from procedures.constants import Action, DossierStatus as S, Outcome
-from procedures.errors import DomainError
+from procedures.core.constants import Action, DossierStatus as S, Outcome
+from procedures.core.errors import DomainError
 from procedures.models import Dossier, DossierEvent, StaffProfile
-from procedures.roles import ACTION_ROLES
-from procedures.services import dossiers as svc
+from procedures.core.roles import ACTION_ROLES
+from procedures.dossiers import services as svc
 
 from .conftest import APPLICANT, at
 
@@ -131,7 +131,7 @@ def test_role_against_action(make, staff, units, role, action):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_role_against_register(procedure, staff, role):
-    from procedures.constants import Channel
+    from procedures.core.constants import Channel
 
     def call():
         return svc.dossier_register(procedure=procedure, applicant=APPLICANT,

@@ -12,8 +12,8 @@ from django.core import mail
 from django.core.management import call_command
 
 from procedures.models import Delivery, ReportSnapshot, ScheduledJob, ScheduledRun
-from procedures.services import reminders as reminders_service
-from procedures.services.scheduling import (
+from procedures.notifications import reminders as reminders_service
+from procedures.notifications.scheduling import (
     scheduled_run_release,
     scheduled_runs_catch_up,
     scheduled_slot_due,

@@ -4,7 +4,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 import pytest
 
-from procedures.checks import check_supplement_policy
+from procedures.core.checks import check_supplement_policy
 
 
 @pytest.mark.parametrize("value", ["restart", "pause"])

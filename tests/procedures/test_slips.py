@@ -10,12 +10,12 @@ import pypdf
 import pytest
 from django.utils import translation
 
-from procedures import pdf
-from procedures.constants import Channel, Outcome
-from procedures.errors import DomainError
+from procedures.core import pdf
+from procedures.core.constants import Channel, Outcome
+from procedures.core.errors import DomainError
 from procedures.models import RequiredDocument
-from procedures.services import dossiers as svc
-from procedures.slips import (
+from procedures.dossiers import services as svc
+from procedures.dossiers.slips import (
     SlipKind,
     lookup_url,
     slip_build,

@@ -16,9 +16,9 @@ from django.core.files.uploadedfile import (
 from django.urls import reverse
 from django.utils import translation
 
-from procedures import forms as portal_forms
+from procedures.portal import forms as portal_forms
 from procedures.models import Dossier, DossierDocument
-from procedures.uploads import check_upload
+from procedures.core.uploads import check_upload
 from tests.files import (
     docx_zip_bomb,
     minimal_pdf,
@@ -237,7 +237,7 @@ def test_the_polyglot_through_the_portal_saves_nothing(client, online):
 
 
 def test_real_pdfs_pass():
-    from procedures import pdf
+    from procedures.core import pdf
 
     generated = pdf.build([pdf.para("Đơn đề nghị")], title="Đơn", author="Sở Công Thương")
     for content in (minimal_pdf(), generated):
@@ -259,7 +259,7 @@ def test_a_pdf_built_to_be_expensive_to_parse_is_refused_within_its_caps():
 def test_the_parse_runs_in_a_capped_child():
     import os
 
-    from procedures.uploads import _run_capped
+    from procedures.core.uploads import _run_capped
 
     parent = os.getpid()
     assert _run_capped(lambda: 0 if os.getpid() != parent else 1,

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from procedures.validators import validate_tax_code
+from procedures.core.validators import validate_tax_code
 
 
 @pytest.mark.parametrize("value", ["0100109106", "0100109106-001", "0100109106001", " 0100233488 "])

@@ -8,9 +8,9 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from procedures.errors import DomainError
-from procedures.selectors.reports import Period
-from procedures.services.reports import report_close, report_email, report_freeze
+from procedures.core.errors import DomainError
+from procedures.reports.selectors import Period
+from procedures.reports.services import report_close, report_email, report_freeze
 
 
 class Command(BaseCommand):

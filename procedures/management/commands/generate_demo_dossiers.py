@@ -14,10 +14,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
-from procedures import calendar
-from procedures.constants import Channel, DossierStatus, OnTimeResult
-from procedures.errors import DomainError
-from procedures.services.demo_data import DEMO_PIN, demo_dossiers_clear, demo_dossiers_generate
+from procedures.calendar import working_time as calendar
+from procedures.core.constants import Channel, DossierStatus, OnTimeResult
+from procedures.core.errors import DomainError
+from procedures.demo.generator import DEMO_PIN, demo_dossiers_clear, demo_dossiers_generate
 
 
 def _end(value: str) -> datetime:

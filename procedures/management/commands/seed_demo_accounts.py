@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from procedures.services.staff import DEMO_PASSWORD, demo_accounts_ensure
+from procedures.catalogue.staff import DEMO_PASSWORD, demo_accounts_ensure
 
 
 class Command(BaseCommand):

@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from procedures import calendar
-from procedures.services.reminders import reminders_sweep
+from procedures.calendar import working_time as calendar
+from procedures.notifications.reminders import reminders_sweep
 
 
 class Command(BaseCommand):

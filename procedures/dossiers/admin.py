@@ -1,0 +1,751 @@
+"""Staff admin of dossiers: list, dossier page, action forms, desk registration, slips.
+
+The admin never edits a dossier directly. The dossier page is read-only; every change
+is an action form that calls its service (which checks role, status and version and
+writes the append-only event). Events and documents have no admin of their own.
+
+The list must stay fast on a million rows (issue item 6):
+- one query for the page, related rows joined (`list_select_related`) and only the
+  columns shown loaded;
+- no full-table COUNT(*): the unfiltered list uses PostgreSQL's row estimate
+  (pg_class.reltuples), a filtered list counts at most ADMIN_DOSSIER_COUNT_LIMIT rows;
+- ordered by id (the primary key index), newest first;
+- search goes to an index when it can: a full dossier code or an ID number is an
+  exact match; other text with digits is part of a code, without digits a name.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import connections
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from procedures.dossiers.admin_forms import (
+    ACTION_FORMS,
+    RegisterForm,
+    RegisterProcedureForm,
+    dossier_actions_available,
+)
+from procedures.core.constants import OPEN_STATUSES, Action
+from procedures.core.errors import DomainError
+from procedures.models import Dossier, DossierDocument, DossierEvent, DossierStep
+from procedures.core.roles import may_perform
+from procedures.dossiers.selectors import dossier_visible_filter
+from procedures.dossiers.queues import Queue, queue_filter, queue_statuses
+from procedures.dossiers.services import DossierConflict
+from procedures.dossiers.slips import (
+    SlipKind,
+    slip_build,
+    slip_filename,
+    slip_render_html,
+    slip_render_pdf,
+    slips_available,
+)
+from procedures.core.validators import normalize_identity
+
+admin.site.site_header = format_lazy(
+    "{} · {}", settings.DEPARTMENT_NAME, gettext_lazy("One-stop desk")
+)
+admin.site.site_title = gettext_lazy("One-stop desk administration")
+admin.site.index_title = gettext_lazy("Work of the one-stop desk")
+# The index gains a box with the work queues and a link to the dashboard; the
+# template extends "admin/index.html", so a project-level index still applies.
+admin.site.index_template = "admin/procedures/index.html"
+
+PIN_SESSION_KEY = "dossier_pin_%d"
+
+
+def _person(user) -> str:
+    if user is None:
+        return ""
+    return " ".join(p for p in (user.last_name, user.first_name) if p) or user.get_username()
+
+
+# ---------------------------------------------------------------- counting without COUNT(*)
+
+
+class DossierPaginator(Paginator):
+    """A paginator that never counts a million rows.
+
+    - no WHERE at all (director, desk): PostgreSQL's own estimate from the statistics
+      (`pg_class.reltuples`); a bounded exact count when the statistics say the table
+      is small or was never analysed — one cheap query either way;
+    - filtered: `SELECT COUNT(*) FROM (... LIMIT limit+1)`, so the cost is bounded;
+      above the limit the list says "more than N" and offers N / per_page pages.
+    """
+
+    count_is_estimate = False
+    count_is_capped = False
+
+    @property
+    def limit(self) -> int:
+        return settings.ADMIN_DOSSIER_COUNT_LIMIT
+
+    @cached_property
+    def count(self) -> int:
+        qs = self.object_list
+        connection = connections[qs.db]
+        if not qs.query.where and connection.vendor == "postgresql":
+            table = connection.ops.quote_name(qs.model._meta.db_table)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    # reltuples is -1 before the first ANALYZE and rough on small tables:
+                    # below the limit a bounded exact count is cheap and honest.
+                    f"SELECT CASE WHEN c.reltuples >= %s THEN c.reltuples::bigint "
+                    f"ELSE (SELECT COUNT(*) FROM (SELECT 1 FROM {table} LIMIT %s) AS t) END, "
+                    f"c.reltuples >= %s FROM pg_class c WHERE c.oid = %s::regclass",
+                    [self.limit, self.limit + 1, self.limit, qs.model._meta.db_table],
+                )
+                value, estimated = cursor.fetchone()
+            if estimated:
+                self.count_is_estimate = True
+                return int(value)
+            if value > self.limit:
+                self.count_is_capped = True
+                return self.limit
+            return int(value)
+        capped = qs.order_by()[: self.limit + 1].count()
+        if capped > self.limit:
+            self.count_is_capped = True
+            return self.limit
+        return capped
+
+
+# ---------------------------------------------------------------- list filters
+
+
+class QueueFilter(admin.SimpleListFilter):
+    """The dashboard's queues, so each count links to the dossiers behind it."""
+
+    title = gettext_lazy("work queue")
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return Queue.choices
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        if self.value() not in Queue.values:
+            raise IncorrectLookupParameters(f"Unknown queue {self.value()!r}")
+        return queryset.filter(status__in=queue_statuses(queue=self.value())).filter(
+            queue_filter(queue=self.value(), user=request.user, now=timezone.now())
+        )
+
+
+class SelectRelatedFilter(admin.RelatedFieldListFilter):
+    """A drop-down instead of a list of links: a department has a hundred procedures.
+
+    Works without JavaScript: a small GET form that keeps the other filters.
+    """
+
+    template = "admin/procedures/dossier/select_filter.html"
+
+    def choices(self, changelist):
+        keep = [
+            (k, v)
+            for k, v in changelist.params.items()
+            if k not in self.expected_parameters() and k != "p"
+        ]
+        yield {
+            "selected": self.lookup_val is not None or self.lookup_val_isnull is not None,
+            "name": self.lookup_kwarg,
+            "value": (self.lookup_val or [""])[-1]
+            if isinstance(self.lookup_val, list)
+            else (self.lookup_val or ""),
+            "options": [(str(pk), label) for pk, label in self.lookup_choices],
+            "hidden": keep,
+            "clear_url": changelist.get_query_string(remove=self.expected_parameters()),
+            "field_id": f"filter-{self.field_path.replace('__', '-')}",
+        }
+
+
+class ProcedureFilter(SelectRelatedFilter):
+    def field_choices(self, field, request, model_admin):
+        procedures = field.related_model.objects.order_by("code", "name").only("id", "code", "name")
+        return [(p.pk, f"{p.code} {p.name}" if p.code else p.name) for p in procedures]
+
+
+class OfficerFilter(SelectRelatedFilter):
+    """Only staff with a unit are officers; shown by full name."""
+
+    def field_choices(self, field, request, model_admin):
+        model = field.related_model
+        users = (
+            model.objects.filter(staff_profile__unit__isnull=False)
+            .order_by("last_name", "first_name")
+            .only("id", "username", "first_name", "last_name")
+        )
+        return [(u.pk, _person(u)) for u in users]
+
+
+class DueRangeFilter(admin.ListFilter):
+    """Due between two dates (inclusive, local days): `?due_from=YYYY-MM-DD&due_to=...`."""
+
+    title = gettext_lazy("due date")
+    template = "admin/procedures/dossier/due_filter.html"
+    parameters = ("due_from", "due_to")
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        self.values: dict[str, date] = {}
+        self.raw: dict[str, str] = {}
+        for name in self.parameters:
+            if name in params:
+                value = params.pop(name)
+                value = value[-1] if isinstance(value, list) else value
+                self.raw[name] = value
+                if value:
+                    try:
+                        self.values[name] = date.fromisoformat(value)
+                    except ValueError as exc:
+                        raise IncorrectLookupParameters(_("Enter the date as YYYY-MM-DD.")) from exc
+        self.request = request
+
+    def has_output(self):
+        return True
+
+    def expected_parameters(self):
+        return list(self.parameters)
+
+    def queryset(self, request, queryset):
+        tz = timezone.get_current_timezone()
+        if "due_from" in self.values:
+            queryset = queryset.filter(
+                due_at__gte=datetime.combine(self.values["due_from"], time.min, tzinfo=tz)
+            )
+        if "due_to" in self.values:
+            queryset = queryset.filter(
+                due_at__lt=datetime.combine(
+                    self.values["due_to"] + timedelta(days=1), time.min, tzinfo=tz
+                )
+            )
+        return queryset
+
+    def choices(self, changelist):
+        # One "choice" carrying what the template's small GET form needs.
+        keep = [
+            (k, v) for k, v in changelist.params.items() if k not in self.parameters and k != "p"
+        ]
+        yield {
+            "selected": bool(self.values),
+            "due_from": self.raw.get("due_from", ""),
+            "due_to": self.raw.get("due_to", ""),
+            "hidden": keep,
+            "clear_url": changelist.get_query_string(remove=list(self.parameters)),
+        }
+
+
+# ---------------------------------------------------------------- the admin
+
+
+@admin.register(Dossier)
+class DossierAdmin(admin.ModelAdmin):
+    list_display = [
+        "code",
+        "applicant",
+        "procedure_short",
+        "status_display",
+        "channel",
+        "submitted",
+        "due_display",
+        "assigned_unit",
+        "officer",
+        "on_time_result",
+    ]
+    list_display_links = ["code"]
+    list_filter = [
+        QueueFilter,
+        "status",
+        ("procedure__field", SelectRelatedFilter),
+        ("procedure", ProcedureFilter),
+        ("assigned_unit", SelectRelatedFilter),
+        ("assigned_officer", OfficerFilter),
+        "channel",
+        DueRangeFilter,
+        "on_time_result",
+    ]
+    list_select_related = ["procedure", "assigned_unit", "assigned_officer"]
+    search_fields = ["code", "applicant_name", "applicant_id_number"]
+    search_help_text = gettext_lazy(
+        "A full dossier code or citizen ID / tax code finds it at once; part of a code (with "
+        "digits) or of the applicant's name also works, more slowly."
+    )
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = DossierPaginator
+    list_per_page = 50
+    list_max_show_all = 200
+    ordering = ["-id"]
+    # Sorting only where an index serves it: the code (unique; it starts with the
+    # acceptance date, so it sorts by date) and the due time (the open-dossier index).
+    sortable_by = ["code", "due_display"]
+    actions = None
+    change_list_template = "admin/procedures/dossier/change_list.html"
+
+    # Columns loaded for a list row; anything else would be a query per row.
+    LIST_COLUMNS = [
+        "id",
+        "code",
+        "applicant_name",
+        "applicant_id_number",
+        "status",
+        "channel",
+        "submitted_at",
+        "due_at",
+        "reappointment_count",
+        "on_time_result",
+        "procedure",
+        "procedure__code",
+        "procedure__name",
+        "assigned_unit",
+        "assigned_unit__code",
+        "assigned_unit__name",
+        "assigned_officer",
+        "assigned_officer__username",
+        "assigned_officer__first_name",
+        "assigned_officer__last_name",
+    ]
+
+    # --- permissions: read-only pages, changes only through the action forms ---
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(dossier_visible_filter(request.user))
+
+    def has_add_permission(self, request):
+        return may_perform(request.user, Action.REGISTER)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_changelist(self, request, **kwargs):
+        from django.contrib.admin.views.main import ChangeList
+
+        columns = self.LIST_COLUMNS
+
+        class DossierChangeList(ChangeList):
+            def get_queryset(self, request, exclude_parameters=None):
+                return super().get_queryset(request, exclude_parameters).only(*columns)
+
+        return DossierChangeList
+
+    def get_search_results(self, request, queryset, search_term):
+        term = " ".join(search_term.split())
+        if not term:
+            return queryset, False
+        if re.fullmatch(r"(?:DK-)?[A-Za-z0-9.]+-\d{6}-\d{4}", term, flags=re.IGNORECASE):
+            # A legal code or a submission reference: equalities on unique indexes.
+            return queryset.numbered(term), False
+        identity = normalize_identity(term)
+        if re.fullmatch(r"\d{9,13}|\d{10}-\d{3}", identity):
+            return queryset.filter(applicant_id_number=identity), False
+        if any(ch.isdigit() for ch in term):  # part of a code, e.g. "260601-0011"
+            return queryset.filter(code__icontains=term), False
+        # A name: no B-tree index helps a substring search, so it reads the table
+        # (about 1 s on a million rows; see docs/benchmarks.md).
+        return queryset.filter(applicant_name__icontains=term), False
+
+    # --- list columns ---
+
+    @admin.display(description=gettext_lazy("applicant"), ordering="applicant_name")
+    def applicant(self, obj):
+        return format_html("{}<br><small>{}</small>", obj.applicant_name, obj.applicant_id_number)
+
+    @admin.display(description=gettext_lazy("procedure"))
+    def procedure_short(self, obj):
+        name = obj.procedure.name
+        short = name if len(name) <= 70 else name[:67].rstrip() + "…"
+        return format_html('<span title="{}">{} {}</span>', name, obj.procedure.code or "", short)
+
+    @admin.display(description=gettext_lazy("status"), ordering="status")
+    def status_display(self, obj):
+        return format_html(
+            '<span class="dossier-status s{}">{}</span>', obj.status, obj.get_status_display()
+        )
+
+    @admin.display(description=gettext_lazy("submitted"))
+    def submitted(self, obj):
+        return timezone.localtime(obj.submitted_at).strftime("%H:%M %d/%m/%Y")
+
+    @admin.display(description=gettext_lazy("due"), ordering="due_at")
+    def due_display(self, obj):
+        if obj.due_at is None:
+            return "—"
+        text = timezone.localtime(obj.due_at).strftime("%H:%M %d/%m/%Y")
+        if obj.status in OPEN_STATUSES and obj.due_at < timezone.now():
+            return format_html('<strong class="overdue">{} ({})</strong>', text, _("overdue"))
+        if obj.reappointment_count:
+            return format_html("{} <small>({})</small>", text, _("new appointment"))
+        return text
+
+    @admin.display(description=gettext_lazy("officer"), ordering="assigned_officer")
+    def officer(self, obj):
+        return _person(obj.assigned_officer)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_register": self.has_add_permission(request),
+        }
+        return super().changelist_view(request, extra_context)
+
+    # --- URLs of the custom pages ---
+
+    def get_urls(self):
+        from procedures.dossiers.dashboard import dashboard_view
+
+        info = self.opts.app_label, self.opts.model_name
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "dashboard/",
+                view(lambda request: dashboard_view(request, model_admin=self)),
+                name="procedures_dashboard",
+            ),
+            path(
+                "<int:object_id>/action/<str:action>/",
+                view(self.action_view),
+                name="%s_%s_action" % info,
+            ),
+            path(
+                "<int:object_id>/slip/<str:kind>/", view(self.slip_view), name="%s_%s_slip" % info
+            ),
+            path(
+                "<int:object_id>/slip/<str:kind>/pdf/",
+                view(self.slip_pdf_view),
+                name="%s_%s_slip_pdf" % info,
+            ),
+            path(
+                "<int:object_id>/document/<int:document_id>/",
+                view(self.document_view),
+                name="%s_%s_document" % info,
+            ),
+            *super().get_urls(),
+        ]
+
+    def _context(self, request, title, **extra):
+        return {**self.admin_site.each_context(request), "opts": self.opts, "title": title, **extra}
+
+    def _visible(self, request, object_id) -> Dossier:
+        """The dossier if this user may see it; otherwise a 404 that reveals nothing."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        dossier = (
+            self.get_queryset(request)
+            .select_related(
+                "procedure",
+                "procedure__field",
+                "procedure__implementing_unit",
+                "assigned_unit",
+                "assigned_officer",
+                "received_by",
+                "procedure_version",
+            )
+            .filter(pk=object_id)
+            .first()
+        )
+        if dossier is None:
+            raise Http404(_("No dossier with this number is visible to you."))
+        return dossier
+
+    def _detail_url(self, dossier) -> str:
+        return reverse("admin:procedures_dossier_change", args=[dossier.pk])
+
+    # --- the dossier page (read-only) ---
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method not in ("GET", "HEAD"):
+            # No free edit: status, due times and the rest change only through actions.
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        try:
+            pk = int(object_id)
+        except (TypeError, ValueError):
+            raise Http404(_("No dossier with this number is visible to you.")) from None
+        dossier = self._visible(request, pk)
+        steps = list(
+            DossierStep.objects.filter(dossier=dossier)
+            .select_related("unit", "officer", "completed_by")
+            .order_by("order")
+        )
+        documents = list(
+            DossierDocument.objects.filter(dossier=dossier)
+            .select_related("slot", "uploaded_by")
+            .order_by("is_result", "slot__order", "id")
+        )
+        events = list(
+            DossierEvent.objects.filter(dossier=dossier)
+            .select_related("actor")
+            .prefetch_related(
+                Prefetch(
+                    "attachments",
+                    queryset=DossierDocument.objects.only("id", "event_id", "original_name"),
+                )
+            )
+            .order_by("at", "id")
+        )
+        # Vietnamese names read family name first: "Nguyễn Thị Lan", not get_full_name().
+        for step in steps:
+            step.officer_name = _person(step.officer or step.completed_by)
+            # A step without its own unit belongs to the unit the dossier is assigned to.
+            unit = step.unit or dossier.assigned_unit
+            step.unit_name = unit.name if unit else ""
+        for doc in documents:
+            doc.uploader_name = _person(doc.uploaded_by)
+        for event in events:
+            event.actor_name = _person(event.actor)
+        open_step = next((s for s in steps if s.started_at and not s.completed_at), None)
+        actions = dossier_actions_available(
+            dossier=dossier, user=request.user, has_open_step=open_step is not None
+        )
+        now = timezone.now()
+        received_slots = {doc.slot_id for doc in documents if not doc.is_result}
+        missing = [
+            slot
+            for slot in dossier.procedure.documents.all()
+            if slot.mandatory and slot.pk not in received_slots
+        ]
+        return TemplateResponse(
+            request,
+            "admin/procedures/dossier/detail.html",
+            self._context(
+                request,
+                _("Dossier %(code)s") % {"code": dossier.code},
+                original=dossier,
+                dossier=dossier,
+                steps=steps,
+                open_step=open_step,
+                documents=documents,
+                events=events,
+                missing=missing,
+                actions=[(a, ACTION_FORMS[a].title) for a in actions],
+                slips=[(k, SlipKind(k).label) for k in slips_available(dossier=dossier)],
+                overdue=dossier.is_open and dossier.due_at is not None and dossier.due_at < now,
+                has_pin=PIN_SESSION_KEY % dossier.pk in request.session,
+                people={
+                    "officer": _person(dossier.assigned_officer),
+                    "received_by": _person(dossier.received_by),
+                },
+            ),
+        )
+
+    def history_view(self, request, object_id, extra_context=None):
+        # The dossier's history is its event log, shown on the dossier page.
+        return redirect(reverse("admin:procedures_dossier_change", args=[object_id]))
+
+    # --- action forms ---
+
+    def action_view(self, request, object_id, action):
+        form_class = ACTION_FORMS.get(action)
+        if form_class is None:
+            raise Http404(_("Unknown action."))
+        dossier = self._visible(request, object_id)
+        has_open_step = None
+        if action == Action.COMPLETE_STEP:
+            has_open_step = dossier.steps.filter(
+                started_at__isnull=False, completed_at__isnull=True
+            ).exists()
+        if action not in dossier_actions_available(
+            dossier=dossier, user=request.user, has_open_step=has_open_step
+        ):
+            raise PermissionDenied(
+                _("You may not “%(action)s” this dossier in its current status.")
+                % {"action": Action(action).label}
+            )
+        form = form_class(
+            request.POST or None, request.FILES or None, dossier=dossier, user=request.user
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                form.perform(now=timezone.now())
+            except DossierConflict as exc:
+                form.add_error(None, exc.message)
+            except DomainError as exc:
+                form.apply_error(exc)
+            else:
+                self.log_change(request, dossier, str(Action(action).label))
+                self.message_user(request, self._done_message(dossier, action), messages.SUCCESS)
+                return redirect(self._detail_url(dossier))
+        return TemplateResponse(
+            request,
+            "admin/procedures/dossier/action.html",
+            self._context(
+                request,
+                _("%(action)s: dossier %(code)s")
+                % {"action": form_class.title, "code": dossier.code},
+                original=dossier,
+                dossier=dossier,
+                form=form,
+                action=action,
+            ),
+        )
+
+    _SLIP_AFTER = {
+        Action.ACCEPT: SlipKind.RECEIPT,
+        Action.REQUEST_SUPPLEMENT: SlipKind.SUPPLEMENT,
+        Action.REFUSE_INTAKE: SlipKind.REFUSAL,
+        Action.APOLOGISE: SlipKind.APOLOGY,
+    }
+
+    def _done_message(self, dossier, action):
+        text = _("%(action)s: dossier %(code)s.") % {
+            "action": Action(action).label,
+            "code": dossier.code,
+        }
+        kind = self._SLIP_AFTER.get(action)
+        if kind is None:
+            return text
+        url = reverse("admin:procedures_dossier_slip", args=[dossier.pk, kind])
+        return format_html(
+            '{} <a href="{}" target="_blank">{}</a>',
+            text,
+            url,
+            _("Print the %(slip)s") % {"slip": SlipKind(kind).label.lower()},
+        )
+
+    # --- registration at the desk (the admin's "add" page) ---
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        procedure_form = RegisterProcedureForm(request.GET if "procedure" in request.GET else None)
+        procedure = None
+        if request.method == "POST":
+            procedure_form = RegisterProcedureForm({"procedure": request.POST.get("procedure")})
+        if procedure_form.is_bound and procedure_form.is_valid():
+            procedure = procedure_form.cleaned_data["procedure"]
+        form = None
+        if procedure is not None:
+            form = RegisterForm(request.POST or None, request.FILES or None, procedure=procedure)
+            if request.method == "POST" and form.is_valid():
+                now = timezone.now()
+                try:
+                    dossier, pin = form.perform(user=request.user, now=now)
+                except DomainError as exc:
+                    form.apply_error(exc)
+                else:
+                    return self._registered(request, form, dossier, pin, now)
+        return TemplateResponse(
+            request,
+            "admin/procedures/dossier/register.html",
+            self._context(
+                request,
+                _("Register a dossier at the desk"),
+                procedure_form=procedure_form,
+                procedure=procedure,
+                form=form,
+            ),
+        )
+
+    def _registered(self, request, form, dossier, pin, now):
+        from procedures.dossiers.services import dossier_accept
+
+        # The PIN is stored only as a keyed hash: this session keeps it so the receipt
+        # printed now can carry it; nobody can print it again later.
+        request.session[PIN_SESSION_KEY % dossier.pk] = pin
+        self.log_addition(request, dossier, [{"added": {}}])
+        self.message_user(
+            request,
+            _(
+                "Dossier %(code)s registered. Look-up PIN for the applicant: %(pin)s — it is "
+                "shown only now and printed on the receipt printed from this session."
+            )
+            % {"code": dossier.code, "pin": pin},
+            messages.SUCCESS,
+        )
+        missing = form.missing_mandatory()
+        if missing:
+            self.message_user(
+                request,
+                _(
+                    "No file for these mandatory papers: %(names)s. Request a supplement "
+                    "(form 02) if the applicant did not bring them."
+                )
+                % {"names": "; ".join(missing)},
+                messages.WARNING,
+            )
+        if form.cleaned_data["accept_now"]:
+            try:
+                dossier_accept(
+                    dossier=dossier, actor=request.user, now=now, expected_version=dossier.version
+                )
+            except DomainError as exc:
+                self.message_user(
+                    request,
+                    _("The dossier could not be accepted: %(error)s") % {"error": exc.message},
+                    messages.ERROR,
+                )
+            else:
+                self.message_user(
+                    request, self._done_message(dossier, Action.ACCEPT), messages.SUCCESS
+                )
+        return redirect(self._detail_url(dossier))
+
+    # --- slips and documents ---
+
+    def _slip(self, request, object_id, kind):
+        dossier = self._visible(request, object_id)
+        if kind not in SlipKind.values:
+            raise Http404(_("Unknown slip."))
+        pin = (
+            request.session.get(PIN_SESSION_KEY % dossier.pk) if kind == SlipKind.RECEIPT else None
+        )
+        try:
+            return dossier, slip_build(dossier=dossier, kind=kind, pin=pin)
+        except DomainError as exc:
+            raise Http404(exc.message) from exc
+
+    def slip_view(self, request, object_id, kind):
+        dossier, slip = self._slip(request, object_id, kind)
+        html = slip_render_html(
+            slip=slip,
+            pdf_url=reverse("admin:procedures_dossier_slip_pdf", args=[dossier.pk, kind]),
+            back_url=self._detail_url(dossier),
+        )
+        return HttpResponse(html)
+
+    def slip_pdf_view(self, request, object_id, kind):
+        dossier, slip = self._slip(request, object_id, kind)
+        response = HttpResponse(slip_render_pdf(slip=slip), content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'inline; filename="{slip_filename(dossier=dossier, kind=kind)}"'
+        )
+        return response
+
+    def document_view(self, request, object_id, document_id):
+        """Private files: served only to staff who may see the dossier, as a download."""
+        dossier = self._visible(request, object_id)
+        document = DossierDocument.objects.filter(dossier=dossier, pk=document_id).first()
+        if document is None:
+            raise Http404(_("No such document in this dossier."))
+        try:
+            handle = document.file.open("rb")
+        except FileNotFoundError as exc:
+            raise Http404(_("The stored file is missing; tell the administrator.")) from exc
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=document.original_name,
+            content_type=document.content_type,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response

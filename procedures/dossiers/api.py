@@ -1,0 +1,515 @@
+"""Staff dossier API and the public look-up (issue item 8).
+
+- GET  /api/v1/dossiers/                              list, filtered, cursor-paginated
+- GET  /api/v1/dossiers/<code>/                       detail with steps, events, documents
+- POST /api/v1/dossiers/<code>/actions/<action>/      one transition, through the service
+- GET  /api/v1/dossiers/lookup/?code=&pin=            the applicant's view, rate-limited
+
+Views stay thin: visibility is `Dossier.objects.visible_to`, every rule is in
+procedures.dossiers.services, and a `DomainError` becomes 400, 403 (code "forbidden")
+or 409 (`DossierConflict`) with the body {"detail", "field", "code"}.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.exceptions import Throttled
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from procedures.dossiers import serializers as ser
+from procedures.dossiers.permissions import IsDossierStaff
+from procedures.core import throttle
+from procedures.core.api_throttling import LookupRateThrottle
+from procedures.core.constants import Action
+from procedures.core.errors import DomainError
+from procedures.models import Dossier, DossierEvent, DossierStep, Unit
+from procedures.dossiers import services as svc
+from procedures.core.validators import normalize_identity
+
+# Token first, so an anonymous client gets 401 with `WWW-Authenticate: Token`.
+STAFF_AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
+
+_ERROR_RESPONSES = {
+    400: OpenApiResponse(ser.DomainErrorSerializer,
+                         description=gettext_lazy("A rule of the procedure refused the action.")),
+    401: OpenApiResponse(description=gettext_lazy("Not logged in.")),
+    403: OpenApiResponse(ser.DomainErrorSerializer,
+                         description=gettext_lazy("The user's role may not do this.")),
+    404: OpenApiResponse(description=gettext_lazy("No such dossier among those the user sees.")),
+    409: OpenApiResponse(ser.DomainErrorSerializer,
+                         description=gettext_lazy("Someone changed the dossier since "
+                                                  "expected_version was read.")),
+}
+
+
+def domain_error_response(exc: DomainError) -> Response:
+    if isinstance(exc, svc.DossierConflict):
+        code = status.HTTP_409_CONFLICT
+    elif exc.code == "forbidden":
+        code = status.HTTP_403_FORBIDDEN
+    else:
+        code = status.HTTP_400_BAD_REQUEST
+    return Response({"detail": exc.message, "field": exc.field, "code": exc.code}, status=code)
+
+
+class DomainErrorShape:
+    """Every error of the staff dossier API has the documented keys: detail, field, code.
+
+    DRF's own errors (not logged in, no permission, not found, invalid body) come as
+    {"detail"} or {field: [messages]}; the keys are added here (the first message and
+    its field), the field messages kept beside them (issue 11 item 11: action errors
+    lacked the documented keys).
+    """
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        data = response.data
+        if isinstance(data, dict) and {"detail", "field", "code"} <= data.keys():
+            return response
+        if isinstance(data, dict) and set(data) == {"detail"}:
+            detail = data["detail"]
+            response.data = {"detail": str(detail), "field": None,
+                             "code": getattr(detail, "code", None)}
+            return response
+        field, messages = (next(iter(data.items())) if isinstance(data, dict) and data
+                           else (None, data))
+        while isinstance(messages, (list, dict)) and messages:
+            messages = messages[0] if isinstance(messages, list) else next(iter(messages.values()))
+        response.data = {
+            **(data if isinstance(data, dict) else {"non_field_errors": data}),
+            "detail": str(messages),
+            "field": None if field in (None, "non_field_errors") else field,
+            "code": getattr(messages, "code", "invalid"),
+        }
+        return response
+
+
+# ---------------------------------------------------------------- reads
+# (selector-shaped: they belong in procedures/dossiers/selectors.py, kept here because
+# that module has another owner; see the report of this change)
+
+_LIST_RELATED = ("procedure__field", "assigned_unit", "assigned_officer")
+_DAY_CODE = re.compile(r"^\d{6}(-\d{0,4})?$")
+_IDENTITY = re.compile(r"^[\d-]{9,14}$")
+
+
+def _search_filter(term: str) -> Q:
+    """A code (or its start), an ID number, or words of the name; indexes where possible."""
+    term = term.strip()
+    unit_code = settings.DOSSIER_UNIT_CODE
+    if term.upper().startswith("DK-"):
+        return Q(submission_ref__startswith=term.upper())
+    if term.upper().startswith(unit_code.upper() + "-"):
+        # Prefix match on the unique code's pattern index (no UPPER(), which would scan).
+        return Q(code__startswith=unit_code + term[len(unit_code):].upper())
+    if _DAY_CODE.match(term):
+        return Q(code__startswith=f"{unit_code}-{term}")
+    if _IDENTITY.match(term):
+        return Q(applicant_id_number=normalize_identity(term))
+    return Q(applicant_name__icontains=term)
+
+
+def dossier_list(
+    *, user, status: list[int] | None = None, field: int | None = None,
+    procedure: int | None = None, unit: str | None = None, officer: str | None = None,
+    channel: int | None = None, due_before=None, due_after=None,
+    on_time_result: str | None = None, search: str | None = None,
+) -> QuerySet[Dossier]:
+    """The dossiers `user` may see, filtered; related rows joined so a page is one query."""
+    qs = Dossier.objects.visible_to(user).select_related(*_LIST_RELATED)
+    if status:
+        qs = qs.filter(status__in=status)
+    if field:
+        qs = qs.filter(procedure__field_id=field)
+    if procedure:
+        qs = qs.filter(procedure_id=procedure)
+    if unit:
+        qs = qs.filter(assigned_unit__code=unit)
+    if officer:
+        qs = qs.filter(assigned_officer__username=officer)
+    if channel:
+        qs = qs.filter(channel=channel)
+    if due_before:
+        qs = qs.filter(due_at__lt=due_before)
+    if due_after:
+        qs = qs.filter(due_at__gte=due_after)
+    if on_time_result:
+        qs = qs.filter(on_time_result=on_time_result)
+    if search and search.strip():
+        qs = qs.filter(_search_filter(search))
+    return qs
+
+
+def dossier_detail_queryset(*, user) -> QuerySet[Dossier]:
+    return (
+        Dossier.objects.visible_to(user)
+        .select_related(*_LIST_RELATED, "received_by")
+        .prefetch_related(
+            Prefetch("steps", queryset=DossierStep.objects.select_related("unit", "officer")),
+            Prefetch("events", queryset=DossierEvent.objects.select_related("actor")),
+            "documents",
+        )
+    )
+
+
+# ---------------------------------------------------------------- staff list and detail
+
+
+class DossierCursorPagination(CursorPagination):
+    # A cursor, not page numbers: no COUNT(*) over a million rows, and pages stay
+    # stable while new dossiers arrive at the top.
+    ordering = ("-submitted_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+@extend_schema(
+    summary=gettext_lazy("List dossiers"),
+    description=gettext_lazy(
+        "Dossiers the user may see (desk and directors: all; unit heads: their unit's; "
+        "specialists: their own and their unit's), newest submission first. Paginated by "
+        "cursor: follow `next`."
+    ),
+    parameters=[ser.DossierListQuerySerializer],
+    responses={200: ser.DossierListSerializer(many=True), 400: OpenApiResponse(
+        description=gettext_lazy("A filter is invalid.")), 401: _ERROR_RESPONSES[401],
+        403: _ERROR_RESPONSES[403]},
+    tags=["dossiers"],
+)
+class DossierListView(DomainErrorShape, generics.ListAPIView):
+    authentication_classes = STAFF_AUTHENTICATION
+    permission_classes = [IsDossierStaff]
+    serializer_class = ser.DossierListSerializer
+    pagination_class = DossierCursorPagination
+    filter_backends: list = []  # the filters are DossierListQuerySerializer's
+
+    def get_queryset(self):
+        query = ser.DossierListQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return dossier_list(user=self.request.user, **query.validated_data)
+
+
+@extend_schema(
+    summary=gettext_lazy("Dossier by code"),
+    description=gettext_lazy(
+        "Everything staff know of one dossier: applicant, deadlines, internal steps (form "
+        "05), the event log and document metadata. `version` goes into every action."
+    ),
+    responses={200: ser.DossierDetailSerializer, 401: _ERROR_RESPONSES[401],
+               403: _ERROR_RESPONSES[403], 404: _ERROR_RESPONSES[404]},
+    tags=["dossiers"],
+)
+class DossierDetailView(DomainErrorShape, generics.RetrieveAPIView):
+    authentication_classes = STAFF_AUTHENTICATION
+    permission_classes = [IsDossierStaff]
+    serializer_class = ser.DossierDetailSerializer
+    filter_backends: list = []
+    lookup_field = "code"
+
+    def get_queryset(self):
+        return dossier_detail_queryset(user=self.request.user)
+
+    def get_object(self):
+        # By its legal code or, before acceptance, its submission reference.
+        dossier = self.get_queryset().numbered(self.kwargs["code"]).first()
+        if dossier is None:
+            raise Http404
+        self.check_object_permissions(self.request, dossier)
+        return dossier
+
+
+# ---------------------------------------------------------------- actions
+
+
+def _unit(code: str) -> Unit:
+    unit = Unit.objects.filter(code=code.strip()).first()
+    if unit is None:
+        raise DomainError(_("There is no unit with the code “%(code)s”.") % {"code": code},
+                          field="unit", code="not_found")
+    return unit
+
+
+def _officer(username: str | None):
+    if not username:
+        return None
+    user = (get_user_model().objects.select_related("staff_profile")
+            .filter(username=username.strip(), is_active=True).first())
+    if user is None:
+        raise DomainError(_("There is no active officer with the username “%(username)s”.")
+                          % {"username": username}, field="officer", code="not_found")
+    return user
+
+
+def _assign(d, user, data, version):
+    return svc.dossier_assign(dossier=d, actor=user, unit=_unit(data["unit"]),
+                              officer=_officer(data.get("officer")), note=data["note"],
+                              expected_version=version)
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    action: str
+    serializer: type[ser.ActionSerializer]
+    summary: Any
+    description: Any
+    # (dossier, user, validated data without expected_version, expected_version)
+    call: Callable[[Dossier, Any, dict, int], Any]
+
+
+ACTIONS: dict[str, ActionSpec] = {spec.action: spec for spec in [
+    ActionSpec(
+        Action.ACCEPT, ser.ActionSerializer, gettext_lazy("Accept a submitted dossier"),
+        gettext_lazy("Complete dossier: the legal clock starts and the due time is set "
+                     "(receipt, form 01). Status 1 to 2."),
+        lambda d, u, data, v: svc.dossier_accept(dossier=d, actor=u, expected_version=v),
+    ),
+    ActionSpec(
+        Action.REFUSE_INTAKE, ser.ReasonActionSerializer, gettext_lazy("Refuse at intake"),
+        gettext_lazy("Outside the department's competence or not eligible (form 03). "
+                     "Status 1 to 3."),
+        lambda d, u, data, v: svc.dossier_refuse_intake(
+            dossier=d, actor=u, reason=data["reason"], expected_version=v),
+    ),
+    ActionSpec(
+        Action.REQUEST_SUPPLEMENT, ser.SupplementRequestSerializer,
+        gettext_lazy("Request a supplement"),
+        gettext_lazy("List every missing paper, once (form 02). During processing only "
+                     "within 3 working days of acceptance; the clock stops. Status to 5."),
+        lambda d, u, data, v: svc.dossier_request_supplement(
+            dossier=d, actor=u, reason=data["reason"], expected_version=v,
+            applicant_supplement_incomplete=data["applicant_supplement_incomplete"]),
+    ),
+    ActionSpec(
+        Action.RECEIVE_SUPPLEMENT, ser.NoteActionSerializer,
+        gettext_lazy("Record a received supplement"),
+        gettext_lazy("The applicant brought the missing papers to the desk. Status 5 back to "
+                     "1 (intake) or to 2/4 with the clock restarted or shifted by policy."),
+        lambda d, u, data, v: svc.dossier_receive_supplement(
+            dossier=d, actor=u, note=data["note"], expected_version=v),
+    ),
+    ActionSpec(
+        Action.REQUEST_PAYMENT, ser.PaymentRequestSerializer, gettext_lazy("Request payment"),
+        gettext_lazy("Fees or taxes are due; the clock pauses. Status 2/4 to 6."),
+        lambda d, u, data, v: svc.dossier_request_payment(
+            dossier=d, actor=u, note=data["note"], expected_version=v),
+    ),
+    ActionSpec(
+        Action.CONFIRM_PAYMENT, ser.NoteActionSerializer, gettext_lazy("Confirm payment"),
+        gettext_lazy("Payment received; the due time moves by the paused working time. "
+                     "Status 6 back to 2/4."),
+        lambda d, u, data, v: svc.dossier_confirm_payment(
+            dossier=d, actor=u, note=data["note"], expected_version=v),
+    ),
+    ActionSpec(
+        Action.ASSIGN, ser.AssignSerializer, gettext_lazy("Assign to a unit and officer"),
+        gettext_lazy("Transfer to the processing unit, optionally to one of its officers "
+                     "(by username). Status 2 to 4; also reassigns later."),
+        _assign,
+    ),
+    ActionSpec(
+        Action.COMPLETE_STEP, ser.NoteActionSerializer, gettext_lazy("Hand over to the next step"),
+        gettext_lazy("Close the current internal step, recording early/on time/late (form "
+                     "05), and start the next."),
+        lambda d, u, data, v: svc.dossier_complete_step(
+            dossier=d, actor=u, note=data["note"], expected_version=v),
+    ),
+    ActionSpec(
+        Action.APOLOGISE, ser.ApologiseSerializer, gettext_lazy("Apologise with a new appointment"),
+        gettext_lazy("At least 1 working day before the due time, once (form 04)."),
+        lambda d, u, data, v: svc.dossier_apologise(
+            dossier=d, actor=u, new_due_at=data["new_due_at"], reason=data["reason"],
+            expected_version=v),
+    ),
+    ActionSpec(
+        Action.RESOLVE, ser.ResolveSerializer, gettext_lazy("Resolve"),
+        gettext_lazy("Result ready, granted or refused with reasons; the on-time result is "
+                     "recorded. Status 2/4 to 9."),
+        lambda d, u, data, v: svc.dossier_resolve(
+            dossier=d, actor=u, outcome=data["outcome"], note=data["note"], expected_version=v),
+    ),
+    ActionSpec(
+        Action.RETURN_RESULT, ser.NoteActionSerializer, gettext_lazy("Return the result"),
+        gettext_lazy("The result was handed over (desk, post or online). Status 9 to 10."),
+        lambda d, u, data, v: svc.dossier_return_result(
+            dossier=d, actor=u, note=data["note"], expected_version=v),
+    ),
+    ActionSpec(
+        Action.WITHDRAW, ser.OptionalReasonActionSerializer, gettext_lazy("Withdraw"),
+        gettext_lazy("At the applicant's request; ends the dossier. Status to 7."),
+        lambda d, u, data, v: svc.dossier_withdraw(
+            dossier=d, actor=u, reason=data["reason"], expected_version=v),
+    ),
+    ActionSpec(
+        Action.STOP, ser.ReasonActionSerializer, gettext_lazy("Stop processing"),
+        gettext_lazy("Processing stopped with reasons; ends the dossier. Status to 8."),
+        lambda d, u, data, v: svc.dossier_stop(
+            dossier=d, actor=u, reason=data["reason"], expected_version=v),
+    ),
+]}
+
+
+class DossierActionView(DomainErrorShape, APIView):
+    """One transition. Subclassed per action below so each has its own documented body."""
+
+    authentication_classes = STAFF_AUTHENTICATION
+    permission_classes = [IsDossierStaff]
+    spec: ActionSpec
+
+    def get_serializer(self, *args, **kwargs):  # for drf-spectacular
+        return self.spec.serializer(*args, **kwargs)
+
+    def post(self, request, code: str):
+        dossier = Dossier.objects.visible_to(request.user).numbered(code).first()
+        if dossier is None:
+            raise Http404
+        body = self.spec.serializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        version = data.pop("expected_version")
+        try:
+            self.spec.call(dossier, request.user, data, version)
+        except DomainError as exc:
+            return domain_error_response(exc)
+        fresh = dossier_detail_queryset(user=request.user).filter(pk=dossier.pk).first()
+        if fresh is None:
+            # The action moved the dossier out of the user's sight (e.g. reassigned
+            # away from a specialist): confirm without showing it.
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(ser.DossierDetailSerializer(fresh, context={"request": request}).data)
+
+
+def _action_view(spec: ActionSpec) -> type[DossierActionView]:
+    schema = extend_schema(
+        operation_id=f"dossier_action_{spec.action}",
+        summary=spec.summary,
+        description=spec.description,
+        request=spec.serializer,
+        responses={200: ser.DossierDetailSerializer,
+                   204: OpenApiResponse(description=gettext_lazy(
+                       "Done; the dossier is no longer visible to the user.")),
+                   **_ERROR_RESPONSES},
+        tags=["dossier actions"],
+    )
+    name = "".join(part.title() for part in spec.action.split("_")) + "ActionView"
+    return extend_schema_view(post=schema)(type(name, (DossierActionView,), {"spec": spec}))
+
+
+ACTION_VIEWS: dict[str, type[DossierActionView]] = {a: _action_view(s) for a, s in ACTIONS.items()}
+
+
+@extend_schema(exclude=True)
+class UnknownActionView(APIView):
+    authentication_classes = STAFF_AUTHENTICATION
+    permission_classes = [IsDossierStaff]
+
+    def post(self, request, code: str, action: str):
+        return Response(
+            {"detail": _("Unknown action “%(action)s”. Known actions: %(known)s.")
+             % {"action": action, "known": ", ".join(ACTIONS)},
+             "field": None, "code": "unknown_action"},
+            status=status.HTTP_404_NOT_FOUND,
+        )
+
+
+# ---------------------------------------------------------------- public look-up
+
+
+def _not_found() -> Response:
+    # One body for an unknown code and a wrong PIN, so the endpoint cannot be used to
+    # learn which codes exist.
+    return Response({"detail": _("No dossier matches this code and PIN. Check both on your "
+                                 "receipt.")}, status=status.HTTP_404_NOT_FOUND)
+
+
+_LOOKUP_RESPONSES = {
+    200: ser.LookupSerializer,
+    400: OpenApiResponse(description=gettext_lazy("code or pin missing.")),
+    404: OpenApiResponse(ser.LookupNotFoundSerializer,
+                         description=gettext_lazy("Wrong code or PIN.")),
+    429: OpenApiResponse(ser.LookupNotFoundSerializer, description=gettext_lazy(
+        "Too many requests or failures; the Retry-After header gives the seconds to wait.")),
+}
+_LOOKUP_DESCRIPTION = gettext_lazy(
+    "For the applicant: status, deadlines, what is asked of them and the timeline. "
+    "No staff names, no ID number or contacts. A wrong code and a wrong PIN give the "
+    "same 404. After a few failures an address waits, longer after each one, and many "
+    "failures on one code close that code for a while (429 with Retry-After), shared "
+    "with the look-up page; every address is rate-limited."
+)
+
+
+class DossierLookupView(APIView):
+    # No session or token: the applicant has neither, and skipping them skips CSRF.
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [LookupRateThrottle]
+    throttle_scope = "dossier_lookup"
+
+    @extend_schema(
+        summary=gettext_lazy("Look up a dossier with its code and PIN"),
+        description=_LOOKUP_DESCRIPTION,
+        request=ser.LookupQuerySerializer,
+        responses=_LOOKUP_RESPONSES,
+        tags=["public"],
+    )
+    def post(self, request):
+        response = self._lookup(request, request.data)
+        add_never_cache_headers(response)  # personal data: never kept by a proxy
+        return response
+
+    @extend_schema(
+        summary=gettext_lazy("Look up a dossier (deprecated: the PIN lands in access logs)"),
+        description=gettext_lazy("Deprecated: use POST with code and pin in the body. A PIN "
+                                 "in the URL is written to every proxy's access log."),
+        parameters=[ser.LookupQuerySerializer],
+        responses=_LOOKUP_RESPONSES,
+        deprecated=True,
+        tags=["public"],
+    )
+    def get(self, request):
+        response = self._lookup(request, request.query_params)
+        add_never_cache_headers(response)
+        # RFC 9745: tells clients to move to POST.
+        response["Deprecation"] = "true"
+        response["Link"] = '<%s>; rel="alternate"; type="application/json"' % request.path
+        return response
+
+    def _lookup(self, request, data) -> Response:
+        query = ser.LookupQuerySerializer(data=data)
+        query.is_valid(raise_exception=True)
+        code = query.validated_data["code"].strip()
+        pin = query.validated_data["pin"].strip()
+        seconds = throttle.lookup_blocked(request, code=code)
+        if seconds:
+            raise Throttled(wait=seconds, detail=_(
+                "Too many wrong attempts. Try again in %(wait)s.")
+                % {"wait": throttle.wait_text(seconds)})
+        # Exact matches only, so the unique indexes answer: the legal code or the
+        # submission reference (an online dossier's number before acceptance).
+        dossier = Dossier.objects.select_related("procedure").numbered(code).first()
+        if dossier is None:
+            svc.pin_hash(code=code, pin=pin)  # same work as a wrong PIN: no timing hint
+        if dossier is None or not svc.pin_matches(dossier=dossier, pin=pin):
+            throttle.lookup_failed(request, code=code)
+            return _not_found()
+        throttle.lookup_succeeded(code=code)
+        events = dossier.events.order_by("at", "id").only(
+            "action", "at", "from_status", "to_status", "note", "dossier_id")
+        return Response(ser.LookupSerializer(dossier, context={"events": events}).data)

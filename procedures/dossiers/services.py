@@ -1,0 +1,978 @@
+"""Every change to a dossier is one function here (docs/legal-rules.md).
+
+Each transition has the same shape: check who may do it; lock the row; check the
+status and the version the user saw; change the row; write an append-only event;
+queue the notifications, which leave only once the transaction commits.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Iterable, Iterator
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from procedures.calendar import working_time as calendar
+from procedures.calendar import deadlines
+from procedures.core.constants import (
+    CLOCK_RUNNING_STATUSES,
+    Action,
+    ApplicantType,
+    Channel,
+    DossierStatus,
+    OnTimeResult,
+    Outcome,
+    ResultDelivery,
+    StepRole,
+    SupplementPolicy,
+)
+from procedures.core.errors import DomainError
+from procedures.models import (
+    Dossier,
+    DossierCodeSequence,
+    DossierEvent,
+    DossierStep,
+    Procedure,
+    ProcessStep,
+    Unit,
+)
+from procedures.core.roles import may_perform, user_unit_id
+from procedures.dossiers.selectors import dossier_is_visible
+from procedures.core.validators import normalize_identity, validate_citizen_id, validate_tax_code
+
+S = DossierStatus
+
+# The statuses from which each transition is legal (docs/legal-rules.md "Statuses").
+# The services check it; the admin reads it to show only the buttons that can work.
+ACTION_STATUSES: dict[str, frozenset[int]] = {
+    Action.ACCEPT: frozenset({S.SUBMITTED}),
+    Action.REFUSE_INTAKE: frozenset({S.SUBMITTED}),
+    Action.REQUEST_SUPPLEMENT: frozenset({S.SUBMITTED, S.ACCEPTED, S.PROCESSING}),
+    Action.RECEIVE_SUPPLEMENT: frozenset({S.SUPPLEMENT_REQUESTED}),
+    Action.REQUEST_PAYMENT: frozenset({S.ACCEPTED, S.PROCESSING}),
+    Action.CONFIRM_PAYMENT: frozenset({S.PAYMENT_REQUESTED}),
+    Action.ASSIGN: frozenset(
+        {S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED}
+    ),
+    Action.COMPLETE_STEP: frozenset({S.ACCEPTED, S.PROCESSING}),
+    # Not while paused for payment: the due time would still move when the payment is
+    # confirmed, so the date written in the apology could not be kept.
+    Action.APOLOGISE: frozenset({S.ACCEPTED, S.PROCESSING}),
+    Action.RESOLVE: frozenset({S.ACCEPTED, S.PROCESSING}),
+    Action.RETURN_RESULT: frozenset({S.FINISHED}),
+    Action.WITHDRAW: frozenset(
+        {S.SUBMITTED, S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED}
+    ),
+    Action.STOP: frozenset({S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED}),
+}
+
+
+class DossierConflict(DomainError):
+    """Somebody else changed the dossier since the user loaded it."""
+
+
+# ---------------------------------------------------------------- helpers
+
+
+@dataclass(frozen=True)
+class Applicant:
+    type: str
+    name: str
+    id_number: str
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    language: str = "vi"
+
+
+@dataclass(frozen=True)
+class UploadedDocument:
+    """A file already checked by the form (size, type by content, name).
+
+    Either `content` (bytes: desk scans, tests) or `file` (the upload as Django streamed
+    it to a temporary file): an upload is never read whole into memory.
+    """
+
+    slot_id: int | None
+    name: str
+    content: bytes | None = None
+    content_type: str = ""
+    file: Any = None
+
+    @property
+    def size(self) -> int:
+        return len(self.content) if self.content is not None else self.file.size
+
+    def chunks(self) -> Iterator[bytes]:
+        if self.content is not None:
+            yield self.content
+            return
+        self.file.seek(0)
+        yield from self.file.chunks()
+
+
+def _now(now: datetime | None) -> datetime:
+    return now if now is not None else timezone.now()
+
+
+def pin_hash(*, code: str, pin: str) -> str:
+    """Keyed hash of the look-up PIN (style.md habit 11): cheap to check, useless if leaked."""
+    key = hashlib.sha256(("dossier-pin:" + settings.SECRET_KEY).encode()).digest()
+    return hmac.new(key, f"{code}:{pin}".encode(), hashlib.sha256).hexdigest()
+
+
+def pin_matches(*, dossier: Dossier, pin: str) -> bool:
+    # Keyed by the submission reference, which never changes: the legal code replaces it
+    # as the dossier's printed number at acceptance, and the PIN must keep working.
+    if not dossier.pin_hash:
+        return False
+    return hmac.compare_digest(
+        dossier.pin_hash, pin_hash(code=dossier.submission_ref, pin=pin.strip()))
+
+
+def _new_pin() -> str:
+    return f"{secrets.randbelow(10**8):08d}"
+
+
+REFERENCE_PREFIX = "DK"  # "đăng ký": registered, not yet accepted
+
+
+def _draw(kind: str, day) -> int:
+    """The next number of a daily counter, under a row lock held until commit.
+
+    Concurrent acceptances queue on the row; a transaction that rolls back gives its
+    number back, so the sequence has no gaps; the unique constraints on the dossier's
+    code and reference are the last line of defence.
+    """
+    unit_code = settings.DOSSIER_UNIT_CODE
+    try:
+        with transaction.atomic():
+            DossierCodeSequence.objects.get_or_create(kind=kind, unit_code=unit_code, day=day)
+    except IntegrityError:
+        pass  # another transaction created the day's row first: it is used below
+    seq = DossierCodeSequence.objects.select_for_update().get(
+        kind=kind, unit_code=unit_code, day=day)
+    seq.last = F("last") + 1
+    seq.save(update_fields=["last"])
+    seq.refresh_from_db(fields=["last"])
+    return seq.last
+
+
+def _next_reference(now: datetime) -> str:
+    """Submission reference `DK-<unit code>-YYMMDD-XXXX`, given at registration.
+
+    It identifies the dossier (look-up, receipt of an online submission) until the
+    legal code is issued at acceptance, and stays findable afterwards.
+    """
+    day = timezone.localdate(now)
+    number = _draw(DossierCodeSequence.KIND_REFERENCE, day)
+    return f"{REFERENCE_PREFIX}-{settings.DOSSIER_UNIT_CODE}-{day:%y%m%d}-{number:04d}"
+
+
+def _next_code(now: datetime) -> str:
+    """The legal code `<unit code>-YYMMDD-XXXX` (Circular 01/2018 art. 19).
+
+    Drawn at acceptance, YYMMDD the local date of acceptance, XXXX that day's sequence
+    of accepted dossiers (docs/legal-rules.md "Dossier code").
+    """
+    day = timezone.localdate(now)
+    number = _draw(DossierCodeSequence.KIND_CODE, day)
+    return f"{settings.DOSSIER_UNIT_CODE}-{day:%y%m%d}-{number:04d}"
+
+
+def dossier_find(*, number: str) -> Dossier | None:
+    """The dossier printed with `number`: its legal code or its submission reference."""
+    number = (number or "").strip().upper()
+    if not number:
+        return None
+    return (Dossier.objects.filter(code=number).first()
+            or Dossier.objects.filter(submission_ref=number).first())
+
+
+def _check_actor(actor, action: str, dossier: Dossier | None = None) -> None:
+    if actor is None:
+        return  # the applicant, through the portal: callers check the PIN
+    if not may_perform(actor, action):
+        raise DomainError(
+            _("Your role may not perform this action: %(action)s.")
+            % {"action": Action(action).label},
+            code="forbidden",
+        )
+    if dossier is not None and not actor.is_superuser and not dossier_is_visible(
+        dossier=dossier, user=actor
+    ):
+        raise DomainError(_("This dossier is not assigned to you or your unit."), code="forbidden")
+
+
+def _lock(dossier: Dossier, expected_version: int | None) -> Dossier:
+    locked = Dossier.objects.select_for_update().get(pk=dossier.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise DossierConflict(
+            _(
+                "Dossier %(code)s was changed by someone else a moment ago. "
+                "Reload it to see the change, then try again."
+            )
+            % {"code": locked.code},
+            code="conflict",
+        )
+    return locked
+
+
+def _require_status(dossier: Dossier, action: str) -> None:
+    allowed = sorted(ACTION_STATUSES[action])
+    if dossier.status not in allowed:
+        raise DomainError(
+            _("A dossier that is “%(status)s” cannot be %(action)s. Allowed from: %(allowed)s.")
+            % {
+                "status": dossier.get_status_display(),
+                "action": Action(action).label.lower(),
+                "allowed": ", ".join(str(S(s).label) for s in allowed),
+            },
+            code="illegal_transition",
+        )
+
+
+def _record(
+    dossier: Dossier,
+    *,
+    action: str,
+    actor,
+    now: datetime,
+    from_status: int | None,
+    note: str = "",
+    data: dict | None = None,
+    by_applicant: bool = False,
+    fields: Iterable[str] = (),
+) -> DossierEvent:
+    dossier.version += 1
+    dossier.save(update_fields=["status", "version", "updated_at", *fields])
+    event = DossierEvent.objects.create(
+        dossier=dossier,
+        action=action,
+        actor=actor,
+        by_applicant=by_applicant,
+        at=now,
+        from_status=from_status,
+        to_status=dossier.status,
+        due_at=dossier.due_at,
+        note=note,
+        data=data or {},
+    )
+    from procedures.notifications.services import notify_dossier_event
+
+    notify_dossier_event(event=event)
+    return event
+
+
+def _due_from(dossier: Dossier, start: datetime) -> datetime:
+    return calendar.add_time(start, dossier.processing_amount, dossier.processing_unit)
+
+
+def _require_text(value: str, field: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise DomainError(message, field=field, code="required")
+    return value
+
+
+# ---------------------------------------------------------------- register / intake
+
+
+def dossier_register(
+    *,
+    procedure: Procedure,
+    applicant: Applicant,
+    channel: int,
+    result_delivery: str = ResultDelivery.DESK,
+    note: str = "",
+    documents: Iterable[UploadedDocument] = (),
+    actor=None,
+    now: datetime | None = None,
+) -> tuple[Dossier, str]:
+    """A dossier arrives (desk, post or online). Returns it and its look-up PIN."""
+    now = _now(now)
+    if actor is not None:
+        _check_actor(actor, Action.REGISTER)
+    if not procedure.accepts_dossiers:
+        if procedure.status != "active":
+            raise DomainError(_("This procedure has been abolished."), field="procedure")
+        if not procedure.is_departmental:
+            raise DomainError(
+                _("This is a district-level procedure: its dossiers are received by the local "
+                  "People's Committee, not by the department."),
+                field="procedure", code="not_departmental",
+            )
+        raise DomainError(
+            _("The processing time of this procedure is not yet published, so it cannot "
+              "take dossiers."),
+            field="procedure",
+            code="time_not_published",
+        )
+    if channel == Channel.ONLINE and not procedure.channel_online:
+        raise DomainError(_("This procedure does not take online dossiers."), field="procedure")
+    id_number = normalize_identity(applicant.id_number)
+    try:
+        if applicant.type == ApplicantType.ORGANISATION:
+            validate_tax_code(id_number)
+        else:
+            validate_citizen_id(id_number)
+    except ValidationError as exc:
+        raise DomainError(exc.messages[0], field="applicant_id_number", code=exc.code) from exc
+    name = _require_text(applicant.name, "applicant_name", _("Enter the applicant's name."))
+
+    pin = _new_pin()
+    with transaction.atomic():
+        reference = _next_reference(now)
+        dossier = Dossier(
+            # The printed number is the reference until the legal code is issued.
+            code=reference,
+            submission_ref=reference,
+            procedure=procedure,
+            applicant_type=applicant.type,
+            applicant_name=name,
+            applicant_id_number=id_number,
+            applicant_address=applicant.address.strip(),
+            applicant_phone=applicant.phone.strip(),
+            applicant_email=applicant.email.strip(),
+            applicant_language=applicant.language or "vi",
+            channel=channel,
+            result_delivery=result_delivery,
+            note=note.strip(),
+            status=S.SUBMITTED,
+            submitted_at=now,
+            received_by=actor,
+            pin_hash=pin_hash(code=reference, pin=pin),
+        )
+        _apply_version(dossier, on=timezone.localdate(now))
+        dossier.save()
+        event = DossierEvent.objects.create(
+            dossier=dossier, action=Action.REGISTER, actor=actor, by_applicant=actor is None,
+            at=now, from_status=None, to_status=S.SUBMITTED,
+            data={"channel": channel},
+        )
+        _store_documents(dossier, documents, event=event, actor=actor)
+        from procedures.notifications.services import notify_dossier_event
+
+        notify_dossier_event(event=event)
+    return dossier, pin
+
+
+def _apply_version(d: Dossier, *, on) -> None:
+    """Bind the dossier to the procedure version in force on `on` (its rules, its time)."""
+    from procedures.catalogue.services import procedure_version_in_force
+
+    version = procedure_version_in_force(procedure=d.procedure, on=on)
+    if version.kind == "abolished":
+        raise DomainError(_("This procedure was abolished on %(date)s.")
+                          % {"date": version.effective_from.strftime("%d/%m/%Y")},
+                          field="procedure", code="abolished")
+    amount = version.processing_amount
+    if d.channel == Channel.ONLINE and version.online_processing_amount:
+        amount = version.online_processing_amount
+    d.procedure_version = version
+    d.processing_amount = amount
+    d.processing_unit = version.processing_unit
+    d.fee_vnd = version.fee_vnd
+    d.fee_text = version.fee_text
+
+
+def _store_documents(dossier, documents, *, event, actor, is_result=False) -> list:
+    from procedures.dossiers.documents import document_store
+
+    return [
+        document_store(dossier=dossier, upload=doc, event=event, actor=actor, is_result=is_result)
+        for doc in documents
+    ]
+
+
+def dossier_accept(
+    *, dossier: Dossier, actor, now: datetime | None = None, expected_version: int | None = None
+) -> Dossier:
+    """Complete dossier accepted: the legal clock starts (receipt, form 01)."""
+    now = _now(now)
+    _check_actor(actor, Action.ACCEPT)
+    with transaction.atomic():
+        d = _lock(dossier, expected_version)
+        _require_status(d, Action.ACCEPT)
+        # The rules in force on the day of acceptance bind the dossier
+        # (docs/legal-rules.md "Catalogue versions").
+        _apply_version(d, on=timezone.localdate(now))
+        if d.processing_amount is None:
+            raise DomainError(_("The procedure has no published processing time."))
+        start = calendar.next_working_moment(now)
+        d.status = S.ACCEPTED
+        d.accepted_at = now
+        d.clock_started_at = start
+        d.due_at = d.original_due_at = _due_from(d, start)
+        d.received_by = d.received_by or actor
+        # The legal code is issued now, dated the day of acceptance; the number drawn
+        # is given back if anything below fails (same transaction).
+        d.code = _next_code(now)
+        d.transfer_due_at = deadlines.transfer_due_at(now)
+        _create_steps(d, start)
+        _record(
+            d, action=Action.ACCEPT, actor=actor, now=now, from_status=S.SUBMITTED,
+            data={"due_at": d.due_at.isoformat(), "code": d.code,
+                  "submission_ref": d.submission_ref,
+                  "transfer_due_at": d.transfer_due_at.isoformat()},
+            fields=["code", "accepted_at", "clock_started_at", "due_at", "original_due_at",
+                    "received_by", "transfer_due_at", "procedure_version",
+                    "processing_amount", "processing_unit", "fee_vnd", "fee_text"],
+        )
+    return d
+
+
+def is_return_step(step, last_order: int) -> bool:
+    """The seeded last step, "return the result": a one-stop desk step closing a process
+    of several steps (services.process.process_default_steps).
+
+    It starts when the result is ready (status 9) and ends when the result is returned
+    (status 10), recorded on the officer who returned it; hand-overs never reach it.
+    """
+    return step.order == last_order and step.order > 1 and step.role == StepRole.INTAKE
+
+
+def _last_order(d: Dossier) -> int:
+    return max(d.steps.values_list("order", flat=True), default=0)
+
+
+def _start_step(step: DossierStep, start: datetime) -> None:
+    step.started_at = start
+    step.due_at = calendar.add_working_hours(start, Decimal(step.allotted_seconds) / 3600)
+    step.save(update_fields=["started_at", "due_at"])
+
+
+def _close_step(step: DossierStep, *, now: datetime, actor, note: str = "",
+                officer=None) -> None:
+    """End a step with its early / on time / late result (form 05), to the second.
+
+    The same rule for a hand-over, a step still open at resolve and the return step;
+    the working time used leaves out the time the dossier's clock stood still.
+    """
+    step.completed_at = now
+    step.completed_by = actor
+    step.officer = officer or step.officer or actor
+    step.note = note or step.note
+    step.working_seconds_used = max(
+        0, calendar.working_seconds_between(step.started_at, now) - step.paused_seconds)
+    step.on_time_result = on_time_result(finished_at=now, due_at=step.due_at, exact=True)
+    step.save(update_fields=["completed_at", "completed_by", "officer", "note",
+                             "working_seconds_used", "on_time_result"])
+
+
+def _open_step(d: Dossier) -> DossierStep | None:
+    return d.steps.filter(completed_at__isnull=True, started_at__isnull=False).first()
+
+
+def _create_steps(d: Dossier, start: datetime) -> None:
+    """Copy the procedure's internal process onto the dossier; the first step starts now."""
+    steps = list(ProcessStep.objects.filter(procedure_id=d.procedure_id).order_by("order"))
+    rows = []
+    for i, step in enumerate(steps):
+        seconds = int(step.allotted_hours * 3600)
+        rows.append(
+            DossierStep(
+                dossier=d, order=step.order, name=step.name, role=step.role, unit=step.unit,
+                allotted_seconds=seconds,
+                started_at=start if i == 0 else None,
+                due_at=calendar.add_working_hours(start, Decimal(seconds) / 3600) if i == 0 else None,
+            )
+        )
+    DossierStep.objects.bulk_create(rows)
+
+
+def dossier_refuse_intake(
+    *, dossier: Dossier, actor, reason: str, now: datetime | None = None,
+    expected_version: int | None = None,
+) -> Dossier:
+    """Outside the department's competence or not eligible: refusal slip (form 03)."""
+    now = _now(now)
+    _check_actor(actor, Action.REFUSE_INTAKE)
+    reason = _require_text(reason, "reason", _("Give the reason for refusing the dossier."))
+    with transaction.atomic():
+        d = _lock(dossier, expected_version)
+        _require_status(d, Action.REFUSE_INTAKE)
+        d.status = S.REFUSED_AT_INTAKE
+        d.ended_at = now
+        d.outcome_note = reason
+        _record(d, action=Action.REFUSE_INTAKE, actor=actor, now=now, from_status=S.SUBMITTED,
+                note=reason, fields=["ended_at", "outcome_note"])
+    return d
+
+
+# ---------------------------------------------------------------- supplements
+
+
+# Decree 61/2018 art. 19: within 3 working days of acceptance, counted by date
+# (docs/legal-rules.md "Supplement during processing").
+SUPPLEMENT_WINDOW_DAYS = 3
+REPEAT_APPLICANT_INCOMPLETE = "applicant_supplement_incomplete"
+
+
+def dossier_request_supplement(
+    *, dossier: Dossier, actor, reason: str, now: datetime | None = None,
+    expected_version: int | None = None, applicant_supplement_incomplete: bool = False,
+) -> Dossier:
+    """Ask for missing papers, once and completely, in writing (form 02).
+
+    At intake the clock has not started; guidance is given once and completely, so a
+    second request at intake is refused unless the officer states that the applicant's
+    supplement was itself incomplete (``applicant_supplement_incomplete``), which is
+    recorded as such. During processing the request must come within 3 working days of
+    acceptance (by date) and at most once; the clock then stops.
+    """
+    now = _now(now)
+    _check_actor(actor, Action.REQUEST_SUPPLEMENT)
+    reason = _require_text(reason, "reason", _("List every missing or incorrect paper."))
+    with transaction.atomic():
+        d = _lock(dossier, expected_version)
+        _require_status(d, Action.REQUEST_SUPPLEMENT)
+        if actor is not None and not actor.is_superuser:
+            _check_actor(actor, Action.REQUEST_SUPPLEMENT, d if d.status != S.SUBMITTED else None)
+        from_status = d.status
+        fields = ["supplement_reason", "supplement_count", "paused_at"]
+        data: dict = {"during_processing": from_status in CLOCK_RUNNING_STATUSES}
+        if from_status == S.SUBMITTED:
+            earlier = d.events.filter(action=Action.REQUEST_SUPPLEMENT,
+                                      from_status=S.SUBMITTED).count()
+            if earlier and not applicant_supplement_incomplete:
+                raise DomainError(
+                    _("The applicant was already told once what is missing, and guidance "
+                      "must be given once and completely. Ask again only if the applicant's "
+                      "supplement was itself incomplete, and say so."),
+                    field="applicant_supplement_incomplete", code="supplement_guidance_once",
+                )
+            if earlier:
+                d.supplement_repeats += 1
+                fields.append("supplement_repeats")
+                data.update(repeat=True, repeat_reason=REPEAT_APPLICANT_INCOMPLETE)
+        if from_status in CLOCK_RUNNING_STATUSES:
+            last_day = deadlines.supplement_last_day(
+                accepted_at=d.accepted_at, days=SUPPLEMENT_WINDOW_DAYS)
+            if timezone.localdate(now) > last_day:
+                raise DomainError(
+                    _("A supplement may be requested during processing only within 3 working "
+                      "days of acceptance, that is until %(day)s (Decree 61/2018, art. 19).")
+                    % {"day": last_day.strftime("%d/%m/%Y")},
+                    code="supplement_too_late",
+                )
+            if d.events.filter(
+                action=Action.REQUEST_SUPPLEMENT, from_status__in=CLOCK_RUNNING_STATUSES
+            ).exists():
+                raise DomainError(
+                    _("A supplement during processing may be requested only once."),
+                    code="supplement_twice",
+                )
+            d.paused_at = now
+        d.status = S.SUPPLEMENT_REQUESTED
+        d.supplement_reason = reason
+        d.supplement_count += 1
+        _record(d, action=Action.REQUEST_SUPPLEMENT, actor=actor, now=now,
+                from_status=from_status, note=reason, fields=fields, data=data)
+    return d
+
+
+def _supplement_requested_during_processing(d: Dossier) -> bool:
+    last = d.events.filter(action=Action.REQUEST_SUPPLEMENT).order_by("-at", "-id").first()
+    return bool(last and last.from_status in CLOCK_RUNNING_STATUSES)
+
+
+def dossier_receive_supplement(
+    *,
+    dossier: Dossier,
+    actor=None,
+    documents: Iterable[UploadedDocument] = (),
+    note: str = "",
+    now: datetime | None = None,
+    expected_version: int | None = None,
+    policy: str | None = None,
+) -> Dossier:
+    """The applicant completed the dossier (at the desk or through the look-up page)."""
+    now = _now(now)
+    _check_actor(actor, Action.RECEIVE_SUPPLEMENT)
+    policy = policy or settings.SUPPLEMENT_POLICY
+    documents = list(documents)
+    with transaction.atomic():
+        d = _lock(dossier, expected_version)
+        _require_status(d, Action.RECEIVE_SUPPLEMENT)
+        if actor is None and not documents:
+            raise DomainError(_("Attach at least one file to answer the request."), field="files")
+        fields = ["paused_at", "paused_seconds", "clock_started_at", "due_at", "original_due_at"]
+        data: dict = {"policy": None}
+        if _supplement_requested_during_processing(d):
+            if policy == SupplementPolicy.RESTART:
+                # Decree 61/2018 art. 19(4) as amended: counted again from zero. The
+                # restarted due replaces any earlier one, an apology's new date included:
+                # the dossier is judged against it (docs/legal-rules.md "Apology").
+                start = calendar.next_working_moment(now)
+                d.clock_started_at = start
+                d.paused_seconds = 0
+                d.due_at = d.original_due_at = _due_from(d, start)
+                _restart_open_step(d, start)
+            else:
+                _shift_due(d, now)
+            d.paused_at = None
+            d.status = S.PROCESSING if d.assigned_unit_id else S.ACCEPTED
+            data = {"policy": policy, "due_at": d.due_at.isoformat()}
+        else:
+            d.status = S.SUBMITTED  # checked again at intake; no clock yet
+        event = _record(d, action=Action.RECEIVE_SUPPLEMENT, actor=actor, now=now,
+                        from_status=S.SUPPLEMENT_REQUESTED, note=note, fields=fields,
+                        data=data, by_applicant=actor is None)
+        _store_documents(d, documents, event=event, actor=actor)
+    return d
+
+
+def _shift_due(d: Dossier, now: datetime) -> None:
+    """Pause policy and payment: move the due times by the working time the clock stood
+    still, the open step's too, so the unit holding it is not charged with it."""
+    paused = max(0, calendar.working_seconds_between(d.paused_at, now))
+    d.paused_seconds += paused
+    if paused:
+        d.due_at = calendar.add_working_hours(d.due_at, Decimal(paused) / 3600)
+        d.original_due_at = calendar.add_working_hours(d.original_due_at, Decimal(paused) / 3600)
+        step = _open_step(d)
+        if step is not None and step.due_at is not None:
+            step.due_at = calendar.add_working_hours(step.due_at, Decimal(paused) / 3600)
+            step.paused_seconds += paused
+            step.save(update_fields=["due_at", "paused_seconds"])
+    d.paused_at = None
+
+
+def _restart_open_step(d: Dossier, start: datetime) -> None:
+    """Restart policy: the open step gets its whole time again from the restart; the
+    time before it is not charged to the unit."""
+    step = _open_step(d)
+    if step is None:
+        return
+    step.paused_seconds = max(0, calendar.working_seconds_between(step.started_at, start))
+    step.due_at = calendar.add_working_hours(start, Decimal(step.allotted_seconds) / 3600)
+    step.save(update_fields=["due_at", "paused_seconds"])
+
+
+# ---------------------------------------------------------------- payment
+
+
+def dossier_request_payment(
+    *, dossier: Dossier, actor, note: str, now: datetime | None = None,
+    expected_version: int | None = None,
+) -> Dossier:
+    """Awaiting fee or tax payment (status 6): the clock pauses."""
+    now = _now(now)
+    _check_actor(actor, Action.REQUEST_PAYMENT)
+    note = _require_text(note, "note", _("Say what must be paid, how much and how."))
+    with transaction.atomic():
+        d = _lock(dossier, expected_version)
+        _check_actor(actor, Action.REQUEST_PAYMENT, d)
+        _require_status(d, Action.REQUEST_PAYMENT)
+        from_status = d.status
+        d.status = S.PAYMENT_REQUESTED
+        d.paused_at = now
+        d.payment_note = note
+        _record(d, action=Action.REQUEST_PAYMENT, actor=actor, now=now, from_status=from_status,
+                note=note, fields=["paused_at", "payment_note"])
+    return d
+
+
+def dossier_confirm_payment(
+    *, dossier: Dossier, actor, note: str = "", now: datetime | None = None,
+    expected_version: int | None = None,
+) -> Dossier:
+    now = _now(now)
+    _check_actor(actor, Action.CONFIRM_PAYMENT)
+    with transaction.atomic():
+        d = _lock(dossier, expected_version)
+        _require_status(d, Action.CONFIRM_PAYMENT)
+        _shift_due(d, now)
+        d.status = S.PROCESSING if d.assigned_unit_id else S.ACCEPTED
+        _record(d, action=Action.CONFIRM_PAYMENT, actor=actor, now=now,
+                from_status=S.PAYMENT_REQUESTED, note=note,
+                fields=["paused_at", "paused_seconds", "due_at", "original_due_at"],
+                data={"due_at": d.due_at.isoformat()})
+    return d
+
+
+# ---------------------------------------------------------------- processing
+
+
+def dossier_assign(
+    *, dossier: Dossier, actor, unit: Unit, officer=None, note: str = "",
+    now: datetime | None = None, expected_version: int | None = None,
+) -> Dossier:
+    """Transfer to the processing unit (the same working day) or reassign an officer."""
+    now = _now(now)
+    _check_actor(actor, Action.ASSIGN)
+    if officer is not None:
+        profile = getattr(officer, "staff_profile", None)
+        if profile is None or profile.unit_id != unit.pk:
+            raise DomainError(_("The officer does not belong to the chosen unit."), field="officer")
+    with transaction.atomic():
+        d = _lock(dossier, expected_version)
+        # A unit head reassigns only their own unit's dossiers, or takes a dossier the
+        # desk has not routed yet into their own unit.
+        if not (d.assigned_unit_id is None and unit.pk == user_unit_id(actor)):
+            _check_actor(actor, Action.ASSIGN, d)
+        _require_status(d, Action.ASSIGN)
+        from_status = d.status
+        previous = {"unit": d.assigned_unit_id, "officer": d.assigned_officer_id}
+        d.assigned_unit = unit
+        d.assigned_officer = officer
+        fields = ["assigned_unit", "assigned_officer"]
+        data = {"unit": unit.pk, "officer": officer.pk if officer else None,
+                "previous": previous}
+        if d.transferred_at is None and d.accepted_at is not None:
+            # The first routing to a unit is the transfer from the desk: measured
+            # against its own due time (docs/legal-rules.md "Transfer").
+            d.transferred_at = now
+            d.transferred_by = actor
+            if d.transfer_due_at is not None:
+                d.transfer_on_time_result = on_time_result(
+                    finished_at=now, due_at=d.transfer_due_at, exact=True)
+            fields += ["transferred_at", "transferred_by", "transfer_on_time_result"]
+            data["transfer"] = d.transfer_on_time_result
+            _hand_over_intake_step(d, now=now, actor=actor)
+        if d.status == S.ACCEPTED:
+            d.status = S.PROCESSING
+        _record(d, action=Action.ASSIGN, actor=actor, now=now, from_status=from_status,
+                note=note, fields=fields, data=data)
+    return d
+
+
+def _hand_over_intake_step(d: Dossier, *, now: datetime, actor) -> None:
+    """The desk's "receive and transfer" step ends with the transfer itself."""
+    step = _open_step(d)
+    if step is None or step.role != StepRole.INTAKE:
+        return
+    last_order = _last_order(d)
+    if is_return_step(step, last_order):
+        return
+    _close_step(step, now=now, actor=actor)
+    nxt = d.steps.filter(order__gt=step.order).order_by("order").first()
+    if nxt is not None and not is_return_step(nxt, last_order):
+        _start_step(nxt, now)
+
+
+def dossier_complete_step(
+    *, dossier: Dossier, actor, note: str = "", now: datetime | None = None,
+    expected_version: int | None = None,
+) -> DossierStep:
+    """Hand the dossier over to the next step; records early/on time/late (form 05)."""
+    now = _now(now)
+    _check_actor(actor, Action.COMPLETE_STEP)
+    with transaction.atomic():
+        d = _lock(dossier, expected_version)
+        _check_actor(actor, Action.COMPLETE_STEP, d)
+        _require_status(d, Action.COMPLETE_STEP)
+        step = _open_step(d)
+        if step is None:
+            raise DomainError(_("This dossier has no open step to hand over."))
+        last_order = _last_order(d)
+        if is_return_step(step, last_order):
+            raise DomainError(_("The return step is recorded when the result is returned."),
+                              code="return_step")
+        _close_step(step, now=now, actor=actor, note=note)
+        nxt = d.steps.filter(order__gt=step.order).order_by("order").first()
+        if nxt is not None and is_return_step(nxt, last_order):
+            nxt = None  # it starts when the result is ready (dossier_resolve)
+        if nxt is not None:
+            _start_step(nxt, now)
+        from_status = d.status
+        if d.status == S.ACCEPTED:
+            d.status = S.PROCESSING
+        _record(d, action=Action.COMPLETE_STEP, actor=actor, now=now, from_status=from_status,
+                note=note, data={"step": step.order, "result": step.on_time_result,
+                                 "next": nxt.order if nxt else None})
+    return step
+
+
+def dossier_apologise(
+    *, dossier: Dossier, actor, new_due_at: datetime, reason: str,
+    now: datetime | None = None, expected_version: int | None = None,
+) -> Dossier:
+    """Apology with a new appointment (form 04): at least 1 working day before due, once."""
+    now = _now(now)
+    _check_actor(actor, Action.APOLOGISE)
+    reason = _require_text(reason, "reason", _("Give the reason for the delay."))
+    with transaction.atomic():
+        d = _lock(dossier, expected_version)
+        _check_actor(actor, Action.APOLOGISE, d)
+        if d.status in (S.PAYMENT_REQUESTED, S.SUPPLEMENT_REQUESTED) and d.accepted_at:
+            raise DomainError(
+                _("No apology while the clock is paused for the applicant (payment or "
+                  "supplement): the due time still moves when the clock resumes, so the "
+                  "date written in the apology could not be kept. Record the payment or "
+                  "the supplement first."),
+                code="illegal_transition",
+            )
+        _require_status(d, Action.APOLOGISE)
+        if d.reappointment_count >= 1:
+            raise DomainError(_("The appointment may be moved only once."), code="apology_twice")
+        last_day = deadlines.apology_last_day(due_at=d.due_at)
+        if timezone.localdate(now) > last_day:
+            raise DomainError(
+                _("The apology must be sent at least 1 working day before the due date, "
+                  "that is by %(day)s (due %(due)s).")
+                % {"day": last_day.strftime("%d/%m/%Y"),
+                   "due": timezone.localtime(d.due_at).strftime("%H:%M %d/%m/%Y")},
+                code="apology_too_late",
+            )
+        if new_due_at <= d.due_at:
+            raise DomainError(_("The new appointment must be later than the current due time."),
+                              field="new_due_at")
+        old = d.due_at
+        d.due_at = new_due_at
+        d.reappointment_count += 1
+        _record(d, action=Action.APOLOGISE, actor=actor, now=now, from_status=d.status,
+                note=reason, fields=["due_at", "reappointment_count"],
+                data={"old_due_at": old.isoformat(), "new_due_at": new_due_at.isoformat()})
+    return d
+
+
+def on_time_result(*, finished_at: datetime, due_at: datetime, exact: bool = False) -> str:
+    """Early / on time / late by local date in Asia/Ho_Chi_Minh (docs/legal-rules.md
+    "Early, on time, late"): an earlier date is early, the same date on time.
+
+    With `exact`, a finish later on the due date counts as late (steps and transfers,
+    compared to the second).
+    """
+    finished_day = timezone.localdate(finished_at)
+    due_day = timezone.localdate(due_at)
+    if finished_day < due_day:
+        return OnTimeResult.EARLY
+    if finished_day == due_day and (not exact or finished_at <= due_at):
+        return OnTimeResult.ON_TIME
+    return OnTimeResult.LATE
+
+
+def dossier_resolve(
+    *, dossier: Dossier, actor, outcome: str, note: str = "",
+    documents: Iterable[UploadedDocument] = (), now: datetime | None = None,
+    expected_version: int | None = None,
+) -> Dossier:
+    """Result ready (status 9), granted or refused with reasons; on-time result stored."""
+    now = _now(now)
+    _check_actor(actor, Action.RESOLVE)
+    if outcome not in Outcome.values:
+        raise DomainError(_("Choose granted or refused."), field="outcome")
+    if outcome == Outcome.REFUSED:
+        note = _require_text(note, "note", _("A refusal must state its reasons in writing."))
+    with transaction.atomic():
+        d = _lock(dossier, expected_version)
+        _check_actor(actor, Action.RESOLVE, d)
+        _require_status(d, Action.RESOLVE)
+        from_status = d.status
+        # Judged against the original due: an apology does not excuse the missed
+        # appointment; a restart (supplement) replaced it with the restarted due.
+        judged_against = d.original_due_at or d.due_at
+        d.status = S.FINISHED
+        d.finished_at = now
+        d.outcome = outcome
+        d.outcome_note = note.strip()
+        d.on_time_result = on_time_result(finished_at=now, due_at=judged_against)
+        d.working_seconds_used = max(
+            0, calendar.working_seconds_between(d.clock_started_at, now) - d.paused_seconds
+        )
+        _steps_at_resolve(d, now=now, actor=actor)
+        event = _record(
+            d, action=Action.RESOLVE, actor=actor, now=now, from_status=from_status,
+            note=d.outcome_note,
+            fields=["finished_at", "outcome", "outcome_note", "on_time_result",
+                    "working_seconds_used"],
+            data={"outcome": outcome, "on_time_result": d.on_time_result},
+        )
+        _store_documents(d, documents, event=event, actor=actor, is_result=True)
+    return d
+
+
+def _steps_at_resolve(d: Dossier, *, now: datetime, actor) -> None:
+    """A step still open when the result is ready ends now, with its result; the return
+    step starts now."""
+    last_order = _last_order(d)
+    for step in d.steps.filter(started_at__isnull=False, completed_at__isnull=True):
+        if not is_return_step(step, last_order):
+            _close_step(step, now=now, actor=actor)
+    ret = d.steps.filter(order=last_order, started_at__isnull=True).first()
+    if ret is not None and is_return_step(ret, last_order):
+        _start_step(ret, now)
+
+
+def dossier_return_result(
+    *, dossier: Dossier, actor, note: str = "", now: datetime | None = None,
+    expected_version: int | None = None,
+) -> Dossier:
+    """Result handed over (status 10); the return step ends, on the officer who did it."""
+    now = _now(now)
+    _check_actor(actor, Action.RETURN_RESULT)
+    with transaction.atomic():
+        d = _lock(dossier, expected_version)
+        _require_status(d, Action.RETURN_RESULT)
+        last_order = _last_order(d)
+        ret = d.steps.filter(order=last_order, completed_at__isnull=True).first()
+        if ret is not None and is_return_step(ret, last_order):
+            if ret.started_at is None:  # resolved before the return step existed
+                _start_step(ret, d.finished_at or now)
+            _close_step(ret, now=now, actor=actor, note=note, officer=actor)
+        d.status = S.RETURNED
+        d.returned_at = now
+        _record(d, action=Action.RETURN_RESULT, actor=actor, now=now, from_status=S.FINISHED,
+                note=note, fields=["returned_at"])
+    return d
+
+
+def dossier_withdraw(
+    *, dossier: Dossier, actor=None, reason: str = "", now: datetime | None = None,
+    expected_version: int | None = None,
+) -> Dossier:
+    """At the applicant's request (status 7); ends the dossier."""
+    now = _now(now)
+    _check_actor(actor, Action.WITHDRAW)
+    with transaction.atomic():
+        d = _lock(dossier, expected_version)
+        _require_status(d, Action.WITHDRAW)
+        from_status = d.status
+        d.status = S.WITHDRAWN
+        d.ended_at = now
+        _record(d, action=Action.WITHDRAW, actor=actor, now=now, from_status=from_status,
+                note=reason.strip(), fields=["ended_at"], by_applicant=actor is None)
+    return d
+
+
+def dossier_stop(
+    *, dossier: Dossier, actor, reason: str, now: datetime | None = None,
+    expected_version: int | None = None,
+) -> Dossier:
+    """Processing stopped (status 8), with reasons; ends the dossier."""
+    now = _now(now)
+    _check_actor(actor, Action.STOP)
+    reason = _require_text(reason, "reason", _("Give the reason for stopping."))
+    with transaction.atomic():
+        d = _lock(dossier, expected_version)
+        _check_actor(actor, Action.STOP, d)
+        _require_status(d, Action.STOP)
+        from_status = d.status
+        d.status = S.STOPPED
+        d.ended_at = now
+        _record(d, action=Action.STOP, actor=actor, now=now, from_status=from_status,
+                note=reason, fields=["ended_at"])
+    return d
+
+
+def dossier_due_if_accepted(*, procedure: Procedure, now: datetime | None = None,
+                            online: bool = False) -> datetime | None:
+    """"If accepted now, due on ..." for the catalogue pages."""
+    amount = procedure.processing_amount
+    if online and procedure.online_processing_amount:
+        amount = procedure.online_processing_amount
+    if amount is None:
+        return None
+    start = calendar.next_working_moment(_now(now))
+    return calendar.add_time(start, amount, procedure.processing_unit)

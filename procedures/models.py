@@ -1,0 +1,51 @@
+"""The app's model registry: Django loads `procedures.models`; each feature keeps its
+own models in its package (catalogue, calendar, dossiers, reports, notifications)."""
+from procedures.calendar.models import CalendarOverride
+from procedures.catalogue.models import (
+    Field,
+    ProcessStep,
+    Procedure,
+    ProcedureVersion,
+    RequiredDocument,
+    StaffProfile,
+    Unit,
+)
+from procedures.dossiers.models import (
+    Dossier,
+    DossierCodeSequence,
+    DossierDocument,
+    DossierEvent,
+    DossierStep,
+    Rating,
+)
+from procedures.notifications.models import (
+    Delivery,
+    DeliveryChannel,
+    DeliveryStatus,
+    ScheduledJob,
+    ScheduledRun,
+)
+from procedures.reports.models import ReportSnapshot
+
+__all__ = [
+    "CalendarOverride",
+    "Delivery",
+    "DeliveryChannel",
+    "DeliveryStatus",
+    "Dossier",
+    "DossierCodeSequence",
+    "DossierDocument",
+    "DossierEvent",
+    "DossierStep",
+    "Field",
+    "ProcessStep",
+    "Procedure",
+    "ProcedureVersion",
+    "Rating",
+    "ReportSnapshot",
+    "RequiredDocument",
+    "ScheduledJob",
+    "ScheduledRun",
+    "StaffProfile",
+    "Unit",
+]

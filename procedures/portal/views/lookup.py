@@ -1,0 +1,276 @@
+"""Look-up by code + PIN, and what the applicant does from there (portal items 5-6)."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Count, Q, Sum
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from procedures.core import throttle
+from procedures.core.constants import Action, DossierStatus as S
+from procedures.core.errors import DomainError
+from procedures.catalogue.fees import fee_format
+from procedures.portal.forms import LookupForm, RatingForm, SupplementForm
+from procedures.models import Dossier, DossierDocument, Rating
+from procedures.dossiers.services import dossier_receive_supplement, pin_hash, pin_matches
+from procedures.dossiers.ratings import RATABLE_STATUSES, rating_submit
+from procedures.portal.views.common import (
+    access_grant,
+    access_has,
+    access_revoke,
+    apply_domain_error,
+    receipt_forget,
+    receipt_pin,
+)
+from procedures.portal.views.submission import lookup_path
+
+NEUTRAL_FAILURE = gettext_lazy(
+    "The dossier code or the PIN is not correct. Check both against your receipt."
+)
+
+# The status in plain words, and what happens next (portal item 5).
+STATUS_TEXT = {
+    S.SUBMITTED: gettext_lazy("Received. The one-stop desk is checking that the dossier is "
+                              "complete; you will hear from us by email."),
+    S.ACCEPTED: gettext_lazy("Accepted. The processing time has started; the dossier is going "
+                             "to the unit that handles it."),
+    S.REFUSED_AT_INTAKE: gettext_lazy("Not accepted. The reason is given below."),
+    S.PROCESSING: gettext_lazy("Being processed by the department's specialists."),
+    S.SUPPLEMENT_REQUESTED: gettext_lazy("Waiting for you: some papers are missing or must be "
+                                         "corrected. Upload them below."),
+    S.PAYMENT_REQUESTED: gettext_lazy("Waiting for your payment of the fee. The processing "
+                                      "time is paused until it is paid."),
+    S.WITHDRAWN: gettext_lazy("Withdrawn at your request."),
+    S.STOPPED: gettext_lazy("Processing was stopped. The reason is given below."),
+    S.FINISHED: gettext_lazy("The result is ready."),
+    S.RETURNED: gettext_lazy("The result has been handed over to you."),
+}
+
+# Events the applicant sees, in their words; internal hand-overs stay internal.
+TIMELINE_TEXT = {
+    Action.REGISTER: gettext_lazy("Dossier received"),
+    Action.ACCEPT: gettext_lazy("Accepted; processing time started"),
+    Action.REFUSE_INTAKE: gettext_lazy("Not accepted"),
+    Action.ASSIGN: gettext_lazy("Sent to the processing unit"),
+    Action.REQUEST_SUPPLEMENT: gettext_lazy("Papers requested from you"),
+    Action.RECEIVE_SUPPLEMENT: gettext_lazy("Your additional papers were received"),
+    Action.REQUEST_PAYMENT: gettext_lazy("Payment requested"),
+    Action.CONFIRM_PAYMENT: gettext_lazy("Payment received"),
+    Action.APOLOGISE: gettext_lazy("Apology and new appointment"),
+    Action.RESOLVE: gettext_lazy("Result ready"),
+    Action.RETURN_RESULT: gettext_lazy("Result handed over"),
+    Action.WITHDRAW: gettext_lazy("Withdrawn"),
+    Action.STOP: gettext_lazy("Processing stopped"),
+    Action.RATE: gettext_lazy("You rated the service"),
+}
+# Whose notes are written to the applicant (the others are internal remarks).
+PUBLIC_NOTES = {Action.REFUSE_INTAKE, Action.REQUEST_SUPPLEMENT, Action.RECEIVE_SUPPLEMENT,
+                Action.REQUEST_PAYMENT, Action.APOLOGISE, Action.RESOLVE, Action.STOP,
+                Action.WITHDRAW}
+
+
+@never_cache
+def lookup(request):
+    status, wait = 200, None
+    if request.method == "POST":
+        form = LookupForm(request.POST)
+        code = request.POST.get("code", "")
+        wait = throttle.lookup_blocked(request, code=code)
+        if wait is not None:
+            form.is_valid()
+            form.add_error(None, _too_many_failures(wait))
+            status = 429
+        elif form.is_valid():
+            code, pin = form.cleaned_data["code"], form.cleaned_data["pin"]
+            dossier = Dossier.objects.numbered(code).only("id", "code", "submission_ref", "pin_hash").first()
+            if dossier is not None and pin_matches(dossier=dossier, pin=pin):
+                throttle.lookup_succeeded(code=code)
+                request.session.cycle_key()
+                access_grant(request, dossier_id=dossier.pk)
+                return redirect("procedures:lookup-dossier", code=dossier.code)
+            if dossier is None:
+                pin_hash(code=code, pin=pin)  # same work as a wrong PIN
+            backoff = throttle.lookup_failed(request, code=code)
+            form.add_error(None, NEUTRAL_FAILURE)
+            if backoff:
+                form.add_error(None, _too_many_failures(backoff))
+            status = 400
+        else:
+            status = 400
+    else:
+        form = LookupForm(initial={"code": request.GET.get("code", "")[:40]})
+    response = render(request, "procedures/lookup.html", {"form": form}, status=status)
+    return throttle.retry_after(response, wait) if status == 429 else response
+
+
+def _too_many_failures(seconds: int) -> str:
+    return _("Too many failed attempts. Try again in %(wait)s, or ask the one-stop desk.") % {
+        "wait": throttle.wait_text(seconds)}
+
+
+def _form_throttled(request, form_name: str, dossier, **forms):
+    """429 with the dossier page and the true wait, when this address used its quota."""
+    wait = throttle.form_blocked(request, form_name)
+    if wait is None:
+        return None
+    messages.error(request, throttle.TOO_MANY_REQUESTS % {"wait": throttle.wait_text(wait)})
+    return throttle.retry_after(_render_dossier(request, dossier, status=429, **forms), wait)
+
+
+def _accessible(request, code: str) -> Dossier | None:
+    dossier = Dossier.objects.select_related("procedure__field").numbered(code).first()
+    if dossier is None or not access_has(request, dossier_id=dossier.pk):
+        return None
+    return dossier
+
+
+def _applicant_sees(event) -> bool:
+    """Whether the applicant's timeline shows the event. An assignment shows only when
+    the dossier reached a new unit: the unit head naming its specialist afterwards is
+    an internal hand-over, and showed as a second "Sent to the processing unit"."""
+    if event.action not in TIMELINE_TEXT:
+        return False
+    if event.action == Action.ASSIGN:
+        data = event.data or {}
+        return data.get("unit") != (data.get("previous") or {}).get("unit")
+    return True
+
+
+def _timeline(dossier: Dossier) -> list[dict]:
+    out = []
+    for event in dossier.events.all():
+        if not _applicant_sees(event):
+            continue
+        text = TIMELINE_TEXT[event.action]
+        out.append({"at": event.at, "text": text, "action": event.action,
+                    "note": event.note if event.action in PUBLIC_NOTES else "",
+                    "data": event.data})
+    return out
+
+
+def _supplement_form_kwargs(dossier: Dossier) -> dict:
+    totals = DossierDocument.objects.filter(dossier=dossier, by_applicant=True).aggregate(
+        size=Sum("size"), count=Count("id"))
+    return {"existing_count": totals["count"] or 0, "existing_bytes": totals["size"] or 0,
+            "required_documents": list(dossier.procedure.documents.all())}
+
+
+def _render_dossier(request, dossier, *, supplement_form=None, rating_form=None, status=200):
+    rating = Rating.objects.filter(dossier=dossier).first()
+    can_rate = dossier.status in RATABLE_STATUSES and rating is None
+    if dossier.status == S.SUPPLEMENT_REQUESTED and supplement_form is None:
+        supplement_form = SupplementForm(**_supplement_form_kwargs(dossier))
+    if can_rate and rating_form is None:
+        rating_form = RatingForm()
+    documents = dossier.documents.filter(by_applicant=True).select_related("slot").order_by("id")
+    results = dossier.documents.filter(is_result=True).order_by("id")
+    return render(request, "procedures/lookup_dossier.html", {
+        "dossier": dossier,
+        "status_text": STATUS_TEXT.get(dossier.status, ""),
+        "timeline": _timeline(dossier),
+        "documents": documents,
+        "results": results,
+        "rating": rating,
+        "can_rate": can_rate,
+        "fee": fee_format(fee_vnd=dossier.fee_vnd, fee_text=dossier.fee_text),
+        # Right after submission the session still holds the PIN for the receipt;
+        # later the PDF cannot carry it (only its keyed hash is stored).
+        "receipt_has_pin": receipt_pin(request, dossier_id=dossier.pk) is not None,
+        "supplement_form": supplement_form if dossier.status == S.SUPPLEMENT_REQUESTED else None,
+        "rating_form": rating_form if can_rate else None,
+        "S": S,
+    }, status=status)
+
+
+def _denied(request, code: str):
+    messages.info(request, _("Enter the code and PIN of the dossier to open it."))
+    return redirect(lookup_path(code))
+
+
+@never_cache
+def lookup_dossier(request, code: str):
+    dossier = _accessible(request, code)
+    if dossier is None:
+        return _denied(request, code)
+    return _render_dossier(request, dossier)
+
+
+@never_cache
+@require_POST
+def lookup_supplement(request, code: str):
+    dossier = _accessible(request, code)
+    if dossier is None:
+        return _denied(request, code)
+    form = SupplementForm(request.POST, request.FILES, **_supplement_form_kwargs(dossier))
+    if (refused := _form_throttled(request, "supplement", dossier)) is not None:
+        return refused
+    if form.is_valid():
+        try:
+            dossier_receive_supplement(dossier=dossier, actor=None,
+                                       documents=form.documents(),
+                                       note=form.cleaned_data["note"])
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            throttle.form_succeeded(request, "supplement")
+            messages.success(request, _("Thank you: your papers were received. The one-stop "
+                                        "desk will check them."))
+            return redirect("procedures:lookup-dossier", code=dossier.code)
+    dossier.refresh_from_db()
+    return _render_dossier(request, dossier, supplement_form=form, status=400)
+
+
+@never_cache
+@require_POST
+def lookup_rate(request, code: str):
+    dossier = _accessible(request, code)
+    if dossier is None:
+        return _denied(request, code)
+    form = RatingForm(request.POST)
+    if (refused := _form_throttled(request, "rating", dossier)) is not None:
+        return refused
+    if form.is_valid():
+        try:
+            rating_submit(dossier=dossier, **form.cleaned_data)
+        except DomainError as exc:
+            if exc.field is None:  # rated already, or not yet ratable: no form to fix
+                messages.error(request, exc.message)
+                return redirect("procedures:lookup-dossier", code=dossier.code)
+            apply_domain_error(form, exc)
+        else:
+            throttle.form_succeeded(request, "rating")
+            messages.success(request, _("Thank you for rating our service."))
+            return redirect("procedures:lookup-dossier", code=dossier.code)
+    return _render_dossier(request, dossier, rating_form=form, status=400)
+
+
+@require_POST
+def lookup_close(request, code: str):
+    dossier = Dossier.objects.numbered(code).only("id").first()
+    if dossier is not None:
+        access_revoke(request, dossier_id=dossier.pk)
+    messages.info(request, _("The dossier is closed on this device."))
+    response = redirect("procedures:lookup")
+    receipt_forget(response)
+    return response
+
+
+@never_cache
+def lookup_document(request, code: str, document_pk: int):
+    """The applicant's own files and the result, to a session that proved the PIN."""
+    dossier = _accessible(request, code)
+    if dossier is None:
+        raise Http404("No such document.")
+    doc = DossierDocument.objects.filter(
+        Q(by_applicant=True) | Q(is_result=True), dossier=dossier, pk=document_pk
+    ).first()
+    if doc is None:
+        raise Http404("No such document.")
+    response = FileResponse(doc.file.open("rb"), as_attachment=True,
+                            filename=doc.original_name, content_type=doc.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
