@@ -8,12 +8,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from dialogues import services
-from dialogues.validators import check_attachment
 from dialogues.models import (
     AgendaItem,
     Business,
@@ -24,6 +23,7 @@ from dialogues.models import (
     Registration,
     SessionDocument,
 )
+from dialogues.validators import check_attachment
 from procedures.core.errors import DomainError
 from procedures.models import Field, Unit
 

@@ -8,8 +8,8 @@ a file's size is the dialogues' own (DIALOGUE_UPLOAD_MAX_BYTES).
 from django import forms
 
 from dialogues import conf
-from procedures.dossiers.services import UploadedDocument
 from procedures.core.uploads import FILE_TYPES, UploadLimits, check_upload
+from procedures.dossiers.services import UploadedDocument
 
 # The formats businesses send: PDF, Word, Excel, PNG, JPEG (no macros, no archives).
 ATTACHMENT_TYPES = ("pdf", "docx", "xlsx", "png", "jpeg")

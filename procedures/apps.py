@@ -8,5 +8,5 @@ class ProceduresConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from procedures.core import checks  # noqa: F401
         from procedures.calendar import signals  # noqa: F401
+        from procedures.core import checks  # noqa: F401

@@ -3,9 +3,9 @@ own models in its package (catalogue, calendar, dossiers, reports, notifications
 from procedures.calendar.models import CalendarOverride
 from procedures.catalogue.models import (
     Field,
-    ProcessStep,
     Procedure,
     ProcedureVersion,
+    ProcessStep,
     RequiredDocument,
     StaffProfile,
     Unit,

@@ -41,10 +41,10 @@ from dialogues.models import (
 from dialogues.services.notifications import dialogue_mail_queue
 from procedures.calendar.working_time import add_working_days
 from procedures.core.errors import DomainError
-from procedures.models import Field, Unit
+from procedures.core.roles import Role, user_roles, user_unit_id
 from procedures.dossiers.documents import sanitize_filename, stored_content
 from procedures.dossiers.services import UploadedDocument
-from procedures.core.roles import Role, user_roles, user_unit_id
+from procedures.models import Field, Unit
 
 APPROVE_PERMISSION = "dialogues.approve_answer"
 

@@ -34,9 +34,9 @@ from dialogues.ledger import registration_key
 from dialogues.models import Business, DialogueSession, Registration
 from dialogues.services.notifications import dialogue_mail_queue
 from procedures.core.errors import DomainError
+from procedures.core.validators import normalize_identity, validate_tax_code
 from procedures.models import Delivery, DeliveryStatus
 from procedures.notifications.delivery import delivery_describe_error, delivery_render
-from procedures.core.validators import normalize_identity, validate_tax_code
 
 logger = logging.getLogger(__name__)
 

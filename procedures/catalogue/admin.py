@@ -22,6 +22,16 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from procedures.catalogue.process import process_validate
+from procedures.catalogue.selectors import reform_year
+from procedures.catalogue.services import (
+    DESCRIPTIVE_ATTRS,
+    VERSIONED_ATTRS,
+    procedure_abolish,
+    procedure_amend,
+    procedure_create,
+    procedure_update,
+)
 from procedures.core.constants import ProcedureStatus, TimeUnit
 from procedures.core.errors import DomainError
 from procedures.models import (
@@ -31,16 +41,6 @@ from procedures.models import (
     ProcessStep,
     RequiredDocument,
     Unit,
-)
-from procedures.catalogue.selectors import reform_year
-from procedures.catalogue.process import process_validate
-from procedures.catalogue.services import (
-    DESCRIPTIVE_ATTRS,
-    VERSIONED_ATTRS,
-    procedure_abolish,
-    procedure_amend,
-    procedure_create,
-    procedure_update,
 )
 
 

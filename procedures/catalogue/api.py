@@ -7,10 +7,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.permissions import AllowAny
 
+from procedures.catalogue.selectors import procedure_list
 from procedures.catalogue.serializers import ProcedureDetailSerializer, ProcedureListSerializer
 from procedures.core.constants import OnlineLevel
 from procedures.models import Procedure, ProcedureVersion
-from procedures.catalogue.selectors import procedure_list
 
 
 class ProcedureListQuery(serializers.Serializer):

@@ -24,9 +24,6 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from procedures.core.constants import DocumentKind, Level, OnlineLevel
-from procedures.core.errors import DomainError
-from procedures.models import Field, Procedure
 from procedures.catalogue.services import (
     VERSIONED_ATTRS,
     DocumentSpec,
@@ -37,6 +34,9 @@ from procedures.catalogue.services import (
     procedure_documents_set,
     procedure_update,
 )
+from procedures.core.constants import DocumentKind, Level, OnlineLevel
+from procedures.core.errors import DomainError
+from procedures.models import Field, Procedure
 
 logger = logging.getLogger(__name__)
 

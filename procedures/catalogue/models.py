@@ -13,9 +13,9 @@ from procedures.core.constants import (
     Level,
     OnlineLevel,
     ProcedureStatus,
+    StepRole,
     TimeUnit,
 )
-from procedures.core.constants import StepRole
 
 
 class Field(models.Model):

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from procedures.calendar import working_time as calendar
 from procedures.core.constants import StepRole, TimeUnit
 from procedures.core.errors import DomainError
-from procedures.models import ProcessStep, Procedure, Unit
+from procedures.models import Procedure, ProcessStep, Unit
 
 QUARTER = Decimal("0.25")
 

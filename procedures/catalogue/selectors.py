@@ -9,9 +9,9 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
+from procedures.catalogue.models import ACCEPTS_ONLINE
 from procedures.core.constants import ChangeKind, Level, OnlineLevel, ProcedureStatus
 from procedures.models import Field, Procedure, ProcedureVersion, RequiredDocument
-from procedures.catalogue.models import ACCEPTS_ONLINE
 
 # Every Vietnamese letter that a base Latin letter may stand for when typed without
 # diacritics (people search "giay phep ban le ruou" on phones without a Telex keyboard).

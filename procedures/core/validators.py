@@ -3,7 +3,8 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from stdnum.exceptions import InvalidChecksum, ValidationError as NumberError
+from stdnum.exceptions import InvalidChecksum
+from stdnum.exceptions import ValidationError as NumberError
 from stdnum.vn import mst
 
 _CITIZEN_ID = re.compile(r"^\d{12}$")

@@ -34,7 +34,8 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time as dtime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from decimal import Decimal
 
 from django.conf import settings
@@ -44,22 +45,25 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum.vn import mst
 
-from procedures.calendar import working_time as calendar
 from procedures.calendar import deadlines
+from procedures.calendar import working_time as calendar
 from procedures.core.constants import (
     ROLE_GROUP_NAMES,
     Action,
     ApplicantType,
     ChangeKind,
     Channel,
-    DossierStatus as S,
     Outcome,
     ResultDelivery,
     Role,
     StepRole,
     SupplementPolicy,
 )
+from procedures.core.constants import (
+    DossierStatus as S,
+)
 from procedures.core.errors import DomainError
+from procedures.dossiers.services import REFERENCE_PREFIX, on_time_result, pin_hash
 from procedures.models import (
     Dossier,
     DossierCodeSequence,
@@ -71,7 +75,6 @@ from procedures.models import (
     StaffProfile,
     Unit,
 )
-from procedures.dossiers.services import REFERENCE_PREFIX, on_time_result, pin_hash
 
 logger = logging.getLogger(__name__)
 

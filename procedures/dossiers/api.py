@@ -32,15 +32,15 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from procedures.dossiers import serializers as ser
-from procedures.dossiers.permissions import IsDossierStaff
 from procedures.core import throttle
 from procedures.core.api_throttling import LookupRateThrottle
 from procedures.core.constants import Action
 from procedures.core.errors import DomainError
-from procedures.models import Dossier, DossierEvent, DossierStep, Unit
-from procedures.dossiers import services as svc
 from procedures.core.validators import normalize_identity
+from procedures.dossiers import serializers as ser
+from procedures.dossiers import services as svc
+from procedures.dossiers.permissions import IsDossierStaff
+from procedures.models import Dossier, DossierEvent, DossierStep, Unit
 
 # Token first, so an anonymous client gets 401 with `WWW-Authenticate: Token`.
 STAFF_AUTHENTICATION = [TokenAuthentication, SessionAuthentication]

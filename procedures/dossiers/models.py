@@ -3,10 +3,12 @@
 The rules they follow are in docs/legal-rules.md (statuses, clock, steps, codes).
 """
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from procedures.catalogue.models import Procedure, ProcedureVersion, RequiredDocument, Unit
 from procedures.core.constants import (
     OPEN_STATUSES,
     Action,
@@ -16,12 +18,10 @@ from procedures.core.constants import (
     OnTimeResult,
     Outcome,
     ResultDelivery,
+    Satisfaction,
     StepRole,
     TimeUnit,
 )
-from procedures.catalogue.models import Procedure, ProcedureVersion, RequiredDocument, Unit
-from django.core.validators import MaxValueValidator
-from procedures.core.constants import Satisfaction
 
 
 class DossierCodeSequence(models.Model):

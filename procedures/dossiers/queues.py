@@ -26,9 +26,9 @@ from procedures.core.constants import (
     DossierStatus,
     Role,
 )
-from procedures.models import Dossier
 from procedures.core.roles import may_perform, user_roles, user_unit_id
 from procedures.dossiers.selectors import dossier_visible_filter
+from procedures.models import Dossier
 
 S = DossierStatus
 PAUSED_STATUSES = (S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED)

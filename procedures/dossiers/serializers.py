@@ -16,14 +16,8 @@ from procedures.core.constants import (
     OnTimeResult,
     Outcome,
 )
+from procedures.core.people import staff_display_name
 from procedures.models import Dossier, DossierDocument, DossierEvent, DossierStep
-
-
-def staff_name(user) -> str:
-    """Vietnamese order: family and middle names (last_name) before the given name."""
-    if user is None:
-        return ""
-    return f"{user.last_name} {user.first_name}".strip() or user.get_username()
 
 
 class BlankAsNullChoiceField(serializers.ChoiceField):
@@ -49,7 +43,7 @@ class StaffRefSerializer(serializers.Serializer):
     name = serializers.SerializerMethodField()
 
     def get_name(self, user) -> str:
-        return staff_name(user)
+        return staff_display_name(user)
 
 
 class UnitRefSerializer(serializers.Serializer):

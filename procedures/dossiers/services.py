@@ -21,8 +21,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from procedures.calendar import working_time as calendar
 from procedures.calendar import deadlines
+from procedures.calendar import working_time as calendar
 from procedures.core.constants import (
     CLOCK_RUNNING_STATUSES,
     Action,
@@ -36,6 +36,9 @@ from procedures.core.constants import (
     SupplementPolicy,
 )
 from procedures.core.errors import DomainError
+from procedures.core.roles import may_perform, user_unit_id
+from procedures.core.validators import normalize_identity, validate_citizen_id, validate_tax_code
+from procedures.dossiers.selectors import dossier_is_visible
 from procedures.models import (
     Dossier,
     DossierCodeSequence,
@@ -45,9 +48,6 @@ from procedures.models import (
     ProcessStep,
     Unit,
 )
-from procedures.core.roles import may_perform, user_unit_id
-from procedures.dossiers.selectors import dossier_is_visible
-from procedures.core.validators import normalize_identity, validate_citizen_id, validate_tax_code
 
 S = DossierStatus
 

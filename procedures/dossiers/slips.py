@@ -27,12 +27,12 @@ from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-
 from reportlab.platypus import KeepTogether
 
 from procedures.core import pdf
 from procedures.core.constants import Action, DossierStatus, OnTimeResult, TimeUnit
 from procedures.core.errors import DomainError
+from procedures.core.people import staff_display_name
 from procedures.models import Dossier, DossierEvent
 
 __all__ = [
@@ -118,11 +118,6 @@ def _day(value: datetime | None) -> str:
     return timezone.localtime(value).strftime("%d/%m/%Y") if value else ""
 
 
-def _person(user) -> str:
-    if user is None:
-        return ""
-    # Vietnamese order: family and middle names (last_name) before the given name.
-    return " ".join(p for p in (user.last_name, user.first_name) if p) or user.get_username()
 
 
 def _processing_time(d: Dossier) -> str:
@@ -274,7 +269,7 @@ def _receipt(d: Dossier, pin: str | None) -> list[Block]:
             "signatures",
             rows=(
                 (_("APPLICANT"), d.applicant_name),
-                (_("RECEIVED BY"), _person(d.received_by)),
+                (_("RECEIVED BY"), staff_display_name(d.received_by)),
             ),
         ),
     ]
@@ -298,7 +293,7 @@ def _supplement(d: Dossier) -> list[Block]:
             % {"url": lookup_url(dossier=d)},
         ),
         Block("fields", rows=((_("Requested at"), _dt(event.at)),)),
-        Block("signatures", rows=((_("GUIDED BY"), _person(event.actor)),)),
+        Block("signatures", rows=((_("GUIDED BY"), staff_display_name(event.actor)),)),
     ]
 
 
@@ -317,7 +312,7 @@ def _refusal(d: Dossier) -> list[Block]:
         ),
         Block("text", text=event.note),
         Block("fields", rows=((_("Refused at"), _dt(event.at)),)),
-        Block("signatures", rows=((_("REFUSED BY"), _person(event.actor)),)),
+        Block("signatures", rows=((_("REFUSED BY"), staff_display_name(event.actor)),)),
     ]
 
 
@@ -357,7 +352,7 @@ def _apology(d: Dossier) -> list[Block]:
             % {"department": department, "applicant": d.applicant_name, "new_due": new_due},
         ),
         Block("fields", rows=((_("New appointment"), new_due),)),
-        Block("signatures", rows=((_("HEAD OF THE AGENCY"), _person(event.actor)),)),
+        Block("signatures", rows=((_("HEAD OF THE AGENCY"), staff_display_name(event.actor)),)),
     ]
 
 
@@ -385,7 +380,7 @@ def _step_doer(d: Dossier, step) -> tuple[str, str]:
         unit = step.unit or d.assigned_unit
     else:
         doer, unit = None, step.unit
-    return (unit.name if unit else ""), _person(doer)
+    return (unit.name if unit else ""), staff_display_name(doer)
 
 
 def _control(d: Dossier) -> list[Block]:
@@ -443,7 +438,7 @@ def _control(d: Dossier) -> list[Block]:
         Block(
             "signatures",
             rows=(
-                (_("ONE-STOP DESK"), _person(d.received_by)),
+                (_("ONE-STOP DESK"), staff_display_name(d.received_by)),
                 (_("PROCESSING UNIT"), d.assigned_unit.name if d.assigned_unit else ""),
             ),
         ),

@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from procedures.core.roles import sees_all_dossiers
 from procedures.models import (
     Delivery,
     DeliveryChannel,
@@ -17,7 +18,6 @@ from procedures.models import (
     ScheduledRun,
     StaffProfile,
 )
-from procedures.core.roles import sees_all_dossiers
 from procedures.notifications.delivery import delivery_render, delivery_retry
 from procedures.notifications.services import (
     delivery_mark_read,

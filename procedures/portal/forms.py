@@ -14,9 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from procedures.core.constants import ApplicantType, OnlineLevel, ResultDelivery, Satisfaction
-from procedures.models import Field, Procedure, RequiredDocument
 from procedures.core.uploads import check_totals, check_upload, upload_limits
 from procedures.core.validators import normalize_identity, validate_citizen_id, validate_tax_code
+from procedures.models import Field, Procedure, RequiredDocument
 
 _PHONE = re.compile(r"^(?:\+84|0)\d{9,10}$")
 HONEYPOT = "website"

@@ -35,13 +35,13 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from procedures.core.formatting import percent
-from procedures.reports import export
 from procedures.core.constants import ReportPeriod, Role
 from procedures.core.errors import DomainError
-from procedures.models import ReportSnapshot
+from procedures.core.formatting import percent
 from procedures.core.roles import user_roles
 from procedures.dossiers.selectors import dossier_visible_filter
+from procedures.models import ReportSnapshot
+from procedures.reports import export
 from procedures.reports.selectors import (
     BY_CHOICES,
     BY_PROCEDURE,

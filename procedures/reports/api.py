@@ -19,8 +19,8 @@ from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRen
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from procedures.reports import export
 from procedures.core.errors import DomainError
+from procedures.reports import export
 from procedures.reports.selectors import (
     BY_CHOICES,
     BY_PROCEDURE,

@@ -14,9 +14,9 @@ from django.db.models import Count, DateField, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from procedures.catalogue.models import ACCEPTS_ONLINE
 from procedures.core.constants import DossierStatus, OnlineLevel, OnTimeResult, Satisfaction
 from procedures.models import Dossier, Procedure, Rating
-from procedures.catalogue.models import ACCEPTS_ONLINE
 
 RESOLVED = (DossierStatus.FINISHED, DossierStatus.RETURNED)
 

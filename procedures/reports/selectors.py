@@ -97,8 +97,8 @@ from procedures.core.constants import (
     Satisfaction,
 )
 from procedures.core.errors import DomainError
-from procedures.models import Dossier, DossierEvent, DossierStep, Procedure, Unit
 from procedures.dossiers.models import Rating
+from procedures.models import Dossier, DossierEvent, DossierStep, Procedure, Unit
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 S = DossierStatus

@@ -25,9 +25,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from procedures.calendar import working_time as calendar
-from procedures.core.formatting import percent
 from procedures.core.constants import ROLE_GROUP_NAMES, ReportPeriod, Role
 from procedures.core.errors import DomainError
+from procedures.core.formatting import percent
 from procedures.models import ReportSnapshot
 from procedures.reports.export import (
     CSV_CONTENT_TYPE,

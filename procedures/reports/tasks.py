@@ -7,8 +7,8 @@ from celery import shared_task
 from django.utils import timezone
 
 from procedures.models import ScheduledJob
-from procedures.reports.services import report_email
 from procedures.notifications.scheduling import scheduled_job_run
+from procedures.reports.services import report_email
 
 __all__ = ["report_mail", "report_month_close"]
 

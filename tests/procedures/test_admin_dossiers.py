@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import NoReverseMatch, reverse
 
 from tests.files import minimal_pdf
-from procedures.dossiers.admin_forms import ACTION_STATUSES, dossier_actions_available
+from procedures.dossiers.admin.forms import ACTION_STATUSES, dossier_actions_available
 from procedures.core.constants import Action, Channel, Outcome
 from procedures.core.constants import DossierStatus as S
 from procedures.core.errors import DomainError

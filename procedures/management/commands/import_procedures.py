@@ -6,8 +6,8 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from procedures.core.errors import DomainError
 from procedures.catalogue.importing import ImportReport, procedure_import_file
+from procedures.core.errors import DomainError
 
 
 def _date(value: str) -> datetime.date:

@@ -12,13 +12,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from procedures.catalogue.importing import procedure_import_file
+from procedures.catalogue.process import process_seed_defaults
+from procedures.catalogue.selectors import procedure_documents_coverage
+from procedures.catalogue.services import field_assign_implementing_unit, field_canonical_name
 from procedures.core.errors import DomainError
 from procedures.management.commands.import_procedures import write_report
 from procedures.models import Field, Unit
-from procedures.catalogue.services import field_assign_implementing_unit, field_canonical_name
-from procedures.catalogue.selectors import procedure_documents_coverage
-from procedures.catalogue.importing import procedure_import_file
-from procedures.catalogue.process import process_seed_defaults
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 REFERENCE_CSV = DATA / "procedures_reference.csv"

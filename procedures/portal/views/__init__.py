@@ -1,5 +1,10 @@
 """Public pages of the one-stop desk (the citizen portal). Each module is one area."""
-from procedures.portal.views.catalogue import document_template, home, procedure_detail, procedure_list_view
+from procedures.portal.views.catalogue import (
+    document_template,
+    home,
+    procedure_detail,
+    procedure_list_view,
+)
 from procedures.portal.views.lookup import (
     lookup,
     lookup_close,

@@ -8,13 +8,13 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from procedures.core.constants import ProcedureStatus
 from procedures.catalogue.fees import fee_format
-from procedures.portal.forms import ProcedureFilterForm
-from procedures.models import Procedure, RequiredDocument
 from procedures.catalogue.selectors import field_list_with_counts, procedure_list
-from procedures.reports.public_stats import public_catalogue_counts
+from procedures.core.constants import ProcedureStatus
 from procedures.dossiers.services import dossier_due_if_accepted
+from procedures.models import Procedure, RequiredDocument
+from procedures.portal.forms import ProcedureFilterForm
+from procedures.reports.public_stats import public_catalogue_counts
 
 PAGE_SIZE = 20
 

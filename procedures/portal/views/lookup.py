@@ -10,14 +10,15 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from procedures.core import throttle
-from procedures.core.constants import Action, DossierStatus as S
-from procedures.core.errors import DomainError
 from procedures.catalogue.fees import fee_format
-from procedures.portal.forms import LookupForm, RatingForm, SupplementForm
-from procedures.models import Dossier, DossierDocument, Rating
-from procedures.dossiers.services import dossier_receive_supplement, pin_hash, pin_matches
+from procedures.core import throttle
+from procedures.core.constants import Action
+from procedures.core.constants import DossierStatus as S
+from procedures.core.errors import DomainError
 from procedures.dossiers.ratings import RATABLE_STATUSES, rating_submit
+from procedures.dossiers.services import dossier_receive_supplement, pin_hash, pin_matches
+from procedures.models import Dossier, DossierDocument, Rating
+from procedures.portal.forms import LookupForm, RatingForm, SupplementForm
 from procedures.portal.views.common import (
     access_grant,
     access_has,

@@ -15,10 +15,10 @@ from django.views.decorators.cache import never_cache
 from procedures.core import throttle
 from procedures.core.constants import Channel
 from procedures.core.errors import DomainError
-from procedures.portal.forms import SubmissionForm
-from procedures.models import Dossier, Procedure
-from procedures.dossiers.services import Applicant, dossier_due_if_accepted, dossier_register
 from procedures.core.uploads import upload_limits
+from procedures.dossiers.services import Applicant, dossier_due_if_accepted, dossier_register
+from procedures.models import Dossier, Procedure
+from procedures.portal.forms import SubmissionForm
 from procedures.portal.views.common import (
     access_has,
     apply_domain_error,

@@ -17,38 +17,39 @@ The list must stay fast on a million rows (issue item 6):
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
 
-from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db import connections
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.html import format_html
-from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from procedures.dossiers.admin_forms import (
+from procedures.core.constants import OPEN_STATUSES, Action
+from procedures.core.errors import DomainError
+from procedures.core.people import staff_display_name
+from procedures.core.roles import may_perform
+from procedures.core.validators import normalize_identity
+from procedures.dossiers.admin.filters import (
+    DueRangeFilter,
+    OfficerFilter,
+    ProcedureFilter,
+    SelectRelatedFilter,
+    QueueFilter,
+)
+from procedures.dossiers.admin.forms import (
     ACTION_FORMS,
     RegisterForm,
     RegisterProcedureForm,
     dossier_actions_available,
 )
-from procedures.core.constants import OPEN_STATUSES, Action
-from procedures.core.errors import DomainError
-from procedures.models import Dossier, DossierDocument, DossierEvent, DossierStep
-from procedures.core.roles import may_perform
+from procedures.dossiers.admin.paginator import DossierPaginator
 from procedures.dossiers.selectors import dossier_visible_filter
-from procedures.dossiers.queues import Queue, queue_filter, queue_statuses
 from procedures.dossiers.services import DossierConflict
 from procedures.dossiers.slips import (
     SlipKind,
@@ -58,199 +59,12 @@ from procedures.dossiers.slips import (
     slip_render_pdf,
     slips_available,
 )
-from procedures.core.validators import normalize_identity
-
-admin.site.site_header = format_lazy(
-    "{} · {}", settings.DEPARTMENT_NAME, gettext_lazy("One-stop desk")
-)
-admin.site.site_title = gettext_lazy("One-stop desk administration")
-admin.site.index_title = gettext_lazy("Work of the one-stop desk")
-# The index gains a box with the work queues and a link to the dashboard; the
-# template extends "admin/index.html", so a project-level index still applies.
-admin.site.index_template = "admin/procedures/index.html"
+from procedures.models import Dossier, DossierDocument, DossierEvent, DossierStep
 
 PIN_SESSION_KEY = "dossier_pin_%d"
 
 
-def _person(user) -> str:
-    if user is None:
-        return ""
-    return " ".join(p for p in (user.last_name, user.first_name) if p) or user.get_username()
 
-
-# ---------------------------------------------------------------- counting without COUNT(*)
-
-
-class DossierPaginator(Paginator):
-    """A paginator that never counts a million rows.
-
-    - no WHERE at all (director, desk): PostgreSQL's own estimate from the statistics
-      (`pg_class.reltuples`); a bounded exact count when the statistics say the table
-      is small or was never analysed — one cheap query either way;
-    - filtered: `SELECT COUNT(*) FROM (... LIMIT limit+1)`, so the cost is bounded;
-      above the limit the list says "more than N" and offers N / per_page pages.
-    """
-
-    count_is_estimate = False
-    count_is_capped = False
-
-    @property
-    def limit(self) -> int:
-        return settings.ADMIN_DOSSIER_COUNT_LIMIT
-
-    @cached_property
-    def count(self) -> int:
-        qs = self.object_list
-        connection = connections[qs.db]
-        if not qs.query.where and connection.vendor == "postgresql":
-            table = connection.ops.quote_name(qs.model._meta.db_table)
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    # reltuples is -1 before the first ANALYZE and rough on small tables:
-                    # below the limit a bounded exact count is cheap and honest.
-                    f"SELECT CASE WHEN c.reltuples >= %s THEN c.reltuples::bigint "
-                    f"ELSE (SELECT COUNT(*) FROM (SELECT 1 FROM {table} LIMIT %s) AS t) END, "
-                    f"c.reltuples >= %s FROM pg_class c WHERE c.oid = %s::regclass",
-                    [self.limit, self.limit + 1, self.limit, qs.model._meta.db_table],
-                )
-                value, estimated = cursor.fetchone()
-            if estimated:
-                self.count_is_estimate = True
-                return int(value)
-            if value > self.limit:
-                self.count_is_capped = True
-                return self.limit
-            return int(value)
-        capped = qs.order_by()[: self.limit + 1].count()
-        if capped > self.limit:
-            self.count_is_capped = True
-            return self.limit
-        return capped
-
-
-# ---------------------------------------------------------------- list filters
-
-
-class QueueFilter(admin.SimpleListFilter):
-    """The dashboard's queues, so each count links to the dossiers behind it."""
-
-    title = gettext_lazy("work queue")
-    parameter_name = "queue"
-
-    def lookups(self, request, model_admin):
-        return Queue.choices
-
-    def queryset(self, request, queryset):
-        if self.value() is None:
-            return queryset
-        if self.value() not in Queue.values:
-            raise IncorrectLookupParameters(f"Unknown queue {self.value()!r}")
-        return queryset.filter(status__in=queue_statuses(queue=self.value())).filter(
-            queue_filter(queue=self.value(), user=request.user, now=timezone.now())
-        )
-
-
-class SelectRelatedFilter(admin.RelatedFieldListFilter):
-    """A drop-down instead of a list of links: a department has a hundred procedures.
-
-    Works without JavaScript: a small GET form that keeps the other filters.
-    """
-
-    template = "admin/procedures/dossier/select_filter.html"
-
-    def choices(self, changelist):
-        keep = [
-            (k, v)
-            for k, v in changelist.params.items()
-            if k not in self.expected_parameters() and k != "p"
-        ]
-        yield {
-            "selected": self.lookup_val is not None or self.lookup_val_isnull is not None,
-            "name": self.lookup_kwarg,
-            "value": (self.lookup_val or [""])[-1]
-            if isinstance(self.lookup_val, list)
-            else (self.lookup_val or ""),
-            "options": [(str(pk), label) for pk, label in self.lookup_choices],
-            "hidden": keep,
-            "clear_url": changelist.get_query_string(remove=self.expected_parameters()),
-            "field_id": f"filter-{self.field_path.replace('__', '-')}",
-        }
-
-
-class ProcedureFilter(SelectRelatedFilter):
-    def field_choices(self, field, request, model_admin):
-        procedures = field.related_model.objects.order_by("code", "name").only("id", "code", "name")
-        return [(p.pk, f"{p.code} {p.name}" if p.code else p.name) for p in procedures]
-
-
-class OfficerFilter(SelectRelatedFilter):
-    """Only staff with a unit are officers; shown by full name."""
-
-    def field_choices(self, field, request, model_admin):
-        model = field.related_model
-        users = (
-            model.objects.filter(staff_profile__unit__isnull=False)
-            .order_by("last_name", "first_name")
-            .only("id", "username", "first_name", "last_name")
-        )
-        return [(u.pk, _person(u)) for u in users]
-
-
-class DueRangeFilter(admin.ListFilter):
-    """Due between two dates (inclusive, local days): `?due_from=YYYY-MM-DD&due_to=...`."""
-
-    title = gettext_lazy("due date")
-    template = "admin/procedures/dossier/due_filter.html"
-    parameters = ("due_from", "due_to")
-
-    def __init__(self, request, params, model, model_admin):
-        super().__init__(request, params, model, model_admin)
-        self.values: dict[str, date] = {}
-        self.raw: dict[str, str] = {}
-        for name in self.parameters:
-            if name in params:
-                value = params.pop(name)
-                value = value[-1] if isinstance(value, list) else value
-                self.raw[name] = value
-                if value:
-                    try:
-                        self.values[name] = date.fromisoformat(value)
-                    except ValueError as exc:
-                        raise IncorrectLookupParameters(_("Enter the date as YYYY-MM-DD.")) from exc
-        self.request = request
-
-    def has_output(self):
-        return True
-
-    def expected_parameters(self):
-        return list(self.parameters)
-
-    def queryset(self, request, queryset):
-        tz = timezone.get_current_timezone()
-        if "due_from" in self.values:
-            queryset = queryset.filter(
-                due_at__gte=datetime.combine(self.values["due_from"], time.min, tzinfo=tz)
-            )
-        if "due_to" in self.values:
-            queryset = queryset.filter(
-                due_at__lt=datetime.combine(
-                    self.values["due_to"] + timedelta(days=1), time.min, tzinfo=tz
-                )
-            )
-        return queryset
-
-    def choices(self, changelist):
-        # One "choice" carrying what the template's small GET form needs.
-        keep = [
-            (k, v) for k, v in changelist.params.items() if k not in self.parameters and k != "p"
-        ]
-        yield {
-            "selected": bool(self.values),
-            "due_from": self.raw.get("due_from", ""),
-            "due_to": self.raw.get("due_to", ""),
-            "hidden": keep,
-            "clear_url": changelist.get_query_string(remove=list(self.parameters)),
-        }
 
 
 # ---------------------------------------------------------------- the admin
@@ -400,7 +214,7 @@ class DossierAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("officer"), ordering="assigned_officer")
     def officer(self, obj):
-        return _person(obj.assigned_officer)
+        return staff_display_name(obj.assigned_officer)
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {
@@ -412,7 +226,7 @@ class DossierAdmin(admin.ModelAdmin):
     # --- URLs of the custom pages ---
 
     def get_urls(self):
-        from procedures.dossiers.dashboard import dashboard_view
+        from procedures.dossiers.admin.dashboard import dashboard_view
 
         info = self.opts.app_label, self.opts.model_name
         view = self.admin_site.admin_view
@@ -505,14 +319,14 @@ class DossierAdmin(admin.ModelAdmin):
         )
         # Vietnamese names read family name first: "Nguyễn Thị Lan", not get_full_name().
         for step in steps:
-            step.officer_name = _person(step.officer or step.completed_by)
+            step.officer_name = staff_display_name(step.officer or step.completed_by)
             # A step without its own unit belongs to the unit the dossier is assigned to.
             unit = step.unit or dossier.assigned_unit
             step.unit_name = unit.name if unit else ""
         for doc in documents:
-            doc.uploader_name = _person(doc.uploaded_by)
+            doc.uploader_name = staff_display_name(doc.uploaded_by)
         for event in events:
-            event.actor_name = _person(event.actor)
+            event.actor_name = staff_display_name(event.actor)
         open_step = next((s for s in steps if s.started_at and not s.completed_at), None)
         actions = dossier_actions_available(
             dossier=dossier, user=request.user, has_open_step=open_step is not None
@@ -542,8 +356,8 @@ class DossierAdmin(admin.ModelAdmin):
                 overdue=dossier.is_open and dossier.due_at is not None and dossier.due_at < now,
                 has_pin=PIN_SESSION_KEY % dossier.pk in request.session,
                 people={
-                    "officer": _person(dossier.assigned_officer),
-                    "received_by": _person(dossier.received_by),
+                    "officer": staff_display_name(dossier.assigned_officer),
+                    "received_by": staff_display_name(dossier.received_by),
                 },
             ),
         )

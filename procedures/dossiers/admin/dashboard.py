@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from procedures.core.constants import Action
+from procedures.core.people import staff_display_name
 from procedures.core.roles import may_perform, sees_all_dossiers, user_roles
 from procedures.dossiers.queues import (
     due_soon_limit,
@@ -22,12 +23,6 @@ from procedures.dossiers.queues import (
     queue_most_urgent,
     queue_role_counts,
 )
-
-
-def _person(user) -> str:
-    if user is None:
-        return ""
-    return " ".join(p for p in (user.last_name, user.first_name) if p) or user.get_username()
 
 
 def dashboard_view(request, *, model_admin):
@@ -48,7 +43,7 @@ def dashboard_view(request, *, model_admin):
     ]
     urgent = queue_most_urgent(user=user, now=now)
     for dossier in urgent:
-        dossier.officer_name = _person(dossier.assigned_officer)
+        dossier.officer_name = staff_display_name(dossier.assigned_officer)
     profile = getattr(user, "staff_profile", None)
     if sees_all_dossiers(user):
         scope = _("All dossiers of the department")

@@ -25,9 +25,10 @@ from procedures.core.constants import (
     ResultDelivery,
 )
 from procedures.core.errors import DomainError
-from procedures.models import Dossier, Procedure, Unit
+from procedures.core.people import staff_display_name
 from procedures.core.roles import may_perform
 from procedures.dossiers import services as svc
+from procedures.models import Dossier, Procedure, Unit
 
 S = DossierStatus
 
@@ -251,7 +252,7 @@ class ConfirmPaymentForm(ActionForm):
 
 class OfficerChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, user):
-        name = " ".join(p for p in (user.last_name, user.first_name) if p) or user.username
+        name = staff_display_name(user)
         unit = getattr(getattr(user, "staff_profile", None), "unit", None)
         return f"{name} ({unit.code})" if unit else name
 

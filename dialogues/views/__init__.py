@@ -1,0 +1,2 @@
+"""Dialogue pages: `public` (sessions, registration, recommendations, answers) and
+`staff` (the workspace inside the admin layout); `common` holds what both use."""
