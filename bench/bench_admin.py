@@ -44,8 +44,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from procedures.core.constants import OPEN_STATUSES, DossierStatus
-from procedures.models import Dossier, Field, Procedure, Unit
 from procedures.core.roles import user_roles
+from procedures.models import Dossier, Field, Procedure, Unit
 
 
 def _dossier_count() -> int:

@@ -6,6 +6,7 @@ Runs on a throwaway in-memory SQLite database (migrated here) unless DATABASE_UR
 is set, in which case that database is only read: the calendar creates no rows.
 Prints a markdown table; the figures in docs/benchmarks.md come from it.
 """
+
 import argparse
 import os
 import platform
@@ -77,17 +78,17 @@ def run(calls: int = 100_000, seed: int = 2026) -> list[dict]:
         _measure(
             "add_working_days (0.5-30 days)",
             calendar.add_working_days,
-            list(zip(starts, days)),
+            list(zip(starts, days, strict=False)),
         ),
         _measure(
             "add_calendar_days (1-30 days)",
             calendar.add_calendar_days,
-            list(zip(starts, whole_days)),
+            list(zip(starts, whole_days, strict=False)),
         ),
         _measure(
             "working_seconds_between (0-60 days apart)",
             calendar.working_seconds_between,
-            list(zip(starts, ends)),
+            list(zip(starts, ends, strict=False)),
         ),
     ]
 

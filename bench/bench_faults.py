@@ -13,6 +13,7 @@ and redis-server on PATH. About 20 minutes:
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/motcua_bench \\
     REDIS_URL=redis://127.0.0.1:6379/2 python bench/bench_faults.py
 """
+
 import json
 import os
 import shutil
@@ -26,21 +27,37 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # (test node id, extra environment)
 SCENARIOS = [
-    ("tests/integration/test_celery_delivery.py::"
-     "test_worker_killed_mid_batch_then_restarted_delivers_the_rest_exactly_once", {}),
+    (
+        "tests/integration/test_celery_delivery.py::"
+        "test_worker_killed_mid_batch_then_restarted_delivers_the_rest_exactly_once",
+        {},
+    ),
     ("tests/integration/test_faults.py::test_worker_killed_mid_sweep_resumes_after_the_lease", {}),
-    ("tests/integration/test_faults.py::test_redis_down_across_a_sweep_tick",
-     {"FAULT_REAL": "1", "FAULT_DOWN": "60"}),
-    ("tests/integration/test_faults.py::test_redis_down_across_a_sweep_tick",
-     {"FAULT_REAL": "1", "FAULT_DOWN": "300"}),
-    ("tests/integration/test_faults.py::"
-     "test_redis_frozen_requests_answer_and_the_healthcheck_says_so", {"FAULT_REAL": "1"}),
+    (
+        "tests/integration/test_faults.py::test_redis_down_across_a_sweep_tick",
+        {"FAULT_REAL": "1", "FAULT_DOWN": "60"},
+    ),
+    (
+        "tests/integration/test_faults.py::test_redis_down_across_a_sweep_tick",
+        {"FAULT_REAL": "1", "FAULT_DOWN": "300"},
+    ),
+    (
+        "tests/integration/test_faults.py::"
+        "test_redis_frozen_requests_answer_and_the_healthcheck_says_so",
+        {"FAULT_REAL": "1"},
+    ),
     ("tests/integration/test_faults.py::test_smtp_down_then_busy_then_back", {"FAULT_REAL": "1"}),
     ("tests/integration/test_faults.py::test_two_beats_send_each_digest_once", {"FAULT_REAL": "1"}),
     ("tests/integration/test_embedded.py::test_embedded_default_sends_each_message_once", {}),
 ]
-NOTES = ("http_5xx", "slowest_request_s", "healthcheck_exit", "healthcheck_s",
-         "action_errors", "slowest_action_s")
+NOTES = (
+    "http_5xx",
+    "slowest_request_s",
+    "healthcheck_exit",
+    "healthcheck_s",
+    "action_errors",
+    "slowest_action_s",
+)
 
 
 def main() -> int:
@@ -56,20 +73,27 @@ def main() -> int:
         env = {**os.environ, "FAULT_RESULTS": str(results), "REQUIRE_SERVICES": "1", **extra}
         started = time.monotonic()
         print(f"--- {node.split('::')[1]} {extra or ''}", flush=True)
-        rc = subprocess.call([sys.executable, "-m", "pytest", node, "-q", "-p",
-                              "no:cacheprovider", "-x"], cwd=ROOT, env=env)
-        print(f"    {'ok' if rc == 0 else 'FAILED'} in {time.monotonic() - started:.0f} s",
-              flush=True)
+        rc = subprocess.call(
+            [sys.executable, "-m", "pytest", node, "-q", "-p", "no:cacheprovider", "-x"],
+            cwd=ROOT,
+            env=env,
+        )
+        print(
+            f"    {'ok' if rc == 0 else 'FAILED'} in {time.monotonic() - started:.0f} s", flush=True
+        )
         if rc:
             failed.append(node)
-    rows = [json.loads(line) for line in results.read_text().splitlines()] \
-        if results.exists() else []
+    rows = (
+        [json.loads(line) for line in results.read_text().splitlines()] if results.exists() else []
+    )
     print("\n| scenario | expected | received | lost | duplicated | notes |")
     print("|---|---:|---:|---:|---:|---|")
     for r in rows:
         notes = ", ".join(f"{k} {r[k]}" for k in NOTES if r.get(k) is not None)
-        print(f"| {r['scenario']} | {r['expected']} | {r['received']} | {r['lost']} | "
-              f"{r['duplicated']} | {notes} |")
+        print(
+            f"| {r['scenario']} | {r['expected']} | {r['received']} | {r['lost']} | "
+            f"{r['duplicated']} | {notes} |"
+        )
     if failed:
         print("failed:", ", ".join(failed))
     return 1 if failed else 0

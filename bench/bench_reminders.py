@@ -8,6 +8,7 @@ matches; the delivery ledger is emptied before each run. Nothing is sent: the sw
 ends at queueing digests, so the broker is not involved (the drain is timed apart,
 with the in-memory mail backend). Prints a markdown table for docs/benchmarks.md.
 """
+
 import argparse
 import os
 import platform
@@ -15,15 +16,16 @@ import random
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-DB_URL = os.environ.get("BENCH_DATABASE_URL",
-                        "postgres://postgres@127.0.0.1:5432/motcua_bench_reminders")
+DB_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/motcua_bench_reminders"
+)
 os.environ["DATABASE_URL"] = DB_URL
 
 
@@ -46,14 +48,14 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from procedures.catalogue.services import procedure_create  # noqa: E402
+from procedures.catalogue.staff import roles_ensure_groups, staff_create  # noqa: E402
 from procedures.core.constants import Channel, DossierStatus, Role, StepRole  # noqa: E402
 from procedures.models import Delivery, Dossier, DossierStep, Field, Unit  # noqa: E402
 from procedures.notifications import selectors as sel  # noqa: E402
 from procedures.notifications import services as notifications  # noqa: E402
-from procedures.catalogue.services import procedure_create  # noqa: E402
 from procedures.notifications.delivery import delivery_drain  # noqa: E402
 from procedures.notifications.reminders import reminders_plan, reminders_sweep  # noqa: E402
-from procedures.catalogue.staff import roles_ensure_groups, staff_create  # noqa: E402
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 6, 8, 7, 30, tzinfo=VN)  # Monday morning sweep
@@ -62,25 +64,45 @@ S = DossierStatus
 
 def _staff(officers: int):
     groups = roles_ensure_groups()
-    units = [Unit.objects.get_or_create(code=f"BU{i}", defaults={"name": f"Phòng {i}"})[0]
-             for i in range(5)]
+    units = [
+        Unit.objects.get_or_create(code=f"BU{i}", defaults={"name": f"Phòng {i}"})[0]
+        for i in range(5)
+    ]
     people = {"specialists": [], "heads": []}
     for i in range(officers):
-        user, _ = staff_create(username=f"bench_cv{i}", full_name=f"Chuyên viên {i}",
-                               group=groups[Role.SPECIALIST], unit=units[i % 5],
-                               email=f"cv{i}@bench.example.gov.vn")
+        user, _ = staff_create(
+            username=f"bench_cv{i}",
+            full_name=f"Chuyên viên {i}",
+            group=groups[Role.SPECIALIST],
+            unit=units[i % 5],
+            email=f"cv{i}@bench.example.gov.vn",
+        )
         people["specialists"].append(user)
     for i, unit in enumerate(units):
-        user, _ = staff_create(username=f"bench_tp{i}", full_name=f"Trưởng phòng {i}",
-                               group=groups[Role.UNIT_HEAD], unit=unit,
-                               email=f"tp{i}@bench.example.gov.vn")
+        user, _ = staff_create(
+            username=f"bench_tp{i}",
+            full_name=f"Trưởng phòng {i}",
+            group=groups[Role.UNIT_HEAD],
+            unit=unit,
+            email=f"tp{i}@bench.example.gov.vn",
+        )
         people["heads"].append(user)
     for i in range(2):
-        staff_create(username=f"bench_gd{i}", full_name=f"Lãnh đạo {i}",
-                     group=groups[Role.DIRECTOR], unit=None, email=f"gd{i}@bench.example.gov.vn")
+        staff_create(
+            username=f"bench_gd{i}",
+            full_name=f"Lãnh đạo {i}",
+            group=groups[Role.DIRECTOR],
+            unit=None,
+            email=f"gd{i}@bench.example.gov.vn",
+        )
     for i in range(3):
-        staff_create(username=f"bench_mc{i}", full_name=f"Một cửa {i}",
-                     group=groups[Role.INTAKE], unit=None, email=f"mc{i}@bench.example.gov.vn")
+        staff_create(
+            username=f"bench_mc{i}",
+            full_name=f"Một cửa {i}",
+            group=groups[Role.INTAKE],
+            unit=None,
+            email=f"mc{i}@bench.example.gov.vn",
+        )
     return units, people
 
 
@@ -88,15 +110,26 @@ def build(open_count: int, due: int, officers: int, seed: int) -> None:
     rng = random.Random(seed)
     print(f"building {open_count:,} open dossiers ({due:,} due) ...", file=sys.stderr)
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE procedures_delivery, procedures_dossierstep, "
-                       "procedures_dossierevent, procedures_dossier CASCADE")
+        cursor.execute(
+            "TRUNCATE procedures_delivery, procedures_dossierstep, "
+            "procedures_dossierevent, procedures_dossier CASCADE"
+        )
     field, _ = Field.objects.get_or_create(name="Bench field")
     units, people = _staff(officers)
-    procedure = procedure_create(
-        name="Bench procedure", code=f"B.{seed}", field=field, decision_number="B/2026",
-        decision_date=NOW.date(), effective_from=datetime(2026, 1, 1).date(),
-        processing_amount=Decimal("5"), implementing_unit=units[0],
-    ) if not hasattr(build, "_procedure") else build._procedure
+    procedure = (
+        procedure_create(
+            name="Bench procedure",
+            code=f"B.{seed}",
+            field=field,
+            decision_number="B/2026",
+            decision_date=NOW.date(),
+            effective_from=date(2026, 1, 1),
+            processing_amount=Decimal("5"),
+            implementing_unit=units[0],
+        )
+        if not hasattr(build, "_procedure")
+        else build._procedure
+    )
     version = procedure.versions.order_by("-number").first()
     soon_end = sel.reminder_windows(now=NOW).soon_end
     window = int((soon_end - (NOW - timedelta(days=10))).total_seconds())
@@ -110,27 +143,57 @@ def build(open_count: int, due: int, officers: int, seed: int) -> None:
             status = rng.choice([S.ACCEPTED, S.PROCESSING, S.PROCESSING])
         else:
             due_at = soon_end + timedelta(days=1, seconds=rng.randrange(60 * 86400))
-            status = rng.choice([S.ACCEPTED, S.PROCESSING, S.PROCESSING, S.PROCESSING,
-                                 S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED, S.SUBMITTED])
+            status = rng.choice(
+                [
+                    S.ACCEPTED,
+                    S.PROCESSING,
+                    S.PROCESSING,
+                    S.PROCESSING,
+                    S.SUPPLEMENT_REQUESTED,
+                    S.PAYMENT_REQUESTED,
+                    S.SUBMITTED,
+                ]
+            )
         submitted = due_at - timedelta(days=7)
-        dossiers.append(Dossier(
-            code=f"BENCH-{i:07d}", procedure=procedure, procedure_version=version,
-            processing_amount=Decimal("5"), applicant_name=f"Người nộp {i}",
-            applicant_id_number=f"{i:012d}", channel=Channel.DIRECT, status=status,
-            submitted_at=submitted, accepted_at=None if status == S.SUBMITTED else submitted,
-            clock_started_at=None if status == S.SUBMITTED else submitted,
-            original_due_at=None if status == S.SUBMITTED else due_at,
-            due_at=None if status == S.SUBMITTED else due_at,
-            assigned_officer=None if status == S.SUBMITTED else officer,
-            assigned_unit=None if status == S.SUBMITTED else units[(i % officers) % 5],
-        ))
+        dossiers.append(
+            Dossier(
+                code=f"BENCH-{i:07d}",
+                procedure=procedure,
+                procedure_version=version,
+                processing_amount=Decimal("5"),
+                applicant_name=f"Người nộp {i}",
+                applicant_id_number=f"{i:012d}",
+                channel=Channel.DIRECT,
+                status=status,
+                submitted_at=submitted,
+                accepted_at=None if status == S.SUBMITTED else submitted,
+                clock_started_at=None if status == S.SUBMITTED else submitted,
+                original_due_at=None if status == S.SUBMITTED else due_at,
+                due_at=None if status == S.SUBMITTED else due_at,
+                assigned_officer=None if status == S.SUBMITTED else officer,
+                assigned_unit=None if status == S.SUBMITTED else units[(i % officers) % 5],
+            )
+        )
     Dossier.objects.bulk_create(dossiers, batch_size=5000)
-    ids = list(Dossier.objects.filter(code__startswith="BENCH-").exclude(status=S.SUBMITTED)
-               .order_by("code").values_list("pk", "due_at"))
+    ids = list(
+        Dossier.objects.filter(code__startswith="BENCH-")
+        .exclude(status=S.SUBMITTED)
+        .order_by("code")
+        .values_list("pk", "due_at")
+    )
     # One open specialist step per running dossier, due with it (steps index is used too).
-    steps = [DossierStep(dossier_id=pk, order=2, name="Thẩm định", role=StepRole.SPECIALIST,
-                         allotted_seconds=28 * 3600, started_at=d - timedelta(days=3),
-                         due_at=d) for pk, d in ids]
+    steps = [
+        DossierStep(
+            dossier_id=pk,
+            order=2,
+            name="Thẩm định",
+            role=StepRole.SPECIALIST,
+            allotted_seconds=28 * 3600,
+            started_at=d - timedelta(days=3),
+            due_at=d,
+        )
+        for pk, d in ids
+    ]
     DossierStep.objects.bulk_create(steps, batch_size=5000)
     print(f"built in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
 
@@ -158,10 +221,18 @@ def _timed(func, repeat: int = 1):
 
 def run(open_count: int, due: int, officers: int, seed: int = 2026) -> dict:
     call_command("migrate", verbosity=0, interactive=False)
-    open_now = Dossier.objects.filter(status__in=[int(s) for s in
-                                                  (S.SUBMITTED, S.ACCEPTED, S.PROCESSING,
-                                                   S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED)]
-                                      ).count()
+    open_now = Dossier.objects.filter(
+        status__in=[
+            int(s)
+            for s in (
+                S.SUBMITTED,
+                S.ACCEPTED,
+                S.PROCESSING,
+                S.SUPPLEMENT_REQUESTED,
+                S.PAYMENT_REQUESTED,
+            )
+        ]
+    ).count()
     if open_now != open_count or not Dossier.objects.filter(code="BENCH-0000000").exists():
         build(open_count, due, officers, seed)
     Delivery.objects.all().delete()
@@ -179,17 +250,26 @@ def run(open_count: int, due: int, officers: int, seed: int = 2026) -> dict:
     cold_t, cold_q, cold = _timed(lambda: reminders_sweep(now=NOW, slot="0730"))
     warm_t, warm_q, warm = _timed(lambda: reminders_sweep(now=NOW, slot="1330"))
     explain = sel.dossiers_due(until=w.soon_end).explain(analyze=True, buffers=True)
-    explain_steps = DossierStep.objects.filter(
-        started_at__isnull=False, completed_at__isnull=True, due_at__lte=w.soon_end
-    ).order_by("due_at", "id").explain(analyze=True, buffers=True)
+    explain_steps = (
+        DossierStep.objects.filter(
+            started_at__isnull=False, completed_at__isnull=True, due_at__lte=w.soon_end
+        )
+        .order_by("due_at", "id")
+        .explain(analyze=True, buffers=True)
+    )
     # Sending the digests (render + in-memory mail backend), from the outbox drain.
     drain_t, drain_q, drain = _timed(lambda: delivery_drain(limit=10_000))
     return {
-        "open": open_now or open_count, "due": due_rows, "items": items,
-        "recipients": len(plan.items), "plan": (plan_t, plan_q),
-        "dry": (dry_t, dry_q), "cold": (cold_t, cold_q, len(cold.digests), cold.items),
+        "open": open_now or open_count,
+        "due": due_rows,
+        "items": items,
+        "recipients": len(plan.items),
+        "plan": (plan_t, plan_q),
+        "dry": (dry_t, dry_q),
+        "cold": (cold_t, cold_q, len(cold.digests), cold.items),
         "warm": (warm_t, warm_q, len(warm.digests), warm.already_sent),
-        "drain": (drain_t, drain_q, drain.get("sent", 0)), "explain": explain,
+        "drain": (drain_t, drain_q, drain.get("sent", 0)),
+        "explain": explain,
         "explain_steps": explain_steps,
     }
 
@@ -223,8 +303,10 @@ def main() -> None:
     options = parser.parse_args()
     result = run(options.open, options.due, options.officers)
     version = connection.cursor().connection.info.server_version
-    print(f"Python {platform.python_version()}, PostgreSQL {version // 10000}."
-          f"{version % 10000}, {os.cpu_count()} CPU(s); sweep at {NOW:%H:%M %d/%m/%Y}\n")
+    print(
+        f"Python {platform.python_version()}, PostgreSQL {version // 10000}."
+        f"{version % 10000}, {os.cpu_count()} CPU(s); sweep at {NOW:%H:%M %d/%m/%Y}\n"
+    )
     print(markdown(result))
     print("\nEXPLAIN ANALYZE of the due-dossiers query:\n")
     print("```\n" + result["explain"] + "\n```")

@@ -12,6 +12,7 @@ only read. Prints a markdown table for docs/benchmarks.md.
 Periods measured: the last complete month of the data (the month close), an older month
 (its carried-over dossiers reach further back), and the calendar year.
 """
+
 import argparse
 import os
 import platform
@@ -97,7 +98,7 @@ def hand_written(period: Period, jit: bool = False) -> dict[int, dict]:
             cursor.execute("SET LOCAL jit = off")
         cursor.execute(HAND_SQL, {"s": period.start_at, "e": period.end_at})
         names = [c.name for c in cursor.description]
-        return {row[0]: dict(zip(names[1:], row[1:])) for row in cursor.fetchall()}
+        return {row[0]: dict(zip(names[1:], row[1:], strict=False)) for row in cursor.fetchall()}
 
 
 def hand_written_with_jit(period: Period) -> dict[int, dict]:
@@ -106,8 +107,11 @@ def hand_written_with_jit(period: Period) -> dict[int, dict]:
 
 def orm(period: Period) -> dict[int, dict]:
     report = report_monthly(period=period, by="procedure")
-    return {int(child.key.split(":")[1]): {k: child.figures[k] for k in COLUMN_KEYS}
-            for row in report.rows for child in row.children}
+    return {
+        int(child.key.split(":")[1]): {k: child.figures[k] for k in COLUMN_KEYS}
+        for row in report.rows
+        for child in row.children
+    }
 
 
 def _timed(func, period: Period) -> float:
@@ -130,10 +134,16 @@ def _compare(period: Period, runs: int) -> dict:
         else:
             app_times.append(_timed(orm, period))
             sql_times.append(_timed(hand_written, period))
-    return {"app_ms": statistics.median(app_times), "sql_ms": statistics.median(sql_times),
-            "app_queries": len(queries), "app": app_result, "sql": sql_result,
-            "jit_ms": statistics.median(_timed(hand_written_with_jit, period)
-                                        for _ in range(max(1, runs // 3)))}
+    return {
+        "app_ms": statistics.median(app_times),
+        "sql_ms": statistics.median(sql_times),
+        "app_queries": len(queries),
+        "app": app_result,
+        "sql": sql_result,
+        "jit_ms": statistics.median(
+            _timed(hand_written_with_jit, period) for _ in range(max(1, runs // 3))
+        ),
+    }
 
 
 def _plan_nodes(period: Period) -> str:
@@ -145,8 +155,11 @@ def _plan_nodes(period: Period) -> str:
     from procedures.reports.selectors import column_filters, report_dossiers
 
     filters = column_filters(period)
-    qs = report_dossiers(period).values("procedure_id").annotate(
-        **{k: Count("pk", filter=filters[k]) for k in COLUMN_KEYS})
+    qs = (
+        report_dossiers(period)
+        .values("procedure_id")
+        .annotate(**{k: Count("pk", filter=filters[k]) for k in COLUMN_KEYS})
+    )
     sql, params = qs.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
@@ -156,8 +169,10 @@ def _plan_nodes(period: Period) -> str:
 
     def walk(node, in_subplan=False):
         sub = in_subplan or node.get("Parent Relationship") == "SubPlan"
-        if not sub and (node.get("Relation Name") == "procedures_dossier"
-                        or str(node.get("Index Name", "")).startswith("dossier_")):
+        if not sub and (
+            node.get("Relation Name") == "procedures_dossier"
+            or str(node.get("Index Name", "")).startswith("dossier_")
+        ):
             found.append(f"{node['Node Type']} {node.get('Index Name', '')}".strip())
         for child in node.get("Plans", []):
             walk(child, sub)
@@ -186,33 +201,48 @@ def main() -> None:
     if not total:
         sys.exit("The database holds no dossier.")
     last_day = timezone.localdate(last)
-    month = (Period.parse(args.month) if args.month
-             else Period.month(last_day.year, last_day.month).previous())
+    month = (
+        Period.parse(args.month)
+        if args.month
+        else Period.month(last_day.year, last_day.month).previous()
+    )
     older = Period.parse(args.older) if args.older else month
     if not args.older:
         for _ in range(6):
             older = older.previous()
     year = Period.parse(args.year) if args.year else Period.year(month.start.year)
 
-    print(f"Dossiers: {total:,}; events: {events:,}; PostgreSQL {pg_version}; "
-          f"Python {platform.python_version()}; {os.cpu_count()} CPUs; runs: {args.runs}")
+    print(
+        f"Dossiers: {total:,}; events: {events:,}; PostgreSQL {pg_version}; "
+        f"Python {platform.python_version()}; {os.cpu_count()} CPUs; runs: {args.runs}"
+    )
     print()
-    print("| period | rows (procedures) | received | app (ORM) median ms | app queries "
-          "| hand-written SQL median ms | ratio app / SQL | same figures "
-          "| SQL with JIT on (PostgreSQL default) ms | plan |")
+    print(
+        "| period | rows (procedures) | received | app (ORM) median ms | app queries "
+        "| hand-written SQL median ms | ratio app / SQL | same figures "
+        "| SQL with JIT on (PostgreSQL default) ms | plan |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---|---:|---|")
-    for label, period in (("month (last complete)", month), ("month (six months earlier)", older),
-                          ("year", year)):
+    for label, period in (
+        ("month (last complete)", month),
+        ("month (six months earlier)", older),
+        ("year", year),
+    ):
         r = _compare(period, args.runs)
         nonzero = {k: v for k, v in r["sql"].items() if any(v.values())}
         same = r["app"] == nonzero
         received = sum(v["received"] for v in r["app"].values())
-        print(f"| {label} {period.key} | {len(r['app'])} | {received:,} | {r['app_ms']:.0f} | "
-              f"{r['app_queries']} | {r['sql_ms']:.0f} | {r['app_ms'] / r['sql_ms']:.2f} | "
-              f"{'yes' if same else 'NO'} | {r['jit_ms']:.0f} | {_plan_nodes(period)} |")
+        print(
+            f"| {label} {period.key} | {len(r['app'])} | {received:,} | {r['app_ms']:.0f} | "
+            f"{r['app_queries']} | {r['sql_ms']:.0f} | {r['app_ms'] / r['sql_ms']:.2f} | "
+            f"{'yes' if same else 'NO'} | {r['jit_ms']:.0f} | {_plan_nodes(period)} |"
+        )
         if not same:
-            diff = [(k, r["app"].get(k), nonzero.get(k)) for k in set(r["app"]) | set(nonzero)
-                    if r["app"].get(k) != nonzero.get(k)]
+            diff = [
+                (k, r["app"].get(k), nonzero.get(k))
+                for k in set(r["app"]) | set(nonzero)
+                if r["app"].get(k) != nonzero.get(k)
+            ]
             print(f"   differences (first 3): {diff[:3]}", file=sys.stderr)
     print()
     print(f"Load average after the run: {os.getloadavg()[0]:.1f} (1 min)")

@@ -17,6 +17,7 @@ once the server has answered. For each request it reads the worker's resident me
 
 Linux only (/proc). Target: under 50 MB of growth for each.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -72,8 +73,16 @@ def worker_pid(master: int) -> int:
 
 
 class Part:
-    def __init__(self, name: str, *, value: bytes = b"", filename: str = "", size: int = 0,
-                 head: bytes = b"", content: bytes | None = None):
+    def __init__(
+        self,
+        name: str,
+        *,
+        value: bytes = b"",
+        filename: str = "",
+        size: int = 0,
+        head: bytes = b"",
+        content: bytes | None = None,
+    ):
         self.name, self.value, self.filename = name, value, filename
         self.content = content
         self.head = head
@@ -84,8 +93,10 @@ class Part:
         lines = [b"--" + boundary]
         if self.filename:
             disposition += f'; filename="{self.filename}"'
-            lines += [f"Content-Disposition: {disposition}".encode(),
-                      b"Content-Type: application/pdf"]
+            lines += [
+                f"Content-Disposition: {disposition}".encode(),
+                b"Content-Type: application/pdf",
+            ]
         else:
             lines += [f"Content-Disposition: {disposition}".encode()]
         return b"\r\n".join(lines) + b"\r\n\r\n"
@@ -96,7 +107,7 @@ class Part:
             return
         if self.content is not None:
             for i in range(0, len(self.content), CHUNK):
-                yield self.content[i:i + CHUNK]
+                yield self.content[i : i + CHUNK]
             return
         # A hostile file made of a PDF header and zeros, a megabyte at a time.
         yield self.head
@@ -111,9 +122,11 @@ def post_multipart(port: int, path: str, parts: list[Part], cookie: str):
     """Stream the body; stop as soon as the server answers. (status, sent, total, body)."""
     boundary = secrets.token_hex(16).encode()
     total = sum(len(p.header(boundary)) + p.size + 2 for p in parts) + len(boundary) + 6
-    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            f"Content-Type: multipart/form-data; boundary={boundary.decode()}\r\n"
-            f"Content-Length: {total}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n")
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary.decode()}\r\n"
+        f"Content-Length: {total}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+    )
     sock = socket.create_connection(("127.0.0.1", port))
     sock.sendall(head.encode())
     sent = 0
@@ -150,8 +163,10 @@ def post_multipart(port: int, path: str, parts: list[Part], cookie: str):
 def get(port: int, path: str, cookie: str = "") -> tuple[int, bytes]:
     sock = socket.create_connection(("127.0.0.1", port))
     extra = f"Cookie: {cookie}\r\n" if cookie else ""
-    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{extra}"
-                 "Connection: close\r\n\r\n".encode())
+    sock.sendall(
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{extra}"
+        "Connection: close\r\n\r\n".encode()
+    )
     response = b""
     while chunk := sock.recv(65536):
         response += chunk
@@ -195,16 +210,31 @@ def start(tmp: Path) -> tuple[subprocess.Popen, int, dict]:
     (tmp / "uploads").mkdir()
     python = sys.executable
     subprocess.run([python, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    out = subprocess.run([python, "manage.py", "shell", "-c", SETUP], cwd=ROOT, env=env,
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [python, "manage.py", "shell", "-c", SETUP],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     procedure, slot = out.split("PROCEDURE")[1].split()[:2]
     port = free_port()
     log = open(tmp / "gunicorn.log", "w")
     server = subprocess.Popen(
-        [str(Path(python).parent / "gunicorn"), "-c", "config/gunicorn.py", "--workers", "1",
-         "--bind", f"127.0.0.1:{port}"],
-        cwd=ROOT, env={**env, "GUNICORN_ACCESS_LOG": str(tmp / "access.log")},
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            str(Path(python).parent / "gunicorn"),
+            "-c",
+            "config/gunicorn.py",
+            "--workers",
+            "1",
+            "--bind",
+            f"127.0.0.1:{port}",
+        ],
+        cwd=ROOT,
+        env={**env, "GUNICORN_ACCESS_LOG": str(tmp / "access.log")},
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     for _ in range(150):
         try:
@@ -223,10 +253,17 @@ def form_parts(port: int, path: str, slot: int) -> tuple[str, list[Part]]:
     cookie = re.search(rb"Set-Cookie: csrftoken=([^;]+)", page).group(1).decode()
     token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     fields = {
-        "csrfmiddlewaretoken": token, "applicant_type": b"individual",
-        "applicant_name": "Nguyễn Thị Bình".encode(), "id_number": b"001199012345",
-        "address": b"", "phone": b"0912345678", "email": b"binh@example.com",
-        "result_delivery": b"desk", "note": b"", "consent": b"on", "website": b"",
+        "csrfmiddlewaretoken": token,
+        "applicant_type": b"individual",
+        "applicant_name": "Nguyễn Thị Bình".encode(),
+        "id_number": b"001199012345",
+        "address": b"",
+        "phone": b"0912345678",
+        "email": b"binh@example.com",
+        "result_delivery": b"desk",
+        "note": b"",
+        "consent": b"on",
+        "website": b"",
     }
     return f"csrftoken={cookie}", [Part(k, value=v) for k, v in fields.items()]
 
@@ -239,9 +276,15 @@ def measure(pid: int, action) -> dict:
     elapsed = time.perf_counter() - started
     time.sleep(0.5)
     return {
-        "status": status, "sent": sent, "total": total, "answered_early": answered,
-        "before": before, "after": proc_kb(pid, "VmRSS"), "peak": proc_kb(pid, "VmHWM"),
-        "seconds": elapsed, "response": response,
+        "status": status,
+        "sent": sent,
+        "total": total,
+        "answered_early": answered,
+        "before": before,
+        "after": proc_kb(pid, "VmRSS"),
+        "peak": proc_kb(pid, "VmHWM"),
+        "seconds": elapsed,
+        "response": response,
     }
 
 
@@ -270,15 +313,56 @@ def main() -> int:
         assert warm[0] == 302, warm[3][:2000]
         rows = []
         hostile_size = int(args.file_mb * MB)
-        rows.append((f"probe: {args.files} files × {args.file_mb} MB", measure(pid, lambda: submit([
-            Part(field, filename=f"scan-{i}.pdf", size=hostile_size, head=b"%PDF-1.7\n")
-            for i in range(args.files)]))))
-        rows.append(("21 files × 100 KB (one over the count)", measure(pid, lambda: submit([
-            Part(field, filename=f"trang-{i}.pdf", size=100 * 1024, head=b"%PDF-1.7\n")
-            for i in range(21)]))))
+        rows.append(
+            (
+                f"probe: {args.files} files × {args.file_mb} MB",
+                measure(
+                    pid,
+                    lambda: submit(
+                        [
+                            Part(
+                                field,
+                                filename=f"scan-{i}.pdf",
+                                size=hostile_size,
+                                head=b"%PDF-1.7\n",
+                            )
+                            for i in range(args.files)
+                        ]
+                    ),
+                ),
+            )
+        )
+        rows.append(
+            (
+                "21 files × 100 KB (one over the count)",
+                measure(
+                    pid,
+                    lambda: submit(
+                        [
+                            Part(
+                                field,
+                                filename=f"trang-{i}.pdf",
+                                size=100 * 1024,
+                                head=b"%PDF-1.7\n",
+                            )
+                            for i in range(21)
+                        ]
+                    ),
+                ),
+            )
+        )
         full = minimal_pdf(pad_to=int(2.45 * MB))
-        rows.append(("largest accepted: 20 PDFs × 2.45 MB, stored", measure(pid, lambda: submit([
-            Part(field, filename=f"trang-{i}.pdf", content=full) for i in range(20)]))))
+        rows.append(
+            (
+                "largest accepted: 20 PDFs × 2.45 MB, stored",
+                measure(
+                    pid,
+                    lambda: submit(
+                        [Part(field, filename=f"trang-{i}.pdf", content=full) for i in range(20)]
+                    ),
+                ),
+            )
+        )
         assert rows[-1][1]["status"] == 302, rows[-1][1]["response"][:3000]
     finally:
         server.send_signal(signal.SIGTERM)
@@ -287,20 +371,28 @@ def main() -> int:
     leftover = list((tmp / "uploads").iterdir())
     shutil.rmtree(tmp)
 
-    print(f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python "
-          f"{platform.python_version()}; gunicorn 1 sync worker, config/gunicorn.py")
+    print(
+        f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python "
+        f"{platform.python_version()}; gunicorn 1 sync worker, config/gunicorn.py"
+    )
     print()
-    print("| request | answer | body sent / announced | worker RSS before | after | growth "
-          "| peak growth | time |")
+    print(
+        "| request | answer | body sent / announced | worker RSS before | after | growth "
+        "| peak growth | time |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for label, r in rows:
-        print(f"| {label} | {r['status']} | {r['sent'] / MB:,.1f} / {r['total'] / MB:,.1f} MB "
-              f"| {r['before'] / 1024:.1f} MB | {r['after'] / 1024:.1f} MB "
-              f"| {(r['after'] - r['before']) / 1024:+.1f} MB "
-              f"| {(r['peak'] - r['before']) / 1024:+.1f} MB | {r['seconds']:.2f} s |")
+        print(
+            f"| {label} | {r['status']} | {r['sent'] / MB:,.1f} / {r['total'] / MB:,.1f} MB "
+            f"| {r['before'] / 1024:.1f} MB | {r['after'] / 1024:.1f} MB "
+            f"| {(r['after'] - r['before']) / 1024:+.1f} MB "
+            f"| {(r['peak'] - r['before']) / 1024:+.1f} MB | {r['seconds']:.2f} s |"
+        )
     print()
-    print(f"Stored under MEDIA_ROOT: {stored / MB:.1f} MB; temporary upload files left: "
-          f"{len(leftover)}")
+    print(
+        f"Stored under MEDIA_ROOT: {stored / MB:.1f} MB; temporary upload files left: "
+        f"{len(leftover)}"
+    )
     worst = max((r["peak"] - r["before"]) / 1024 for _, r in rows)
     print(f"Worst peak growth: {worst:.1f} MB (target: under 50 MB)")
     return 0 if worst < 50 else 1

@@ -4,6 +4,7 @@ Each bench_*.py is standalone and prints its own table; the ones that need
 PostgreSQL say so and read DATABASE_URL. Figures go to docs/benchmarks.md by hand
 after a run, with the date and the machine.
 """
+
 import subprocess
 import sys
 from pathlib import Path

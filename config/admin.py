@@ -6,6 +6,7 @@ password alone, unless `STAFF_OTP_REQUIRED` asks it of everyone. Password and co
 are checked by one form, so nobody is ever logged in half-way, and failed passwords
 are counted by django-axes (the token device has its own throttle).
 """
+
 from __future__ import annotations
 
 from django import forms
@@ -22,7 +23,8 @@ def otp_needed(user) -> bool:
 
 class StaffLoginForm(OTPAdminAuthenticationForm):
     otp_token = forms.CharField(
-        label=_("Authentication code"), required=False,
+        label=_("Authentication code"),
+        required=False,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
         help_text=_("The 6 digits of your authenticator app, if you use one."),
     )
@@ -49,8 +51,12 @@ class StaffLoginForm(OTPAdminAuthenticationForm):
         if user is not None and otp_needed(user):
             if not user_has_device(user, confirmed=True):
                 raise forms.ValidationError(
-                    _("A TOTP device is required for staff. Ask an administrator to set "
-                      "one up for your account."), code="otp_device_missing")
+                    _(
+                        "A TOTP device is required for staff. Ask an administrator to set "
+                        "one up for your account."
+                    ),
+                    code="otp_device_missing",
+                )
             self.clean_otp(user)
         return self.cleaned_data
 

@@ -1,5 +1,6 @@
 """The admin site of the staff: the stock one, with a log-in that asks for a TOTP code
 from those who have a device (django-otp, config/admin.py)."""
+
 from django.contrib.admin.apps import AdminConfig
 
 

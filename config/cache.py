@@ -15,6 +15,7 @@ Django's client keeps one connection pool per cache object, and cache objects ar
 thread; the pools here are per process and shared by threads, so connections are reused
 across requests (https://redis-py.readthedocs.io/en/stable/connections.html).
 """
+
 from __future__ import annotations
 
 import logging
@@ -50,7 +51,9 @@ def _fallback(name: str):
                 logger.warning(
                     "Redis cache unavailable (%s: %s); using a local in-process cache "
                     "for %d s at a time until it answers again.",
-                    type(exc).__name__, exc, FALLBACK_SECONDS,
+                    type(exc).__name__,
+                    exc,
+                    FALLBACK_SECONDS,
                 )
             _state["down_until"] = time.monotonic() + FALLBACK_SECONDS
             return getattr(_local(), name)(*args, **kwargs)

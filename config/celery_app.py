@@ -4,6 +4,7 @@ Production runs one worker service and exactly one beat service (README); `make 
 starts the same two processes, with an embedded filesystem broker when REDIS_URL is
 unset.
 """
+
 import logging
 import os
 from pathlib import Path
@@ -47,8 +48,11 @@ def _on_worker_ready(sender, **kwargs):
     conf = sender.app.conf
     logger.info(
         "worker %s ready: broker %s, concurrency %s, prefetch %s, acks_late %s",
-        sender.hostname, _redacted(conf.broker_url), conf.worker_concurrency,
-        conf.worker_prefetch_multiplier, conf.task_acks_late,
+        sender.hostname,
+        _redacted(conf.broker_url),
+        conf.worker_concurrency,
+        conf.worker_prefetch_multiplier,
+        conf.task_acks_late,
     )
     from django.db import DatabaseError, connection
 

@@ -3,6 +3,7 @@
 https://docs.gunicorn.org/en/stable/settings.html. Each value can be changed from the
 environment without editing this file.
 """
+
 import os
 
 

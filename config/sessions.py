@@ -7,6 +7,7 @@ when it was last saved more than `REFRESH_SECONDS` ago, so the limit is exact to
 minute and a busy page costs no write. The cookie itself ends with the browser
 (SESSION_EXPIRE_AT_BROWSER_CLOSE).
 """
+
 from __future__ import annotations
 
 import time

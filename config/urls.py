@@ -6,7 +6,6 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 
-
 def favicon(request):
     """Browsers and feed readers ask for /favicon.ico before reading any page."""
     return redirect(static("favicon.ico"), permanent=True)
@@ -18,8 +17,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file: no inline script, so the
     # docs work under the Content-Security-Policy.
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"),
-         name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("procedures.api.urls")),
     path("api/v1/dialogues/", include("dialogues.api.urls")),
 ]

@@ -1,4 +1,5 @@
 """Error pages: under /api/ a JSON body like every other API error, elsewhere Django's."""
+
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults

@@ -1,4 +1,5 @@
-"""Dialogue rules that are the department's choice, not law (docs/legal-rules.md: "Business dialogues").
+"""Dialogue rules that are the department's choice, not law (docs/legal-rules.md: "Business
+dialogues").
 
 Each reads an optional Django setting so the lead can move it into settings without
 touching this app; the defaults are the common practice.

@@ -226,7 +226,9 @@ class RecommendationSubmitForm(BusinessPublicForm):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     field = forms.ModelChoiceField(
-        label=_("Field"), queryset=Field.objects.all(), required=False,
+        label=_("Field"),
+        queryset=Field.objects.all(),
+        required=False,
         empty_label=_("(not sure)"),
     )
     content = forms.CharField(
@@ -242,5 +244,6 @@ class RecommendationSubmitForm(BusinessPublicForm):
     )
     is_public = forms.BooleanField(
         label=_("The answer may be published for other businesses (without my contact details)"),
-        required=False, initial=True,
+        required=False,
+        initial=True,
     )

@@ -84,8 +84,9 @@ def session_year_plan(*, year: int, include_unpublished: bool = False) -> YearPl
     queryset = (
         DialogueSession.objects.all() if include_unpublished else DialogueSession.objects.public()
     )
-    start = timezone.make_aware(datetime(year, 1, 1))
-    end = timezone.make_aware(datetime(year + 1, 1, 1))
+    zone = timezone.get_current_timezone()
+    start = datetime(year, 1, 1, tzinfo=zone)
+    end = datetime(year + 1, 1, 1, tzinfo=zone)
     sessions = list(
         queryset.filter(starts_at__gte=start, starts_at__lt=end)
         .select_related("host_unit")
@@ -141,9 +142,7 @@ def _not_queued(queryset: QuerySet, *, kind: str, deadline_field: str, key) -> Q
     way on PostgreSQL and SQLite, so this is two queries whatever the number of rows:
     the candidates' keys, then which of them the ledger holds.
     """
-    keys = {
-        key(pk, deadline): pk for pk, deadline in queryset.values_list("pk", deadline_field)
-    }
+    keys = {key(pk, deadline): pk for pk, deadline in queryset.values_list("pk", deadline_field)}
     if not keys:
         return queryset.none()
     queued = set(

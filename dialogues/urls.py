@@ -8,9 +8,7 @@ urlpatterns = [
     path("", public.session_list, name="session-list"),
     path("ke-hoach/<int:year>/", public.session_plan, name="session-plan"),
     path("<int:pk>/", public.session_detail, name="session-detail"),
-    path(
-        "<int:pk>/tai-lieu/<int:document_pk>/", public.session_document, name="session-document"
-    ),
+    path("<int:pk>/tai-lieu/<int:document_pk>/", public.session_document, name="session-document"),
     path("<int:pk>/dang-ky/", public.registration_create, name="registration-create"),
     path("<int:pk>/dang-ky/da-gui/", public.registration_done, name="registration-done"),
     path(

@@ -36,7 +36,9 @@ def sniff_type(upload) -> str | None:
 def attachment_limits() -> UploadLimits:
     limit = conf.upload_max_bytes()
     return UploadLimits(
-        max_file_bytes=limit, max_dossier_bytes=limit, max_files=1,
+        max_file_bytes=limit,
+        max_dossier_bytes=limit,
+        max_files=1,
         types=tuple(FILE_TYPES[k] for k in ATTACHMENT_TYPES),
     )
 

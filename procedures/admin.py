@@ -1,5 +1,6 @@
 """Django's admin autodiscovery imports `procedures.admin`; each feature registers its
 own model admins in its package."""
+
 from django.conf import settings
 from django.contrib import admin
 from django.utils.text import format_lazy
@@ -19,4 +20,3 @@ admin.site.index_title = gettext_lazy("Work of the one-stop desk")
 # The index gains a box with the work queues and a link to the dashboard; the
 # template extends "admin/index.html", so a project-level index still applies.
 admin.site.index_template = "admin/procedures/index.html"
-

@@ -1,5 +1,6 @@
 """The app's model registry: Django loads `procedures.models`; each feature keeps its
 own models in its package (catalogue, calendar, dossiers, reports, notifications)."""
+
 from procedures.calendar.models import CalendarOverride
 from procedures.catalogue.models import (
     Field,

@@ -3,6 +3,7 @@
 Tests that need a real PostgreSQL or Redis use `require_postgres` / `require_redis`:
 they skip on a laptop without the service, and fail when CI sets REQUIRE_SERVICES=1.
 """
+
 import pytest
 from django.conf import settings
 from django.db import connection

@@ -27,6 +27,7 @@ def valid_tax_code(prefix: int) -> str:
             return code
         prefix += 1
 
+
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 

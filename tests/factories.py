@@ -9,9 +9,9 @@ from decimal import Decimal
 
 import factory
 
+from procedures.catalogue.services import procedure_abolish, procedure_create
 from procedures.core.constants import DocumentKind, Level, OnlineLevel
 from procedures.models import Field, Procedure, RequiredDocument, Unit
-from procedures.catalogue.services import procedure_abolish, procedure_create
 
 
 class FieldFactory(factory.django.DjangoModelFactory):

@@ -1,4 +1,5 @@
 """File contents built in tests: real minimal PDFs, and hostile files for the upload checks."""
+
 from __future__ import annotations
 
 import io
@@ -26,27 +27,39 @@ def minimal_pdf(*, pad_to: int = 0, javascript: str = "") -> bytes:
     if pad_to:
         image = StreamObject()
         image.set_data(random.Random(pad_to).randbytes(pad_to))
-        image.update({
-            NameObject("/Type"): NameObject("/XObject"),
-            NameObject("/Subtype"): NameObject("/Image"),
-            NameObject("/Width"): NumberObject(1240),
-            NameObject("/Height"): NumberObject(1754),
-            NameObject("/ColorSpace"): NameObject("/DeviceGray"),
-            NameObject("/BitsPerComponent"): NumberObject(8),
-            NameObject("/Filter"): NameObject("/DCTDecode"),
-        })
-        page[NameObject("/Resources")] = DictionaryObject({
-            NameObject("/XObject"): DictionaryObject({
-                NameObject("/Im0"): writer._add_object(image)})})
+        image.update(
+            {
+                NameObject("/Type"): NameObject("/XObject"),
+                NameObject("/Subtype"): NameObject("/Image"),
+                NameObject("/Width"): NumberObject(1240),
+                NameObject("/Height"): NumberObject(1754),
+                NameObject("/ColorSpace"): NameObject("/DeviceGray"),
+                NameObject("/BitsPerComponent"): NumberObject(8),
+                NameObject("/Filter"): NameObject("/DCTDecode"),
+            }
+        )
+        page[NameObject("/Resources")] = DictionaryObject(
+            {
+                NameObject("/XObject"): DictionaryObject(
+                    {NameObject("/Im0"): writer._add_object(image)}
+                )
+            }
+        )
     if javascript:  # a document-level script, in the catalog's /Names tree
-        action = writer._add_object(DictionaryObject({
-            NameObject("/S"): NameObject("/JavaScript"),
-            NameObject("/JS"): TextStringObject(javascript),
-        }))
-        tree = DictionaryObject({NameObject("/Names"): ArrayObject([
-            TextStringObject("init"), action])})
-        writer._root_object[NameObject("/Names")] = DictionaryObject({
-            NameObject("/JavaScript"): writer._add_object(tree)})
+        action = writer._add_object(
+            DictionaryObject(
+                {
+                    NameObject("/S"): NameObject("/JavaScript"),
+                    NameObject("/JS"): TextStringObject(javascript),
+                }
+            )
+        )
+        tree = DictionaryObject(
+            {NameObject("/Names"): ArrayObject([TextStringObject("init"), action])}
+        )
+        writer._root_object[NameObject("/Names")] = DictionaryObject(
+            {NameObject("/JavaScript"): writer._add_object(tree)}
+        )
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
@@ -57,10 +70,12 @@ def pdf_with_open_action_js() -> bytes:
     (/S /J#61vaScript, /J#53) so that a byte search for "JavaScript" or "/JS" misses it."""
     writer = PdfWriter()
     writer.add_blank_page(width=595, height=842)
-    action = DictionaryObject({
-        NameObject("/S"): NameObject("/JavaScript"),
-        NameObject("/JS"): TextStringObject("app.alert('x')"),
-    })
+    action = DictionaryObject(
+        {
+            NameObject("/S"): NameObject("/JavaScript"),
+            NameObject("/JS"): TextStringObject("app.alert('x')"),
+        }
+    )
     writer._root_object[NameObject("/OpenAction")] = writer._add_object(action)
     buffer = io.BytesIO()
     writer.write(buffer)
@@ -74,8 +89,7 @@ def pdf_html_polyglot() -> bytes:
     return head + b"\n%<html><body><script>alert(document.cookie)</script></body></html>\n" + rest
 
 
-def office_zip(folder: str, *, macro: bool = False, extra: dict[str, bytes] | None = None
-               ) -> bytes:
+def office_zip(folder: str, *, macro: bool = False, extra: dict[str, bytes] | None = None) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", "<Types/>")
@@ -112,23 +126,67 @@ def docx_zip_bomb(*, member_size: int = 1 << 30, declared_size: int | None = Non
     out = io.BytesIO()
     entries = []
     for info in src.infolist():
-        raw = base[info.header_offset:]
+        raw = base[info.header_offset :]
         name_len, extra_len = struct.unpack("<HH", raw[26:30])
-        local = raw[:30 + name_len + extra_len + info.compress_size]
+        local = raw[: 30 + name_len + extra_len + info.compress_size]
         entries.append((out.tell(), info))
         out.write(local)
     offset = out.tell()
-    out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0, crc, len(data),
-                          declared, len(name), 0) + name)
+    out.write(
+        struct.pack(
+            "<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0, crc, len(data), declared, len(name), 0
+        )
+        + name
+    )
     out.write(data)
     central = io.BytesIO()
     for entry_offset, info in entries:
-        central.write(struct.pack(
-            "<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, info.compress_type, 0, 0, info.CRC,
-            info.compress_size, info.file_size, len(info.filename.encode()), 0, 0, 0, 0, 0,
-            entry_offset) + info.filename.encode())
-    central.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0, crc,
-                              len(data), declared, len(name), 0, 0, 0, 0, 0, offset) + name)
+        central.write(
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                20,
+                20,
+                0,
+                info.compress_type,
+                0,
+                0,
+                info.CRC,
+                info.compress_size,
+                info.file_size,
+                len(info.filename.encode()),
+                0,
+                0,
+                0,
+                0,
+                0,
+                entry_offset,
+            )
+            + info.filename.encode()
+        )
+    central.write(
+        struct.pack(
+            "<IHHHHHHIIIHHHHHII",
+            0x02014B50,
+            20,
+            20,
+            0,
+            8,
+            0,
+            0,
+            crc,
+            len(data),
+            declared,
+            len(name),
+            0,
+            0,
+            0,
+            0,
+            0,
+            offset,
+        )
+        + name
+    )
     cd = central.getvalue()
     cd_offset = out.tell()
     out.write(cd)

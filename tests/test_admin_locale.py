@@ -80,9 +80,7 @@ def test_the_favicon_is_ours_on_public_and_staff_pages(boss):
     assert response.status_code == 301 and response["Location"] == "/static/favicon.ico"
 
 
-@pytest.mark.parametrize(
-    "name", ["staff-recommendations", "staff-import", "staff-report"]
-)
+@pytest.mark.parametrize("name", ["staff-recommendations", "staff-import", "staff-report"])
 def test_dialogue_staff_pages_live_in_the_admin(boss, name):
     html = boss.get(reverse(f"dialogues:{name}")).content.decode()
     assert 'id="site-name"' in html and 'class="breadcrumbs"' in html

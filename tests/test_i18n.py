@@ -1,4 +1,5 @@
 """Vietnamese is the default language, English the second, both shipped compiled."""
+
 from pathlib import Path
 
 import polib
@@ -44,8 +45,9 @@ def test_every_vietnamese_string_is_translated():
 def test_status_labels_and_domain_errors_follow_the_active_language():
     with translation.override("vi"):
         assert str(DossierStatus.FINISHED.label) == "Đã xử lý xong"
-        from procedures.core.validators import validate_citizen_id
         from django.core.exceptions import ValidationError
+
+        from procedures.core.validators import validate_citizen_id
 
         with pytest.raises(ValidationError) as err:
             validate_citizen_id("123")

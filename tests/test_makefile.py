@@ -19,7 +19,10 @@ def dry_run(*args: str) -> str:
     # -o: never remake the virtualenv stamps, even on a dry run.
     result = subprocess.run(
         ["make", "-n", "run", "-o", ".venv/.installed", *args],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return result.stdout
 

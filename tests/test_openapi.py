@@ -1,4 +1,5 @@
 """The OpenAPI schema is complete: it validates and drf-spectacular has nothing to warn."""
+
 import pytest
 import yaml
 from django.core.management import call_command

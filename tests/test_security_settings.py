@@ -1,6 +1,7 @@
 """Secrets and headers (issue 11 items 7 and 9): expired sessions are deleted on a beat
 schedule, the production settings pass `check --deploy`, and every page carries a
 Content-Security-Policy without 'unsafe-inline' scripts."""
+
 import os
 import secrets
 import subprocess
@@ -31,52 +32,66 @@ def test_clearsessions_runs_every_night_and_deletes_expired_sessions():
     alive.create()
     dead.create()
     Session.objects.filter(session_key=dead.session_key).update(
-        expire_date=timezone.now() - timedelta(minutes=1))
+        expire_date=timezone.now() - timedelta(minutes=1)
+    )
     sessions_clear.delay()
     assert list(Session.objects.values_list("session_key", flat=True)) == [alive.session_key]
 
 
 def _production_env(**extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REDIS_"))}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "SECRET_KEY": secrets.token_urlsafe(64),
-        "DATABASE_URL": "sqlite:////tmp/motcua-deploy-check.sqlite3",
-        "ALLOWED_HOSTS": "motcua.congthuong.example.gov.vn",
-        "REDIS_URL": "redis://127.0.0.1:6379/0",
-        **extra,
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "SECRET_KEY": secrets.token_urlsafe(64),
+            "DATABASE_URL": "sqlite:////tmp/motcua-deploy-check.sqlite3",
+            "ALLOWED_HOSTS": "motcua.congthuong.example.gov.vn",
+            "REDIS_URL": "redis://127.0.0.1:6379/0",
+            **extra,
+        }
+    )
     return env
 
 
 def test_check_deploy_is_clean_with_the_production_settings():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=_production_env(), capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=_production_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
 
 
 def test_production_headers_come_from_the_environment():
-    code = ("from django.conf import settings as s; print(s.SECURE_SSL_REDIRECT, "
-            "s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SESSION_COOKIE_SECURE)")
+    code = (
+        "from django.conf import settings as s; print(s.SECURE_SSL_REDIRECT, "
+        "s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SESSION_COOKIE_SECURE)"
+    )
     out = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, text=True,
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        text=True,
         env=_production_env(SECURE_HSTS_SECONDS="600", SECURE_SSL_REDIRECT="false"),
-        capture_output=True, timeout=120,
+        capture_output=True,
+        timeout=120,
     )
     assert out.stdout.split()[-4:] == ["False", "600", "True", "True"], out.stderr
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/", "/tra-cuu/", "/admin/login/", "/doi-thoai/",
-                                  "/api/docs/"])
+@pytest.mark.parametrize("path", ["/", "/tra-cuu/", "/admin/login/", "/doi-thoai/", "/api/docs/"])
 def test_pages_carry_a_strict_content_security_policy(client, path):
     response = client.get(path)
     assert response.status_code == 200
-    policy = dict(part.strip().split(" ", 1) for part in
-                  response["Content-Security-Policy"].split(";") if part.strip())
+    policy = dict(
+        part.strip().split(" ", 1)
+        for part in response["Content-Security-Policy"].split(";")
+        if part.strip()
+    )
     assert "'unsafe-inline'" not in policy["script-src"]
     assert "'unsafe-eval'" not in policy["script-src"]
     assert policy["frame-ancestors"] == "'none'"

@@ -1,5 +1,6 @@
 """Staff log-in (issue 11 item 8): lock-out per username and address that an admin can
 lift, TOTP for those who have a device, sessions that end when idle or with the browser."""
+
 import pytest
 import time_machine
 from axes.models import AccessAttempt
@@ -59,20 +60,43 @@ def test_a_spoofed_forwarded_for_does_not_escape_the_lock(officer, settings):
     client = Client(REMOTE_ADDR="198.51.100.7")
     for i in range(5):
         log_in(client, "chuyenvien", f"sai-{i}", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}")
-    assert client.post(LOGIN, {"username": "chuyenvien", "password": PASSWORD},
-                       HTTP_X_FORWARDED_FOR="10.9.9.9").status_code == 429
+    assert (
+        client.post(
+            LOGIN, {"username": "chuyenvien", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="10.9.9.9"
+        ).status_code
+        == 429
+    )
 
 
 def test_behind_a_trusted_proxy_each_client_has_its_own_lock(officer, settings):
     settings.TRUSTED_PROXY_COUNT = 1
     proxy = {"REMOTE_ADDR": "10.0.0.1"}
-    for i in range(5):
-        Client(**proxy).post(LOGIN, {"username": "chuyenvien", "password": "sai"},
-                             HTTP_X_FORWARDED_FOR="198.51.100.7")
-    assert Client(**proxy).post(LOGIN, {"username": "chuyenvien", "password": PASSWORD},
-                                HTTP_X_FORWARDED_FOR="198.51.100.7").status_code == 429
-    assert Client(**proxy).post(LOGIN, {"username": "chuyenvien", "password": PASSWORD},
-                                HTTP_X_FORWARDED_FOR="198.51.100.8").status_code == 302
+    for _ in range(5):
+        Client(**proxy).post(
+            LOGIN,
+            {"username": "chuyenvien", "password": "sai"},
+            HTTP_X_FORWARDED_FOR="198.51.100.7",
+        )
+    assert (
+        Client(**proxy)
+        .post(
+            LOGIN,
+            {"username": "chuyenvien", "password": PASSWORD},
+            HTTP_X_FORWARDED_FOR="198.51.100.7",
+        )
+        .status_code
+        == 429
+    )
+    assert (
+        Client(**proxy)
+        .post(
+            LOGIN,
+            {"username": "chuyenvien", "password": PASSWORD},
+            HTTP_X_FORWARDED_FOR="198.51.100.8",
+        )
+        .status_code
+        == 302
+    )
 
 
 def test_an_admin_lifts_the_lock_in_the_admin(officer, django_user_model):
@@ -117,8 +141,9 @@ def test_a_user_with_a_totp_device_must_give_a_code(officer):
     assert without.status_code == 200
     assert "Enter the code of your authenticator app." in without.content.decode()
     assert not logged_in(client)
-    wrong = log_in(client, "chuyenvien", otp_token="000000" if current_token(device) != "000000"
-                   else "111111")
+    wrong = log_in(
+        client, "chuyenvien", otp_token="000000" if current_token(device) != "000000" else "111111"
+    )
     assert wrong.status_code == 200 and not logged_in(client)
     device.refresh_from_db()
     device.throttle_reset()

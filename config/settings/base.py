@@ -3,6 +3,7 @@
 Every value that differs between machines comes from the environment through the one
 reader below (django-environ): https://django-environ.readthedocs.io/
 """
+
 from pathlib import Path
 
 import environ
@@ -82,7 +83,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
     DATABASES["default"]["OPTIONS"].setdefault(
-        "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL")
+        "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -216,9 +218,7 @@ LOGGING = {
 
 # --- Department settings (choices, not law: see docs/architecture.md) ---
 # Office hours, as (opening, closing) pairs in local time; 1 working day = their sum.
-OFFICE_HOURS = env.json(
-    "OFFICE_HOURS", default=[["07:00", "11:30"], ["13:30", "17:00"]]
-)
+OFFICE_HOURS = env.json("OFFICE_HOURS", default=[["07:00", "11:30"], ["13:30", "17:00"]])
 # Seconds an in-process calendar year stays cached before overrides are re-read.
 CALENDAR_CACHE_SECONDS = env.int("CALENDAR_CACHE_SECONDS", default=60)
 # Receiving unit code at the head of every dossier code (Circular 01/2018 art. 19).
@@ -228,9 +228,7 @@ DEPARTMENT_HOTLINE = env("DEPARTMENT_HOTLINE", default="0208 3855 455")
 DEPARTMENT_ADDRESS = env(
     "DEPARTMENT_ADDRESS", default="Bộ phận Một cửa, Trung tâm Hành chính công tỉnh Thái Nguyên"
 )
-DEPARTMENT_HOURS = env(
-    "DEPARTMENT_HOURS", default="Thứ Hai - Thứ Sáu: 07:00-11:30, 13:30-17:00"
-)
+DEPARTMENT_HOURS = env("DEPARTMENT_HOURS", default="Thứ Hai - Thứ Sáu: 07:00-11:30, 13:30-17:00")
 # Supplement during processing: "restart" counts the time again from zero once the
 # dossier is complete (Decree 61/2018 art. 19(4) as amended); "pause" shifts the due
 # time by the working time lost. A policy choice, hence a setting.
@@ -247,7 +245,9 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 PORTAL_UPLOAD_MAX_FILE_MB = env.int("PORTAL_UPLOAD_MAX_FILE_MB", default=10)
 PORTAL_UPLOAD_MAX_DOSSIER_MB = env.int("PORTAL_UPLOAD_MAX_DOSSIER_MB", default=50)
 PORTAL_UPLOAD_MAX_FILES = env.int("PORTAL_UPLOAD_MAX_FILES", default=20)
-PORTAL_UPLOAD_TYPES = env.list("PORTAL_UPLOAD_TYPES", default=["pdf", "jpeg", "png", "docx", "xlsx"])
+PORTAL_UPLOAD_TYPES = env.list(
+    "PORTAL_UPLOAD_TYPES", default=["pdf", "jpeg", "png", "docx", "xlsx"]
+)
 # What a DOCX/XLSX may declare it expands to when opened (zip bombs are refused).
 PORTAL_UPLOAD_MAX_UNCOMPRESSED_MB = env.int("PORTAL_UPLOAD_MAX_UNCOMPRESSED_MB", default=100)
 # Django's own upload limits (https://docs.djangoproject.com/en/5.2/ref/settings/#file-upload-max-memory-size):
@@ -266,14 +266,17 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 100
 # every POST, valid or not (stops floods); "successes" counts only completed ones (the
 # quota of an honest applicant, which typos never eat). Override as JSON in the
 # environment, whole dictionary.
-PORTAL_RATE_LIMITS = env.json("PORTAL_RATE_LIMITS", default={
-    "submit": {"attempts": "60/h", "successes": "20/h"},
-    "supplement": {"attempts": "30/h", "successes": "10/h"},
-    "rating": {"attempts": "30/h", "successes": "10/h"},
-    "dialogue-registration": {"attempts": "30/h", "successes": "10/h"},
-    "dialogue-recommendation": {"attempts": "30/h", "successes": "10/h"},
-    "dialogue-manage": {"attempts": "60/h"},
-})
+PORTAL_RATE_LIMITS = env.json(
+    "PORTAL_RATE_LIMITS",
+    default={
+        "submit": {"attempts": "60/h", "successes": "20/h"},
+        "supplement": {"attempts": "30/h", "successes": "10/h"},
+        "rating": {"attempts": "30/h", "successes": "10/h"},
+        "dialogue-registration": {"attempts": "30/h", "successes": "10/h"},
+        "dialogue-recommendation": {"attempts": "30/h", "successes": "10/h"},
+        "dialogue-manage": {"attempts": "60/h"},
+    },
+)
 # Look-up by code + PIN. Per address: this many wrong attempts are free, then each one
 # makes the address wait PORTAL_LOOKUP_BACKOFF_SECONDS, doubling, up to the maximum;
 # the count is forgotten after PORTAL_LOOKUP_FORGET_HOURS without a failure. Per
@@ -313,19 +316,22 @@ DOSSIER_LOOKUP_RATE = env("DOSSIER_LOOKUP_RATE", default="30/min")
 # https://www.django-rest-framework.org/api-guide/throttling/#how-clients-are-identified
 REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
 # One OpenAPI enum per choice set, named after it, instead of Status1aeEnum & co.
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
-    "DossierStatusEnum": "procedures.core.constants.DossierStatus",
-    "ProcedureStatusEnum": "procedures.core.constants.ProcedureStatus",
-    "TimeUnitEnum": "procedures.core.constants.TimeUnit",
-    "OnTimeResultEnum": "procedures.core.constants.OnTimeResult",
-})
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "DossierStatusEnum": "procedures.core.constants.DossierStatus",
+        "ProcedureStatusEnum": "procedures.core.constants.ProcedureStatus",
+        "TimeUnitEnum": "procedures.core.constants.TimeUnit",
+        "OnTimeResultEnum": "procedures.core.constants.OnTimeResult",
+    }
+)
 
 # --- Reminders and notifications (procedures/notifications/delivery.py and reminders.py) ---
 # Seconds to wait before each new attempt at a message that failed for a transient
 # reason (mail server down, timeout, 4xx); after DELIVERY_MAX_ATTEMPTS it is "failed"
 # and waits in the admin for "Retry now".
-DELIVERY_RETRY_DELAYS = env.list("DELIVERY_RETRY_DELAYS", cast=int,
-                                 default=[60, 300, 900, 3600, 10800])
+DELIVERY_RETRY_DELAYS = env.list(
+    "DELIVERY_RETRY_DELAYS", cast=int, default=[60, 300, 900, 3600, 10800]
+)
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=6)
 # Rows one run of the outbox drain takes (it queues itself again when more remain).
 DELIVERY_DRAIN_BATCH = env.int("DELIVERY_DRAIN_BATCH", default=500)
@@ -383,15 +389,21 @@ if REDIS_URL:
     # Every broker client (worker, beat, health check) gives up on a frozen Redis
     # instead of waiting forever on a socket (SIGSTOP keeps TCP connections open).
     # https://docs.celeryq.dev/en/stable/userguide/configuration.html#broker-transport-options
-    CELERY_BROKER_TRANSPORT_OPTIONS.update({
-        "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=10),
-        "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=5),
-        "socket_keepalive": True,
-    })
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        {
+            "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=10),
+            "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=5),
+            "socket_keepalive": True,
+        }
+    )
     CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=5)
 # Beat and retried tasks: a few quick tries, never an unbounded wait.
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0,
-                                    "interval_step": 0.5, "interval_max": 1}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
 
 # --- Dialogues in the OpenAPI schema: one enum per status set, named after it ---
 # Every operation documents the errors DRF gives (404 page/object, 400, 401/403).
@@ -399,11 +411,13 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",
     "procedures.api.schema.add_error_responses",
 ]
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
-    "DialogueSessionStatusEnum": "dialogues.constants.SessionStatus",
-    "RegistrationStatusEnum": "dialogues.constants.RegistrationStatus",
-    "RecommendationStatusEnum": "dialogues.constants.RecommendationStatus",
-})
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "DialogueSessionStatusEnum": "dialogues.constants.SessionStatus",
+        "RegistrationStatusEnum": "dialogues.constants.RegistrationStatus",
+        "RecommendationStatusEnum": "dialogues.constants.RecommendationStatus",
+    }
+)
 # The dashboard's covering index includes columns only PostgreSQL can store in an index;
 # on SQLite (embedded default) it is a plain index, which is fine at its sizes.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
@@ -414,10 +428,14 @@ INSTALLED_APPS = [
     "config.apps.StaffAdminConfig" if app == "django.contrib.admin" else app
     for app in INSTALLED_APPS
 ] + ["axes", "django_otp", "django_otp.plugins.otp_totp", "csp"]
-MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
-                  "csp.middleware.CSPMiddleware")
-MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
-                  "django_otp.middleware.OTPMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
 # Last, as django-axes asks: it turns a lock-out raised by its backend into a response.
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")
 
@@ -445,8 +463,10 @@ AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 # https://docs.djangoproject.com/en/5.2/topics/http/sessions/#browser-length-sessions-vs-persistent-sessions
 SESSION_COOKIE_AGE = env.int("STAFF_IDLE_MINUTES", default=30) * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
-                  "config.sessions.IdleSessionMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
+    "config.sessions.IdleSessionMiddleware",
+)
 SESSION_COOKIE_HTTPONLY = True
 
 # TOTP for staff (django-otp, https://django-otp-official.readthedocs.io/): a user with

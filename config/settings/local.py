@@ -1,4 +1,5 @@
 """Developer machine: `make run`."""
+
 from .base import *  # noqa: F401,F403
 from .base import env
 

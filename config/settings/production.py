@@ -3,6 +3,7 @@
 `DJANGO_SETTINGS_MODULE=config.settings.production manage.py check --deploy` is clean
 with the environment of the README's deployment section (tests/test_deploy_check.py).
 """
+
 from .base import *  # noqa: F401,F403
 from .base import env
 

@@ -1,4 +1,5 @@
 """Test run: `make test`. Uses DATABASE_URL / REDIS_URL when they are set."""
+
 from .base import *  # noqa: F401,F403
 from .base import BASE_DIR, env
 

@@ -22,8 +22,9 @@ class BlankAsNullURLField(serializers.URLField):
 
 class SessionSerializer(serializers.ModelSerializer):
     # null where a session has no host unit; the schema says so (allow_null).
-    host_unit = serializers.CharField(source="host_unit.name", default=None, read_only=True,
-                                      allow_null=True)
+    host_unit = serializers.CharField(
+        source="host_unit.name", default=None, read_only=True, allow_null=True
+    )
     online_link = BlankAsNullURLField()
     fields_concerned = serializers.SlugRelatedField(
         source="fields", many=True, read_only=True, slug_field="name"
@@ -85,10 +86,12 @@ class RegistrationSerializer(serializers.ModelSerializer):
 
 
 class PublishedAnswerSerializer(serializers.ModelSerializer):
-    field = serializers.CharField(source="field.name", default=None, read_only=True,
-                                  allow_null=True)
-    session_title = serializers.CharField(source="session.title", default=None, read_only=True,
-                                          allow_null=True)
+    field = serializers.CharField(
+        source="field.name", default=None, read_only=True, allow_null=True
+    )
+    session_title = serializers.CharField(
+        source="session.title", default=None, read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Recommendation

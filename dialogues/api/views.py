@@ -37,10 +37,14 @@ _ID = {"min_value": 1, "max_value": 2**31 - 1, "required": False}
 
 
 class SessionQuerySerializer(serializers.Serializer):
-    when = serializers.ChoiceField(choices=["upcoming", "past"], required=False,
-                                   help_text="Only upcoming or only past sessions.")
-    year = serializers.IntegerField(min_value=2000, max_value=2100, required=False,
-                                    help_text="Sessions starting in this year.")
+    when = serializers.ChoiceField(
+        choices=["upcoming", "past"],
+        required=False,
+        help_text="Only upcoming or only past sessions.",
+    )
+    year = serializers.IntegerField(
+        min_value=2000, max_value=2100, required=False, help_text="Sessions starting in this year."
+    )
     status = serializers.ChoiceField(choices=SessionStatus.values, required=False)
 
 
@@ -50,8 +54,12 @@ class RegistrationQuerySerializer(serializers.Serializer):
 
 class AnswerQuerySerializer(serializers.Serializer):
     # CharField refuses NUL characters (ProhibitNullCharactersValidator).
-    q = serializers.CharField(max_length=200, required=False, allow_blank=True,
-                              help_text="Words in the question or answer.")
+    q = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text="Words in the question or answer.",
+    )
     field = serializers.IntegerField(**_ID, help_text="Field id.")
     session = serializers.IntegerField(**_ID, help_text="Session id.")
 
@@ -139,7 +147,9 @@ class PublishedAnswerListView(generics.ListAPIView):
     def get_queryset(self):
         params = _query(AnswerQuerySerializer, self.request)
         return selectors.recommendation_published_list(
-            q=params.get("q", ""), field_id=params.get("field"), session_id=params.get("session"),
+            q=params.get("q", ""),
+            field_id=params.get("field"),
+            session_id=params.get("session"),
         )
 
 

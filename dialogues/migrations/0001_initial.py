@@ -8,298 +8,812 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('procedures', '0001_initial'),
+        ("procedures", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Business',
+            name="Business",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('tax_code', models.CharField(max_length=14, unique=True, verbose_name='tax code')),
-                ('name', models.CharField(max_length=255, verbose_name='name')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("tax_code", models.CharField(max_length=14, unique=True, verbose_name="tax code")),
+                ("name", models.CharField(max_length=255, verbose_name="name")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
             ],
             options={
-                'verbose_name': 'business',
-                'verbose_name_plural': 'businesses',
-                'ordering': ['name'],
+                "verbose_name": "business",
+                "verbose_name_plural": "businesses",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='DialogueReminder',
+            name="DialogueReminder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('registration_confirmed', 'Registration confirmation'), ('registration_promoted', 'Place freed from the waiting list'), ('session_reminder', 'Reminder before the session'), ('answer_due_soon', 'Answer due soon'), ('answer_overdue', 'Answer overdue'), ('answer_escalation', 'Overdue answer escalated to leaders')], max_length=30, verbose_name='kind')),
-                ('object_id', models.BigIntegerField(verbose_name='object id')),
-                ('deadline', models.DateTimeField(verbose_name='deadline')),
-                ('recipients', models.TextField(blank=True, verbose_name='recipients')),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent at')),
-                ('error', models.TextField(blank=True, verbose_name='error')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("registration_confirmed", "Registration confirmation"),
+                            ("registration_promoted", "Place freed from the waiting list"),
+                            ("session_reminder", "Reminder before the session"),
+                            ("answer_due_soon", "Answer due soon"),
+                            ("answer_overdue", "Answer overdue"),
+                            ("answer_escalation", "Overdue answer escalated to leaders"),
+                        ],
+                        max_length=30,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("object_id", models.BigIntegerField(verbose_name="object id")),
+                ("deadline", models.DateTimeField(verbose_name="deadline")),
+                ("recipients", models.TextField(blank=True, verbose_name="recipients")),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent at")),
+                ("error", models.TextField(blank=True, verbose_name="error")),
             ],
             options={
-                'verbose_name': 'dialogue reminder',
-                'verbose_name_plural': 'dialogue reminders',
-                'ordering': ['-created_at'],
-                'constraints': [models.UniqueConstraint(fields=('kind', 'object_id', 'deadline'), name='dialogue_reminder_once')],
+                "verbose_name": "dialogue reminder",
+                "verbose_name_plural": "dialogue reminders",
+                "ordering": ["-created_at"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("kind", "object_id", "deadline"), name="dialogue_reminder_once"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DialogueSession',
+            name="DialogueSession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=255, verbose_name='title')),
-                ('topic', models.CharField(blank=True, max_length=255, verbose_name='topic')),
-                ('content', models.TextField(blank=True, verbose_name='content')),
-                ('format', models.CharField(choices=[('conference', 'Conference'), ('direct', 'Direct meeting'), ('online', 'Online'), ('hybrid', 'Hybrid (in person and online)')], default='conference', max_length=20, verbose_name='format')),
-                ('starts_at', models.DateTimeField(verbose_name='starts at')),
-                ('ends_at', models.DateTimeField(verbose_name='ends at')),
-                ('venue', models.CharField(blank=True, max_length=255, verbose_name='venue')),
-                ('online_link', models.URLField(blank=True, verbose_name='online meeting link')),
-                ('chair', models.CharField(blank=True, help_text='Name and title of the chair.', max_length=255, verbose_name='chair')),
-                ('capacity', models.PositiveIntegerField(help_text='Seats for business attendees.', verbose_name='capacity')),
-                ('max_attendees_per_registration', models.PositiveSmallIntegerField(default=3, verbose_name='attendees per business at most')),
-                ('registration_deadline', models.DateTimeField(verbose_name='registration deadline')),
-                ('answer_working_days', models.PositiveSmallIntegerField(default=15, help_text="Time given to units for a written answer to each recommendation, counted from the end of the session (set by the chair's conclusions).", verbose_name='answer time (working days)')),
-                ('status', models.CharField(choices=[('planned', 'Planned'), ('registration_open', 'Open for registration'), ('registration_closed', 'Registration closed'), ('held', 'Held'), ('concluded', 'Concluded')], default='planned', max_length=30, verbose_name='status')),
-                ('is_published', models.BooleanField(default=True, verbose_name='shown on the public site')),
-                ('minutes', models.TextField(blank=True, verbose_name='minutes')),
-                ('conclusions', models.TextField(blank=True, verbose_name="chair's conclusions")),
-                ('sequence', models.PositiveIntegerField(default=0, editable=False, verbose_name='invitation revision')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('fields', models.ManyToManyField(blank=True, related_name='dialogues', to='procedures.field', verbose_name='fields concerned')),
-                ('host_unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='hosted_dialogues', to='procedures.unit', verbose_name='host unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=255, verbose_name="title")),
+                ("topic", models.CharField(blank=True, max_length=255, verbose_name="topic")),
+                ("content", models.TextField(blank=True, verbose_name="content")),
+                (
+                    "format",
+                    models.CharField(
+                        choices=[
+                            ("conference", "Conference"),
+                            ("direct", "Direct meeting"),
+                            ("online", "Online"),
+                            ("hybrid", "Hybrid (in person and online)"),
+                        ],
+                        default="conference",
+                        max_length=20,
+                        verbose_name="format",
+                    ),
+                ),
+                ("starts_at", models.DateTimeField(verbose_name="starts at")),
+                ("ends_at", models.DateTimeField(verbose_name="ends at")),
+                ("venue", models.CharField(blank=True, max_length=255, verbose_name="venue")),
+                ("online_link", models.URLField(blank=True, verbose_name="online meeting link")),
+                (
+                    "chair",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name and title of the chair.",
+                        max_length=255,
+                        verbose_name="chair",
+                    ),
+                ),
+                (
+                    "capacity",
+                    models.PositiveIntegerField(
+                        help_text="Seats for business attendees.", verbose_name="capacity"
+                    ),
+                ),
+                (
+                    "max_attendees_per_registration",
+                    models.PositiveSmallIntegerField(
+                        default=3, verbose_name="attendees per business at most"
+                    ),
+                ),
+                (
+                    "registration_deadline",
+                    models.DateTimeField(verbose_name="registration deadline"),
+                ),
+                (
+                    "answer_working_days",
+                    models.PositiveSmallIntegerField(
+                        default=15,
+                        help_text="Time given to units for a written answer to each recommendation, counted from the end of the session (set by the chair's conclusions).",
+                        verbose_name="answer time (working days)",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("planned", "Planned"),
+                            ("registration_open", "Open for registration"),
+                            ("registration_closed", "Registration closed"),
+                            ("held", "Held"),
+                            ("concluded", "Concluded"),
+                        ],
+                        default="planned",
+                        max_length=30,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "is_published",
+                    models.BooleanField(default=True, verbose_name="shown on the public site"),
+                ),
+                ("minutes", models.TextField(blank=True, verbose_name="minutes")),
+                ("conclusions", models.TextField(blank=True, verbose_name="chair's conclusions")),
+                (
+                    "sequence",
+                    models.PositiveIntegerField(
+                        default=0, editable=False, verbose_name="invitation revision"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "fields",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="dialogues",
+                        to="procedures.field",
+                        verbose_name="fields concerned",
+                    ),
+                ),
+                (
+                    "host_unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="hosted_dialogues",
+                        to="procedures.unit",
+                        verbose_name="host unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'dialogue session',
-                'verbose_name_plural': 'dialogue sessions',
-                'ordering': ['-starts_at'],
+                "verbose_name": "dialogue session",
+                "verbose_name_plural": "dialogue sessions",
+                "ordering": ["-starts_at"],
             },
         ),
         migrations.CreateModel(
-            name='AgendaItem',
+            name="AgendaItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
-                ('starts_at', models.TimeField(blank=True, null=True, verbose_name='time')),
-                ('title', models.CharField(max_length=255, verbose_name='item')),
-                ('presenter', models.CharField(blank=True, max_length=255, verbose_name='presenter')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='agenda', to='dialogues.dialoguesession', verbose_name='session')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0, verbose_name="order")),
+                ("starts_at", models.TimeField(blank=True, null=True, verbose_name="time")),
+                ("title", models.CharField(max_length=255, verbose_name="item")),
+                (
+                    "presenter",
+                    models.CharField(blank=True, max_length=255, verbose_name="presenter"),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="agenda",
+                        to="dialogues.dialoguesession",
+                        verbose_name="session",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'agenda item',
-                'verbose_name_plural': 'agenda items',
-                'ordering': ['session', 'order', 'starts_at', 'id'],
+                "verbose_name": "agenda item",
+                "verbose_name_plural": "agenda items",
+                "ordering": ["session", "order", "starts_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Recommendation',
+            name="Recommendation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('advance', 'Submitted in advance'), ('at_session', 'Raised at the session'), ('between_sessions', 'Sent between sessions')], max_length=20, verbose_name='source')),
-                ('content', models.TextField(verbose_name='content')),
-                ('contact_email', models.EmailField(blank=True, max_length=254, verbose_name='contact email')),
-                ('status', models.CharField(choices=[('received', 'Received'), ('assigned', 'Assigned'), ('answered_at_session', 'Answered at the session'), ('answered_in_writing', 'Answered in writing'), ('forwarded', 'Forwarded to a competent authority'), ('resolved', 'Resolved'), ('closed', 'Closed')], default='received', max_length=30, verbose_name='status')),
-                ('received_at', models.DateTimeField(verbose_name='received at')),
-                ('assigned_at', models.DateTimeField(blank=True, null=True, verbose_name='assigned at')),
-                ('answer_due_at', models.DateTimeField(blank=True, null=True, verbose_name='answer due')),
-                ('escalate_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='escalate at')),
-                ('answer_kind', models.CharField(blank=True, choices=[('at_session', 'Given at the session'), ('in_writing', 'In writing')], max_length=20, verbose_name='answer given')),
-                ('answer_text', models.TextField(blank=True, verbose_name='answer')),
-                ('answer_document_number', models.CharField(blank=True, max_length=100, verbose_name='answer document number')),
-                ('answer_state', models.CharField(choices=[('none', 'No answer yet'), ('draft', 'Draft'), ('pending_approval', 'Awaiting approval'), ('approved', 'Approved')], default='none', max_length=20, verbose_name='answer state')),
-                ('answer_approved_at', models.DateTimeField(blank=True, null=True, verbose_name='answer approved at')),
-                ('answered_at', models.DateTimeField(blank=True, null=True, verbose_name='answered at')),
-                ('forwarded_to', models.CharField(blank=True, max_length=255, verbose_name='forwarded to')),
-                ('forwarded_at', models.DateTimeField(blank=True, null=True, verbose_name='forwarded at')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='resolved or closed at')),
-                ('is_public', models.BooleanField(default=True, help_text='Publish the approved answer for other businesses.', verbose_name='public')),
-                ('published_at', models.DateTimeField(blank=True, null=True, verbose_name='published at')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('answer_approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='answer approved by')),
-                ('answer_drafted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='answer drafted by')),
-                ('business', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='recommendations', to='dialogues.business', verbose_name='business')),
-                ('field', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='recommendations', to='procedures.field', verbose_name='field')),
-                ('session', models.ForeignKey(blank=True, help_text='Empty for a recommendation sent between sessions.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='recommendations', to='dialogues.dialoguesession', verbose_name='session')),
-                ('unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='recommendations', to='procedures.unit', verbose_name='unit responsible')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("advance", "Submitted in advance"),
+                            ("at_session", "Raised at the session"),
+                            ("between_sessions", "Sent between sessions"),
+                        ],
+                        max_length=20,
+                        verbose_name="source",
+                    ),
+                ),
+                ("content", models.TextField(verbose_name="content")),
+                (
+                    "contact_email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="contact email"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("received", "Received"),
+                            ("assigned", "Assigned"),
+                            ("answered_at_session", "Answered at the session"),
+                            ("answered_in_writing", "Answered in writing"),
+                            ("forwarded", "Forwarded to a competent authority"),
+                            ("resolved", "Resolved"),
+                            ("closed", "Closed"),
+                        ],
+                        default="received",
+                        max_length=30,
+                        verbose_name="status",
+                    ),
+                ),
+                ("received_at", models.DateTimeField(verbose_name="received at")),
+                (
+                    "assigned_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="assigned at"),
+                ),
+                (
+                    "answer_due_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="answer due"),
+                ),
+                (
+                    "escalate_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="escalate at"
+                    ),
+                ),
+                (
+                    "answer_kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("at_session", "Given at the session"),
+                            ("in_writing", "In writing"),
+                        ],
+                        max_length=20,
+                        verbose_name="answer given",
+                    ),
+                ),
+                ("answer_text", models.TextField(blank=True, verbose_name="answer")),
+                (
+                    "answer_document_number",
+                    models.CharField(
+                        blank=True, max_length=100, verbose_name="answer document number"
+                    ),
+                ),
+                (
+                    "answer_state",
+                    models.CharField(
+                        choices=[
+                            ("none", "No answer yet"),
+                            ("draft", "Draft"),
+                            ("pending_approval", "Awaiting approval"),
+                            ("approved", "Approved"),
+                        ],
+                        default="none",
+                        max_length=20,
+                        verbose_name="answer state",
+                    ),
+                ),
+                (
+                    "answer_approved_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="answer approved at"),
+                ),
+                (
+                    "answered_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="answered at"),
+                ),
+                (
+                    "forwarded_to",
+                    models.CharField(blank=True, max_length=255, verbose_name="forwarded to"),
+                ),
+                (
+                    "forwarded_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="forwarded at"),
+                ),
+                (
+                    "closed_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="resolved or closed at"
+                    ),
+                ),
+                (
+                    "is_public",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Publish the approved answer for other businesses.",
+                        verbose_name="public",
+                    ),
+                ),
+                (
+                    "published_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="published at"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "answer_approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="answer approved by",
+                    ),
+                ),
+                (
+                    "answer_drafted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="answer drafted by",
+                    ),
+                ),
+                (
+                    "business",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="recommendations",
+                        to="dialogues.business",
+                        verbose_name="business",
+                    ),
+                ),
+                (
+                    "field",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="recommendations",
+                        to="procedures.field",
+                        verbose_name="field",
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty for a recommendation sent between sessions.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="recommendations",
+                        to="dialogues.dialoguesession",
+                        verbose_name="session",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="recommendations",
+                        to="procedures.unit",
+                        verbose_name="unit responsible",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'recommendation',
-                'verbose_name_plural': 'recommendations',
-                'ordering': ['-received_at', '-id'],
-                'permissions': [('approve_answer', 'Can approve answers for publication')],
+                "verbose_name": "recommendation",
+                "verbose_name_plural": "recommendations",
+                "ordering": ["-received_at", "-id"],
+                "permissions": [("approve_answer", "Can approve answers for publication")],
             },
         ),
         migrations.CreateModel(
-            name='RecommendationAttachment',
+            name="RecommendationAttachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(upload_to='dialogues/recommendations/%Y/', verbose_name='file')),
-                ('original_name', models.CharField(max_length=255, verbose_name='file name')),
-                ('uploaded_at', models.DateTimeField(auto_now_add=True, verbose_name='uploaded at')),
-                ('recommendation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='dialogues.recommendation', verbose_name='recommendation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "file",
+                    models.FileField(
+                        upload_to="dialogues/recommendations/%Y/", verbose_name="file"
+                    ),
+                ),
+                ("original_name", models.CharField(max_length=255, verbose_name="file name")),
+                (
+                    "uploaded_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="uploaded at"),
+                ),
+                (
+                    "recommendation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attachments",
+                        to="dialogues.recommendation",
+                        verbose_name="recommendation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'attachment',
-                'verbose_name_plural': 'attachments',
-                'ordering': ['recommendation', 'id'],
+                "verbose_name": "attachment",
+                "verbose_name_plural": "attachments",
+                "ordering": ["recommendation", "id"],
             },
         ),
         migrations.CreateModel(
-            name='RecommendationEvent',
+            name="RecommendationEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('receive', 'Received'), ('assign', 'Assigned'), ('draft', 'Answer drafted'), ('submit', 'Answer submitted for approval'), ('approve', 'Answer approved'), ('reject', 'Answer sent back'), ('forward', 'Forwarded'), ('resolve', 'Resolved'), ('close', 'Closed'), ('publish', 'Published'), ('unpublish', 'Withdrawn from the public page')], max_length=20, verbose_name='action')),
-                ('from_status', models.CharField(blank=True, max_length=30, verbose_name='from status')),
-                ('to_status', models.CharField(blank=True, max_length=30, verbose_name='to status')),
-                ('at', models.DateTimeField(verbose_name='at')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
-                ('recommendation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='dialogues.recommendation', verbose_name='recommendation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("receive", "Received"),
+                            ("assign", "Assigned"),
+                            ("draft", "Answer drafted"),
+                            ("submit", "Answer submitted for approval"),
+                            ("approve", "Answer approved"),
+                            ("reject", "Answer sent back"),
+                            ("forward", "Forwarded"),
+                            ("resolve", "Resolved"),
+                            ("close", "Closed"),
+                            ("publish", "Published"),
+                            ("unpublish", "Withdrawn from the public page"),
+                        ],
+                        max_length=20,
+                        verbose_name="action",
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(blank=True, max_length=30, verbose_name="from status"),
+                ),
+                (
+                    "to_status",
+                    models.CharField(blank=True, max_length=30, verbose_name="to status"),
+                ),
+                ("at", models.DateTimeField(verbose_name="at")),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="by",
+                    ),
+                ),
+                (
+                    "recommendation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="dialogues.recommendation",
+                        verbose_name="recommendation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'recommendation event',
-                'verbose_name_plural': 'recommendation events',
-                'ordering': ['recommendation', 'at', 'id'],
+                "verbose_name": "recommendation event",
+                "verbose_name_plural": "recommendation events",
+                "ordering": ["recommendation", "at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Registration',
+            name="Registration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True, verbose_name='public id')),
-                ('token_hash', models.CharField(editable=False, max_length=64)),
-                ('business_name', models.CharField(max_length=255, verbose_name='business name')),
-                ('tax_code', models.CharField(max_length=14, verbose_name='tax code')),
-                ('representative', models.CharField(max_length=255, verbose_name='representative')),
-                ('position', models.CharField(blank=True, max_length=255, verbose_name='position')),
-                ('email', models.EmailField(max_length=254, verbose_name='email')),
-                ('phone', models.CharField(max_length=30, verbose_name='phone')),
-                ('attendees', models.PositiveSmallIntegerField(default=1, verbose_name='number of attendees')),
-                ('questions', models.TextField(blank=True, verbose_name='questions in advance')),
-                ('status', models.CharField(choices=[('confirmed', 'Confirmed'), ('waitlisted', 'On the waiting list'), ('cancelled', 'Cancelled')], max_length=20, verbose_name='status')),
-                ('language', models.CharField(default='vi', max_length=10, verbose_name='language')),
-                ('attended', models.BooleanField(blank=True, null=True, verbose_name='attended')),
-                ('created_at', models.DateTimeField(verbose_name='registered at')),
-                ('promoted_at', models.DateTimeField(blank=True, null=True, verbose_name='promoted from the waiting list at')),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True, verbose_name='cancelled at')),
-                ('business', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='registrations', to='dialogues.business', verbose_name='business')),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='registrations', to='dialogues.dialoguesession', verbose_name='session')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, unique=True, verbose_name="public id"
+                    ),
+                ),
+                ("token_hash", models.CharField(editable=False, max_length=64)),
+                ("business_name", models.CharField(max_length=255, verbose_name="business name")),
+                ("tax_code", models.CharField(max_length=14, verbose_name="tax code")),
+                ("representative", models.CharField(max_length=255, verbose_name="representative")),
+                ("position", models.CharField(blank=True, max_length=255, verbose_name="position")),
+                ("email", models.EmailField(max_length=254, verbose_name="email")),
+                ("phone", models.CharField(max_length=30, verbose_name="phone")),
+                (
+                    "attendees",
+                    models.PositiveSmallIntegerField(default=1, verbose_name="number of attendees"),
+                ),
+                ("questions", models.TextField(blank=True, verbose_name="questions in advance")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("confirmed", "Confirmed"),
+                            ("waitlisted", "On the waiting list"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(default="vi", max_length=10, verbose_name="language"),
+                ),
+                ("attended", models.BooleanField(blank=True, null=True, verbose_name="attended")),
+                ("created_at", models.DateTimeField(verbose_name="registered at")),
+                (
+                    "promoted_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="promoted from the waiting list at"
+                    ),
+                ),
+                (
+                    "cancelled_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="cancelled at"),
+                ),
+                (
+                    "business",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="registrations",
+                        to="dialogues.business",
+                        verbose_name="business",
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="registrations",
+                        to="dialogues.dialoguesession",
+                        verbose_name="session",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'registration',
-                'verbose_name_plural': 'registrations',
-                'ordering': ['session', 'created_at', 'id'],
+                "verbose_name": "registration",
+                "verbose_name_plural": "registrations",
+                "ordering": ["session", "created_at", "id"],
             },
         ),
         migrations.AddField(
-            model_name='recommendation',
-            name='registration',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='recommendations', to='dialogues.registration', verbose_name='registration'),
+            model_name="recommendation",
+            name="registration",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="recommendations",
+                to="dialogues.registration",
+                verbose_name="registration",
+            ),
         ),
         migrations.CreateModel(
-            name='SessionDocument',
+            name="SessionDocument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=255, verbose_name='title')),
-                ('file', models.FileField(upload_to='dialogues/sessions/%Y/', verbose_name='file')),
-                ('is_public', models.BooleanField(default=False, help_text='Ticked: businesses can download it.', verbose_name='public')),
-                ('uploaded_at', models.DateTimeField(auto_now_add=True, verbose_name='uploaded at')),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='documents', to='dialogues.dialoguesession', verbose_name='session')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=255, verbose_name="title")),
+                ("file", models.FileField(upload_to="dialogues/sessions/%Y/", verbose_name="file")),
+                (
+                    "is_public",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Ticked: businesses can download it.",
+                        verbose_name="public",
+                    ),
+                ),
+                (
+                    "uploaded_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="uploaded at"),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="documents",
+                        to="dialogues.dialoguesession",
+                        verbose_name="session",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'session document',
-                'verbose_name_plural': 'session documents',
-                'ordering': ['session', 'title'],
+                "verbose_name": "session document",
+                "verbose_name_plural": "session documents",
+                "ordering": ["session", "title"],
             },
         ),
         migrations.AddIndex(
-            model_name='dialoguesession',
-            index=models.Index(fields=['status', 'starts_at'], name='dialogues_d_status_30cd2b_idx'),
+            model_name="dialoguesession",
+            index=models.Index(
+                fields=["status", "starts_at"], name="dialogues_d_status_30cd2b_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dialoguesession',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='dialogue_session_ends_after_start'),
+            model_name="dialoguesession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))),
+                name="dialogue_session_ends_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dialoguesession',
-            constraint=models.CheckConstraint(condition=models.Q(('registration_deadline__lte', models.F('starts_at'))), name='dialogue_session_registration_before_start'),
+            model_name="dialoguesession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("registration_deadline__lte", models.F("starts_at"))),
+                name="dialogue_session_registration_before_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dialoguesession',
-            constraint=models.CheckConstraint(condition=models.Q(('capacity__gte', 1)), name='dialogue_session_capacity'),
+            model_name="dialoguesession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("capacity__gte", 1)), name="dialogue_session_capacity"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dialoguesession',
-            constraint=models.CheckConstraint(condition=models.Q(('max_attendees_per_registration__gte', 1)), name='dialogue_session_attendees_per_registration'),
+            model_name="dialoguesession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("max_attendees_per_registration__gte", 1)),
+                name="dialogue_session_attendees_per_registration",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dialoguesession',
-            constraint=models.CheckConstraint(condition=models.Q(('answer_working_days__gte', 1)), name='dialogue_session_answer_days'),
+            model_name="dialoguesession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("answer_working_days__gte", 1)),
+                name="dialogue_session_answer_days",
+            ),
         ),
         migrations.AddIndex(
-            model_name='registration',
-            index=models.Index(fields=['session', 'status', 'created_at'], name='dialogues_r_session_52431b_idx'),
+            model_name="registration",
+            index=models.Index(
+                fields=["session", "status", "created_at"], name="dialogues_r_session_52431b_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='registration',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'cancelled'), _negated=True), fields=('session', 'tax_code'), name='dialogue_registration_one_live_per_business'),
+            model_name="registration",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "cancelled"), _negated=True),
+                fields=("session", "tax_code"),
+                name="dialogue_registration_one_live_per_business",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='registration',
-            constraint=models.CheckConstraint(condition=models.Q(('attendees__gte', 1)), name='dialogue_registration_attendees'),
+            model_name="registration",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("attendees__gte", 1)), name="dialogue_registration_attendees"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='registration',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('cancelled_at__isnull', False), ('status', 'cancelled')), models.Q(models.Q(('status', 'cancelled'), _negated=True), ('cancelled_at__isnull', True)), _connector='OR'), name='dialogue_registration_cancelled_at'),
+            model_name="registration",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("cancelled_at__isnull", False), ("status", "cancelled")),
+                    models.Q(
+                        models.Q(("status", "cancelled"), _negated=True),
+                        ("cancelled_at__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="dialogue_registration_cancelled_at",
+            ),
         ),
         migrations.AddIndex(
-            model_name='recommendation',
-            index=models.Index(fields=['status', 'answer_due_at'], name='dialogues_r_status_cadc28_idx'),
+            model_name="recommendation",
+            index=models.Index(
+                fields=["status", "answer_due_at"], name="dialogues_r_status_cadc28_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='recommendation',
-            index=models.Index(fields=['status', 'escalate_at'], name='dialogues_r_status_1da561_idx'),
+            model_name="recommendation",
+            index=models.Index(
+                fields=["status", "escalate_at"], name="dialogues_r_status_1da561_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='recommendation',
-            index=models.Index(fields=['received_at'], name='dialogues_r_receive_c1605d_idx'),
+            model_name="recommendation",
+            index=models.Index(fields=["received_at"], name="dialogues_r_receive_c1605d_idx"),
         ),
         migrations.AddIndex(
-            model_name='recommendation',
-            index=models.Index(fields=['session', 'status'], name='dialogues_r_session_d8f4bd_idx'),
+            model_name="recommendation",
+            index=models.Index(fields=["session", "status"], name="dialogues_r_session_d8f4bd_idx"),
         ),
         migrations.AddIndex(
-            model_name='recommendation',
-            index=models.Index(fields=['published_at'], name='dialogues_r_publish_8850f8_idx'),
+            model_name="recommendation",
+            index=models.Index(fields=["published_at"], name="dialogues_r_publish_8850f8_idx"),
         ),
         migrations.AddConstraint(
-            model_name='recommendation',
-            constraint=models.CheckConstraint(condition=models.Q(('published_at__isnull', True), models.Q(('answer_state', 'approved'), ('is_public', True)), _connector='OR'), name='dialogue_recommendation_published_needs_approval'),
+            model_name="recommendation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("published_at__isnull", True),
+                    models.Q(("answer_state", "approved"), ("is_public", True)),
+                    _connector="OR",
+                ),
+                name="dialogue_recommendation_published_needs_approval",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='recommendation',
-            constraint=models.CheckConstraint(condition=models.Q(('answered_at__isnull', True), ('answer_state', 'approved'), _connector='OR'), name='dialogue_recommendation_answered_needs_approval'),
+            model_name="recommendation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("answered_at__isnull", True), ("answer_state", "approved"), _connector="OR"
+                ),
+                name="dialogue_recommendation_answered_needs_approval",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='recommendation',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status__in', ['answered_at_session', 'answered_in_writing']), _negated=True), ('answered_at__isnull', False), _connector='OR'), name='dialogue_recommendation_answered_status'),
+            model_name="recommendation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("status__in", ["answered_at_session", "answered_in_writing"]),
+                        _negated=True,
+                    ),
+                    ("answered_at__isnull", False),
+                    _connector="OR",
+                ),
+                name="dialogue_recommendation_answered_status",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='recommendation',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'assigned'), _negated=True), ('unit__isnull', False), _connector='OR'), name='dialogue_recommendation_assigned_has_unit'),
+            model_name="recommendation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "assigned"), _negated=True),
+                    ("unit__isnull", False),
+                    _connector="OR",
+                ),
+                name="dialogue_recommendation_assigned_has_unit",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='recommendation',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'forwarded'), _negated=True), ('forwarded_at__isnull', False), _connector='OR'), name='dialogue_recommendation_forwarded_at'),
+            model_name="recommendation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "forwarded"), _negated=True),
+                    ("forwarded_at__isnull", False),
+                    _connector="OR",
+                ),
+                name="dialogue_recommendation_forwarded_at",
+            ),
         ),
     ]

@@ -1,4 +1,5 @@
 """Schedule the reminder scan every 15 minutes (django-celery-beat's database scheduler)."""
+
 from django.db import migrations
 
 TASK = "dialogues.scan_reminders"

@@ -26,31 +26,51 @@ def rename_stored_files(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dialogues', '0003_delete_dialoguereminder'),
+        ("dialogues", "0003_delete_dialoguereminder"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='recommendationattachment',
-            name='content_type',
-            field=models.CharField(blank=True, max_length=100, verbose_name='content type'),
+            model_name="recommendationattachment",
+            name="content_type",
+            field=models.CharField(blank=True, max_length=100, verbose_name="content type"),
         ),
         migrations.AddField(
-            model_name='recommendationattachment',
-            name='size',
-            field=models.PositiveBigIntegerField(default=0, verbose_name='size (bytes)'),
+            model_name="recommendationattachment",
+            name="size",
+            field=models.PositiveBigIntegerField(default=0, verbose_name="size (bytes)"),
         ),
         migrations.AlterField(
-            model_name='recommendationattachment',
-            name='file',
-            field=models.FileField(max_length=200, upload_to=dialogues.models.recommendation.attachment_upload_path, verbose_name='file'),
+            model_name="recommendationattachment",
+            name="file",
+            field=models.FileField(
+                max_length=200,
+                upload_to=dialogues.models.recommendation.attachment_upload_path,
+                verbose_name="file",
+            ),
         ),
         migrations.AlterField(
-            model_name='recommendationevent',
-            name='action',
-            field=models.CharField(choices=[('receive', 'Received'), ('edit', 'Details corrected'), ('assign', 'Assigned'), ('draft', 'Answer drafted'), ('submit', 'Answer submitted for approval'), ('approve', 'Answer approved'), ('reject', 'Answer sent back'), ('forward', 'Forwarded'), ('resolve', 'Resolved'), ('close', 'Closed'), ('publish', 'Published'), ('unpublish', 'Withdrawn from the public page')], max_length=20, verbose_name='action'),
+            model_name="recommendationevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("receive", "Received"),
+                    ("edit", "Details corrected"),
+                    ("assign", "Assigned"),
+                    ("draft", "Answer drafted"),
+                    ("submit", "Answer submitted for approval"),
+                    ("approve", "Answer approved"),
+                    ("reject", "Answer sent back"),
+                    ("forward", "Forwarded"),
+                    ("resolve", "Resolved"),
+                    ("close", "Closed"),
+                    ("publish", "Published"),
+                    ("unpublish", "Withdrawn from the public page"),
+                ],
+                max_length=20,
+                verbose_name="action",
+            ),
         ),
         migrations.RunPython(rename_stored_files, migrations.RunPython.noop),
     ]

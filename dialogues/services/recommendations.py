@@ -91,11 +91,13 @@ def recommendation_may_act(*, user, recommendation: Recommendation) -> bool:
 def _check_unit(recommendation: Recommendation, by) -> None:
     if not recommendation_may_act(user=by, recommendation=recommendation):
         raise DomainError(
-            _("Recommendation #%(id)d belongs to another unit: only that unit, the director "
-              "or the one-stop desk may act on it.") % {"id": recommendation.pk},
+            _(
+                "Recommendation #%(id)d belongs to another unit: only that unit, the director "
+                "or the one-stop desk may act on it."
+            )
+            % {"id": recommendation.pk},
             code="permission",
         )
-
 
 
 def _clean_content(content: str) -> str:
@@ -220,7 +222,8 @@ def _answer_deadline(recommendation: Recommendation, now: datetime) -> tuple[dat
     """Due time of the written answer, and the moment leaders are told it is late.
 
     For a session the chair's conclusions give the units N working days after the
-    session (docs/legal-rules.md: "Business dialogues": set per conference, no national deadline); an item sent
+    session (docs/legal-rules.md: "Business dialogues": set per conference, no national
+    deadline); an item sent
     between sessions gets the department's default from its assignment.
     """
     session = recommendation.session
@@ -251,8 +254,10 @@ def recommendation_assign(
         if recommendation.unit_id != unit.pk:
             if not recommendation_department_wide(by):
                 raise DomainError(
-                    _("Only the director or the one-stop desk gives a recommendation to a "
-                      "unit or moves it to another unit."),
+                    _(
+                        "Only the director or the one-stop desk gives a recommendation to a "
+                        "unit or moves it to another unit."
+                    ),
                     code="permission",
                 )
         else:

@@ -1,8 +1,8 @@
 """What the public and staff dialogue pages share."""
+
 import mimetypes
 
 from django.http import FileResponse, Http404
-
 
 
 def download_response(fieldfile, *, filename: str, content_type: str = "") -> FileResponse:
@@ -15,7 +15,9 @@ def download_response(fieldfile, *, filename: str, content_type: str = "") -> Fi
         handle,
         as_attachment=True,
         filename=filename,
-        content_type=content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream",
+        content_type=content_type
+        or mimetypes.guess_type(filename)[0]
+        or "application/octet-stream",
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -4,6 +4,7 @@ published answers.
 Views stay thin: they read through selectors, write through services, and turn a
 DomainError into a form or page message.
 """
+
 import os
 
 from django.contrib import messages
@@ -78,8 +79,6 @@ def session_detail(request, pk: int):
     return render(request, "dialogues/session_detail.html", context)
 
 
-
-
 def session_document(request, pk: int, document_pk: int):
     """A published document of a published session (MEDIA is never served directly)."""
     session = _public_session(pk)
@@ -93,13 +92,21 @@ def registration_create(request, pk: int):
     if not _registration_open(session, timezone.now()):
         return render(request, "dialogues/registration_closed.html", {"session": session})
     form = RegistrationForm(request.POST or None, request.FILES or None, session=session)
-    if request.method == "POST" and (wait := throttle.form_blocked(
-            request, "dialogue-registration")) is not None:
+    if (
+        request.method == "POST"
+        and (wait := throttle.form_blocked(request, "dialogue-registration")) is not None
+    ):
         form.is_valid()
         form.add_error(None, throttle.TOO_MANY_REQUESTS % {"wait": throttle.wait_text(wait)})
-        return throttle.retry_after(render(
-            request, "dialogues/registration_form.html", {"session": session, "form": form},
-            status=429), wait)
+        return throttle.retry_after(
+            render(
+                request,
+                "dialogues/registration_form.html",
+                {"session": session, "form": form},
+                status=429,
+            ),
+            wait,
+        )
     if request.method == "POST" and form.is_valid():
         if form.is_spam:
             # Same answer as a success: a bot learns nothing.
@@ -132,15 +139,19 @@ def registration_create(request, pk: int):
 
 
 def recommendation_submit(request):
-    """Difficulties and recommendations sent between sessions (docs/legal-rules.md: "Business dialogues")."""
+    """Difficulties and recommendations sent between sessions (docs/legal-rules.md: "Business
+    dialogues")."""
     form = RecommendationSubmitForm(request.POST or None, request.FILES or None)
     status, wait = 200, None
     if request.method == "POST":
         wait = throttle.form_blocked(request, "dialogue-recommendation")
         if wait is not None:
             form.is_valid()
-            form.add_error(None, _("Too many submissions from your connection. Try again in "
-                                   "%(wait)s.") % {"wait": throttle.wait_text(wait)})
+            form.add_error(
+                None,
+                _("Too many submissions from your connection. Try again in %(wait)s.")
+                % {"wait": throttle.wait_text(wait)},
+            )
             status = 429
         elif form.is_valid():
             if form.is_spam:
@@ -168,8 +179,7 @@ def recommendation_submit(request):
                 return redirect("dialogues:recommendation-done")
         else:
             status = 400
-    response = render(request, "dialogues/recommendation_form.html", {"form": form},
-                      status=status)
+    response = render(request, "dialogues/recommendation_form.html", {"form": form}, status=status)
     return throttle.retry_after(response, wait) if status == 429 else response
 
 
@@ -221,8 +231,11 @@ def _manage_throttled(request) -> HttpResponse | None:
     wait = throttle.form_blocked(request, "dialogue-manage")
     if wait is None:
         return None
-    response = HttpResponse(throttle.TOO_MANY_REQUESTS % {"wait": throttle.wait_text(wait)},
-                            status=429, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(
+        throttle.TOO_MANY_REQUESTS % {"wait": throttle.wait_text(wait)},
+        status=429,
+        content_type="text/plain; charset=utf-8",
+    )
     return _private(throttle.retry_after(response, wait))
 
 
@@ -287,5 +300,3 @@ def answer_list(request):
         "dialogues/answer_list.html",
         {"form": form, "page": page, "query": query.urlencode()},
     )
-
-

@@ -1,6 +1,7 @@
 """The dialogue staff workspace (inside the admin layout): recommendations, assignment,
 answers, imports and the report.
 """
+
 from functools import wraps
 
 from django.contrib import messages
@@ -226,9 +227,7 @@ def staff_recommendation_detail(request, pk: int):
 def staff_attachment(request, pk: int, attachment_pk: int):
     """A business's attachment, to staff who may read recommendations: under its
     original name, as a download (it came from the public)."""
-    attachment = get_object_or_404(
-        RecommendationAttachment, pk=attachment_pk, recommendation_id=pk
-    )
+    attachment = get_object_or_404(RecommendationAttachment, pk=attachment_pk, recommendation_id=pk)
     response = download_response(
         attachment.file, filename=attachment.original_name, content_type=attachment.content_type
     )

@@ -6,6 +6,7 @@ these one by one, so the schema contradicted the API (issue 11 item 11: "undocum
 404 for a bad page"). Each operation keeps what its view declares; what it lacks is
 added here with the body DRF really sends.
 """
+
 from __future__ import annotations
 
 ERROR = "ApiError"
@@ -14,24 +15,32 @@ _METHODS = {"get", "post", "put", "patch", "delete"}
 
 
 def _response(description: str, schema: str) -> dict:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
 
 
 def add_error_responses(result, generator, request, public):
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
-    schemas.setdefault(ERROR, {
-        "type": "object",
-        "properties": {"detail": {"type": "string"}},
-        "required": ["detail"],
-        "description": "An error: what went wrong, in the user's language.",
-    })
-    schemas.setdefault(VALIDATION_ERROR, {
-        "type": "object",
-        "additionalProperties": True,
-        "description": "Invalid input: each field at fault with its messages (lists of "
-                       "strings), or `detail` for the whole request.",
-    })
+    schemas.setdefault(
+        ERROR,
+        {
+            "type": "object",
+            "properties": {"detail": {"type": "string"}},
+            "required": ["detail"],
+            "description": "An error: what went wrong, in the user's language.",
+        },
+    )
+    schemas.setdefault(
+        VALIDATION_ERROR,
+        {
+            "type": "object",
+            "additionalProperties": True,
+            "description": "Invalid input: each field at fault with its messages (lists of "
+            "strings), or `detail` for the whole request.",
+        },
+    )
     for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
             if method not in _METHODS:

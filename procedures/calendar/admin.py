@@ -1,4 +1,5 @@
-"""Admin of the working-day overrides that win over the `holidays` package (docs/legal-rules.md: "Working time, holidays and overrides")."""
+"""Admin of the working-day overrides that win over the `holidays` package
+(docs/legal-rules.md: "Working time, holidays and overrides")."""
 
 from django.contrib import admin
 

@@ -1,8 +1,10 @@
-"""Public, read-only access to the working-time calendar (docs/legal-rules.md: "Due time", "Working time, holidays and overrides").
+"""Public, read-only access to the working-time calendar (docs/legal-rules.md: "Due time",
+"Working time, holidays and overrides").
 
 Applicants and partner systems use it to check the appointment on their receipt;
 the arithmetic lives in `procedures.calendar.working_time`, these views only validate and format.
 """
+
 import re
 from decimal import Decimal
 
@@ -99,7 +101,9 @@ class DayExceptionSerializer(serializers.Serializer):
     reason = serializers.CharField()
     source = serializers.ChoiceField(
         choices=[calendar.SOURCE_HOLIDAYS, calendar.SOURCE_OVERRIDE],
-        help_text=_("`holidays`: the public-holiday data; `override`: a decision of the department."),
+        help_text=_(
+            "`holidays`: the public-holiday data; `override`: a decision of the department."
+        ),
     )
 
 

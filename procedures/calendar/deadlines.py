@@ -7,6 +7,7 @@ starts on the day after the event (art. 147(1)) and ends at the end of its last 
 (art. 148(4)). They return local dates (Asia/Ho_Chi_Minh) to compare with the local
 date of the act.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -81,8 +82,7 @@ def _opening(day: date) -> datetime:
 
 def _closing(day: date) -> datetime:
     # A due time that ends exactly at closing stays at closing (calendar._clock).
-    return calendar.add_working_hours(
-        _opening(day), Decimal(calendar.working_day_seconds()) / 3600)
+    return calendar.add_working_hours(_opening(day), Decimal(calendar.working_day_seconds()) / 3600)
 
 
 def transfer_due_at(received_at: datetime) -> datetime:

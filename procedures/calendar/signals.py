@@ -1,4 +1,5 @@
 """Keep the in-process working-time calendar in step with admin decisions."""
+
 from django.core.signals import setting_changed
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save

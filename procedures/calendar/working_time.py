@@ -1,4 +1,5 @@
-"""The working-time calendar of the one-stop desk (docs/legal-rules.md: "Due time", "Working time, holidays and overrides").
+"""The working-time calendar of the one-stop desk (docs/legal-rules.md: "Due time", "Working
+time, holidays and overrides").
 
 Every processing time is counted in working time, so every due date in the app
 comes from here. Inputs are timezone-aware datetimes; outputs are aware
@@ -15,6 +16,7 @@ How it stays exact and fast:
   ``procedures.calendar.signals`` when an override is saved or deleted).
 - Skipping N working days is a bisect plus an index into that tuple, not a walk.
 """
+
 from __future__ import annotations
 
 import threading
@@ -262,14 +264,15 @@ def _clock(hours: _Hours, used: int) -> int:
     The `<=` keeps a due time that ends exactly at a closing time (11:30, 17:00) at
     that closing time instead of the next opening (docs/legal-rules.md: "Due time").
     """
-    for (_opening, closing), cumulative in zip(hours.intervals, hours.cumulative):
+    for (_opening, closing), cumulative in zip(hours.intervals, hours.cumulative, strict=False):
         if used <= cumulative:
             return closing - (cumulative - used)
     raise AssertionError("more than one working day of seconds")
 
 
 def _normalise(ordinal: int, seconds: int) -> tuple[int, int]:
-    # Counting in office hours only is common practice, not statute (docs/legal-rules.md: "Due time";
+    # Counting in office hours only is common practice, not statute (docs/legal-rules.md:
+    # "Due time";
     # office hours are a setting because provinces differ): an acceptance before
     # opening, in the lunch break or after closing counts from the next opening.
     hours = _config()

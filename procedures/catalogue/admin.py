@@ -248,7 +248,31 @@ class ProcedureAddForm(forms.ModelForm):
 
     class Meta:
         model = Procedure
-        exclude = ["status", "effective_from", "effective_to", "publishing_decision"]
+        # Status, validity dates and the publishing decision come from the decision.
+        fields = [
+            "code",
+            "name",
+            "field",
+            "level",
+            "processing_amount",
+            "processing_unit",
+            "online_processing_amount",
+            "fee_vnd",
+            "fee_text",
+            "online_level",
+            "online_level_text",
+            "channel_direct",
+            "channel_postal",
+            "channel_online",
+            "steps",
+            "applicants",
+            "conditions",
+            "result",
+            "legal_basis",
+            "implementing_unit",
+            "source",
+            "documents_source",
+        ]
 
 
 def _apply_domain_error(form: forms.Form, exc: DomainError) -> None:
@@ -452,9 +476,9 @@ class ProcedureAdmin(admin.ModelAdmin):
                 self.message_user(request, done(version), messages.SUCCESS)
                 return HttpResponseRedirect(self._change_url(procedure))
         return TemplateResponse(
-            request, template,
-            self._context(request, title % {"procedure": procedure}, original=procedure,
-                          form=form),
+            request,
+            template,
+            self._context(request, title % {"procedure": procedure}, original=procedure, form=form),
         )
 
     @staticmethod
@@ -470,9 +494,12 @@ class ProcedureAdmin(admin.ModelAdmin):
     def amend_view(self, request, object_id):
         procedure = self._get_for_change(request, object_id)
         return self._decision_view(
-            request, procedure, AmendForm(request.POST or None, procedure=procedure),
+            request,
+            procedure,
+            AmendForm(request.POST or None, procedure=procedure),
             record=lambda data: procedure_amend(
-                procedure=procedure, changes={attr: data[attr] for attr in VERSIONED_ATTRS},
+                procedure=procedure,
+                changes={attr: data[attr] for attr in VERSIONED_ATTRS},
                 **self._decision(data, request),
             ),
             logged=lambda v: gettext("Amended: version %(n)d") % {"n": v.number},
@@ -485,7 +512,9 @@ class ProcedureAdmin(admin.ModelAdmin):
     def abolish_view(self, request, object_id):
         procedure = self._get_for_change(request, object_id)
         return self._decision_view(
-            request, procedure, DecisionForm(request.POST or None),
+            request,
+            procedure,
+            DecisionForm(request.POST or None),
             record=lambda data: procedure_abolish(
                 procedure=procedure, **self._decision(data, request)
             ),

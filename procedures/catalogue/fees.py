@@ -5,6 +5,7 @@ words around them. Every amount is printed with the thousands separator of the a
 language (Vietnamese "1.200.000", English "1,200,000") followed by the currency word,
 and a fee of zero reads "free of charge".
 """
+
 from __future__ import annotations
 
 import re
@@ -15,9 +16,7 @@ from django.utils.translation import gettext as _
 # An amount in a fee text: grouped in thousands ("1.200.000", "400 000"), or five digits
 # and more written plainly. Four plain digits are left alone, as are numbers inside a
 # document number ("168/2016/TT-BTC", "08/2018"): they are years and serial numbers.
-_AMOUNT = re.compile(
-    r"(?<![\d/.,\-])(?:\d{1,3}(?:[.,\u00a0 ]\d{3})+|\d{5,})(?![\d/\-]|[.,]\d)"
-)
+_AMOUNT = re.compile(r"(?<![\d/.,\-])(?:\d{1,3}(?:[.,\u00a0 ]\d{3})+|\d{5,})(?![\d/\-]|[.,]\d)")
 
 
 def vnd(amount: int) -> str:

@@ -143,8 +143,9 @@ def _csv_rows(data: bytes) -> tuple[list[str], Iterator[tuple[int, dict[str, Any
     return header, rows()
 
 
-def read_csv(data: bytes, *, required=REQUIRED_COLUMNS, expected=COLUMNS
-             ) -> list[tuple[int, dict[str, Any]]]:
+def read_csv(
+    data: bytes, *, required=REQUIRED_COLUMNS, expected=COLUMNS
+) -> list[tuple[int, dict[str, Any]]]:
     """(row number as staff see it in a spreadsheet, values) for each data row."""
     header, rows = _csv_rows(data)
     _check_header(header, required=required, expected=expected)
@@ -234,8 +235,7 @@ def read_document_file(*, data: bytes, filename: str) -> list[tuple[int, dict[st
         _procedures, documents = read_xlsx(data)
         if documents is None:
             raise DomainError(
-                _("The documents file has no column %(columns)s. Expected columns: "
-                  "%(expected)s.")
+                _("The documents file has no column %(columns)s. Expected columns: %(expected)s.")
                 % {"columns": "document_name", "expected": ", ".join(DOCUMENT_COLUMNS)}
             )
         return documents
@@ -248,8 +248,10 @@ def _check_document_header(header: list[str]) -> None:
     _check_header(header, required=DOCUMENT_REQUIRED_COLUMNS, expected=DOCUMENT_COLUMNS)
     if "procedure_name" not in header and "code" not in header:
         raise DomainError(
-            _("The documents sheet needs a procedure_name or a code column to say which "
-              "procedure each document belongs to.")
+            _(
+                "The documents sheet needs a procedure_name or a code column to say which "
+                "procedure each document belongs to."
+            )
         )
 
 
@@ -328,21 +330,76 @@ def online_level_from_text(text: str) -> str:
 # list was compiled from: their names are attributions of where a value was read, not
 # part of this department's list, and are dropped from the text shown to the public.
 OTHER_PROVINCES = (
-    "An Giang", "Bà Rịa - Vũng Tàu", "Bà Rịa-Vũng Tàu", "BR-VT", "Bắc Giang", "Bắc Kạn",
-    "Bạc Liêu", "Bắc Ninh", "Bến Tre", "Bình Định", "Bình Dương", "Bình Phước",
-    "Bình Thuận", "Cà Mau", "Cần Thơ", "Cao Bằng", "Đà Nẵng", "Đắk Lắk", "Đắk Nông",
-    "Điện Biên", "Đồng Nai", "Đồng Tháp", "Gia Lai", "Hà Giang", "Hà Nam", "Hà Nội",
-    "Hà Tĩnh", "Hải Dương", "Hải Phòng", "Hậu Giang", "Hòa Bình", "Hưng Yên", "Khánh Hòa",
-    "Kiên Giang", "Kon Tum", "Lai Châu", "Lâm Đồng", "Lạng Sơn", "Lào Cai", "Long An",
-    "Nam Định", "Nghệ An", "Ninh Bình", "Ninh Thuận", "Phú Thọ", "Phú Yên", "Quảng Bình",
-    "Quảng Nam", "Quảng Ngãi", "Quảng Ninh", "Quảng Trị", "Sóc Trăng", "Sơn La",
-    "Tây Ninh", "Thái Bình", "Thái Nguyên", "Thanh Hóa", "Thừa Thiên Huế", "Huế",
-    "Tiền Giang", "TP.HCM", "TP. Hồ Chí Minh", "Hồ Chí Minh", "Trà Vinh", "Tuyên Quang",
-    "Vĩnh Long", "Vĩnh Phúc", "Yên Bái",
+    "An Giang",
+    "Bà Rịa - Vũng Tàu",
+    "Bà Rịa-Vũng Tàu",
+    "BR-VT",
+    "Bắc Giang",
+    "Bắc Kạn",
+    "Bạc Liêu",
+    "Bắc Ninh",
+    "Bến Tre",
+    "Bình Định",
+    "Bình Dương",
+    "Bình Phước",
+    "Bình Thuận",
+    "Cà Mau",
+    "Cần Thơ",
+    "Cao Bằng",
+    "Đà Nẵng",
+    "Đắk Lắk",
+    "Đắk Nông",
+    "Điện Biên",
+    "Đồng Nai",
+    "Đồng Tháp",
+    "Gia Lai",
+    "Hà Giang",
+    "Hà Nam",
+    "Hà Nội",
+    "Hà Tĩnh",
+    "Hải Dương",
+    "Hải Phòng",
+    "Hậu Giang",
+    "Hòa Bình",
+    "Hưng Yên",
+    "Khánh Hòa",
+    "Kiên Giang",
+    "Kon Tum",
+    "Lai Châu",
+    "Lâm Đồng",
+    "Lạng Sơn",
+    "Lào Cai",
+    "Long An",
+    "Nam Định",
+    "Nghệ An",
+    "Ninh Bình",
+    "Ninh Thuận",
+    "Phú Thọ",
+    "Phú Yên",
+    "Quảng Bình",
+    "Quảng Nam",
+    "Quảng Ngãi",
+    "Quảng Ninh",
+    "Quảng Trị",
+    "Sóc Trăng",
+    "Sơn La",
+    "Tây Ninh",
+    "Thái Bình",
+    "Thái Nguyên",
+    "Thanh Hóa",
+    "Thừa Thiên Huế",
+    "Huế",
+    "Tiền Giang",
+    "TP.HCM",
+    "TP. Hồ Chí Minh",
+    "Hồ Chí Minh",
+    "Trà Vinh",
+    "Tuyên Quang",
+    "Vĩnh Long",
+    "Vĩnh Phúc",
+    "Yên Bái",
 )
-_PROVINCE = "|".join(
-    re.escape(name) for name in sorted(OTHER_PROVINCES, key=len, reverse=True)
-)
+_PROVINCE = "|".join(re.escape(name) for name in sorted(OTHER_PROVINCES, key=len, reverse=True))
 # "(theo trang Đà Nẵng)", "(Bến Tre, /lần thẩm định)", "(Huế 2020)": a province named
 # inside brackets, optionally after "theo trang"/"theo" and before a year.
 _ATTRIBUTION = re.compile(
@@ -635,9 +692,7 @@ def parse_document_row(number: int, values: dict[str, Any], position: int) -> _D
         mandatory = False
     else:
         mandatory = True
-        problems.append(
-            _('mandatory "%(value)s" is not 1 or 0') % {"value": mandatory_text}
-        )
+        problems.append(_('mandatory "%(value)s" is not 1 or 0') % {"value": mandatory_text})
     copies = order = None
     try:
         copies = _positive_int(values.get("copies"), "copies", minimum=1)
@@ -677,9 +732,7 @@ def _procedure_for_documents(*, code: str | None, name: str) -> Procedure:
         if len(matches) > 1:
             found = Procedure.objects.filter(name=name, code=code).first() if code else None
             if found is None:
-                raise DomainError(
-                    _("several procedures have this name; add the national code")
-                )
+                raise DomainError(_("several procedures have this name; add the national code"))
             return found
     if code:
         found = Procedure.objects.filter(code=code).first()
@@ -687,8 +740,11 @@ def _procedure_for_documents(*, code: str | None, name: str) -> Procedure:
             return found
     if name:
         raise DomainError(
-            _('no procedure is named "%(name)s" (the name must be exactly as in the '
-              "procedure list)") % {"name": name}
+            _(
+                'no procedure is named "%(name)s" (the name must be exactly as in the '
+                "procedure list)"
+            )
+            % {"name": name}
         )
     raise DomainError(_('no procedure has the code "%(code)s"') % {"code": code})
 
@@ -721,9 +777,14 @@ def procedure_documents_import_rows(
             problems = [*parsed.problems]
             if isinstance(procedure, DomainError):
                 problems.append(procedure.message)
-            report.rejected.append(RowRejection(
-                row=number, reason="; ".join(problems),
-                name=parsed.procedure_name or parsed.code or "", sheet="documents"))
+            report.rejected.append(
+                RowRejection(
+                    row=number,
+                    reason="; ".join(problems),
+                    name=parsed.procedure_name or parsed.code or "",
+                    sheet="documents",
+                )
+            )
             continue
         parsed.procedure = procedure
         groups.setdefault(procedure.pk, []).append(parsed)
@@ -733,11 +794,16 @@ def procedure_documents_import_rows(
         bad = [r for r in group if r.problems]
         if bad:
             for r in bad:
-                report.rejected.append(RowRejection(
-                    row=r.number,
-                    reason="; ".join(r.problems) + "; "
-                    + _("the documents of this procedure were not changed"),
-                    name=label, sheet="documents"))
+                report.rejected.append(
+                    RowRejection(
+                        row=r.number,
+                        reason="; ".join(r.problems)
+                        + "; "
+                        + _("the documents of this procedure were not changed"),
+                        name=label,
+                        sheet="documents",
+                    )
+                )
             continue
         specs = sorted((r.spec for r in group), key=lambda spec: spec.order)
         sources = list(dict.fromkeys(r.source for r in group if r.source))
@@ -749,8 +815,9 @@ def procedure_documents_import_rows(
         except (DomainError, DatabaseError) as exc:
             reason = exc.message if isinstance(exc, DomainError) else str(exc)
             logger.info("documents of %s rejected: %s", procedure.pk, reason)
-            report.rejected.append(RowRejection(
-                row=group[0].number, reason=reason, name=label, sheet="documents"))
+            report.rejected.append(
+                RowRejection(row=group[0].number, reason=reason, name=label, sheet="documents")
+            )
             continue
         if changed:
             report.documents_set += 1

@@ -1,4 +1,6 @@
-"""The catalogue of administrative procedures (Decree 63/2010 art. 8; docs/legal-rules.md: "Procedure catalogue")."""
+"""The catalogue of administrative procedures (Decree 63/2010 art. 8; docs/legal-rules.md:
+"Procedure catalogue")."""
+
 from decimal import Decimal
 
 from django.conf import settings
@@ -59,9 +61,7 @@ class Unit(models.Model):
 # District-level procedures are published in the same provincial set but are received
 # by the district (since 1 July 2025 the commune) one-stop desk, never here.
 ACCEPTS_DOSSIERS = (
-    Q(status=ProcedureStatus.ACTIVE)
-    & Q(level=Level.PROVINCE)
-    & Q(processing_amount__isnull=False)
+    Q(status=ProcedureStatus.ACTIVE) & Q(level=Level.PROVINCE) & Q(processing_amount__isnull=False)
 )
 # Online: one of the two Decree 42/2022 levels (toàn trình, một phần) and the online
 # channel open.
@@ -161,8 +161,10 @@ class Procedure(models.Model):
     documents_source = models.TextField(
         _("source of the document list"),
         blank=True,
-        help_text=_("Where the list of required documents was taken from (addresses of the "
-                    "published procedure pages)."),
+        help_text=_(
+            "Where the list of required documents was taken from (addresses of the "
+            "published procedure pages)."
+        ),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -211,9 +213,7 @@ class Procedure(models.Model):
     def accepts_dossiers(self) -> bool:
         """Same rule as ACCEPTS_DOSSIERS, for a row already loaded."""
         return (
-            self.status == ProcedureStatus.ACTIVE
-            and self.is_departmental
-            and self.time_published
+            self.status == ProcedureStatus.ACTIVE and self.is_departmental and self.time_published
         )
 
     @property
@@ -242,14 +242,18 @@ class RequiredDocument(models.Model):
     copies = models.PositiveSmallIntegerField(_("number of copies"), default=1)
     mandatory = models.BooleanField(_("mandatory"), default=True)
     template = models.FileField(
-        _("form template"), upload_to="templates/%Y/", blank=True,
+        _("form template"),
+        upload_to="templates/%Y/",
+        blank=True,
         help_text=_("Blank form the applicant can download."),
     )
     template_name = models.TextField(
         _("form template (as the law names it)"),
         blank=True,
-        help_text=_('The form the law prescribes, e.g. "Mẫu số 01 Phụ lục I Nghị định '
-                    '105/2017/NĐ-CP"; shown when no blank form file is attached.'),
+        help_text=_(
+            'The form the law prescribes, e.g. "Mẫu số 01 Phụ lục I Nghị định '
+            '105/2017/NĐ-CP"; shown when no blank form file is attached.'
+        ),
     )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 
@@ -281,7 +285,9 @@ class ProcedureVersion(models.Model):
     decision_date = models.DateField(_("decision date"), null=True, blank=True)
     effective_from = models.DateField(_("effective from"))
     changes = models.JSONField(
-        _("changes"), default=dict, blank=True,
+        _("changes"),
+        default=dict,
+        blank=True,
         help_text=_("Changed attributes as {name: [old, new]}."),
     )
     processing_amount = models.DecimalField(
@@ -337,19 +343,27 @@ class ProcessStep(models.Model):
     """
 
     procedure = models.ForeignKey(
-        Procedure, on_delete=models.CASCADE, related_name="process_steps",
+        Procedure,
+        on_delete=models.CASCADE,
+        related_name="process_steps",
         verbose_name=_("procedure"),
     )
     order = models.PositiveSmallIntegerField(_("order"))
     name = models.CharField(_("step"), max_length=255)
     role = models.CharField(_("role"), max_length=20, choices=StepRole.choices)
     unit = models.ForeignKey(
-        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("unit"),
         help_text=_("Empty: the unit the dossier is assigned to."),
     )
     allotted_hours = models.DecimalField(
-        _("allotted working hours"), max_digits=7, decimal_places=2,
+        _("allotted working hours"),
+        max_digits=7,
+        decimal_places=2,
         validators=[MinValueValidator(Decimal("0.25"))],
     )
 
@@ -358,8 +372,12 @@ class ProcessStep(models.Model):
         verbose_name = _("internal process step")
         verbose_name_plural = _("internal process steps")
         constraints = [
-            models.UniqueConstraint(fields=["procedure", "order"], name="process_step_order_unique"),
-            models.CheckConstraint(condition=Q(allotted_hours__gt=0), name="process_step_hours_positive"),
+            models.UniqueConstraint(
+                fields=["procedure", "order"], name="process_step_order_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(allotted_hours__gt=0), name="process_step_hours_positive"
+            ),
         ]
 
     def __str__(self) -> str:

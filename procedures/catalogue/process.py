@@ -5,6 +5,7 @@ among intake, appraisal, the unit head, the director's signature and the return;
 control slip (form 05) measures each step against its share. The shares must add up
 to the procedure's time, or a unit could be "on time" while the dossier is late.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -47,17 +48,24 @@ def process_total_hours(*, procedure: Procedure) -> Decimal | None:
 
 def process_validate(*, procedure: Procedure, hours: list[Decimal]) -> None:
     if any(h is None or h <= 0 for h in hours):
-        raise DomainError(_("Every step needs a positive number of working hours."),
-                          field="allotted_hours")
+        raise DomainError(
+            _("Every step needs a positive number of working hours."), field="allotted_hours"
+        )
     total = process_total_hours(procedure=procedure)
     if hours and total is not None and sum(hours) != total:
         raise DomainError(
-            _("The steps add up to %(sum)s working hours, but the procedure allows "
-              "%(total)s (%(amount)s %(unit)s).")
-            % {"sum": f"{sum(hours).normalize():f}", "total": f"{total.normalize():f}",
-               "amount": f"{procedure.processing_amount.normalize():f}",
-               "unit": procedure.get_processing_unit_display()},
-            field="allotted_hours", code="process_sum",
+            _(
+                "The steps add up to %(sum)s working hours, but the procedure allows "
+                "%(total)s (%(amount)s %(unit)s)."
+            )
+            % {
+                "sum": f"{sum(hours).normalize():f}",
+                "total": f"{total.normalize():f}",
+                "amount": f"{procedure.processing_amount.normalize():f}",
+                "unit": procedure.get_processing_unit_display(),
+            },
+            field="allotted_hours",
+            code="process_sum",
         )
 
 
@@ -67,8 +75,14 @@ def process_replace(*, procedure: Procedure, steps: list[StepSpec]) -> list[Proc
     process_validate(procedure=procedure, hours=[s.hours for s in steps])
     ProcessStep.objects.filter(procedure=procedure).delete()
     return ProcessStep.objects.bulk_create(
-        ProcessStep(procedure=procedure, order=i, name=s.name, role=s.role, unit=s.unit,
-                    allotted_hours=s.hours)
+        ProcessStep(
+            procedure=procedure,
+            order=i,
+            name=s.name,
+            role=s.role,
+            unit=s.unit,
+            allotted_hours=s.hours,
+        )
         for i, s in enumerate(steps, start=1)
     )
 
@@ -85,8 +99,9 @@ def process_default_steps(*, procedure: Procedure, desk: Unit | None) -> list[St
         return [StepSpec(_("Receive, appraise and decide"), StepRole.SPECIALIST, total)]
     return [
         StepSpec(_("Receive and transfer the dossier"), StepRole.INTAKE, share, desk),
-        StepSpec(_("Appraise the dossier"), StepRole.SPECIALIST, appraisal,
-                 procedure.implementing_unit),
+        StepSpec(
+            _("Appraise the dossier"), StepRole.SPECIALIST, appraisal, procedure.implementing_unit
+        ),
         StepSpec(_("Unit head review"), StepRole.UNIT_HEAD, share, procedure.implementing_unit),
         StepSpec(_("Director's signature"), StepRole.DIRECTOR, share),
         StepSpec(_("Return the result"), StepRole.INTAKE, share, desk),
@@ -96,8 +111,9 @@ def process_default_steps(*, procedure: Procedure, desk: Unit | None) -> list[St
 def process_seed_defaults(*, desk: Unit | None) -> int:
     """Give every procedure with a published time and no process the default split."""
     done = 0
-    for procedure in Procedure.objects.filter(processing_amount__isnull=False,
-                                              process_steps__isnull=True):
+    for procedure in Procedure.objects.filter(
+        processing_amount__isnull=False, process_steps__isnull=True
+    ):
         steps = process_default_steps(procedure=procedure, desk=desk)
         if steps:
             process_replace(procedure=procedure, steps=steps)

@@ -69,9 +69,7 @@ def procedure_list(
     District-level procedures are left out: they are kept in the catalogue, flagged, but
     their dossiers go to the district (now commune) one-stop desk, not to this one.
     """
-    qs = Procedure.objects.select_related("field", "implementing_unit").filter(
-        level=Level.PROVINCE
-    )
+    qs = Procedure.objects.select_related("field", "implementing_unit").filter(level=Level.PROVINCE)
     if not include_abolished:
         qs = qs.filter(status=ProcedureStatus.ACTIVE)
     if field_id is not None:
@@ -116,10 +114,12 @@ def procedure_documents_coverage() -> dict[str, int]:
     qs = Procedure.objects.departmental().annotate(has_docs=has_docs)
     online = Q(pk__in=Procedure.objects.accepting_online().values("pk"))
     return qs.aggregate(
-        **{"with": Count("id", filter=Q(has_docs=True)),
-           "without": Count("id", filter=Q(has_docs=False)),
-           "online_with": Count("id", filter=online & Q(has_docs=True)),
-           "online_without": Count("id", filter=online & Q(has_docs=False))}
+        **{
+            "with": Count("id", filter=Q(has_docs=True)),
+            "without": Count("id", filter=Q(has_docs=False)),
+            "online_with": Count("id", filter=online & Q(has_docs=True)),
+            "online_without": Count("id", filter=online & Q(has_docs=False)),
+        }
     )
 
 

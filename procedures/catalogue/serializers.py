@@ -33,8 +33,10 @@ class ProcedureListSerializer(ProcessingTimeMixin, serializers.ModelSerializer):
     field = FieldSerializer(read_only=True)
     accepts_online = serializers.BooleanField(
         read_only=True,
-        help_text=_("True when the portal takes an online dossier for this procedure (the "
-                    "same rule as the submit button)."),
+        help_text=_(
+            "True when the portal takes an online dossier for this procedure (the "
+            "same rule as the submit button)."
+        ),
     )
 
     class Meta:

@@ -79,7 +79,8 @@ DESCRIPTIVE_ATTRS = tuple(a for a in AMENDABLE_ATTRS if a not in VERSIONED_ATTRS
 # Database on Administrative Procedures, csdl.dichvucong.gov.vn).
 # Source: the national field list as mirrored in the field seed of a public provincial
 # dossier system (QLHSC07, SeedData.AddField, read 2025); G02-CT23 "Xúc tiến thương mại"
-# also agrees with docs/legal-rules.md: "Procedure catalogue". Only names that appear there verbatim are listed;
+# also agrees with docs/legal-rules.md: "Procedure catalogue". Only names that appear there
+# verbatim are listed;
 # "Cụm công nghiệp" is not in that list, so it gets no code until staff look it up.
 MINISTRY_FIELD_CODES: dict[str, str] = {
     "An toàn thực phẩm": "G02-CT01",

@@ -7,6 +7,7 @@ Two layers (issue item 8):
 - failed code+PIN attempts, counted per dossier code and per address in
   `procedures.core.throttle`, shared with the portal's look-up page.
 """
+
 from __future__ import annotations
 
 from django.conf import settings

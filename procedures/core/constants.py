@@ -1,4 +1,5 @@
 """Choices of the procedure catalogue (docs/legal-rules.md: "Procedure catalogue")."""
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 

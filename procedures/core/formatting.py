@@ -31,7 +31,5 @@ def percent(
     if value is None:
         return EMPTY
     with translation.override(language) if language else nullcontext():
-        number = number_format(
-            round(float(value), digits), decimal_pos=digits, use_l10n=True
-        )
+        number = number_format(round(float(value), digits), decimal_pos=digits, use_l10n=True)
         return _("%(number)s%%") % {"number": number} if sign else number

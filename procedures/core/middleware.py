@@ -13,6 +13,7 @@ received whole before being refused. This middleware runs before the CSRF check:
 The page says what was refused and why, in the visitor's language; nothing is saved.
 Behind nginx the same body limit is `client_max_body_size` (README, Deployment).
 """
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -33,20 +34,22 @@ def request_body_limit() -> int:
 def too_many_files_error(*, count: int, limit: int) -> ValidationError:
     return ValidationError(
         ngettext(
-            "A dossier may hold at most %(limit)d file; this request carried at least "
-            "%(count)d.",
-            "A dossier may hold at most %(limit)d files; this request carried at least "
-            "%(count)d.",
+            "A dossier may hold at most %(limit)d file; this request carried at least %(count)d.",
+            "A dossier may hold at most %(limit)d files; this request carried at least %(count)d.",
             limit,
-        ) % {"limit": limit, "count": count},
+        )
+        % {"limit": limit, "count": count},
         code="too_many_files",
     )
 
 
 def too_large_error(*, size: int) -> ValidationError:
     return ValidationError(
-        _("The files sent total %(size)s MB; the files of a dossier may total at most "
-          "%(limit)s MB.") % {"size": megabytes(size), "limit": upload_limits().dossier_mb},
+        _(
+            "The files sent total %(size)s MB; the files of a dossier may total at most "
+            "%(limit)s MB."
+        )
+        % {"size": megabytes(size), "limit": upload_limits().dossier_mb},
         code="dossier_too_large",
     )
 
@@ -108,9 +111,14 @@ class UploadGuardMiddleware:
 
 
 def refused(request, error: ValidationError):
-    response = render(request, "procedures/upload_refused.html", {
-        "message": error.messages[0],
-        "limits": upload_limits(),
-        "again_url": request.path,
-    }, status=413)
+    response = render(
+        request,
+        "procedures/upload_refused.html",
+        {
+            "message": error.messages[0],
+            "limits": upload_limits(),
+            "again_url": request.path,
+        },
+        status=413,
+    )
     return response

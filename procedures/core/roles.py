@@ -1,4 +1,5 @@
 """Staff roles are Django groups; this module answers "what may this user do"."""
+
 from django.contrib.auth.models import AnonymousUser
 
 from procedures.core.constants import ROLE_GROUP_NAMES, Action, Role
@@ -16,9 +17,7 @@ ACTION_ROLES: dict[str, frozenset[Role]] = {
     Action.REQUEST_PAYMENT: frozenset({Role.INTAKE, Role.SPECIALIST, Role.UNIT_HEAD}),
     Action.CONFIRM_PAYMENT: frozenset({Role.INTAKE}),
     Action.ASSIGN: frozenset({Role.INTAKE, Role.UNIT_HEAD, Role.DIRECTOR}),
-    Action.COMPLETE_STEP: frozenset(
-        {Role.INTAKE, Role.SPECIALIST, Role.UNIT_HEAD, Role.DIRECTOR}
-    ),
+    Action.COMPLETE_STEP: frozenset({Role.INTAKE, Role.SPECIALIST, Role.UNIT_HEAD, Role.DIRECTOR}),
     Action.APOLOGISE: frozenset({Role.UNIT_HEAD, Role.DIRECTOR}),
     Action.RESOLVE: frozenset({Role.UNIT_HEAD, Role.DIRECTOR}),
     Action.RETURN_RESULT: frozenset({Role.INTAKE}),

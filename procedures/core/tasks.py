@@ -1,4 +1,5 @@
 """Housekeeping run by beat: expired sessions out of the session table."""
+
 from celery import shared_task
 from django.core.management import call_command
 

@@ -25,6 +25,7 @@ Fixed windows: a counter lives for its window, and `incr` is atomic in Redis, so
 web processes never both let the N+1th attempt through. Keys hold a hash of what the
 visitor typed, never the text itself (cache keys have a charset).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -75,7 +76,7 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
-    """"20/h" -> (20, 3600); "5/10m" -> (5, 600). DRF's syntax plus a multiplier."""
+    """ "20/h" -> (20, 3600); "5/10m" -> (5, 600). DRF's syntax plus a multiplier."""
     match = _RATE.match(rate or "")
     if not match:
         raise ValueError(f"Not a rate: {rate!r} (expected e.g. '20/h' or '5/10m')")
@@ -127,7 +128,7 @@ class Window:
 
 
 def wait_text(seconds: int) -> str:
-    """"45 seconds", "3 minutes": the wait as the visitor reads it, rounded up."""
+    """ "45 seconds", "3 minutes": the wait as the visitor reads it, rounded up."""
     if seconds < 60:
         return ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds}
     minutes = math.ceil(seconds / 60)
@@ -136,8 +137,7 @@ def wait_text(seconds: int) -> str:
 
 # ----------------------------------------------------------------- public forms
 
-TOO_MANY_REQUESTS = gettext_lazy("Too many requests from your connection. Try again in "
-                                 "%(wait)s.")
+TOO_MANY_REQUESTS = gettext_lazy("Too many requests from your connection. Try again in %(wait)s.")
 
 
 def _form_windows(form: str) -> tuple[Window | None, Window | None]:
@@ -188,8 +188,11 @@ def _code_key(code: str) -> str:
 
 
 def lookup_code_window() -> Window:
-    return Window("lookup-code", settings.PORTAL_LOOKUP_MAX_FAILURES_PER_CODE,
-                  settings.PORTAL_LOOKUP_WINDOW_MINUTES * 60)
+    return Window(
+        "lookup-code",
+        settings.PORTAL_LOOKUP_MAX_FAILURES_PER_CODE,
+        settings.PORTAL_LOOKUP_WINDOW_MINUTES * 60,
+    )
 
 
 def _backoff_keys(ip: str) -> tuple[str, str]:

@@ -10,13 +10,15 @@ browser's Content-Type; packages and PDFs are then checked through their structu
 with the content. Content is only ever read in chunks.
 No python-magic: it needs libmagic, and five signatures are enough here.
 """
+
 from __future__ import annotations
 
 import os
 import re
 import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import IO, Callable, Iterable
+from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -45,11 +47,15 @@ FILE_TYPES: dict[str, FileType] = {
         FileType("jpeg", "JPEG", (".jpg", ".jpeg"), "image/jpeg"),
         FileType("png", "PNG", (".png",), "image/png"),
         FileType(
-            "docx", "DOCX", (".docx",),
+            "docx",
+            "DOCX",
+            (".docx",),
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         ),
         FileType(
-            "xlsx", "XLSX", (".xlsx",),
+            "xlsx",
+            "XLSX",
+            (".xlsx",),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         ),
     ]
@@ -161,9 +167,11 @@ def check_archive(fileobj: IO[bytes], *, name: str) -> None:
     """Refuse an Office package that would inflate beyond the limits when opened."""
     limit = settings.PORTAL_UPLOAD_MAX_UNCOMPRESSED_MB * MB
     refused = ValidationError(
-        _("“%(name)s” would expand to more than %(limit)s MB when opened, or its "
-          "compressed content is not what it declares. It was refused as a possible "
-          "“zip bomb”; save the document again from Word or Excel and attach it.")
+        _(
+            "“%(name)s” would expand to more than %(limit)s MB when opened, or its "
+            "compressed content is not what it declares. It was refused as a possible "
+            "“zip bomb”; save the document again from Word or Excel and attach it."
+        )
         % {"name": name, "limit": settings.PORTAL_UPLOAD_MAX_UNCOMPRESSED_MB},
         code="archive_bomb",
     )
@@ -203,16 +211,26 @@ _WEB_MARKERS = re.compile(
 _MARKER_OVERLAP = 64
 # Active content a PDF reader would run or open (PDF 2.0, ISO 32000-2 s. 12.6.4):
 # scripts, launching programs, embedded files, XFA forms.
-_ACTIVE_KEYS = ("/JS", "/JavaScript", "/Launch", "/EmbeddedFile", "/EmbeddedFiles", "/XFA",
-                "/RichMedia")
+_ACTIVE_KEYS = (
+    "/JS",
+    "/JavaScript",
+    "/Launch",
+    "/EmbeddedFile",
+    "/EmbeddedFiles",
+    "/XFA",
+    "/RichMedia",
+)
 _ACTIVE_ACTIONS = ("/JavaScript", "/Launch", "/RichMediaExecute")
 
 
 def _pdf_refused(name: str) -> ValidationError:
     return ValidationError(
-        _("“%(name)s” is not a plain PDF document: it is damaged, or it holds web-page "
-          "code, scripts or embedded files. Print it to PDF again (or scan the paper "
-          "copy) and attach the new file.") % {"name": name},
+        _(
+            "“%(name)s” is not a plain PDF document: it is damaged, or it holds web-page "
+            "code, scripts or embedded files. Print it to PDF again (or scan the paper "
+            "copy) and attach the new file."
+        )
+        % {"name": name},
         code="pdf_unsafe",
     )
 
@@ -249,9 +267,11 @@ def check_pdf(fileobj: IO[bytes], *, name: str) -> None:
     if not found:
         raise _pdf_refused(name)
     try:
-        verdict = _run_capped(lambda: _pdf_structure_verdict(fileobj),
-                              memory_bytes=PDF_CHECK_MEMORY_BYTES,
-                              cpu_seconds=PDF_CHECK_CPU_SECONDS)
+        verdict = _run_capped(
+            lambda: _pdf_structure_verdict(fileobj),
+            memory_bytes=PDF_CHECK_MEMORY_BYTES,
+            cpu_seconds=PDF_CHECK_CPU_SECONDS,
+        )
     finally:
         fileobj.seek(0)
     if verdict != _PDF_OK:
@@ -269,8 +289,9 @@ def _pdf_structure_verdict(fileobj: IO[bytes]) -> int:
         reader = PdfReader(fileobj, strict=False)
         if reader.is_encrypted or len(reader.pages) < 1:
             return _PDF_REFUSED
-        ids = [IndirectObject(num, gen, reader)
-               for gen, nums in reader.xref.items() for num in nums]
+        ids = [
+            IndirectObject(num, gen, reader) for gen, nums in reader.xref.items() for num in nums
+        ]
         ids += [IndirectObject(num, 0, reader) for num in reader.xref_objStm]
         for ref in ids:
             obj = ref.get_object()
@@ -280,8 +301,7 @@ def _pdf_structure_verdict(fileobj: IO[bytes]) -> int:
                 return _PDF_REFUSED
             if obj.get(NameObject("/S")) in _ACTIVE_ACTIONS:
                 return _PDF_REFUSED
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError,
-            OSError):
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError, OSError):
         return _PDF_REFUSED
     return _PDF_OK
 
@@ -329,8 +349,9 @@ def _address_space() -> int | None:
     return None
 
 
-def check_upload(upload, *, slot_id: int | None, limits: UploadLimits | None = None
-                 ) -> UploadedDocument:
+def check_upload(
+    upload, *, slot_id: int | None, limits: UploadLimits | None = None
+) -> UploadedDocument:
     """One file from a form, checked; raises ValidationError naming the file and the rule.
 
     The file stays where Django put it (a temporary file above
@@ -351,8 +372,10 @@ def check_upload(upload, *, slot_id: int | None, limits: UploadLimits | None = N
     allowed = {t.key for t in limits.types}
     if kind is None or kind not in allowed:
         raise ValidationError(
-            _("“%(name)s” is not a %(types)s file (its content was checked, not only its "
-              "name). Save or scan it in one of these formats and attach it again.")
+            _(
+                "“%(name)s” is not a %(types)s file (its content was checked, not only its "
+                "name). Save or scan it in one of these formats and attach it again."
+            )
             % {"name": name, "types": limits.type_labels},
             code="file_type",
         )
@@ -363,10 +386,16 @@ def check_upload(upload, *, slot_id: int | None, limits: UploadLimits | None = N
         name = f"{name}{file_type.extensions[0]}"
     elif ext not in file_type.extensions:
         raise ValidationError(
-            _("“%(name)s” is named as a %(ext)s file but its content is %(label)s. "
-              "Attach the right file, or rename it to end in %(right)s.")
-            % {"name": name, "ext": ext, "label": file_type.label,
-               "right": file_type.extensions[0]},
+            _(
+                "“%(name)s” is named as a %(ext)s file but its content is %(label)s. "
+                "Attach the right file, or rename it to end in %(right)s."
+            )
+            % {
+                "name": name,
+                "ext": ext,
+                "label": file_type.label,
+                "right": file_type.extensions[0],
+            },
             code="file_name_mismatch",
         )
     if kind in ("docx", "xlsx"):
@@ -374,12 +403,18 @@ def check_upload(upload, *, slot_id: int | None, limits: UploadLimits | None = N
     elif kind == "pdf":
         check_pdf(upload, name=name)
     upload.seek(0)
-    return UploadedDocument(slot_id=slot_id, name=name, file=upload,
-                            content_type=file_type.content_type)
+    return UploadedDocument(
+        slot_id=slot_id, name=name, file=upload, content_type=file_type.content_type
+    )
 
 
-def check_totals(documents: Iterable[UploadedDocument], *, existing_count: int = 0,
-                 existing_bytes: int = 0, limits: UploadLimits | None = None) -> None:
+def check_totals(
+    documents: Iterable[UploadedDocument],
+    *,
+    existing_count: int = 0,
+    existing_bytes: int = 0,
+    limits: UploadLimits | None = None,
+) -> None:
     """The per-dossier limits: number of files and their total size."""
     limits = limits or upload_limits()
     documents = list(documents)
@@ -390,7 +425,8 @@ def check_totals(documents: Iterable[UploadedDocument], *, existing_count: int =
                 "A dossier may hold at most %(limit)d file; this would make %(count)d.",
                 "A dossier may hold at most %(limit)d files; this would make %(count)d.",
                 limits.max_files,
-            ) % {"limit": limits.max_files, "count": count},
+            )
+            % {"limit": limits.max_files, "count": count},
             code="too_many_files",
         )
     total = existing_bytes + sum(d.size for d in documents)

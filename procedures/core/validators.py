@@ -1,4 +1,5 @@
 """Identity numbers of applicants (shared by dossiers and dialogue registrations)."""
+
 import re
 
 from django.core.exceptions import ValidationError
@@ -32,8 +33,10 @@ def validate_tax_code(value: str) -> None:
         mst.validate(normalize_identity(value))
     except InvalidChecksum:
         raise ValidationError(
-            _("This tax code's check digit is wrong: please check the number on the "
-              "business registration certificate."),
+            _(
+                "This tax code's check digit is wrong: please check the number on the "
+                "business registration certificate."
+            ),
             code="invalid_tax_code_checksum",
         ) from None
     except NumberError:

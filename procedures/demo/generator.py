@@ -24,6 +24,7 @@ Demo applicants' e-mail addresses are at `demo.invalid` (RFC 2606: never deliver
 which is also how `demo_dossiers_clear` finds them again. All demo dossiers share one
 look-up PIN (`pin`), so the public look-up can be shown.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -100,34 +101,147 @@ ON_TIME = 0.18  # the rest of the finished ones are early
 REFUSED_OUTCOME = 0.05
 NON_WORKING_DAY_WEIGHT = 0.06  # online submissions on weekends and holidays
 
-_FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi",
-           "Đỗ", "Hồ", "Ngô", "Dương", "Lý", "Đinh", "Lương", "Ma", "Hà"]
+_FAMILY = [
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Huỳnh",
+    "Phan",
+    "Vũ",
+    "Võ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Hồ",
+    "Ngô",
+    "Dương",
+    "Lý",
+    "Đinh",
+    "Lương",
+    "Ma",
+    "Hà",
+]
 _MIDDLE = ["Văn", "Thị", "Đức", "Minh", "Thu", "Quang", "Hữu", "Ngọc", "Thanh", "Xuân", "Hồng"]
-_GIVEN = ["An", "Bình", "Chi", "Dũng", "Giang", "Hà", "Hải", "Hạnh", "Hùng", "Hương", "Khánh",
-          "Lan", "Linh", "Long", "Mai", "Nam", "Nga", "Phong", "Phương", "Quân", "Sơn", "Tâm",
-          "Thảo", "Trang", "Tuấn", "Việt", "Yến", "Thắng", "Hiếu", "Loan"]
-_COMPANY_KIND = ["Công ty TNHH", "Công ty Cổ phần", "Công ty TNHH MTV", "Hợp tác xã", "Hộ kinh doanh"]
-_COMPANY_WORD = ["Thương mại", "Xăng dầu", "Điện lực", "Hóa chất", "Gas", "Thực phẩm", "Cơ khí",
-                 "Chè", "Đồ uống", "Khoáng sản", "Vật liệu", "Dịch vụ", "Xuất nhập khẩu"]
-_COMPANY_NAME = ["Hoàng Long", "Thái Nguyên", "Phú Lương", "Tân Cương", "Sông Công", "Đại Từ",
-                 "Việt Bắc", "Gang Thép", "Minh Phát", "An Khánh", "Hưng Thịnh", "Phổ Yên",
-                 "Đồng Hỷ", "Thành Công", "Bắc Sơn", "Trung Thành", "La Hiên", "Hồng Tiến"]
-_WARD = ["Phường Phan Đình Phùng", "Phường Hoàng Văn Thụ", "Phường Túc Duyên", "Phường Gia Sàng",
-         "Phường Quang Trung", "Xã Tân Cương", "Thị trấn Hùng Sơn", "Phường Ba Hàng",
-         "Phường Mỏ Chè", "Xã Phúc Hà", "Thị trấn Chợ Chu", "Thị trấn Đu"]
-_DISTRICT = ["TP Thái Nguyên", "TP Sông Công", "TP Phổ Yên", "Huyện Đại Từ", "Huyện Phú Lương",
-             "Huyện Đồng Hỷ", "Huyện Định Hóa", "Huyện Võ Nhai", "Huyện Phú Bình"]
-_REFUSAL = ["Thủ tục không thuộc thẩm quyền giải quyết của Sở Công Thương.",
-            "Tổ chức đề nghị không thuộc đối tượng thực hiện thủ tục."]
-_SUPPLEMENT = ["Bổ sung bản sao Giấy chứng nhận đăng ký doanh nghiệp.",
-               "Bổ sung sơ đồ mặt bằng cửa hàng và hợp đồng thuê địa điểm.",
-               "Bổ sung bản sao chứng chỉ huấn luyện an toàn của người quản lý.",
-               "Tờ khai chưa ký, đóng dấu; đề nghị nộp lại tờ khai."]
-_PAYMENT = ["Nộp phí thẩm định theo Thông tư của Bộ Tài chính.",
-            "Nộp lệ phí cấp giấy phép tại bộ phận một cửa hoặc qua cổng dịch vụ công."]
+_GIVEN = [
+    "An",
+    "Bình",
+    "Chi",
+    "Dũng",
+    "Giang",
+    "Hà",
+    "Hải",
+    "Hạnh",
+    "Hùng",
+    "Hương",
+    "Khánh",
+    "Lan",
+    "Linh",
+    "Long",
+    "Mai",
+    "Nam",
+    "Nga",
+    "Phong",
+    "Phương",
+    "Quân",
+    "Sơn",
+    "Tâm",
+    "Thảo",
+    "Trang",
+    "Tuấn",
+    "Việt",
+    "Yến",
+    "Thắng",
+    "Hiếu",
+    "Loan",
+]
+_COMPANY_KIND = [
+    "Công ty TNHH",
+    "Công ty Cổ phần",
+    "Công ty TNHH MTV",
+    "Hợp tác xã",
+    "Hộ kinh doanh",
+]
+_COMPANY_WORD = [
+    "Thương mại",
+    "Xăng dầu",
+    "Điện lực",
+    "Hóa chất",
+    "Gas",
+    "Thực phẩm",
+    "Cơ khí",
+    "Chè",
+    "Đồ uống",
+    "Khoáng sản",
+    "Vật liệu",
+    "Dịch vụ",
+    "Xuất nhập khẩu",
+]
+_COMPANY_NAME = [
+    "Hoàng Long",
+    "Thái Nguyên",
+    "Phú Lương",
+    "Tân Cương",
+    "Sông Công",
+    "Đại Từ",
+    "Việt Bắc",
+    "Gang Thép",
+    "Minh Phát",
+    "An Khánh",
+    "Hưng Thịnh",
+    "Phổ Yên",
+    "Đồng Hỷ",
+    "Thành Công",
+    "Bắc Sơn",
+    "Trung Thành",
+    "La Hiên",
+    "Hồng Tiến",
+]
+_WARD = [
+    "Phường Phan Đình Phùng",
+    "Phường Hoàng Văn Thụ",
+    "Phường Túc Duyên",
+    "Phường Gia Sàng",
+    "Phường Quang Trung",
+    "Xã Tân Cương",
+    "Thị trấn Hùng Sơn",
+    "Phường Ba Hàng",
+    "Phường Mỏ Chè",
+    "Xã Phúc Hà",
+    "Thị trấn Chợ Chu",
+    "Thị trấn Đu",
+]
+_DISTRICT = [
+    "TP Thái Nguyên",
+    "TP Sông Công",
+    "TP Phổ Yên",
+    "Huyện Đại Từ",
+    "Huyện Phú Lương",
+    "Huyện Đồng Hỷ",
+    "Huyện Định Hóa",
+    "Huyện Võ Nhai",
+    "Huyện Phú Bình",
+]
+_REFUSAL = [
+    "Thủ tục không thuộc thẩm quyền giải quyết của Sở Công Thương.",
+    "Tổ chức đề nghị không thuộc đối tượng thực hiện thủ tục.",
+]
+_SUPPLEMENT = [
+    "Bổ sung bản sao Giấy chứng nhận đăng ký doanh nghiệp.",
+    "Bổ sung sơ đồ mặt bằng cửa hàng và hợp đồng thuê địa điểm.",
+    "Bổ sung bản sao chứng chỉ huấn luyện an toàn của người quản lý.",
+    "Tờ khai chưa ký, đóng dấu; đề nghị nộp lại tờ khai.",
+]
+_PAYMENT = [
+    "Nộp phí thẩm định theo Thông tư của Bộ Tài chính.",
+    "Nộp lệ phí cấp giấy phép tại bộ phận một cửa hoặc qua cổng dịch vụ công.",
+]
 _APOLOGY = ["Cần kiểm tra thực tế tại cơ sở.", "Chờ ý kiến của cơ quan phối hợp."]
-_REFUSED_RESULT = ["Cơ sở không đáp ứng điều kiện về địa điểm kinh doanh.",
-                   "Không đáp ứng khoảng cách an toàn phòng cháy chữa cháy."]
+_REFUSED_RESULT = [
+    "Cơ sở không đáp ứng điều kiện về địa điểm kinh doanh.",
+    "Không đáp ứng khoảng cách an toàn phòng cháy chữa cháy.",
+]
 _STOP = ["Doanh nghiệp đã giải thể.", "Theo đề nghị của cơ quan có thẩm quyền."]
 _WITHDRAW = ["Theo đơn đề nghị rút hồ sơ của tổ chức.", ""]
 
@@ -184,24 +298,44 @@ class _Context:
     def __init__(self, *, rng: random.Random):
         procs = list(Procedure.objects.accepting_dossiers().order_by("pk"))
         if not procs:
-            raise DomainError(_("No procedure in force has a published processing time. Load "
-                                "the catalogue first: manage.py seed_catalogue."))
+            raise DomainError(
+                _(
+                    "No procedure in force has a published processing time. Load "
+                    "the catalogue first: manage.py seed_catalogue."
+                )
+            )
         versions: dict[int, list[_Version]] = {}
         for v in ProcedureVersion.objects.filter(procedure__in=procs).order_by(
             "procedure_id", "effective_from", "number"
         ):
-            versions.setdefault(v.procedure_id, []).append(_Version(
-                v.pk, v.effective_from, v.kind == ChangeKind.ABOLISHED, v.processing_amount,
-                v.online_processing_amount, v.processing_unit, v.fee_vnd, v.fee_text))
+            versions.setdefault(v.procedure_id, []).append(
+                _Version(
+                    v.pk,
+                    v.effective_from,
+                    v.kind == ChangeKind.ABOLISHED,
+                    v.processing_amount,
+                    v.online_processing_amount,
+                    v.processing_unit,
+                    v.fee_vnd,
+                    v.fee_text,
+                )
+            )
         steps: dict[int, list] = {}
         for s in ProcessStep.objects.filter(procedure__in=procs).order_by("procedure_id", "order"):
             steps.setdefault(s.procedure_id, []).append(
-                (s.order, s.name, s.role, s.unit_id, float(s.allotted_hours)))
+                (s.order, s.name, s.role, s.unit_id, float(s.allotted_hours))
+            )
         self.procedures = [
-            _Procedure(p.pk, p.channel_online, p.implementing_unit_id, tuple(versions[p.pk]),
-                       tuple(v.effective_from for v in versions[p.pk]),
-                       tuple(steps.get(p.pk, ())))
-            for p in procs if p.pk in versions
+            _Procedure(
+                p.pk,
+                p.channel_online,
+                p.implementing_unit_id,
+                tuple(versions[p.pk]),
+                tuple(v.effective_from for v in versions[p.pk]),
+                tuple(steps.get(p.pk, ())),
+            )
+            for p in procs
+            if p.pk in versions
         ]
         # A few procedures take most dossiers (retail alcohol and petrol licences...):
         # Zipf-like weights over a seeded shuffle.
@@ -211,9 +345,10 @@ class _Context:
         for rank, i in enumerate(order):
             weights[i] = 1.0 / (rank + 1) ** 0.9
         self.all = (self.procedures, _cumulative(weights))
-        online = [(p, w) for p, w in zip(self.procedures, weights) if p.online]
-        self.online = (([p for p, _w in online], _cumulative([w for _p, w in online]))
-                       if online else None)
+        online = [(p, w) for p, w in zip(self.procedures, weights, strict=False) if p.online]
+        self.online = (
+            ([p for p, _w in online], _cumulative([w for _p, w in online])) if online else None
+        )
 
         units = list(Unit.objects.filter(is_one_stop_desk=False).values_list("pk", flat=True))
         self.processing_units = units
@@ -231,8 +366,11 @@ class _Context:
 
     @staticmethod
     def _staff(role: Role) -> list[tuple[int, int | None]]:
-        users = get_user_model().objects.filter(groups__name=ROLE_GROUP_NAMES[role],
-                                                is_active=True).order_by("pk")
+        users = (
+            get_user_model()
+            .objects.filter(groups__name=ROLE_GROUP_NAMES[role], is_active=True)
+            .order_by("pk")
+        )
         units = dict(StaffProfile.objects.filter(user__in=users).values_list("user_id", "unit_id"))
         return [(uid, units.get(uid)) for uid in users.values_list("pk", flat=True)]
 
@@ -270,10 +408,12 @@ class _Life:
             raise _Cut
         return moment
 
-    def _event(self, action, at, actor, from_status, to_status, note="", data=None,
-               by_applicant=False):
-        self.events.append((action, actor, by_applicant, at, from_status, to_status, note,
-                            data or {}))
+    def _event(
+        self, action, at, actor, from_status, to_status, note="", data=None, by_applicant=False
+    ):
+        self.events.append(
+            (action, actor, by_applicant, at, from_status, to_status, note, data or {})
+        )
         self.row["status"] = to_status
 
     def run(self, row: dict, proc: _Procedure, version: _Version) -> None:
@@ -294,8 +434,15 @@ class _Life:
         submitted = row["submitted_at"]
         if not online:
             row["received_by_id"] = desk
-        self._event(Action.REGISTER, submitted, None if online else desk, None, S.SUBMITTED,
-                    data={"channel": row["channel"]}, by_applicant=online)
+        self._event(
+            Action.REGISTER,
+            submitted,
+            None if online else desk,
+            None,
+            S.SUBMITTED,
+            data={"channel": row["channel"]},
+            by_applicant=online,
+        )
 
         # Intake: at once at the desk, within the next working day when online.
         if online:
@@ -313,18 +460,37 @@ class _Life:
             reason = rng.choice(_SUPPLEMENT)
             self._at(t)
             row.update(supplement_count=row["supplement_count"] + 1, supplement_reason=reason)
-            self._event(Action.REQUEST_SUPPLEMENT, t, desk, S.SUBMITTED, S.SUPPLEMENT_REQUESTED,
-                        reason, data={"during_processing": False})
+            self._event(
+                Action.REQUEST_SUPPLEMENT,
+                t,
+                desk,
+                S.SUBMITTED,
+                S.SUPPLEMENT_REQUESTED,
+                reason,
+                data={"during_processing": False},
+            )
             if rng.random() < SUPPLEMENT_NEVER_ANSWERED:
                 w = self._at(self._hours(t, rng.uniform(40, 120)))
                 row["ended_at"] = w
-                self._event(Action.WITHDRAW, w, desk, S.SUPPLEMENT_REQUESTED, S.WITHDRAWN,
-                            rng.choice(_WITHDRAW))
+                self._event(
+                    Action.WITHDRAW,
+                    w,
+                    desk,
+                    S.SUPPLEMENT_REQUESTED,
+                    S.WITHDRAWN,
+                    rng.choice(_WITHDRAW),
+                )
                 return
             back = self._at(self._hours(t, rng.uniform(4, 40)))
-            self._event(Action.RECEIVE_SUPPLEMENT, back, None if online else desk,
-                        S.SUPPLEMENT_REQUESTED, S.SUBMITTED, data={"policy": None},
-                        by_applicant=online)
+            self._event(
+                Action.RECEIVE_SUPPLEMENT,
+                back,
+                None if online else desk,
+                S.SUPPLEMENT_REQUESTED,
+                S.SUBMITTED,
+                data={"policy": None},
+                by_applicant=online,
+            )
             t = self._hours(back, rng.uniform(0.1, 4))
 
         # Accepted: the clock starts (form 01).
@@ -334,11 +500,17 @@ class _Life:
             amount = version.online_amount
         start = calendar.next_working_moment(t)
         due = calendar.add_time(start, amount, version.unit)
-        row.update(accepted_at=t, clock_started_at=start, due_at=due, original_due_at=due,
-                   received_by_id=row["received_by_id"] or desk,
-                   transfer_due_at=deadlines.transfer_due_at(t))
-        self._event(Action.ACCEPT, t, desk, S.SUBMITTED, S.ACCEPTED,
-                    data={"due_at": due.isoformat()})
+        row.update(
+            accepted_at=t,
+            clock_started_at=start,
+            due_at=due,
+            original_due_at=due,
+            received_by_id=row["received_by_id"] or desk,
+            transfer_due_at=deadlines.transfer_due_at(t),
+        )
+        self._event(
+            Action.ACCEPT, t, desk, S.SUBMITTED, S.ACCEPTED, data={"due_at": due.isoformat()}
+        )
         step_plan = self._open_steps(proc, row, start)
 
         # Transferred to the processing unit the same working day.
@@ -348,13 +520,27 @@ class _Life:
         head = rng.choice(ctx.heads.get(unit) or ctx.directors)
         t = self._at(self._hours(t, rng.uniform(0.1, 3)))
         if unit is not None:
-            row.update(assigned_unit_id=unit, assigned_officer_id=officer, transferred_at=t,
-                       transferred_by_id=desk,
-                       transfer_on_time_result=on_time_result(
-                           finished_at=t, due_at=row["transfer_due_at"], exact=True))
-            self._event(Action.ASSIGN, t, desk, S.ACCEPTED, S.PROCESSING,
-                        data={"unit": unit, "officer": officer,
-                              "previous": {"unit": None, "officer": None}})
+            row.update(
+                assigned_unit_id=unit,
+                assigned_officer_id=officer,
+                transferred_at=t,
+                transferred_by_id=desk,
+                transfer_on_time_result=on_time_result(
+                    finished_at=t, due_at=row["transfer_due_at"], exact=True
+                ),
+            )
+            self._event(
+                Action.ASSIGN,
+                t,
+                desk,
+                S.ACCEPTED,
+                S.PROCESSING,
+                data={
+                    "unit": unit,
+                    "officer": officer,
+                    "previous": {"unit": None, "officer": None},
+                },
+            )
         running = row["status"]
         worker = officer or head or desk
         total_h = calendar.working_seconds_between(start, due) / 3600
@@ -374,27 +560,47 @@ class _Life:
             # Within 3 working days of acceptance, once (Decree 61/2018 art. 19).
             ask = self._at(self._hours(t, rng.uniform(0.5, 16)))
             reason = rng.choice(_SUPPLEMENT)
-            row.update(paused_at=ask, supplement_count=row["supplement_count"] + 1,
-                       supplement_reason=reason)
-            self._event(Action.REQUEST_SUPPLEMENT, ask, worker, running, S.SUPPLEMENT_REQUESTED,
-                        reason, data={"during_processing": True})
+            row.update(
+                paused_at=ask,
+                supplement_count=row["supplement_count"] + 1,
+                supplement_reason=reason,
+            )
+            self._event(
+                Action.REQUEST_SUPPLEMENT,
+                ask,
+                worker,
+                running,
+                S.SUPPLEMENT_REQUESTED,
+                reason,
+                data={"during_processing": True},
+            )
             back = self._at(self._hours(ask, rng.uniform(4, 48)))
             if self.policy == SupplementPolicy.RESTART:
                 start = calendar.next_working_moment(back)
                 due = calendar.add_time(start, amount, version.unit)
-                row.update(clock_started_at=start, paused_seconds=0, due_at=due,
-                           original_due_at=due)
+                row.update(
+                    clock_started_at=start, paused_seconds=0, due_at=due, original_due_at=due
+                )
             else:
                 paused = max(0, calendar.working_seconds_between(ask, back))
                 row["paused_seconds"] += paused
                 due = calendar.add_working_hours(due, Decimal(paused) / 3600)
-                row.update(due_at=due, original_due_at=calendar.add_working_hours(
-                    row["original_due_at"], Decimal(paused) / 3600))
+                row.update(
+                    due_at=due,
+                    original_due_at=calendar.add_working_hours(
+                        row["original_due_at"], Decimal(paused) / 3600
+                    ),
+                )
             row["paused_at"] = None
-            self._event(Action.RECEIVE_SUPPLEMENT, back, None if online else desk,
-                        S.SUPPLEMENT_REQUESTED, running,
-                        data={"policy": self.policy, "due_at": due.isoformat()},
-                        by_applicant=online)
+            self._event(
+                Action.RECEIVE_SUPPLEMENT,
+                back,
+                None if online else desk,
+                S.SUPPLEMENT_REQUESTED,
+                running,
+                data={"policy": self.policy, "due_at": due.isoformat()},
+                by_applicant=online,
+            )
             t = back
 
         if ((version.fee_vnd or 0) > 0 or version.fee_text) and rng.random() < PAYMENT:
@@ -408,10 +614,17 @@ class _Life:
             if paused:
                 row["due_at"] = calendar.add_working_hours(row["due_at"], Decimal(paused) / 3600)
                 row["original_due_at"] = calendar.add_working_hours(
-                    row["original_due_at"], Decimal(paused) / 3600)
+                    row["original_due_at"], Decimal(paused) / 3600
+                )
             row["paused_at"] = None
-            self._event(Action.CONFIRM_PAYMENT, paid, desk, S.PAYMENT_REQUESTED, running,
-                        data={"due_at": row["due_at"].isoformat()})
+            self._event(
+                Action.CONFIRM_PAYMENT,
+                paid,
+                desk,
+                S.PAYMENT_REQUESTED,
+                running,
+                data={"due_at": row["due_at"].isoformat()},
+            )
             t = paid
 
         # How much of the time the unit uses: most finish early, some on the due day,
@@ -431,9 +644,15 @@ class _Life:
                 new_due = calendar.add_working_days(due, rng.randint(2, 5))
                 reason = rng.choice(_APOLOGY)
                 row.update(due_at=new_due, reappointment_count=1)
-                self._event(Action.APOLOGISE, sorry, head, running, running, reason,
-                            data={"old_due_at": due.isoformat(),
-                                  "new_due_at": new_due.isoformat()})
+                self._event(
+                    Action.APOLOGISE,
+                    sorry,
+                    head,
+                    running,
+                    running,
+                    reason,
+                    data={"old_due_at": due.isoformat(), "new_due_at": new_due.isoformat()},
+                )
                 t = sorry
             share = rng.uniform(1.02, 1.3)
         elif fate < APOLOGY + LATE:
@@ -455,16 +674,26 @@ class _Life:
         result = on_time_result(finished_at=finish, due_at=judged)
         note = rng.choice(_REFUSED_RESULT) if refused else ""
         row.update(
-            finished_at=finish, outcome=Outcome.REFUSED if refused else Outcome.GRANTED,
-            outcome_note=note, on_time_result=result,
+            finished_at=finish,
+            outcome=Outcome.REFUSED if refused else Outcome.GRANTED,
+            outcome_note=note,
+            on_time_result=result,
             working_seconds_used=max(
-                0, calendar.working_seconds_between(start, finish) - row["paused_seconds"]),
+                0, calendar.working_seconds_between(start, finish) - row["paused_seconds"]
+            ),
         )
         for step in step_plan:
             if step["started_at"] is not None and step["completed_at"] is None:
                 step.update(completed_at=finish, completed_by_id=head)
-        self._event(Action.RESOLVE, finish, head, running, S.FINISHED, note,
-                    data={"outcome": row["outcome"], "on_time_result": result})
+        self._event(
+            Action.RESOLVE,
+            finish,
+            head,
+            running,
+            S.FINISHED,
+            note,
+            data={"outcome": row["outcome"], "on_time_result": result},
+        )
         handed = self._at(self._hours(finish, rng.uniform(0.5, 24)))
         row["returned_at"] = handed
         self._event(Action.RETURN_RESULT, handed, desk, S.FINISHED, S.RETURNED)
@@ -474,15 +703,25 @@ class _Life:
     def _open_steps(self, proc: _Procedure, row: dict, start: datetime) -> list[dict]:
         plan = []
         for i, (order, name, role, unit, hours) in enumerate(proc.steps):
-            plan.append({
-                "order": order, "name": name, "role": role, "unit_id": unit,
-                "allotted_seconds": int(hours * 3600), "hours": hours,
-                "started_at": start if i == 0 else None,
-                "due_at": calendar.add_working_hours(start, hours) if i == 0 else None,
-                "completed_at": None, "completed_by_id": None, "officer_id": None,
-                "working_seconds_used": None, "paused_seconds": 0, "on_time_result": "",
-                "note": "",
-            })
+            plan.append(
+                {
+                    "order": order,
+                    "name": name,
+                    "role": role,
+                    "unit_id": unit,
+                    "allotted_seconds": int(hours * 3600),
+                    "hours": hours,
+                    "started_at": start if i == 0 else None,
+                    "due_at": calendar.add_working_hours(start, hours) if i == 0 else None,
+                    "completed_at": None,
+                    "completed_by_id": None,
+                    "officer_id": None,
+                    "working_seconds_used": None,
+                    "paused_seconds": 0,
+                    "on_time_result": "",
+                    "note": "",
+                }
+            )
         self.steps = plan
         return plan
 
@@ -494,21 +733,34 @@ class _Life:
         span_h = max(0, calendar.working_seconds_between(after, finish)) / 3600
         weights = [s["hours"] for s in plan]
         total, done = sum(weights), 0.0
-        for step, nxt in zip(plan, plan[1:]):
+        for step, nxt in zip(plan, plan[1:], strict=False):
             done += step["hours"]
             at = self._hours(after, span_h * done / total * 0.98)
             if at > self.end or at >= finish:
                 return
             actor = {StepRole.INTAKE: desk, StepRole.SPECIALIST: worker}.get(step["role"], head)
             result = on_time_result(finished_at=at, due_at=step["due_at"], exact=True)
-            step.update(completed_at=at, completed_by_id=actor, officer_id=actor,
-                        working_seconds_used=max(0, calendar.working_seconds_between(
-                            step["started_at"], at)), on_time_result=result)
-            nxt.update(started_at=at,
-                       due_at=calendar.add_working_hours(at, Decimal(nxt["allotted_seconds"])
-                                                         / 3600))
-            self._event(Action.COMPLETE_STEP, at, actor, row["status"], row["status"],
-                        data={"step": step["order"], "result": result, "next": nxt["order"]})
+            step.update(
+                completed_at=at,
+                completed_by_id=actor,
+                officer_id=actor,
+                working_seconds_used=max(
+                    0, calendar.working_seconds_between(step["started_at"], at)
+                ),
+                on_time_result=result,
+            )
+            nxt.update(
+                started_at=at,
+                due_at=calendar.add_working_hours(at, Decimal(nxt["allotted_seconds"]) / 3600),
+            )
+            self._event(
+                Action.COMPLETE_STEP,
+                at,
+                actor,
+                row["status"],
+                row["status"],
+                data={"step": step["order"], "result": result, "next": nxt["order"]},
+            )
 
 
 # ---------------------------------------------------------------- applicants
@@ -569,8 +821,17 @@ class _Writer:
 
 
 # Order of the values in an event tuple of _Life, after the dossier id.
-_EVENT_KEYS = ("dossier_id", "action", "actor_id", "by_applicant", "at", "from_status",
-               "to_status", "note", "data")
+_EVENT_KEYS = (
+    "dossier_id",
+    "action",
+    "actor_id",
+    "by_applicant",
+    "at",
+    "from_status",
+    "to_status",
+    "note",
+    "data",
+)
 
 
 class _CopyWriter(_Writer):
@@ -583,8 +844,10 @@ class _CopyWriter(_Writer):
         defaults = self.defaults(self.event_fields)
         # Any column a later migration adds gets its default.
         self.event_plan = [
-            (_EVENT_KEYS.index(f.attname) if f.attname in _EVENT_KEYS else None,
-             defaults[f.attname])
+            (
+                _EVENT_KEYS.index(f.attname) if f.attname in _EVENT_KEYS else None,
+                defaults[f.attname],
+            )
             for f in self.event_fields
         ]
 
@@ -604,7 +867,8 @@ class _CopyWriter(_Writer):
         qn = connection.ops.quote_name
         columns = ", ".join(([qn("id")] if with_id else []) + [qn(f.column) for f in fields])
         types = (["bigint"] if with_id else []) + [
-            re.sub(r"\(.*\)", "", f.db_type(connection)).strip() for f in fields]
+            re.sub(r"\(.*\)", "", f.db_type(connection)).strip() for f in fields
+        ]
         sql = f"COPY {qn(model._meta.db_table)} ({columns}) FROM STDIN (FORMAT BINARY)"
         with cursor.copy(sql) as copy:
             copy.set_types(types)
@@ -617,13 +881,25 @@ class _CopyWriter(_Writer):
         with connection.cursor() as cursor:
             ids = self._ids(cursor, Dossier, len(dossiers))
             attnames = [f.attname for f in self.dossier_fields]
-            self._copy(cursor, Dossier, self.dossier_fields,
-                       ([pk, *[row[a] for a in attnames]] for pk, row in zip(ids, dossiers)),
-                       with_id=True)
+            self._copy(
+                cursor,
+                Dossier,
+                self.dossier_fields,
+                ([pk, *[row[a] for a in attnames]] for pk, row in zip(ids, dossiers, strict=False)),
+                with_id=True,
+            )
             if any(events):
-                self._copy(cursor, DossierEvent, self.event_fields,
-                           (self._event_values(pk, e) for pk, evs in zip(ids, events)
-                            for e in evs), with_id=False)
+                self._copy(
+                    cursor,
+                    DossierEvent,
+                    self.event_fields,
+                    (
+                        self._event_values(pk, e)
+                        for pk, evs in zip(ids, events, strict=False)
+                        for e in evs
+                    ),
+                    with_id=False,
+                )
             if any(steps):
                 step_attnames = [f.attname for f in self.step_fields]
 
@@ -631,9 +907,13 @@ class _CopyWriter(_Writer):
                     step = {**step, "dossier_id": pk}
                     return [step[a] for a in step_attnames]
 
-                self._copy(cursor, DossierStep, self.step_fields,
-                           (step_values(pk, s) for pk, ss in zip(ids, steps) for s in ss),
-                           with_id=False)
+                self._copy(
+                    cursor,
+                    DossierStep,
+                    self.step_fields,
+                    (step_values(pk, s) for pk, ss in zip(ids, steps, strict=False) for s in ss),
+                    with_id=False,
+                )
         return ids
 
     def _event_values(self, pk, e):
@@ -651,21 +931,43 @@ class _BulkWriter(_Writer):
         self.batch_size = batch_size
 
     def write(self, dossiers, events, steps):
-        objs = Dossier.objects.bulk_create([Dossier(**row) for row in dossiers],
-                                           batch_size=self.batch_size)
+        objs = Dossier.objects.bulk_create(
+            [Dossier(**row) for row in dossiers], batch_size=self.batch_size
+        )
         ids = [o.pk for o in objs]
         if None in ids:
-            raise DomainError(_("This database does not return ids from bulk inserts; use "
-                                "PostgreSQL or SQLite 3.35 or later."))
-        DossierEvent.objects.bulk_create([
-            DossierEvent(dossier_id=pk, action=e[0], actor_id=e[1], by_applicant=e[2], at=e[3],
-                         from_status=e[4], to_status=e[5], note=e[6], data=e[7])
-            for pk, evs in zip(ids, events) for e in evs
-        ], batch_size=self.batch_size)
-        DossierStep.objects.bulk_create([
-            DossierStep(dossier_id=pk, **{k: v for k, v in s.items() if k != "hours"})
-            for pk, ss in zip(ids, steps) for s in ss
-        ], batch_size=self.batch_size)
+            raise DomainError(
+                _(
+                    "This database does not return ids from bulk inserts; use "
+                    "PostgreSQL or SQLite 3.35 or later."
+                )
+            )
+        DossierEvent.objects.bulk_create(
+            [
+                DossierEvent(
+                    dossier_id=pk,
+                    action=e[0],
+                    actor_id=e[1],
+                    by_applicant=e[2],
+                    at=e[3],
+                    from_status=e[4],
+                    to_status=e[5],
+                    note=e[6],
+                    data=e[7],
+                )
+                for pk, evs in zip(ids, events, strict=False)
+                for e in evs
+            ],
+            batch_size=self.batch_size,
+        )
+        DossierStep.objects.bulk_create(
+            [
+                DossierStep(dossier_id=pk, **{k: v for k, v in s.items() if k != "hours"})
+                for pk, ss in zip(ids, steps, strict=False)
+                for s in ss
+            ],
+            batch_size=self.batch_size,
+        )
         return ids
 
 
@@ -717,13 +1019,15 @@ class _Plan:
     days: list[tuple[date, int, int]]  # (day, how many, last code number already used)
 
 
-def _generate_days(plan: _Plan, days: list[tuple[date, int, int]], report=None,
-                   numbering: bool = True) -> DemoResult:
+def _generate_days(
+    plan: _Plan, days: list[tuple[date, int, int]], report=None, numbering: bool = True
+) -> DemoResult:
     """Build and write the dossiers of `days`; one transaction per batch of days."""
     ctx = plan.ctx
     now = timezone.now()
-    writer = (_CopyWriter(now) if connection.vendor == "postgresql"
-              else _BulkWriter(now, plan.batch_size))
+    writer = (
+        _CopyWriter(now) if connection.vendor == "postgresql" else _BulkWriter(now, plan.batch_size)
+    )
     base = writer.defaults(writer.dossier_fields)
     result = DemoResult(method=writer.method)
     batch: list[tuple[dict, list, list]] = []
@@ -732,26 +1036,47 @@ def _generate_days(plan: _Plan, days: list[tuple[date, int, int]], report=None,
     # would draw the same numbers, so they leave the reference and the parent numbers.
     code_numbers: dict[date, int] | None = None
     if numbering:
-        code_numbers = dict(DossierCodeSequence.objects.filter(
-            kind=DossierCodeSequence.KIND_CODE, unit_code=plan.unit_code,
-            day__gte=days[0][0] if days else date.min).values_list("day", "last"))
+        code_numbers = dict(
+            DossierCodeSequence.objects.filter(
+                kind=DossierCodeSequence.KIND_CODE,
+                unit_code=plan.unit_code,
+                day__gte=days[0][0] if days else date.min,
+            ).values_list("day", "last")
+        )
 
     def flush():
         if not batch:
             return
         with transaction.atomic():
-            writer.write([b[0] for b in batch],
-                         [b[1] if plan.with_events else [] for b in batch], [b[2] for b in batch])
-            sequences = [DossierCodeSequence(kind=DossierCodeSequence.KIND_REFERENCE,
-                                             unit_code=plan.unit_code, day=d, last=last)
-                         for d, last in batch_days.items()]
+            writer.write(
+                [b[0] for b in batch],
+                [b[1] if plan.with_events else [] for b in batch],
+                [b[2] for b in batch],
+            )
+            sequences = [
+                DossierCodeSequence(
+                    kind=DossierCodeSequence.KIND_REFERENCE,
+                    unit_code=plan.unit_code,
+                    day=d,
+                    last=last,
+                )
+                for d, last in batch_days.items()
+            ]
             if code_numbers is not None:
-                sequences += [DossierCodeSequence(kind=DossierCodeSequence.KIND_CODE,
-                                                  unit_code=plan.unit_code, day=d, last=last)
-                              for d, last in code_numbers.items()]
+                sequences += [
+                    DossierCodeSequence(
+                        kind=DossierCodeSequence.KIND_CODE,
+                        unit_code=plan.unit_code,
+                        day=d,
+                        last=last,
+                    )
+                    for d, last in code_numbers.items()
+                ]
             DossierCodeSequence.objects.bulk_create(
-                sequences, update_conflicts=True,
-                unique_fields=["kind", "unit_code", "day"], update_fields=["last"],
+                sequences,
+                update_conflicts=True,
+                unique_fields=["kind", "unit_code", "day"],
+                update_fields=["last"],
             )
         done = DemoResult()
         for row, evs, ss in batch:
@@ -778,7 +1103,8 @@ def _generate_days(plan: _Plan, days: list[tuple[date, int, int]], report=None,
         drafts = []
         for _i in range(n):
             online = ctx.online is not None and (
-                not working or rng.random() < plan.online_on_working_days)
+                not working or rng.random() < plan.online_on_working_days
+            )
             pool = ctx.online if online else ctx.all
             proc = _pick(rng, pool)
             version = proc.version_on(day)
@@ -788,9 +1114,13 @@ def _generate_days(plan: _Plan, days: list[tuple[date, int, int]], report=None,
                 version = proc.version_on(day)
                 tries += 1
             if version.abolished or version.amount is None:
-                raise DomainError(_("No procedure took dossiers on %(day)s: every version in "
-                                    "force was abolished or had no processing time.")
-                                  % {"day": day.isoformat()})
+                raise DomainError(
+                    _(
+                        "No procedure took dossiers on %(day)s: every version in "
+                        "force was abolished or had no processing time."
+                    )
+                    % {"day": day.isoformat()}
+                )
             if online:
                 # Online any time of day, mostly in the day and the evening.
                 seconds = int(rng.triangular(6 * 3600, 86399, 14 * 3600))
@@ -798,8 +1128,9 @@ def _generate_days(plan: _Plan, days: list[tuple[date, int, int]], report=None,
                 channel = Channel.ONLINE
             else:
                 submitted = calendar.add_working_hours(opening, round(rng.uniform(0, 7.99), 3))
-                channel = (Channel.POSTAL if rng.random() < POSTAL_SHARE_OF_OFFLINE
-                           else Channel.DIRECT)
+                channel = (
+                    Channel.POSTAL if rng.random() < POSTAL_SHARE_OF_OFFLINE else Channel.DIRECT
+                )
             drafts.append((submitted, proc, version, channel))
         # Codes are drawn in the order of registration, as _next_code does.
         drafts.sort(key=lambda p: p[0])
@@ -914,20 +1245,32 @@ def demo_dossiers_generate(
     period = [last_day - timedelta(days=days - 1 - i) for i in range(days)]
     weights = _day_weights(period)
     if ctx.online is None:  # nothing can be submitted on a day off without online procedures
-        weights = [w if calendar.is_working_day(d) else 0.0 for d, w in zip(period, weights)]
+        weights = [
+            w if calendar.is_working_day(d) else 0.0 for d, w in zip(period, weights, strict=False)
+        ]
     per_day = _split_exactly(count, weights)
-    off = sum(n for d, n in zip(period, per_day) if not calendar.is_working_day(d))
+    off = sum(n for d, n in zip(period, per_day, strict=False) if not calendar.is_working_day(d))
     off_share = off / count if count else 0.0
-    online_share = (max(0.0, (ONLINE_SHARE - off_share) / (1 - off_share))
-                    if off_share < 1 else 0.0)
-    used = dict(DossierCodeSequence.objects.filter(
-        kind=DossierCodeSequence.KIND_REFERENCE, unit_code=unit_code,
-        day__gte=period[0], day__lte=period[-1]).values_list("day", "last"))
+    online_share = max(0.0, (ONLINE_SHARE - off_share) / (1 - off_share)) if off_share < 1 else 0.0
+    used = dict(
+        DossierCodeSequence.objects.filter(
+            kind=DossierCodeSequence.KIND_REFERENCE,
+            unit_code=unit_code,
+            day__gte=period[0],
+            day__lte=period[-1],
+        ).values_list("day", "last")
+    )
     plan = _Plan(
-        ctx=ctx, end=end, seed=seed, pin=pin, policy=settings.SUPPLEMENT_POLICY,
-        unit_code=unit_code, with_events=with_events, batch_size=batch_size,
+        ctx=ctx,
+        end=end,
+        seed=seed,
+        pin=pin,
+        policy=settings.SUPPLEMENT_POLICY,
+        unit_code=unit_code,
+        with_events=with_events,
+        batch_size=batch_size,
         online_on_working_days=online_share,
-        days=[(d, n, used.get(d, 0)) for d, n in zip(period, per_day) if n],
+        days=[(d, n, used.get(d, 0)) for d, n in zip(period, per_day, strict=False) if n],
     )
     # Warm the calendar for every year touched before forking, so no worker loads it.
     for year in range(period[0].year, end.year + 2):
@@ -940,8 +1283,9 @@ def demo_dossiers_generate(
         result = _generate_days(plan, plan.days, report=progress and _accumulating(progress))
     else:
         result = _generate_in_processes(plan, workers, progress)
-        _number_codes_sql(plan.unit_code, since=datetime.combine(
-            period[0], dtime(0, 0), calendar.LOCAL_TZ))
+        _number_codes_sql(
+            plan.unit_code, since=datetime.combine(period[0], dtime(0, 0), calendar.LOCAL_TZ)
+        )
     if connection.vendor == "postgresql" and result.dossiers:
         # Fresh statistics, so the next query plans for a million rows, not for none.
         with connection.cursor() as cursor:
@@ -949,8 +1293,13 @@ def demo_dossiers_generate(
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     result.first_day, result.last_day = period[0], period[-1]
     result.seconds = time.monotonic() - started
-    logger.info("demo dossiers: %s in %.1f s (%s, %s worker(s))", result.dossiers,
-                result.seconds, result.method, workers)
+    logger.info(
+        "demo dossiers: %s in %.1f s (%s, %s worker(s))",
+        result.dossiers,
+        result.seconds,
+        result.method,
+        workers,
+    )
     return result
 
 
@@ -965,7 +1314,8 @@ def _number_codes_sql(unit_code: str, *, since: datetime) -> None:
     table = connection.ops.quote_name(Dossier._meta.db_table)
     sequences = connection.ops.quote_name(DossierCodeSequence._meta.db_table)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"""
+        cursor.execute(
+            f"""
             WITH todo AS (
                 SELECT d.id, (d.accepted_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS day,
                        row_number() OVER (
@@ -989,8 +1339,14 @@ def _number_codes_sql(unit_code: str, *, since: datetime) -> None:
             INSERT INTO {sequences} (kind, unit_code, day, last)
             SELECT %(kind)s, %(unit)s, day, max(number) FROM done GROUP BY day
             ON CONFLICT (kind, unit_code, day) DO UPDATE SET last = EXCLUDED.last
-        """, {"since": since, "demo": "%@" + DEMO_EMAIL_DOMAIN, "kind":
-              DossierCodeSequence.KIND_CODE, "unit": unit_code})
+        """,
+            {
+                "since": since,
+                "demo": "%@" + DEMO_EMAIL_DOMAIN,
+                "kind": DossierCodeSequence.KIND_CODE,
+                "unit": unit_code,
+            },
+        )
 
 
 def _accumulating(progress):
@@ -1044,7 +1400,7 @@ def demo_dossiers_clear() -> dict[str, int]:
     """
     qn = connection.ops.quote_name
     dossier_table = qn(Dossier._meta.db_table)
-    demo = (f"SELECT id FROM {dossier_table} WHERE {qn('applicant_email')} LIKE %s")
+    demo = f"SELECT id FROM {dossier_table} WHERE {qn('applicant_email')} LIKE %s"
     pattern = f"%@{DEMO_EMAIL_DOMAIN}"
     deleted: dict[str, int] = {}
 
@@ -1058,14 +1414,19 @@ def demo_dossiers_clear() -> dict[str, int]:
         event_table = qn(DossierEvent._meta.db_table)
         demo_events = f"SELECT id FROM {event_table} WHERE {qn('dossier_id')} IN ({demo})"
         for model, fk in dependants(DossierEvent):
-            cursor.execute(f"DELETE FROM {qn(model._meta.db_table)} WHERE {qn(fk.column)} IN "
-                           f"({demo_events})", [pattern])
+            cursor.execute(
+                f"DELETE FROM {qn(model._meta.db_table)} WHERE {qn(fk.column)} IN ({demo_events})",
+                [pattern],
+            )
             deleted[model._meta.label] = deleted.get(model._meta.label, 0) + cursor.rowcount
         for model, fk in dependants(Dossier):
-            cursor.execute(f"DELETE FROM {qn(model._meta.db_table)} WHERE {qn(fk.column)} IN "
-                           f"({demo})", [pattern])
+            cursor.execute(
+                f"DELETE FROM {qn(model._meta.db_table)} WHERE {qn(fk.column)} IN ({demo})",
+                [pattern],
+            )
             deleted[model._meta.label] = deleted.get(model._meta.label, 0) + cursor.rowcount
-        cursor.execute(f"DELETE FROM {dossier_table} WHERE {qn('applicant_email')} LIKE %s",
-                       [pattern])
+        cursor.execute(
+            f"DELETE FROM {dossier_table} WHERE {qn('applicant_email')} LIKE %s", [pattern]
+        )
         deleted[Dossier._meta.label] = cursor.rowcount
     return deleted

@@ -9,6 +9,7 @@ Views stay thin: visibility is `Dossier.objects.visible_to`, every rule is in
 procedures.dossiers.services, and a `DomainError` becomes 400, 403 (code "forbidden")
 or 409 (`DossierConflict`) with the body {"detail", "field", "code"}.
 """
+
 from __future__ import annotations
 
 import re
@@ -46,15 +47,19 @@ from procedures.models import Dossier, DossierEvent, DossierStep, Unit
 STAFF_AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
 
 _ERROR_RESPONSES = {
-    400: OpenApiResponse(ser.DomainErrorSerializer,
-                         description=gettext_lazy("A rule of the procedure refused the action.")),
+    400: OpenApiResponse(
+        ser.DomainErrorSerializer,
+        description=gettext_lazy("A rule of the procedure refused the action."),
+    ),
     401: OpenApiResponse(description=gettext_lazy("Not logged in.")),
-    403: OpenApiResponse(ser.DomainErrorSerializer,
-                         description=gettext_lazy("The user's role may not do this.")),
+    403: OpenApiResponse(
+        ser.DomainErrorSerializer, description=gettext_lazy("The user's role may not do this.")
+    ),
     404: OpenApiResponse(description=gettext_lazy("No such dossier among those the user sees.")),
-    409: OpenApiResponse(ser.DomainErrorSerializer,
-                         description=gettext_lazy("Someone changed the dossier since "
-                                                  "expected_version was read.")),
+    409: OpenApiResponse(
+        ser.DomainErrorSerializer,
+        description=gettext_lazy("Someone changed the dossier since expected_version was read."),
+    ),
 }
 
 
@@ -84,11 +89,15 @@ class DomainErrorShape:
             return response
         if isinstance(data, dict) and set(data) == {"detail"}:
             detail = data["detail"]
-            response.data = {"detail": str(detail), "field": None,
-                             "code": getattr(detail, "code", None)}
+            response.data = {
+                "detail": str(detail),
+                "field": None,
+                "code": getattr(detail, "code", None),
+            }
             return response
-        field, messages = (next(iter(data.items())) if isinstance(data, dict) and data
-                           else (None, data))
+        field, messages = (
+            next(iter(data.items())) if isinstance(data, dict) and data else (None, data)
+        )
         while isinstance(messages, (list, dict)) and messages:
             messages = messages[0] if isinstance(messages, list) else next(iter(messages.values()))
         response.data = {
@@ -117,7 +126,7 @@ def _search_filter(term: str) -> Q:
         return Q(submission_ref__startswith=term.upper())
     if term.upper().startswith(unit_code.upper() + "-"):
         # Prefix match on the unique code's pattern index (no UPPER(), which would scan).
-        return Q(code__startswith=unit_code + term[len(unit_code):].upper())
+        return Q(code__startswith=unit_code + term[len(unit_code) :].upper())
     if _DAY_CODE.match(term):
         return Q(code__startswith=f"{unit_code}-{term}")
     if _IDENTITY.match(term):
@@ -126,10 +135,18 @@ def _search_filter(term: str) -> Q:
 
 
 def dossier_list(
-    *, user, status: list[int] | None = None, field: int | None = None,
-    procedure: int | None = None, unit: str | None = None, officer: str | None = None,
-    channel: int | None = None, due_before=None, due_after=None,
-    on_time_result: str | None = None, search: str | None = None,
+    *,
+    user,
+    status: list[int] | None = None,
+    field: int | None = None,
+    procedure: int | None = None,
+    unit: str | None = None,
+    officer: str | None = None,
+    channel: int | None = None,
+    due_before=None,
+    due_after=None,
+    on_time_result: str | None = None,
+    search: str | None = None,
 ) -> QuerySet[Dossier]:
     """The dossiers `user` may see, filtered; related rows joined so a page is one query."""
     qs = Dossier.objects.visible_to(user).select_related(*_LIST_RELATED)
@@ -188,9 +205,12 @@ class DossierCursorPagination(CursorPagination):
         "cursor: follow `next`."
     ),
     parameters=[ser.DossierListQuerySerializer],
-    responses={200: ser.DossierListSerializer(many=True), 400: OpenApiResponse(
-        description=gettext_lazy("A filter is invalid.")), 401: _ERROR_RESPONSES[401],
-        403: _ERROR_RESPONSES[403]},
+    responses={
+        200: ser.DossierListSerializer(many=True),
+        400: OpenApiResponse(description=gettext_lazy("A filter is invalid.")),
+        401: _ERROR_RESPONSES[401],
+        403: _ERROR_RESPONSES[403],
+    },
     tags=["dossiers"],
 )
 class DossierListView(DomainErrorShape, generics.ListAPIView):
@@ -212,8 +232,12 @@ class DossierListView(DomainErrorShape, generics.ListAPIView):
         "Everything staff know of one dossier: applicant, deadlines, internal steps (form "
         "05), the event log and document metadata. `version` goes into every action."
     ),
-    responses={200: ser.DossierDetailSerializer, 401: _ERROR_RESPONSES[401],
-               403: _ERROR_RESPONSES[403], 404: _ERROR_RESPONSES[404]},
+    responses={
+        200: ser.DossierDetailSerializer,
+        401: _ERROR_RESPONSES[401],
+        403: _ERROR_RESPONSES[403],
+        404: _ERROR_RESPONSES[404],
+    },
     tags=["dossiers"],
 )
 class DossierDetailView(DomainErrorShape, generics.RetrieveAPIView):
@@ -241,26 +265,42 @@ class DossierDetailView(DomainErrorShape, generics.RetrieveAPIView):
 def _unit(code: str) -> Unit:
     unit = Unit.objects.filter(code=code.strip()).first()
     if unit is None:
-        raise DomainError(_("There is no unit with the code “%(code)s”.") % {"code": code},
-                          field="unit", code="not_found")
+        raise DomainError(
+            _("There is no unit with the code “%(code)s”.") % {"code": code},
+            field="unit",
+            code="not_found",
+        )
     return unit
 
 
 def _officer(username: str | None):
     if not username:
         return None
-    user = (get_user_model().objects.select_related("staff_profile")
-            .filter(username=username.strip(), is_active=True).first())
+    user = (
+        get_user_model()
+        .objects.select_related("staff_profile")
+        .filter(username=username.strip(), is_active=True)
+        .first()
+    )
     if user is None:
-        raise DomainError(_("There is no active officer with the username “%(username)s”.")
-                          % {"username": username}, field="officer", code="not_found")
+        raise DomainError(
+            _("There is no active officer with the username “%(username)s”.")
+            % {"username": username},
+            field="officer",
+            code="not_found",
+        )
     return user
 
 
 def _assign(d, user, data, version):
-    return svc.dossier_assign(dossier=d, actor=user, unit=_unit(data["unit"]),
-                              officer=_officer(data.get("officer")), note=data["note"],
-                              expected_version=version)
+    return svc.dossier_assign(
+        dossier=d,
+        actor=user,
+        unit=_unit(data["unit"]),
+        officer=_officer(data.get("officer")),
+        note=data["note"],
+        expected_version=version,
+    )
 
 
 @dataclass(frozen=True)
@@ -273,96 +313,155 @@ class ActionSpec:
     call: Callable[[Dossier, Any, dict, int], Any]
 
 
-ACTIONS: dict[str, ActionSpec] = {spec.action: spec for spec in [
-    ActionSpec(
-        Action.ACCEPT, ser.ActionSerializer, gettext_lazy("Accept a submitted dossier"),
-        gettext_lazy("Complete dossier: the legal clock starts and the due time is set "
-                     "(receipt, form 01). Status 1 to 2."),
-        lambda d, u, data, v: svc.dossier_accept(dossier=d, actor=u, expected_version=v),
-    ),
-    ActionSpec(
-        Action.REFUSE_INTAKE, ser.ReasonActionSerializer, gettext_lazy("Refuse at intake"),
-        gettext_lazy("Outside the department's competence or not eligible (form 03). "
-                     "Status 1 to 3."),
-        lambda d, u, data, v: svc.dossier_refuse_intake(
-            dossier=d, actor=u, reason=data["reason"], expected_version=v),
-    ),
-    ActionSpec(
-        Action.REQUEST_SUPPLEMENT, ser.SupplementRequestSerializer,
-        gettext_lazy("Request a supplement"),
-        gettext_lazy("List every missing paper, once (form 02). During processing only "
-                     "within 3 working days of acceptance; the clock stops. Status to 5."),
-        lambda d, u, data, v: svc.dossier_request_supplement(
-            dossier=d, actor=u, reason=data["reason"], expected_version=v,
-            applicant_supplement_incomplete=data["applicant_supplement_incomplete"]),
-    ),
-    ActionSpec(
-        Action.RECEIVE_SUPPLEMENT, ser.NoteActionSerializer,
-        gettext_lazy("Record a received supplement"),
-        gettext_lazy("The applicant brought the missing papers to the desk. Status 5 back to "
-                     "1 (intake) or to 2/4 with the clock restarted or shifted by policy."),
-        lambda d, u, data, v: svc.dossier_receive_supplement(
-            dossier=d, actor=u, note=data["note"], expected_version=v),
-    ),
-    ActionSpec(
-        Action.REQUEST_PAYMENT, ser.PaymentRequestSerializer, gettext_lazy("Request payment"),
-        gettext_lazy("Fees or taxes are due; the clock pauses. Status 2/4 to 6."),
-        lambda d, u, data, v: svc.dossier_request_payment(
-            dossier=d, actor=u, note=data["note"], expected_version=v),
-    ),
-    ActionSpec(
-        Action.CONFIRM_PAYMENT, ser.NoteActionSerializer, gettext_lazy("Confirm payment"),
-        gettext_lazy("Payment received; the due time moves by the paused working time. "
-                     "Status 6 back to 2/4."),
-        lambda d, u, data, v: svc.dossier_confirm_payment(
-            dossier=d, actor=u, note=data["note"], expected_version=v),
-    ),
-    ActionSpec(
-        Action.ASSIGN, ser.AssignSerializer, gettext_lazy("Assign to a unit and officer"),
-        gettext_lazy("Transfer to the processing unit, optionally to one of its officers "
-                     "(by username). Status 2 to 4; also reassigns later."),
-        _assign,
-    ),
-    ActionSpec(
-        Action.COMPLETE_STEP, ser.NoteActionSerializer, gettext_lazy("Hand over to the next step"),
-        gettext_lazy("Close the current internal step, recording early/on time/late (form "
-                     "05), and start the next."),
-        lambda d, u, data, v: svc.dossier_complete_step(
-            dossier=d, actor=u, note=data["note"], expected_version=v),
-    ),
-    ActionSpec(
-        Action.APOLOGISE, ser.ApologiseSerializer, gettext_lazy("Apologise with a new appointment"),
-        gettext_lazy("At least 1 working day before the due time, once (form 04)."),
-        lambda d, u, data, v: svc.dossier_apologise(
-            dossier=d, actor=u, new_due_at=data["new_due_at"], reason=data["reason"],
-            expected_version=v),
-    ),
-    ActionSpec(
-        Action.RESOLVE, ser.ResolveSerializer, gettext_lazy("Resolve"),
-        gettext_lazy("Result ready, granted or refused with reasons; the on-time result is "
-                     "recorded. Status 2/4 to 9."),
-        lambda d, u, data, v: svc.dossier_resolve(
-            dossier=d, actor=u, outcome=data["outcome"], note=data["note"], expected_version=v),
-    ),
-    ActionSpec(
-        Action.RETURN_RESULT, ser.NoteActionSerializer, gettext_lazy("Return the result"),
-        gettext_lazy("The result was handed over (desk, post or online). Status 9 to 10."),
-        lambda d, u, data, v: svc.dossier_return_result(
-            dossier=d, actor=u, note=data["note"], expected_version=v),
-    ),
-    ActionSpec(
-        Action.WITHDRAW, ser.OptionalReasonActionSerializer, gettext_lazy("Withdraw"),
-        gettext_lazy("At the applicant's request; ends the dossier. Status to 7."),
-        lambda d, u, data, v: svc.dossier_withdraw(
-            dossier=d, actor=u, reason=data["reason"], expected_version=v),
-    ),
-    ActionSpec(
-        Action.STOP, ser.ReasonActionSerializer, gettext_lazy("Stop processing"),
-        gettext_lazy("Processing stopped with reasons; ends the dossier. Status to 8."),
-        lambda d, u, data, v: svc.dossier_stop(
-            dossier=d, actor=u, reason=data["reason"], expected_version=v),
-    ),
-]}
+ACTIONS: dict[str, ActionSpec] = {
+    spec.action: spec
+    for spec in [
+        ActionSpec(
+            Action.ACCEPT,
+            ser.ActionSerializer,
+            gettext_lazy("Accept a submitted dossier"),
+            gettext_lazy(
+                "Complete dossier: the legal clock starts and the due time is set "
+                "(receipt, form 01). Status 1 to 2."
+            ),
+            lambda d, u, data, v: svc.dossier_accept(dossier=d, actor=u, expected_version=v),
+        ),
+        ActionSpec(
+            Action.REFUSE_INTAKE,
+            ser.ReasonActionSerializer,
+            gettext_lazy("Refuse at intake"),
+            gettext_lazy(
+                "Outside the department's competence or not eligible (form 03). Status 1 to 3."
+            ),
+            lambda d, u, data, v: svc.dossier_refuse_intake(
+                dossier=d, actor=u, reason=data["reason"], expected_version=v
+            ),
+        ),
+        ActionSpec(
+            Action.REQUEST_SUPPLEMENT,
+            ser.SupplementRequestSerializer,
+            gettext_lazy("Request a supplement"),
+            gettext_lazy(
+                "List every missing paper, once (form 02). During processing only "
+                "within 3 working days of acceptance; the clock stops. Status to 5."
+            ),
+            lambda d, u, data, v: svc.dossier_request_supplement(
+                dossier=d,
+                actor=u,
+                reason=data["reason"],
+                expected_version=v,
+                applicant_supplement_incomplete=data["applicant_supplement_incomplete"],
+            ),
+        ),
+        ActionSpec(
+            Action.RECEIVE_SUPPLEMENT,
+            ser.NoteActionSerializer,
+            gettext_lazy("Record a received supplement"),
+            gettext_lazy(
+                "The applicant brought the missing papers to the desk. Status 5 back to "
+                "1 (intake) or to 2/4 with the clock restarted or shifted by policy."
+            ),
+            lambda d, u, data, v: svc.dossier_receive_supplement(
+                dossier=d, actor=u, note=data["note"], expected_version=v
+            ),
+        ),
+        ActionSpec(
+            Action.REQUEST_PAYMENT,
+            ser.PaymentRequestSerializer,
+            gettext_lazy("Request payment"),
+            gettext_lazy("Fees or taxes are due; the clock pauses. Status 2/4 to 6."),
+            lambda d, u, data, v: svc.dossier_request_payment(
+                dossier=d, actor=u, note=data["note"], expected_version=v
+            ),
+        ),
+        ActionSpec(
+            Action.CONFIRM_PAYMENT,
+            ser.NoteActionSerializer,
+            gettext_lazy("Confirm payment"),
+            gettext_lazy(
+                "Payment received; the due time moves by the paused working time. "
+                "Status 6 back to 2/4."
+            ),
+            lambda d, u, data, v: svc.dossier_confirm_payment(
+                dossier=d, actor=u, note=data["note"], expected_version=v
+            ),
+        ),
+        ActionSpec(
+            Action.ASSIGN,
+            ser.AssignSerializer,
+            gettext_lazy("Assign to a unit and officer"),
+            gettext_lazy(
+                "Transfer to the processing unit, optionally to one of its officers "
+                "(by username). Status 2 to 4; also reassigns later."
+            ),
+            _assign,
+        ),
+        ActionSpec(
+            Action.COMPLETE_STEP,
+            ser.NoteActionSerializer,
+            gettext_lazy("Hand over to the next step"),
+            gettext_lazy(
+                "Close the current internal step, recording early/on time/late (form "
+                "05), and start the next."
+            ),
+            lambda d, u, data, v: svc.dossier_complete_step(
+                dossier=d, actor=u, note=data["note"], expected_version=v
+            ),
+        ),
+        ActionSpec(
+            Action.APOLOGISE,
+            ser.ApologiseSerializer,
+            gettext_lazy("Apologise with a new appointment"),
+            gettext_lazy("At least 1 working day before the due time, once (form 04)."),
+            lambda d, u, data, v: svc.dossier_apologise(
+                dossier=d,
+                actor=u,
+                new_due_at=data["new_due_at"],
+                reason=data["reason"],
+                expected_version=v,
+            ),
+        ),
+        ActionSpec(
+            Action.RESOLVE,
+            ser.ResolveSerializer,
+            gettext_lazy("Resolve"),
+            gettext_lazy(
+                "Result ready, granted or refused with reasons; the on-time result is "
+                "recorded. Status 2/4 to 9."
+            ),
+            lambda d, u, data, v: svc.dossier_resolve(
+                dossier=d, actor=u, outcome=data["outcome"], note=data["note"], expected_version=v
+            ),
+        ),
+        ActionSpec(
+            Action.RETURN_RESULT,
+            ser.NoteActionSerializer,
+            gettext_lazy("Return the result"),
+            gettext_lazy("The result was handed over (desk, post or online). Status 9 to 10."),
+            lambda d, u, data, v: svc.dossier_return_result(
+                dossier=d, actor=u, note=data["note"], expected_version=v
+            ),
+        ),
+        ActionSpec(
+            Action.WITHDRAW,
+            ser.OptionalReasonActionSerializer,
+            gettext_lazy("Withdraw"),
+            gettext_lazy("At the applicant's request; ends the dossier. Status to 7."),
+            lambda d, u, data, v: svc.dossier_withdraw(
+                dossier=d, actor=u, reason=data["reason"], expected_version=v
+            ),
+        ),
+        ActionSpec(
+            Action.STOP,
+            ser.ReasonActionSerializer,
+            gettext_lazy("Stop processing"),
+            gettext_lazy("Processing stopped with reasons; ends the dossier. Status to 8."),
+            lambda d, u, data, v: svc.dossier_stop(
+                dossier=d, actor=u, reason=data["reason"], expected_version=v
+            ),
+        ),
+    ]
+}
 
 
 class DossierActionView(DomainErrorShape, APIView):
@@ -401,10 +500,13 @@ def _action_view(spec: ActionSpec) -> type[DossierActionView]:
         summary=spec.summary,
         description=spec.description,
         request=spec.serializer,
-        responses={200: ser.DossierDetailSerializer,
-                   204: OpenApiResponse(description=gettext_lazy(
-                       "Done; the dossier is no longer visible to the user.")),
-                   **_ERROR_RESPONSES},
+        responses={
+            200: ser.DossierDetailSerializer,
+            204: OpenApiResponse(
+                description=gettext_lazy("Done; the dossier is no longer visible to the user.")
+            ),
+            **_ERROR_RESPONSES,
+        },
         tags=["dossier actions"],
     )
     name = "".join(part.title() for part in spec.action.split("_")) + "ActionView"
@@ -421,9 +523,12 @@ class UnknownActionView(APIView):
 
     def post(self, request, code: str, action: str):
         return Response(
-            {"detail": _("Unknown action “%(action)s”. Known actions: %(known)s.")
-             % {"action": action, "known": ", ".join(ACTIONS)},
-             "field": None, "code": "unknown_action"},
+            {
+                "detail": _("Unknown action “%(action)s”. Known actions: %(known)s.")
+                % {"action": action, "known": ", ".join(ACTIONS)},
+                "field": None,
+                "code": "unknown_action",
+            },
             status=status.HTTP_404_NOT_FOUND,
         )
 
@@ -434,17 +539,24 @@ class UnknownActionView(APIView):
 def _not_found() -> Response:
     # One body for an unknown code and a wrong PIN, so the endpoint cannot be used to
     # learn which codes exist.
-    return Response({"detail": _("No dossier matches this code and PIN. Check both on your "
-                                 "receipt.")}, status=status.HTTP_404_NOT_FOUND)
+    return Response(
+        {"detail": _("No dossier matches this code and PIN. Check both on your receipt.")},
+        status=status.HTTP_404_NOT_FOUND,
+    )
 
 
 _LOOKUP_RESPONSES = {
     200: ser.LookupSerializer,
     400: OpenApiResponse(description=gettext_lazy("code or pin missing.")),
-    404: OpenApiResponse(ser.LookupNotFoundSerializer,
-                         description=gettext_lazy("Wrong code or PIN.")),
-    429: OpenApiResponse(ser.LookupNotFoundSerializer, description=gettext_lazy(
-        "Too many requests or failures; the Retry-After header gives the seconds to wait.")),
+    404: OpenApiResponse(
+        ser.LookupNotFoundSerializer, description=gettext_lazy("Wrong code or PIN.")
+    ),
+    429: OpenApiResponse(
+        ser.LookupNotFoundSerializer,
+        description=gettext_lazy(
+            "Too many requests or failures; the Retry-After header gives the seconds to wait."
+        ),
+    ),
 }
 _LOOKUP_DESCRIPTION = gettext_lazy(
     "For the applicant: status, deadlines, what is asked of them and the timeline. "
@@ -476,8 +588,10 @@ class DossierLookupView(APIView):
 
     @extend_schema(
         summary=gettext_lazy("Look up a dossier (deprecated: the PIN lands in access logs)"),
-        description=gettext_lazy("Deprecated: use POST with code and pin in the body. A PIN "
-                                 "in the URL is written to every proxy's access log."),
+        description=gettext_lazy(
+            "Deprecated: use POST with code and pin in the body. A PIN "
+            "in the URL is written to every proxy's access log."
+        ),
         parameters=[ser.LookupQuerySerializer],
         responses=_LOOKUP_RESPONSES,
         deprecated=True,
@@ -488,7 +602,7 @@ class DossierLookupView(APIView):
         add_never_cache_headers(response)
         # RFC 9745: tells clients to move to POST.
         response["Deprecation"] = "true"
-        response["Link"] = '<%s>; rel="alternate"; type="application/json"' % request.path
+        response["Link"] = f'<{request.path}>; rel="alternate"; type="application/json"'
         return response
 
     def _lookup(self, request, data) -> Response:
@@ -498,9 +612,11 @@ class DossierLookupView(APIView):
         pin = query.validated_data["pin"].strip()
         seconds = throttle.lookup_blocked(request, code=code)
         if seconds:
-            raise Throttled(wait=seconds, detail=_(
-                "Too many wrong attempts. Try again in %(wait)s.")
-                % {"wait": throttle.wait_text(seconds)})
+            raise Throttled(
+                wait=seconds,
+                detail=_("Too many wrong attempts. Try again in %(wait)s.")
+                % {"wait": throttle.wait_text(seconds)},
+            )
         # Exact matches only, so the unique indexes answer: the legal code or the
         # submission reference (an online dossier's number before acceptance).
         dossier = Dossier.objects.select_related("procedure").numbered(code).first()
@@ -511,5 +627,6 @@ class DossierLookupView(APIView):
             return _not_found()
         throttle.lookup_succeeded(code=code)
         events = dossier.events.order_by("at", "id").only(
-            "action", "at", "from_status", "to_status", "note", "dossier_id")
+            "action", "at", "from_status", "to_status", "note", "dossier_id"
+        )
         return Response(ser.LookupSerializer(dossier, context={"events": events}).data)

@@ -4,6 +4,7 @@
 has its own route (and its own documented request body); any other name answers 404
 with the list of known actions.
 """
+
 from django.urls import path
 
 from procedures.dossiers import api as dossiers
@@ -13,10 +14,16 @@ urlpatterns = [
     path("dossiers/lookup/", dossiers.DossierLookupView.as_view(), name="dossier-lookup"),
     path("dossiers/<str:code>/", dossiers.DossierDetailView.as_view(), name="dossier-detail"),
     *[
-        path(f"dossiers/<str:code>/actions/{action}/", view.as_view(),
-             name=f"dossier-action-{action}".replace("_", "-"))
+        path(
+            f"dossiers/<str:code>/actions/{action}/",
+            view.as_view(),
+            name=f"dossier-action-{action}".replace("_", "-"),
+        )
         for action, view in dossiers.ACTION_VIEWS.items()
     ],
-    path("dossiers/<str:code>/actions/<str:action>/", dossiers.UnknownActionView.as_view(),
-         name="dossier-action-unknown"),
+    path(
+        "dossiers/<str:code>/actions/<str:action>/",
+        dossiers.UnknownActionView.as_view(),
+        name="dossier-action-unknown",
+    ),
 ]

@@ -1,4 +1,5 @@
 """Storing dossier files: private storage, content hash, sanitised names, versions."""
+
 from __future__ import annotations
 
 import hashlib

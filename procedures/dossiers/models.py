@@ -2,6 +2,7 @@
 
 The rules they follow are in docs/legal-rules.md (statuses, clock, steps, codes).
 """
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
@@ -43,9 +44,13 @@ class DossierCodeSequence(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["kind", "unit_code", "day"],
-                                    name="dossier_code_sequence_kind_day")
+            models.UniqueConstraint(
+                fields=["kind", "unit_code", "day"], name="dossier_code_sequence_kind_day"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.unit_code} {self.day:%Y-%m-%d}: {self.last}"
 
 
 class DossierQuerySet(models.QuerySet):
@@ -76,7 +81,10 @@ class Dossier(models.Model):
     )
     # Snapshot of the version in force, so a later amendment never moves this deadline.
     procedure_version = models.ForeignKey(
-        ProcedureVersion, on_delete=models.PROTECT, null=True, related_name="dossiers",
+        ProcedureVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="dossiers",
         verbose_name=_("procedure version"),
     )
     processing_amount = models.DecimalField(
@@ -89,13 +97,18 @@ class Dossier(models.Model):
     fee_text = models.TextField(_("fees and charges"), blank=True)
 
     applicant_type = models.CharField(
-        _("applicant type"), max_length=20, choices=ApplicantType.choices,
+        _("applicant type"),
+        max_length=20,
+        choices=ApplicantType.choices,
         default=ApplicantType.INDIVIDUAL,
     )
     applicant_name = models.CharField(_("applicant name"), max_length=255)
     applicant_id_number = models.CharField(
-        _("citizen ID or tax code"), max_length=20,
-        help_text=_("Citizen ID (12 digits) for individuals, tax code (10 or 13) for organisations."),
+        _("citizen ID or tax code"),
+        max_length=20,
+        help_text=_(
+            "Citizen ID (12 digits) for individuals, tax code (10 or 13) for organisations."
+        ),
     )
     applicant_address = models.CharField(_("address"), max_length=500, blank=True)
     applicant_phone = models.CharField(_("phone"), max_length=20, blank=True)
@@ -105,7 +118,9 @@ class Dossier(models.Model):
     )
     channel = models.PositiveSmallIntegerField(_("channel"), choices=Channel.choices)
     result_delivery = models.CharField(
-        _("result delivery"), max_length=10, choices=ResultDelivery.choices,
+        _("result delivery"),
+        max_length=10,
+        choices=ResultDelivery.choices,
         default=ResultDelivery.DESK,
     )
     note = models.TextField(_("applicant's note"), blank=True)
@@ -137,24 +152,40 @@ class Dossier(models.Model):
     payment_note = models.TextField(_("payment requested"), blank=True)
 
     assigned_unit = models.ForeignKey(
-        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="dossiers",
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="dossiers",
         verbose_name=_("assigned unit"),
     )
     assigned_officer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="assigned_dossiers", verbose_name=_("assigned officer"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_dossiers",
+        verbose_name=_("assigned officer"),
     )
     received_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("received by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("received by"),
     )
     # Transfer from the desk to the processing unit: the same working day, or the next
     # working morning when received after the cut-off (docs/legal-rules.md, "Transfer").
     transfer_due_at = models.DateTimeField(_("transfer due"), null=True, blank=True)
     transferred_at = models.DateTimeField(_("transferred at"), null=True, blank=True)
     transferred_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("transferred by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("transferred by"),
     )
     transfer_on_time_result = models.CharField(
         _("transfer on-time result"), max_length=10, choices=OnTimeResult.choices, blank=True
@@ -196,7 +227,8 @@ class Dossier(models.Model):
                 condition=Q(status__gte=1) & Q(status__lte=10), name="dossier_status_code"
             ),
             models.CheckConstraint(
-                condition=Q(accepted_at__isnull=True) | Q(original_due_at__isnull=False)
+                condition=Q(accepted_at__isnull=True)
+                | Q(original_due_at__isnull=False)
                 | Q(processing_amount__isnull=True),
                 name="dossier_accepted_has_due",
             ),
@@ -208,12 +240,14 @@ class Dossier(models.Model):
         indexes = [
             # Reminder sweeps and "due soon / overdue" queues touch only open dossiers.
             models.Index(
-                fields=["due_at"], name="dossier_open_due_idx",
+                fields=["due_at"],
+                name="dossier_open_due_idx",
                 condition=Q(status__in=[int(s) for s in OPEN_STATUSES]),
             ),
             # The dashboard's queue counts read only this covering index (PostgreSQL).
             models.Index(
-                fields=["status", "due_at"], name="dossier_open_queue_idx",
+                fields=["status", "due_at"],
+                name="dossier_open_queue_idx",
                 include=["assigned_unit", "assigned_officer"],
                 condition=Q(status__in=[int(s) for s in OPEN_STATUSES]),
             ),
@@ -254,22 +288,36 @@ class DossierStep(models.Model):
     name = models.CharField(_("step"), max_length=255)
     role = models.CharField(_("role"), max_length=20, choices=StepRole.choices)
     unit = models.ForeignKey(
-        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("unit"),
     )
     officer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("officer"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("officer"),
     )
     allotted_seconds = models.PositiveIntegerField(_("allotted working seconds"))
     started_at = models.DateTimeField(_("received at"), null=True, blank=True)
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     completed_at = models.DateTimeField(_("handed over at"), null=True, blank=True)
     completed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("handed over by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handed over by"),
     )
-    working_seconds_used = models.PositiveIntegerField(_("working seconds used"), null=True, blank=True)
+    working_seconds_used = models.PositiveIntegerField(
+        _("working seconds used"), null=True, blank=True
+    )
     # Working time of the step during which the dossier's clock stood still (supplement,
     # payment): the applicant's time, not charged to the unit holding the step.
     paused_seconds = models.PositiveIntegerField(_("paused working seconds"), default=0)
@@ -289,7 +337,8 @@ class DossierStep(models.Model):
             # Per-unit lateness in the reports filters steps by hand-over time.
             models.Index(fields=["completed_at"], name="dossier_step_completed_idx"),
             models.Index(
-                fields=["due_at"], name="dossier_step_open_due_idx",
+                fields=["due_at"],
+                name="dossier_step_open_due_idx",
                 condition=Q(completed_at__isnull=True, started_at__isnull=False),
             ),
         ]
@@ -306,8 +355,12 @@ class DossierEvent(models.Model):
     )
     action = models.CharField(_("action"), max_length=30, choices=Action.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
     )
     by_applicant = models.BooleanField(_("by the applicant"), default=False)
     at = models.DateTimeField(_("at"))
@@ -353,11 +406,19 @@ class DossierDocument(models.Model):
         Dossier, on_delete=models.CASCADE, related_name="documents", verbose_name=_("dossier")
     )
     slot = models.ForeignKey(
-        RequiredDocument, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        RequiredDocument,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("required document"),
     )
     event = models.ForeignKey(
-        DossierEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="attachments",
+        DossierEvent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="attachments",
         verbose_name=_("event"),
     )
     file = models.FileField(_("file"), upload_to=dossier_upload_path, max_length=255)
@@ -368,8 +429,12 @@ class DossierDocument(models.Model):
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     version = models.PositiveSmallIntegerField(_("version"), default=1)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("uploaded by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
     )
     by_applicant = models.BooleanField(_("uploaded by the applicant"), default=False)
     is_result = models.BooleanField(_("result document"), default=False)
@@ -395,13 +460,15 @@ class Rating(models.Model):
     )
     overall = models.CharField(_("overall"), max_length=20, choices=Satisfaction.choices)
     # Criterion scores 0-2 (Circular 01/2018 scores each index 0-2); empty = not rated.
-    timeliness = models.PositiveSmallIntegerField(_("timeliness"), null=True, blank=True,
-                                                  validators=_score)
+    timeliness = models.PositiveSmallIntegerField(
+        _("timeliness"), null=True, blank=True, validators=_score
+    )
     attitude = models.PositiveSmallIntegerField(
         _("attitude of staff (4 xin, 4 luôn)"), null=True, blank=True, validators=_score
     )
-    visits = models.PositiveSmallIntegerField(_("number of visits"), null=True, blank=True,
-                                              validators=_score)
+    visits = models.PositiveSmallIntegerField(
+        _("number of visits"), null=True, blank=True, validators=_score
+    )
     information = models.PositiveSmallIntegerField(
         _("accuracy of published information"), null=True, blank=True, validators=_score
     )

@@ -4,6 +4,7 @@ The permission class only lets staff in a dossier role in. Which dossiers they s
 `dossier_visible_filter` (procedures.dossiers.selectors) and what they may do is
 `may_perform` inside each service, so the API and the admin can never disagree.
 """
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 

@@ -80,7 +80,8 @@ def overdue_filter(*, now: datetime) -> Q:
     due time, or a paused one whose due time had passed before the pause began (the
     pause stops the clock but never excuses lateness that came before it)."""
     return Q(status__in=CLOCK_RUNNING_STATUSES, due_at__lt=now) | Q(
-        status__in=PAUSED_STATUSES, paused_at__isnull=False, due_at__lt=F("paused_at"))
+        status__in=PAUSED_STATUSES, paused_at__isnull=False, due_at__lt=F("paused_at")
+    )
 
 
 def queue_filter(*, queue: str, user, now: datetime, soon: datetime | None = None) -> Q:

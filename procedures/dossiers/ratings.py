@@ -1,4 +1,6 @@
-"""The applicant's evaluation of a dossier (Circular 01/2018; docs/legal-rules.md: "Satisfaction")."""
+"""The applicant's evaluation of a dossier (Circular 01/2018; docs/legal-rules.md:
+"Satisfaction")."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -33,10 +35,15 @@ def rating_submit(
     """
     now = now or timezone.now()
     if overall not in Satisfaction.values:
-        raise DomainError(_("Choose how satisfied you are overall."), field="overall",
-                          code="required")
-    scores = {"timeliness": timeliness, "attitude": attitude, "visits": visits,
-              "information": information}
+        raise DomainError(
+            _("Choose how satisfied you are overall."), field="overall", code="required"
+        )
+    scores = {
+        "timeliness": timeliness,
+        "attitude": attitude,
+        "visits": visits,
+        "information": information,
+    }
     for name, value in scores.items():
         if value is not None and value not in (0, 1, 2):
             raise DomainError(_("A score is 0, 1 or 2."), field=name, code="invalid_score")
@@ -51,17 +58,25 @@ def rating_submit(
                     code="not_ratable",
                 )
             if Rating.objects.filter(dossier=d).exists():
-                raise DomainError(_("This dossier has already been rated. Thank you."),
-                                  code="already_rated")
-            rating = Rating.objects.create(dossier=d, overall=overall, comment=comment.strip(),
-                                           created_at=now, **scores)
+                raise DomainError(
+                    _("This dossier has already been rated. Thank you."), code="already_rated"
+                )
+            rating = Rating.objects.create(
+                dossier=d, overall=overall, comment=comment.strip(), created_at=now, **scores
+            )
             # Evidence for the register; the rating changes nothing in the dossier's state.
             DossierEvent.objects.create(
-                dossier=d, action=Action.RATE, actor=None, by_applicant=True, at=now,
-                from_status=d.status, to_status=d.status,
+                dossier=d,
+                action=Action.RATE,
+                actor=None,
+                by_applicant=True,
+                at=now,
+                from_status=d.status,
+                to_status=d.status,
                 data={"overall": overall, **{k: v for k, v in scores.items() if v is not None}},
             )
     except IntegrityError as exc:
-        raise DomainError(_("This dossier has already been rated. Thank you."),
-                          code="already_rated") from exc
+        raise DomainError(
+            _("This dossier has already been rated. Thank you."), code="already_rated"
+        ) from exc
     return rating

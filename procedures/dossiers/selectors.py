@@ -1,4 +1,5 @@
 """Reads of dossiers: visibility by role, queues, timeline."""
+
 from django.db.models import Q
 
 from procedures.core.roles import Role, sees_all_dossiers, user_roles, user_unit_id

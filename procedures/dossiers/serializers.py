@@ -2,6 +2,7 @@
 
 Serializers here only shape data: every rule lives in procedures.dossiers.services.
 """
+
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
@@ -111,8 +112,18 @@ class DossierStepSerializer(serializers.ModelSerializer):
     class Meta:
         model = DossierStep
         fields = [
-            "order", "name", "role", "unit", "officer", "allotted_seconds", "started_at",
-            "due_at", "completed_at", "working_seconds_used", "on_time_result", "note",
+            "order",
+            "name",
+            "role",
+            "unit",
+            "officer",
+            "allotted_seconds",
+            "started_at",
+            "due_at",
+            "completed_at",
+            "working_seconds_used",
+            "on_time_result",
+            "note",
         ]
         read_only_fields = fields
 
@@ -124,8 +135,15 @@ class DossierEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = DossierEvent
         fields = [
-            "action", "action_label", "at", "actor", "by_applicant", "from_status", "to_status",
-            "note", "data",
+            "action",
+            "action_label",
+            "at",
+            "actor",
+            "by_applicant",
+            "from_status",
+            "to_status",
+            "note",
+            "data",
         ]
         read_only_fields = fields
 
@@ -135,8 +153,16 @@ class DossierDocumentSerializer(serializers.ModelSerializer):
     class Meta:
         model = DossierDocument
         fields = [
-            "id", "slot_id", "original_name", "size", "content_type", "sha256", "version",
-            "by_applicant", "is_result", "created_at",
+            "id",
+            "slot_id",
+            "original_name",
+            "size",
+            "content_type",
+            "sha256",
+            "version",
+            "by_applicant",
+            "is_result",
+            "created_at",
         ]
         read_only_fields = fields
 
@@ -187,28 +213,39 @@ class DossierListQuerySerializer(serializers.Serializer):
     """Filters of GET /api/v1/dossiers/ (all optional, combined with AND)."""
 
     status = serializers.ListField(
-        child=serializers.ChoiceField(choices=DossierStatus.choices), required=False,
+        child=serializers.ChoiceField(choices=DossierStatus.choices),
+        required=False,
         help_text=_("Status code 1-10; repeat the parameter for several."),
     )
     # Ids fit a 32-bit key: a larger number is a 400, not an overflow in the database.
-    field = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1,
-                                     help_text=_("Field id."))
-    procedure = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1,
-                                         help_text=_("Procedure id."))
-    unit = serializers.CharField(required=False, max_length=30,
-                                 help_text=_("Code of the assigned unit, e.g. QLTM."))
-    officer = serializers.CharField(required=False, max_length=150,
-                                    help_text=_("Username of the assigned officer."))
+    field = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**31 - 1, help_text=_("Field id.")
+    )
+    procedure = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**31 - 1, help_text=_("Procedure id.")
+    )
+    unit = serializers.CharField(
+        required=False, max_length=30, help_text=_("Code of the assigned unit, e.g. QLTM.")
+    )
+    officer = serializers.CharField(
+        required=False, max_length=150, help_text=_("Username of the assigned officer.")
+    )
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
-    due_before = AwareDateTimeField(required=False,
-                                    help_text=_("Current due time before this moment."))
-    due_after = AwareDateTimeField(required=False,
-                                   help_text=_("Current due time at or after this moment."))
+    due_before = AwareDateTimeField(
+        required=False, help_text=_("Current due time before this moment.")
+    )
+    due_after = AwareDateTimeField(
+        required=False, help_text=_("Current due time at or after this moment.")
+    )
     on_time_result = serializers.ChoiceField(choices=OnTimeResult.choices, required=False)
     search = serializers.CharField(
-        required=False, max_length=100, allow_blank=True,
-        help_text=_("A dossier code (or its beginning), the applicant's citizen ID or tax code, "
-                    "or words of the applicant's name."),
+        required=False,
+        max_length=100,
+        allow_blank=True,
+        help_text=_(
+            "A dossier code (or its beginning), the applicant's citizen ID or tax code, "
+            "or words of the applicant's name."
+        ),
     )
 
     def validate(self, attrs):
@@ -227,9 +264,12 @@ class ActionSerializer(serializers.Serializer):
     """Every action carries the version of the dossier the officer was looking at."""
 
     expected_version = serializers.IntegerField(
-        min_value=1, max_value=2**31 - 1,
-        help_text=_("The dossier's `version` as last read. If someone acted in between, the "
-                    "action is refused with 409 instead of overwriting their change."),
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text=_(
+            "The dossier's `version` as last read. If someone acted in between, the "
+            "action is refused with 409 instead of overwriting their change."
+        ),
     )
 
 
@@ -238,15 +278,20 @@ class NoteActionSerializer(ActionSerializer):
 
 
 class ReasonActionSerializer(ActionSerializer):
-    reason = serializers.CharField(allow_blank=True, max_length=5000,
-                                   help_text=_("Shown to the applicant."))
+    reason = serializers.CharField(
+        allow_blank=True, max_length=5000, help_text=_("Shown to the applicant.")
+    )
 
 
 class SupplementRequestSerializer(ReasonActionSerializer):
     applicant_supplement_incomplete = serializers.BooleanField(
-        required=False, default=False,
-        help_text=_("A second request at intake: the applicant's supplement was itself "
-                    "incomplete. Recorded as such; refused without it."))
+        required=False,
+        default=False,
+        help_text=_(
+            "A second request at intake: the applicant's supplement was itself "
+            "incomplete. Recorded as such; refused without it."
+        ),
+    )
 
 
 class OptionalReasonActionSerializer(ActionSerializer):
@@ -254,14 +299,20 @@ class OptionalReasonActionSerializer(ActionSerializer):
 
 
 class PaymentRequestSerializer(ActionSerializer):
-    note = serializers.CharField(allow_blank=True, max_length=5000,
-                                 help_text=_("What must be paid, how much and how."))
+    note = serializers.CharField(
+        allow_blank=True, max_length=5000, help_text=_("What must be paid, how much and how.")
+    )
 
 
 class AssignSerializer(ActionSerializer):
     unit = serializers.CharField(max_length=30, help_text=_("Unit code, e.g. QLTM."))
-    officer = serializers.CharField(required=False, allow_blank=True, allow_null=True,
-                                    max_length=150, help_text=_("Username of the officer."))
+    officer = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=150,
+        help_text=_("Username of the officer."),
+    )
     note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
 
 
@@ -269,32 +320,51 @@ class ApologiseSerializer(ActionSerializer):
     new_due_at = AwareDateTimeField(
         help_text=_("New appointment, ISO 8601 with UTC offset, e.g. 2026-06-12T16:00:00+07:00.")
     )
-    reason = serializers.CharField(allow_blank=True, max_length=5000,
-                                   help_text=_("Reason for the delay, shown to the applicant."))
+    reason = serializers.CharField(
+        allow_blank=True,
+        max_length=5000,
+        help_text=_("Reason for the delay, shown to the applicant."),
+    )
 
 
 class ResolveSerializer(ActionSerializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="",
-                                 help_text=_("The result, or the reasons of a refusal."))
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=5000,
+        default="",
+        help_text=_("The result, or the reasons of a refusal."),
+    )
 
 
 class DomainErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text=_("What went wrong, in the user's language."))
     field = serializers.CharField(allow_null=True, help_text=_("Input at fault, if any."))
-    code = serializers.CharField(allow_null=True,
-                                 help_text=_("Stable code, e.g. illegal_transition, conflict, "
-                                             "forbidden, supplement_too_late."))
+    code = serializers.CharField(
+        allow_null=True,
+        help_text=_(
+            "Stable code, e.g. illegal_transition, conflict, forbidden, supplement_too_late."
+        ),
+    )
 
 
 # ---------------------------------------------------------------- public look-up
 
 # Events whose note was written for the applicant (reasons, requests, results). Other
 # notes (hand-overs between officers, assignments) are internal.
-APPLICANT_NOTE_ACTIONS = frozenset({
-    Action.REFUSE_INTAKE, Action.REQUEST_SUPPLEMENT, Action.REQUEST_PAYMENT, Action.APOLOGISE,
-    Action.RESOLVE, Action.STOP, Action.WITHDRAW, Action.RETURN_RESULT,
-})
+APPLICANT_NOTE_ACTIONS = frozenset(
+    {
+        Action.REFUSE_INTAKE,
+        Action.REQUEST_SUPPLEMENT,
+        Action.REQUEST_PAYMENT,
+        Action.APOLOGISE,
+        Action.RESOLVE,
+        Action.STOP,
+        Action.WITHDRAW,
+        Action.RETURN_RESULT,
+    }
+)
 
 
 class LookupQuerySerializer(serializers.Serializer):

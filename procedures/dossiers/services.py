@@ -4,15 +4,17 @@ Each transition has the same shape: check who may do it; lock the row; check the
 status and the version the user saw; change the row; write an append-only event;
 queue the notifications, which leave only once the transaction commits.
 """
+
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -136,7 +138,8 @@ def pin_matches(*, dossier: Dossier, pin: str) -> bool:
     if not dossier.pin_hash:
         return False
     return hmac.compare_digest(
-        dossier.pin_hash, pin_hash(code=dossier.submission_ref, pin=pin.strip()))
+        dossier.pin_hash, pin_hash(code=dossier.submission_ref, pin=pin.strip())
+    )
 
 
 def _new_pin() -> str:
@@ -160,7 +163,8 @@ def _draw(kind: str, day) -> int:
     except IntegrityError:
         pass  # another transaction created the day's row first: it is used below
     seq = DossierCodeSequence.objects.select_for_update().get(
-        kind=kind, unit_code=unit_code, day=day)
+        kind=kind, unit_code=unit_code, day=day
+    )
     seq.last = F("last") + 1
     seq.save(update_fields=["last"])
     seq.refresh_from_db(fields=["last"])
@@ -194,8 +198,10 @@ def dossier_find(*, number: str) -> Dossier | None:
     number = (number or "").strip().upper()
     if not number:
         return None
-    return (Dossier.objects.filter(code=number).first()
-            or Dossier.objects.filter(submission_ref=number).first())
+    return (
+        Dossier.objects.filter(code=number).first()
+        or Dossier.objects.filter(submission_ref=number).first()
+    )
 
 
 def _check_actor(actor, action: str, dossier: Dossier | None = None) -> None:
@@ -207,8 +213,10 @@ def _check_actor(actor, action: str, dossier: Dossier | None = None) -> None:
             % {"action": Action(action).label},
             code="forbidden",
         )
-    if dossier is not None and not actor.is_superuser and not dossier_is_visible(
-        dossier=dossier, user=actor
+    if (
+        dossier is not None
+        and not actor.is_superuser
+        and not dossier_is_visible(dossier=dossier, user=actor)
     ):
         raise DomainError(_("This dossier is not assigned to you or your unit."), code="forbidden")
 
@@ -307,13 +315,18 @@ def dossier_register(
             raise DomainError(_("This procedure has been abolished."), field="procedure")
         if not procedure.is_departmental:
             raise DomainError(
-                _("This is a district-level procedure: its dossiers are received by the local "
-                  "People's Committee, not by the department."),
-                field="procedure", code="not_departmental",
+                _(
+                    "This is a district-level procedure: its dossiers are received by the local "
+                    "People's Committee, not by the department."
+                ),
+                field="procedure",
+                code="not_departmental",
             )
         raise DomainError(
-            _("The processing time of this procedure is not yet published, so it cannot "
-              "take dossiers."),
+            _(
+                "The processing time of this procedure is not yet published, so it cannot "
+                "take dossiers."
+            ),
             field="procedure",
             code="time_not_published",
         )
@@ -355,8 +368,13 @@ def dossier_register(
         _apply_version(dossier, on=timezone.localdate(now))
         dossier.save()
         event = DossierEvent.objects.create(
-            dossier=dossier, action=Action.REGISTER, actor=actor, by_applicant=actor is None,
-            at=now, from_status=None, to_status=S.SUBMITTED,
+            dossier=dossier,
+            action=Action.REGISTER,
+            actor=actor,
+            by_applicant=actor is None,
+            at=now,
+            from_status=None,
+            to_status=S.SUBMITTED,
             data={"channel": channel},
         )
         _store_documents(dossier, documents, event=event, actor=actor)
@@ -372,9 +390,12 @@ def _apply_version(d: Dossier, *, on) -> None:
 
     version = procedure_version_in_force(procedure=d.procedure, on=on)
     if version.kind == "abolished":
-        raise DomainError(_("This procedure was abolished on %(date)s.")
-                          % {"date": version.effective_from.strftime("%d/%m/%Y")},
-                          field="procedure", code="abolished")
+        raise DomainError(
+            _("This procedure was abolished on %(date)s.")
+            % {"date": version.effective_from.strftime("%d/%m/%Y")},
+            field="procedure",
+            code="abolished",
+        )
     amount = version.processing_amount
     if d.channel == Channel.ONLINE and version.online_processing_amount:
         amount = version.online_processing_amount
@@ -420,13 +441,31 @@ def dossier_accept(
         d.transfer_due_at = deadlines.transfer_due_at(now)
         _create_steps(d, start)
         _record(
-            d, action=Action.ACCEPT, actor=actor, now=now, from_status=S.SUBMITTED,
-            data={"due_at": d.due_at.isoformat(), "code": d.code,
-                  "submission_ref": d.submission_ref,
-                  "transfer_due_at": d.transfer_due_at.isoformat()},
-            fields=["code", "accepted_at", "clock_started_at", "due_at", "original_due_at",
-                    "received_by", "transfer_due_at", "procedure_version",
-                    "processing_amount", "processing_unit", "fee_vnd", "fee_text"],
+            d,
+            action=Action.ACCEPT,
+            actor=actor,
+            now=now,
+            from_status=S.SUBMITTED,
+            data={
+                "due_at": d.due_at.isoformat(),
+                "code": d.code,
+                "submission_ref": d.submission_ref,
+                "transfer_due_at": d.transfer_due_at.isoformat(),
+            },
+            fields=[
+                "code",
+                "accepted_at",
+                "clock_started_at",
+                "due_at",
+                "original_due_at",
+                "received_by",
+                "transfer_due_at",
+                "procedure_version",
+                "processing_amount",
+                "processing_unit",
+                "fee_vnd",
+                "fee_text",
+            ],
         )
     return d
 
@@ -451,8 +490,7 @@ def _start_step(step: DossierStep, start: datetime) -> None:
     step.save(update_fields=["started_at", "due_at"])
 
 
-def _close_step(step: DossierStep, *, now: datetime, actor, note: str = "",
-                officer=None) -> None:
+def _close_step(step: DossierStep, *, now: datetime, actor, note: str = "", officer=None) -> None:
     """End a step with its early / on time / late result (form 05), to the second.
 
     The same rule for a hand-over, a step still open at resolve and the return step;
@@ -463,10 +501,19 @@ def _close_step(step: DossierStep, *, now: datetime, actor, note: str = "",
     step.officer = officer or step.officer or actor
     step.note = note or step.note
     step.working_seconds_used = max(
-        0, calendar.working_seconds_between(step.started_at, now) - step.paused_seconds)
+        0, calendar.working_seconds_between(step.started_at, now) - step.paused_seconds
+    )
     step.on_time_result = on_time_result(finished_at=now, due_at=step.due_at, exact=True)
-    step.save(update_fields=["completed_at", "completed_by", "officer", "note",
-                             "working_seconds_used", "on_time_result"])
+    step.save(
+        update_fields=[
+            "completed_at",
+            "completed_by",
+            "officer",
+            "note",
+            "working_seconds_used",
+            "on_time_result",
+        ]
+    )
 
 
 def _open_step(d: Dossier) -> DossierStep | None:
@@ -481,17 +528,27 @@ def _create_steps(d: Dossier, start: datetime) -> None:
         seconds = int(step.allotted_hours * 3600)
         rows.append(
             DossierStep(
-                dossier=d, order=step.order, name=step.name, role=step.role, unit=step.unit,
+                dossier=d,
+                order=step.order,
+                name=step.name,
+                role=step.role,
+                unit=step.unit,
                 allotted_seconds=seconds,
                 started_at=start if i == 0 else None,
-                due_at=calendar.add_working_hours(start, Decimal(seconds) / 3600) if i == 0 else None,
+                due_at=calendar.add_working_hours(start, Decimal(seconds) / 3600)
+                if i == 0
+                else None,
             )
         )
     DossierStep.objects.bulk_create(rows)
 
 
 def dossier_refuse_intake(
-    *, dossier: Dossier, actor, reason: str, now: datetime | None = None,
+    *,
+    dossier: Dossier,
+    actor,
+    reason: str,
+    now: datetime | None = None,
     expected_version: int | None = None,
 ) -> Dossier:
     """Outside the department's competence or not eligible: refusal slip (form 03)."""
@@ -504,8 +561,15 @@ def dossier_refuse_intake(
         d.status = S.REFUSED_AT_INTAKE
         d.ended_at = now
         d.outcome_note = reason
-        _record(d, action=Action.REFUSE_INTAKE, actor=actor, now=now, from_status=S.SUBMITTED,
-                note=reason, fields=["ended_at", "outcome_note"])
+        _record(
+            d,
+            action=Action.REFUSE_INTAKE,
+            actor=actor,
+            now=now,
+            from_status=S.SUBMITTED,
+            note=reason,
+            fields=["ended_at", "outcome_note"],
+        )
     return d
 
 
@@ -519,8 +583,13 @@ REPEAT_APPLICANT_INCOMPLETE = "applicant_supplement_incomplete"
 
 
 def dossier_request_supplement(
-    *, dossier: Dossier, actor, reason: str, now: datetime | None = None,
-    expected_version: int | None = None, applicant_supplement_incomplete: bool = False,
+    *,
+    dossier: Dossier,
+    actor,
+    reason: str,
+    now: datetime | None = None,
+    expected_version: int | None = None,
+    applicant_supplement_incomplete: bool = False,
 ) -> Dossier:
     """Ask for missing papers, once and completely, in writing (form 02).
 
@@ -542,14 +611,18 @@ def dossier_request_supplement(
         fields = ["supplement_reason", "supplement_count", "paused_at"]
         data: dict = {"during_processing": from_status in CLOCK_RUNNING_STATUSES}
         if from_status == S.SUBMITTED:
-            earlier = d.events.filter(action=Action.REQUEST_SUPPLEMENT,
-                                      from_status=S.SUBMITTED).count()
+            earlier = d.events.filter(
+                action=Action.REQUEST_SUPPLEMENT, from_status=S.SUBMITTED
+            ).count()
             if earlier and not applicant_supplement_incomplete:
                 raise DomainError(
-                    _("The applicant was already told once what is missing, and guidance "
-                      "must be given once and completely. Ask again only if the applicant's "
-                      "supplement was itself incomplete, and say so."),
-                    field="applicant_supplement_incomplete", code="supplement_guidance_once",
+                    _(
+                        "The applicant was already told once what is missing, and guidance "
+                        "must be given once and completely. Ask again only if the applicant's "
+                        "supplement was itself incomplete, and say so."
+                    ),
+                    field="applicant_supplement_incomplete",
+                    code="supplement_guidance_once",
                 )
             if earlier:
                 d.supplement_repeats += 1
@@ -557,11 +630,14 @@ def dossier_request_supplement(
                 data.update(repeat=True, repeat_reason=REPEAT_APPLICANT_INCOMPLETE)
         if from_status in CLOCK_RUNNING_STATUSES:
             last_day = deadlines.supplement_last_day(
-                accepted_at=d.accepted_at, days=SUPPLEMENT_WINDOW_DAYS)
+                accepted_at=d.accepted_at, days=SUPPLEMENT_WINDOW_DAYS
+            )
             if timezone.localdate(now) > last_day:
                 raise DomainError(
-                    _("A supplement may be requested during processing only within 3 working "
-                      "days of acceptance, that is until %(day)s (Decree 61/2018, art. 19).")
+                    _(
+                        "A supplement may be requested during processing only within 3 working "
+                        "days of acceptance, that is until %(day)s (Decree 61/2018, art. 19)."
+                    )
                     % {"day": last_day.strftime("%d/%m/%Y")},
                     code="supplement_too_late",
                 )
@@ -576,8 +652,16 @@ def dossier_request_supplement(
         d.status = S.SUPPLEMENT_REQUESTED
         d.supplement_reason = reason
         d.supplement_count += 1
-        _record(d, action=Action.REQUEST_SUPPLEMENT, actor=actor, now=now,
-                from_status=from_status, note=reason, fields=fields, data=data)
+        _record(
+            d,
+            action=Action.REQUEST_SUPPLEMENT,
+            actor=actor,
+            now=now,
+            from_status=from_status,
+            note=reason,
+            fields=fields,
+            data=data,
+        )
     return d
 
 
@@ -625,9 +709,17 @@ def dossier_receive_supplement(
             data = {"policy": policy, "due_at": d.due_at.isoformat()}
         else:
             d.status = S.SUBMITTED  # checked again at intake; no clock yet
-        event = _record(d, action=Action.RECEIVE_SUPPLEMENT, actor=actor, now=now,
-                        from_status=S.SUPPLEMENT_REQUESTED, note=note, fields=fields,
-                        data=data, by_applicant=actor is None)
+        event = _record(
+            d,
+            action=Action.RECEIVE_SUPPLEMENT,
+            actor=actor,
+            now=now,
+            from_status=S.SUPPLEMENT_REQUESTED,
+            note=note,
+            fields=fields,
+            data=data,
+            by_applicant=actor is None,
+        )
         _store_documents(d, documents, event=event, actor=actor)
     return d
 
@@ -663,7 +755,11 @@ def _restart_open_step(d: Dossier, start: datetime) -> None:
 
 
 def dossier_request_payment(
-    *, dossier: Dossier, actor, note: str, now: datetime | None = None,
+    *,
+    dossier: Dossier,
+    actor,
+    note: str,
+    now: datetime | None = None,
     expected_version: int | None = None,
 ) -> Dossier:
     """Awaiting fee or tax payment (status 6): the clock pauses."""
@@ -678,13 +774,24 @@ def dossier_request_payment(
         d.status = S.PAYMENT_REQUESTED
         d.paused_at = now
         d.payment_note = note
-        _record(d, action=Action.REQUEST_PAYMENT, actor=actor, now=now, from_status=from_status,
-                note=note, fields=["paused_at", "payment_note"])
+        _record(
+            d,
+            action=Action.REQUEST_PAYMENT,
+            actor=actor,
+            now=now,
+            from_status=from_status,
+            note=note,
+            fields=["paused_at", "payment_note"],
+        )
     return d
 
 
 def dossier_confirm_payment(
-    *, dossier: Dossier, actor, note: str = "", now: datetime | None = None,
+    *,
+    dossier: Dossier,
+    actor,
+    note: str = "",
+    now: datetime | None = None,
     expected_version: int | None = None,
 ) -> Dossier:
     now = _now(now)
@@ -694,10 +801,16 @@ def dossier_confirm_payment(
         _require_status(d, Action.CONFIRM_PAYMENT)
         _shift_due(d, now)
         d.status = S.PROCESSING if d.assigned_unit_id else S.ACCEPTED
-        _record(d, action=Action.CONFIRM_PAYMENT, actor=actor, now=now,
-                from_status=S.PAYMENT_REQUESTED, note=note,
-                fields=["paused_at", "paused_seconds", "due_at", "original_due_at"],
-                data={"due_at": d.due_at.isoformat()})
+        _record(
+            d,
+            action=Action.CONFIRM_PAYMENT,
+            actor=actor,
+            now=now,
+            from_status=S.PAYMENT_REQUESTED,
+            note=note,
+            fields=["paused_at", "paused_seconds", "due_at", "original_due_at"],
+            data={"due_at": d.due_at.isoformat()},
+        )
     return d
 
 
@@ -705,8 +818,14 @@ def dossier_confirm_payment(
 
 
 def dossier_assign(
-    *, dossier: Dossier, actor, unit: Unit, officer=None, note: str = "",
-    now: datetime | None = None, expected_version: int | None = None,
+    *,
+    dossier: Dossier,
+    actor,
+    unit: Unit,
+    officer=None,
+    note: str = "",
+    now: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Dossier:
     """Transfer to the processing unit (the same working day) or reassign an officer."""
     now = _now(now)
@@ -727,8 +846,7 @@ def dossier_assign(
         d.assigned_unit = unit
         d.assigned_officer = officer
         fields = ["assigned_unit", "assigned_officer"]
-        data = {"unit": unit.pk, "officer": officer.pk if officer else None,
-                "previous": previous}
+        data = {"unit": unit.pk, "officer": officer.pk if officer else None, "previous": previous}
         if d.transferred_at is None and d.accepted_at is not None:
             # The first routing to a unit is the transfer from the desk: measured
             # against its own due time (docs/legal-rules.md "Transfer").
@@ -736,14 +854,23 @@ def dossier_assign(
             d.transferred_by = actor
             if d.transfer_due_at is not None:
                 d.transfer_on_time_result = on_time_result(
-                    finished_at=now, due_at=d.transfer_due_at, exact=True)
+                    finished_at=now, due_at=d.transfer_due_at, exact=True
+                )
             fields += ["transferred_at", "transferred_by", "transfer_on_time_result"]
             data["transfer"] = d.transfer_on_time_result
             _hand_over_intake_step(d, now=now, actor=actor)
         if d.status == S.ACCEPTED:
             d.status = S.PROCESSING
-        _record(d, action=Action.ASSIGN, actor=actor, now=now, from_status=from_status,
-                note=note, fields=fields, data=data)
+        _record(
+            d,
+            action=Action.ASSIGN,
+            actor=actor,
+            now=now,
+            from_status=from_status,
+            note=note,
+            fields=fields,
+            data=data,
+        )
     return d
 
 
@@ -762,7 +889,11 @@ def _hand_over_intake_step(d: Dossier, *, now: datetime, actor) -> None:
 
 
 def dossier_complete_step(
-    *, dossier: Dossier, actor, note: str = "", now: datetime | None = None,
+    *,
+    dossier: Dossier,
+    actor,
+    note: str = "",
+    now: datetime | None = None,
     expected_version: int | None = None,
 ) -> DossierStep:
     """Hand the dossier over to the next step; records early/on time/late (form 05)."""
@@ -777,8 +908,9 @@ def dossier_complete_step(
             raise DomainError(_("This dossier has no open step to hand over."))
         last_order = _last_order(d)
         if is_return_step(step, last_order):
-            raise DomainError(_("The return step is recorded when the result is returned."),
-                              code="return_step")
+            raise DomainError(
+                _("The return step is recorded when the result is returned."), code="return_step"
+            )
         _close_step(step, now=now, actor=actor, note=note)
         nxt = d.steps.filter(order__gt=step.order).order_by("order").first()
         if nxt is not None and is_return_step(nxt, last_order):
@@ -788,15 +920,30 @@ def dossier_complete_step(
         from_status = d.status
         if d.status == S.ACCEPTED:
             d.status = S.PROCESSING
-        _record(d, action=Action.COMPLETE_STEP, actor=actor, now=now, from_status=from_status,
-                note=note, data={"step": step.order, "result": step.on_time_result,
-                                 "next": nxt.order if nxt else None})
+        _record(
+            d,
+            action=Action.COMPLETE_STEP,
+            actor=actor,
+            now=now,
+            from_status=from_status,
+            note=note,
+            data={
+                "step": step.order,
+                "result": step.on_time_result,
+                "next": nxt.order if nxt else None,
+            },
+        )
     return step
 
 
 def dossier_apologise(
-    *, dossier: Dossier, actor, new_due_at: datetime, reason: str,
-    now: datetime | None = None, expected_version: int | None = None,
+    *,
+    dossier: Dossier,
+    actor,
+    new_due_at: datetime,
+    reason: str,
+    now: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Dossier:
     """Apology with a new appointment (form 04): at least 1 working day before due, once."""
     now = _now(now)
@@ -807,10 +954,12 @@ def dossier_apologise(
         _check_actor(actor, Action.APOLOGISE, d)
         if d.status in (S.PAYMENT_REQUESTED, S.SUPPLEMENT_REQUESTED) and d.accepted_at:
             raise DomainError(
-                _("No apology while the clock is paused for the applicant (payment or "
-                  "supplement): the due time still moves when the clock resumes, so the "
-                  "date written in the apology could not be kept. Record the payment or "
-                  "the supplement first."),
+                _(
+                    "No apology while the clock is paused for the applicant (payment or "
+                    "supplement): the due time still moves when the clock resumes, so the "
+                    "date written in the apology could not be kept. Record the payment or "
+                    "the supplement first."
+                ),
                 code="illegal_transition",
             )
         _require_status(d, Action.APOLOGISE)
@@ -819,21 +968,34 @@ def dossier_apologise(
         last_day = deadlines.apology_last_day(due_at=d.due_at)
         if timezone.localdate(now) > last_day:
             raise DomainError(
-                _("The apology must be sent at least 1 working day before the due date, "
-                  "that is by %(day)s (due %(due)s).")
-                % {"day": last_day.strftime("%d/%m/%Y"),
-                   "due": timezone.localtime(d.due_at).strftime("%H:%M %d/%m/%Y")},
+                _(
+                    "The apology must be sent at least 1 working day before the due date, "
+                    "that is by %(day)s (due %(due)s)."
+                )
+                % {
+                    "day": last_day.strftime("%d/%m/%Y"),
+                    "due": timezone.localtime(d.due_at).strftime("%H:%M %d/%m/%Y"),
+                },
                 code="apology_too_late",
             )
         if new_due_at <= d.due_at:
-            raise DomainError(_("The new appointment must be later than the current due time."),
-                              field="new_due_at")
+            raise DomainError(
+                _("The new appointment must be later than the current due time."),
+                field="new_due_at",
+            )
         old = d.due_at
         d.due_at = new_due_at
         d.reappointment_count += 1
-        _record(d, action=Action.APOLOGISE, actor=actor, now=now, from_status=d.status,
-                note=reason, fields=["due_at", "reappointment_count"],
-                data={"old_due_at": old.isoformat(), "new_due_at": new_due_at.isoformat()})
+        _record(
+            d,
+            action=Action.APOLOGISE,
+            actor=actor,
+            now=now,
+            from_status=d.status,
+            note=reason,
+            fields=["due_at", "reappointment_count"],
+            data={"old_due_at": old.isoformat(), "new_due_at": new_due_at.isoformat()},
+        )
     return d
 
 
@@ -854,8 +1016,13 @@ def on_time_result(*, finished_at: datetime, due_at: datetime, exact: bool = Fal
 
 
 def dossier_resolve(
-    *, dossier: Dossier, actor, outcome: str, note: str = "",
-    documents: Iterable[UploadedDocument] = (), now: datetime | None = None,
+    *,
+    dossier: Dossier,
+    actor,
+    outcome: str,
+    note: str = "",
+    documents: Iterable[UploadedDocument] = (),
+    now: datetime | None = None,
     expected_version: int | None = None,
 ) -> Dossier:
     """Result ready (status 9), granted or refused with reasons; on-time result stored."""
@@ -883,10 +1050,19 @@ def dossier_resolve(
         )
         _steps_at_resolve(d, now=now, actor=actor)
         event = _record(
-            d, action=Action.RESOLVE, actor=actor, now=now, from_status=from_status,
+            d,
+            action=Action.RESOLVE,
+            actor=actor,
+            now=now,
+            from_status=from_status,
             note=d.outcome_note,
-            fields=["finished_at", "outcome", "outcome_note", "on_time_result",
-                    "working_seconds_used"],
+            fields=[
+                "finished_at",
+                "outcome",
+                "outcome_note",
+                "on_time_result",
+                "working_seconds_used",
+            ],
             data={"outcome": outcome, "on_time_result": d.on_time_result},
         )
         _store_documents(d, documents, event=event, actor=actor, is_result=True)
@@ -906,7 +1082,11 @@ def _steps_at_resolve(d: Dossier, *, now: datetime, actor) -> None:
 
 
 def dossier_return_result(
-    *, dossier: Dossier, actor, note: str = "", now: datetime | None = None,
+    *,
+    dossier: Dossier,
+    actor,
+    note: str = "",
+    now: datetime | None = None,
     expected_version: int | None = None,
 ) -> Dossier:
     """Result handed over (status 10); the return step ends, on the officer who did it."""
@@ -923,13 +1103,24 @@ def dossier_return_result(
             _close_step(ret, now=now, actor=actor, note=note, officer=actor)
         d.status = S.RETURNED
         d.returned_at = now
-        _record(d, action=Action.RETURN_RESULT, actor=actor, now=now, from_status=S.FINISHED,
-                note=note, fields=["returned_at"])
+        _record(
+            d,
+            action=Action.RETURN_RESULT,
+            actor=actor,
+            now=now,
+            from_status=S.FINISHED,
+            note=note,
+            fields=["returned_at"],
+        )
     return d
 
 
 def dossier_withdraw(
-    *, dossier: Dossier, actor=None, reason: str = "", now: datetime | None = None,
+    *,
+    dossier: Dossier,
+    actor=None,
+    reason: str = "",
+    now: datetime | None = None,
     expected_version: int | None = None,
 ) -> Dossier:
     """At the applicant's request (status 7); ends the dossier."""
@@ -941,13 +1132,25 @@ def dossier_withdraw(
         from_status = d.status
         d.status = S.WITHDRAWN
         d.ended_at = now
-        _record(d, action=Action.WITHDRAW, actor=actor, now=now, from_status=from_status,
-                note=reason.strip(), fields=["ended_at"], by_applicant=actor is None)
+        _record(
+            d,
+            action=Action.WITHDRAW,
+            actor=actor,
+            now=now,
+            from_status=from_status,
+            note=reason.strip(),
+            fields=["ended_at"],
+            by_applicant=actor is None,
+        )
     return d
 
 
 def dossier_stop(
-    *, dossier: Dossier, actor, reason: str, now: datetime | None = None,
+    *,
+    dossier: Dossier,
+    actor,
+    reason: str,
+    now: datetime | None = None,
     expected_version: int | None = None,
 ) -> Dossier:
     """Processing stopped (status 8), with reasons; ends the dossier."""
@@ -961,14 +1164,22 @@ def dossier_stop(
         from_status = d.status
         d.status = S.STOPPED
         d.ended_at = now
-        _record(d, action=Action.STOP, actor=actor, now=now, from_status=from_status,
-                note=reason, fields=["ended_at"])
+        _record(
+            d,
+            action=Action.STOP,
+            actor=actor,
+            now=now,
+            from_status=from_status,
+            note=reason,
+            fields=["ended_at"],
+        )
     return d
 
 
-def dossier_due_if_accepted(*, procedure: Procedure, now: datetime | None = None,
-                            online: bool = False) -> datetime | None:
-    """"If accepted now, due on ..." for the catalogue pages."""
+def dossier_due_if_accepted(
+    *, procedure: Procedure, now: datetime | None = None, online: bool = False
+) -> datetime | None:
+    """ "If accepted now, due on ..." for the catalogue pages."""
     amount = procedure.processing_amount
     if online and procedure.online_processing_amount:
         amount = procedure.online_processing_amount

@@ -118,8 +118,6 @@ def _day(value: datetime | None) -> str:
     return timezone.localtime(value).strftime("%d/%m/%Y") if value else ""
 
 
-
-
 def _processing_time(d: Dossier) -> str:
     if d.processing_amount is None:
         return _("Not published")
@@ -597,8 +595,7 @@ def _pdf_block(block: Block, st, width_mm: float) -> list:
             left, right = rows[:half], rows[half:] + [["", ""]] * (2 * half - len(rows))
             rows = [a + b for a, b in zip(left, right, strict=True)]
             widths = [width_mm * w * pdf.mm for w in (0.14, 0.36, 0.14, 0.36)]
-        return [pdf.table(rows, header_rows=0, grid=False, col_widths=widths,
-                          extra_style=_TIGHT)]
+        return [pdf.table(rows, header_rows=0, grid=False, col_widths=widths, extra_style=_TIGHT)]
     if block.kind == "table":
         total = sum(block.widths) or 1
         widths = [width_mm * w / total * pdf.mm for w in block.widths] or None
@@ -639,23 +636,27 @@ def _pdf_block(block: Block, st, width_mm: float) -> list:
         n = len(block.rows)
         col = width_mm / n * pdf.mm
         # Kept together: a signer's name never sits alone on a second page.
-        return [KeepTogether([
-            pdf.spacer(4),
-            pdf.table(
+        return [
+            KeepTogether(
                 [
-                    [pdf.para(role, "center_bold") for role, _name in block.rows],
-                    [
-                        pdf.para(_("(signature and full name)"), "center_italic")
-                        for _r in block.rows
-                    ],
-                    [pdf.spacer(15) for _r in block.rows],
-                    [pdf.para(name, "center_bold") for _role, name in block.rows],
-                ],
-                header_rows=0,
-                grid=False,
-                col_widths=[col] * n,
-                repeat_header=False,
-                extra_style=_TIGHT,
-            ),
-        ])]
+                    pdf.spacer(4),
+                    pdf.table(
+                        [
+                            [pdf.para(role, "center_bold") for role, _name in block.rows],
+                            [
+                                pdf.para(_("(signature and full name)"), "center_italic")
+                                for _r in block.rows
+                            ],
+                            [pdf.spacer(15) for _r in block.rows],
+                            [pdf.para(name, "center_bold") for _role, name in block.rows],
+                        ],
+                        header_rows=0,
+                        grid=False,
+                        col_widths=[col] * n,
+                        repeat_header=False,
+                        extra_style=_TIGHT,
+                    ),
+                ]
+            )
+        ]
     raise ValueError(f"Unknown slip block {block.kind!r}")

@@ -9,7 +9,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,149 +17,462 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='CalendarOverride',
+            name="CalendarOverride",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(unique=True, verbose_name='date')),
-                ('is_working', models.BooleanField(help_text='Ticked: staff work on this date. Unticked: the office is closed.', verbose_name='working day')),
-                ('reason', models.CharField(max_length=255, verbose_name='reason')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField(unique=True, verbose_name="date")),
+                (
+                    "is_working",
+                    models.BooleanField(
+                        help_text="Ticked: staff work on this date. Unticked: the office is closed.",
+                        verbose_name="working day",
+                    ),
+                ),
+                ("reason", models.CharField(max_length=255, verbose_name="reason")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
             ],
             options={
-                'verbose_name': 'calendar override',
-                'verbose_name_plural': 'calendar overrides',
-                'ordering': ['date'],
+                "verbose_name": "calendar override",
+                "verbose_name_plural": "calendar overrides",
+                "ordering": ["date"],
             },
         ),
         migrations.CreateModel(
-            name='Field',
+            name="Field",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=255, unique=True, verbose_name='name')),
-                ('ministry_code', models.CharField(blank=True, help_text='G02-CTxx when known.', max_length=20, verbose_name='ministry code')),
-                ('order', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=255, unique=True, verbose_name="name")),
+                (
+                    "ministry_code",
+                    models.CharField(
+                        blank=True,
+                        help_text="G02-CTxx when known.",
+                        max_length=20,
+                        verbose_name="ministry code",
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0, verbose_name="order")),
             ],
             options={
-                'verbose_name': 'field',
-                'verbose_name_plural': 'fields',
-                'ordering': ['order', 'name'],
+                "verbose_name": "field",
+                "verbose_name_plural": "fields",
+                "ordering": ["order", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Unit',
+            name="Unit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=30, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=255, verbose_name='name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email')),
-                ('is_one_stop_desk', models.BooleanField(default=False, verbose_name='one-stop desk')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=30, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=255, verbose_name="name")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email")),
+                (
+                    "is_one_stop_desk",
+                    models.BooleanField(default=False, verbose_name="one-stop desk"),
+                ),
             ],
             options={
-                'verbose_name': 'unit',
-                'verbose_name_plural': 'units',
-                'ordering': ['name'],
+                "verbose_name": "unit",
+                "verbose_name_plural": "units",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Procedure',
+            name="Procedure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(blank=True, help_text='Code in the National Database on Administrative Procedures, e.g. 2.000004.', max_length=30, null=True, unique=True, verbose_name='national code')),
-                ('name', models.TextField(verbose_name='name')),
-                ('level', models.CharField(choices=[('province', 'Provincial level'), ('district', 'District level')], default='province', max_length=10, verbose_name='level')),
-                ('processing_amount', models.DecimalField(blank=True, decimal_places=1, help_text='Empty while the time is not yet published: no dossier can be accepted.', max_digits=6, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0.5'))], verbose_name='processing time')),
-                ('processing_unit', models.CharField(choices=[('working_days', 'working days'), ('calendar_days', 'calendar days'), ('working_hours', 'working hours')], default='working_days', max_length=20, verbose_name='time unit')),
-                ('online_processing_amount', models.DecimalField(blank=True, decimal_places=1, max_digits=6, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0.5'))], verbose_name='processing time when submitted online')),
-                ('fee_vnd', models.PositiveBigIntegerField(blank=True, null=True, verbose_name='fee (VND)')),
-                ('fee_text', models.TextField(blank=True, help_text='Tiered or conditional fees in words.', verbose_name='fees and charges')),
-                ('online_level', models.CharField(choices=[('full', 'Fully online (toàn trình)'), ('partial', 'Partly online (một phần)'), ('none', 'Not online')], default='none', max_length=10, verbose_name='online level')),
-                ('online_level_text', models.CharField(blank=True, max_length=255, verbose_name='online level as published')),
-                ('channel_direct', models.BooleanField(default=True, verbose_name='at the one-stop desk')),
-                ('channel_postal', models.BooleanField(default=True, verbose_name='by public postal service')),
-                ('channel_online', models.BooleanField(default=False, verbose_name='online')),
-                ('steps', models.TextField(blank=True, verbose_name='steps')),
-                ('applicants', models.TextField(blank=True, verbose_name='who may apply')),
-                ('conditions', models.TextField(blank=True, verbose_name='conditions')),
-                ('result', models.TextField(blank=True, verbose_name='result document')),
-                ('legal_basis', models.TextField(blank=True, verbose_name='legal basis')),
-                ('publishing_decision', models.CharField(blank=True, max_length=255, verbose_name='publishing decision')),
-                ('effective_from', models.DateField(blank=True, null=True, verbose_name='effective from')),
-                ('effective_to', models.DateField(blank=True, null=True, verbose_name='effective to')),
-                ('status', models.CharField(choices=[('active', 'In force'), ('abolished', 'Abolished')], default='active', max_length=10, verbose_name='status')),
-                ('source', models.TextField(blank=True, verbose_name='source')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('field', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='procedures', to='procedures.field', verbose_name='field')),
-                ('implementing_unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='procedures', to='procedures.unit', verbose_name='implementing unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        blank=True,
+                        help_text="Code in the National Database on Administrative Procedures, e.g. 2.000004.",
+                        max_length=30,
+                        null=True,
+                        unique=True,
+                        verbose_name="national code",
+                    ),
+                ),
+                ("name", models.TextField(verbose_name="name")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[("province", "Provincial level"), ("district", "District level")],
+                        default="province",
+                        max_length=10,
+                        verbose_name="level",
+                    ),
+                ),
+                (
+                    "processing_amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        help_text="Empty while the time is not yet published: no dossier can be accepted.",
+                        max_digits=6,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0.5"))],
+                        verbose_name="processing time",
+                    ),
+                ),
+                (
+                    "processing_unit",
+                    models.CharField(
+                        choices=[
+                            ("working_days", "working days"),
+                            ("calendar_days", "calendar days"),
+                            ("working_hours", "working hours"),
+                        ],
+                        default="working_days",
+                        max_length=20,
+                        verbose_name="time unit",
+                    ),
+                ),
+                (
+                    "online_processing_amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        max_digits=6,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0.5"))],
+                        verbose_name="processing time when submitted online",
+                    ),
+                ),
+                (
+                    "fee_vnd",
+                    models.PositiveBigIntegerField(blank=True, null=True, verbose_name="fee (VND)"),
+                ),
+                (
+                    "fee_text",
+                    models.TextField(
+                        blank=True,
+                        help_text="Tiered or conditional fees in words.",
+                        verbose_name="fees and charges",
+                    ),
+                ),
+                (
+                    "online_level",
+                    models.CharField(
+                        choices=[
+                            ("full", "Fully online (toàn trình)"),
+                            ("partial", "Partly online (một phần)"),
+                            ("none", "Not online"),
+                        ],
+                        default="none",
+                        max_length=10,
+                        verbose_name="online level",
+                    ),
+                ),
+                (
+                    "online_level_text",
+                    models.CharField(
+                        blank=True, max_length=255, verbose_name="online level as published"
+                    ),
+                ),
+                (
+                    "channel_direct",
+                    models.BooleanField(default=True, verbose_name="at the one-stop desk"),
+                ),
+                (
+                    "channel_postal",
+                    models.BooleanField(default=True, verbose_name="by public postal service"),
+                ),
+                ("channel_online", models.BooleanField(default=False, verbose_name="online")),
+                ("steps", models.TextField(blank=True, verbose_name="steps")),
+                ("applicants", models.TextField(blank=True, verbose_name="who may apply")),
+                ("conditions", models.TextField(blank=True, verbose_name="conditions")),
+                ("result", models.TextField(blank=True, verbose_name="result document")),
+                ("legal_basis", models.TextField(blank=True, verbose_name="legal basis")),
+                (
+                    "publishing_decision",
+                    models.CharField(
+                        blank=True, max_length=255, verbose_name="publishing decision"
+                    ),
+                ),
+                (
+                    "effective_from",
+                    models.DateField(blank=True, null=True, verbose_name="effective from"),
+                ),
+                (
+                    "effective_to",
+                    models.DateField(blank=True, null=True, verbose_name="effective to"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "In force"), ("abolished", "Abolished")],
+                        default="active",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("source", models.TextField(blank=True, verbose_name="source")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "field",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="procedures",
+                        to="procedures.field",
+                        verbose_name="field",
+                    ),
+                ),
+                (
+                    "implementing_unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="procedures",
+                        to="procedures.unit",
+                        verbose_name="implementing unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'procedure',
-                'verbose_name_plural': 'procedures',
-                'ordering': ['field__order', 'field__name', 'name'],
+                "verbose_name": "procedure",
+                "verbose_name_plural": "procedures",
+                "ordering": ["field__order", "field__name", "name"],
             },
         ),
         migrations.CreateModel(
-            name='ProcedureVersion',
+            name="ProcedureVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(verbose_name='version')),
-                ('kind', models.CharField(choices=[('added', 'Added'), ('amended', 'Amended'), ('abolished', 'Abolished')], max_length=10, verbose_name='change')),
-                ('decision_number', models.CharField(blank=True, max_length=255, verbose_name='decision number')),
-                ('decision_date', models.DateField(blank=True, null=True, verbose_name='decision date')),
-                ('effective_from', models.DateField(verbose_name='effective from')),
-                ('changes', models.JSONField(blank=True, default=dict, help_text='Changed attributes as {name: [old, new]}.', verbose_name='changes')),
-                ('processing_amount', models.DecimalField(blank=True, decimal_places=1, max_digits=6, null=True, verbose_name='processing time')),
-                ('processing_unit', models.CharField(choices=[('working_days', 'working days'), ('calendar_days', 'calendar days'), ('working_hours', 'working hours')], max_length=20, verbose_name='time unit')),
-                ('online_processing_amount', models.DecimalField(blank=True, decimal_places=1, max_digits=6, null=True, verbose_name='processing time when submitted online')),
-                ('fee_vnd', models.PositiveBigIntegerField(blank=True, null=True, verbose_name='fee (VND)')),
-                ('fee_text', models.TextField(blank=True, verbose_name='fees and charges')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='recorded at')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by')),
-                ('procedure', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='procedures.procedure', verbose_name='procedure')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField(verbose_name="version")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("added", "Added"),
+                            ("amended", "Amended"),
+                            ("abolished", "Abolished"),
+                        ],
+                        max_length=10,
+                        verbose_name="change",
+                    ),
+                ),
+                (
+                    "decision_number",
+                    models.CharField(blank=True, max_length=255, verbose_name="decision number"),
+                ),
+                (
+                    "decision_date",
+                    models.DateField(blank=True, null=True, verbose_name="decision date"),
+                ),
+                ("effective_from", models.DateField(verbose_name="effective from")),
+                (
+                    "changes",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="Changed attributes as {name: [old, new]}.",
+                        verbose_name="changes",
+                    ),
+                ),
+                (
+                    "processing_amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        max_digits=6,
+                        null=True,
+                        verbose_name="processing time",
+                    ),
+                ),
+                (
+                    "processing_unit",
+                    models.CharField(
+                        choices=[
+                            ("working_days", "working days"),
+                            ("calendar_days", "calendar days"),
+                            ("working_hours", "working hours"),
+                        ],
+                        max_length=20,
+                        verbose_name="time unit",
+                    ),
+                ),
+                (
+                    "online_processing_amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        max_digits=6,
+                        null=True,
+                        verbose_name="processing time when submitted online",
+                    ),
+                ),
+                (
+                    "fee_vnd",
+                    models.PositiveBigIntegerField(blank=True, null=True, verbose_name="fee (VND)"),
+                ),
+                ("fee_text", models.TextField(blank=True, verbose_name="fees and charges")),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="recorded at")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="recorded by",
+                    ),
+                ),
+                (
+                    "procedure",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="procedures.procedure",
+                        verbose_name="procedure",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'procedure version',
-                'verbose_name_plural': 'procedure versions',
-                'ordering': ['procedure', '-number'],
-                'indexes': [models.Index(fields=['effective_from', 'kind'], name='procedures__effecti_879f4d_idx')],
-                'constraints': [models.UniqueConstraint(fields=('procedure', 'number'), name='procedure_version_unique')],
+                "verbose_name": "procedure version",
+                "verbose_name_plural": "procedure versions",
+                "ordering": ["procedure", "-number"],
+                "indexes": [
+                    models.Index(
+                        fields=["effective_from", "kind"], name="procedures__effecti_879f4d_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("procedure", "number"), name="procedure_version_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RequiredDocument',
+            name="RequiredDocument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.TextField(verbose_name='name')),
-                ('kind', models.CharField(choices=[('original', 'Original'), ('copy', 'Copy'), ('certified_copy', 'Certified copy'), ('original_or_copy', 'Original or certified copy')], default='original', max_length=20, verbose_name='original or copy')),
-                ('copies', models.PositiveSmallIntegerField(default=1, verbose_name='number of copies')),
-                ('mandatory', models.BooleanField(default=True, verbose_name='mandatory')),
-                ('template', models.FileField(blank=True, help_text='Blank form the applicant can download.', upload_to='templates/%Y/', verbose_name='form template')),
-                ('order', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
-                ('procedure', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='documents', to='procedures.procedure', verbose_name='procedure')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.TextField(verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("original", "Original"),
+                            ("copy", "Copy"),
+                            ("certified_copy", "Certified copy"),
+                            ("original_or_copy", "Original or certified copy"),
+                        ],
+                        default="original",
+                        max_length=20,
+                        verbose_name="original or copy",
+                    ),
+                ),
+                (
+                    "copies",
+                    models.PositiveSmallIntegerField(default=1, verbose_name="number of copies"),
+                ),
+                ("mandatory", models.BooleanField(default=True, verbose_name="mandatory")),
+                (
+                    "template",
+                    models.FileField(
+                        blank=True,
+                        help_text="Blank form the applicant can download.",
+                        upload_to="templates/%Y/",
+                        verbose_name="form template",
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0, verbose_name="order")),
+                (
+                    "procedure",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="documents",
+                        to="procedures.procedure",
+                        verbose_name="procedure",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'required document',
-                'verbose_name_plural': 'required documents',
-                'ordering': ['procedure', 'order', 'id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('copies__gte', 1)), name='document_copies_at_least_one')],
+                "verbose_name": "required document",
+                "verbose_name_plural": "required documents",
+                "ordering": ["procedure", "order", "id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("copies__gte", 1)), name="document_copies_at_least_one"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='procedure',
-            index=models.Index(fields=['status', 'field'], name='procedures__status_ee511d_idx'),
+            model_name="procedure",
+            index=models.Index(fields=["status", "field"], name="procedures__status_ee511d_idx"),
         ),
         migrations.AddConstraint(
-            model_name='procedure',
-            constraint=models.CheckConstraint(condition=models.Q(('processing_amount__isnull', True), ('processing_amount__gt', 0), _connector='OR'), name='procedure_processing_amount_positive'),
+            model_name="procedure",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("processing_amount__isnull", True),
+                    ("processing_amount__gt", 0),
+                    _connector="OR",
+                ),
+                name="procedure_processing_amount_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='procedure',
-            constraint=models.CheckConstraint(condition=models.Q(('online_processing_amount__isnull', True), models.Q(('processing_amount__isnull', False), ('online_processing_amount__gt', 0), ('online_processing_amount__lte', models.F('processing_amount'))), _connector='OR'), name='procedure_online_time_not_longer'),
+            model_name="procedure",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("online_processing_amount__isnull", True),
+                    models.Q(
+                        ("processing_amount__isnull", False),
+                        ("online_processing_amount__gt", 0),
+                        ("online_processing_amount__lte", models.F("processing_amount")),
+                    ),
+                    _connector="OR",
+                ),
+                name="procedure_online_time_not_longer",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='procedure',
-            constraint=models.CheckConstraint(condition=models.Q(('effective_to__isnull', True), ('effective_from__isnull', True), ('effective_to__gte', models.F('effective_from')), _connector='OR'), name='procedure_effective_range'),
+            model_name="procedure",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("effective_to__isnull", True),
+                    ("effective_from__isnull", True),
+                    ("effective_to__gte", models.F("effective_from")),
+                    _connector="OR",
+                ),
+                name="procedure_effective_range",
+            ),
         ),
     ]

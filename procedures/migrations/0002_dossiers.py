@@ -11,249 +11,793 @@ import procedures.dossiers.models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('procedures', '0001_initial'),
+        ("procedures", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Dossier',
+            name="Dossier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, unique=True, verbose_name='dossier code')),
-                ('processing_amount', models.DecimalField(blank=True, decimal_places=1, max_digits=6, null=True, verbose_name='processing time')),
-                ('processing_unit', models.CharField(choices=[('working_days', 'working days'), ('calendar_days', 'calendar days'), ('working_hours', 'working hours')], default='working_days', max_length=20, verbose_name='time unit')),
-                ('fee_vnd', models.PositiveBigIntegerField(blank=True, null=True, verbose_name='fee (VND)')),
-                ('fee_text', models.TextField(blank=True, verbose_name='fees and charges')),
-                ('applicant_type', models.CharField(choices=[('individual', 'Individual'), ('organisation', 'Organisation')], default='individual', max_length=20, verbose_name='applicant type')),
-                ('applicant_name', models.CharField(max_length=255, verbose_name='applicant name')),
-                ('applicant_id_number', models.CharField(help_text='Citizen ID (12 digits) for individuals, tax code (10 or 13) for organisations.', max_length=20, verbose_name='citizen ID or tax code')),
-                ('applicant_address', models.CharField(blank=True, max_length=500, verbose_name='address')),
-                ('applicant_phone', models.CharField(blank=True, max_length=20, verbose_name='phone')),
-                ('applicant_email', models.EmailField(blank=True, max_length=254, verbose_name='email')),
-                ('applicant_language', models.CharField(choices=[('vi', 'Vietnamese'), ('en', 'English')], default='vi', max_length=5, verbose_name="applicant's language")),
-                ('channel', models.PositiveSmallIntegerField(choices=[(1, 'At the desk'), (2, 'Online'), (3, 'Public postal service')], verbose_name='channel')),
-                ('result_delivery', models.CharField(choices=[('desk', 'At the one-stop desk'), ('post', 'By post'), ('online', 'Online')], default='desk', max_length=10, verbose_name='result delivery')),
-                ('note', models.TextField(blank=True, verbose_name="applicant's note")),
-                ('status', models.PositiveSmallIntegerField(choices=[(1, 'Newly submitted'), (2, 'Accepted'), (3, 'Not accepted'), (4, 'Being processed'), (5, 'Supplement requested'), (6, 'Awaiting payment'), (7, 'Withdrawn'), (8, 'Processing stopped'), (9, 'Processed'), (10, 'Result returned')], default=1, verbose_name='status')),
-                ('submitted_at', models.DateTimeField(verbose_name='submitted at')),
-                ('accepted_at', models.DateTimeField(blank=True, null=True, verbose_name='accepted at')),
-                ('clock_started_at', models.DateTimeField(blank=True, null=True, verbose_name='clock started at')),
-                ('paused_at', models.DateTimeField(blank=True, null=True, verbose_name='paused at')),
-                ('paused_seconds', models.PositiveBigIntegerField(default=0, verbose_name='paused working seconds')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished at')),
-                ('returned_at', models.DateTimeField(blank=True, null=True, verbose_name='result returned at')),
-                ('ended_at', models.DateTimeField(blank=True, null=True, verbose_name='ended at')),
-                ('original_due_at', models.DateTimeField(blank=True, null=True, verbose_name='original due')),
-                ('due_at', models.DateTimeField(blank=True, null=True, verbose_name='current due')),
-                ('reappointment_count', models.PositiveSmallIntegerField(default=0, verbose_name='re-appointments')),
-                ('supplement_count', models.PositiveSmallIntegerField(default=0, verbose_name='supplement requests')),
-                ('supplement_reason', models.TextField(blank=True, verbose_name='what is missing')),
-                ('payment_note', models.TextField(blank=True, verbose_name='payment requested')),
-                ('outcome', models.CharField(blank=True, choices=[('granted', 'Granted'), ('refused', 'Refused')], max_length=10, verbose_name='outcome')),
-                ('outcome_note', models.TextField(blank=True, verbose_name='result or reasons')),
-                ('on_time_result', models.CharField(blank=True, choices=[('early', 'Early'), ('on_time', 'On time'), ('late', 'Late')], max_length=10, verbose_name='on-time result')),
-                ('working_seconds_used', models.PositiveBigIntegerField(blank=True, null=True, verbose_name='working time used (seconds)')),
-                ('pin_hash', models.CharField(blank=True, max_length=64)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('assigned_officer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='assigned_dossiers', to=settings.AUTH_USER_MODEL, verbose_name='assigned officer')),
-                ('assigned_unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='dossiers', to='procedures.unit', verbose_name='assigned unit')),
-                ('procedure', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='dossiers', to='procedures.procedure', verbose_name='procedure')),
-                ('procedure_version', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='dossiers', to='procedures.procedureversion', verbose_name='procedure version')),
-                ('received_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='received by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=40, unique=True, verbose_name="dossier code")),
+                (
+                    "processing_amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        max_digits=6,
+                        null=True,
+                        verbose_name="processing time",
+                    ),
+                ),
+                (
+                    "processing_unit",
+                    models.CharField(
+                        choices=[
+                            ("working_days", "working days"),
+                            ("calendar_days", "calendar days"),
+                            ("working_hours", "working hours"),
+                        ],
+                        default="working_days",
+                        max_length=20,
+                        verbose_name="time unit",
+                    ),
+                ),
+                (
+                    "fee_vnd",
+                    models.PositiveBigIntegerField(blank=True, null=True, verbose_name="fee (VND)"),
+                ),
+                ("fee_text", models.TextField(blank=True, verbose_name="fees and charges")),
+                (
+                    "applicant_type",
+                    models.CharField(
+                        choices=[("individual", "Individual"), ("organisation", "Organisation")],
+                        default="individual",
+                        max_length=20,
+                        verbose_name="applicant type",
+                    ),
+                ),
+                ("applicant_name", models.CharField(max_length=255, verbose_name="applicant name")),
+                (
+                    "applicant_id_number",
+                    models.CharField(
+                        help_text="Citizen ID (12 digits) for individuals, tax code (10 or 13) for organisations.",
+                        max_length=20,
+                        verbose_name="citizen ID or tax code",
+                    ),
+                ),
+                (
+                    "applicant_address",
+                    models.CharField(blank=True, max_length=500, verbose_name="address"),
+                ),
+                (
+                    "applicant_phone",
+                    models.CharField(blank=True, max_length=20, verbose_name="phone"),
+                ),
+                (
+                    "applicant_email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="email"),
+                ),
+                (
+                    "applicant_language",
+                    models.CharField(
+                        choices=[("vi", "Vietnamese"), ("en", "English")],
+                        default="vi",
+                        max_length=5,
+                        verbose_name="applicant's language",
+                    ),
+                ),
+                (
+                    "channel",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "At the desk"), (2, "Online"), (3, "Public postal service")],
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "result_delivery",
+                    models.CharField(
+                        choices=[
+                            ("desk", "At the one-stop desk"),
+                            ("post", "By post"),
+                            ("online", "Online"),
+                        ],
+                        default="desk",
+                        max_length=10,
+                        verbose_name="result delivery",
+                    ),
+                ),
+                ("note", models.TextField(blank=True, verbose_name="applicant's note")),
+                (
+                    "status",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "Newly submitted"),
+                            (2, "Accepted"),
+                            (3, "Not accepted"),
+                            (4, "Being processed"),
+                            (5, "Supplement requested"),
+                            (6, "Awaiting payment"),
+                            (7, "Withdrawn"),
+                            (8, "Processing stopped"),
+                            (9, "Processed"),
+                            (10, "Result returned"),
+                        ],
+                        default=1,
+                        verbose_name="status",
+                    ),
+                ),
+                ("submitted_at", models.DateTimeField(verbose_name="submitted at")),
+                (
+                    "accepted_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="accepted at"),
+                ),
+                (
+                    "clock_started_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="clock started at"),
+                ),
+                (
+                    "paused_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="paused at"),
+                ),
+                (
+                    "paused_seconds",
+                    models.PositiveBigIntegerField(
+                        default=0, verbose_name="paused working seconds"
+                    ),
+                ),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="finished at"),
+                ),
+                (
+                    "returned_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="result returned at"),
+                ),
+                ("ended_at", models.DateTimeField(blank=True, null=True, verbose_name="ended at")),
+                (
+                    "original_due_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="original due"),
+                ),
+                ("due_at", models.DateTimeField(blank=True, null=True, verbose_name="current due")),
+                (
+                    "reappointment_count",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="re-appointments"),
+                ),
+                (
+                    "supplement_count",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="supplement requests"),
+                ),
+                ("supplement_reason", models.TextField(blank=True, verbose_name="what is missing")),
+                ("payment_note", models.TextField(blank=True, verbose_name="payment requested")),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[("granted", "Granted"), ("refused", "Refused")],
+                        max_length=10,
+                        verbose_name="outcome",
+                    ),
+                ),
+                ("outcome_note", models.TextField(blank=True, verbose_name="result or reasons")),
+                (
+                    "on_time_result",
+                    models.CharField(
+                        blank=True,
+                        choices=[("early", "Early"), ("on_time", "On time"), ("late", "Late")],
+                        max_length=10,
+                        verbose_name="on-time result",
+                    ),
+                ),
+                (
+                    "working_seconds_used",
+                    models.PositiveBigIntegerField(
+                        blank=True, null=True, verbose_name="working time used (seconds)"
+                    ),
+                ),
+                ("pin_hash", models.CharField(blank=True, max_length=64)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "assigned_officer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assigned_dossiers",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="assigned officer",
+                    ),
+                ),
+                (
+                    "assigned_unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="dossiers",
+                        to="procedures.unit",
+                        verbose_name="assigned unit",
+                    ),
+                ),
+                (
+                    "procedure",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="dossiers",
+                        to="procedures.procedure",
+                        verbose_name="procedure",
+                    ),
+                ),
+                (
+                    "procedure_version",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="dossiers",
+                        to="procedures.procedureversion",
+                        verbose_name="procedure version",
+                    ),
+                ),
+                (
+                    "received_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="received by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'dossier',
-                'verbose_name_plural': 'dossiers',
-                'ordering': ['-submitted_at', '-id'],
-                'permissions': [('act_on_dossier', 'Can act on dossiers'), ('view_all_dossiers', 'Can see every dossier'), ('view_reports', 'Can see statistics and reports')],
+                "verbose_name": "dossier",
+                "verbose_name_plural": "dossiers",
+                "ordering": ["-submitted_at", "-id"],
+                "permissions": [
+                    ("act_on_dossier", "Can act on dossiers"),
+                    ("view_all_dossiers", "Can see every dossier"),
+                    ("view_reports", "Can see statistics and reports"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DossierCodeSequence',
+            name="DossierCodeSequence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('unit_code', models.CharField(max_length=30)),
-                ('day', models.DateField()),
-                ('last', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("unit_code", models.CharField(max_length=30)),
+                ("day", models.DateField()),
+                ("last", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('unit_code', 'day'), name='dossier_code_sequence_day')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("unit_code", "day"), name="dossier_code_sequence_day"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DossierEvent',
+            name="DossierEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('register', 'Registered'), ('accept', 'Accepted'), ('refuse_intake', 'Refused at intake'), ('request_supplement', 'Supplement requested'), ('receive_supplement', 'Supplement received'), ('request_payment', 'Payment requested'), ('confirm_payment', 'Payment confirmed'), ('assign', 'Assigned'), ('complete_step', 'Step completed'), ('apologise', 'Apology and new appointment'), ('resolve', 'Resolved'), ('return_result', 'Result returned'), ('withdraw', 'Withdrawn'), ('stop', 'Processing stopped'), ('upload', 'Document uploaded'), ('rate', 'Rated')], max_length=30, verbose_name='action')),
-                ('by_applicant', models.BooleanField(default=False, verbose_name='by the applicant')),
-                ('at', models.DateTimeField(verbose_name='at')),
-                ('from_status', models.PositiveSmallIntegerField(blank=True, choices=[(1, 'Newly submitted'), (2, 'Accepted'), (3, 'Not accepted'), (4, 'Being processed'), (5, 'Supplement requested'), (6, 'Awaiting payment'), (7, 'Withdrawn'), (8, 'Processing stopped'), (9, 'Processed'), (10, 'Result returned')], null=True, verbose_name='from status')),
-                ('to_status', models.PositiveSmallIntegerField(blank=True, choices=[(1, 'Newly submitted'), (2, 'Accepted'), (3, 'Not accepted'), (4, 'Being processed'), (5, 'Supplement requested'), (6, 'Awaiting payment'), (7, 'Withdrawn'), (8, 'Processing stopped'), (9, 'Processed'), (10, 'Result returned')], null=True, verbose_name='to status')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('data', models.JSONField(blank=True, default=dict, verbose_name='details')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
-                ('dossier', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='procedures.dossier', verbose_name='dossier')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("register", "Registered"),
+                            ("accept", "Accepted"),
+                            ("refuse_intake", "Refused at intake"),
+                            ("request_supplement", "Supplement requested"),
+                            ("receive_supplement", "Supplement received"),
+                            ("request_payment", "Payment requested"),
+                            ("confirm_payment", "Payment confirmed"),
+                            ("assign", "Assigned"),
+                            ("complete_step", "Step completed"),
+                            ("apologise", "Apology and new appointment"),
+                            ("resolve", "Resolved"),
+                            ("return_result", "Result returned"),
+                            ("withdraw", "Withdrawn"),
+                            ("stop", "Processing stopped"),
+                            ("upload", "Document uploaded"),
+                            ("rate", "Rated"),
+                        ],
+                        max_length=30,
+                        verbose_name="action",
+                    ),
+                ),
+                (
+                    "by_applicant",
+                    models.BooleanField(default=False, verbose_name="by the applicant"),
+                ),
+                ("at", models.DateTimeField(verbose_name="at")),
+                (
+                    "from_status",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        choices=[
+                            (1, "Newly submitted"),
+                            (2, "Accepted"),
+                            (3, "Not accepted"),
+                            (4, "Being processed"),
+                            (5, "Supplement requested"),
+                            (6, "Awaiting payment"),
+                            (7, "Withdrawn"),
+                            (8, "Processing stopped"),
+                            (9, "Processed"),
+                            (10, "Result returned"),
+                        ],
+                        null=True,
+                        verbose_name="from status",
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        choices=[
+                            (1, "Newly submitted"),
+                            (2, "Accepted"),
+                            (3, "Not accepted"),
+                            (4, "Being processed"),
+                            (5, "Supplement requested"),
+                            (6, "Awaiting payment"),
+                            (7, "Withdrawn"),
+                            (8, "Processing stopped"),
+                            (9, "Processed"),
+                            (10, "Result returned"),
+                        ],
+                        null=True,
+                        verbose_name="to status",
+                    ),
+                ),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                ("data", models.JSONField(blank=True, default=dict, verbose_name="details")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="by",
+                    ),
+                ),
+                (
+                    "dossier",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="procedures.dossier",
+                        verbose_name="dossier",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'dossier event',
-                'verbose_name_plural': 'dossier events',
-                'ordering': ['at', 'id'],
+                "verbose_name": "dossier event",
+                "verbose_name_plural": "dossier events",
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='DossierDocument',
+            name="DossierDocument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=255, upload_to=procedures.dossiers.models.dossier_upload_path, verbose_name='file')),
-                ('token', models.CharField(editable=False, max_length=32)),
-                ('original_name', models.CharField(max_length=255, verbose_name='file name')),
-                ('size', models.PositiveBigIntegerField(verbose_name='size (bytes)')),
-                ('content_type', models.CharField(max_length=100, verbose_name='content type')),
-                ('sha256', models.CharField(max_length=64, verbose_name='SHA-256')),
-                ('version', models.PositiveSmallIntegerField(default=1, verbose_name='version')),
-                ('by_applicant', models.BooleanField(default=False, verbose_name='uploaded by the applicant')),
-                ('is_result', models.BooleanField(default=False, verbose_name='result document')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='uploaded at')),
-                ('dossier', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='documents', to='procedures.dossier', verbose_name='dossier')),
-                ('slot', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='procedures.requireddocument', verbose_name='required document')),
-                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='uploaded by')),
-                ('event', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='attachments', to='procedures.dossierevent', verbose_name='event')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "file",
+                    models.FileField(
+                        max_length=255,
+                        upload_to=procedures.dossiers.models.dossier_upload_path,
+                        verbose_name="file",
+                    ),
+                ),
+                ("token", models.CharField(editable=False, max_length=32)),
+                ("original_name", models.CharField(max_length=255, verbose_name="file name")),
+                ("size", models.PositiveBigIntegerField(verbose_name="size (bytes)")),
+                ("content_type", models.CharField(max_length=100, verbose_name="content type")),
+                ("sha256", models.CharField(max_length=64, verbose_name="SHA-256")),
+                ("version", models.PositiveSmallIntegerField(default=1, verbose_name="version")),
+                (
+                    "by_applicant",
+                    models.BooleanField(default=False, verbose_name="uploaded by the applicant"),
+                ),
+                ("is_result", models.BooleanField(default=False, verbose_name="result document")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="uploaded at")),
+                (
+                    "dossier",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="documents",
+                        to="procedures.dossier",
+                        verbose_name="dossier",
+                    ),
+                ),
+                (
+                    "slot",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="procedures.requireddocument",
+                        verbose_name="required document",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="uploaded by",
+                    ),
+                ),
+                (
+                    "event",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="attachments",
+                        to="procedures.dossierevent",
+                        verbose_name="event",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'dossier document',
-                'verbose_name_plural': 'dossier documents',
-                'ordering': ['dossier', 'slot', 'version'],
+                "verbose_name": "dossier document",
+                "verbose_name_plural": "dossier documents",
+                "ordering": ["dossier", "slot", "version"],
             },
         ),
         migrations.CreateModel(
-            name='DossierStep',
+            name="DossierStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order', models.PositiveSmallIntegerField(verbose_name='order')),
-                ('name', models.CharField(max_length=255, verbose_name='step')),
-                ('role', models.CharField(choices=[('intake', 'One-stop desk'), ('specialist', 'Specialist'), ('unit_head', 'Unit head'), ('director', 'Department director')], max_length=20, verbose_name='role')),
-                ('allotted_seconds', models.PositiveIntegerField(verbose_name='allotted working seconds')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='received at')),
-                ('due_at', models.DateTimeField(blank=True, null=True, verbose_name='due')),
-                ('completed_at', models.DateTimeField(blank=True, null=True, verbose_name='handed over at')),
-                ('working_seconds_used', models.PositiveIntegerField(blank=True, null=True, verbose_name='working seconds used')),
-                ('on_time_result', models.CharField(blank=True, choices=[('early', 'Early'), ('on_time', 'On time'), ('late', 'Late')], max_length=10, verbose_name='on-time result')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('completed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='handed over by')),
-                ('dossier', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='procedures.dossier', verbose_name='dossier')),
-                ('officer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='officer')),
-                ('unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='procedures.unit', verbose_name='unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(verbose_name="order")),
+                ("name", models.CharField(max_length=255, verbose_name="step")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("intake", "One-stop desk"),
+                            ("specialist", "Specialist"),
+                            ("unit_head", "Unit head"),
+                            ("director", "Department director"),
+                        ],
+                        max_length=20,
+                        verbose_name="role",
+                    ),
+                ),
+                (
+                    "allotted_seconds",
+                    models.PositiveIntegerField(verbose_name="allotted working seconds"),
+                ),
+                (
+                    "started_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="received at"),
+                ),
+                ("due_at", models.DateTimeField(blank=True, null=True, verbose_name="due")),
+                (
+                    "completed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="handed over at"),
+                ),
+                (
+                    "working_seconds_used",
+                    models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="working seconds used"
+                    ),
+                ),
+                (
+                    "on_time_result",
+                    models.CharField(
+                        blank=True,
+                        choices=[("early", "Early"), ("on_time", "On time"), ("late", "Late")],
+                        max_length=10,
+                        verbose_name="on-time result",
+                    ),
+                ),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                (
+                    "completed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="handed over by",
+                    ),
+                ),
+                (
+                    "dossier",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="steps",
+                        to="procedures.dossier",
+                        verbose_name="dossier",
+                    ),
+                ),
+                (
+                    "officer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="officer",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="procedures.unit",
+                        verbose_name="unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'dossier step',
-                'verbose_name_plural': 'dossier steps',
-                'ordering': ['dossier', 'order'],
+                "verbose_name": "dossier step",
+                "verbose_name_plural": "dossier steps",
+                "ordering": ["dossier", "order"],
             },
         ),
         migrations.CreateModel(
-            name='ProcessStep',
+            name="ProcessStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order', models.PositiveSmallIntegerField(verbose_name='order')),
-                ('name', models.CharField(max_length=255, verbose_name='step')),
-                ('role', models.CharField(choices=[('intake', 'One-stop desk'), ('specialist', 'Specialist'), ('unit_head', 'Unit head'), ('director', 'Department director')], max_length=20, verbose_name='role')),
-                ('allotted_hours', models.DecimalField(decimal_places=2, max_digits=7, validators=[django.core.validators.MinValueValidator(Decimal('0.25'))], verbose_name='allotted working hours')),
-                ('procedure', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='process_steps', to='procedures.procedure', verbose_name='procedure')),
-                ('unit', models.ForeignKey(blank=True, help_text='Empty: the unit the dossier is assigned to.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='procedures.unit', verbose_name='unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(verbose_name="order")),
+                ("name", models.CharField(max_length=255, verbose_name="step")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("intake", "One-stop desk"),
+                            ("specialist", "Specialist"),
+                            ("unit_head", "Unit head"),
+                            ("director", "Department director"),
+                        ],
+                        max_length=20,
+                        verbose_name="role",
+                    ),
+                ),
+                (
+                    "allotted_hours",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=7,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0.25"))],
+                        verbose_name="allotted working hours",
+                    ),
+                ),
+                (
+                    "procedure",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="process_steps",
+                        to="procedures.procedure",
+                        verbose_name="procedure",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: the unit the dossier is assigned to.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="procedures.unit",
+                        verbose_name="unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'internal process step',
-                'verbose_name_plural': 'internal process steps',
-                'ordering': ['procedure', 'order'],
+                "verbose_name": "internal process step",
+                "verbose_name_plural": "internal process steps",
+                "ordering": ["procedure", "order"],
             },
         ),
         migrations.CreateModel(
-            name='StaffProfile',
+            name="StaffProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(blank=True, max_length=255, verbose_name='job title')),
-                ('notify_by_email', models.BooleanField(default=True, verbose_name='reminders by email')),
-                ('notify_in_app', models.BooleanField(default=True, verbose_name='reminders in the app')),
-                ('language', models.CharField(choices=[('vi', 'Vietnamese'), ('en', 'English')], default='vi', max_length=5, verbose_name='language')),
-                ('unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='staff', to='procedures.unit', verbose_name='unit')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='staff_profile', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(blank=True, max_length=255, verbose_name="job title")),
+                (
+                    "notify_by_email",
+                    models.BooleanField(default=True, verbose_name="reminders by email"),
+                ),
+                (
+                    "notify_in_app",
+                    models.BooleanField(default=True, verbose_name="reminders in the app"),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("vi", "Vietnamese"), ("en", "English")],
+                        default="vi",
+                        max_length=5,
+                        verbose_name="language",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="staff",
+                        to="procedures.unit",
+                        verbose_name="unit",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="staff_profile",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'staff profile',
-                'verbose_name_plural': 'staff profiles',
+                "verbose_name": "staff profile",
+                "verbose_name_plural": "staff profiles",
             },
         ),
         migrations.AddIndex(
-            model_name='dossier',
-            index=models.Index(condition=models.Q(('status__in', [1, 2, 4, 5, 6])), fields=['due_at'], name='dossier_open_due_idx'),
+            model_name="dossier",
+            index=models.Index(
+                condition=models.Q(("status__in", [1, 2, 4, 5, 6])),
+                fields=["due_at"],
+                name="dossier_open_due_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='dossier',
-            index=models.Index(fields=['status', 'submitted_at'], name='dossier_status_submitted_idx'),
+            model_name="dossier",
+            index=models.Index(
+                fields=["status", "submitted_at"], name="dossier_status_submitted_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='dossier',
-            index=models.Index(fields=['accepted_at'], name='dossier_accepted_idx'),
+            model_name="dossier",
+            index=models.Index(fields=["accepted_at"], name="dossier_accepted_idx"),
         ),
         migrations.AddIndex(
-            model_name='dossier',
-            index=models.Index(fields=['finished_at'], name='dossier_finished_idx'),
+            model_name="dossier",
+            index=models.Index(fields=["finished_at"], name="dossier_finished_idx"),
         ),
         migrations.AddIndex(
-            model_name='dossier',
-            index=models.Index(fields=['ended_at'], name='dossier_ended_idx'),
+            model_name="dossier",
+            index=models.Index(fields=["ended_at"], name="dossier_ended_idx"),
         ),
         migrations.AddIndex(
-            model_name='dossier',
-            index=models.Index(fields=['assigned_unit', 'status'], name='dossier_unit_status_idx'),
+            model_name="dossier",
+            index=models.Index(fields=["assigned_unit", "status"], name="dossier_unit_status_idx"),
         ),
         migrations.AddIndex(
-            model_name='dossier',
-            index=models.Index(fields=['assigned_officer', 'status'], name='dossier_officer_status_idx'),
+            model_name="dossier",
+            index=models.Index(
+                fields=["assigned_officer", "status"], name="dossier_officer_status_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='dossier',
-            index=models.Index(fields=['applicant_id_number'], name='dossier_applicant_id_idx'),
+            model_name="dossier",
+            index=models.Index(fields=["applicant_id_number"], name="dossier_applicant_id_idx"),
         ),
         migrations.AddConstraint(
-            model_name='dossier',
-            constraint=models.CheckConstraint(condition=models.Q(('reappointment_count__lte', 1)), name='dossier_one_reappointment'),
+            model_name="dossier",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("reappointment_count__lte", 1)),
+                name="dossier_one_reappointment",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dossier',
-            constraint=models.CheckConstraint(condition=models.Q(('status__gte', 1), ('status__lte', 10)), name='dossier_status_code'),
+            model_name="dossier",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__gte", 1), ("status__lte", 10)),
+                name="dossier_status_code",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dossier',
-            constraint=models.CheckConstraint(condition=models.Q(('accepted_at__isnull', True), ('original_due_at__isnull', False), ('processing_amount__isnull', True), _connector='OR'), name='dossier_accepted_has_due'),
+            model_name="dossier",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("accepted_at__isnull", True),
+                    ("original_due_at__isnull", False),
+                    ("processing_amount__isnull", True),
+                    _connector="OR",
+                ),
+                name="dossier_accepted_has_due",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dossier',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 9), _negated=True), models.Q(('on_time_result', ''), _negated=True), _connector='OR'), name='dossier_finished_has_on_time_result'),
+            model_name="dossier",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", 9), _negated=True),
+                    models.Q(("on_time_result", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="dossier_finished_has_on_time_result",
+            ),
         ),
         migrations.AddIndex(
-            model_name='dossierevent',
-            index=models.Index(fields=['dossier', 'at'], name='dossier_event_idx'),
+            model_name="dossierevent",
+            index=models.Index(fields=["dossier", "at"], name="dossier_event_idx"),
         ),
         migrations.AddIndex(
-            model_name='dossierstep',
-            index=models.Index(condition=models.Q(('completed_at__isnull', True), ('started_at__isnull', False)), fields=['due_at'], name='dossier_step_open_due_idx'),
+            model_name="dossierstep",
+            index=models.Index(
+                condition=models.Q(("completed_at__isnull", True), ("started_at__isnull", False)),
+                fields=["due_at"],
+                name="dossier_step_open_due_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dossierstep',
-            constraint=models.UniqueConstraint(fields=('dossier', 'order'), name='dossier_step_order_unique'),
+            model_name="dossierstep",
+            constraint=models.UniqueConstraint(
+                fields=("dossier", "order"), name="dossier_step_order_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='processstep',
-            constraint=models.UniqueConstraint(fields=('procedure', 'order'), name='process_step_order_unique'),
+            model_name="processstep",
+            constraint=models.UniqueConstraint(
+                fields=("procedure", "order"), name="process_step_order_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='processstep',
-            constraint=models.CheckConstraint(condition=models.Q(('allotted_hours__gt', 0)), name='process_step_hours_positive'),
+            model_name="processstep",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("allotted_hours__gt", 0)), name="process_step_hours_positive"
+            ),
         ),
     ]

@@ -6,38 +6,87 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('procedures', '0002_dossiers'),
+        ("procedures", "0002_dossiers"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Delivery',
+            name="Delivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=50, verbose_name='kind')),
-                ('channel', models.CharField(choices=[('email', 'Email'), ('in_app', 'In the app')], default='email', max_length=10, verbose_name='channel')),
-                ('recipient', models.CharField(max_length=255, verbose_name='recipient')),
-                ('subject_key', models.CharField(max_length=200, verbose_name='about')),
-                ('language', models.CharField(default='vi', max_length=5, verbose_name='language')),
-                ('payload', models.JSONField(blank=True, default=dict, verbose_name='data')),
-                ('status', models.CharField(choices=[('pending', 'Waiting to be sent'), ('sent', 'Sent'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='pending', max_length=10, verbose_name='status')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
-                ('last_error', models.TextField(blank=True, verbose_name='last error')),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True, verbose_name='next attempt')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='queued at')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent at')),
-                ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='read at')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to=settings.AUTH_USER_MODEL, verbose_name='staff recipient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=50, verbose_name="kind")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("email", "Email"), ("in_app", "In the app")],
+                        default="email",
+                        max_length=10,
+                        verbose_name="channel",
+                    ),
+                ),
+                ("recipient", models.CharField(max_length=255, verbose_name="recipient")),
+                ("subject_key", models.CharField(max_length=200, verbose_name="about")),
+                ("language", models.CharField(default="vi", max_length=5, verbose_name="language")),
+                ("payload", models.JSONField(blank=True, default=dict, verbose_name="data")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting to be sent"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="attempts")),
+                ("last_error", models.TextField(blank=True, verbose_name="last error")),
+                (
+                    "next_attempt_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="next attempt"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="queued at")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent at")),
+                ("read_at", models.DateTimeField(blank=True, null=True, verbose_name="read at")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="staff recipient",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'delivery',
-                'verbose_name_plural': 'deliveries',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(condition=models.Q(('status', 'pending')), fields=['next_attempt_at'], name='delivery_pending_idx'), models.Index(fields=['user', 'channel', 'read_at'], name='delivery_inbox_idx')],
-                'constraints': [models.UniqueConstraint(fields=('recipient', 'channel', 'kind', 'subject_key'), name='delivery_once')],
+                "verbose_name": "delivery",
+                "verbose_name_plural": "deliveries",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("status", "pending")),
+                        fields=["next_attempt_at"],
+                        name="delivery_pending_idx",
+                    ),
+                    models.Index(fields=["user", "channel", "read_at"], name="delivery_inbox_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("recipient", "channel", "kind", "subject_key"), name="delivery_once"
+                    )
+                ],
             },
         ),
     ]

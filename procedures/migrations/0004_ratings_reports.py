@@ -7,53 +7,164 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('procedures', '0003_notifications'),
+        ("procedures", "0003_notifications"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Rating',
+            name="Rating",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('overall', models.CharField(choices=[('very_satisfied', 'Very satisfied'), ('satisfied', 'Satisfied'), ('unsatisfied', 'Unsatisfied')], max_length=20, verbose_name='overall')),
-                ('timeliness', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(2)], verbose_name='timeliness')),
-                ('attitude', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(2)], verbose_name='attitude of staff (4 xin, 4 luôn)')),
-                ('visits', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(2)], verbose_name='number of visits')),
-                ('information', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(2)], verbose_name='accuracy of published information')),
-                ('comment', models.TextField(blank=True, verbose_name='comment')),
-                ('created_at', models.DateTimeField(verbose_name='rated at')),
-                ('dossier', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='rating', to='procedures.dossier', verbose_name='dossier')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "overall",
+                    models.CharField(
+                        choices=[
+                            ("very_satisfied", "Very satisfied"),
+                            ("satisfied", "Satisfied"),
+                            ("unsatisfied", "Unsatisfied"),
+                        ],
+                        max_length=20,
+                        verbose_name="overall",
+                    ),
+                ),
+                (
+                    "timeliness",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[django.core.validators.MaxValueValidator(2)],
+                        verbose_name="timeliness",
+                    ),
+                ),
+                (
+                    "attitude",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[django.core.validators.MaxValueValidator(2)],
+                        verbose_name="attitude of staff (4 xin, 4 luôn)",
+                    ),
+                ),
+                (
+                    "visits",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[django.core.validators.MaxValueValidator(2)],
+                        verbose_name="number of visits",
+                    ),
+                ),
+                (
+                    "information",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[django.core.validators.MaxValueValidator(2)],
+                        verbose_name="accuracy of published information",
+                    ),
+                ),
+                ("comment", models.TextField(blank=True, verbose_name="comment")),
+                ("created_at", models.DateTimeField(verbose_name="rated at")),
+                (
+                    "dossier",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rating",
+                        to="procedures.dossier",
+                        verbose_name="dossier",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'rating',
-                'verbose_name_plural': 'ratings',
-                'indexes': [models.Index(fields=['created_at'], name='rating_created_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('timeliness__isnull', True), ('timeliness__lte', 2), _connector='OR'), models.Q(('attitude__isnull', True), ('attitude__lte', 2), _connector='OR'), models.Q(('visits__isnull', True), ('visits__lte', 2), _connector='OR'), models.Q(('information__isnull', True), ('information__lte', 2), _connector='OR')), name='rating_scores_0_to_2')],
+                "verbose_name": "rating",
+                "verbose_name_plural": "ratings",
+                "indexes": [models.Index(fields=["created_at"], name="rating_created_idx")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("timeliness__isnull", True),
+                                ("timeliness__lte", 2),
+                                _connector="OR",
+                            ),
+                            models.Q(
+                                ("attitude__isnull", True), ("attitude__lte", 2), _connector="OR"
+                            ),
+                            models.Q(("visits__isnull", True), ("visits__lte", 2), _connector="OR"),
+                            models.Q(
+                                ("information__isnull", True),
+                                ("information__lte", 2),
+                                _connector="OR",
+                            ),
+                        ),
+                        name="rating_scores_0_to_2",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ReportSnapshot',
+            name="ReportSnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.CharField(choices=[('month', 'Month'), ('quarter', 'Quarter'), ('year', 'Year')], max_length=10, verbose_name='period')),
-                ('start', models.DateField(verbose_name='first day')),
-                ('end', models.DateField(verbose_name='last day')),
-                ('figures', models.JSONField(verbose_name='figures')),
-                ('xlsx', models.FileField(blank=True, upload_to='reports/%Y/', verbose_name='XLSX file')),
-                ('csv', models.FileField(blank=True, upload_to='reports/%Y/', verbose_name='CSV file')),
-                ('pdf', models.FileField(blank=True, upload_to='reports/%Y/', verbose_name='PDF file')),
-                ('frozen_at', models.DateTimeField(verbose_name='frozen at')),
-                ('emailed_at', models.DateTimeField(blank=True, null=True, verbose_name='emailed at')),
-                ('frozen_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='frozen by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "period",
+                    models.CharField(
+                        choices=[("month", "Month"), ("quarter", "Quarter"), ("year", "Year")],
+                        max_length=10,
+                        verbose_name="period",
+                    ),
+                ),
+                ("start", models.DateField(verbose_name="first day")),
+                ("end", models.DateField(verbose_name="last day")),
+                ("figures", models.JSONField(verbose_name="figures")),
+                (
+                    "xlsx",
+                    models.FileField(blank=True, upload_to="reports/%Y/", verbose_name="XLSX file"),
+                ),
+                (
+                    "csv",
+                    models.FileField(blank=True, upload_to="reports/%Y/", verbose_name="CSV file"),
+                ),
+                (
+                    "pdf",
+                    models.FileField(blank=True, upload_to="reports/%Y/", verbose_name="PDF file"),
+                ),
+                ("frozen_at", models.DateTimeField(verbose_name="frozen at")),
+                (
+                    "emailed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="emailed at"),
+                ),
+                (
+                    "frozen_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="frozen by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'frozen report',
-                'verbose_name_plural': 'frozen reports',
-                'ordering': ['-start'],
-                'constraints': [models.UniqueConstraint(fields=('period', 'start'), name='report_snapshot_once')],
+                "verbose_name": "frozen report",
+                "verbose_name_plural": "frozen reports",
+                "ordering": ["-start"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("period", "start"), name="report_snapshot_once")
+                ],
             },
         ),
     ]

@@ -6,29 +6,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('procedures', '0004_ratings_reports'),
+        ("procedures", "0004_ratings_reports"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='delivery',
-            name='digest',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='items', to='procedures.delivery', verbose_name='sent in digest'),
+            model_name="delivery",
+            name="digest",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="items",
+                to="procedures.delivery",
+                verbose_name="sent in digest",
+            ),
         ),
         migrations.AlterField(
-            model_name='delivery',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Waiting to be sent'), ('sent', 'Sent'), ('failed', 'Failed'), ('cancelled', 'Cancelled'), ('in_digest', 'Part of a digest')], default='pending', max_length=10, verbose_name='status'),
+            model_name="delivery",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Waiting to be sent"),
+                    ("sent", "Sent"),
+                    ("failed", "Failed"),
+                    ("cancelled", "Cancelled"),
+                    ("in_digest", "Part of a digest"),
+                ],
+                default="pending",
+                max_length=10,
+                verbose_name="status",
+            ),
         ),
         migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(condition=models.Q(('status', 'failed')), fields=['created_at'], name='delivery_failed_idx'),
+            model_name="delivery",
+            index=models.Index(
+                condition=models.Q(("status", "failed")),
+                fields=["created_at"],
+                name="delivery_failed_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='delivery',
-            constraint=models.CheckConstraint(condition=models.Q(('digest__isnull', True), ('status', 'in_digest'), _connector='OR'), name='delivery_digest_item_status'),
+            model_name="delivery",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("digest__isnull", True), ("status", "in_digest"), _connector="OR"
+                ),
+                name="delivery_digest_item_status",
+            ),
         ),
     ]

@@ -5,15 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('procedures', '0005_delivery_digests'),
+        ("procedures", "0005_delivery_digests"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='delivery',
-            name='digest',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='items', to='procedures.delivery', verbose_name='sent in digest'),
+            model_name="delivery",
+            name="digest",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="items",
+                to="procedures.delivery",
+                verbose_name="sent in digest",
+            ),
         ),
     ]

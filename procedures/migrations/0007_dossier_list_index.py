@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('procedures', '0006_delivery_digest_no_fk'),
+        ("procedures", "0006_delivery_digest_no_fk"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='dossier',
-            index=models.Index(fields=['-submitted_at', '-id'], name='dossier_submitted_idx'),
+            model_name="dossier",
+            index=models.Index(fields=["-submitted_at", "-id"], name="dossier_submitted_idx"),
         ),
     ]

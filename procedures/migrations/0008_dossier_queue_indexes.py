@@ -5,19 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('procedures', '0007_dossier_list_index'),
+        ("procedures", "0007_dossier_list_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='dossier',
-            index=models.Index(condition=models.Q(('status__in', [1, 2, 4, 5, 6])), fields=['status', 'due_at'], include=('assigned_unit', 'assigned_officer'), name='dossier_open_queue_idx'),
+            model_name="dossier",
+            index=models.Index(
+                condition=models.Q(("status__in", [1, 2, 4, 5, 6])),
+                fields=["status", "due_at"],
+                include=("assigned_unit", "assigned_officer"),
+                name="dossier_open_queue_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='dossier',
-            index=models.Index(fields=['due_at'], name='dossier_due_idx'),
+            model_name="dossier",
+            index=models.Index(fields=["due_at"], name="dossier_due_idx"),
         ),
     ]

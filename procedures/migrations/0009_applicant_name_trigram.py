@@ -4,6 +4,7 @@
 B-tree can answer; a GIN trigram index on the same expression can. SQLite has no such
 index and does not need one at its sizes.
 """
+
 from django.db import migrations
 
 CREATE = [

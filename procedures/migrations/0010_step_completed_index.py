@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('procedures', '0009_applicant_name_trigram'),
+        ("procedures", "0009_applicant_name_trigram"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='dossierstep',
-            index=models.Index(fields=['completed_at'], name='dossier_step_completed_idx'),
+            model_name="dossierstep",
+            index=models.Index(fields=["completed_at"], name="dossier_step_completed_idx"),
         ),
     ]

@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('procedures', '0010_step_completed_index'),
+        ("procedures", "0010_step_completed_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(fields=['kind', 'subject_key'], name='delivery_kind_subject_idx'),
+            model_name="delivery",
+            index=models.Index(fields=["kind", "subject_key"], name="delivery_kind_subject_idx"),
         ),
     ]

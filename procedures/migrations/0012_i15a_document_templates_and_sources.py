@@ -4,20 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('procedures', '0011_delivery_kind_subject_index'),
+        ("procedures", "0011_delivery_kind_subject_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='procedure',
-            name='documents_source',
-            field=models.TextField(blank=True, help_text='Where the list of required documents was taken from (addresses of the published procedure pages).', verbose_name='source of the document list'),
+            model_name="procedure",
+            name="documents_source",
+            field=models.TextField(
+                blank=True,
+                help_text="Where the list of required documents was taken from (addresses of the published procedure pages).",
+                verbose_name="source of the document list",
+            ),
         ),
         migrations.AddField(
-            model_name='requireddocument',
-            name='template_name',
-            field=models.TextField(blank=True, help_text='The form the law prescribes, e.g. "Mẫu số 01 Phụ lục I Nghị định 105/2017/NĐ-CP"; shown when no blank form file is attached.', verbose_name='form template (as the law names it)'),
+            model_name="requireddocument",
+            name="template_name",
+            field=models.TextField(
+                blank=True,
+                help_text='The form the law prescribes, e.g. "Mẫu số 01 Phụ lục I Nghị định 105/2017/NĐ-CP"; shown when no blank form file is attached.',
+                verbose_name="form template (as the law names it)",
+            ),
         ),
     ]

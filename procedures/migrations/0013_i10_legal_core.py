@@ -18,14 +18,16 @@ def forwards(apps, schema_editor):
     # Transfers of the past: the first assignment, without a result (no due recorded).
     first_assign = (
         DossierEvent.objects.filter(dossier=models.OuterRef("pk"), action="assign")
-        .order_by("at", "id").values("at")[:1]
+        .order_by("at", "id")
+        .values("at")[:1]
     )
     Dossier.objects.filter(assigned_unit__isnull=False, transferred_at__isnull=True).update(
-        transferred_at=models.Subquery(first_assign))
+        transferred_at=models.Subquery(first_assign)
+    )
     current: dict[int, str | None] = {}
     batch: dict[str, list[int]] = {}
-    for pk, dossier_id, data in (
-        DossierEvent.objects.order_by("dossier_id", "at", "id").values_list("id", "dossier_id", "data")
+    for pk, dossier_id, data in DossierEvent.objects.order_by("dossier_id", "at", "id").values_list(
+        "id", "dossier_id", "data"
     ):
         data = data or {}
         due = data.get("new_due_at") or data.get("due_at") or current.get(dossier_id)
@@ -34,74 +36,91 @@ def forwards(apps, schema_editor):
             batch.setdefault(due, []).append(pk)
     for due, ids in batch.items():
         for i in range(0, len(ids), 1000):
-            DossierEvent.objects.filter(pk__in=ids[i:i + 1000]).update(due_at=due)
+            DossierEvent.objects.filter(pk__in=ids[i : i + 1000]).update(due_at=due)
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('procedures', '0012_i15a_document_templates_and_sources'),
+        ("procedures", "0012_i15a_document_templates_and_sources"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='dossiercodesequence',
-            name='dossier_code_sequence_day',
+            model_name="dossiercodesequence",
+            name="dossier_code_sequence_day",
         ),
         migrations.AddField(
-            model_name='dossier',
-            name='submission_ref',
-            field=models.CharField(max_length=40, null=True, unique=True, verbose_name='submission reference'),
+            model_name="dossier",
+            name="submission_ref",
+            field=models.CharField(
+                max_length=40, null=True, unique=True, verbose_name="submission reference"
+            ),
         ),
         migrations.AddField(
-            model_name='dossier',
-            name='supplement_repeats',
-            field=models.PositiveSmallIntegerField(default=0, verbose_name='repeated intake supplement requests'),
+            model_name="dossier",
+            name="supplement_repeats",
+            field=models.PositiveSmallIntegerField(
+                default=0, verbose_name="repeated intake supplement requests"
+            ),
         ),
         migrations.AddField(
-            model_name='dossier',
-            name='transfer_due_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='transfer due'),
+            model_name="dossier",
+            name="transfer_due_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="transfer due"),
         ),
         migrations.AddField(
-            model_name='dossier',
-            name='transfer_on_time_result',
-            field=models.CharField(blank=True, choices=[('early', 'Early'), ('on_time', 'On time'), ('late', 'Late')], max_length=10, verbose_name='transfer on-time result'),
+            model_name="dossier",
+            name="transfer_on_time_result",
+            field=models.CharField(
+                blank=True,
+                choices=[("early", "Early"), ("on_time", "On time"), ("late", "Late")],
+                max_length=10,
+                verbose_name="transfer on-time result",
+            ),
         ),
         migrations.AddField(
-            model_name='dossier',
-            name='transferred_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='transferred at'),
+            model_name="dossier",
+            name="transferred_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="transferred at"),
         ),
         migrations.AddField(
-            model_name='dossier',
-            name='transferred_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='transferred by'),
+            model_name="dossier",
+            name="transferred_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="transferred by",
+            ),
         ),
         migrations.AddField(
-            model_name='dossiercodesequence',
-            name='kind',
-            field=models.CharField(default='code', max_length=4),
+            model_name="dossiercodesequence",
+            name="kind",
+            field=models.CharField(default="code", max_length=4),
         ),
         migrations.AddField(
-            model_name='dossierevent',
-            name='due_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='due after the event'),
+            model_name="dossierevent",
+            name="due_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="due after the event"),
         ),
         migrations.RunPython(forwards, migrations.RunPython.noop),
         migrations.AlterField(
-            model_name='dossier',
-            name='submission_ref',
-            field=models.CharField(max_length=40, unique=True, verbose_name='submission reference'),
+            model_name="dossier",
+            name="submission_ref",
+            field=models.CharField(max_length=40, unique=True, verbose_name="submission reference"),
         ),
         migrations.AddField(
-            model_name='dossierstep',
-            name='paused_seconds',
-            field=models.PositiveIntegerField(default=0, verbose_name='paused working seconds'),
+            model_name="dossierstep",
+            name="paused_seconds",
+            field=models.PositiveIntegerField(default=0, verbose_name="paused working seconds"),
         ),
         migrations.AddConstraint(
-            model_name='dossiercodesequence',
-            constraint=models.UniqueConstraint(fields=('kind', 'unit_code', 'day'), name='dossier_code_sequence_kind_day'),
+            model_name="dossiercodesequence",
+            constraint=models.UniqueConstraint(
+                fields=("kind", "unit_code", "day"), name="dossier_code_sequence_kind_day"
+            ),
         ),
     ]

@@ -5,54 +5,102 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('procedures', '0013_i10_legal_core'),
+        ("procedures", "0013_i10_legal_core"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ScheduledRun',
+            name="ScheduledRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('job', models.CharField(choices=[('reminders_sweep', 'Reminder sweep'), ('month_close', 'Month close')], max_length=30, verbose_name='job')),
-                ('day', models.DateField(verbose_name='day')),
-                ('slot', models.CharField(help_text='Local time, HH:MM.', max_length=5, verbose_name='slot')),
-                ('claimed_at', models.DateTimeField(blank=True, null=True, verbose_name='claimed at')),
-                ('claimed_by', models.CharField(blank=True, max_length=200, verbose_name='claimed by')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
-                ('progress', models.JSONField(blank=True, default=dict, verbose_name='progress')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished at')),
-                ('outcome', models.CharField(blank=True, max_length=200, verbose_name='outcome')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "job",
+                    models.CharField(
+                        choices=[
+                            ("reminders_sweep", "Reminder sweep"),
+                            ("month_close", "Month close"),
+                        ],
+                        max_length=30,
+                        verbose_name="job",
+                    ),
+                ),
+                ("day", models.DateField(verbose_name="day")),
+                (
+                    "slot",
+                    models.CharField(
+                        help_text="Local time, HH:MM.", max_length=5, verbose_name="slot"
+                    ),
+                ),
+                (
+                    "claimed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="claimed at"),
+                ),
+                (
+                    "claimed_by",
+                    models.CharField(blank=True, max_length=200, verbose_name="claimed by"),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="attempts")),
+                ("progress", models.JSONField(blank=True, default=dict, verbose_name="progress")),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="finished at"),
+                ),
+                ("outcome", models.CharField(blank=True, max_length=200, verbose_name="outcome")),
             ],
             options={
-                'verbose_name': 'scheduled run',
-                'verbose_name_plural': 'scheduled runs',
-                'ordering': ['-day', '-slot', 'job'],
+                "verbose_name": "scheduled run",
+                "verbose_name_plural": "scheduled runs",
+                "ordering": ["-day", "-slot", "job"],
             },
         ),
         migrations.AddField(
-            model_name='delivery',
-            name='claimed_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='claimed at'),
+            model_name="delivery",
+            name="claimed_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="claimed at"),
         ),
         migrations.AddField(
-            model_name='delivery',
-            name='claimed_by',
-            field=models.CharField(blank=True, db_default='', default='', max_length=200, verbose_name='claimed by'),
+            model_name="delivery",
+            name="claimed_by",
+            field=models.CharField(
+                blank=True, db_default="", default="", max_length=200, verbose_name="claimed by"
+            ),
         ),
         migrations.AlterField(
-            model_name='delivery',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Waiting to be sent'), ('sending', 'Being sent'), ('sent', 'Sent'), ('failed', 'Failed'), ('cancelled', 'Cancelled'), ('in_digest', 'Part of a digest')], default='pending', max_length=10, verbose_name='status'),
+            model_name="delivery",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Waiting to be sent"),
+                    ("sending", "Being sent"),
+                    ("sent", "Sent"),
+                    ("failed", "Failed"),
+                    ("cancelled", "Cancelled"),
+                    ("in_digest", "Part of a digest"),
+                ],
+                default="pending",
+                max_length=10,
+                verbose_name="status",
+            ),
         ),
         migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(condition=models.Q(('status', 'sending')), fields=['claimed_at'], name='delivery_sending_idx'),
+            model_name="delivery",
+            index=models.Index(
+                condition=models.Q(("status", "sending")),
+                fields=["claimed_at"],
+                name="delivery_sending_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scheduledrun',
-            constraint=models.UniqueConstraint(fields=('job', 'day', 'slot'), name='scheduled_run_once'),
+            model_name="scheduledrun",
+            constraint=models.UniqueConstraint(
+                fields=("job", "day", "slot"), name="scheduled_run_once"
+            ),
         ),
     ]

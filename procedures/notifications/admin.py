@@ -1,5 +1,6 @@
 """Admin: the delivery ledger (with readable failures and "Retry now"), officers'
 notification choices, and each officer's in-app notification list (the inbox)."""
+
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
@@ -57,16 +58,40 @@ class RowTypeFilter(admin.SimpleListFilter):
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "kind", "channel", "recipient", "status", "attempts",
-                    "failure", "next_attempt_at", "sent_at")
+    list_display = (
+        "created_at",
+        "kind",
+        "channel",
+        "recipient",
+        "status",
+        "attempts",
+        "failure",
+        "next_attempt_at",
+        "sent_at",
+    )
     list_filter = (RowTypeFilter, "status", "channel", "kind")
     search_fields = ("recipient", "subject_key")
     date_hierarchy = "created_at"
     actions = ["retry_now"]
     list_select_related = ("user",)
-    readonly_fields = ("kind", "channel", "recipient", "user", "subject_key", "language",
-                       "status", "digest", "attempts", "last_error", "next_attempt_at",
-                       "created_at", "sent_at", "read_at", "payload", "preview")
+    readonly_fields = (
+        "kind",
+        "channel",
+        "recipient",
+        "user",
+        "subject_key",
+        "language",
+        "status",
+        "digest",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
+        "created_at",
+        "sent_at",
+        "read_at",
+        "payload",
+        "preview",
+    )
     fields = readonly_fields
 
     def get_queryset(self, request):
@@ -101,23 +126,31 @@ class DeliveryAdmin(admin.ModelAdmin):
             subject, body = delivery_render(obj)
         except Exception as exc:  # noqa: BLE001 - shown to staff as the reason
             return format_html('<p class="errornote">{}: {}</p>', type(exc).__name__, exc)
-        return format_html("<strong>{}</strong><pre style='white-space:pre-wrap'>{}</pre>",
-                           subject, body)
+        return format_html(
+            "<strong>{}</strong><pre style='white-space:pre-wrap'>{}</pre>", subject, body
+        )
 
     @admin.action(description=gettext_lazy("Retry now"), permissions=["retry"])
     def retry_now(self, request, queryset):
         retried = delivery_retry(ids=queryset.values_list("pk", flat=True), actor=request.user)
         skipped = queryset.count() - len(retried)
-        self.message_user(request, _("%(n)s message(s) queued again.") % {"n": len(retried)},
-                          messages.SUCCESS)
+        self.message_user(
+            request, _("%(n)s message(s) queued again.") % {"n": len(retried)}, messages.SUCCESS
+        )
         if skipped:
-            self.message_user(request, _("%(n)s row(s) were already sent or are reminder items, "
-                                         "and were left alone.") % {"n": skipped},
-                              messages.WARNING)
+            self.message_user(
+                request,
+                _("%(n)s row(s) were already sent or are reminder items, and were left alone.")
+                % {"n": skipped},
+                messages.WARNING,
+            )
 
     def has_retry_permission(self, request):
-        return request.user.is_superuser or request.user.has_perm("procedures.change_delivery") \
+        return (
+            request.user.is_superuser
+            or request.user.has_perm("procedures.change_delivery")
             or sees_all_dossiers(request.user)
+        )
 
     # ------------------------------------------------------------------ the inbox
 
@@ -131,17 +164,19 @@ class DeliveryAdmin(admin.ModelAdmin):
         if request.method == "POST":
             if "preferences" in request.POST:
                 staff_notification_preferences_set(
-                    user=user, by_email=bool(request.POST.get("notify_by_email")),
-                    in_app=bool(request.POST.get("notify_in_app")))
+                    user=user,
+                    by_email=bool(request.POST.get("notify_by_email")),
+                    in_app=bool(request.POST.get("notify_in_app")),
+                )
                 self.message_user(request, _("Your notification settings are saved."))
             elif "read" in request.POST:
                 ids = request.POST.getlist("id") or None
                 n = delivery_mark_read(user=user, ids=ids, now=timezone.now())
                 self.message_user(request, _("%(n)s notification(s) marked as read.") % {"n": n})
             return HttpResponseRedirect(reverse("admin:procedures_inbox"))
-        rows = (Delivery.objects.filter(user=user, channel=DeliveryChannel.IN_APP,
-                                        status=DeliveryStatus.SENT)
-                .order_by("-sent_at", "-id"))
+        rows = Delivery.objects.filter(
+            user=user, channel=DeliveryChannel.IN_APP, status=DeliveryStatus.SENT
+        ).order_by("-sent_at", "-id")
         page = Paginator(rows, 20).get_page(request.GET.get("page"))
         entries = []
         for d in page:
@@ -156,9 +191,12 @@ class DeliveryAdmin(admin.ModelAdmin):
             "title": _("My notifications"),
             "entries": entries,
             "page": page,
-            "unread": Delivery.objects.filter(user=user, channel=DeliveryChannel.IN_APP,
-                                              status=DeliveryStatus.SENT,
-                                              read_at__isnull=True).count(),
+            "unread": Delivery.objects.filter(
+                user=user,
+                channel=DeliveryChannel.IN_APP,
+                status=DeliveryStatus.SENT,
+                read_at__isnull=True,
+            ).count(),
             "profile": profile,
             "notify_by_email": profile.notify_by_email if profile else True,
             "notify_in_app": profile.notify_in_app if profile else False,
@@ -185,8 +223,17 @@ class ScheduledRunAdmin(admin.ModelAdmin):
 
     list_display = ("day", "slot", "job", "finished_at", "outcome", "attempts", "claimed_by")
     list_filter = ("job", "day")
-    readonly_fields = ("job", "day", "slot", "claimed_at", "claimed_by", "attempts", "progress",
-                       "finished_at", "outcome")
+    readonly_fields = (
+        "job",
+        "day",
+        "slot",
+        "claimed_at",
+        "claimed_by",
+        "attempts",
+        "progress",
+        "finished_at",
+        "outcome",
+    )
 
     def has_add_permission(self, request):
         return False

@@ -37,6 +37,7 @@ recorded on the row with a readable reason and retried with growing delays
 or on a permanent error (5xx, a broken template) the row is ``failed`` and shown
 in the admin, where "Retry now" puts it back in the queue.
 """
+
 from __future__ import annotations
 
 import enum
@@ -111,8 +112,11 @@ def db_write_retrying(write, *, what: str):
             with transaction.atomic():
                 return write()
         except OperationalError as exc:
-            if (not _is_locked(exc) or connection.in_atomic_block
-                    or time.monotonic() - started + pause > budget):
+            if (
+                not _is_locked(exc)
+                or connection.in_atomic_block
+                or time.monotonic() - started + pause > budget
+            ):
                 raise
             logger.warning("%s: %s; trying again in %.2fs", what, exc, pause)
             time.sleep(pause)
@@ -138,7 +142,8 @@ def _digest_context(delivery: Delivery) -> dict:
     dossier_ids = {i["payload"].get("dossier_id") for i in items} - {None}
     step_ids = {i["payload"].get("step_id") for i in items} - {None}
     dossiers = Dossier.objects.select_related(
-        "procedure", "assigned_unit", "assigned_officer").in_bulk(dossier_ids)
+        "procedure", "assigned_unit", "assigned_officer"
+    ).in_bulk(dossier_ids)
     steps = DossierStep.objects.in_bulk(step_ids)
     sections: dict[str, list[dict]] = defaultdict(list)
     for item in items:
@@ -161,8 +166,7 @@ def _digest_context(delivery: Delivery) -> dict:
         # The subject counts what the reader must act on, their unit's and the
         # department's overdue dossiers included.
         "counts": {
-            "overdue": max(len(by_name["overdue"]) + len(by_name["unit_overdue"]),
-                           summary_total),
+            "overdue": max(len(by_name["overdue"]) + len(by_name["unit_overdue"]), summary_total),
             "due_today": len(by_name["due_today"]),
             "due_soon": len(by_name["due_soon"]),
             "awaiting_intake": len(by_name["awaiting_intake"]),
@@ -172,8 +176,11 @@ def _digest_context(delivery: Delivery) -> dict:
 
 def _context(delivery: Delivery) -> dict:
     payload = delivery.payload
-    ctx: dict = {"delivery": delivery, "department_name": settings.DEPARTMENT_NAME,
-                 "site_url": settings.SITE_URL}
+    ctx: dict = {
+        "delivery": delivery,
+        "department_name": settings.DEPARTMENT_NAME,
+        "site_url": settings.SITE_URL,
+    }
     if "dossier_id" in payload:
         ctx["dossier"] = Dossier.objects.select_related("procedure").get(pk=payload["dossier_id"])
     if "event_id" in payload:
@@ -184,10 +191,12 @@ def _context(delivery: Delivery) -> dict:
 
         if "recommendation_id" in payload:
             ctx["recommendation"] = Recommendation.objects.select_related(
-                "business", "session", "unit", "field").get(pk=payload["recommendation_id"])
+                "business", "session", "unit", "field"
+            ).get(pk=payload["recommendation_id"])
         if "registration_id" in payload:
-            ctx["registration"] = Registration.objects.select_related(
-                "session", "business").get(pk=payload["registration_id"])
+            ctx["registration"] = Registration.objects.select_related("session", "business").get(
+                pk=payload["registration_id"]
+            )
     if delivery.kind == "staff.digest":
         ctx.update(_digest_context(delivery))
         if payload.get("day"):
@@ -234,20 +243,27 @@ def delivery_describe_error(exc: BaseException) -> str:
         )
         return _("The mail server refused the recipient (%(detail)s).") % {"detail": refused}
     if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return _("The mail server rejected our login (%(code)s %(reply)s): check EMAIL_HOST_USER "
-                 "and EMAIL_HOST_PASSWORD.") % {"code": exc.smtp_code,
-                                                "reply": _reply(exc.smtp_error)}
+        return _(
+            "The mail server rejected our login (%(code)s %(reply)s): check EMAIL_HOST_USER "
+            "and EMAIL_HOST_PASSWORD."
+        ) % {"code": exc.smtp_code, "reply": _reply(exc.smtp_error)}
     if isinstance(exc, smtplib.SMTPResponseException):
         return _("The mail server answered %(code)s: %(reply)s") % {
-            "code": exc.smtp_code, "reply": _reply(exc.smtp_error)}
+            "code": exc.smtp_code,
+            "reply": _reply(exc.smtp_error),
+        }
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return _("The mail server closed the connection: %(error)s") % {"error": exc}
     if isinstance(exc, (TimeoutError, ConnectionError, OSError)):
         return _("Could not reach the mail server %(host)s:%(port)s (%(error)s).") % {
-            "host": settings.EMAIL_HOST, "port": settings.EMAIL_PORT,
-            "error": str(exc) or type(exc).__name__}
+            "host": settings.EMAIL_HOST,
+            "port": settings.EMAIL_PORT,
+            "error": str(exc) or type(exc).__name__,
+        }
     return _("The message could not be prepared: %(type)s: %(error)s") % {
-        "type": type(exc).__name__, "error": exc}
+        "type": type(exc).__name__,
+        "error": exc,
+    }
 
 
 # --------------------------------------------------------------------------- sending
@@ -256,7 +272,10 @@ def delivery_describe_error(exc: BaseException) -> str:
 def _send_email(delivery: Delivery) -> None:
     subject, body = delivery_render(delivery)
     message = EmailMultiAlternatives(
-        subject, body, settings.DEFAULT_FROM_EMAIL, [delivery.recipient],
+        subject,
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [delivery.recipient],
         headers={"Message-ID": delivery.message_id, "X-Motcua-Delivery": str(delivery.pk)},
     )
     for filename, content, mimetype in _attachments(delivery):
@@ -277,9 +296,11 @@ def _attachments(delivery: Delivery) -> list[tuple[str, str, str]]:
     from dialogues.models import Registration
 
     registration = Registration.objects.select_related("session").get(
-        pk=delivery.payload["registration_id"])
+        pk=delivery.payload["registration_id"]
+    )
     ics = session_invitation_ics(
-        session=registration.session, attendee_email=registration.email,
+        session=registration.session,
+        attendee_email=registration.email,
         description=registration.session.topic or registration.session.title,
         now=timezone.now(),
     )
@@ -288,7 +309,8 @@ def _attachments(delivery: Delivery) -> list[tuple[str, str, str]]:
 
 def _claimable(now: datetime) -> Q:
     due = Q(status=DeliveryStatus.PENDING) & (
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
     abandoned = Q(status=DeliveryStatus.SENDING, claimed_at__lt=now - _claim_timeout())
     return due | abandoned
 
@@ -307,14 +329,21 @@ def _claim(*, delivery_id: int, now: datetime, claimed_by: str) -> Delivery | No
         # Compare-and-set: whatever the database's locking (SQLite has no row locks),
         # only one UPDATE finds the row still claimable.
         won = Delivery.objects.filter(_claimable(now), pk=delivery_id).update(
-            status=DeliveryStatus.SENDING, claimed_at=now, claimed_by=claimed_by[:200],
-            attempts=F("attempts") + 1)
+            status=DeliveryStatus.SENDING,
+            claimed_at=now,
+            claimed_by=claimed_by[:200],
+            attempts=F("attempts") + 1,
+        )
         if not won:
             return None
         if delivery.status == DeliveryStatus.SENDING:
-            logger.warning("delivery %s: taking over the claim of %s from %s (older than %s)",
-                           delivery.pk, delivery.claimed_by or "?", delivery.claimed_at,
-                           _claim_timeout())
+            logger.warning(
+                "delivery %s: taking over the claim of %s from %s (older than %s)",
+                delivery.pk,
+                delivery.claimed_by or "?",
+                delivery.claimed_at,
+                _claim_timeout(),
+            )
         delivery.status, delivery.claimed_at = DeliveryStatus.SENDING, now
         delivery.claimed_by, delivery.attempts = claimed_by[:200], delivery.attempts + 1
         return delivery
@@ -327,18 +356,24 @@ def _finish(delivery: Delivery, *, what: str, **fields) -> bool:
 
     def finish() -> int:
         return Delivery.objects.filter(
-            pk=delivery.pk, status=DeliveryStatus.SENDING, claimed_at=delivery.claimed_at,
+            pk=delivery.pk,
+            status=DeliveryStatus.SENDING,
+            claimed_at=delivery.claimed_at,
         ).update(claimed_at=None, claimed_by="", **fields)
 
     held = bool(db_write_retrying(finish, what=f"{what} delivery {delivery.pk}"))
     if not held:
-        logger.warning("delivery %s: the claim was taken over while sending (slower than "
-                       "DELIVERY_CLAIM_TIMEOUT); it may have been sent twice", delivery.pk)
+        logger.warning(
+            "delivery %s: the claim was taken over while sending (slower than "
+            "DELIVERY_CLAIM_TIMEOUT); it may have been sent twice",
+            delivery.pk,
+        )
     return held
 
 
-def delivery_send(*, delivery_id: int, now: datetime | None = None,
-                  claimed_by: str = "") -> Outcome:
+def delivery_send(
+    *, delivery_id: int, now: datetime | None = None, claimed_by: str = ""
+) -> Outcome:
     """Send one ledger row if it is pending and due; see the module docstring."""
     now = now or timezone.now()
     claimed_by = claimed_by or f"pid {os.getpid()}@{socket.gethostname()}"
@@ -350,15 +385,28 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None,
             _send_email(delivery)
     except SoftTimeLimitExceeded:
         # Not the mail server's fault: give the attempt back for the next drain.
-        _finish(delivery, what="releasing", status=DeliveryStatus.PENDING,
-                attempts=F("attempts") - 1)
+        _finish(
+            delivery, what="releasing", status=DeliveryStatus.PENDING, attempts=F("attempts") - 1
+        )
         raise
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
         return _record_failure(delivery, exc, now)
-    _finish(delivery, what="marking sent", status=DeliveryStatus.SENT, sent_at=now,
-            next_attempt_at=None, last_error="")
-    logger.info("sent %s by %s to %s (delivery %s, attempt %s)", delivery.kind,
-                delivery.channel, delivery.recipient, delivery.pk, delivery.attempts)
+    _finish(
+        delivery,
+        what="marking sent",
+        status=DeliveryStatus.SENT,
+        sent_at=now,
+        next_attempt_at=None,
+        last_error="",
+    )
+    logger.info(
+        "sent %s by %s to %s (delivery %s, attempt %s)",
+        delivery.kind,
+        delivery.channel,
+        delivery.recipient,
+        delivery.pk,
+        delivery.attempts,
+    )
     return Outcome.SENT
 
 
@@ -368,14 +416,17 @@ def delivery_release_claims(*, claimed_by: str) -> int:
     if not claimed_by:
         return 0
     released = db_write_retrying(
-        lambda: Delivery.objects.filter(status=DeliveryStatus.SENDING,
-                                        claimed_by=claimed_by[:200])
-        .update(status=DeliveryStatus.PENDING, claimed_at=None, claimed_by="",
-                next_attempt_at=None),
-        what=f"releasing the claims of {claimed_by}")
+        lambda: Delivery.objects.filter(
+            status=DeliveryStatus.SENDING, claimed_by=claimed_by[:200]
+        ).update(
+            status=DeliveryStatus.PENDING, claimed_at=None, claimed_by="", next_attempt_at=None
+        ),
+        what=f"releasing the claims of {claimed_by}",
+    )
     if released:
-        logger.warning("released %s delivery claim(s) of %s, which stopped while sending",
-                       released, claimed_by)
+        logger.warning(
+            "released %s delivery claim(s) of %s, which stopped while sending", released, claimed_by
+        )
     return released
 
 
@@ -389,22 +440,44 @@ def _record_failure(delivery: Delivery, exc: Exception, now: datetime) -> Outcom
         delivery.next_attempt_at = now + timedelta(seconds=delay)
         outcome = Outcome.RETRY
         delivery.last_error = _("%(when)s, attempt %(n)s: %(reason)s Next attempt at %(next)s.") % {
-            "when": stamp, "n": delivery.attempts, "reason": reason,
-            "next": timezone.localtime(delivery.next_attempt_at).strftime("%d/%m/%Y %H:%M")}
-        logger.warning("delivery %s (%s to %s) failed, retry in %ss: %s", delivery.pk,
-                       delivery.kind, delivery.recipient, delay, reason)
+            "when": stamp,
+            "n": delivery.attempts,
+            "reason": reason,
+            "next": timezone.localtime(delivery.next_attempt_at).strftime("%d/%m/%Y %H:%M"),
+        }
+        logger.warning(
+            "delivery %s (%s to %s) failed, retry in %ss: %s",
+            delivery.pk,
+            delivery.kind,
+            delivery.recipient,
+            delay,
+            reason,
+        )
     else:
         delivery.status = DeliveryStatus.FAILED
         delivery.next_attempt_at = None
         outcome = Outcome.FAILED
         delivery.last_error = _("%(when)s, attempt %(n)s: %(reason)s Gave up.") % {
-            "when": stamp, "n": delivery.attempts, "reason": reason}
-        logger.error("delivery %s (%s to %s) failed for good after %s attempt(s): %s",
-                     delivery.pk, delivery.kind, delivery.recipient, delivery.attempts, reason,
-                     exc_info=not transient)
-    _finish(delivery, what="recording the failure of",
-            status=delivery.status if outcome == Outcome.FAILED else DeliveryStatus.PENDING,
-            next_attempt_at=delivery.next_attempt_at, last_error=delivery.last_error)
+            "when": stamp,
+            "n": delivery.attempts,
+            "reason": reason,
+        }
+        logger.error(
+            "delivery %s (%s to %s) failed for good after %s attempt(s): %s",
+            delivery.pk,
+            delivery.kind,
+            delivery.recipient,
+            delivery.attempts,
+            reason,
+            exc_info=not transient,
+        )
+    _finish(
+        delivery,
+        what="recording the failure of",
+        status=delivery.status if outcome == Outcome.FAILED else DeliveryStatus.PENDING,
+        next_attempt_at=delivery.next_attempt_at,
+        last_error=delivery.last_error,
+    )
     return outcome
 
 
@@ -412,37 +485,47 @@ def delivery_pending_ids(*, now: datetime, limit: int) -> list[int]:
     """Claims abandoned by a dead worker, then pending rows whose next attempt has come,
     oldest first (two partial indexes)."""
     abandoned = list(
-        Delivery.objects.filter(status=DeliveryStatus.SENDING,
-                                claimed_at__lt=now - _claim_timeout())
-        .order_by("claimed_at", "id").values_list("pk", flat=True)[:limit]
+        Delivery.objects.filter(
+            status=DeliveryStatus.SENDING, claimed_at__lt=now - _claim_timeout()
+        )
+        .order_by("claimed_at", "id")
+        .values_list("pk", flat=True)[:limit]
     )
     return abandoned + list(
         Delivery.objects.filter(status=DeliveryStatus.PENDING)
         .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True))
         .order_by(F("next_attempt_at").asc(nulls_first=True), "id")
-        .values_list("pk", flat=True)[:limit - len(abandoned)]
+        .values_list("pk", flat=True)[: limit - len(abandoned)]
     )
 
 
-def delivery_send_many(*, ids: list[int], now: datetime | None = None,
-                       time_budget: float | None = None, claimed_by: str = "") -> dict[str, int]:
+def delivery_send_many(
+    *,
+    ids: list[int],
+    now: datetime | None = None,
+    time_budget: float | None = None,
+    claimed_by: str = "",
+) -> dict[str, int]:
     """Send rows one by one (each in its own transaction); stops when the budget is spent."""
     counts = {o.value: 0 for o in Outcome}
     started = time.monotonic()
     for pk in ids:
         if time_budget is not None and time.monotonic() - started > time_budget:
             break
-        counts[delivery_send(delivery_id=pk, now=now or timezone.now(),
-                             claimed_by=claimed_by)] += 1
+        counts[delivery_send(delivery_id=pk, now=now or timezone.now(), claimed_by=claimed_by)] += 1
     return counts
 
 
-def delivery_drain(*, now: datetime | None = None, limit: int = 500,
-                   time_budget: float | None = None, claimed_by: str = "") -> dict[str, int]:
+def delivery_drain(
+    *,
+    now: datetime | None = None,
+    limit: int = 500,
+    time_budget: float | None = None,
+    claimed_by: str = "",
+) -> dict[str, int]:
     """The outbox drain: send what is pending and due. Safe to run in parallel."""
     ids = delivery_pending_ids(now=now or timezone.now(), limit=limit)
-    counts = delivery_send_many(ids=ids, now=now, time_budget=time_budget,
-                                claimed_by=claimed_by)
+    counts = delivery_send_many(ids=ids, now=now, time_budget=time_budget, claimed_by=claimed_by)
     counts["selected"] = len(ids)
     return counts
 
@@ -464,6 +547,7 @@ def delivery_retry(*, ids, now: datetime | None = None, actor=None) -> list[int]
 
             enqueue_after_commit(rows)
     if rows:
-        logger.info("%s put %s deliveries back in the queue: %s", actor or "system", len(rows),
-                    rows)
+        logger.info(
+            "%s put %s deliveries back in the queue: %s", actor or "system", len(rows), rows
+        )
     return rows

@@ -11,6 +11,7 @@ Reminders use two kinds of rows (see procedures/notifications/reminders.py):
 - a *digest* row per recipient and sweep, the one message that is sent; its items
   point at it through `digest`.
 """
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -38,8 +39,12 @@ class Delivery(models.Model):
     )
     recipient = models.CharField(_("recipient"), max_length=255)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
-        related_name="deliveries", verbose_name=_("staff recipient"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        verbose_name=_("staff recipient"),
     )
     # What the message is about, and for reminders which deadline version or digest
     # day: a changed due time yields a new key, hence a new reminder.
@@ -55,8 +60,13 @@ class Delivery(models.Model):
     # sweep quadratic (90 s instead of 3 s for 28,000 items; docs/benchmarks.md). Items
     # are only ever written by the sweep, in the transaction that creates their digest.
     digest = models.ForeignKey(
-        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="items",
-        verbose_name=_("sent in digest"), db_constraint=False,
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="items",
+        verbose_name=_("sent in digest"),
+        db_constraint=False,
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
@@ -66,8 +76,9 @@ class Delivery(models.Model):
     # and is taken over (procedures/notifications/delivery.py).
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     # A database default too: the sweep inserts reminder items with raw SQL.
-    claimed_by = models.CharField(_("claimed by"), max_length=200, blank=True, default="",
-                                  db_default="")
+    claimed_by = models.CharField(
+        _("claimed by"), max_length=200, blank=True, default="", db_default=""
+    )
     created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
@@ -89,12 +100,14 @@ class Delivery(models.Model):
         indexes = [
             # The outbox drain: pending rows whose next attempt has come.
             models.Index(
-                fields=["next_attempt_at"], name="delivery_pending_idx",
+                fields=["next_attempt_at"],
+                name="delivery_pending_idx",
                 condition=Q(status="pending"),
             ),
             # Claims left behind by a dead worker: in-flight rows by claim time.
             models.Index(
-                fields=["claimed_at"], name="delivery_sending_idx",
+                fields=["claimed_at"],
+                name="delivery_sending_idx",
                 condition=Q(status="sending"),
             ),
             models.Index(fields=["user", "channel", "read_at"], name="delivery_inbox_idx"),
@@ -102,7 +115,9 @@ class Delivery(models.Model):
             models.Index(fields=["kind", "subject_key"], name="delivery_kind_subject_idx"),
             # Admin "failed" filter and the health check.
             models.Index(
-                fields=["created_at"], name="delivery_failed_idx", condition=Q(status="failed"),
+                fields=["created_at"],
+                name="delivery_failed_idx",
+                condition=Q(status="failed"),
             ),
         ]
 

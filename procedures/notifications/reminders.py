@@ -14,6 +14,7 @@ and puts in the digest only the items this run inserted; a digest with none is n
 sent. So two sweeps at once, a re-run or a redelivered task add nothing, and a
 changed due time (apology, supplement, payment pause) is a new key: a new reminder.
 """
+
 from __future__ import annotations
 
 import json
@@ -123,41 +124,68 @@ def reminders_plan(*, now: datetime) -> Plan:
     dossiers = list(sel.dossiers_due(until=w.soon_end).iterator(chunk_size=2000))
     steps = sel.steps_due(until=w.soon_end)
     waiting = list(sel.dossiers_awaiting_intake(cutoff=w.intake_cutoff))
-    officer_ids = {r["assigned_officer_id"] for r in dossiers} | {
-        r["received_by_id"] for r in dossiers} | {
-        s["dossier__assigned_officer_id"] for s in steps} | {
-        s["dossier__received_by_id"] for s in steps}
+    officer_ids = (
+        {r["assigned_officer_id"] for r in dossiers}
+        | {r["received_by_id"] for r in dossiers}
+        | {s["dossier__assigned_officer_id"] for s in steps}
+        | {s["dossier__received_by_id"] for s in steps}
+    )
     d = sel.staff_directory(extra_ids=officer_ids - {None})
     plan.directory = d
 
     overdue_by_unit: dict[int, list[dict]] = defaultdict(list)
     for row in dossiers:
         category = _category(row["due_at"], w)
-        payload = {"dossier_id": row["id"], "code": row["code"],
-                   "due_at": row["due_at"].isoformat()}
+        payload = {
+            "dossier_id": row["id"],
+            "code": row["code"],
+            "due_at": row["due_at"].isoformat(),
+        }
         if category != "overdue":
             payload["apology_by"] = _apology_by(row, w)
             payload["reappointed"] = bool(row["reappointment_count"])
         owners = _dossier_owners(row, d)
-        plan.add(owners, Item(f"reminder.{category}",
-                              _deadline_key(f"dossier:{row['id']}", category, row["due_at"], w),
-                              payload))
+        plan.add(
+            owners,
+            Item(
+                f"reminder.{category}",
+                _deadline_key(f"dossier:{row['id']}", category, row["due_at"], w),
+                payload,
+            ),
+        )
         if category == "overdue" and row["assigned_unit_id"]:
             overdue_by_unit[row["assigned_unit_id"]].append((row, set(owners)))
 
     for step in steps:
         category = _category(step["due_at"], w)
-        payload = {"dossier_id": step["dossier_id"], "step_id": step["id"],
-                   "code": step["dossier__code"], "due_at": step["due_at"].isoformat()}
-        plan.add(_step_owners(step, d), Item(
-            f"reminder.{category}",
-            _deadline_key(f"step:{step['id']}", category, step["due_at"], w), payload))
+        payload = {
+            "dossier_id": step["dossier_id"],
+            "step_id": step["id"],
+            "code": step["dossier__code"],
+            "due_at": step["due_at"].isoformat(),
+        }
+        plan.add(
+            _step_owners(step, d),
+            Item(
+                f"reminder.{category}",
+                _deadline_key(f"step:{step['id']}", category, step["due_at"], w),
+                payload,
+            ),
+        )
 
     for row in waiting:
-        plan.add(d.intake, Item(
-            "reminder.awaiting_intake", f"dossier:{row['id']}:awaiting_intake:{w.day}",
-            {"dossier_id": row["id"], "code": row["code"],
-             "submitted_at": row["submitted_at"].isoformat()}))
+        plan.add(
+            d.intake,
+            Item(
+                "reminder.awaiting_intake",
+                f"dossier:{row['id']}:awaiting_intake:{w.day}",
+                {
+                    "dossier_id": row["id"],
+                    "code": row["code"],
+                    "submitted_at": row["submitted_at"].isoformat(),
+                },
+            ),
+        )
 
     # Escalation: a unit head sees the unit's overdue dossiers that are not already
     # in their own list; once per day.
@@ -166,10 +194,18 @@ def reminders_plan(*, now: datetime) -> Plan:
             for row, owners in rows:
                 if head in owners:
                     continue
-                plan.add([head], Item(
-                    "reminder.unit_overdue", f"dossier:{row['id']}:overdue:{w.day}",
-                    {"dossier_id": row["id"], "code": row["code"],
-                     "due_at": row["due_at"].isoformat()}))
+                plan.add(
+                    [head],
+                    Item(
+                        "reminder.unit_overdue",
+                        f"dossier:{row['id']}:overdue:{w.day}",
+                        {
+                            "dossier_id": row["id"],
+                            "code": row["code"],
+                            "due_at": row["due_at"].isoformat(),
+                        },
+                    ),
+                )
     if d.directors and overdue_by_unit:
         summary = sel.overdue_summary(now=now)
         plan.add(d.directors, Item("reminder.overdue_summary", f"overdue:{w.day}", summary))
@@ -192,8 +228,14 @@ class SweepResult:
     would_send: list[tuple[str, str, list[tuple[str, str]]]] = field(default_factory=list)
 
 
-def reminders_sweep(*, now: datetime | None = None, slot: str | None = None,
-                    dry_run: bool = False, force: bool = False, run=None) -> SweepResult:
+def reminders_sweep(
+    *,
+    now: datetime | None = None,
+    slot: str | None = None,
+    dry_run: bool = False,
+    force: bool = False,
+    run=None,
+) -> SweepResult:
     """Insert reminder items and digests, then (after commit) queue the digests.
 
     With `run` (a claimed ``ScheduledRun``, procedures/notifications/scheduling.py), each
@@ -220,8 +262,9 @@ def reminders_sweep(*, now: datetime | None = None, slot: str | None = None,
                 if dry_run:
                     _dry_run(result, user, channel, items)
                     continue
-                digest, inserted = _insert_digest(user=user, channel=channel, items=items,
-                                                  day=day, slot=slot)
+                digest, inserted = _insert_digest(
+                    user=user, channel=channel, items=items, day=day, slot=slot
+                )
                 result.items += inserted
                 result.already_sent += len(items) - inserted
                 if digest is not None:
@@ -229,8 +272,14 @@ def reminders_sweep(*, now: datetime | None = None, slot: str | None = None,
             if run is not None and not dry_run:
                 done = run.progress.get("recipients", 0) + 1
                 scheduled_run_progress(run=run, last_user=uid, recipients=done)
-    logger.info("reminder sweep %s %s: %s digests with %s new items, %s already sent",
-                day, slot, len(result.digests), result.items, result.already_sent)
+    logger.info(
+        "reminder sweep %s %s: %s digests with %s new items, %s already sent",
+        day,
+        slot,
+        len(result.digests),
+        result.items,
+        result.already_sent,
+    )
     return result
 
 
@@ -242,8 +291,12 @@ def _insert_digest(*, user, channel: str, items: list[Item], day, slot: str):
         try:
             with transaction.atomic():
                 digest = Delivery.objects.create(
-                    kind=DIGEST_KIND, channel=channel, recipient=recipient, user=user,
-                    subject_key=f"digest:{day.isoformat()}:{slot}", language=language,
+                    kind=DIGEST_KIND,
+                    channel=channel,
+                    recipient=recipient,
+                    user=user,
+                    subject_key=f"digest:{day.isoformat()}:{slot}",
+                    language=language,
                     payload={"day": day.isoformat(), "slot": slot},
                 )
         except IntegrityError:
@@ -282,16 +335,32 @@ def _insert_items(*, digest: Delivery, items: list[Item]) -> int:
                 ORDER BY t.kind, t.subject_key
                 ON CONFLICT DO NOTHING
                 """,
-                [digest.channel, digest.recipient, digest.user_id, digest.language,
-                 DeliveryStatus.IN_DIGEST, digest.pk, timezone.now(),
-                 [i.kind for i in items], [i.subject_key for i in items],
-                 [json.dumps(i.payload) for i in items]],
+                [
+                    digest.channel,
+                    digest.recipient,
+                    digest.user_id,
+                    digest.language,
+                    DeliveryStatus.IN_DIGEST,
+                    digest.pk,
+                    timezone.now(),
+                    [i.kind for i in items],
+                    [i.subject_key for i in items],
+                    [json.dumps(i.payload) for i in items],
+                ],
             )
             return cursor.rowcount
     rows = [
-        Delivery(kind=item.kind, channel=digest.channel, recipient=digest.recipient,
-                 user=digest.user, subject_key=item.subject_key, language=digest.language,
-                 payload=item.payload, status=DeliveryStatus.IN_DIGEST, digest=digest)
+        Delivery(
+            kind=item.kind,
+            channel=digest.channel,
+            recipient=digest.recipient,
+            user=digest.user,
+            subject_key=item.subject_key,
+            language=digest.language,
+            payload=item.payload,
+            status=DeliveryStatus.IN_DIGEST,
+            digest=digest,
+        )
         for item in items
     ]
     Delivery.objects.bulk_create(rows, batch_size=INSERT_BATCH, ignore_conflicts=True)
@@ -302,7 +371,8 @@ def _dry_run(result: SweepResult, user, channel: str, items: list[Item]) -> None
     recipient = staff_address(user, channel)
     known = set(
         Delivery.objects.filter(
-            recipient=recipient, channel=channel,
+            recipient=recipient,
+            channel=channel,
             subject_key__in=[i.subject_key for i in items],
         ).values_list("kind", "subject_key")
     )
@@ -311,5 +381,3 @@ def _dry_run(result: SweepResult, user, channel: str, items: list[Item]) -> None
     if new:
         result.items += len(new)
         result.would_send.append((recipient, channel, new))
-
-

@@ -20,6 +20,7 @@ A sweep resumes where it stopped: its progress (the last recipient done) is writ
 in the transaction of that recipient's digests, and the ledger's unique keys keep a
 resumed run from adding anything a first attempt already queued.
 """
+
 from __future__ import annotations
 
 import logging
@@ -63,18 +64,22 @@ def scheduled_slot_due(*, job: str, now: datetime) -> Slot | None:
 
     latest = None
     rows = PeriodicTask.objects.filter(
-        enabled=True, task=JOB_TASKS[job], crontab__isnull=False).select_related("crontab")
+        enabled=True, task=JOB_TASKS[job], crontab__isnull=False
+    ).select_related("crontab")
     for row in rows:
         cron = row.crontab.schedule  # celery's crontab: sets of hours, minutes, days
         local = timezone.localtime(now, row.crontab.timezone or calendar.LOCAL_TZ)
-        if (local.isoweekday() % 7 not in cron.day_of_week
-                or local.day not in cron.day_of_month
-                or local.month not in cron.month_of_year):
+        if (
+            local.isoweekday() % 7 not in cron.day_of_week
+            or local.day not in cron.day_of_month
+            or local.month not in cron.month_of_year
+        ):
             continue
-        due = [(h, m) for h in cron.hour for m in cron.minute
-               if (h, m) <= (local.hour, local.minute)]
+        due = [
+            (h, m) for h in cron.hour for m in cron.minute if (h, m) <= (local.hour, local.minute)
+        ]
         if due:
-            candidate = Slot(job, local.date(), "%02d:%02d" % max(due))
+            candidate = Slot(job, local.date(), "{:02d}:{:02d}".format(*max(due)))
             if latest is None or (candidate.day, candidate.slot) > (latest.day, latest.slot):
                 latest = candidate
     return latest
@@ -98,12 +103,14 @@ def scheduled_run_claim(*, slot: Slot, claimed_by: str) -> ScheduledRun | None:
         try:
             with transaction.atomic():
                 run, _created = ScheduledRun.objects.get_or_create(
-                    job=slot.job, day=slot.day, slot=slot.slot)
+                    job=slot.job, day=slot.day, slot=slot.slot
+                )
         except IntegrityError:  # created by a concurrent claimer a moment ago
             run = ScheduledRun.objects.get(job=slot.job, day=slot.day, slot=slot.slot)
         won = ScheduledRun.objects.filter(
             Q(claimed_at__isnull=True) | Q(claimed_at__lt=wall - _lease()),
-            pk=run.pk, finished_at__isnull=True,
+            pk=run.pk,
+            finished_at__isnull=True,
         ).update(claimed_at=wall, claimed_by=claimed_by[:200], attempts=F("attempts") + 1)
         if not won:
             return None
@@ -117,14 +124,14 @@ def scheduled_run_progress(*, run: ScheduledRun, **progress) -> None:
     """Record progress and refresh the claim; call inside the transaction of the work."""
     run.progress.update(progress)
     run.claimed_at = timezone.now()
-    ScheduledRun.objects.filter(pk=run.pk).update(progress=run.progress,
-                                                  claimed_at=run.claimed_at)
+    ScheduledRun.objects.filter(pk=run.pk).update(progress=run.progress, claimed_at=run.claimed_at)
 
 
 def scheduled_run_finish(*, run: ScheduledRun, outcome: str) -> None:
     def finish() -> int:
         return ScheduledRun.objects.filter(pk=run.pk, finished_at__isnull=True).update(
-            finished_at=timezone.now(), outcome=outcome[:200], claimed_at=None)
+            finished_at=timezone.now(), outcome=outcome[:200], claimed_at=None
+        )
 
     db_write_retrying(finish, what=f"finishing {run}")
 
@@ -134,18 +141,19 @@ def scheduled_run_release(*, claimed_by: str) -> int:
     if not claimed_by:
         return 0
     released = db_write_retrying(
-        lambda: ScheduledRun.objects.filter(finished_at__isnull=True,
-                                            claimed_by=claimed_by[:200],
-                                            claimed_at__isnull=False)
-        .update(claimed_at=None),
-        what=f"releasing the scheduled runs of {claimed_by}")
+        lambda: ScheduledRun.objects.filter(
+            finished_at__isnull=True, claimed_by=claimed_by[:200], claimed_at__isnull=False
+        ).update(claimed_at=None),
+        what=f"releasing the scheduled runs of {claimed_by}",
+    )
     if released:
         logger.warning("released %s unfinished scheduled run(s) of %s", released, claimed_by)
     return released
 
 
-def scheduled_run(*, slot: Slot, claimed_by: str,
-                  work: Callable[[ScheduledRun], str]) -> str | None:
+def scheduled_run(
+    *, slot: Slot, claimed_by: str, work: Callable[[ScheduledRun], str]
+) -> str | None:
     """Run `work(run)` for the slot unless it is finished or running elsewhere.
 
     Returns the outcome, or None when nothing was run. A failure leaves the slot
@@ -160,7 +168,8 @@ def scheduled_run(*, slot: Slot, claimed_by: str,
         outcome = work(run)
     except Exception as exc:
         ScheduledRun.objects.filter(pk=run.pk).update(
-            outcome=f"{type(exc).__name__}: {exc}"[:200], claimed_at=timezone.now())
+            outcome=f"{type(exc).__name__}: {exc}"[:200], claimed_at=timezone.now()
+        )
         raise
     scheduled_run_finish(run=run, outcome=outcome)
     logger.info("%s %s %s finished: %s", slot.job, slot.day, slot.slot, outcome)
@@ -176,8 +185,10 @@ def reminders_sweep_run(*, run: ScheduledRun, now: datetime) -> str:
     result = reminders_sweep(now=now, slot=run.slot.replace(":", ""), run=run)
     if result.skipped:
         return result.skipped
-    return (f"{len(result.digests)} digests, {result.items} new items, "
-            f"{result.already_sent} already sent")
+    return (
+        f"{len(result.digests)} digests, {result.items} new items, "
+        f"{result.already_sent} already sent"
+    )
 
 
 def month_close_run(*, run: ScheduledRun | None = None, now: datetime) -> str:
@@ -204,8 +215,9 @@ JOB_WORK = {
 def scheduled_job_run(*, job: str, now: datetime, claimed_by: str) -> str | None:
     """A beat tick of `job` at `now`: run its slot once (see the module docstring)."""
     slot = scheduled_slot_for(job=job, now=now)
-    return scheduled_run(slot=slot, claimed_by=claimed_by,
-                         work=lambda run: JOB_WORK[job](run=run, now=now))
+    return scheduled_run(
+        slot=slot, claimed_by=claimed_by, work=lambda run: JOB_WORK[job](run=run, now=now)
+    )
 
 
 def scheduled_runs_catch_up(*, now: datetime | None = None, claimed_by: str) -> dict[str, str]:
@@ -218,20 +230,29 @@ def scheduled_runs_catch_up(*, now: datetime | None = None, claimed_by: str) -> 
     done = {}
     for job in JOB_TASKS:
         slot = scheduled_slot_due(job=job, now=now)
-        if slot is None or ScheduledRun.objects.filter(
-                job=job, day=slot.day, slot=slot.slot, finished_at__isnull=False).exists():
+        if (
+            slot is None
+            or ScheduledRun.objects.filter(
+                job=job, day=slot.day, slot=slot.slot, finished_at__isnull=False
+            ).exists()
+        ):
             continue
         try:
-            outcome = scheduled_run(slot=slot, claimed_by=claimed_by,
-                                    work=lambda run, job=job: JOB_WORK[job](run=run, now=now))
+            outcome = scheduled_run(
+                slot=slot,
+                claimed_by=claimed_by,
+                work=lambda run, job=job: JOB_WORK[job](run=run, now=now),
+            )
         except SoftTimeLimitExceeded:
             raise  # the task's time is up: the slot stays claimed and resumes later
         except Exception:  # noqa: BLE001 - recorded on the slot; the drain must go on
-            logger.exception("catching up %s %s %s failed; tried again after the lease",
-                             job, slot.day, slot.slot)
+            logger.exception(
+                "catching up %s %s %s failed; tried again after the lease", job, slot.day, slot.slot
+            )
             continue
         if outcome is not None:
-            logger.warning("caught up %s %s %s (its beat tick was lost): %s", job, slot.day,
-                           slot.slot, outcome)
+            logger.warning(
+                "caught up %s %s %s (its beat tick was lost): %s", job, slot.day, slot.slot, outcome
+            )
             done[job] = outcome
     return done

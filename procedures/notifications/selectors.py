@@ -6,6 +6,7 @@ cost follows the number of reminders due, not the number of open dossiers:
 - steps: partial index ``dossier_step_open_due_idx`` (due_at WHERE started, not done);
 - awaiting intake: ``dossier_status_submitted_idx`` (status, submitted_at).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -73,12 +74,20 @@ def reminder_windows(*, now: datetime) -> ReminderWindows:
     # A due time that uses up the last working second stays at closing (calendar.py).
     soon_end = calendar.add_working_days(next_opening, 1)
     cutoff = working_moment_before(now, calendar.working_day_seconds())
-    return ReminderWindows(now=now, day=day, today_end=today_end, soon_end=soon_end,
-                           intake_cutoff=cutoff)
+    return ReminderWindows(
+        now=now, day=day, today_end=today_end, soon_end=soon_end, intake_cutoff=cutoff
+    )
 
 
-DOSSIER_FIELDS = ("id", "code", "due_at", "reappointment_count", "assigned_officer_id",
-                  "assigned_unit_id", "received_by_id")
+DOSSIER_FIELDS = (
+    "id",
+    "code",
+    "due_at",
+    "reappointment_count",
+    "assigned_officer_id",
+    "assigned_unit_id",
+    "received_by_id",
+)
 
 
 def dossiers_due(*, until: datetime) -> QuerySet:
@@ -104,12 +113,16 @@ def steps_due(*, until: datetime) -> list[dict]:
         .order_by("due_at", "id")
         .values("id", "dossier_id", "order", "name", "role", "unit_id", "due_at")
     )
-    dossiers = {
-        row["id"]: row
-        for row in Dossier.objects.filter(
-            pk__in={s["dossier_id"] for s in steps}, status__in=RUNNING
-        ).values("id", "code", "assigned_officer_id", "assigned_unit_id", "received_by_id")
-    } if steps else {}
+    dossiers = (
+        {
+            row["id"]: row
+            for row in Dossier.objects.filter(
+                pk__in={s["dossier_id"] for s in steps}, status__in=RUNNING
+            ).values("id", "code", "assigned_officer_id", "assigned_unit_id", "received_by_id")
+        }
+        if steps
+        else {}
+    )
     result = []
     for step in steps:
         dossier = dossiers.get(step["dossier_id"])
@@ -166,9 +179,9 @@ def staff_directory(*, extra_ids: set[int]) -> StaffDirectory:
     )
     ids = set(extra_ids) | {uid for uid, _name in memberships}
     directory = StaffDirectory()
-    directory.users = User.objects.filter(pk__in=ids, is_active=True).select_related(
-        "staff_profile"
-    ).in_bulk()
+    directory.users = (
+        User.objects.filter(pk__in=ids, is_active=True).select_related("staff_profile").in_bulk()
+    )
     for uid, name in sorted(memberships):
         role = role_names[name]
         if role == Role.INTAKE:

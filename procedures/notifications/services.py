@@ -6,6 +6,7 @@ ids only; if the broker is down the rows stay pending and the drain sends them w
 it is back (the worker drains on start and beat runs the drain every minute). The
 applicant's request never fails because Redis is down.
 """
+
 from __future__ import annotations
 
 import logging
@@ -60,8 +61,13 @@ def delivery_queue(
     try:
         with transaction.atomic():
             delivery = Delivery.objects.create(
-                kind=kind, recipient=recipient, subject_key=subject_key, payload=payload,
-                language=language, user=user, channel=channel,
+                kind=kind,
+                recipient=recipient,
+                subject_key=subject_key,
+                payload=payload,
+                language=language,
+                user=user,
+                channel=channel,
             )
     except IntegrityError:
         return None
@@ -86,9 +92,16 @@ def _publish_options() -> dict:
     if app.conf.task_always_eager:
         return {}
     timeout = float(getattr(settings, "CELERY_ENQUEUE_TIMEOUT", 0.5))
-    return {"connection": app.connection_for_write(transport_options={
-        "socket_timeout": timeout, "socket_connect_timeout": timeout, "max_retries": 0,
-    }, connect_timeout=timeout)}
+    return {
+        "connection": app.connection_for_write(
+            transport_options={
+                "socket_timeout": timeout,
+                "socket_connect_timeout": timeout,
+                "max_retries": 0,
+            },
+            connect_timeout=timeout,
+        )
+    }
 
 
 def enqueue_deliveries(ids: list[int]) -> int:
@@ -101,9 +114,11 @@ def enqueue_deliveries(ids: list[int]) -> int:
     from procedures.tasks import deliver, deliver_batch
 
     published = 0
-    chunks = [ids] if len(ids) == 1 else [
-        ids[i:i + ENQUEUE_CHUNK] for i in range(0, len(ids), ENQUEUE_CHUNK)
-    ]
+    chunks = (
+        [ids]
+        if len(ids) == 1
+        else [ids[i : i + ENQUEUE_CHUNK] for i in range(0, len(ids), ENQUEUE_CHUNK)]
+    )
     options = _publish_options()
     try:
         for chunk in chunks:
@@ -115,8 +130,11 @@ def enqueue_deliveries(ids: list[int]) -> int:
     except (OperationalError, KombuError, OSError, RedisError) as exc:
         left = [pk for chunk in chunks[published:] for pk in chunk]
         logger.warning(
-            "broker unavailable: deliveries %s stay pending for the drain (%s: %s)", left,
-            type(exc).__name__, exc)
+            "broker unavailable: deliveries %s stay pending for the drain (%s: %s)",
+            left,
+            type(exc).__name__,
+            exc,
+        )
     finally:
         if "connection" in options:
             options["connection"].release()
@@ -154,24 +172,36 @@ def notify_dossier_event(*, event: DossierEvent) -> list[Delivery]:
     if event.action == Action.REGISTER and dossier.channel == Channel.DIRECT:
         kind = None  # the desk hands over the paper receipt
     if kind and dossier.applicant_email:
-        queued.append(delivery_queue(
-            kind=kind, recipient=dossier.applicant_email, subject_key=subject_key,
-            payload=payload, language=dossier.applicant_language,
-        ))
+        queued.append(
+            delivery_queue(
+                kind=kind,
+                recipient=dossier.applicant_email,
+                subject_key=subject_key,
+                payload=payload,
+                language=dossier.applicant_language,
+            )
+        )
     staff_kind = STAFF_KINDS.get(event.action)
     officer = dossier.assigned_officer
     if staff_kind and officer is not None and officer != event.actor and officer.is_active:
         for channel in staff_channels(officer):
-            queued.append(delivery_queue(
-                kind=staff_kind, recipient=staff_address(officer, channel), user=officer,
-                channel=channel, subject_key=subject_key, payload=payload,
-                language=staff_language(officer),
-            ))
+            queued.append(
+                delivery_queue(
+                    kind=staff_kind,
+                    recipient=staff_address(officer, channel),
+                    user=officer,
+                    channel=channel,
+                    subject_key=subject_key,
+                    payload=payload,
+                    language=staff_language(officer),
+                )
+            )
     return [d for d in queued if d is not None]
 
 
-def delivery_mark_read(*, user, ids: Iterable[int] | None = None,
-                       now: datetime | None = None) -> int:
+def delivery_mark_read(
+    *, user, ids: Iterable[int] | None = None, now: datetime | None = None
+) -> int:
     """Mark the user's in-app notifications read (all of them when `ids` is None)."""
     qs = Delivery.objects.filter(user=user, channel=DeliveryChannel.IN_APP, read_at__isnull=True)
     if ids is not None:

@@ -5,6 +5,7 @@ All are `acks_late` (settings: CELERY_TASK_ACKS_LATE, prefetch 1), so a task los
 with its worker is redelivered; the periodic drain also catches anything a lost
 message would have sent.
 """
+
 import logging
 import time
 from datetime import datetime
@@ -31,20 +32,33 @@ def _node(task) -> str:
     return task.request.hostname or ""
 
 
-@shared_task(name="procedures.deliver", bind=True, acks_late=True, ignore_result=True,
-             **SEND_LIMITS)
+@shared_task(
+    name="procedures.deliver", bind=True, acks_late=True, ignore_result=True, **SEND_LIMITS
+)
 def deliver(self, delivery_id: int) -> str:
     return delivery_send(delivery_id=delivery_id, claimed_by=_node(self))
 
 
-@shared_task(name="procedures.deliver_batch", bind=True, acks_late=True, ignore_result=True,
-             soft_time_limit=240, time_limit=300)
+@shared_task(
+    name="procedures.deliver_batch",
+    bind=True,
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=240,
+    time_limit=300,
+)
 def deliver_batch(self, delivery_ids: list[int]) -> dict:
     return delivery_send_many(ids=delivery_ids, time_budget=200, claimed_by=_node(self))
 
 
-@shared_task(name="procedures.deliver_pending", bind=True, acks_late=True, ignore_result=True,
-             soft_time_limit=240, time_limit=300)
+@shared_task(
+    name="procedures.deliver_pending",
+    bind=True,
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=240,
+    time_limit=300,
+)
 def deliver_pending(self, limit: int | None = None) -> dict:
     """The outbox drain (beat: every minute; also once when a worker starts).
 
@@ -66,10 +80,17 @@ def deliver_pending(self, limit: int | None = None) -> dict:
     return counts
 
 
-@shared_task(name="procedures.reminders_sweep", bind=True, acks_late=True, ignore_result=True,
-             soft_time_limit=240, time_limit=300)
-def reminders_sweep(self, now: str | None = None, slot: str | None = None,
-                    force: bool = False) -> dict:
+@shared_task(
+    name="procedures.reminders_sweep",
+    bind=True,
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=240,
+    time_limit=300,
+)
+def reminders_sweep(
+    self, now: str | None = None, slot: str | None = None, force: bool = False
+) -> dict:
     """Beat runs it at the times set in the admin (default 07:30 and 13:30 daily); it
     does nothing on non-working days, so holidays and swapped Saturdays follow the
     working-time calendar rather than a crontab.
@@ -80,9 +101,15 @@ def reminders_sweep(self, now: str | None = None, slot: str | None = None,
     """
     moment = datetime.fromisoformat(now) if now else timezone.now()
     if slot is None and not force:
-        outcome = scheduled_job_run(job=ScheduledJob.REMINDERS_SWEEP, now=moment,
-                                    claimed_by=_node(self))
+        outcome = scheduled_job_run(
+            job=ScheduledJob.REMINDERS_SWEEP, now=moment, claimed_by=_node(self)
+        )
         return {"outcome": outcome}
     result = _reminders_sweep(now=moment, slot=slot, force=force)
-    return {"day": result.day, "skipped": result.skipped, "digests": len(result.digests),
-            "items": result.items, "already_sent": result.already_sent}
+    return {
+        "day": result.day,
+        "skipped": result.skipped,
+        "digests": len(result.digests),
+        "items": result.items,
+        "already_sent": result.already_sent,
+    }

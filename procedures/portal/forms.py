@@ -3,6 +3,7 @@
 They only check what was typed and uploaded; the services decide the rest and their
 DomainError is put back on the field it names (views.common.apply_domain_error).
 """
+
 from __future__ import annotations
 
 import re
@@ -51,7 +52,8 @@ class DocumentFilesField(forms.Field):
             if self.document_name:
                 raise ValidationError(
                     _("Attach “%(name)s”: this document is mandatory."),
-                    params={"name": self.document_name}, code="required",
+                    params={"name": self.document_name},
+                    code="required",
                 )
             raise ValidationError(_("Attach at least one file."), code="required")
 
@@ -71,85 +73,118 @@ class DocumentFilesField(forms.Field):
 
 
 class ProcedureFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=200,
-                        widget=forms.TextInput(attrs={"type": "search",
-                                                      "placeholder": _("e.g. giấy phép bán lẻ rượu")}),
-                        help_text=_("Words of the name, with or without accents, or a code."))
-    field = forms.TypedChoiceField(label=_("Field"), required=False, coerce=int,
-                                   empty_value=None)
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("e.g. giấy phép bán lẻ rượu")}
+        ),
+        help_text=_("Words of the name, with or without accents, or a code."),
+    )
+    field = forms.TypedChoiceField(label=_("Field"), required=False, coerce=int, empty_value=None)
     online_level = forms.ChoiceField(
-        label=_("Online service"), required=False,
+        label=_("Online service"),
+        required=False,
         choices=[("", _("Any")), *OnlineLevel.choices],
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # One query serves both the menu and the validation of the chosen id.
-        self.fields["field"].choices = [("", _("All fields")),
-                                        *Field.objects.values_list("pk", "name")]
+        self.fields["field"].choices = [
+            ("", _("All fields")),
+            *Field.objects.values_list("pk", "name"),
+        ]
 
 
 class SubmissionForm(forms.Form):
     """Online dossier (portal issue item 3). Document fields are `doc_<id>`."""
 
     applicant_type = forms.ChoiceField(
-        label=_("You are applying as"), choices=ApplicantType.choices,
-        initial=ApplicantType.INDIVIDUAL, widget=forms.RadioSelect,
-        error_messages={"required": _("Choose whether you apply as an individual or an "
-                                      "organisation."),
-                        "invalid_choice": _("Choose individual or organisation.")},
+        label=_("You are applying as"),
+        choices=ApplicantType.choices,
+        initial=ApplicantType.INDIVIDUAL,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose whether you apply as an individual or an organisation."),
+            "invalid_choice": _("Choose individual or organisation."),
+        },
     )
     applicant_name = forms.CharField(
-        label=_("Full name or organisation name"), max_length=255,
+        label=_("Full name or organisation name"),
+        max_length=255,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
         error_messages={"required": _("Enter your full name or the organisation's name.")},
     )
     id_number = forms.CharField(
-        label=_("Citizen ID or tax code"), max_length=20,
-        help_text=_("Individuals: citizen ID, 12 digits. Organisations: tax code, 10 digits "
-                    "or 13 for a branch (e.g. 0101234567-001)."),
+        label=_("Citizen ID or tax code"),
+        max_length=20,
+        help_text=_(
+            "Individuals: citizen ID, 12 digits. Organisations: tax code, 10 digits "
+            "or 13 for a branch (e.g. 0101234567-001)."
+        ),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
         error_messages={"required": _("Enter the citizen ID or the tax code.")},
     )
     address = forms.CharField(
-        label=_("Address"), max_length=500, required=False,
+        label=_("Address"),
+        max_length=500,
+        required=False,
         help_text=_("Needed if the result is sent by post."),
         widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
     )
     phone = forms.CharField(
-        label=_("Phone"), max_length=20,
+        label=_("Phone"),
+        max_length=20,
         help_text=_("A Vietnamese number, e.g. 0912345678 or +84912345678."),
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
         error_messages={"required": _("Enter a phone number we can call you on.")},
     )
     email = forms.EmailField(
-        label=_("Email"), max_length=254,
+        label=_("Email"),
+        max_length=254,
         help_text=_("We send the receipt and every step of your dossier here."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-        error_messages={"required": _("Enter an email address for the receipt and updates."),
-                        "invalid": _("Enter an email address like name@example.com.")},
+        error_messages={
+            "required": _("Enter an email address for the receipt and updates."),
+            "invalid": _("Enter an email address like name@example.com."),
+        },
     )
     result_delivery = forms.ChoiceField(
-        label=_("How do you want to receive the result?"), widget=forms.RadioSelect,
-        choices=ResultDelivery.choices, initial=ResultDelivery.DESK,
-        error_messages={"required": _("Choose how you want to receive the result."),
-                        "invalid_choice": _("Choose one of the ways listed to receive the "
-                                            "result.")},
+        label=_("How do you want to receive the result?"),
+        widget=forms.RadioSelect,
+        choices=ResultDelivery.choices,
+        initial=ResultDelivery.DESK,
+        error_messages={
+            "required": _("Choose how you want to receive the result."),
+            "invalid_choice": _("Choose one of the ways listed to receive the result."),
+        },
     )
     note = forms.CharField(
-        label=_("Notes for the one-stop desk"), required=False, max_length=2000,
+        label=_("Notes for the one-stop desk"),
+        required=False,
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     consent = forms.BooleanField(
-        label=_("I agree that the department processes the personal data in this dossier "
-                "to handle it, as Decree 13/2023/ND-CP on personal data protection requires."),
-        error_messages={"required": _("Tick the box to agree to the processing of your "
-                                      "personal data; without it we cannot handle the dossier.")},
+        label=_(
+            "I agree that the department processes the personal data in this dossier "
+            "to handle it, as Decree 13/2023/ND-CP on personal data protection requires."
+        ),
+        error_messages={
+            "required": _(
+                "Tick the box to agree to the processing of your "
+                "personal data; without it we cannot handle the dossier."
+            )
+        },
     )
     # Honeypot: hidden from people and screen readers, filled in by naive bots.
-    website = forms.CharField(label=_("Leave this field empty"), required=False,
-                              widget=forms.TextInput(attrs={"tabindex": "-1",
-                                                            "autocomplete": "off"}))
+    website = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
 
     def __init__(self, *args, procedure: Procedure, **kwargs):
         super().__init__(*args, **kwargs)
@@ -166,30 +201,46 @@ class SubmissionForm(forms.Form):
             # No published list: one slot for the whole dossier, so an online procedure
             # never turns away the papers the desk will check anyway.
             self.fields[GENERIC_DOCUMENT_FIELD] = DocumentFilesField(
-                slot_id=None, document_name=str(_("Your dossier")),
-                label=_("Your dossier (all its documents)"), required=True,
-                help_text=_("The list of documents of this procedure is not published: "
-                            "attach every paper of your dossier here, several files at "
-                            "once if needed. %(types)s, up to %(size)s MB a file.")
-                % {"types": limits.type_labels,
-                   "size": limits.max_file_bytes // (1024 * 1024)},
+                slot_id=None,
+                document_name=str(_("Your dossier")),
+                label=_("Your dossier (all its documents)"),
+                required=True,
+                help_text=_(
+                    "The list of documents of this procedure is not published: "
+                    "attach every paper of your dossier here, several files at "
+                    "once if needed. %(types)s, up to %(size)s MB a file."
+                )
+                % {"types": limits.type_labels, "size": limits.max_file_bytes // (1024 * 1024)},
             )
         for doc in self.required_documents:
             self.fields[self.document_field_name(doc)] = DocumentFilesField(
-                slot_id=doc.pk, document_name=doc.name, label=doc.name,
+                slot_id=doc.pk,
+                document_name=doc.name,
+                label=doc.name,
                 required=doc.mandatory,
                 help_text=_("%(kind)s, %(copies)s. %(types)s, up to %(size)s MB a file.")
-                % {"kind": doc.get_kind_display(),
-                   "copies": ngettext("%(n)s copy", "%(n)s copies", doc.copies)
-                   % {"n": doc.copies},
-                   "types": limits.type_labels,
-                   "size": limits.max_file_bytes // (1024 * 1024)},
+                % {
+                    "kind": doc.get_kind_display(),
+                    "copies": ngettext("%(n)s copy", "%(n)s copies", doc.copies)
+                    % {"n": doc.copies},
+                    "types": limits.type_labels,
+                    "size": limits.max_file_bytes // (1024 * 1024),
+                },
             )
         # Fields in the order people fill them in; documents before the notes.
-        order = ["applicant_type", "applicant_name", "id_number", "address", "phone", "email",
-                 "result_delivery",
-                 *[name for name, _doc in self._document_items()],
-                 "note", "consent", HONEYPOT]
+        order = [
+            "applicant_type",
+            "applicant_name",
+            "id_number",
+            "address",
+            "phone",
+            "email",
+            "result_delivery",
+            *[name for name, _doc in self._document_items()],
+            "note",
+            "consent",
+            HONEYPOT,
+        ]
         self.order_fields(order)
 
     @staticmethod
@@ -212,16 +263,19 @@ class SubmissionForm(forms.Form):
         phone = re.sub(r"[\s.\-()]", "", self.cleaned_data["phone"])
         if not _PHONE.match(phone):
             raise ValidationError(
-                _("Enter a Vietnamese phone number: 10 digits starting with 0 "
-                  "(e.g. 0912345678), or +84 followed by 9 digits."),
+                _(
+                    "Enter a Vietnamese phone number: 10 digits starting with 0 "
+                    "(e.g. 0912345678), or +84 followed by 9 digits."
+                ),
                 code="invalid_phone",
             )
         return phone
 
     def clean_website(self):
         if self.cleaned_data.get(HONEYPOT):
-            raise ValidationError(_("This submission looks automated and was not accepted."),
-                                  code="honeypot")
+            raise ValidationError(
+                _("This submission looks automated and was not accepted."), code="honeypot"
+            )
         return ""
 
     def clean(self):
@@ -237,8 +291,12 @@ class SubmissionForm(forms.Form):
             except ValidationError as exc:
                 self.add_error("id_number", exc)
         if data.get("result_delivery") == ResultDelivery.POST and not data.get("address"):
-            self.add_error("address", ValidationError(
-                _("Enter the postal address the result should be sent to."), code="required"))
+            self.add_error(
+                "address",
+                ValidationError(
+                    _("Enter the postal address the result should be sent to."), code="required"
+                ),
+            )
         documents = self.documents()
         if documents:
             try:
@@ -261,14 +319,17 @@ class SubmissionForm(forms.Form):
 
 class LookupForm(forms.Form):
     code = forms.CharField(
-        label=_("Dossier code"), max_length=40,
+        label=_("Dossier code"),
+        max_length=40,
         help_text=_("As on your receipt."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters",
-                                      "spellcheck": "false"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
         error_messages={"required": _("Enter the dossier code.")},
     )
     pin = forms.CharField(
-        label=_("PIN"), max_length=12,
+        label=_("PIN"),
+        max_length=12,
         help_text=_("The 8-digit PIN shown on your receipt."),
         widget=forms.PasswordInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
         error_messages={"required": _("Enter the PIN.")},
@@ -278,7 +339,8 @@ class LookupForm(forms.Form):
         super().__init__(*args, **kwargs)
         example = f"{settings.DOSSIER_UNIT_CODE}-260601-0001"
         self.fields["code"].help_text = _("As on your receipt, e.g. %(example)s.") % {
-            "example": example}
+            "example": example
+        }
 
     def clean_code(self):
         return self.cleaned_data["code"].strip().upper()
@@ -295,31 +357,50 @@ class SupplementForm(forms.Form):
         label=_("Other papers"),
         required=False,
     )
-    note = forms.CharField(label=_("Message to the one-stop desk"), required=False,
-                           max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(
+        label=_("Message to the one-stop desk"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
-    def __init__(self, *args, existing_count: int = 0, existing_bytes: int = 0,
-                 required_documents: list[RequiredDocument] | tuple = (), **kwargs):
+    def __init__(
+        self,
+        *args,
+        existing_count: int = 0,
+        existing_bytes: int = 0,
+        required_documents: list[RequiredDocument] | tuple = (),
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.existing_count = existing_count
         self.existing_bytes = existing_bytes
         self.required_documents = list(required_documents)
         limits = upload_limits()
         rules = _("%(types)s, up to %(size)s MB a file.") % {
-            "types": limits.type_labels, "size": limits.max_file_bytes // (1024 * 1024)}
+            "types": limits.type_labels,
+            "size": limits.max_file_bytes // (1024 * 1024),
+        }
         for doc in self.required_documents:
             self.fields[self.document_field_name(doc)] = DocumentFilesField(
-                slot_id=doc.pk, document_name=doc.name, label=doc.name, required=False,
+                slot_id=doc.pk,
+                document_name=doc.name,
+                label=doc.name,
+                required=False,
                 help_text=rules,
             )
-        self.fields["files"].help_text = "%s %s" % (
-            _("Papers that answer none of the documents above. You can choose several "
-              "files at once.") if self.required_documents
+        self.fields["files"].help_text = "{} {}".format(
+            _(
+                "Papers that answer none of the documents above. You can choose several "
+                "files at once."
+            )
+            if self.required_documents
             else _("You can choose several files at once."),
             rules,
         )
-        self.order_fields([*[self.document_field_name(d) for d in self.required_documents],
-                           "files", "note"])
+        self.order_fields(
+            [*[self.document_field_name(d) for d in self.required_documents], "files", "note"]
+        )
 
     @staticmethod
     def document_field_name(doc: RequiredDocument) -> str:
@@ -340,12 +421,14 @@ class SupplementForm(forms.Form):
             return data
         documents = self.documents()
         if not documents:
-            self.add_error("files", ValidationError(_("Attach at least one file."),
-                                                    code="required"))
+            self.add_error(
+                "files", ValidationError(_("Attach at least one file."), code="required")
+            )
             return data
         try:
-            check_totals(documents, existing_count=self.existing_count,
-                         existing_bytes=self.existing_bytes)
+            check_totals(
+                documents, existing_count=self.existing_count, existing_bytes=self.existing_bytes
+            )
         except ValidationError as exc:
             self.add_error("files", exc)
         return data
@@ -356,20 +439,30 @@ SCORE_CHOICES = [("2", _("Good")), ("1", _("Fair")), ("0", _("Poor"))]
 
 def _score(label):
     return forms.TypedChoiceField(
-        label=label, choices=SCORE_CHOICES, coerce=int, empty_value=None, required=False,
+        label=label,
+        choices=SCORE_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=False,
         widget=forms.RadioSelect,
         error_messages={"invalid_choice": _("Choose good, fair or poor.")},
     )
 
 
 class RatingForm(forms.Form):
-    overall = forms.ChoiceField(label=_("Overall, how satisfied are you with the service?"),
-                                choices=Satisfaction.choices, widget=forms.RadioSelect,
-                                error_messages={"required": _("Choose how satisfied you are "
-                                                              "overall.")})
+    overall = forms.ChoiceField(
+        label=_("Overall, how satisfied are you with the service?"),
+        choices=Satisfaction.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose how satisfied you are overall.")},
+    )
     timeliness = _score(_("Time taken to resolve the dossier"))
     attitude = _score(_("Attitude of the staff"))
     visits = _score(_("Number of visits or contacts needed"))
     information = _score(_("Accuracy of the published procedure information"))
-    comment = forms.CharField(label=_("Comment"), required=False, max_length=2000,
-                              widget=forms.Textarea(attrs={"rows": 3}))
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

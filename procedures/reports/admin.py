@@ -16,6 +16,7 @@ The pages hang off a small read-only admin of ``ReportSnapshot`` (the frozen rep
 Everything needs ``procedures.view_reports``; freezing needs a director (or
 ``procedures.add_reportsnapshot``).
 """
+
 from __future__ import annotations
 
 import re
@@ -71,13 +72,15 @@ FORMATS = {
 
 
 def may_view_reports(user) -> bool:
-    return bool(user and user.is_active and user.is_staff
-                and user.has_perm("procedures.view_reports"))
+    return bool(
+        user and user.is_active and user.is_staff and user.has_perm("procedures.view_reports")
+    )
 
 
 def may_freeze(user) -> bool:
     return may_view_reports(user) and (
-        user.has_perm("procedures.add_reportsnapshot") or Role.DIRECTOR in user_roles(user))
+        user.has_perm("procedures.add_reportsnapshot") or Role.DIRECTOR in user_roles(user)
+    )
 
 
 # --------------------------------------------------------------------------- charts
@@ -96,7 +99,10 @@ def _svg(width: int, height: int, title: str, body: SafeString) -> SafeString:
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="100%" '
         'role="img" aria-label="{t}" class="report-chart" style="max-width:{w}px">'
         "<title>{t}</title>{b}</svg>",
-        w=width, h=height, t=title, b=body,
+        w=width,
+        h=height,
+        t=title,
+        b=body,
     )
 
 
@@ -104,10 +110,17 @@ def chart_on_time_by_row(report: MonthlyReport) -> SafeString:
     """Horizontal bars: on-time rate (%) of each top-level row, with its resolved count."""
     rows = [r for r in report.rows if r.figures["resolved"]]
     title = _("On-time rate by %(rows)s (%%)") % {
-        "rows": {"unit": _("unit"), "officer": _("officer")}.get(report.by, _("field"))}
+        "rows": {"unit": _("unit"), "officer": _("officer")}.get(report.by, _("field"))
+    }
     if not rows:
-        return _svg(600, 40, title, _html(
-            '<text x="10" y="25" font-size="13">{}</text>', _("Nothing resolved in the period.")))
+        return _svg(
+            600,
+            40,
+            title,
+            _html(
+                '<text x="10" y="25" font-size="13">{}</text>', _("Nothing resolved in the period.")
+            ),
+        )
     label_w, bar_w, row_h = 240, 300, 24
     height = 20 + row_h * len(rows)
     parts = []
@@ -116,15 +129,25 @@ def chart_on_time_by_row(report: MonthlyReport) -> SafeString:
         rate = row.figures["on_time_rate"] or 0
         colour = _GREEN if rate >= 90 else (_BLUE if rate >= 70 else _RED)
         label = row.label if len(row.label) <= 38 else row.label[:36] + "…"
-        parts.append(_html(
-            '<text x="{lx}" y="{ty}" font-size="12" text-anchor="end">{label}</text>'
-            '<rect x="{x}" y="{y}" width="{bw:.1f}" height="16" fill="#eee"/>'
-            '<rect x="{x}" y="{y}" width="{w:.1f}" height="16" fill="{c}"/>'
-            '<text x="{vx:.1f}" y="{ty}" font-size="12">{rate} ({n})</text>',
-            lx=label_w - 6, ty=y + 13, label=label, x=label_w, y=y, bw=bar_w,
-            w=bar_w * rate / 100, c=colour, vx=label_w + bar_w + 6, rate=percent(rate),
-            n=row.figures["resolved"],
-        ))
+        parts.append(
+            _html(
+                '<text x="{lx}" y="{ty}" font-size="12" text-anchor="end">{label}</text>'
+                '<rect x="{x}" y="{y}" width="{bw:.1f}" height="16" fill="#eee"/>'
+                '<rect x="{x}" y="{y}" width="{w:.1f}" height="16" fill="{c}"/>'
+                '<text x="{vx:.1f}" y="{ty}" font-size="12">{rate} ({n})</text>',
+                lx=label_w - 6,
+                ty=y + 13,
+                label=label,
+                x=label_w,
+                y=y,
+                bw=bar_w,
+                w=bar_w * rate / 100,
+                c=colour,
+                vx=label_w + bar_w + 6,
+                rate=percent(rate),
+                n=row.figures["resolved"],
+            )
+        )
     return _svg(label_w + bar_w + 110, height, title, mark_safe("".join(parts)))  # noqa: S308
 
 
@@ -134,12 +157,18 @@ def _axes(width, height, left, bottom, top, max_value, ticks=4, rates=False) -> 
     for t in range(ticks + 1):
         value = max_value * t / ticks
         y = height - bottom - plot_h * t / ticks
-        parts.append(_html(
-            '<line x1="{l}" x2="{r}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
-            '<text x="{tx}" y="{ty:.1f}" font-size="11" text-anchor="end">{v}</text>',
-            l=left, r=width - 10, y=y, tx=left - 4, ty=y + 4,
-            v=percent(value, digits=0) if rates else round(value),
-        ))
+        parts.append(
+            _html(
+                '<line x1="{l}" x2="{r}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
+                '<text x="{tx}" y="{ty:.1f}" font-size="11" text-anchor="end">{v}</text>',
+                l=left,
+                r=width - 10,
+                y=y,
+                tx=left - 4,
+                ty=y + 4,
+                v=percent(value, digits=0) if rates else round(value),
+            )
+        )
     return parts
 
 
@@ -152,22 +181,38 @@ def chart_trend(trend: list[dict]) -> SafeString:
     points = []
     for i, point in enumerate(trend):
         x = left + i * step
-        parts.append(_html(
-            '<text x="{x:.1f}" y="{y}" font-size="10" text-anchor="middle">{label}</text>',
-            x=x, y=height - 10, label=point["label"][:2] + "/" + point["label"][5:]))
+        parts.append(
+            _html(
+                '<text x="{x:.1f}" y="{y}" font-size="10" text-anchor="middle">{label}</text>',
+                x=x,
+                y=height - 10,
+                label=point["label"][:2] + "/" + point["label"][5:],
+            )
+        )
         if point["on_time_rate"] is not None:
             y = height - bottom - plot_h * point["on_time_rate"] / 100
             points.append((x, y, point))
     if points:
-        parts.append(_html(
-            '<polyline fill="none" stroke="{c}" stroke-width="2" points="{p}"/>', c=_BLUE,
-            p=" ".join(f"{x:.1f},{y:.1f}" for x, y, _p in points)))
-        parts += [_html(
-            '<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{c}"><title>{label}: {v}</title>'
-            "</circle>", x=x, y=y, c=_BLUE, label=p["label"], v=percent(p["on_time_rate"]))
-            for x, y, p in points]
-    return _svg(width, height, _("On-time rate over 12 months (%)"),
-                mark_safe("".join(parts)))  # noqa: S308
+        parts.append(
+            _html(
+                '<polyline fill="none" stroke="{c}" stroke-width="2" points="{p}"/>',
+                c=_BLUE,
+                p=" ".join(f"{x:.1f},{y:.1f}" for x, y, _p in points),
+            )
+        )
+        parts += [
+            _html(
+                '<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{c}"><title>{label}: {v}</title>'
+                "</circle>",
+                x=x,
+                y=y,
+                c=_BLUE,
+                label=p["label"],
+                v=percent(p["on_time_rate"]),
+            )
+            for x, y, p in points
+        ]
+    return _svg(width, height, _("On-time rate over 12 months (%)"), mark_safe("".join(parts)))  # noqa: S308
 
 
 def chart_received_resolved(trend: list[dict]) -> SafeString:
@@ -182,24 +227,47 @@ def chart_received_resolved(trend: list[dict]) -> SafeString:
         x = left + i * slot + slot * 0.15
         for j, (key, colour) in enumerate((("received_new", _BLUE), ("resolved", _GREEN))):
             h = plot_h * point[key] / peak
-            parts.append(_html(
-                '<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{c}">'
-                "<title>{label}: {v}</title></rect>",
-                x=x + j * bar, y=height - bottom - h, w=bar, h=h, c=colour,
-                label=point["label"], v=point[key]))
-        parts.append(_html(
-            '<text x="{x:.1f}" y="{y}" font-size="10" text-anchor="middle">{label}</text>',
-            x=x + bar, y=height - bottom + 14, label=point["label"][:2] + "/" + point["label"][5:]))
+            parts.append(
+                _html(
+                    '<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{c}">'
+                    "<title>{label}: {v}</title></rect>",
+                    x=x + j * bar,
+                    y=height - bottom - h,
+                    w=bar,
+                    h=h,
+                    c=colour,
+                    label=point["label"],
+                    v=point[key],
+                )
+            )
+        parts.append(
+            _html(
+                '<text x="{x:.1f}" y="{y}" font-size="10" text-anchor="middle">{label}</text>',
+                x=x + bar,
+                y=height - bottom + 14,
+                label=point["label"][:2] + "/" + point["label"][5:],
+            )
+        )
     legend_y = height - 10
-    parts.append(_html(
-        '<rect x="{x1}" y="{y}" width="10" height="10" fill="{c1}"/>'
-        '<text x="{t1}" y="{ty}" font-size="11">{l1}</text>'
-        '<rect x="{x2}" y="{y}" width="10" height="10" fill="{c2}"/>'
-        '<text x="{t2}" y="{ty}" font-size="11">{l2}</text>',
-        x1=left, y=legend_y - 9, c1=_BLUE, t1=left + 14, ty=legend_y, l1=_("Newly accepted"),
-        x2=left + 160, c2=_GREEN, t2=left + 174, l2=_("Resolved")))
-    return _svg(width, height, _("Received vs resolved per month"),
-                mark_safe("".join(parts)))  # noqa: S308
+    parts.append(
+        _html(
+            '<rect x="{x1}" y="{y}" width="10" height="10" fill="{c1}"/>'
+            '<text x="{t1}" y="{ty}" font-size="11">{l1}</text>'
+            '<rect x="{x2}" y="{y}" width="10" height="10" fill="{c2}"/>'
+            '<text x="{t2}" y="{ty}" font-size="11">{l2}</text>',
+            x1=left,
+            y=legend_y - 9,
+            c1=_BLUE,
+            t1=left + 14,
+            ty=legend_y,
+            l1=_("Newly accepted"),
+            x2=left + 160,
+            c2=_GREEN,
+            t2=left + 174,
+            l2=_("Resolved"),
+        )
+    )
+    return _svg(width, height, _("Received vs resolved per month"), mark_safe("".join(parts)))  # noqa: S308
 
 
 # --------------------------------------------------------------------------- table
@@ -210,8 +278,9 @@ def _header_rows(report: MonthlyReport) -> list[list[dict]]:
     words = export.labels(_current_language())
     rows: list[list[dict]] = [[], [], []]
     for cell in export.header_cells(report):
-        rows[cell.row].append({"text": words[cell.label_key], "rowspan": cell.rowspan,
-                               "colspan": cell.colspan})
+        rows[cell.row].append(
+            {"text": words[cell.label_key], "rowspan": cell.rowspan, "colspan": cell.colspan}
+        )
     return rows
 
 
@@ -227,15 +296,23 @@ def _table_rows(report: MonthlyReport, *, base_query: dict, drill: bool) -> list
     cell_url = reverse("admin:procedures_report_cell")
     flat = [report.total] + [x for r in report.rows for x in (r, *r.children)]
     out = []
-    for (number, label, kind, figures), row in zip(export.body_rows(report, words), flat):
+    for (number, label, kind, figures), row in zip(
+        export.body_rows(report, words), flat, strict=False
+    ):
         cells = []
         for key in export.leaf_keys(report):
             value = figures.get(key)
             url = None
             if drill and key in COLUMN_KEYS and value:
                 url = f"{cell_url}?{urlencode({**base_query, 'row': row.key, 'column': key})}"
-            cells.append({"key": key, "value": value, "url": url,
-                          "is_rate": key in ("on_time_rate", "online_share")})
+            cells.append(
+                {
+                    "key": key,
+                    "value": value,
+                    "url": url,
+                    "is_rate": key in ("on_time_rate", "online_share"),
+                }
+            )
         out.append({"number": number, "label": label, "kind": kind, "cells": cells})
     return out
 
@@ -260,12 +337,29 @@ def _by_from(request) -> str:
 
 @admin.register(ReportSnapshot)
 class ReportSnapshotAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "start", "end", "frozen_at", "frozen_by", "emailed_at",
-                    "files", "compare_link"]
+    list_display = [
+        "__str__",
+        "start",
+        "end",
+        "frozen_at",
+        "frozen_by",
+        "emailed_at",
+        "files",
+        "compare_link",
+    ]
     list_filter = ["period"]
     date_hierarchy = "start"
-    fields = ["period", "start", "end", "frozen_at", "frozen_by", "emailed_at", "files",
-              "compare_link", "report_link"]
+    fields = [
+        "period",
+        "start",
+        "end",
+        "frozen_at",
+        "frozen_by",
+        "emailed_at",
+        "files",
+        "compare_link",
+        "report_link",
+    ]
     readonly_fields = fields
     list_select_related = ["frozen_by"]
 
@@ -287,44 +381,68 @@ class ReportSnapshotAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("files"))
     def files(self, obj):
-        links = [(reverse("admin:procedures_reportsnapshot_file", args=[obj.pk, kind]),
-                  kind.upper()) for kind in ("xlsx", "pdf", "csv") if getattr(obj, kind)]
+        links = [
+            (reverse("admin:procedures_reportsnapshot_file", args=[obj.pk, kind]), kind.upper())
+            for kind in ("xlsx", "pdf", "csv")
+            if getattr(obj, kind)
+        ]
         return format_html_join(" · ", '<a href="{}">{}</a>', links) or "—"
 
     @admin.display(description=gettext_lazy("compare"))
     def compare_link(self, obj):
-        return format_html('<a href="{}">{}</a>',
-                           reverse("admin:procedures_reportsnapshot_compare", args=[obj.pk]),
-                           _("Compare with the data today"))
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:procedures_reportsnapshot_compare", args=[obj.pk]),
+            _("Compare with the data today"),
+        )
 
     @admin.display(description=gettext_lazy("report page"))
     def report_link(self, obj):
         period = Period.starting(obj.period, obj.start)
-        return format_html('<a href="{}?period={}">{}</a>', reverse("admin:procedures_report"),
-                           period.key, period.label)
+        return format_html(
+            '<a href="{}?period={}">{}</a>',
+            reverse("admin:procedures_report"),
+            period.key,
+            period.label,
+        )
 
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
             path("report/", view(self.report_view), name="procedures_report"),
             path("report/cell/", view(self.cell_view), name="procedures_report_cell"),
-            path("report/export/<str:fmt>/", view(self.export_view),
-                 name="procedures_report_export"),
+            path(
+                "report/export/<str:fmt>/", view(self.export_view), name="procedures_report_export"
+            ),
             path("report/freeze/", view(self.freeze_view), name="procedures_report_freeze"),
-            path("report/evaluation/", view(self.evaluation_view),
-                 name="procedures_report_evaluation"),
-            path("<int:pk>/file/<str:kind>/", view(self.file_view),
-                 name="procedures_reportsnapshot_file"),
-            path("<int:pk>/compare/", view(self.compare_view),
-                 name="procedures_reportsnapshot_compare"),
+            path(
+                "report/evaluation/",
+                view(self.evaluation_view),
+                name="procedures_report_evaluation",
+            ),
+            path(
+                "<int:pk>/file/<str:kind>/",
+                view(self.file_view),
+                name="procedures_reportsnapshot_file",
+            ),
+            path(
+                "<int:pk>/compare/",
+                view(self.compare_view),
+                name="procedures_reportsnapshot_compare",
+            ),
             *super().get_urls(),
         ]
 
     def _context(self, request, title, **extra):
         # No navigation sidebar: table 06 has 18+ columns and must fit a 1440 px
         # screen without a horizontal scroll (the breadcrumbs lead back).
-        return {**self.admin_site.each_context(request), "opts": self.opts, "title": title,
-                "is_nav_sidebar_enabled": False, **extra}
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "is_nav_sidebar_enabled": False,
+            **extra,
+        }
 
     def _check(self, request):
         if not may_view_reports(request.user):
@@ -332,8 +450,11 @@ class ReportSnapshotAdmin(admin.ModelAdmin):
 
     def _bad_request(self, request, error: DomainError):
         return TemplateResponse(
-            request, "admin/procedures/report_error.html",
-            self._context(request, _("Report"), error=error.message), status=400)
+            request,
+            "admin/procedures/report_error.html",
+            self._context(request, _("Report"), error=error.message),
+            status=400,
+        )
 
     def report_view(self, request):
         self._check(request)
@@ -343,8 +464,11 @@ class ReportSnapshotAdmin(admin.ModelAdmin):
             return self._bad_request(request, error)
         snapshot = ReportSnapshot.objects.filter(period=period.kind, start=period.start).first()
         frozen = request.GET.get("frozen") == "1" and snapshot is not None
-        report = (snapshot_report(snapshot=snapshot, by=by if by != "field" else BY_PROCEDURE)
-                  if frozen else report_monthly(period=period, by=by))
+        report = (
+            snapshot_report(snapshot=snapshot, by=by if by != "field" else BY_PROCEDURE)
+            if frozen
+            else report_monthly(period=period, by=by)
+        )
         if frozen and by == "field":
             for row in report.rows:
                 row.children = []
@@ -352,9 +476,13 @@ class ReportSnapshotAdmin(admin.ModelAdmin):
         query = {"period": period.key, "by": by}
         month = Period.month(period.end.year, period.end.month)
         context = self._context(
-            request, _("Dossier report (table 06/VPCP/KSTT): %(period)s") % {
-                "period": period.label},
-            report=report, period=period, by=by, frozen=frozen, snapshot=snapshot,
+            request,
+            _("Dossier report (table 06/VPCP/KSTT): %(period)s") % {"period": period.label},
+            report=report,
+            period=period,
+            by=by,
+            frozen=frozen,
+            snapshot=snapshot,
             by_choices=[(k, BY_LABELS[k]) for k in BY_CHOICES],
             header=_header_rows(report),
             rows=_table_rows(report, base_query=query, drill=not frozen),
@@ -367,14 +495,24 @@ class ReportSnapshotAdmin(admin.ModelAdmin):
             ],
             month_value=f"{month.start:%Y-%m}",
             shortcuts=[
-                (period.previous().key, _("Previous")), (period.next().key, _("Next")),
-                (Period.containing(ReportPeriod.QUARTER, period.start).key,
-                 Period.containing(ReportPeriod.QUARTER, period.start).label),
-                (Period.containing(ReportPeriod.YEAR, period.start).key,
-                 Period.containing(ReportPeriod.YEAR, period.start).label),
+                (period.previous().key, _("Previous")),
+                (period.next().key, _("Next")),
+                (
+                    Period.containing(ReportPeriod.QUARTER, period.start).key,
+                    Period.containing(ReportPeriod.QUARTER, period.start).label,
+                ),
+                (
+                    Period.containing(ReportPeriod.YEAR, period.start).key,
+                    Period.containing(ReportPeriod.YEAR, period.start).label,
+                ),
             ],
-            exports=[(fmt.upper(), f"{reverse('admin:procedures_report_export', args=[fmt])}?"
-                      f"{urlencode(query)}") for fmt in FORMATS],
+            exports=[
+                (
+                    fmt.upper(),
+                    f"{reverse('admin:procedures_report_export', args=[fmt])}?{urlencode(query)}",
+                )
+                for fmt in FORMATS
+            ],
             ended=period.end_at <= timezone.now(),
             can_freeze=may_freeze(request.user),
         )
@@ -394,18 +532,27 @@ class ReportSnapshotAdmin(admin.ModelAdmin):
             page = Paginator(qs, 50).get_page(request.GET.get("p"))
             page.object_list = list(page.object_list)
         try:
-            change_url = reverse("admin:procedures_dossier_change", args=[0])[:-len("0/change/")]
+            change_url = reverse("admin:procedures_dossier_change", args=[0])[: -len("0/change/")]
         except NoReverseMatch:  # the dossier admin is not installed
             change_url = None
         words = export.labels(_current_language())
         column_label = next(
-            (f"{words.get('g:' + c.group, '')} {words.get(c.key, c.label)}".strip()
-             for c in COLUMNS if c.key == column), column)
+            (
+                f"{words.get('g:' + c.group, '')} {words.get(c.key, c.label)}".strip()
+                for c in COLUMNS
+                if c.key == column
+            ),
+            column,
+        )
         context = self._context(
-            request, _("Dossiers behind the figure: %(column)s") % {"column": column_label},
-            period=period, page=page, row_key=row, change_url=change_url,
+            request,
+            _("Dossiers behind the figure: %(column)s") % {"column": column_label},
+            period=period,
+            page=page,
+            row_key=row,
+            change_url=change_url,
             back=f"{reverse('admin:procedures_report')}?"
-                 f"{urlencode({'period': period.key, 'by': by})}",
+            f"{urlencode({'period': period.key, 'by': by})}",
         )
         return TemplateResponse(request, "admin/procedures/report_cell.html", context)
 
@@ -419,10 +566,12 @@ class ReportSnapshotAdmin(admin.ModelAdmin):
             return self._bad_request(request, error)
         report = report_monthly(period=period, by=by)
         build, content_type = FORMATS[fmt]
-        response = HttpResponse(build(report=report, language=request.GET.get("lang", "vi")),
-                                content_type=content_type)
+        response = HttpResponse(
+            build(report=report, language=request.GET.get("lang", "vi")), content_type=content_type
+        )
         response["Content-Disposition"] = (
-            f'attachment; filename="{export.report_filename(report=report, extension=fmt)}"')
+            f'attachment; filename="{export.report_filename(report=report, extension=fmt)}"'
+        )
         return response
 
     def freeze_view(self, request):
@@ -434,8 +583,9 @@ class ReportSnapshotAdmin(admin.ModelAdmin):
         back = reverse("admin:procedures_report")
         try:
             period = _period_from(request)
-            snapshot, created = report_freeze(period=period.kind, start=period.start,
-                                              actor=request.user)
+            snapshot, created = report_freeze(
+                period=period.kind, start=period.start, actor=request.user
+            )
         except DomainError as error:
             messages.error(request, error.message)
             query = urlencode({"period": request.POST.get("period", "")})
@@ -444,13 +594,20 @@ class ReportSnapshotAdmin(admin.ModelAdmin):
             from procedures.reports.tasks import report_mail
 
             transaction.on_commit(lambda: report_mail.delay(snapshot.pk))
-            messages.success(request, _("%(period)s is frozen; the files are being mailed to "
-                                        "the leaders.") % {"period": period.label})
+            messages.success(
+                request,
+                _("%(period)s is frozen; the files are being mailed to the leaders.")
+                % {"period": period.label},
+            )
         else:
-            messages.warning(request, _("%(period)s was already frozen at %(time)s; nothing "
-                                        "changed.") % {
-                "period": period.label,
-                "time": f"{timezone.localtime(snapshot.frozen_at):%H:%M %d/%m/%Y}"})
+            messages.warning(
+                request,
+                _("%(period)s was already frozen at %(time)s; nothing changed.")
+                % {
+                    "period": period.label,
+                    "time": f"{timezone.localtime(snapshot.frozen_at):%H:%M %d/%m/%Y}",
+                },
+            )
         return HttpResponseRedirect(f"{back}?{urlencode({'period': period.key})}")
 
     def file_view(self, request, pk, kind):
@@ -459,9 +616,12 @@ class ReportSnapshotAdmin(admin.ModelAdmin):
         if kind not in ("xlsx", "csv", "pdf") or not getattr(snapshot, kind):
             raise Http404
         report = snapshot_report(snapshot=snapshot)
-        return FileResponse(getattr(snapshot, kind).open("rb"), as_attachment=True,
-                            filename=export.report_filename(report=report, extension=kind),
-                            content_type=FORMATS[kind][1])
+        return FileResponse(
+            getattr(snapshot, kind).open("rb"),
+            as_attachment=True,
+            filename=export.report_filename(report=report, extension=kind),
+            content_type=FORMATS[kind][1],
+        )
 
     def compare_view(self, request, pk):
         self._check(request)
@@ -469,14 +629,21 @@ class ReportSnapshotAdmin(admin.ModelAdmin):
         period = Period.starting(snapshot.period, snapshot.start)
         words = export.labels(_current_language())
         differences = [
-            {"view": BY_LABELS.get(d.by, d.by), "label": d.label,
-             "column": words.get(d.column, d.column), "frozen": d.frozen, "current": d.current}
+            {
+                "view": BY_LABELS.get(d.by, d.by),
+                "label": d.label,
+                "column": words.get(d.column, d.column),
+                "frozen": d.frozen,
+                "current": d.current,
+            }
             for d in report_compare(snapshot=snapshot)
         ]
         context = self._context(
-            request, _("%(period)s: frozen report compared with the data today") % {
-                "period": period.label},
-            snapshot=snapshot, period=period, differences=differences,
+            request,
+            _("%(period)s: frozen report compared with the data today") % {"period": period.label},
+            snapshot=snapshot,
+            period=period,
+            differences=differences,
             back=f"{reverse('admin:procedures_report')}?{urlencode({'period': period.key})}",
         )
         return TemplateResponse(request, "admin/procedures/report_compare.html", context)
@@ -496,8 +663,11 @@ class ReportSnapshotAdmin(admin.ModelAdmin):
             return self._bad_request(request, error)
         result = evaluation_quarter(period=period)
         context = self._context(
-            request, _("Evaluation (Circular 01/2018): %(period)s") % {"period": period.label},
-            period=period, result=result, bands=BANDS_LABELS,
+            request,
+            _("Evaluation (Circular 01/2018): %(period)s") % {"period": period.label},
+            period=period,
+            result=result,
+            bands=BANDS_LABELS,
             shortcuts=[(period.previous().key, _("Previous")), (period.next().key, _("Next"))],
         )
         return TemplateResponse(request, "admin/procedures/report_evaluation.html", context)

@@ -6,6 +6,7 @@ with ``format=xlsx`` / ``format=csv`` (the same as the admin's downloads). ``per
 may replace ``month`` for a quarter (YYYY-Qn) or year (YYYY). Definitions of every
 column: procedures/reports/selectors.py.
 """
+
 from __future__ import annotations
 
 from django.http import HttpResponse
@@ -68,14 +69,19 @@ FiguresSerializer = type("ReportFiguresSerializer", (serializers.Serializer,), _
 
 class ReportRowSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(["field", "procedure", "unit", "officer", "total"])
-    key = serializers.CharField(help_text="field:<id>, procedure:<id>, unit:<id>|none, "
-                                          "officer:<id>|none or total")
+    key = serializers.CharField(
+        help_text="field:<id>, procedure:<id>, unit:<id>|none, officer:<id>|none or total"
+    )
     label = serializers.CharField()
-    code = serializers.CharField(help_text="Ministry field code, national procedure code, "
-                                           "unit code or username")
+    code = serializers.CharField(
+        help_text="Ministry field code, national procedure code, unit code or username"
+    )
     figures = FiguresSerializer()
-    children = serializers.ListField(child=serializers.DictField(), required=False,
-                                     help_text="By procedure: the field's procedures.")
+    children = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="By procedure: the field's procedures.",
+    )
 
 
 class PeriodSerializer(serializers.Serializer):
@@ -127,16 +133,21 @@ class MonthlyReportView(APIView):
         ),
         parameters=[
             OpenApiParameter("month", OpenApiTypes.STR, description="YYYY-MM", required=False),
-            OpenApiParameter("period", OpenApiTypes.STR, required=False,
-                             description="Instead of month: YYYY-MM, YYYY-Qn or YYYY."),
-            OpenApiParameter("by", OpenApiTypes.STR, enum=list(BY_CHOICES),
-                             default=BY_PROCEDURE),
-            OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "xlsx", "csv"],
-                             default="json"),
+            OpenApiParameter(
+                "period",
+                OpenApiTypes.STR,
+                required=False,
+                description="Instead of month: YYYY-MM, YYYY-Qn or YYYY.",
+            ),
+            OpenApiParameter("by", OpenApiTypes.STR, enum=list(BY_CHOICES), default=BY_PROCEDURE),
+            OpenApiParameter(
+                "format", OpenApiTypes.STR, enum=["json", "xlsx", "csv"], default="json"
+            ),
         ],
         responses={
-            200: OpenApiResponse(MonthlyReportSerializer,
-                                 description="JSON, or the XLSX / CSV file with format="),
+            200: OpenApiResponse(
+                MonthlyReportSerializer, description="JSON, or the XLSX / CSV file with format="
+            ),
             400: OpenApiResponse(ReportErrorSerializer, description="Bad month, period or by."),
             401: OpenApiResponse(description="Not logged in."),
             403: OpenApiResponse(description="Without the view_reports permission."),
@@ -146,21 +157,24 @@ class MonthlyReportView(APIView):
         value = request.query_params.get("month") or request.query_params.get("period")
         try:
             if not value:
-                raise DomainError(_("Give the month as month=YYYY-MM."), field="month",
-                                  code="required")
+                raise DomainError(
+                    _("Give the month as month=YYYY-MM."), field="month", code="required"
+                )
             period = Period.parse(value)
-            report = report_monthly(period=period,
-                                    by=request.query_params.get("by") or BY_PROCEDURE)
+            report = report_monthly(
+                period=period, by=request.query_params.get("by") or BY_PROCEDURE
+            )
         except DomainError as exc:
-            return Response({"detail": exc.message, "field": exc.field, "code": exc.code},
-                            status=400)
+            return Response(
+                {"detail": exc.message, "field": exc.field, "code": exc.code}, status=400
+            )
         fmt = getattr(request.accepted_renderer, "format", "json")
         if fmt in ("xlsx", "csv"):
             build = export.report_xlsx if fmt == "xlsx" else export.report_csv
-            content_type = (export.XLSX_CONTENT_TYPE if fmt == "xlsx"
-                            else export.CSV_CONTENT_TYPE)
+            content_type = export.XLSX_CONTENT_TYPE if fmt == "xlsx" else export.CSV_CONTENT_TYPE
             response = HttpResponse(build(report=report), content_type=content_type)
             response["Content-Disposition"] = (
-                f'attachment; filename="{export.report_filename(report=report, extension=fmt)}"')
+                f'attachment; filename="{export.report_filename(report=report, extension=fmt)}"'
+            )
             return response
         return Response(report.as_dict())

@@ -1,4 +1,5 @@
 """Routes of the report API, included at /api/v1/reports/."""
+
 from django.urls import path
 
 from procedures.reports import api as reports

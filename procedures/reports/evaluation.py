@@ -30,6 +30,7 @@ score like the computed ones; the report says so next to the grade.
 Queries: three per view (dossier indices, step indices with transfers, names), plus
 one for the transfers.
 """
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -67,8 +68,9 @@ INDEX_LABELS = {
 }
 # The Circular's indices the system holds no data for: scored by hand on its form.
 MANUAL_INDICES = {
-    "bodies": gettext_lazy("Number of agencies and organisations the applicant had to "
-                           "contact to complete the dossier"),
+    "bodies": gettext_lazy(
+        "Number of agencies and organisations the applicant had to contact to complete the dossier"
+    ),
     "publicity": gettext_lazy("Publicity of the procedure"),
     "online": gettext_lazy("Online handling of the procedure"),
     "fees": gettext_lazy("Fees and charges collected as published"),
@@ -92,15 +94,20 @@ def _result_score(field: str = "on_time_result") -> Case:
         When(**{field: OnTimeResult.EARLY}, then=Value(2)),
         When(**{field: OnTimeResult.ON_TIME}, then=Value(1)),
         When(**{field: OnTimeResult.LATE}, then=Value(0)),
-        default=None, output_field=IntegerField(),
+        default=None,
+        output_field=IntegerField(),
     )
 
 
 def _contacts_score() -> Case:
     # Requests caused by the applicant's own incomplete supplement are not counted; the
     # queryset carries `.alias(contacts_n=CONTACTS)`.
-    return Case(When(contacts_n__gt=1, then=Value(0)), When(contacts_n__gt=0, then=Value(1)),
-                default=Value(2), output_field=IntegerField())
+    return Case(
+        When(contacts_n__gt=1, then=Value(0)),
+        When(contacts_n__gt=0, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
 
 
 CONTACTS = F("supplement_count") - F("supplement_repeats")
@@ -111,7 +118,8 @@ def _rating_score() -> Case:
         When(rating__overall=Satisfaction.VERY_SATISFIED, then=Value(2)),
         When(rating__overall=Satisfaction.SATISFIED, then=Value(1)),
         When(rating__overall=Satisfaction.UNSATISFIED, then=Value(0)),
-        default=None, output_field=IntegerField(),
+        default=None,
+        output_field=IntegerField(),
     )
 
 
@@ -122,8 +130,12 @@ def _resolved_in(period: Period) -> Q:
 def evaluation_dossier_scores(*, period: Period) -> QuerySet:
     """The dossiers resolved in the period, each with its four index scores (0-2)."""
     lowest_step = (
-        DossierStep.objects.filter(dossier=OuterRef("pk")).exclude(on_time_result="")
-        .order_by().values("dossier").annotate(low=Min(_result_score())).values("low")
+        DossierStep.objects.filter(dossier=OuterRef("pk"))
+        .exclude(on_time_result="")
+        .order_by()
+        .values("dossier")
+        .annotate(low=Min(_result_score()))
+        .values("low")
     )
     return (
         Dossier.objects.filter(_resolved_in(period))
@@ -142,8 +154,11 @@ def band_for(points: float | None, *, officer: bool = False) -> str | None:
     """The grade of `points` on the unit (0-18) or officer (0-6) scale."""
     if points is None:
         return None
-    bands = (settings.REPORT_EVALUATION_OFFICER_BANDS if officer
-             else settings.REPORT_EVALUATION_UNIT_BANDS)
+    bands = (
+        settings.REPORT_EVALUATION_OFFICER_BANDS
+        if officer
+        else settings.REPORT_EVALUATION_UNIT_BANDS
+    )
     for minimum, band in bands:
         if points >= minimum:
             return band
@@ -168,35 +183,49 @@ def _finish(row: dict, *, officer: bool = False) -> dict:
 def _view(period: Period, by: str) -> tuple[list[dict], dict]:
     group = "assigned_unit_id" if by == "unit" else "assigned_officer_id"
     dossiers = {
-        r.pop(group): r for r in
-        Dossier.objects.filter(_resolved_in(period)).alias(contacts_n=CONTACTS)
-        .values(group).annotate(
-            dossiers=Count("pk"), rated=Count("rating"),
-            supplements=Sum("supplement_count"), supplement_repeats=Sum("supplement_repeats"),
+        r.pop(group): r
+        for r in Dossier.objects.filter(_resolved_in(period))
+        .alias(contacts_n=CONTACTS)
+        .values(group)
+        .annotate(
+            dossiers=Count("pk"),
+            rated=Count("rating"),
+            supplements=Sum("supplement_count"),
+            supplement_repeats=Sum("supplement_repeats"),
             time=Avg(_result_score(), output_field=FloatField()),
             contacts=Avg(_contacts_score(), output_field=FloatField()),
             rating=Avg(_rating_score(), output_field=FloatField()),
-        ).order_by()
+        )
+        .order_by()
     }
-    step_group = (Coalesce("unit_id", "dossier__assigned_unit_id") if by == "unit"
-                  else F("officer_id"))
+    step_group = (
+        Coalesce("unit_id", "dossier__assigned_unit_id") if by == "unit" else F("officer_id")
+    )
     steps = {
-        r.pop("key"): r for r in
-        DossierStep.objects.filter(
-            dossier__finished_at__gte=period.start_at, dossier__finished_at__lt=period.end_at)
-        .exclude(on_time_result="").annotate(key=step_group).values("key")
+        r.pop("key"): r
+        for r in DossierStep.objects.filter(
+            dossier__finished_at__gte=period.start_at, dossier__finished_at__lt=period.end_at
+        )
+        .exclude(on_time_result="")
+        .annotate(key=step_group)
+        .values("key")
         .annotate(steps=Count("pk"), unit_time=Avg(_result_score(), output_field=FloatField()))
         .order_by()
     }
     # Transfers from the desk are a step of their own (docs/legal-rules.md "Transfer"):
     # merged as a weighted average into the unit's time of the desk officer's unit.
-    transfer_group = (F("transferred_by__staff_profile__unit_id") if by == "unit"
-                      else F("transferred_by_id"))
+    transfer_group = (
+        F("transferred_by__staff_profile__unit_id") if by == "unit" else F("transferred_by_id")
+    )
     for r in (
-        Dossier.objects.filter(_resolved_in(period)).exclude(transfer_on_time_result="")
-        .annotate(key=transfer_group).values("key")
-        .annotate(n=Count("pk"),
-                  avg=Avg(_result_score("transfer_on_time_result"), output_field=FloatField()))
+        Dossier.objects.filter(_resolved_in(period))
+        .exclude(transfer_on_time_result="")
+        .annotate(key=transfer_group)
+        .values("key")
+        .annotate(
+            n=Count("pk"),
+            avg=Avg(_result_score("transfer_on_time_result"), output_field=FloatField()),
+        )
         .order_by()
     ):
         s = steps.setdefault(r["key"], {"steps": 0, "unit_time": None})
@@ -209,35 +238,56 @@ def _view(period: Period, by: str) -> tuple[list[dict], dict]:
         names = {u.pk: u.name for u in Unit.objects.filter(pk__in=ids)}
         missing = _("Not yet assigned to a unit")
     else:
-        names = {u.pk: (f"{u.last_name} {u.first_name}".strip() or u.get_username())
-                 for u in get_user_model().objects.filter(pk__in=ids)}
+        names = {
+            u.pk: (f"{u.last_name} {u.first_name}".strip() or u.get_username())
+            for u in get_user_model().objects.filter(pk__in=ids)
+        }
         missing = _("Not yet assigned to an officer")
     rows = []
     for k in keys:
         d = dossiers.get(k, {})
         s = steps.get(k, {})
-        rows.append(_finish({
-            "key": f"{by}:{k if k is not None else 'none'}",
-            "label": names.get(k, missing) if k is not None else missing,
-            "dossiers": d.get("dossiers", 0), "rated": d.get("rated", 0),
-            "steps": s.get("steps", 0),
-            "supplements": d.get("supplements") or 0,
-            "supplement_repeats": d.get("supplement_repeats") or 0,
-            "time": _round(d.get("time")), "unit_time": _round(s.get("unit_time")),
-            "contacts": _round(d.get("contacts")), "rating": _round(d.get("rating")),
-        }, officer=by == "officer"))
+        rows.append(
+            _finish(
+                {
+                    "key": f"{by}:{k if k is not None else 'none'}",
+                    "label": names.get(k, missing) if k is not None else missing,
+                    "dossiers": d.get("dossiers", 0),
+                    "rated": d.get("rated", 0),
+                    "steps": s.get("steps", 0),
+                    "supplements": d.get("supplements") or 0,
+                    "supplement_repeats": d.get("supplement_repeats") or 0,
+                    "time": _round(d.get("time")),
+                    "unit_time": _round(s.get("unit_time")),
+                    "contacts": _round(d.get("contacts")),
+                    "rating": _round(d.get("rating")),
+                },
+                officer=by == "officer",
+            )
+        )
     rows.sort(key=lambda r: (r["key"].endswith(":none"), r["label"].casefold()))
     # The department: averages weighted by what each row averaged over.
-    total = {"key": "total", "label": _("Department"),
-             "dossiers": sum(r["dossiers"] for r in rows), "rated": sum(r["rated"] for r in rows),
-             "steps": sum(r["steps"] for r in rows),
-             "supplements": sum(r["supplements"] for r in rows),
-             "supplement_repeats": sum(r["supplement_repeats"] for r in rows)}
-    for index, weight in (("time", "dossiers"), ("contacts", "dossiers"), ("rating", "rated"),
-                          ("unit_time", "steps")):
+    total = {
+        "key": "total",
+        "label": _("Department"),
+        "dossiers": sum(r["dossiers"] for r in rows),
+        "rated": sum(r["rated"] for r in rows),
+        "steps": sum(r["steps"] for r in rows),
+        "supplements": sum(r["supplements"] for r in rows),
+        "supplement_repeats": sum(r["supplement_repeats"] for r in rows),
+    }
+    for index, weight in (
+        ("time", "dossiers"),
+        ("contacts", "dossiers"),
+        ("rating", "rated"),
+        ("unit_time", "steps"),
+    ):
         n = sum(r[weight] for r in rows if r[index] is not None)
-        total[index] = (round(sum(r[index] * r[weight] for r in rows if r[index] is not None)
-                              / n, 2) if n else None)
+        total[index] = (
+            round(sum(r[index] * r[weight] for r in rows if r[index] is not None) / n, 2)
+            if n
+            else None
+        )
     return rows, _finish(total)
 
 
@@ -246,8 +296,11 @@ def evaluation_quarter(*, period: Period) -> dict:
     units, department = _view(period, "unit")
     officers, _same = _view(period, "officer")
     return {
-        "period": period.as_dict(), "units": units, "officers": officers,
-        "department": department, "indices": list(INDICES),
+        "period": period.as_dict(),
+        "units": units,
+        "officers": officers,
+        "department": department,
+        "indices": list(INDICES),
         "computed_indices": [{"key": k, "label": str(INDEX_LABELS[k])} for k in INDICES],
         "manual_indices": [{"key": k, "label": str(v)} for k, v in MANUAL_INDICES.items()],
         "scales": {"unit": 2 * UNIT_SCALE, "officer": 2 * OFFICER_SCALE},

@@ -13,6 +13,7 @@ extra columns); a row of column numbers (1), (2)...; the total row first ("Tổn
 then each field (roman numeral) with its procedures (arabic), or units / officers;
 a signature block. Figures are numbers, rates are numbers with one decimal.
 """
+
 from __future__ import annotations
 
 import csv
@@ -142,11 +143,24 @@ def labels(language: str = "vi") -> dict[str, str]:
 
 # Leaf columns in the order of the form, then the extra ones.
 OFFICIAL_KEYS = (
-    "received", "carried_over", "received_online", "received_direct_postal",
-    "resolved", "resolved_early", "resolved_on_time", "resolved_late",
-    "in_progress", "in_progress_within", "in_progress_overdue",
-    "paused_supplement", "paused_payment", "stopped", "withdrawn", "refused_intake",
-    "on_time_rate", "online_share",
+    "received",
+    "carried_over",
+    "received_online",
+    "received_direct_postal",
+    "resolved",
+    "resolved_early",
+    "resolved_on_time",
+    "resolved_late",
+    "in_progress",
+    "in_progress_within",
+    "in_progress_overdue",
+    "paused_supplement",
+    "paused_payment",
+    "stopped",
+    "withdrawn",
+    "refused_intake",
+    "on_time_rate",
+    "online_share",
 )
 STEP_EXPORT_KEYS = ("steps", "steps_early", "steps_on_time", "steps_late")
 HEADER_ROWS = 3
@@ -204,9 +218,21 @@ def header_cells(report: MonthlyReport) -> list[HeaderCell]:
 
 def _roman(n: int) -> str:
     out = ""
-    for value, letters in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"),
-                           (90, "XC"), (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"),
-                           (4, "IV"), (1, "I")):
+    for value, letters in (
+        (1000, "M"),
+        (900, "CM"),
+        (500, "D"),
+        (400, "CD"),
+        (100, "C"),
+        (90, "XC"),
+        (50, "L"),
+        (40, "XL"),
+        (10, "X"),
+        (9, "IX"),
+        (5, "V"),
+        (4, "IV"),
+        (1, "I"),
+    ):
         while n >= value:
             out += letters
             n -= value
@@ -228,12 +254,13 @@ def body_rows(report: MonthlyReport, words: dict) -> list[tuple[str, str, str, d
 
 def _period_words(report: MonthlyReport, words: dict) -> str:
     p = report.period
-    value = {"month": f"{p.start:%m/%Y}",
-             "quarter": f"{(p.start.month - 1) // 3 + 1}/{p.start.year}",
-             "year": str(p.start.year)}[p.kind]
+    value = {
+        "month": f"{p.start:%m/%Y}",
+        "quarter": f"{(p.start.month - 1) // 3 + 1}/{p.start.year}",
+        "year": str(p.start.year),
+    }[p.kind]
     label = words[p.kind].format(value=value)
-    return words["period"].format(label=label, start=f"{p.start:%d/%m/%Y}",
-                                  end=f"{p.end:%d/%m/%Y}")
+    return words["period"].format(label=label, start=f"{p.start:%d/%m/%Y}", end=f"{p.end:%d/%m/%Y}")
 
 
 def _date_line(report: MonthlyReport, words: dict) -> str:
@@ -263,8 +290,11 @@ def report_xlsx(*, report: MonthlyReport, language: str = "vi") -> bytes:
     ws.merge_cells("A1:F1")
     ws.cell(row=1, column=width - 3, value=FORM_NUMBER).font = bold
     ws.merge_cells(start_row=1, start_column=width - 3, end_row=1, end_column=width)
-    for row, key, font in ((3, "title", Font(bold=True, size=13)), (4, None, Font(italic=True)),
-                           (5, "unit_of_count", Font(italic=True))):
+    for row, key, font in (
+        (3, "title", Font(bold=True, size=13)),
+        (4, None, Font(italic=True)),
+        (5, "unit_of_count", Font(italic=True)),
+    ):
         ws.cell(row=row, column=1, value=words[key] if key else _period_words(report, words))
         ws.cell(row=row, column=1).font = font
         ws.cell(row=row, column=1).alignment = Alignment(horizontal="center")
@@ -275,8 +305,12 @@ def report_xlsx(*, report: MonthlyReport, language: str = "vi") -> bytes:
         r, c = top + cell.row, 1 + cell.col
         ws.cell(row=r, column=c, value=words[cell.label_key])
         if cell.rowspan > 1 or cell.colspan > 1:
-            ws.merge_cells(start_row=r, start_column=c, end_row=r + cell.rowspan - 1,
-                           end_column=c + cell.colspan - 1)
+            ws.merge_cells(
+                start_row=r,
+                start_column=c,
+                end_row=r + cell.rowspan - 1,
+                end_column=c + cell.colspan - 1,
+            )
     numbers_row = top + HEADER_ROWS
     for c in range(1, width + 1):
         ws.cell(row=numbers_row, column=c, value=f"({c})")
@@ -292,8 +326,7 @@ def report_xlsx(*, report: MonthlyReport, language: str = "vi") -> bytes:
     r = numbers_row + 1
     for number, label, kind, figures in body_rows(report, words):
         ws.cell(row=r, column=1, value=number).alignment = Alignment(horizontal="center")
-        ws.cell(row=r, column=2, value=label).alignment = Alignment(wrap_text=True,
-                                                                     vertical="top")
+        ws.cell(row=r, column=2, value=label).alignment = Alignment(wrap_text=True, vertical="top")
         for i, key in enumerate(keys):
             value = figures.get(key)
             cell = ws.cell(row=r, column=3 + i, value=value)
@@ -312,9 +345,13 @@ def report_xlsx(*, report: MonthlyReport, language: str = "vi") -> bytes:
     for col, (title, note) in ((2, ("made_by", "sign")), (width - 5, ("head", "sign_seal"))):
         ws.cell(row=r, column=col, value=words[title]).font = bold
         ws.cell(row=r + 1, column=col, value=words[note]).font = Font(italic=True)
-    ws.cell(row=r + 6, column=2, value=words["generated"].format(
-        time=f"{timezone.localtime(report.generated_at):%H:%M %d/%m/%Y}")).font = Font(
-        italic=True, size=8)
+    ws.cell(
+        row=r + 6,
+        column=2,
+        value=words["generated"].format(
+            time=f"{timezone.localtime(report.generated_at):%H:%M %d/%m/%Y}"
+        ),
+    ).font = Font(italic=True, size=8)
 
     ws.column_dimensions["A"].width = 6
     ws.column_dimensions["B"].width = 48
@@ -356,9 +393,10 @@ def report_csv(*, report: MonthlyReport, language: str = "vi") -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     flat = [report.total] + [x for r in report.rows for x in (r, *r.children)]
-    for (number, label, _kind, figures), row in zip(body_rows(report, words), flat):
-        writer.writerow([number, row.key, label, *("" if figures.get(k) is None else figures[k]
-                                                   for k in keys)])
+    for (number, label, _kind, figures), row in zip(body_rows(report, words), flat, strict=False):
+        writer.writerow(
+            [number, row.key, label, *("" if figures.get(k) is None else figures[k] for k in keys)]
+        )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -384,8 +422,13 @@ def report_pdf(*, report: MonthlyReport, language: str = "vi") -> bytes:
     for cell in header_cells(report):
         grid[cell.row][cell.col] = pdf.para(words[cell.label_key], head_style)
         if cell.rowspan > 1 or cell.colspan > 1:
-            spans.append(("SPAN", (cell.col, cell.row),
-                          (cell.col + cell.colspan - 1, cell.row + cell.rowspan - 1)))
+            spans.append(
+                (
+                    "SPAN",
+                    (cell.col, cell.row),
+                    (cell.col + cell.colspan - 1, cell.row + cell.rowspan - 1),
+                )
+            )
     numbers = [pdf.para(f"({c})", st["cell_center"]) for c in range(1, width + 1)]
     body = []
     bold_rows = []
@@ -394,9 +437,15 @@ def report_pdf(*, report: MonthlyReport, language: str = "vi") -> bytes:
         cells = [pdf.para(number, st["cell_center"]), pdf.para(label, style)]
         for key in keys:
             value = figures.get(key)
-            text = "" if value is None else (
-                percent(value, sign=False, language=language) if isinstance(value, float)
-                else str(value))
+            text = (
+                ""
+                if value is None
+                else (
+                    percent(value, sign=False, language=language)
+                    if isinstance(value, float)
+                    else str(value)
+                )
+            )
             cells.append(pdf.para(text, st["cell_right"]))
         if kind in ("total", "field"):
             bold_rows.append(HEADER_ROWS + 1 + len(body))
@@ -405,22 +454,34 @@ def report_pdf(*, report: MonthlyReport, language: str = "vi") -> bytes:
     name_width = 62 if not report.steps else 50
     figure_width = (usable - 8 - name_width) / len(keys)
     table = pdf.table(
-        grid + [numbers] + body, header_rows=HEADER_ROWS + 1,
+        grid + [numbers] + body,
+        header_rows=HEADER_ROWS + 1,
         col_widths=[8 * mm, name_width * mm] + [figure_width * mm] * len(keys),
         extra_style=[*spans, ("VALIGN", (0, 0), (-1, HEADER_ROWS), "MIDDLE")],
     )
     sign = pdf.table(
-        [[pdf.para(words["made_by"], st["center_bold"]),
-          pdf.para(_date_line(report, words), st["center_italic"])],
-         [pdf.para(words["sign"], st["center_italic"]),
-          pdf.para(words["head"], st["center_bold"])],
-         ["", pdf.para(words["sign_seal"], st["center_italic"])]],
-        header_rows=0, grid=False, col_widths=[120 * mm, 120 * mm],
+        [
+            [
+                pdf.para(words["made_by"], st["center_bold"]),
+                pdf.para(_date_line(report, words), st["center_italic"]),
+            ],
+            [
+                pdf.para(words["sign"], st["center_italic"]),
+                pdf.para(words["head"], st["center_bold"]),
+            ],
+            ["", pdf.para(words["sign_seal"], st["center_italic"])],
+        ],
+        header_rows=0,
+        grid=False,
+        col_widths=[120 * mm, 120 * mm],
     )
     story = [
-        pdf.table([[pdf.para(settings.DEPARTMENT_NAME, st["bold"]),
-                    pdf.para(FORM_NUMBER, st["right"])]],
-                  header_rows=0, grid=False, col_widths=[180 * mm, 87 * mm]),
+        pdf.table(
+            [[pdf.para(settings.DEPARTMENT_NAME, st["bold"]), pdf.para(FORM_NUMBER, st["right"])]],
+            header_rows=0,
+            grid=False,
+            col_widths=[180 * mm, 87 * mm],
+        ),
         pdf.para(words["title"], pdf.styles(base_size=10)["title"]),
         pdf.para(_period_words(report, words), st["center_italic"]),
         pdf.para(words["unit_of_count"], st["center_italic"]),
@@ -430,8 +491,11 @@ def report_pdf(*, report: MonthlyReport, language: str = "vi") -> bytes:
         sign,
     ]
     return pdf.build(
-        story, title=f"{words['title']} - {report.period.key}", author=settings.DEPARTMENT_NAME,
-        landscape=True, margins_mm=(12, 15, 12, 15),
+        story,
+        title=f"{words['title']} - {report.period.key}",
+        author=settings.DEPARTMENT_NAME,
+        landscape=True,
+        margins_mm=(12, 15, 12, 15),
         footer=f"{FORM_NUMBER} - {report.period.key}",
     )
 

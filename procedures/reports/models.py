@@ -20,8 +20,12 @@ class ReportSnapshot(models.Model):
     pdf = models.FileField(_("PDF file"), upload_to="reports/%Y/", blank=True)
     frozen_at = models.DateTimeField(_("frozen at"))
     frozen_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("frozen by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("frozen by"),
     )
     emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
 

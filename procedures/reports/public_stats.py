@@ -3,6 +3,7 @@
 Small on purpose: the periodic report (table 06) lives in selectors/reports.py. Every
 figure here is one aggregate query; Python only arranges the aggregated rows.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -58,8 +59,9 @@ def _month_starts(today: datetime.date, count: int) -> list[datetime.date]:
     return out[::-1]
 
 
-def public_on_time_by_field(*, now: datetime.datetime | None = None, months: int = 12
-                            ) -> OnTimeTable:
+def public_on_time_by_field(
+    *, now: datetime.datetime | None = None, months: int = 12
+) -> OnTimeTable:
     """On-time rate ((early + on time) / resolved) per field and month, last `months`
     months up to and including the current one, by the month the result was ready.
 
@@ -71,15 +73,14 @@ def public_on_time_by_field(*, now: datetime.datetime | None = None, months: int
     month_list = _month_starts(timezone.localdate(now, tz), months)
     start = datetime.datetime.combine(month_list[0], datetime.time.min, tzinfo=tz)
     rows = (
-        Dossier.objects.filter(finished_at__gte=start, finished_at__lte=now,
-                               status__in=RESOLVED)
+        Dossier.objects.filter(finished_at__gte=start, finished_at__lte=now, status__in=RESOLVED)
         .annotate(month=TruncMonth("finished_at", tzinfo=tz, output_field=DateField()))
-        .values("procedure__field_id", "procedure__field__name", "procedure__field__order",
-                "month")
+        .values("procedure__field_id", "procedure__field__name", "procedure__field__order", "month")
         .annotate(
             resolved=Count("id"),
-            in_time=Count("id", filter=Q(on_time_result__in=[OnTimeResult.EARLY,
-                                                            OnTimeResult.ON_TIME])),
+            in_time=Count(
+                "id", filter=Q(on_time_result__in=[OnTimeResult.EARLY, OnTimeResult.ON_TIME])
+            ),
         )
         .order_by("procedure__field__order", "procedure__field__name", "month")
     )
@@ -96,14 +97,18 @@ def public_on_time_by_field(*, now: datetime.datetime | None = None, months: int
             continue
         fr = by_field.setdefault(
             row["procedure__field_id"],
-            FieldRow(row["procedure__field_id"], row["procedure__field__name"],
-                     [Cell() for _ in month_list]),
+            FieldRow(
+                row["procedure__field_id"],
+                row["procedure__field__name"],
+                [Cell() for _ in month_list],
+            ),
         )
         for cell in (fr.cells[i], fr.total, month_totals[i], total):
             cell.resolved += row["resolved"]
             cell.in_time += row["in_time"]
-    return OnTimeTable(months=month_list, rows=list(by_field.values()),
-                       month_totals=month_totals, total=total)
+    return OnTimeTable(
+        months=month_list, rows=list(by_field.values()), month_totals=month_totals, total=total
+    )
 
 
 def public_catalogue_counts() -> dict[str, int]:
@@ -120,8 +125,9 @@ def public_catalogue_counts() -> dict[str, int]:
     )
 
 
-def public_satisfaction(*, now: datetime.datetime | None = None, months: int = 12
-                        ) -> dict[str, int]:
+def public_satisfaction(
+    *, now: datetime.datetime | None = None, months: int = 12
+) -> dict[str, int]:
     """Ratings given in the window, counted per overall answer, in one query."""
     now = now or timezone.now()
     tz = ZoneInfo(settings.TIME_ZONE)

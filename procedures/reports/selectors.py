@@ -69,6 +69,7 @@ back, "not finished before S" covers most of the table and PostgreSQL rightly re
 all: finding the few dossiers open across the whole period would need a range index
 on (accepted_at, finished_at/ended_at); docs/benchmarks.md has the figures.
 """
+
 from __future__ import annotations
 
 import json
@@ -148,7 +149,8 @@ class Period:
         raise DomainError(
             _("%(date)s is not the first day of a %(kind)s.")
             % {"date": start.isoformat(), "kind": kind},
-            field="start", code="bad_period",
+            field="start",
+            code="bad_period",
         )
 
     @classmethod
@@ -161,7 +163,7 @@ class Period:
 
     @classmethod
     def parse(cls, value: str) -> Period:
-        """"2026-06" (month), "2026-Q2" (quarter) or "2026" (year)."""
+        """ "2026-06" (month), "2026-Q2" (quarter) or "2026" (year)."""
         value = (value or "").strip().upper()
         if m := re.fullmatch(r"(\d{4})-(\d{1,2})", value):
             year, month = int(m[1]), int(m[2])
@@ -173,9 +175,13 @@ class Period:
         elif re.fullmatch(r"\d{4}", value) and 2000 <= int(value) <= 2100:
             return cls.year(int(value))
         raise DomainError(
-            _("“%(value)s” is not a period: use YYYY-MM for a month, YYYY-Qn for a quarter "
-              "or YYYY for a year.") % {"value": value},
-            field="period", code="bad_period",
+            _(
+                "“%(value)s” is not a period: use YYYY-MM for a month, YYYY-Qn for a quarter "
+                "or YYYY for a year."
+            )
+            % {"value": value},
+            field="period",
+            code="bad_period",
         )
 
     @property
@@ -201,7 +207,9 @@ class Period:
             return _("Month %(month)s") % {"month": f"{self.start:%m/%Y}"}
         if self.kind == ReportPeriod.QUARTER:
             return _("Quarter %(q)s/%(year)s") % {
-                "q": (self.start.month - 1) // 3 + 1, "year": self.start.year}
+                "q": (self.start.month - 1) // 3 + 1,
+                "year": self.start.year,
+            }
         return _("Year %(year)s") % {"year": self.start.year}
 
     def previous(self) -> Period:
@@ -211,8 +219,12 @@ class Period:
         return Period.containing(self.kind, self.end + timedelta(days=1))
 
     def as_dict(self) -> dict:
-        return {"kind": str(self.kind), "key": self.key, "start": self.start.isoformat(),
-                "end": self.end.isoformat()}
+        return {
+            "kind": str(self.kind),
+            "key": self.key,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+        }
 
 
 # --------------------------------------------------------------------------- columns
@@ -258,8 +270,7 @@ RATE_LABELS = {
     "on_time_rate": gettext_lazy("On-time rate (%)"),
     "online_share": gettext_lazy("Online share (%)"),
 }
-STEP_KEYS = ("steps", "steps_early", "steps_on_time", "steps_late", "transfers",
-             "transfers_late")
+STEP_KEYS = ("steps", "steps_early", "steps_on_time", "steps_late", "transfers", "transfers_late")
 STEP_LABELS = {
     "steps": gettext_lazy("Steps handed over"),
     "steps_early": gettext_lazy("Early"),
@@ -273,8 +284,7 @@ STEP_LABELS = {
 def _status_at(moment: datetime) -> Coalesce:
     """The dossier's status at `moment`: `to_status` of its last event before it."""
     last = (
-        DossierEvent.objects.filter(dossier=OuterRef("pk"), at__lt=moment,
-                                    to_status__isnull=False)
+        DossierEvent.objects.filter(dossier=OuterRef("pk"), at__lt=moment, to_status__isnull=False)
         .order_by("-at", "-id")
         .values("to_status")[:1]
     )
@@ -297,8 +307,9 @@ PAUSING_ACTIONS = (Action.REQUEST_SUPPLEMENT, Action.REQUEST_PAYMENT)
 
 def _last_pause(moment: datetime, column: str) -> Subquery:
     return Subquery(
-        DossierEvent.objects.filter(dossier=OuterRef("pk"), at__lt=moment,
-                                    action__in=PAUSING_ACTIONS)
+        DossierEvent.objects.filter(
+            dossier=OuterRef("pk"), at__lt=moment, action__in=PAUSING_ACTIONS
+        )
         .order_by("-at", "-id")
         .values(column)[:1]
     )
@@ -328,8 +339,7 @@ def column_filters(period: Period, now: datetime | None = None) -> dict[str, Q]:
     ended = Q(ended_at__gte=start, ended_at__lt=end, accepted_at__lt=end)
     # Cheap columns first: the event subquery runs only where they hold.
     ever_paused = Q(supplement_count__gt=0) | ~Q(payment_note="")
-    paused_at_end = ever_paused & Q(status_at_end__in=[S.SUPPLEMENT_REQUESTED,
-                                                       S.PAYMENT_REQUESTED])
+    paused_at_end = ever_paused & Q(status_at_end__in=[S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED])
     # Overdue at the moment of judgement (docs/legal-rules.md "Open dossiers at period
     # end"): a running dossier whose due time in force then had passed; a paused one
     # whose due time had passed before the pause began, because a pause never excuses
@@ -354,8 +364,7 @@ def column_filters(period: Period, now: datetime | None = None) -> dict[str, Q]:
         "in_progress": still_open,
         "in_progress_within": still_open & ~(running_overdue | paused_overdue),
         "in_progress_overdue": overdue,
-        "paused_supplement": still_open & ever_paused
-        & Q(status_at_end=S.SUPPLEMENT_REQUESTED),
+        "paused_supplement": still_open & ever_paused & Q(status_at_end=S.SUPPLEMENT_REQUESTED),
         "paused_payment": still_open & ever_paused & Q(status_at_end=S.PAYMENT_REQUESTED),
         "stopped": ended & Q(status=S.STOPPED),
         "withdrawn": ended & Q(status=S.WITHDRAWN),
@@ -410,8 +419,13 @@ class ReportRow:
     children: list[ReportRow] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        out = {"kind": self.kind, "key": self.key, "label": self.label, "code": self.code,
-               "figures": dict(self.figures)}
+        out = {
+            "kind": self.kind,
+            "key": self.key,
+            "label": self.label,
+            "code": self.code,
+            "figures": dict(self.figures),
+        }
         if self.children:
             out["children"] = [c.as_dict() for c in self.children]
         return out
@@ -419,7 +433,10 @@ class ReportRow:
     @classmethod
     def from_dict(cls, data: dict) -> ReportRow:
         return cls(
-            kind=data["kind"], key=data["key"], label=data["label"], code=data.get("code", ""),
+            kind=data["kind"],
+            key=data["key"],
+            label=data["label"],
+            code=data.get("code", ""),
             figures=dict(data["figures"]),
             children=[cls.from_dict(c) for c in data.get("children", [])],
         )
@@ -465,7 +482,8 @@ class MonthlyReport:
         p = data["period"]
         period = Period(p["kind"], date.fromisoformat(p["start"]), date.fromisoformat(p["end"]))
         return cls(
-            period=period, by=data["by"],
+            period=period,
+            by=data["by"],
             rows=[ReportRow.from_dict(r) for r in data["rows"]],
             total=ReportRow.from_dict(data["total"]),
             generated_at=datetime.fromisoformat(data["generated_at"]),
@@ -479,7 +497,8 @@ def _rate(numerator: int, denominator: int) -> float | None:
 
 def _with_rates(figures: dict) -> dict:
     figures["on_time_rate"] = _rate(
-        figures["resolved_early"] + figures["resolved_on_time"], figures["resolved"])
+        figures["resolved_early"] + figures["resolved_on_time"], figures["resolved"]
+    )
     figures["online_share"] = _rate(figures["received_online"], figures["received_new"])
     return figures
 
@@ -526,11 +545,13 @@ def _step_figures(period: Period, by: str) -> dict[Any, dict]:
     (ProcessStep.unit), so lateness lands on the unit that caused it.
     """
     out = _handed_over_steps(period, by)
-    transfer_group = (F("transferred_by__staff_profile__unit_id") if by == BY_UNIT
-                      else F("transferred_by_id"))
+    transfer_group = (
+        F("transferred_by__staff_profile__unit_id") if by == BY_UNIT else F("transferred_by_id")
+    )
     transfers = (
-        Dossier.objects.filter(transferred_at__gte=period.start_at,
-                               transferred_at__lt=period.end_at)
+        Dossier.objects.filter(
+            transferred_at__gte=period.start_at, transferred_at__lt=period.end_at
+        )
         .exclude(transfer_on_time_result="")
         .annotate(group_key=transfer_group)
         .values("group_key")
@@ -550,8 +571,9 @@ def _step_figures(period: Period, by: str) -> dict[Any, dict]:
 def _handed_over_steps(period: Period, by: str) -> dict[Any, dict]:
     group = Coalesce("unit_id", "dossier__assigned_unit_id") if by == BY_UNIT else F("officer_id")
     rows = (
-        DossierStep.objects.filter(completed_at__gte=period.start_at,
-                                   completed_at__lt=period.end_at)
+        DossierStep.objects.filter(
+            completed_at__gte=period.start_at, completed_at__lt=period.end_at
+        )
         .exclude(on_time_result="")
         .annotate(group_key=group)
         .values("group_key")
@@ -570,8 +592,9 @@ def _zero() -> dict:
     return dict.fromkeys(COLUMN_KEYS, 0)
 
 
-def report_monthly(*, period: Period, by: str = BY_PROCEDURE,
-                   now: datetime | None = None) -> MonthlyReport:
+def report_monthly(
+    *, period: Period, by: str = BY_PROCEDURE, now: datetime | None = None
+) -> MonthlyReport:
     """Table 06/VPCP/KSTT for `period`, rows by field (with procedures), unit or officer.
 
     Two queries for field/procedure (figures, names), four for unit/officer (plus the
@@ -583,7 +606,8 @@ def report_monthly(*, period: Period, by: str = BY_PROCEDURE,
         raise DomainError(
             _("Rows can be by %(choices)s, not “%(by)s”.")
             % {"choices": ", ".join(BY_CHOICES), "by": by},
-            field="by", code="bad_by",
+            field="by",
+            code="bad_by",
         )
     now = now or timezone.now()
     if by in (BY_FIELD, BY_PROCEDURE):
@@ -592,30 +616,41 @@ def report_monthly(*, period: Period, by: str = BY_PROCEDURE,
     else:
         rows = _rows_by_staff(period, now, by)
         steps = True
-    total_figures = _sum([r.figures for r in rows],
-                         COLUMN_KEYS + (STEP_KEYS if steps else ()))
+    total_figures = _sum([r.figures for r in rows], COLUMN_KEYS + (STEP_KEYS if steps else ()))
     total = ReportRow("total", "total", str(_("Total")), figures=_with_rates(total_figures))
-    return MonthlyReport(period=period, by=by, rows=rows, total=total, generated_at=now,
-                         steps=steps)
+    return MonthlyReport(
+        period=period, by=by, rows=rows, total=total, generated_at=now, steps=steps
+    )
 
 
 def _rows_by_field(period: Period, now: datetime, *, with_procedures: bool) -> list[ReportRow]:
     per_procedure = _aggregate(period, "procedure_id", now)
-    procedures = Procedure.objects.filter(pk__in=per_procedure).select_related("field").order_by(
-        "field__order", "field__name", "code", "name")
+    procedures = (
+        Procedure.objects.filter(pk__in=per_procedure)
+        .select_related("field")
+        .order_by("field__order", "field__name", "code", "name")
+    )
     fields: dict[int, ReportRow] = {}
     for p in procedures:
         f = p.field
         parent = fields.get(f.pk)
         if parent is None:
-            parent = fields[f.pk] = ReportRow("field", f"field:{f.pk}", f.name,
-                                              code=f.ministry_code, figures=_zero())
+            parent = fields[f.pk] = ReportRow(
+                "field", f"field:{f.pk}", f.name, code=f.ministry_code, figures=_zero()
+            )
         figures = per_procedure[p.pk]
         for key in COLUMN_KEYS:
             parent.figures[key] += figures[key]
         if with_procedures:
-            parent.children.append(ReportRow("procedure", f"procedure:{p.pk}", p.name,
-                                              code=p.code or "", figures=_with_rates(figures)))
+            parent.children.append(
+                ReportRow(
+                    "procedure",
+                    f"procedure:{p.pk}",
+                    p.name,
+                    code=p.code or "",
+                    figures=_with_rates(figures),
+                )
+            )
     for row in fields.values():
         _with_rates(row.figures)
     return list(fields.values())
@@ -633,16 +668,25 @@ def _rows_by_staff(period: Period, now: datetime, by: str) -> list[ReportRow]:
     else:
         users = get_user_model().objects.filter(pk__in=ids)
         # Vietnamese order: family name (last_name) first, as staff_create stores it.
-        names = {u.pk: (f"{u.last_name} {u.first_name}".strip() or u.get_username(),
-                        u.get_username()) for u in users}
+        names = {
+            u.pk: (f"{u.last_name} {u.first_name}".strip() or u.get_username(), u.get_username())
+            for u in users
+        }
         missing = str(_("Not yet assigned to an officer"))
     rows = []
     for k in keys:
         figures = per_key.get(k) or _zero()
         figures.update(steps.get(k) or dict.fromkeys(STEP_KEYS, 0))
         label, code = names.get(k, (missing, "")) if k is not None else (missing, "")
-        rows.append(ReportRow(by, f"{by}:{k if k is not None else 'none'}", label, code=code,
-                              figures=_with_rates(figures)))
+        rows.append(
+            ReportRow(
+                by,
+                f"{by}:{k if k is not None else 'none'}",
+                label,
+                code=code,
+                figures=_with_rates(figures),
+            )
+        )
     # Named rows alphabetically, the unassigned row last.
     rows.sort(key=lambda r: (r.key.endswith(":none"), r.label.casefold()))
     return rows
@@ -651,18 +695,24 @@ def _rows_by_staff(period: Period, now: datetime, by: str) -> list[ReportRow]:
 # --------------------------------------------------------------------------- drill-down
 
 
-def report_cell_dossiers(*, period: Period, row_key: str, column: str,
-                         now: datetime | None = None) -> QuerySet:
+def report_cell_dossiers(
+    *, period: Period, row_key: str, column: str, now: datetime | None = None
+) -> QuerySet:
     """The dossiers behind one cell of the table (same conditions as the count)."""
     now = now or timezone.now()
     filters = column_filters(period, now)
     if column not in filters:
-        raise DomainError(_("Unknown column: %(column)s.") % {"column": column},
-                          field="column", code="bad_column")
+        raise DomainError(
+            _("Unknown column: %(column)s.") % {"column": column}, field="column", code="bad_column"
+        )
     qs = report_dossiers(period, now).filter(filters[column])
     kind, _sep, value = row_key.partition(":")
-    lookups = {"field": "procedure__field_id", "procedure": "procedure_id",
-               "unit": "assigned_unit_id", "officer": "assigned_officer_id"}
+    lookups = {
+        "field": "procedure__field_id",
+        "procedure": "procedure_id",
+        "unit": "assigned_unit_id",
+        "officer": "assigned_officer_id",
+    }
     if kind == "total":
         pass
     elif kind in lookups and value == "none" and kind in ("unit", "officer"):
@@ -670,10 +720,12 @@ def report_cell_dossiers(*, period: Period, row_key: str, column: str,
     elif kind in lookups and value.isdigit():
         qs = qs.filter(**{lookups[kind]: int(value)})
     else:
-        raise DomainError(_("Unknown row: %(row)s.") % {"row": row_key}, field="row",
-                          code="bad_row")
+        raise DomainError(
+            _("Unknown row: %(row)s.") % {"row": row_key}, field="row", code="bad_row"
+        )
     return qs.select_related("procedure", "assigned_unit", "assigned_officer").order_by(
-        "accepted_at", "id")
+        "accepted_at", "id"
+    )
 
 
 # --------------------------------------------------------------------------- extras
@@ -686,26 +738,35 @@ def report_satisfaction(*, period: Period) -> dict:
         Rating.objects.filter(created_at__gte=period.start_at, created_at__lt=period.end_at)
         .values("dossier__procedure__field_id", "dossier__procedure__field__name")
         .annotate(
-            ratings=Count("pk"), **levels,
-            timeliness=Avg("timeliness"), attitude=Avg("attitude"), visits=Avg("visits"),
+            ratings=Count("pk"),
+            **levels,
+            timeliness=Avg("timeliness"),
+            attitude=Avg("attitude"),
+            visits=Avg("visits"),
             information=Avg("information"),
         )
         .order_by("dossier__procedure__field__order", "dossier__procedure__field__name")
     )
     out_rows = []
     for r in rows:
-        out_rows.append({
-            "field": r["dossier__procedure__field__name"],
-            "ratings": r["ratings"],
-            **{s.value: r[s.value] for s in Satisfaction},
-            **{k: (round(r[k], 2) if r[k] is not None else None)
-               for k in ("timeliness", "attitude", "visits", "information")},
-            "satisfied_rate": _rate(r[Satisfaction.VERY_SATISFIED] + r[Satisfaction.SATISFIED],
-                                    r["ratings"]),
-        })
+        out_rows.append(
+            {
+                "field": r["dossier__procedure__field__name"],
+                "ratings": r["ratings"],
+                **{s.value: r[s.value] for s in Satisfaction},
+                **{
+                    k: (round(r[k], 2) if r[k] is not None else None)
+                    for k in ("timeliness", "attitude", "visits", "information")
+                },
+                "satisfied_rate": _rate(
+                    r[Satisfaction.VERY_SATISFIED] + r[Satisfaction.SATISFIED], r["ratings"]
+                ),
+            }
+        )
     total = _sum(out_rows, ["ratings", *[s.value for s in Satisfaction]])
     total["satisfied_rate"] = _rate(
-        total[Satisfaction.VERY_SATISFIED] + total[Satisfaction.SATISFIED], total["ratings"])
+        total[Satisfaction.VERY_SATISFIED] + total[Satisfaction.SATISFIED], total["ratings"]
+    )
     return {"rows": out_rows, "total": total}
 
 
@@ -728,8 +789,8 @@ def report_trend(*, period: Period, months: int = 12) -> list[dict]:
     frozen = {
         row["start"]: row["figures__views__procedure__total__figures"]
         for row in ReportSnapshot.objects.filter(
-            period=ReportPeriod.MONTH, start__in=[m.start for m in series])
-        .values("start", "figures__views__procedure__total__figures")
+            period=ReportPeriod.MONTH, start__in=[m.start for m in series]
+        ).values("start", "figures__views__procedure__total__figures")
     }
     live = [m for m in series if m.start not in frozen]
     counts: dict = {}
@@ -751,7 +812,8 @@ def report_trend(*, period: Period, months: int = 12) -> list[dict]:
         for m in live:
             resolved = Q(finished_at__gte=m.start_at, finished_at__lt=m.end_at)
             aggregates[f"new_{m.key}"] = Count(
-                "pk", filter=Q(accepted_at__gte=m.start_at, accepted_at__lt=m.end_at))
+                "pk", filter=Q(accepted_at__gte=m.start_at, accepted_at__lt=m.end_at)
+            )
             aggregates[f"resolved_{m.key}"] = Count("pk", filter=resolved)
             aggregates[f"timely_{m.key}"] = Count("pk", filter=resolved & timely)
         counts = Dossier.objects.filter(where).aggregate(**aggregates)
@@ -760,11 +822,19 @@ def report_trend(*, period: Period, months: int = 12) -> list[dict]:
         if m.start in frozen:
             f = frozen[m.start]
             f = json.loads(f) if isinstance(f, str) else f
-            point = {"received_new": f["received_new"], "resolved": f["resolved"],
-                     "on_time_rate": f["on_time_rate"], "frozen": True}
+            point = {
+                "received_new": f["received_new"],
+                "resolved": f["resolved"],
+                "on_time_rate": f["on_time_rate"],
+                "frozen": True,
+            }
         else:
             n = counts[f"resolved_{m.key}"]
-            point = {"received_new": counts[f"new_{m.key}"], "resolved": n,
-                     "on_time_rate": _rate(counts[f"timely_{m.key}"], n), "frozen": False}
+            point = {
+                "received_new": counts[f"new_{m.key}"],
+                "resolved": n,
+                "on_time_rate": _rate(counts[f"timely_{m.key}"], n),
+                "frozen": False,
+            }
         out.append({"period": m.key, "label": f"{m.start:%m/%Y}", **point})
     return out

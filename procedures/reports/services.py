@@ -10,6 +10,7 @@
   of a month it freezes the month just ended (and the quarter and year when they end).
 - ``report_compare`` regenerates a frozen period and lists every figure that differs.
 """
+
 from __future__ import annotations
 
 import logging
@@ -63,8 +64,9 @@ def report_figures(*, period: Period, now: datetime) -> dict:
         "version": FIGURES_VERSION,
         "period": period.as_dict(),
         "generated_at": now.isoformat(),
-        "views": {by: report_monthly(period=period, by=by, now=now).as_dict()
-                  for by in SNAPSHOT_VIEWS},
+        "views": {
+            by: report_monthly(period=period, by=by, now=now).as_dict() for by in SNAPSHOT_VIEWS
+        },
         "satisfaction": report_satisfaction(period=period),
     }
 
@@ -74,8 +76,9 @@ def snapshot_report(*, snapshot: ReportSnapshot, by: str = BY_PROCEDURE) -> Mont
     return MonthlyReport.from_dict(snapshot.figures["views"][by])
 
 
-def report_freeze(*, period: str, start: date, now: datetime | None = None,
-                  actor=None) -> tuple[ReportSnapshot, bool]:
+def report_freeze(
+    *, period: str, start: date, now: datetime | None = None, actor=None
+) -> tuple[ReportSnapshot, bool]:
     """Freeze the report of the period of kind `period` starting on `start`.
 
     Returns (snapshot, created). Idempotent: the period's snapshot, if any, is returned
@@ -102,13 +105,18 @@ def report_freeze(*, period: str, start: date, now: datetime | None = None,
     try:
         with transaction.atomic():
             snapshot = ReportSnapshot.objects.create(
-                period=p.kind, start=p.start, end=p.end, figures=figures, frozen_at=now,
+                period=p.kind,
+                start=p.start,
+                end=p.end,
+                figures=figures,
+                frozen_at=now,
                 frozen_by=actor,
             )
             # Files are written only once this transaction owns the period's row.
             for attr, content in files.items():
-                getattr(snapshot, attr).save(report_filename(report=report, extension=attr),
-                                             ContentFile(content), save=False)
+                getattr(snapshot, attr).save(
+                    report_filename(report=report, extension=attr), ContentFile(content), save=False
+                )
             snapshot.save(update_fields=list(files))
     except IntegrityError:
         # A concurrent close froze the same period first (report_snapshot_once).
@@ -123,9 +131,12 @@ def report_freeze(*, period: str, start: date, now: datetime | None = None,
 def report_recipients() -> list[tuple[str, str]]:
     """(address, language) of the directors with an address, then REPORT_RECIPIENTS."""
     users = (
-        get_user_model().objects
-        .filter(is_active=True, groups__name=ROLE_GROUP_NAMES[Role.DIRECTOR])
-        .exclude(email="").select_related("staff_profile").order_by("pk").distinct()
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=ROLE_GROUP_NAMES[Role.DIRECTOR])
+        .exclude(email="")
+        .select_related("staff_profile")
+        .order_by("pk")
+        .distinct()
     )
     out: dict[str, tuple[str, str]] = {}
     for user in users:
@@ -152,18 +163,25 @@ def report_email(*, snapshot_id: int, now: datetime | None = None) -> int:
         if snapshot.emailed_at is not None:
             return 0
         if not recipients:
-            logger.warning("Report snapshot %s: no director with an e-mail address and no "
-                           "REPORT_RECIPIENTS; nothing sent", snapshot.pk)
+            logger.warning(
+                "Report snapshot %s: no director with an e-mail address and no "
+                "REPORT_RECIPIENTS; nothing sent",
+                snapshot.pk,
+            )
             return 0
         report = snapshot_report(snapshot=snapshot)
         attachments = []
-        for attr, mime in (("xlsx", XLSX_CONTENT_TYPE), ("pdf", PDF_CONTENT_TYPE),
-                           ("csv", CSV_CONTENT_TYPE)):
+        for attr, mime in (
+            ("xlsx", XLSX_CONTENT_TYPE),
+            ("pdf", PDF_CONTENT_TYPE),
+            ("csv", CSV_CONTENT_TYPE),
+        ):
             field = getattr(snapshot, attr)
             if field:
                 with field.open("rb") as fh:
-                    attachments.append((report_filename(report=report, extension=attr),
-                                        fh.read(), mime))
+                    attachments.append(
+                        (report_filename(report=report, extension=attr), fh.read(), mime)
+                    )
         by_language: dict[str, list[str]] = {}
         for address, language in recipients:
             by_language.setdefault(language or settings.LANGUAGE_CODE, []).append(address)
@@ -187,30 +205,53 @@ def report_email(*, snapshot_id: int, now: datetime | None = None) -> int:
 
 def _report_subject(report: MonthlyReport) -> str:
     return _("%(department)s: dossier report for %(period)s (table 06/VPCP/KSTT)") % {
-        "department": settings.DEPARTMENT_NAME, "period": report.period.label}
+        "department": settings.DEPARTMENT_NAME,
+        "period": report.period.label,
+    }
 
 
 def _report_body(report: MonthlyReport, snapshot: ReportSnapshot) -> str:
     f = report.total.figures
     rate = percent(f["on_time_rate"])
     lines = [
-        _("The report for %(period)s was frozen at %(time)s. The signed figures are attached "
-          "(XLSX laid out like table 06/VPCP/KSTT, PDF, CSV).")
-        % {"period": report.period.label,
-           "time": f"{timezone.localtime(snapshot.frozen_at):%H:%M %d/%m/%Y}"},
+        _(
+            "The report for %(period)s was frozen at %(time)s. The signed figures are attached "
+            "(XLSX laid out like table 06/VPCP/KSTT, PDF, CSV)."
+        )
+        % {
+            "period": report.period.label,
+            "time": f"{timezone.localtime(snapshot.frozen_at):%H:%M %d/%m/%Y}",
+        },
         "",
-        _("Received: %(received)s (carried over %(carried)s, newly accepted %(new)s, of which "
-          "online %(online)s).") % {"received": f["received"], "carried": f["carried_over"],
-                                    "new": f["received_new"], "online": f["received_online"]},
-        _("Resolved: %(resolved)s (early %(early)s, on time %(on_time)s, late %(late)s); "
-          "on-time rate %(rate)s.") % {"resolved": f["resolved"], "early": f["resolved_early"],
-                                       "on_time": f["resolved_on_time"],
-                                       "late": f["resolved_late"], "rate": rate},
+        _(
+            "Received: %(received)s (carried over %(carried)s, newly accepted %(new)s, of which "
+            "online %(online)s)."
+        )
+        % {
+            "received": f["received"],
+            "carried": f["carried_over"],
+            "new": f["received_new"],
+            "online": f["received_online"],
+        },
+        _(
+            "Resolved: %(resolved)s (early %(early)s, on time %(on_time)s, late %(late)s); "
+            "on-time rate %(rate)s."
+        )
+        % {
+            "resolved": f["resolved"],
+            "early": f["resolved_early"],
+            "on_time": f["resolved_on_time"],
+            "late": f["resolved_late"],
+            "rate": rate,
+        },
         _("In progress at the end: %(open)s (overdue %(overdue)s).")
         % {"open": f["in_progress"], "overdue": f["in_progress_overdue"]},
         "",
-        _("Report page: %(url)s") % {"url": settings.SITE_URL.rstrip("/") + "/admin/procedures/"
-                                     f"reportsnapshot/report/?period={report.period.key}"},
+        _("Report page: %(url)s")
+        % {
+            "url": settings.SITE_URL.rstrip("/") + "/admin/procedures/"
+            f"reportsnapshot/report/?period={report.period.key}"
+        },
     ]
     return "\n".join(lines)
 
@@ -235,15 +276,18 @@ def periods_closing(*, today: date) -> list[Period]:
     return periods
 
 
-def report_close(*, now: datetime | None = None, actor=None,
-                 only_on_first_working_day: bool = True) -> list[tuple[ReportSnapshot, bool]]:
+def report_close(
+    *, now: datetime | None = None, actor=None, only_on_first_working_day: bool = True
+) -> list[tuple[ReportSnapshot, bool]]:
     """Freeze what closes at `now`: by default only on the month's first working day."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     if only_on_first_working_day and not is_first_working_day_of_month(today):
         return []
-    return [report_freeze(period=p.kind, start=p.start, now=now, actor=actor)
-            for p in periods_closing(today=today)]
+    return [
+        report_freeze(period=p.kind, start=p.start, now=now, actor=actor)
+        for p in periods_closing(today=today)
+    ]
 
 
 # --------------------------------------------------------------------------- compare

@@ -1,4 +1,5 @@
 """Report tasks: the month close, run by beat every morning (it checks the day itself)."""
+
 import logging
 from datetime import datetime
 from smtplib import SMTPException
@@ -15,12 +16,17 @@ __all__ = ["report_mail", "report_month_close"]
 logger = logging.getLogger(__name__)
 
 # Only mail transport errors are transient; anything else is a bug and must surface.
-_RETRY = {"autoretry_for": (SMTPException, ConnectionError), "retry_backoff": 60,
-          "retry_backoff_max": 3600, "max_retries": 8}
+_RETRY = {
+    "autoretry_for": (SMTPException, ConnectionError),
+    "retry_backoff": 60,
+    "retry_backoff_max": 3600,
+    "max_retries": 8,
+}
 
 
-@shared_task(name="procedures.report_month_close", bind=True, acks_late=True,
-             ignore_result=True, **_RETRY)
+@shared_task(
+    name="procedures.report_month_close", bind=True, acks_late=True, ignore_result=True, **_RETRY
+)
 def report_month_close(self, now: str | None = None) -> None:
     """On the first working day of a month, freeze the month just ended (and the quarter
     and year when they end) and mail the files to the leaders.
@@ -32,8 +38,9 @@ def report_month_close(self, now: str | None = None) -> None:
     is caught up by the outbox drain.
     """
     moment = datetime.fromisoformat(now) if now else timezone.now()
-    scheduled_job_run(job=ScheduledJob.MONTH_CLOSE, now=moment,
-                      claimed_by=self.request.hostname or "")
+    scheduled_job_run(
+        job=ScheduledJob.MONTH_CLOSE, now=moment, claimed_by=self.request.hostname or ""
+    )
 
 
 @shared_task(name="procedures.report_mail", acks_late=True, ignore_result=True, **_RETRY)

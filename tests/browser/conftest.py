@@ -5,6 +5,7 @@ Run: `.venv/bin/python -m pytest -m browser`. Needs `apt-get install chromium`, 
 Debian's) and `npm ci` for axe-core. Missing pieces skip on a laptop and fail when
 REQUIRE_SERVICES=1, as the service tests do.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,13 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PHONE = {"width": 390, "height": 844}
 
 
@@ -65,9 +71,14 @@ def vietnamese(settings):
 @pytest.fixture
 def phone(chromium, live_server, vietnamese):
     """A phone-sized page (390x844, touch) in Vietnamese."""
-    context = chromium.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
-                                   locale="vi-VN", base_url=live_server.url,
-                                   accept_downloads=True)
+    context = chromium.new_context(
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+        locale="vi-VN",
+        base_url=live_server.url,
+        accept_downloads=True,
+    )
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
@@ -77,8 +88,9 @@ def phone(chromium, live_server, vietnamese):
 @pytest.fixture
 def desktop(chromium, live_server):
     """A desktop-sized context for staff in the admin."""
-    context = chromium.new_context(viewport={"width": 1280, "height": 900},
-                                   base_url=live_server.url)
+    context = chromium.new_context(
+        viewport={"width": 1280, "height": 900}, base_url=live_server.url
+    )
     yield context
     context.close()
 
@@ -119,13 +131,18 @@ class Checker:
                 ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})"""
         )
         violations = [
-            {"id": v["id"], "impact": v["impact"], "help": v["help"],
-             "nodes": [n["target"] for n in v["nodes"]][:5]}
+            {
+                "id": v["id"],
+                "impact": v["impact"],
+                "help": v["help"],
+                "nodes": [n["target"] for n in v["nodes"]][:5],
+            }
             for v in result["violations"]
         ]
         self.report[name] = violations
         (self.folder / "axe-report.json").write_text(
-            json.dumps(self.report, indent=2, ensure_ascii=False), encoding="utf-8")
+            json.dumps(self.report, indent=2, ensure_ascii=False), encoding="utf-8"
+        )
         return violations
 
     def check(self, page, name: str) -> None:

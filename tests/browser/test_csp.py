@@ -5,6 +5,7 @@ Every page is opened with a listener for `securitypolicyviolation` events and th
 console is watched for "Content Security Policy" errors; the policy itself allows
 scripts only from this site or with the request's nonce, never inline.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -52,7 +53,8 @@ class Watch:
         response = self.page.goto(path)
         assert response.status == status, f"{path}: {response.status}"
         assert "script-src 'self' 'nonce-" in response.headers["content-security-policy"] or (
-            "script-src 'self'" in response.headers["content-security-policy"])
+            "script-src 'self'" in response.headers["content-security-policy"]
+        )
         self.check(path)
 
     def check(self, where: str) -> None:
@@ -64,16 +66,18 @@ class Watch:
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_public_pages_dialogues_and_admin_work_under_the_policy(desktop, live_server, catalogue,
-                                                                 vietnamese, django_user_model):
+def test_public_pages_dialogues_and_admin_work_under_the_policy(
+    desktop, live_server, catalogue, vietnamese, django_user_model
+):
     watch = Watch(desktop)
     # --- Public portal: home, procedure, submission, receipt, look-up, dossier ---
     watch.visit("/")
     watch.visit(f"/thu-tuc/{catalogue.pk}/")
     watch.visit(f"/thu-tuc/{catalogue.pk}/nop-ho-so/")
     page = watch.page
-    first, second, _optional = RequiredDocument.objects.filter(
-        procedure=catalogue).order_by("order")
+    first, second, _optional = RequiredDocument.objects.filter(procedure=catalogue).order_by(
+        "order"
+    )
     page.fill("#id_applicant_name", "Nguyễn Thị Bình")
     page.fill("#id_id_number", "001199012345")
     page.fill("#id_phone", "0912345678")
@@ -81,8 +85,10 @@ def test_public_pages_dialogues_and_admin_work_under_the_policy(desktop, live_se
     page.fill("#id_address", "Số 1 Hoàng Văn Thụ, TP Thái Nguyên")
     page.check("#id_result_delivery_2")
     page.set_input_files(f"#id_doc_{first.pk}", files=[pdf_file("don-de-nghi.pdf")])
-    page.set_input_files(f"#id_doc_{second.pk}", files=[
-        {"name": "giay-chung-nhan.png", "mimeType": "image/png", "buffer": PNG}])
+    page.set_input_files(
+        f"#id_doc_{second.pk}",
+        files=[{"name": "giay-chung-nhan.png", "mimeType": "image/png", "buffer": PNG}],
+    )
     page.check("#id_consent")
     page.click("main form button[type=submit]")
     page.wait_for_url("**/bien-nhan/*/")
@@ -97,16 +103,25 @@ def test_public_pages_dialogues_and_admin_work_under_the_policy(desktop, live_se
     watch.visit("/thong-ke/")
 
     # --- Dialogues: sessions, registration, manage link, recommendation, answers ---
-    session = SessionFactory(starts_at=timezone.now() + timedelta(days=30),
-                             title="Đối thoại doanh nghiệp quý IV")
+    session = SessionFactory(
+        starts_at=timezone.now() + timedelta(days=30), title="Đối thoại doanh nghiệp quý IV"
+    )
     watch.visit("/doi-thoai/")
     watch.visit(f"/doi-thoai/{session.pk}/")
     watch.visit(f"/doi-thoai/{session.pk}/dang-ky/")
     registration, token = dialogue_services.registration_create(
-        session_id=session.pk, business_name="Công ty TNHH Phú Bình", tax_code="4600123498",
-        representative="Lê Văn C", position="Giám đốc", email="c@phubinh.vn",
-        phone="0912000111", attendees=1, questions="", question_field_id=None,
-        language="vi")
+        session_id=session.pk,
+        business_name="Công ty TNHH Phú Bình",
+        tax_code="4600123498",
+        representative="Lê Văn C",
+        position="Giám đốc",
+        email="c@phubinh.vn",
+        phone="0912000111",
+        attendees=1,
+        questions="",
+        question_field_id=None,
+        language="vi",
+    )
     watch.visit(reverse("dialogues:registration-manage", args=[registration.public_id, token]))
     watch.visit("/doi-thoai/kien-nghi/")
     RecommendationFactory()

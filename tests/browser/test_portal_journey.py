@@ -9,6 +9,7 @@ with axe-core (no serious or critical violation allowed).
 The pages are in Vietnamese, so the assertions look at structure (ids, counts, links)
 and at the data typed, not at interface wording that the translation catalogue owns.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -19,7 +20,8 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
-from tests.files import minimal_pdf
+from procedures.catalogue.services import procedure_create
+from procedures.catalogue.staff import roles_ensure_groups, staff_create
 from procedures.core.constants import OnlineLevel, Role, StepRole
 from procedures.models import (
     Delivery,
@@ -30,8 +32,7 @@ from procedures.models import (
     RequiredDocument,
     Unit,
 )
-from procedures.catalogue.services import procedure_create
-from procedures.catalogue.staff import roles_ensure_groups, staff_create
+from tests.files import minimal_pdf
 
 PASSWORD = "pw-portal-123"
 PDF = minimal_pdf()  # a real PDF: the upload checks read its structure
@@ -48,41 +49,84 @@ def catalogue():
         "VP": Unit.objects.create(code="VP", name="Văn phòng Sở", is_one_stop_desk=True),
         "QLTM": Unit.objects.create(code="QLTM", name="Phòng Quản lý Thương mại"),
     }
-    trade = Field.objects.create(name="Lưu thông hàng hóa trong nước", ministry_code="G02-CT10",
-                                 order=1)
-    food = Field.objects.create(name="An toàn thực phẩm", order=2)
-    common = {"decision_number": "QĐ 1/2026", "decision_date": datetime.date(2026, 1, 1),
-              "effective_from": datetime.date(2026, 1, 1)}
-    wine = procedure_create(
-        name="Cấp Giấy phép bán lẻ sản phẩm rượu", code="2.000633", field=trade,
-        processing_amount=Decimal("10"), online_processing_amount=Decimal("7"),
-        online_level=OnlineLevel.FULL, online_level_text="Toàn trình", fee_vnd=1_200_000,
-        implementing_unit=units["QLTM"], result="Giấy phép bán lẻ sản phẩm rượu",
-        legal_basis="Nghị định 105/2017/NĐ-CP", applicants="Thương nhân",
-        steps="Bước 1: Nộp hồ sơ.\nBước 2: Nhận kết quả.", **common,
+    trade = Field.objects.create(
+        name="Lưu thông hàng hóa trong nước", ministry_code="G02-CT10", order=1
     )
-    procedure_create(name="Cấp Giấy phép bán lẻ sản phẩm thuốc lá", code="2.000162",
-                     field=trade, processing_amount=Decimal("15"), **common)
-    procedure_create(name="Cấp Giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm",
-                     code="2.000591", field=food, processing_amount=Decimal("20"),
-                     online_level=OnlineLevel.PARTIAL, **common)
-    for order, name in [(1, "Đơn đề nghị cấp Giấy phép bán lẻ sản phẩm rượu"),
-                        (2, "Bản sao Giấy chứng nhận đăng ký doanh nghiệp")]:
+    food = Field.objects.create(name="An toàn thực phẩm", order=2)
+    common = {
+        "decision_number": "QĐ 1/2026",
+        "decision_date": datetime.date(2026, 1, 1),
+        "effective_from": datetime.date(2026, 1, 1),
+    }
+    wine = procedure_create(
+        name="Cấp Giấy phép bán lẻ sản phẩm rượu",
+        code="2.000633",
+        field=trade,
+        processing_amount=Decimal("10"),
+        online_processing_amount=Decimal("7"),
+        online_level=OnlineLevel.FULL,
+        online_level_text="Toàn trình",
+        fee_vnd=1_200_000,
+        implementing_unit=units["QLTM"],
+        result="Giấy phép bán lẻ sản phẩm rượu",
+        legal_basis="Nghị định 105/2017/NĐ-CP",
+        applicants="Thương nhân",
+        steps="Bước 1: Nộp hồ sơ.\nBước 2: Nhận kết quả.",
+        **common,
+    )
+    procedure_create(
+        name="Cấp Giấy phép bán lẻ sản phẩm thuốc lá",
+        code="2.000162",
+        field=trade,
+        processing_amount=Decimal("15"),
+        **common,
+    )
+    procedure_create(
+        name="Cấp Giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm",
+        code="2.000591",
+        field=food,
+        processing_amount=Decimal("20"),
+        online_level=OnlineLevel.PARTIAL,
+        **common,
+    )
+    for order, name in [
+        (1, "Đơn đề nghị cấp Giấy phép bán lẻ sản phẩm rượu"),
+        (2, "Bản sao Giấy chứng nhận đăng ký doanh nghiệp"),
+    ]:
         RequiredDocument.objects.create(procedure=wine, name=name, order=order, mandatory=True)
-    RequiredDocument.objects.create(procedure=wine, name="Giấy ủy quyền (nếu có)", order=3,
-                                    mandatory=False)
+    RequiredDocument.objects.create(
+        procedure=wine, name="Giấy ủy quyền (nếu có)", order=3, mandatory=False
+    )
     for order, name, role, unit, hours in [
         (1, "Tiếp nhận", StepRole.INTAKE, units["VP"], "4"),
         (2, "Thẩm định", StepRole.SPECIALIST, None, "44"),
         (3, "Ký duyệt", StepRole.DIRECTOR, None, "8"),
     ]:
-        ProcessStep.objects.create(procedure=wine, order=order, name=name, role=role, unit=unit,
-                                   allotted_hours=Decimal(hours))
+        ProcessStep.objects.create(
+            procedure=wine,
+            order=order,
+            name=name,
+            role=role,
+            unit=unit,
+            allotted_hours=Decimal(hours),
+        )
     groups = roles_ensure_groups()
-    staff_create(username="motcua", full_name="Lê Thị Hoa", group=groups[Role.INTAKE],
-                 unit=units["VP"], email="motcua@example.gov.vn", password=PASSWORD)
-    staff_create(username="giamdoc", full_name="Phạm Văn Nam", group=groups[Role.DIRECTOR],
-                 unit=None, email="giamdoc@example.gov.vn", password=PASSWORD)
+    staff_create(
+        username="motcua",
+        full_name="Lê Thị Hoa",
+        group=groups[Role.INTAKE],
+        unit=units["VP"],
+        email="motcua@example.gov.vn",
+        password=PASSWORD,
+    )
+    staff_create(
+        username="giamdoc",
+        full_name="Phạm Văn Nam",
+        group=groups[Role.DIRECTOR],
+        unit=None,
+        email="giamdoc@example.gov.vn",
+        password=PASSWORD,
+    )
     return wine
 
 
@@ -109,8 +153,9 @@ def staff_act(desktop, live_server, username: str, dossier: Dossier, action: str
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_applicant_journey_on_a_phone(phone, desktop, chromium, live_server, checker, catalogue,
-                                      artifacts):
+def test_applicant_journey_on_a_phone(
+    phone, desktop, chromium, live_server, checker, catalogue, artifacts
+):
     started = time.monotonic()
     page = phone
 
@@ -139,7 +184,9 @@ def test_applicant_journey_on_a_phone(phone, desktop, chromium, live_server, che
     page.click(f"a[href$='/thu-tuc/{catalogue.pk}/nop-ho-so/'] >> nth=0")
     page.wait_for_url("**/nop-ho-so/")
     checker.check(page, "04-submit-form")
-    first, second, _optional = RequiredDocument.objects.filter(procedure=catalogue).order_by("order")
+    first, second, _optional = RequiredDocument.objects.filter(procedure=catalogue).order_by(
+        "order"
+    )
     page.fill("#id_applicant_name", "Nguyễn Thị Bình")
     page.fill("#id_id_number", "0011990123")  # 10 digits: not a citizen ID
     page.fill("#id_phone", "0912345678")
@@ -150,7 +197,8 @@ def test_applicant_journey_on_a_phone(phone, desktop, chromium, live_server, che
     page.wait_for_selector("#error-summary")
     links = page.locator("#error-summary a")
     assert sorted(links.evaluate_all("els => els.map(e => e.getAttribute('href'))")) == sorted(
-        ["#id_id_number", f"#id_doc_{second.pk}", "#id_consent"])
+        ["#id_id_number", f"#id_doc_{second.pk}", "#id_consent"]
+    )
     assert "Bản sao Giấy chứng nhận đăng ký doanh nghiệp" in page.inner_text("#error-summary")
     assert page.input_value("#id_applicant_name") == "Nguyễn Thị Bình"  # kept
     assert page.get_attribute("#id_id_number", "aria-invalid") == "true"
@@ -159,8 +207,10 @@ def test_applicant_journey_on_a_phone(phone, desktop, chromium, live_server, che
     page.fill("#id_id_number", "001199012345")
     page.fill("#id_address", "Số 1 Hoàng Văn Thụ, TP Thái Nguyên")
     page.set_input_files(f"#id_doc_{first.pk}", files=[pdf_file("don-de-nghi.pdf")])
-    page.set_input_files(f"#id_doc_{second.pk}", files=[
-        {"name": "giay-chung-nhan.png", "mimeType": "image/png", "buffer": PNG}])
+    page.set_input_files(
+        f"#id_doc_{second.pk}",
+        files=[{"name": "giay-chung-nhan.png", "mimeType": "image/png", "buffer": PNG}],
+    )
     page.check("#id_consent")
     page.click("main form button[type=submit]")
     page.wait_for_url("**/bien-nhan/*/")
@@ -179,8 +229,12 @@ def test_applicant_journey_on_a_phone(phone, desktop, chromium, live_server, che
     (artifacts / "receipt.pdf").write_bytes(pdf_bytes)
 
     # --- Look it up later, from another session: wrong PIN, then right -------------------
-    later = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                 has_touch=True, base_url=live_server.url)
+    later = chromium.new_context(
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        base_url=live_server.url,
+    )
     look = later.new_page()
     look.goto("/tra-cuu/")
     checker.check(look, "07-lookup")
@@ -202,9 +256,16 @@ def test_applicant_journey_on_a_phone(phone, desktop, chromium, live_server, che
     dossier.refresh_from_db()
     code = dossier.code
     assert code != reference and dossier.submission_ref == reference
-    staff_act(desktop, live_server, "motcua", dossier, "request_supplement",
-              fill=lambda p: p.fill("#id_reason", "Bản sao Giấy chứng nhận bị mờ, đề nghị "
-                                                  "gửi lại bản rõ nét."))
+    staff_act(
+        desktop,
+        live_server,
+        "motcua",
+        dossier,
+        "request_supplement",
+        fill=lambda p: p.fill(
+            "#id_reason", "Bản sao Giấy chứng nhận bị mờ, đề nghị gửi lại bản rõ nét."
+        ),
+    )
 
     # --- The applicant answers through the look-up page ----------------------------------
     look.reload()
@@ -256,19 +317,33 @@ def test_applicant_journey_on_a_phone(phone, desktop, chromium, live_server, che
     checker.check(page, "14-public-stats-en")
 
     # --- Mail: one per step that concerns the applicant, never with the PIN -------------------
-    kinds = list(Delivery.objects.filter(recipient="binh@example.com", status="sent")
-                 .order_by("id").values_list("kind", flat=True))
-    assert kinds == ["applicant.receipt", "applicant.accepted", "applicant.supplement_requested",
-                     "applicant.result_ready"]
+    kinds = list(
+        Delivery.objects.filter(recipient="binh@example.com", status="sent")
+        .order_by("id")
+        .values_list("kind", flat=True)
+    )
+    assert kinds == [
+        "applicant.receipt",
+        "applicant.accepted",
+        "applicant.supplement_requested",
+        "applicant.result_ready",
+    ]
     sent = [m for m in mail.outbox if m.to == ["binh@example.com"]]
     assert len(sent) == 4 and reference in sent[0].subject
     assert all(code in m.subject for m in sent[1:])
     assert not any(pin in m.body for m in mail.outbox)
 
     elapsed = time.monotonic() - started
-    (artifacts / "journey.json").write_text(json.dumps(
-        {"seconds": round(elapsed, 1), "dossier": code,
-         "axe": {k: len(v) for k, v in checker.report.items()}}, indent=2))
+    (artifacts / "journey.json").write_text(
+        json.dumps(
+            {
+                "seconds": round(elapsed, 1),
+                "dossier": code,
+                "axe": {k: len(v) for k, v in checker.report.items()},
+            },
+            indent=2,
+        )
+    )
 
 
 @pytest.mark.browser
@@ -277,12 +352,19 @@ def test_look_up_works_without_javascript(chromium, live_server, catalogue, viet
     from procedures.dossiers.services import Applicant, dossier_register
 
     dossier, pin = dossier_register(
-        procedure=catalogue, channel=2, actor=None,
-        applicant=Applicant(type="individual", name="Hoàng Văn Dũng", id_number="001099012345",
-                            email="dung@example.com"),
+        procedure=catalogue,
+        channel=2,
+        actor=None,
+        applicant=Applicant(
+            type="individual",
+            name="Hoàng Văn Dũng",
+            id_number="001099012345",
+            email="dung@example.com",
+        ),
     )
-    context = chromium.new_context(java_script_enabled=False, base_url=live_server.url,
-                                   viewport={"width": 390, "height": 844})
+    context = chromium.new_context(
+        java_script_enabled=False, base_url=live_server.url, viewport={"width": 390, "height": 844}
+    )
     page = context.new_page()
     page.goto("/tra-cuu/")
     page.fill("#id_code", dossier.code)

@@ -8,6 +8,7 @@ list, submits, reads the receipt, and looks the dossier up with code and PIN. Th
 uploads it on the look-up page, the director resolves, and the applicant rates.
 Screenshots and axe-core reports go to tests/artifacts/ (prefix "seeded-").
 """
+
 from __future__ import annotations
 
 import io
@@ -16,15 +17,15 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from procedures.core.constants import DossierStatus, Outcome
-from procedures.models import Dossier, Procedure, Rating
 from procedures.catalogue.selectors import strip_diacritics
-from tests.files import minimal_pdf
+from procedures.core.constants import DossierStatus, Outcome
 from procedures.dossiers.services import (
     dossier_accept,
     dossier_request_supplement,
     dossier_resolve,
 )
+from procedures.models import Dossier, Procedure, Rating
+from tests.files import minimal_pdf
 
 PDF = minimal_pdf()  # a real PDF: the upload checks parse its structure
 
@@ -46,8 +47,13 @@ def test_applicant_journey_on_the_seeded_catalogue(phone, chromium, live_server,
     User = get_user_model()
     desk, director = User.objects.get(username="motcua"), User.objects.get(username="giamdoc")
     # The journey needs a procedure that takes online dossiers and publishes its list.
-    procedure = (Procedure.objects.accepting_online().filter(documents__isnull=False)
-                 .distinct().order_by("name").first())
+    procedure = (
+        Procedure.objects.accepting_online()
+        .filter(documents__isnull=False)
+        .distinct()
+        .order_by("name")
+        .first()
+    )
     assert procedure is not None, "the seed loaded no list of documents"
     documents = list(procedure.documents.order_by("order", "id"))
     page = phone
@@ -95,12 +101,18 @@ def test_applicant_journey_on_the_seeded_catalogue(phone, chromium, live_server,
     dossier = Dossier.objects.get(code=code)
     assert dossier.procedure_id == procedure.pk and dossier.status == DossierStatus.SUBMITTED
     assert sorted(dossier.documents.values_list("slot_id", flat=True)) == sorted(
-        d.pk for d in documents)
+        d.pk for d in documents
+    )
     checker.check(page, "seeded-05-receipt")
 
     # --- Look-up from another device with the code and the PIN ---------------------------
-    later = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                 has_touch=True, base_url=live_server.url, locale="vi-VN")
+    later = chromium.new_context(
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        base_url=live_server.url,
+        locale="vi-VN",
+    )
     look = later.new_page()
     look.goto("/tra-cuu/")
     look.fill("#id_code", code)
@@ -116,9 +128,11 @@ def test_applicant_journey_on_the_seeded_catalogue(phone, chromium, live_server,
     assert dossier.code != code and dossier.submission_ref == code
     code = dossier.code
     dossier_request_supplement(
-        dossier=dossier, actor=desk,
+        dossier=dossier,
+        actor=desk,
         reason="Văn bản đề nghị thiếu chữ ký của người đại diện theo pháp luật; đề nghị "
-               "gửi lại bản có chữ ký.")
+        "gửi lại bản có chữ ký.",
+    )
 
     # --- The applicant answers on the look-up page ---------------------------------------
     look.reload()
@@ -134,8 +148,12 @@ def test_applicant_journey_on_the_seeded_catalogue(phone, chromium, live_server,
     assert dossier.documents.filter(by_applicant=True).count() == len(documents) + 1
 
     # --- The director resolves (services), the applicant sees the result and rates -------
-    dossier_resolve(dossier=dossier, actor=director, outcome=Outcome.GRANTED,
-                    note="Đã cấp Giấy chứng nhận số 15/GCN-SCT.")
+    dossier_resolve(
+        dossier=dossier,
+        actor=director,
+        outcome=Outcome.GRANTED,
+        note="Đã cấp Giấy chứng nhận số 15/GCN-SCT.",
+    )
     look.reload()
     assert "15/GCN-SCT" in look.inner_text("main")
     checker.check(look, "seeded-08-result")
@@ -151,8 +169,9 @@ def test_applicant_journey_on_the_seeded_catalogue(phone, chromium, live_server,
     later.close()
 
     # --- A procedure whose list is not published: the notice and one generic slot ---------
-    unlisted = (Procedure.objects.accepting_online().filter(documents__isnull=True)
-                .order_by("name").first())
+    unlisted = (
+        Procedure.objects.accepting_online().filter(documents__isnull=True).order_by("name").first()
+    )
     if unlisted is not None:
         page.goto(f"/thu-tuc/{unlisted.pk}/")
         assert page.locator("#documents-not-published").count() == 1

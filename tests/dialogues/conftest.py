@@ -16,8 +16,8 @@ def _site_url(settings):
 def staff(db):
     """A one-stop desk officer: acts on the recommendations of every unit (assigns,
     drafts, closes). Unit-bound staff are made in the tests of the unit rule."""
-    from procedures.core.constants import Role
     from procedures.catalogue.staff import roles_ensure_groups
+    from procedures.core.constants import Role
     from tests.dialogues_factories import STAFF_PERMS, UserFactory
 
     user = UserFactory(username="chuyenvien", perms=STAFF_PERMS)
@@ -27,8 +27,8 @@ def staff(db):
 
 @pytest.fixture
 def approver(db):
-    from procedures.core.constants import Role
     from procedures.catalogue.staff import roles_ensure_groups
+    from procedures.core.constants import Role
     from tests.dialogues_factories import APPROVER_PERMS, UserFactory
 
     user = UserFactory(username="giamdoc", perms=APPROVER_PERMS)

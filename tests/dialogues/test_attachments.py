@@ -4,6 +4,7 @@ Attachments of businesses pass the portal's checks, are stored under random name
 reach staff through a permission-checked download; published session documents are
 served by a view (MEDIA is never served, so their old links gave 404).
 """
+
 import io
 import zipfile
 from pathlib import Path
@@ -56,13 +57,19 @@ def _zip_with_exe() -> bytes:
 # ------------------------------------------------------------------ item 3: the checks
 
 
-@pytest.mark.parametrize(("name", "content", "message"), [
-    ("ho-so.zip", _zip_with_exe(), "“ho-so.zip” is not a PDF, DOCX, XLSX, PNG, JPEG file"),
-    ("ho-so.docx", _zip_with_exe(), "“ho-so.docx” is not a PDF, DOCX, XLSX, PNG, JPEG file"),
-    ("evil.html", b"<html><script>alert(document.cookie)</script></html>",
-     "“evil.html” is not a PDF, DOCX, XLSX, PNG, JPEG file"),
-    ("evil.html", PDF, "“evil.html” is named as a .html file but its content is PDF"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("ho-so.zip", _zip_with_exe(), "“ho-so.zip” is not a PDF, DOCX, XLSX, PNG, JPEG file"),
+        ("ho-so.docx", _zip_with_exe(), "“ho-so.docx” is not a PDF, DOCX, XLSX, PNG, JPEG file"),
+        (
+            "evil.html",
+            b"<html><script>alert(document.cookie)</script></html>",
+            "“evil.html” is not a PDF, DOCX, XLSX, PNG, JPEG file",
+        ),
+        ("evil.html", PDF, "“evil.html” is named as a .html file but its content is PDF"),
+    ],
+)
 def test_hostile_attachments_are_refused_and_nothing_is_saved(client, name, content, message):
     response = client.post(URL, form_data(attachment=SimpleUploadedFile(name, content)))
     assert response.status_code == 400
@@ -75,13 +82,22 @@ def test_a_zip_bomb_in_a_registration_is_refused(client):
     session = SessionFactory()  # registration open until 1 March 2026
     url = reverse("dialogues:registration-create", args=[session.pk])
     with time_machine.travel(local(2026, 2, 20, 9), tick=False):
-        response = client.post(url, {
-            "business_name": "Công ty B", "tax_code": "4600123473",
-            "representative": "Lê Văn C", "email": "c@b.vn", "phone": "0912345678",
-            "attendees": 1, "questions": "Thủ tục cấp phép?", "website": "",
-            "attachment": SimpleUploadedFile("bao-cao.docx",
-                                             docx_zip_bomb(member_size=200 << 20)),
-        })
+        response = client.post(
+            url,
+            {
+                "business_name": "Công ty B",
+                "tax_code": "4600123473",
+                "representative": "Lê Văn C",
+                "email": "c@b.vn",
+                "phone": "0912345678",
+                "attendees": 1,
+                "questions": "Thủ tục cấp phép?",
+                "website": "",
+                "attachment": SimpleUploadedFile(
+                    "bao-cao.docx", docx_zip_bomb(member_size=200 << 20)
+                ),
+            },
+        )
     (error,) = response.context["form"].errors["attachment"]
     assert "“bao-cao.docx” would expand to more than 100 MB when opened" in error
     assert not Recommendation.objects.exists()
@@ -106,7 +122,8 @@ def test_files_stored_under_their_own_names_are_moved_by_the_migration():
     recommendation = RecommendationFactory()
     old = default_storage.save("dialogues/recommendations/2026/evil.html", ContentFile(PDF))
     attachment = RecommendationAttachment.objects.create(
-        recommendation=recommendation, file=old, original_name="evil.html")
+        recommendation=recommendation, file=old, original_name="evil.html"
+    )
     migration.rename_stored_files(apps, None)
     attachment.refresh_from_db()
     assert "evil" not in attachment.file.name
@@ -127,8 +144,7 @@ def attachment(client):
 
 
 def test_staff_download_attachments_through_a_checked_link(client, attachment, staff):
-    url = reverse("dialogues:staff-attachment",
-                  args=[attachment.recommendation_id, attachment.pk])
+    url = reverse("dialogues:staff-attachment", args=[attachment.recommendation_id, attachment.pk])
     assert client.get(url).status_code == 302  # to the log-in page
     client.force_login(UserFactory(username="khach", perms=[]))
     assert client.get(url).status_code == 403
@@ -140,8 +156,12 @@ def test_staff_download_attachments_through_a_checked_link(client, attachment, s
     assert response["X-Content-Type-Options"] == "nosniff"
     assert b"".join(response.streaming_content) == PDF
     other = RecommendationFactory()
-    assert client.get(reverse("dialogues:staff-attachment",
-                              args=[other.pk, attachment.pk])).status_code == 404
+    assert (
+        client.get(
+            reverse("dialogues:staff-attachment", args=[other.pk, attachment.pk])
+        ).status_code
+        == 404
+    )
 
 
 def test_staff_pages_link_to_the_download_never_to_media(client, attachment):
@@ -185,14 +205,24 @@ def test_published_session_documents_are_served_by_a_view(client, documents):
 
 def test_unpublished_documents_and_sessions_are_not_served(client, documents):
     session, public, internal = documents
-    assert client.get(reverse("dialogues:session-document",
-                              args=[session.pk, internal.pk])).status_code == 404
-    assert client.get(reverse("dialogues:session-document",
-                              args=[session.pk + 1, public.pk])).status_code == 404
+    assert (
+        client.get(
+            reverse("dialogues:session-document", args=[session.pk, internal.pk])
+        ).status_code
+        == 404
+    )
+    assert (
+        client.get(
+            reverse("dialogues:session-document", args=[session.pk + 1, public.pk])
+        ).status_code
+        == 404
+    )
     session.is_published = False
     session.save(update_fields=["is_published"])
-    assert client.get(reverse("dialogues:session-document",
-                              args=[session.pk, public.pk])).status_code == 404
+    assert (
+        client.get(reverse("dialogues:session-document", args=[session.pk, public.pk])).status_code
+        == 404
+    )
 
 
 def test_the_admin_checks_session_documents_like_the_portal(client):
@@ -204,6 +234,8 @@ def test_the_admin_checks_session_documents_like_the_portal(client):
     )
     assert not form.is_valid()
     assert "is not a PDF, DOCX, XLSX, PNG, JPEG file" in form.errors["file"][0]
-    ok = SessionDocumentForm(data={"title": "Biên bản", "is_public": "on"},
-                             files={"file": SimpleUploadedFile("bien-ban.pdf", PDF)})
+    ok = SessionDocumentForm(
+        data={"title": "Biên bản", "is_public": "on"},
+        files={"file": SimpleUploadedFile("bien-ban.pdf", PDF)},
+    )
     assert ok.is_valid(), ok.errors

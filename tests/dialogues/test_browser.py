@@ -12,9 +12,9 @@ from django.core import mail
 from django.utils import timezone
 
 from dialogues.models import Recommendation, Registration
+from procedures.catalogue.staff import roles_ensure_groups
 from procedures.core.constants import Role
 from procedures.models import Delivery, StaffProfile
-from procedures.catalogue.staff import roles_ensure_groups
 from tests.dialogues_factories import (
     APPROVER_PERMS,
     STAFF_PERMS,
@@ -190,14 +190,28 @@ def test_cancel_from_the_private_link_promotes_the_waiting_list(browser, live_se
     )
     mail.outbox.clear()
     first = browser.new_context(locale="vi-VN").new_page()
-    first_path = _register(first, live_server, session, name="Công ty TNHH Phú Bình",
-                           tax_code="4600123480", email="a@phubinh.vn", attendees=2)
+    first_path = _register(
+        first,
+        live_server,
+        session,
+        name="Công ty TNHH Phú Bình",
+        tax_code="4600123480",
+        email="a@phubinh.vn",
+        attendees=2,
+    )
     outcome = first.locator("#registration-outcome").inner_text()
     assert "đã được xác nhận" in outcome and "2 chỗ" in outcome
 
     second = browser.new_context(locale="vi-VN").new_page()
-    second_path = _register(second, live_server, session, name="Công ty CP Thái Nguyên",
-                            tax_code="4600654322", email="b@thainguyen.vn", attendees=1)
+    second_path = _register(
+        second,
+        live_server,
+        session,
+        name="Công ty CP Thái Nguyên",
+        tax_code="4600654322",
+        email="b@thainguyen.vn",
+        attendees=1,
+    )
     outcome = second.locator("#registration-outcome").inner_text()
     assert "danh sách chờ" in outcome and "vị trí 1" in outcome
     second.goto(f"{live_server.url}{second_path}")
@@ -225,5 +239,6 @@ def test_cancel_from_the_private_link_promotes_the_waiting_list(browser, live_se
     assert second.inner_text("#registration-status") == "Đã xác nhận"
     assert "vị trí" not in second.locator("#registration-status").locator("xpath=..").inner_text()
     # The promotion notice went through the delivery ledger, committed with the seat.
-    assert Delivery.objects.filter(kind="dialogue.promotion", recipient="b@thainguyen.vn",
-                                   status="sent").exists()
+    assert Delivery.objects.filter(
+        kind="dialogue.promotion", recipient="b@thainguyen.vn", status="sent"
+    ).exists()

@@ -46,8 +46,11 @@ def test_organiser_with_a_comma_is_quoted_and_text_round_trips(settings):
 def test_cancellation_uses_method_cancel():
     session = SessionFactory()
     ics = session_invitation_ics(
-        session=session, attendee_email="dn@example.vn", description="",
-        now=datetime(2026, 2, 1, 9, 0, tzinfo=HANOI), cancelled=True,
+        session=session,
+        attendee_email="dn@example.vn",
+        description="",
+        now=datetime(2026, 2, 1, 9, 0, tzinfo=HANOI),
+        cancelled=True,
     )
     calendar = Calendar.from_ical(ics)
     assert str(calendar["method"]) == "CANCEL"

@@ -1,4 +1,5 @@
 """Businesses send difficulties and recommendations between sessions, without an account."""
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -53,7 +54,9 @@ def test_errors_are_specific_and_keep_what_was_typed(client):
 
 
 def test_a_renamed_file_is_refused_by_its_content(client):
-    fake = SimpleUploadedFile("bao-cao.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
+    fake = SimpleUploadedFile(
+        "bao-cao.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf"
+    )
     response = client.post(URL, form_data(attachment=fake))
     assert response.status_code == 400
     assert not Recommendation.objects.exists()
@@ -66,8 +69,10 @@ def test_the_honeypot_saves_nothing_but_looks_like_success(client):
 
 
 def test_submissions_are_rate_limited_per_address(client, settings):
-    settings.PORTAL_RATE_LIMITS = {**settings.PORTAL_RATE_LIMITS, "dialogue-recommendation": {
-        "attempts": "10/h", "successes": "2/h"}}
+    settings.PORTAL_RATE_LIMITS = {
+        **settings.PORTAL_RATE_LIMITS,
+        "dialogue-recommendation": {"attempts": "10/h", "successes": "2/h"},
+    }
     for _ in range(2):
         assert client.post(URL, form_data()).status_code == 302
     response = client.post(URL, form_data())

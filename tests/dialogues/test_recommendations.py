@@ -106,9 +106,9 @@ class TestApproval:
         assert list(selectors.recommendation_published_list()) == [approved]
 
     def test_a_unit_head_approves_only_their_own_units_answers(self, unit, staff):
+        from procedures.catalogue.staff import roles_ensure_groups
         from procedures.core.constants import Role
         from procedures.models import StaffProfile
-        from procedures.catalogue.staff import roles_ensure_groups
         from tests.dialogues_factories import APPROVER_PERMS, UserFactory
 
         recommendation = self._drafted(unit, staff)
@@ -117,7 +117,9 @@ class TestApproval:
         other_head.groups.add(groups[Role.UNIT_HEAD])
         StaffProfile.objects.create(user=other_head, unit=UnitFactory(code="QLCN"))
         with pytest.raises(DomainError) as err:
-            services.recommendation_answer_approve(recommendation_id=recommendation.pk, by=other_head)
+            services.recommendation_answer_approve(
+                recommendation_id=recommendation.pk, by=other_head
+            )
         assert err.value.code == "permission"
 
         own_head = UserFactory(username="truongphong", perms=APPROVER_PERMS)

@@ -11,7 +11,6 @@ from django.urls import reverse
 from dialogues import services
 from dialogues.constants import AnswerKind, AnswerState, RecommendationStatus
 from dialogues.models import Recommendation, Registration
-from tests.files import minimal_pdf
 from tests.dialogues_factories import (
     FieldFactory,
     RecommendationFactory,
@@ -19,6 +18,7 @@ from tests.dialogues_factories import (
     UnitFactory,
     local,
 )
+from tests.files import minimal_pdf
 
 pytestmark = pytest.mark.django_db
 NOW = local(2026, 2, 25, 9, 0)
@@ -110,8 +110,7 @@ class TestRegistrationForm:
         html = response.content.decode()
         assert "Công ty TNHH Xăng dầu Phú Bình is confirmed: 2 seats are reserved" in html
         other = Client()
-        response = other.post(url, form_data(tax_code="4600654322", attendees="1"),
-                              follow=True)
+        response = other.post(url, form_data(tax_code="4600654322", attendees="1"), follow=True)
         html = response.content.decode()
         assert "is on the waiting list, in position 1." in html
         # A bot caught by the honeypot gets the neutral page, nothing about seats.
@@ -123,20 +122,25 @@ class TestRegistrationForm:
         """The token never leaves in a Referer to other sites, but the page's own forms
         keep their Origin: `no-referrer` made Chromium post `Origin: null` (403)."""
         registration, token = services.registration_create(
-            session_id=session.pk, business_name="Công ty A", tax_code="4600123480",
-            representative="A", email="a@example.vn", phone="0912345678", attendees=1,
+            session_id=session.pk,
+            business_name="Công ty A",
+            tax_code="4600123480",
+            representative="A",
+            email="a@example.vn",
+            phone="0912345678",
+            attendees=1,
         )
         url = reverse("dialogues:registration-manage", args=[registration.public_id, token])
         strict = Client(enforce_csrf_checks=True)
         page = strict.get(url)
         assert page["Referrer-Policy"] == "same-origin"
-        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"',
-                         page.content.decode()).group(1)
+        csrf = re.search(
+            r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()
+        ).group(1)
         # What the old header made the browser send: refused, as it should be.
         refused = strict.post(url, {"csrfmiddlewaretoken": csrf}, HTTP_ORIGIN="null")
         assert refused.status_code == 403
-        response = strict.post(url, {"csrfmiddlewaretoken": csrf},
-                               HTTP_ORIGIN="http://testserver")
+        response = strict.post(url, {"csrfmiddlewaretoken": csrf}, HTTP_ORIGIN="http://testserver")
         assert response.status_code == 302
         registration.refresh_from_db()
         assert registration.status == "cancelled"
@@ -171,7 +175,9 @@ class TestRegistrationForm:
         url = reverse("dialogues:registration-create", args=[session.pk])
         fake = SimpleUploadedFile("giay-phep.pdf", b"MZ\x90\x00 not a pdf")
         response = client.post(url, {**form_data(), "attachment": fake})
-        assert "“giay-phep.pdf” is not a PDF, DOCX, XLSX, PNG, JPEG file" in response.content.decode()
+        assert (
+            "“giay-phep.pdf” is not a PDF, DOCX, XLSX, PNG, JPEG file" in response.content.decode()
+        )
         pdf = SimpleUploadedFile("giay-phep.pdf", minimal_pdf())
         response = client.post(url, {**form_data(), "attachment": pdf})
         assert response.status_code == 302

@@ -4,6 +4,7 @@ The worker runs `celery -A config worker` with the test settings, pointed at the
 test database (committed rows: tests use django_db(transaction=True)), at Redis
 db 2 (or a redis-server of the test's own), and at a file mailbox it can count.
 """
+
 import os
 import signal
 import socket
@@ -72,31 +73,52 @@ class Worker:
         """Start it; `env_extra` are settings read from the environment (shortened
         timeouts and retry delays: see docs/reliability.md)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-        env.update({
-            "DJANGO_SETTINGS_MODULE": "config.settings.test",
-            "DATABASE_URL": database_url(),
-            "REDIS_URL": self.broker,
-            "CELERY_TASK_ALWAYS_EAGER": "0",
-            "TEST_EMAIL_BACKEND": "tests.integration.mailbox.FileCountingBackend",
-            "EMAIL_FILE_PATH": str(self.mailbox.folder),
-            "PYTHONPATH": str(ROOT),
-        })
+        env.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "config.settings.test",
+                "DATABASE_URL": database_url(),
+                "REDIS_URL": self.broker,
+                "CELERY_TASK_ALWAYS_EAGER": "0",
+                "TEST_EMAIL_BACKEND": "tests.integration.mailbox.FileCountingBackend",
+                "EMAIL_FILE_PATH": str(self.mailbox.folder),
+                "PYTHONPATH": str(ROOT),
+            }
+        )
         env.update({k: str(v) for k, v in env_extra.items()})
-        cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "INFO",
-               "-c", str(concurrency), "-n", f"{self.name}@%h", "--without-mingle",
-               "--without-gossip"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-l",
+            "INFO",
+            "-c",
+            str(concurrency),
+            "-n",
+            f"{self.name}@%h",
+            "--without-mingle",
+            "--without-gossip",
+        ]
         if beat:
             cmd += ["--beat", "-s", str(self.log.with_suffix(".beat"))]
         self.log_offset = self.log.stat().st_size if self.log.exists() else 0
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log.open("ab"),
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         wait_until(lambda: self._ready() or self._died(), 40, f"worker {self.name} start")
         if self._died():
             raise AssertionError(f"worker exited:\n{self.tail()}")
         return self
 
     def _ready(self) -> bool:
-        return b" ready." in self.log.read_bytes()[self.log_offset:]
+        return b" ready." in self.log.read_bytes()[self.log_offset :]
 
     def _died(self) -> bool:
         return self.proc.poll() is not None
@@ -156,8 +178,20 @@ def own_redis(require_redis):
 
         def start(self):
             self.proc = subprocess.Popen(
-                ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                [
+                    "redis-server",
+                    "--port",
+                    str(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
 
             wait_until(lambda: _pings(self.url), 10, "redis-server start")
 
@@ -223,9 +257,19 @@ class SmtpSink:
         ready = self.mailbox.folder / ".ready"
         ready.unlink(missing_ok=True)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.integration.smtp_sink", "--port", str(self.port),
-             "--folder", str(self.mailbox.folder)],
-            cwd=ROOT, stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "tests.integration.smtp_sink",
+                "--port",
+                str(self.port),
+                "--folder",
+                str(self.mailbox.folder),
+            ],
+            cwd=ROOT,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
         wait_until(ready.exists, 15, "SMTP sink start")
         return self
 
@@ -243,9 +287,13 @@ class SmtpSink:
             mode.unlink(missing_ok=True)
 
     def env(self) -> dict:
-        return {"TEST_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-                "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-                "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": self.port, "EMAIL_TIMEOUT": 5}
+        return {
+            "TEST_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": self.port,
+            "EMAIL_TIMEOUT": 5,
+        }
 
 
 @pytest.fixture

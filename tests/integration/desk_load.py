@@ -7,6 +7,7 @@ dossiers brought in person, accept them and assign them, each action its own req
 
 Prints one JSON line: dossiers done, errors (an action that raised), slowest action.
 """
+
 import argparse
 import json
 import threading
@@ -21,8 +22,8 @@ def main() -> None:
     from django.db import connection
 
     from procedures.core.constants import ApplicantType, Channel
-    from procedures.models import Procedure, Unit
     from procedures.dossiers import services as svc
+    from procedures.models import Procedure, Unit
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=30)
@@ -38,20 +39,27 @@ def main() -> None:
         try:
             for i in range(number, args.count, args.counters):
                 applicant = svc.Applicant(
-                    type=ApplicantType.INDIVIDUAL, name=f"Người nộp {i}",
-                    id_number=f"0010990{i:05d}", email=f"applicant{i}@example.com")
+                    type=ApplicantType.INDIVIDUAL,
+                    name=f"Người nộp {i}",
+                    id_number=f"0010990{i:05d}",
+                    email=f"applicant{i}@example.com",
+                )
                 try:
                     for step in ("register", "accept", "assign"):
                         started = time.monotonic()
                         if step == "register":
-                            d, _pin = svc.dossier_register(procedure=procedure,
-                                                           applicant=applicant,
-                                                           channel=Channel.DIRECT, actor=desk)
+                            d, _pin = svc.dossier_register(
+                                procedure=procedure,
+                                applicant=applicant,
+                                channel=Channel.DIRECT,
+                                actor=desk,
+                            )
                         elif step == "accept":
                             d = svc.dossier_accept(dossier=d, actor=desk)
                         else:
-                            d = svc.dossier_assign(dossier=d, actor=desk, unit=unit,
-                                                   officer=officer)
+                            d = svc.dossier_assign(
+                                dossier=d, actor=desk, unit=unit, officer=officer
+                            )
                         slowest[0] = max(slowest[0], time.monotonic() - started)
                     done.append(d.pk)
                 except Exception as exc:  # noqa: BLE001 - counted and printed for the test
@@ -64,8 +72,11 @@ def main() -> None:
         t.start()
     for t in threads:
         t.join()
-    print(json.dumps({"dossiers": len(done), "errors": errors,
-                      "slowest_action_s": round(slowest[0], 2)}))
+    print(
+        json.dumps(
+            {"dossiers": len(done), "errors": errors, "slowest_action_s": round(slowest[0], 2)}
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ the environment of the worker:
   (a mail server that stops answering mid-conversation) after leaving a
   ``blocked-<pid>`` marker, so the test kills the worker at a known point.
 """
+
 import os
 import time
 import uuid
@@ -30,7 +31,8 @@ class FileCountingBackend(BaseEmailBackend):
             _sent_by_this_process += 1
             if block_at and _sent_by_this_process == block_at:
                 (folder / f"blocked-{os.getpid()}").write_text(
-                    message.extra_headers.get("X-Motcua-Delivery", ""))
+                    message.extra_headers.get("X-Motcua-Delivery", "")
+                )
                 time.sleep(3600)
             if delay:
                 time.sleep(delay)

@@ -8,6 +8,7 @@ like tests/integration/mailbox.py, so `Mailbox` counts them.
 
     python -m tests.integration.smtp_sink --port 2525 --folder /tmp/mail
 """
+
 import argparse
 import email
 import signal

@@ -8,6 +8,7 @@ delays 1 s, claim and sweep leases 3 s, drain every second); bench/bench_faults.
 runs the same tests with FAULT_REAL=1: Redis down 60 s and 300 s across a real beat
 tick, SMTP down 300 s.
 """
+
 import os
 import subprocess
 import sys
@@ -20,8 +21,8 @@ from rest_framework.test import APIClient
 
 from procedures.calendar import working_time as calendar
 from procedures.core.constants import Channel
-from procedures.models import CalendarOverride, Delivery, DeliveryStatus, Dossier, ScheduledRun
 from procedures.dossiers import services as svc
+from procedures.models import CalendarOverride, Delivery, DeliveryStatus, Dossier, ScheduledRun
 
 from .conftest import ROOT, database_url, fault_seconds, wait_until
 
@@ -54,10 +55,12 @@ def sweep_at(moment) -> str:
     from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
     local = timezone.localtime(moment, calendar.LOCAL_TZ)
-    cron = CrontabSchedule.objects.create(minute=str(local.minute), hour=str(local.hour),
-                                          timezone=calendar.LOCAL_TZ)
-    PeriodicTask.objects.create(name=f"sweep {local:%H:%M}", task="procedures.reminders_sweep",
-                                crontab=cron)
+    cron = CrontabSchedule.objects.create(
+        minute=str(local.minute), hour=str(local.hour), timezone=calendar.LOCAL_TZ
+    )
+    PeriodicTask.objects.create(
+        name=f"sweep {local:%H:%M}", task="procedures.reminders_sweep", crontab=cron
+    )
     return f"{local:%H:%M}"
 
 
@@ -78,16 +81,18 @@ def sweep_slot():
 def overdue_for_officers(register, staff, units, n=4):
     """Today is a working day (override) and n dossiers of two officers are overdue."""
     today = timezone.localdate()
-    CalendarOverride.objects.update_or_create(date=today, defaults={
-        "is_working": True, "reason": "fault test"})
+    CalendarOverride.objects.update_or_create(
+        date=today, defaults={"is_working": True, "reason": "fault test"}
+    )
     calendar.invalidate()
     past = timezone.now() - timedelta(days=30)
     for i in range(n):
         officer, unit = [("specialist", "QLTM"), ("other_specialist", "QLCN")][i % 2]
         d = register(now=past)
         d = svc.dossier_accept(dossier=d, actor=staff["intake"], now=past)
-        d = svc.dossier_assign(dossier=d, actor=staff["intake"], unit=units[unit],
-                               officer=staff[officer], now=past)
+        d = svc.dossier_assign(
+            dossier=d, actor=staff["intake"], unit=units[unit], officer=staff[officer], now=past
+        )
         d.steps.update(completed_at=past, started_at=past)
 
 
@@ -97,37 +102,62 @@ def no_enqueue(monkeypatch):
 
 
 def expected_mail() -> set[int]:
-    return set(Delivery.objects.filter(channel="email").exclude(
-        status=DeliveryStatus.IN_DIGEST).values_list("pk", flat=True))
+    return set(
+        Delivery.objects.filter(channel="email")
+        .exclude(status=DeliveryStatus.IN_DIGEST)
+        .values_list("pk", flat=True)
+    )
 
 
 def digest_recipients() -> int:
-    return len(set(Delivery.objects.filter(kind="staff.digest", channel="email")
-                   .values_list("recipient", flat=True)))
+    return len(
+        set(
+            Delivery.objects.filter(kind="staff.digest", channel="email").values_list(
+                "recipient", flat=True
+            )
+        )
+    )
 
 
 def all_sent():
-    return not Delivery.objects.filter(channel="email").exclude(
-        status__in=[DeliveryStatus.SENT, DeliveryStatus.IN_DIGEST]).exists()
+    return (
+        not Delivery.objects.filter(channel="email")
+        .exclude(status__in=[DeliveryStatus.SENT, DeliveryStatus.IN_DIGEST])
+        .exists()
+    )
 
 
 def accept_by_api(client: APIClient, dossier: Dossier) -> tuple[int, float]:
     version = Dossier.objects.get(pk=dossier.pk).version
     started = time.monotonic()
-    r = client.post(f"/api/v1/dossiers/{dossier.code}/actions/accept/",
-                    {"expected_version": version}, format="json")
+    r = client.post(
+        f"/api/v1/dossiers/{dossier.code}/actions/accept/",
+        {"expected_version": version},
+        format="json",
+    )
     return r.status_code, time.monotonic() - started
 
 
 def healthcheck(redis_url: str, **env_extra) -> tuple[int, float, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.update({"DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": database_url(),
-                "REDIS_URL": redis_url, "PYTHONPATH": str(ROOT)})
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": database_url(),
+            "REDIS_URL": redis_url,
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     env.update({k: str(v) for k, v in env_extra.items()})
     started = time.monotonic()
     done = subprocess.run(
         [sys.executable, "manage.py", "celery_healthcheck", "--timeout", "1", "--skip-workers"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     return done.returncode, time.monotonic() - started, done.stdout + done.stderr
 
 
@@ -140,8 +170,9 @@ def settle(mailbox, seconds: float = 3.0):
 # ------------------------------------------------------------------ Redis
 
 
-def test_redis_down_across_a_sweep_tick(own_redis, workers, publish_to, register, staff, units,
-                                        monkeypatch, fault_record):
+def test_redis_down_across_a_sweep_tick(
+    own_redis, workers, publish_to, register, staff, units, monkeypatch, fault_record
+):
     """The sweep's tick falls while Redis is down (dropped by beat); staff accept
     dossiers meanwhile. When Redis is back the drain runs the lost slot; every message
     arrives once and no request failed or waited."""
@@ -167,12 +198,20 @@ def test_redis_down_across_a_sweep_tick(own_redis, workers, publish_to, register
     time.sleep(max(0, down - sum(t for _c, t in answers)))
     assert not ScheduledRun.objects.filter(slot=slot, finished_at__isnull=False).exists()
     own_redis.start()
-    wait_until(lambda: ScheduledRun.objects.filter(slot=slot, finished_at__isnull=False)
-               .exists() and all_sent(), 90 if REAL else 45, "the lost slot and every mail")
+    wait_until(
+        lambda: ScheduledRun.objects.filter(slot=slot, finished_at__isnull=False).exists()
+        and all_sent(),
+        90 if REAL else 45,
+        "the lost slot and every mail",
+    )
     settle(workers.mailbox)
-    row = fault_record(f"Redis down {down:.0f} s across a sweep tick", expected_mail(),
-                       workers.mailbox, http_5xx=sum(c >= 500 for c, _t in answers),
-                       slowest_request_s=round(max(t for _c, t in answers), 2))
+    row = fault_record(
+        f"Redis down {down:.0f} s across a sweep tick",
+        expected_mail(),
+        workers.mailbox,
+        http_5xx=sum(c >= 500 for c, _t in answers),
+        slowest_request_s=round(max(t for _c, t in answers), 2),
+    )
     assert [c for c, _t in answers] == [200] * 4
     assert row["lost"] == row["duplicated"] == row["unexpected"] == 0, row
     digests = Delivery.objects.filter(kind="staff.digest", channel="email")
@@ -205,10 +244,15 @@ def test_redis_frozen_requests_answer_and_the_healthcheck_says_so(
     own_redis.thaw()
     wait_until(all_sent, 90, "the acceptances after SIGCONT")
     settle(workers.mailbox)
-    row = fault_record(f"Redis frozen (SIGSTOP) {frozen_for:.0f} s", expected_mail(),
-                       workers.mailbox, http_5xx=sum(c >= 500 for c, _t in answers),
-                       slowest_request_s=round(max(t for _c, t in answers), 2),
-                       healthcheck_exit=code, healthcheck_s=round(took, 1))
+    row = fault_record(
+        f"Redis frozen (SIGSTOP) {frozen_for:.0f} s",
+        expected_mail(),
+        workers.mailbox,
+        http_5xx=sum(c >= 500 for c, _t in answers),
+        slowest_request_s=round(max(t for _c, t in answers), 2),
+        healthcheck_exit=code,
+        healthcheck_s=round(took, 1),
+    )
     assert [c for c, _t in answers] == [200] * 5
     assert max(t for _c, t in answers) < 1.5
     assert code == 1 and took < 10 and "broker" in output, output
@@ -216,8 +260,9 @@ def test_redis_frozen_requests_answer_and_the_healthcheck_says_so(
     assert row["lost"] == row["duplicated"] == row["unexpected"] == 0, row
 
 
-def test_two_beats_send_each_digest_once(own_redis, workers, publish_to, register, staff, units,
-                                         monkeypatch, fault_record):
+def test_two_beats_send_each_digest_once(
+    own_redis, workers, publish_to, register, staff, units, monkeypatch, fault_record
+):
     """Two workers each with an embedded beat (a second beat started by mistake): both
     fire the sweep's tick and both drains catch it up; the slot's row lets one run."""
     no_enqueue(monkeypatch)
@@ -236,8 +281,12 @@ def test_two_beats_send_each_digest_once(own_redis, workers, publish_to, registe
 
         reminders_sweep.apply_async()
         reminders_sweep.apply_async()
-    wait_until(lambda: ScheduledRun.objects.filter(slot=slot, finished_at__isnull=False)
-               .exists() and all_sent(), 60, "the slot and its digests")
+    wait_until(
+        lambda: ScheduledRun.objects.filter(slot=slot, finished_at__isnull=False).exists()
+        and all_sent(),
+        60,
+        "the slot and its digests",
+    )
     settle(workers.mailbox)
     row = fault_record("two beats", expected_mail(), workers.mailbox)
     assert row["expected"] == digest_recipients() >= 2  # one digest per recipient
@@ -248,9 +297,9 @@ def test_two_beats_send_each_digest_once(own_redis, workers, publish_to, registe
 # ------------------------------------------------------------------ killed worker
 
 
-def test_worker_killed_mid_sweep_resumes_after_the_lease(own_redis, workers, publish_to, register,
-                                                         staff, units, monkeypatch,
-                                                         fault_record):
+def test_worker_killed_mid_sweep_resumes_after_the_lease(
+    own_redis, workers, publish_to, register, staff, units, monkeypatch, fault_record
+):
     """SIGKILL while the sweep waits on its second recipient (a row lock held by this
     test); the first recipient's digest is committed. Another worker takes the slot
     over when the lease expires and adds the rest, nothing twice."""
@@ -273,20 +322,30 @@ def test_worker_killed_mid_sweep_resumes_after_the_lease(own_redis, workers, pub
         "INSERT INTO procedures_delivery (kind, channel, recipient, subject_key, language, "
         "payload, status, attempts, last_error, created_at, claimed_by) VALUES "
         "('staff.digest', 'email', %s, %s, 'vi', '{}', 'cancelled', 0, '', now(), '')",
-        [second.email, f"digest:{day}:{slot.replace(':', '')}"])
+        [second.email, f"digest:{day}:{slot.replace(':', '')}"],
+    )
     publish_to(own_redis.url)
     worker = workers(own_redis.url, name="sweeper").start(beat=True, **FAST)
-    wait_until(lambda: (ScheduledRun.objects.filter(slot=slot).values_list(
-        "progress", flat=True).first() or {}).get("recipients") == 1, 30,
-        "the first recipient done, the sweep waiting on the second")
+    wait_until(
+        lambda: (
+            ScheduledRun.objects.filter(slot=slot).values_list("progress", flat=True).first() or {}
+        ).get("recipients")
+        == 1,
+        30,
+        "the first recipient done, the sweep waiting on the second",
+    )
     worker.kill()
     blocker.rollback()
     blocker.close()
     run = ScheduledRun.objects.get(slot=slot)
     assert run.finished_at is None and run.claimed_at is not None
     workers(own_redis.url, name="other").start(beat=True, **FAST)
-    wait_until(lambda: ScheduledRun.objects.filter(slot=slot, finished_at__isnull=False)
-               .exists() and all_sent(), 45, "the sweep resumed by another worker")
+    wait_until(
+        lambda: ScheduledRun.objects.filter(slot=slot, finished_at__isnull=False).exists()
+        and all_sent(),
+        45,
+        "the sweep resumed by another worker",
+    )
     settle(workers.mailbox)
     run.refresh_from_db()
     row = fault_record("worker killed mid-sweep (SIGKILL)", expected_mail(), workers.mailbox)
@@ -298,8 +357,9 @@ def test_worker_killed_mid_sweep_resumes_after_the_lease(own_redis, workers, pub
 # ------------------------------------------------------------------ mail server
 
 
-def test_smtp_down_then_busy_then_back(own_redis, workers, publish_to, register, staff,
-                                       smtp_sink, monkeypatch, fault_record):
+def test_smtp_down_then_busy_then_back(
+    own_redis, workers, publish_to, register, staff, smtp_sink, monkeypatch, fault_record
+):
     """The mail server is stopped (connection refused), then answers 451 to everything,
     then recovers. Rows wait with readable reasons, the health check reports the
     failing backlog, and every message arrives once."""
@@ -324,9 +384,13 @@ def test_smtp_down_then_busy_then_back(own_redis, workers, publish_to, register,
     smtp_sink.busy(False)
     wait_until(all_sent, 200 if REAL else 45, "every message once the server is back")
     settle(smtp_sink.mailbox)
-    row = fault_record(f"SMTP down {outage:.0f} s (refused, then 451)", expected_mail(),
-                       smtp_sink.mailbox, http_5xx=sum(c >= 500 for c, _t in answers),
-                       healthcheck_exit=code)
+    row = fault_record(
+        f"SMTP down {outage:.0f} s (refused, then 451)",
+        expected_mail(),
+        smtp_sink.mailbox,
+        http_5xx=sum(c >= 500 for c, _t in answers),
+        healthcheck_exit=code,
+    )
     assert [c for c, _t in answers] == [200] * 5
     assert waiting.model.objects.filter(status=DeliveryStatus.FAILED).count() == 0
     assert any("451" in r or "Could not reach" in r for r in reasons), reasons

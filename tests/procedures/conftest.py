@@ -1,15 +1,16 @@
 """Fixtures for dossier tests: a small catalogue, staff in every role, a clock."""
+
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from procedures.core.constants import ApplicantType, Channel, OnlineLevel, Role, StepRole
-from procedures.models import Field, ProcessStep, StaffProfile, Unit
 from procedures.catalogue.services import procedure_create
-from procedures.dossiers.services import Applicant, dossier_register
 from procedures.catalogue.staff import roles_ensure_groups, staff_create
+from procedures.core.constants import ApplicantType, Channel, OnlineLevel, Role, StepRole
+from procedures.dossiers.services import Applicant, dossier_register
+from procedures.models import Field, ProcessStep, StaffProfile, Unit
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -74,8 +75,11 @@ def staff(units):
     ]:
         base_role = role
         user, _ = staff_create(
-            username=key, full_name=f"Cán bộ {key}", group=groups[base_role],
-            unit=units.get(unit) if unit else None, email=f"{key}@example.gov.vn",
+            username=key,
+            full_name=f"Cán bộ {key}",
+            group=groups[base_role],
+            unit=units.get(unit) if unit else None,
+            email=f"{key}@example.gov.vn",
         )
         people[key] = user
     return people
@@ -91,8 +95,11 @@ def staff_reading_english(staff: dict) -> dict:
 
 
 APPLICANT = Applicant(
-    type=ApplicantType.INDIVIDUAL, name="Nguyễn Văn An", id_number="001099012345",
-    address="Phường Phan Đình Phùng, TP Thái Nguyên", phone="0912345678",
+    type=ApplicantType.INDIVIDUAL,
+    name="Nguyễn Văn An",
+    id_number="001099012345",
+    address="Phường Phan Đình Phùng, TP Thái Nguyên",
+    phone="0912345678",
     email="an@example.com",
 )
 
@@ -101,9 +108,12 @@ APPLICANT = Applicant(
 def register(procedure, staff):
     def _register(*, now=None, channel=Channel.DIRECT, applicant=APPLICANT, **kw):
         dossier, pin = dossier_register(
-            procedure=kw.pop("procedure", procedure), applicant=applicant, channel=channel,
+            procedure=kw.pop("procedure", procedure),
+            applicant=applicant,
+            channel=channel,
             actor=None if channel == Channel.ONLINE else staff["intake"],
-            now=now or at(2026, 6, 1, 9, 0), **kw,
+            now=now or at(2026, 6, 1, 9, 0),
+            **kw,
         )
         dossier.pin = pin
         return dossier

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from procedures.core.constants import Outcome
+from procedures.dossiers import services as svc
 from procedures.dossiers.queues import (
     COMMON_QUEUES,
     Queue,
@@ -22,7 +23,6 @@ from procedures.dossiers.queues import (
     queue_most_urgent,
     queue_role_counts,
 )
-from procedures.dossiers import services as svc
 
 from .conftest import at
 
@@ -300,12 +300,26 @@ def test_counts_read_the_open_dossier_index_on_postgresql(require_postgres, doss
 @pytest.mark.parametrize(
     ("role", "expected", "absent"),
     [
-        ("director", ["/admin/procedures/dossier/dashboard/", "/admin/procedures/reportsnapshot/report/",
-                      "/admin/procedures/delivery/inbox/", "/doi-thoai/can-bo/kien-nghi/"], []),
-        ("intake", ["/admin/procedures/dossier/dashboard/", "/admin/procedures/delivery/inbox/"],
-         ["/admin/procedures/reportsnapshot/report/"]),
-        ("catalogue_admin", [], ["/admin/procedures/dossier/dashboard/",
-                                 "/admin/procedures/delivery/inbox/"]),
+        (
+            "director",
+            [
+                "/admin/procedures/dossier/dashboard/",
+                "/admin/procedures/reportsnapshot/report/",
+                "/admin/procedures/delivery/inbox/",
+                "/doi-thoai/can-bo/kien-nghi/",
+            ],
+            [],
+        ),
+        (
+            "intake",
+            ["/admin/procedures/dossier/dashboard/", "/admin/procedures/delivery/inbox/"],
+            ["/admin/procedures/reportsnapshot/report/"],
+        ),
+        (
+            "catalogue_admin",
+            [],
+            ["/admin/procedures/dossier/dashboard/", "/admin/procedures/delivery/inbox/"],
+        ),
     ],
 )
 def test_admin_index_links_each_role_to_its_work(client, staff, role, expected, absent):

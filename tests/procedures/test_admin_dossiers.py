@@ -16,14 +16,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import NoReverseMatch, reverse
 
-from tests.files import minimal_pdf
-from procedures.dossiers.admin.forms import ACTION_STATUSES, dossier_actions_available
 from procedures.core.constants import Action, Channel, Outcome
 from procedures.core.constants import DossierStatus as S
 from procedures.core.errors import DomainError
-from procedures.models import Dossier, DossierEvent, RequiredDocument
 from procedures.dossiers import services as svc
+from procedures.dossiers.admin.forms import ACTION_STATUSES, dossier_actions_available
 from procedures.dossiers.documents import document_store
+from procedures.models import Dossier, DossierEvent, RequiredDocument
+from tests.files import minimal_pdf
 
 from .conftest import at
 
@@ -246,8 +246,9 @@ def test_exact_code_search_is_an_equality(client, staff, make_dossier):
     client.force_login(staff["intake"])
     with CaptureQueriesContext(connection) as ctx:
         client.get(changelist_url(q=a.code))
-    page = [q["sql"] for q in ctx.captured_queries
-            if '"code" =' in q["sql"] or '"code" IN' in q["sql"]]
+    page = [
+        q["sql"] for q in ctx.captured_queries if '"code" =' in q["sql"] or '"code" IN' in q["sql"]
+    ]
     assert page, "the full code must hit the unique index"
     assert not any("LIKE" in q.upper() for q in page)
 

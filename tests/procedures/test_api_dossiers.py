@@ -3,6 +3,7 @@
 The clock is frozen on Monday 1 June 2026, 10:00 (office hours), because the API
 passes no `now=` to the services.
 """
+
 from datetime import timedelta
 
 import pytest
@@ -12,9 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from procedures.core.constants import Action, Channel, DossierStatus as S, OnTimeResult, Outcome
-from procedures.models import Dossier
+from procedures.core.constants import Action, Channel, OnTimeResult, Outcome
+from procedures.core.constants import DossierStatus as S
 from procedures.dossiers import services as svc
+from procedures.models import Dossier
 
 from .conftest import at
 
@@ -47,8 +49,13 @@ def processing(register, staff, units):
     def _make(**kw):
         d = register(now=kw.pop("now", at(2026, 6, 1, 8, 0)), **kw)
         d = svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 8, 0))
-        return svc.dossier_assign(dossier=d, actor=staff["intake"], unit=units["QLTM"],
-                                  officer=staff["specialist"], now=at(2026, 6, 1, 8, 30))
+        return svc.dossier_assign(
+            dossier=d,
+            actor=staff["intake"],
+            unit=units["QLTM"],
+            officer=staff["specialist"],
+            now=at(2026, 6, 1, 8, 30),
+        )
 
     return _make
 
@@ -115,11 +122,17 @@ def test_list_filters(client_as, register, processing, staff, units, procedure):
     online = register(now=at(2026, 5, 28, 10, 0), channel=Channel.ONLINE)
     mine = processing(now=at(2026, 5, 27, 9, 0))
     other_unit = processing(now=at(2026, 5, 26, 9, 0))
-    other_unit = svc.dossier_assign(dossier=other_unit, actor=staff["intake"], unit=units["QLCN"],
-                                    officer=staff["other_specialist"], now=at(2026, 6, 1, 9, 0))
+    other_unit = svc.dossier_assign(
+        dossier=other_unit,
+        actor=staff["intake"],
+        unit=units["QLCN"],
+        officer=staff["other_specialist"],
+        now=at(2026, 6, 1, 9, 0),
+    )
     early = processing(now=at(2026, 5, 25, 9, 0))
-    early = svc.dossier_resolve(dossier=early, actor=staff["unit_head"], outcome=Outcome.GRANTED,
-                                now=at(2026, 6, 1, 9, 30))
+    early = svc.dossier_resolve(
+        dossier=early, actor=staff["unit_head"], outcome=Outcome.GRANTED, now=at(2026, 6, 1, 9, 30)
+    )
     client = client_as("director")
 
     def listed(**params):
@@ -133,13 +146,17 @@ def test_list_filters(client_as, register, processing, staff, units, procedure):
     assert listed(unit="QLCN") == {other_unit.code}
     assert listed(officer="specialist") == {mine.code, early.code}
     assert listed(on_time_result=OnTimeResult.EARLY) == {early.code}
-    assert listed(procedure=procedure.pk) == {submitted.code, online.code, mine.code,
-                                              other_unit.code, early.code}
+    assert listed(procedure=procedure.pk) == {
+        submitted.code,
+        online.code,
+        mine.code,
+        other_unit.code,
+        early.code,
+    }
     assert listed(procedure=procedure.pk + 999) == set()
     assert listed(field=procedure.field_id, status=S.SUBMITTED) == {submitted.code, online.code}
     # Accepted 1 June 08:00 with 5 working days: due Monday 8 June 08:00.
-    assert listed(due_after="2026-06-08T08:00:00+07:00") == {mine.code, other_unit.code,
-                                                              early.code}
+    assert listed(due_after="2026-06-08T08:00:00+07:00") == {mine.code, other_unit.code, early.code}
     assert listed(due_before="2026-06-08T08:00:00+07:00") == set()
     assert listed(search=mine.code) == {mine.code}
     # The three were accepted on 1 June: their legal codes share the day's prefix.
@@ -147,10 +164,20 @@ def test_list_filters(client_as, register, processing, staff, units, procedure):
     assert listed(search=mine.code.lower()) == {mine.code}
     assert listed(search=mine.code.split("-", 1)[1]) == {mine.code}  # "260601-0001"
     assert listed(search=submitted.submission_ref.lower()) == {submitted.code}
-    assert listed(search="001099012345") == {submitted.code, online.code, mine.code,
-                                             other_unit.code, early.code}
-    assert listed(search="văn an") == {submitted.code, online.code, mine.code, other_unit.code,
-                                       early.code}
+    assert listed(search="001099012345") == {
+        submitted.code,
+        online.code,
+        mine.code,
+        other_unit.code,
+        early.code,
+    }
+    assert listed(search="văn an") == {
+        submitted.code,
+        online.code,
+        mine.code,
+        other_unit.code,
+        early.code,
+    }
     assert listed(search="Không Có Ai") == set()
 
 
@@ -160,8 +187,10 @@ def test_list_filters(client_as, register, processing, staff, units, procedure):
         ({"status": 42}, "status"),
         ({"channel": 9}, "channel"),
         ({"due_before": "2026-06-08T08:00:00"}, "due_before"),  # no offset: ambiguous
-        ({"due_before": "2026-06-01T00:00:00+07:00", "due_after": "2026-06-02T00:00:00+07:00"},
-         "due_after"),
+        (
+            {"due_before": "2026-06-01T00:00:00+07:00", "due_after": "2026-06-02T00:00:00+07:00"},
+            "due_after",
+        ),
         ({"on_time_result": "soon"}, "on_time_result"),
     ],
 )
@@ -182,8 +211,9 @@ def test_cursor_pagination_walks_every_dossier_once(client_as, register):
     assert seen == list(reversed(made))
 
 
-def test_list_query_count_does_not_grow_with_rows(client_as, processing, register,
-                                                  django_assert_max_num_queries):
+def test_list_query_count_does_not_grow_with_rows(
+    client_as, processing, register, django_assert_max_num_queries
+):
     client = client_as("specialist")  # the costliest visibility: own or unit's
     processing()
 
@@ -224,12 +254,14 @@ def test_detail_has_steps_events_and_documents(client_as, processing):
     assert body["version"] == d.version
 
 
-def test_detail_query_count_is_constant(client_as, processing, staff,
-                                        django_assert_max_num_queries):
+def test_detail_query_count_is_constant(
+    client_as, processing, staff, django_assert_max_num_queries
+):
     d = processing()  # the transfer ended the desk's step
     for _ in range(2):
-        svc.dossier_complete_step(dossier=d, actor=staff["unit_head"], note="xong",
-                                  now=at(2026, 6, 1, 9, 0))
+        svc.dossier_complete_step(
+            dossier=d, actor=staff["unit_head"], note="xong", now=at(2026, 6, 1, 9, 0)
+        )
     client = client_as("unit_head")
     # session, user, roles, unit, dossier, steps, events, documents
     with django_assert_max_num_queries(8):
@@ -263,11 +295,15 @@ def test_full_path_through_the_api(client_as, register, staff):
     assert r.status_code == 200, r.json()
     assert r.json()["steps"][0]["completed_at"] == "2026-06-01T10:00:00+07:00"
 
-    r = act(head, d, Action.APOLOGISE, new_due_at="2026-06-10T17:00:00+07:00",
-            reason="Cần xác minh thực địa")
+    r = act(
+        head,
+        d,
+        Action.APOLOGISE,
+        new_due_at="2026-06-10T17:00:00+07:00",
+        reason="Cần xác minh thực địa",
+    )
     assert r.status_code == 200, r.json()
-    assert (r.json()["due_at"], r.json()["reappointment_count"]) == (
-        "2026-06-10T17:00:00+07:00", 1)
+    assert (r.json()["due_at"], r.json()["reappointment_count"]) == ("2026-06-10T17:00:00+07:00", 1)
 
     r = act(head, d, Action.RESOLVE, outcome=Outcome.GRANTED, note="Cấp giấy phép số 12")
     assert r.status_code == 200, r.json()
@@ -280,8 +316,13 @@ def test_full_path_through_the_api(client_as, register, staff):
     d.refresh_from_db()
     assert d.status == S.RETURNED
     assert list(d.events.values_list("action", flat=True)) == [
-        Action.REGISTER, Action.ACCEPT, Action.ASSIGN, Action.COMPLETE_STEP, Action.APOLOGISE,
-        Action.RESOLVE, Action.RETURN_RESULT,
+        Action.REGISTER,
+        Action.ACCEPT,
+        Action.ASSIGN,
+        Action.COMPLETE_STEP,
+        Action.APOLOGISE,
+        Action.RESOLVE,
+        Action.RETURN_RESULT,
     ]
     assert d.events.get(action=Action.APOLOGISE).actor == staff["unit_head"]
 

@@ -10,6 +10,7 @@ well under two minutes; `FUZZ_EXAMPLES` raises it for a longer run by hand.
 On PostgreSQL (DATABASE_URL) it also covers what SQLite cannot show, e.g. a NUL
 byte in a search term.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,8 +37,13 @@ from .conftest import at
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_headers_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 
 
@@ -65,31 +71,61 @@ def world(register, staff, units, settings):
     register(now=at(2026, 6, 1, 9, 0))  # submitted: no due time, no result yet
     d = register(now=at(2026, 6, 1, 9, 0))
     d = svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 9, 30))
-    d = svc.dossier_assign(dossier=d, actor=staff["intake"], unit=units["QLTM"],
-                           officer=staff["specialist"], now=at(2026, 6, 1, 10, 0))
+    d = svc.dossier_assign(
+        dossier=d,
+        actor=staff["intake"],
+        unit=units["QLTM"],
+        officer=staff["specialist"],
+        now=at(2026, 6, 1, 10, 0),
+    )
     done = register(now=at(2026, 6, 1, 9, 0))
     done = svc.dossier_accept(dossier=done, actor=staff["intake"], now=at(2026, 6, 1, 9, 30))
-    done = svc.dossier_assign(dossier=done, actor=staff["intake"], unit=units["QLTM"],
-                              officer=staff["specialist"], now=at(2026, 6, 1, 10, 0))
-    svc.dossier_complete_step(dossier=done, actor=staff["specialist"], note="",
-                              now=at(2026, 6, 2, 10, 0))
-    svc.dossier_resolve(dossier=done, actor=staff["unit_head"], outcome=Outcome.GRANTED,
-                        note="", now=at(2026, 6, 3, 10, 0))
+    done = svc.dossier_assign(
+        dossier=done,
+        actor=staff["intake"],
+        unit=units["QLTM"],
+        officer=staff["specialist"],
+        now=at(2026, 6, 1, 10, 0),
+    )
+    svc.dossier_complete_step(
+        dossier=done, actor=staff["specialist"], note="", now=at(2026, 6, 2, 10, 0)
+    )
+    svc.dossier_resolve(
+        dossier=done,
+        actor=staff["unit_head"],
+        outcome=Outcome.GRANTED,
+        note="",
+        now=at(2026, 6, 3, 10, 0),
+    )
     session = SessionFactory()
     SessionFactory(planned=True, starts_at=at(2026, 9, 1, 8, 0))
     dialogue_services.registration_create(
-        session_id=session.pk, business_name="Công ty TNHH Phú Bình", tax_code="4600123498",
-        representative="Lê Văn C", position="", email="c@phubinh.vn", phone="",
-        attendees=1, questions="", question_field_id=None, language="vi",
-        now=at(2026, 2, 1, 9, 0))
+        session_id=session.pk,
+        business_name="Công ty TNHH Phú Bình",
+        tax_code="4600123498",
+        representative="Lê Văn C",
+        position="",
+        email="c@phubinh.vn",
+        phone="",
+        attendees=1,
+        questions="",
+        question_field_id=None,
+        language="vi",
+        now=at(2026, 2, 1, 9, 0),
+    )
     RecommendationFactory(session=session)
     token, _created = Token.objects.get_or_create(user=staff["director"])
     return {"token": token.key}
 
 
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                phases=[Phase.explicit, Phase.generate],
-                suppress_health_check=list(HealthCheck))
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
 
 
 @pytest.mark.django_db
@@ -118,14 +154,20 @@ def call(path, method="GET", *, token=None, **case):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path, query, field", [
-    ("/api/v1/dialogues/sessions/", {"year": "93958437"}, "year"),
-    ("/api/v1/dialogues/answers/", {"q": "a\x00b"}, "q"),
-    ("/api/v1/calendar/due/", {"start": "9999-12-31T23:00:00Z", "amount": "1000",
-                               "unit": "working_days"}, "start"),
-    ("/api/v1/dialogues/answers/", {"field": "99999999999999999999"}, "field"),
-    ("/api/v1/procedures/", {"field": "99999999999999999999"}, "field"),
-])
+@pytest.mark.parametrize(
+    "path, query, field",
+    [
+        ("/api/v1/dialogues/sessions/", {"year": "93958437"}, "year"),
+        ("/api/v1/dialogues/answers/", {"q": "a\x00b"}, "q"),
+        (
+            "/api/v1/calendar/due/",
+            {"start": "9999-12-31T23:00:00Z", "amount": "1000", "unit": "working_days"},
+            "start",
+        ),
+        ("/api/v1/dialogues/answers/", {"field": "99999999999999999999"}, "field"),
+        ("/api/v1/procedures/", {"field": "99999999999999999999"}, "field"),
+    ],
+)
 def test_inputs_that_gave_500_are_refused_with_400(world, path, query, field):
     response = call(path, query=query)
     assert response.status_code == 400
@@ -161,13 +203,17 @@ def test_real_dossiers_sessions_and_answers_match_the_schema(world, register, st
     assert {s["host_unit"] for s in sessions} == {None}
     for s in sessions:
         call("/api/v1/dialogues/sessions/{id}/", path_parameters={"id": s["id"]})
-        call("/api/v1/dialogues/sessions/{id}/registrations/", token=token,
-             path_parameters={"id": s["id"]})
+        call(
+            "/api/v1/dialogues/sessions/{id}/registrations/",
+            token=token,
+            path_parameters={"id": s["id"]},
+        )
     call("/api/v1/dialogues/answers/")
     # The look-up of a fresh dossier: nothing finished yet.
     fresh = register()
-    body = call("/api/v1/dossiers/lookup/", "POST",
-                body={"code": fresh.code, "pin": fresh.pin}).json()
+    body = call(
+        "/api/v1/dossiers/lookup/", "POST", body={"code": fresh.code, "pin": fresh.pin}
+    ).json()
     assert body["on_time_result"] is None
     assert Dossier.objects.count() == 4
 
@@ -179,11 +225,11 @@ def test_action_errors_carry_the_documented_keys(world, register, staff):
     desk = Token.objects.create(user=staff["intake"]).key
     director = world["token"]
     for token, body, status in [
-        (desk, {}, 400),                                      # invalid body
+        (desk, {}, 400),  # invalid body
         (desk, {"expected_version": "x"}, 400),
-        (desk, {"expected_version": d.version + 5}, 409),     # stale version
-        (director, {"expected_version": d.version}, 403),     # the role may not
-        (None, {"expected_version": d.version}, 401),         # not logged in
+        (desk, {"expected_version": d.version + 5}, 409),  # stale version
+        (director, {"expected_version": d.version}, 403),  # the role may not
+        (None, {"expected_version": d.version}, 401),  # not logged in
     ]:
         response = call(path, "POST", token=token, path_parameters={"code": d.code}, body=body)
         assert response.status_code == status, response.text

@@ -3,6 +3,7 @@
 What the applicant sees, what they never see, the identical 404, the per-address rate
 limit and the per-code lockout.
 """
+
 import json
 
 import pytest
@@ -10,7 +11,8 @@ import time_machine
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from procedures.core.constants import Action, Channel, DossierStatus as S, Outcome
+from procedures.core.constants import Action, Channel, Outcome
+from procedures.core.constants import DossierStatus as S
 from procedures.dossiers import services as svc
 
 from .conftest import at
@@ -41,13 +43,27 @@ def processed(register, staff, units):
     d = register(now=at(2026, 6, 1, 9, 0))
     pin = d.pin
     d = svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 9, 30))
-    d = svc.dossier_assign(dossier=d, actor=staff["intake"], unit=units["QLTM"],
-                           officer=staff["specialist"], note="Giao chị Hoa xử lý gấp",
-                           now=at(2026, 6, 1, 10, 0))
-    svc.dossier_complete_step(dossier=d, actor=staff["specialist"],
-                              note="Hồ sơ ổn, đề nghị lãnh đạo ký", now=at(2026, 6, 2, 10, 0))
-    d = svc.dossier_resolve(dossier=d, actor=staff["unit_head"], outcome=Outcome.GRANTED,
-                            note="Cấp Giấy phép số 12/GP-SCT", now=at(2026, 6, 3, 10, 0))
+    d = svc.dossier_assign(
+        dossier=d,
+        actor=staff["intake"],
+        unit=units["QLTM"],
+        officer=staff["specialist"],
+        note="Giao chị Hoa xử lý gấp",
+        now=at(2026, 6, 1, 10, 0),
+    )
+    svc.dossier_complete_step(
+        dossier=d,
+        actor=staff["specialist"],
+        note="Hồ sơ ổn, đề nghị lãnh đạo ký",
+        now=at(2026, 6, 2, 10, 0),
+    )
+    d = svc.dossier_resolve(
+        dossier=d,
+        actor=staff["unit_head"],
+        outcome=Outcome.GRANTED,
+        note="Cấp Giấy phép số 12/GP-SCT",
+        now=at(2026, 6, 3, 10, 0),
+    )
     d = svc.dossier_return_result(dossier=d, actor=staff["intake"], now=at(2026, 6, 3, 15, 0))
     d.pin = pin
     return d
@@ -66,17 +82,28 @@ def test_applicant_sees_status_deadlines_outcome_and_timeline(processed):
     assert body["due_at"] == "2026-06-08T09:30:00+07:00"
     assert body["finished_at"] == "2026-06-03T10:00:00+07:00"
     assert body["on_time_result"] == "early"
-    assert (body["outcome"], body["outcome_note"]) == (Outcome.GRANTED, "Cấp Giấy phép số 12/GP-SCT")
+    assert (body["outcome"], body["outcome_note"]) == (
+        Outcome.GRANTED,
+        "Cấp Giấy phép số 12/GP-SCT",
+    )
     assert body["supplement_reason"] is None and body["payment_note"] is None
     timeline = body["timeline"]
     assert [e["action"] for e in timeline] == [
-        Action.REGISTER, Action.ACCEPT, Action.ASSIGN, Action.COMPLETE_STEP, Action.RESOLVE,
+        Action.REGISTER,
+        Action.ACCEPT,
+        Action.ASSIGN,
+        Action.COMPLETE_STEP,
+        Action.RESOLVE,
         Action.RETURN_RESULT,
     ]
     assert timeline[1] == {
-        "action": "accept", "action_label": str(Action.ACCEPT.label),
-        "at": "2026-06-01T09:30:00+07:00", "from_status": S.SUBMITTED,
-        "to_status": S.ACCEPTED, "to_status_label": str(S.ACCEPTED.label), "note": "",
+        "action": "accept",
+        "action_label": str(Action.ACCEPT.label),
+        "at": "2026-06-01T09:30:00+07:00",
+        "from_status": S.SUBMITTED,
+        "to_status": S.ACCEPTED,
+        "to_status_label": str(S.ACCEPTED.label),
+        "note": "",
     }
     # internal hand-over notes stay internal; the result is the applicant's
     assert timeline[2]["note"] == "" and timeline[3]["note"] == ""
@@ -85,20 +112,34 @@ def test_applicant_sees_status_deadlines_outcome_and_timeline(processed):
 
 def test_no_staff_names_id_number_or_contacts(processed, staff):
     text = lookup(processed.code, processed.pin).content.decode()
-    for secret in ["001099012345", "an@example.com", "0912345678", "Phan Đình Phùng",
-                   "Giao chị Hoa", "đề nghị lãnh đạo ký", "specialist", "unit_head", "intake",
-                   "Cán bộ", "pin_hash", "version"]:
+    for secret in [
+        "001099012345",
+        "an@example.com",
+        "0912345678",
+        "Phan Đình Phùng",
+        "Giao chị Hoa",
+        "đề nghị lãnh đạo ký",
+        "specialist",
+        "unit_head",
+        "intake",
+        "Cán bộ",
+        "pin_hash",
+        "version",
+    ]:
         assert secret not in text, secret
 
 
 def test_supplement_reason_only_while_requested(register, staff):
     d = register()
     pin = d.pin
-    d = svc.dossier_request_supplement(dossier=d, actor=staff["intake"],
-                                       reason="Bổ sung bản sao GCN ĐKKD")
+    d = svc.dossier_request_supplement(
+        dossier=d, actor=staff["intake"], reason="Bổ sung bản sao GCN ĐKKD"
+    )
     body = lookup(d.code, pin).json()
-    assert (body["status"], body["supplement_reason"]) == (S.SUPPLEMENT_REQUESTED,
-                                                           "Bổ sung bản sao GCN ĐKKD")
+    assert (body["status"], body["supplement_reason"]) == (
+        S.SUPPLEMENT_REQUESTED,
+        "Bổ sung bản sao GCN ĐKKD",
+    )
     assert body["timeline"][-1]["note"] == "Bổ sung bản sao GCN ĐKKD"
     assert body["outcome"] is None
     svc.dossier_receive_supplement(dossier=d, actor=staff["intake"])
@@ -242,9 +283,8 @@ def test_the_schema_documents_post_and_marks_get_deprecated(client):
     body = operations["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body["$ref"].endswith("/LookupQuery")
     assert "parameters" not in operations["post"] or not any(
-        p["name"] == "pin" for p in operations["post"]["parameters"])
-
-
+        p["name"] == "pin" for p in operations["post"]["parameters"]
+    )
 
 
 def test_behind_a_trusted_proxy_the_api_throttle_counts_each_client(register, settings):
@@ -254,13 +294,17 @@ def test_behind_a_trusted_proxy_the_api_throttle_counts_each_client(register, se
     d = register()
     proxy = {"REMOTE_ADDR": "10.0.0.1"}
     for _ in range(2):
-        assert lookup(d.code, d.pin, HTTP_X_FORWARDED_FOR="198.51.100.1", **proxy).status_code == 200
+        assert (
+            lookup(d.code, d.pin, HTTP_X_FORWARDED_FOR="198.51.100.1", **proxy).status_code == 200
+        )
     assert lookup(d.code, d.pin, HTTP_X_FORWARDED_FOR="198.51.100.1", **proxy).status_code == 429
     # Another client behind the same proxy is not held back ...
     assert lookup(d.code, d.pin, HTTP_X_FORWARDED_FOR="198.51.100.2", **proxy).status_code == 200
     # ... and a spoofed left-hand entry does not buy a fresh counter.
-    assert lookup(d.code, d.pin, HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.1",
-                  **proxy).status_code == 429
+    assert (
+        lookup(d.code, d.pin, HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.1", **proxy).status_code
+        == 429
+    )
 
 
 def test_without_a_trusted_proxy_the_forwarded_header_is_ignored(register, settings):

@@ -1,4 +1,5 @@
 """GET /api/v1/reports/monthly/: staff with view_reports only; JSON, XLSX, CSV."""
+
 import csv
 import io
 
@@ -29,10 +30,14 @@ def test_json_rows_and_totals(june, api, procedure, django_assert_max_num_querie
         response = api.get(URL, {"month": "2026-06", "by": "procedure"})
     assert response.status_code == 200
     data = response.json()
-    assert data["period"] == {"kind": "month", "key": "2026-06", "start": "2026-06-01",
-                              "end": "2026-06-30"}
+    assert data["period"] == {
+        "kind": "month",
+        "key": "2026-06",
+        "start": "2026-06-01",
+        "end": "2026-06-30",
+    }
     assert data["by"] == "procedure"
-    assert data["columns"][:len(COLUMN_KEYS)] == list(COLUMN_KEYS)
+    assert data["columns"][: len(COLUMN_KEYS)] == list(COLUMN_KEYS)
     total = data["total"]["figures"]
     assert {k: total[k] for k in COLUMN_KEYS} == EXPECTED_TOTAL
     assert total["on_time_rate"] == 60.0
@@ -99,8 +104,9 @@ def test_needs_login_and_the_permission(june, client, staff):
     response = client.get(URL, {"month": "2026-06"})
     assert response.status_code == 403
     token = Token.objects.create(user=staff["unit_head"])  # unit heads have view_reports
-    response = client.generic("GET", URL + "?month=2026-06",
-                              HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = client.generic(
+        "GET", URL + "?month=2026-06", HTTP_AUTHORIZATION=f"Token {token.key}"
+    )
     assert response.status_code == 200
 
 

@@ -1,9 +1,11 @@
 """The working-time calendar: office hours, weekends, holidays, swaps and overrides.
 
-Expected times are worked out by hand from docs/legal-rules.md: "Due time" (07:00-11:30, 13:30-17:00,
+Expected times are worked out by hand from docs/legal-rules.md: "Due time" (07:00-11:30,
+13:30-17:00,
 8 h a day) and the official 2025-2026 holiday schedules.
 """
-from datetime import date, datetime, timedelta, timezone
+
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -55,7 +57,7 @@ def test_next_working_moment(moment, expected):
 
 def test_next_working_moment_accepts_any_offset_and_answers_in_local_time():
     # 03:00 UTC is 10:00 in Hanoi.
-    utc = datetime(2025, 6, 2, 3, 0, tzinfo=timezone.utc)
+    utc = datetime(2025, 6, 2, 3, 0, tzinfo=UTC)
     assert_same(calendar.next_working_moment(utc), at(2025, 6, 2, 10, 0))
 
 
@@ -77,8 +79,9 @@ def test_accepted_in_lunch_break_counts_from_1330_and_due_stays_at_1130():
 
 
 def test_morning_used_up_exactly_stays_at_1130():
-    assert_same(calendar.add_working_hours(at(2025, 6, 2, 7, 0), Decimal("4.5")),
-                at(2025, 6, 2, 11, 30))
+    assert_same(
+        calendar.add_working_hours(at(2025, 6, 2, 7, 0), Decimal("4.5")), at(2025, 6, 2, 11, 30)
+    )
     assert_same(calendar.add_working_hours(at(2025, 6, 2, 7, 0), 5), at(2025, 6, 2, 14, 0))
 
 
@@ -243,8 +246,9 @@ def test_half_a_day_is_four_hours(half):
 
 
 def test_one_and_a_half_days():
-    assert_same(calendar.add_working_days(at(2025, 6, 2, 10, 0), Decimal("1.5")),
-                at(2025, 6, 3, 16, 0))
+    assert_same(
+        calendar.add_working_days(at(2025, 6, 2, 10, 0), Decimal("1.5")), at(2025, 6, 3, 16, 0)
+    )
     # Friday 13:30 + 12 h: 3.5 h on Friday, 8 h on Monday, 0.5 h on Tuesday.
     assert_same(calendar.add_working_days(at(2025, 6, 6, 13, 30), 1.5), at(2025, 6, 10, 7, 30))
 
@@ -252,9 +256,12 @@ def test_one_and_a_half_days():
 def test_float_amounts_do_not_drift():
     # 0.1 day = 2 880 s exactly; a binary float would be a hair short of it.
     assert_same(calendar.add_working_days(at(2025, 6, 2, 7, 0), 0.1), at(2025, 6, 2, 7, 48))
-    assert calendar.working_seconds_between(
-        at(2025, 6, 2, 7, 0), calendar.add_working_days(at(2025, 6, 2, 7, 0), 0.3)
-    ) == 8640
+    assert (
+        calendar.working_seconds_between(
+            at(2025, 6, 2, 7, 0), calendar.add_working_days(at(2025, 6, 2, 7, 0), 0.3)
+        )
+        == 8640
+    )
 
 
 def test_seconds_passed_as_hour_fractions_round_trip_exactly():
@@ -300,8 +307,11 @@ def test_working_seconds_between(a, b, seconds):
 
 def test_working_seconds_between_inverts_adding():
     starts = [
-        at(2025, 4, 25, 16, 45), at(2025, 8, 29, 12, 0), at(2025, 12, 30, 9, 15),
-        at(2026, 2, 12, 10, 5), at(2026, 8, 20, 17, 30),
+        at(2025, 4, 25, 16, 45),
+        at(2025, 8, 29, 12, 0),
+        at(2025, 12, 30, 9, 15),
+        at(2026, 2, 12, 10, 5),
+        at(2026, 8, 20, 17, 30),
     ]
     for start in starts:
         for hours in (0.5, 1, 4.5, 8, 13, 40, 200):
@@ -324,9 +334,9 @@ def test_add_time_dispatches_on_unit():
 
 def test_naive_datetimes_are_refused():
     with pytest.raises(ValueError):
-        calendar.add_working_days(datetime(2025, 6, 2, 10, 0), 1)
+        calendar.add_working_days(datetime(2025, 6, 2, 10, 0), 1)  # noqa: DTZ001
     with pytest.raises(ValueError):
-        calendar.working_seconds_between(datetime(2025, 6, 2, 10, 0), at(2025, 6, 2, 11, 0))
+        calendar.working_seconds_between(datetime(2025, 6, 2, 10, 0), at(2025, 6, 2, 11, 0))  # noqa: DTZ001
 
 
 @pytest.mark.parametrize("amount", [-1, Decimal("NaN"), float("inf"), "abc", True])
@@ -373,7 +383,10 @@ def test_year_exceptions_show_overrides_with_their_reason():
     CalendarOverride.objects.create(date=date(2025, 6, 5), is_working=True, reason="Normal")
     rows = {row["date"]: row for row in calendar.year_exceptions(2025)}
     assert rows[date(2025, 6, 4)] == {
-        "date": date(2025, 6, 4), "is_working": False, "reason": "Storm", "source": "override",
+        "date": date(2025, 6, 4),
+        "is_working": False,
+        "reason": "Storm",
+        "source": "override",
     }
     assert rows[date(2025, 6, 7)]["source"] == "override"
     assert rows[date(2025, 4, 26)]["is_working"] is True

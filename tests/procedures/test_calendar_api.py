@@ -1,4 +1,5 @@
 """The public calendar endpoints: due time and the year's exceptions."""
+
 from datetime import date
 
 import pytest
@@ -67,9 +68,7 @@ def test_due_calendar_days_landing_on_national_day(client):
 
 def test_unencoded_plus_in_offset_is_accepted(client):
     # A hand-typed URL sends "+07:00" as " 07:00".
-    response = client.get(
-        DUE_URL + "?start=2025-06-02T10:00:00+07:00&amount=1&unit=working_days"
-    )
+    response = client.get(DUE_URL + "?start=2025-06-02T10:00:00+07:00&amount=1&unit=working_days")
     assert response.status_code == 200
     assert response.json()["due"] == "2025-06-03T10:00:00+07:00"
 
@@ -94,8 +93,14 @@ def test_due_uses_overrides(client):
         ({"start": "2025-06-02T10:00:00+07:00", "amount": "x", "unit": "working_days"}, "amount"),
         ({"start": "2025-06-02T10:00:00+07:00", "amount": "-1", "unit": "working_days"}, "amount"),
         ({"start": "2025-06-02T10:00:00+07:00", "amount": "NaN", "unit": "working_days"}, "amount"),
-        ({"start": "2025-06-02T10:00:00+07:00", "amount": "5000", "unit": "working_days"}, "amount"),
-        ({"start": "2025-06-02T10:00:00+07:00", "amount": "1.5", "unit": "calendar_days"}, "amount"),
+        (
+            {"start": "2025-06-02T10:00:00+07:00", "amount": "5000", "unit": "working_days"},
+            "amount",
+        ),
+        (
+            {"start": "2025-06-02T10:00:00+07:00", "amount": "1.5", "unit": "calendar_days"},
+            "amount",
+        ),
         ({"start": "2100-12-30T10:00:00+07:00", "amount": "10", "unit": "working_days"}, "amount"),
         ({"start": "2025-06-02T10:00:00+07:00", "amount": "1", "unit": "weeks"}, "unit"),
         ({"start": "2025-06-02T10:00:00+07:00", "amount": "1"}, "unit"),
@@ -141,7 +146,10 @@ def test_year_lists_overrides(client):
     CalendarOverride.objects.create(date=date(2025, 6, 7), is_working=True, reason="Catch-up")
     rows = {row["date"]: row for row in client.get(year_url(2025)).json()}
     assert rows["2025-06-07"] == {
-        "date": "2025-06-07", "is_working": True, "reason": "Catch-up", "source": "override",
+        "date": "2025-06-07",
+        "is_working": True,
+        "reason": "Catch-up",
+        "source": "override",
     }
     assert rows["2025-04-26"]["is_working"] is True
 
@@ -161,7 +169,13 @@ def test_schema_documents_the_parameters(client):
     due = schema["paths"]["/api/v1/calendar/due/"]["get"]
     names = {p["name"]: p for p in due["parameters"]}
     assert {"start", "amount", "unit"} <= set(names)
-    assert all(names[n]["in"] == "query" and names[n]["required"] for n in ("start", "amount", "unit"))
-    assert set(names["unit"]["schema"]["enum"]) == {"working_days", "calendar_days", "working_hours"}
+    assert all(
+        names[n]["in"] == "query" and names[n]["required"] for n in ("start", "amount", "unit")
+    )
+    assert set(names["unit"]["schema"]["enum"]) == {
+        "working_days",
+        "calendar_days",
+        "working_hours",
+    }
     year = schema["paths"]["/api/v1/calendar/year/{year}/"]["get"]
     assert year["parameters"][0]["name"] == "year"

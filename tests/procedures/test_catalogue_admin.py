@@ -7,9 +7,9 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
+from procedures.catalogue.services import procedure_amend
 from procedures.core.constants import ChangeKind, ProcedureStatus, TimeUnit
 from procedures.models import CalendarOverride, Procedure
-from procedures.catalogue.services import procedure_amend
 from tests.factories import FieldFactory, ProcedureFactory, RequiredDocumentFactory, UnitFactory
 
 pytestmark = pytest.mark.django_db

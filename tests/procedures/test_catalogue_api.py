@@ -7,8 +7,8 @@ import pytest
 from django.core.files.base import ContentFile
 from rest_framework.test import APIClient
 
-from procedures.core.constants import OnlineLevel
 from procedures.catalogue.services import procedure_amend
+from procedures.core.constants import OnlineLevel
 from tests.factories import FieldFactory, ProcedureFactory, RequiredDocumentFactory, UnitFactory
 
 pytestmark = pytest.mark.django_db
@@ -162,7 +162,11 @@ def test_openapi_schema(api):
 def test_search_needs_every_word_in_any_order_without_accents(client):
     ProcedureFactory(name="Cấp Giấy phép bán lẻ sản phẩm rượu", code="2.000633")
     ProcedureFactory(name="Cấp Giấy phép bán buôn sản phẩm thuốc lá", code="2.000150")
-    names = lambda q: [r["name"] for r in client.get("/api/v1/procedures/", {"search": q}).json()["results"]]  # noqa: E731
+
+    def names(q):
+        response = client.get("/api/v1/procedures/", {"search": q})
+        return [r["name"] for r in response.json()["results"]]
+
     assert names("bán lẻ rượu") == ["Cấp Giấy phép bán lẻ sản phẩm rượu"]
     assert names("ruou ban le") == ["Cấp Giấy phép bán lẻ sản phẩm rượu"]
     assert names("2.000150") == ["Cấp Giấy phép bán buôn sản phẩm thuốc lá"]
@@ -181,6 +185,7 @@ def test_the_api_gives_the_document_template_names_the_source_and_the_online_rul
     assert body["accepts_online"] is True
     assert body["documents_source"] == "https://dichvucong.gov.vn/thu-tuc/2.000636"
     assert [(d["name"], d["template_name"]) for d in body["documents"]] == [
-        ("Đơn đề nghị", "Mẫu số 03")]
+        ("Đơn đề nghị", "Mẫu số 03")
+    ]
     # The list is the department's: the district-level procedure is not in it.
     assert [r["code"] for r in client.get(LIST).json()["results"]] == ["2.000636"]

@@ -5,9 +5,6 @@ from decimal import Decimal
 
 import pytest
 
-from procedures.core.constants import ChangeKind, OnlineLevel, ProcedureStatus, TimeUnit
-from procedures.core.errors import DomainError
-from procedures.models import Field, Procedure, ProcedureVersion
 from procedures.catalogue.selectors import (
     field_list_with_counts,
     procedure_list,
@@ -22,6 +19,9 @@ from procedures.catalogue.services import (
     procedure_update,
     procedure_version_in_force,
 )
+from procedures.core.constants import ChangeKind, OnlineLevel, ProcedureStatus, TimeUnit
+from procedures.core.errors import DomainError
+from procedures.models import Field, Procedure, ProcedureVersion
 from tests.factories import FieldFactory, ProcedureFactory, UnitFactory
 
 pytestmark = pytest.mark.django_db

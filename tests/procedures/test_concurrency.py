@@ -4,6 +4,7 @@ SQLite serialises whole-database writes, so these races can only be shown on
 PostgreSQL: run with DATABASE_URL=postgres://... Each thread has its own connection
 (closed at the end of the thread) and its own transaction, as two requests would.
 """
+
 import threading
 import time
 from collections.abc import Callable
@@ -12,10 +13,11 @@ import pytest
 from django.db import connections
 from rest_framework.test import APIClient
 
-from procedures.core.constants import Action, Channel, DossierStatus as S
+from procedures.core.constants import Action, Channel
+from procedures.core.constants import DossierStatus as S
 from procedures.core.errors import DomainError
-from procedures.models import Dossier, DossierCodeSequence, DossierEvent
 from procedures.dossiers import services as svc
+from procedures.models import Dossier, DossierCodeSequence, DossierEvent
 from procedures.notifications import services as notifications
 
 from .conftest import APPLICANT, at
@@ -61,11 +63,15 @@ def slow_commit(monkeypatch):
 
 @pytest.fixture
 def second_intake(staff, units):
-    from procedures.core.constants import Role
     from procedures.catalogue.staff import roles_ensure_groups, staff_create
+    from procedures.core.constants import Role
 
-    user, _ = staff_create(username="intake2", full_name="Cán bộ intake2",
-                           group=roles_ensure_groups()[Role.INTAKE], unit=units["VP"])
+    user, _ = staff_create(
+        username="intake2",
+        full_name="Cán bộ intake2",
+        group=roles_ensure_groups()[Role.INTAKE],
+        unit=units["VP"],
+    )
     return user
 
 
@@ -75,10 +81,16 @@ def test_two_officers_same_version_one_wins_the_other_gets_a_conflict(
     d = register(now=at(2026, 6, 1, 9, 0))
     seen = d.version
     results = run_together(
-        lambda: svc.dossier_accept(dossier=d, actor=staff["intake"], expected_version=seen,
-                                   now=at(2026, 6, 1, 10, 0)),
-        lambda: svc.dossier_refuse_intake(dossier=d, actor=second_intake, reason="Ngoài thẩm quyền",
-                                          expected_version=seen, now=at(2026, 6, 1, 10, 0)),
+        lambda: svc.dossier_accept(
+            dossier=d, actor=staff["intake"], expected_version=seen, now=at(2026, 6, 1, 10, 0)
+        ),
+        lambda: svc.dossier_refuse_intake(
+            dossier=d,
+            actor=second_intake,
+            reason="Ngoài thẩm quyền",
+            expected_version=seen,
+            now=at(2026, 6, 1, 10, 0),
+        ),
     )
     outcomes = sorted(kind for kind, _ in results)
     assert outcomes == ["error", "ok"], results
@@ -126,8 +138,11 @@ def test_two_api_sessions_same_version_200_and_409(
     def post(user, action, body):
         client = APIClient()
         client.force_login(user)
-        return client.post(f"/api/v1/dossiers/{d.code}/actions/{action}/",
-                           {"expected_version": d.version, **body}, format="json")
+        return client.post(
+            f"/api/v1/dossiers/{d.code}/actions/{action}/",
+            {"expected_version": d.version, **body},
+            format="json",
+        )
 
     results = run_together(
         lambda: post(staff["intake"], "accept", {}),
@@ -142,12 +157,17 @@ def test_two_api_sessions_same_version_200_and_409(
     assert DossierEvent.objects.filter(dossier=d).count() == 2
 
 
-def test_twenty_parallel_registrations_get_twenty_consecutive_references(require_postgres,
-                                                                         procedure, staff):
+def test_twenty_parallel_registrations_get_twenty_consecutive_references(
+    require_postgres, procedure, staff
+):
     def register_one():
-        dossier, _pin = svc.dossier_register(procedure=procedure, applicant=APPLICANT,
-                                             channel=Channel.DIRECT, actor=staff["intake"],
-                                             now=at(2026, 6, 1, 9, 0))
+        dossier, _pin = svc.dossier_register(
+            procedure=procedure,
+            applicant=APPLICANT,
+            channel=Channel.DIRECT,
+            actor=staff["intake"],
+            now=at(2026, 6, 1, 9, 0),
+        )
         return dossier.submission_ref
 
     results = run_together(*[register_one] * 20)
@@ -158,17 +178,26 @@ def test_twenty_parallel_registrations_get_twenty_consecutive_references(require
     assert DossierCodeSequence.objects.get(kind="ref", day=at(2026, 6, 1).date()).last == 20
 
 
-def test_twenty_parallel_acceptances_get_twenty_consecutive_legal_codes(require_postgres,
-                                                                        procedure, staff):
+def test_twenty_parallel_acceptances_get_twenty_consecutive_legal_codes(
+    require_postgres, procedure, staff
+):
     """The legal code is drawn at acceptance under the day's row lock: no duplicate, no
     gap, dated the day of acceptance."""
-    dossiers = [svc.dossier_register(procedure=procedure, applicant=APPLICANT,
-                                     channel=Channel.DIRECT, actor=staff["intake"],
-                                     now=at(2026, 5, 29, 9, 0))[0] for _ in range(20)]
+    dossiers = [
+        svc.dossier_register(
+            procedure=procedure,
+            applicant=APPLICANT,
+            channel=Channel.DIRECT,
+            actor=staff["intake"],
+            now=at(2026, 5, 29, 9, 0),
+        )[0]
+        for _ in range(20)
+    ]
 
     def accept(d):
-        return lambda: svc.dossier_accept(dossier=d, actor=staff["intake"],
-                                          now=at(2026, 6, 1, 9, 0)).code
+        return lambda: svc.dossier_accept(
+            dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 9, 0)
+        ).code
 
     results = run_together(*[accept(d) for d in dossiers])
     assert [kind for kind, _ in results] == ["ok"] * 20, results

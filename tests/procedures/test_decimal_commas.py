@@ -42,8 +42,9 @@ def test_one_helper_follows_the_language():
 def test_report_table_and_charts_write_decimal_commas(june, staff, vietnamese):  # noqa: F811
     client = Client()
     client.force_login(staff["director"])
-    html = client.get(reverse("admin:procedures_report"),
-                      {"period": "2026-06", "by": "field"}).content.decode()
+    html = client.get(
+        reverse("admin:procedures_report"), {"period": "2026-06", "by": "field"}
+    ).content.decode()
     charts = "".join(re.findall(r'<svg[^>]*class="report-chart".*?</svg>', html, re.S))
     labels = re.findall(r">([^<>]*%[^<>]*)<", charts)
     assert labels, charts[:500]
@@ -62,9 +63,15 @@ def test_no_none_before_a_procedure_without_a_code(register, staff, vietnamese):
     svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 2, 9, 0))
     client = Client()
     client.force_login(staff["director"])
-    html = client.get(reverse("admin:procedures_report_cell"), {
-        "period": "2026-06", "by": "procedure", "row": "total", "column": "received",
-    }).content.decode()
+    html = client.get(
+        reverse("admin:procedures_report_cell"),
+        {
+            "period": "2026-06",
+            "by": "procedure",
+            "row": "total",
+            "column": "received",
+        },
+    ).content.decode()
     assert "Thủ tục nội bộ chưa có mã" in html
     assert "None" not in html
 

@@ -1,6 +1,7 @@
 """The delivery ledger: send once, retry transient failures with backoff, record
 readable reasons, the admin's "Retry now", the outbox when the broker is down, and
 event notifications that carry ids only."""
+
 import dataclasses
 import smtplib
 import threading
@@ -15,8 +16,8 @@ from django.urls import reverse
 from kombu.exceptions import OperationalError
 
 from procedures.core.constants import Channel
-from procedures.models import Delivery, DeliveryChannel, DeliveryStatus
 from procedures.dossiers import services as svc
+from procedures.models import Delivery, DeliveryChannel, DeliveryStatus
 from procedures.notifications.delivery import (
     Outcome,
     delivery_drain,
@@ -75,32 +76,45 @@ def row_for(dossier, kind="applicant.accepted"):
 def test_send_marks_sent_and_a_second_send_does_nothing(accepted):
     row = row_for(accepted)
     assert (row.status, row.recipient, row.payload) == (
-        DeliveryStatus.PENDING, "an@example.com",
-        {"dossier_id": accepted.pk, "event_id": row.payload["event_id"]})
+        DeliveryStatus.PENDING,
+        "an@example.com",
+        {"dossier_id": accepted.pk, "event_id": row.payload["event_id"]},
+    )
     assert delivery_send(delivery_id=row.pk, now=NOW) == Outcome.SENT
     assert delivery_send(delivery_id=row.pk, now=NOW) == Outcome.SKIPPED
     [message] = mail.outbox
     assert message.subject == f"Dossier {accepted.code} accepted"
     assert "09:00 04/06/2026" in message.body  # online: 3 working days from Monday 09:00
     assert message.extra_headers["Message-ID"] == (
-        f"<motcua.delivery.{row.pk}@congthuong.example.gov.vn>")
+        f"<motcua.delivery.{row.pk}@congthuong.example.gov.vn>"
+    )
     row.refresh_from_db()
     assert (row.status, row.attempts, row.sent_at, row.last_error) == (
-        DeliveryStatus.SENT, 1, NOW, "")
+        DeliveryStatus.SENT,
+        1,
+        NOW,
+        "",
+    )
 
 
 def test_queueing_the_same_message_twice_keeps_one_row(accepted):
     row = row_for(accepted)
-    again = delivery_queue(kind=row.kind, recipient=row.recipient, subject_key=row.subject_key,
-                           payload=row.payload)
+    again = delivery_queue(
+        kind=row.kind, recipient=row.recipient, subject_key=row.subject_key, payload=row.payload
+    )
     assert again is None
     assert Delivery.objects.filter(kind=row.kind, recipient=row.recipient).count() == 1
 
 
 def test_in_app_rows_are_sent_without_mail(staff):
-    row = delivery_queue(kind="staff.assigned", recipient=f"user:{staff['specialist'].pk}",
-                         user=staff["specialist"], channel=DeliveryChannel.IN_APP,
-                         subject_key="x", payload={})
+    row = delivery_queue(
+        kind="staff.assigned",
+        recipient=f"user:{staff['specialist'].pk}",
+        user=staff["specialist"],
+        channel=DeliveryChannel.IN_APP,
+        subject_key="x",
+        payload={},
+    )
     assert delivery_send(delivery_id=row.pk, now=NOW) == Outcome.SENT
     assert mail.outbox == []
 
@@ -134,14 +148,15 @@ def test_transient_failure_is_retried_with_backoff_and_a_readable_reason(accepte
     assert counts["sent"] == 1
     row.refresh_from_db()
     assert (row.status, row.attempts, row.last_error) == (DeliveryStatus.SENT, 3, "")
-    assert [m.subject for m in mail.outbox] == [f"Dossier {accepted.code} received",
-                                                f"Dossier {accepted.code} accepted"]
+    assert [m.subject for m in mail.outbox] == [
+        f"Dossier {accepted.code} received",
+        f"Dossier {accepted.code} accepted",
+    ]
 
 
 def test_permanent_failure_is_recorded_at_once(accepted, flaky):
     row = row_for(accepted)
-    flaky.append(smtplib.SMTPRecipientsRefused(
-        {"an@example.com": (550, b"5.1.1 User unknown")}))
+    flaky.append(smtplib.SMTPRecipientsRefused({"an@example.com": (550, b"5.1.1 User unknown")}))
     assert delivery_send(delivery_id=row.pk, now=NOW) == Outcome.FAILED
     row.refresh_from_db()
     assert row.status == DeliveryStatus.FAILED and row.next_attempt_at is None
@@ -154,8 +169,9 @@ def test_transient_failures_give_up_after_the_last_attempt(accepted, flaky, sett
     settings.DELIVERY_MAX_ATTEMPTS = 3
     row = row_for(accepted)
     flaky.extend([TimeoutError("timed out")] * 3)
-    outcomes = [delivery_send(delivery_id=row.pk, now=NOW + timedelta(seconds=s))
-                for s in (0, 10, 30)]
+    outcomes = [
+        delivery_send(delivery_id=row.pk, now=NOW + timedelta(seconds=s)) for s in (0, 10, 30)
+    ]
     assert outcomes == [Outcome.RETRY, Outcome.RETRY, Outcome.FAILED]
     row.refresh_from_db()
     assert (row.status, row.attempts) == (DeliveryStatus.FAILED, 3)
@@ -163,8 +179,9 @@ def test_transient_failures_give_up_after_the_last_attempt(accepted, flaky, sett
 
 
 def test_a_broken_template_fails_with_its_reason(staff):
-    row = delivery_queue(kind="staff.no_such_kind", recipient="x@example.gov.vn",
-                         subject_key="t", payload={})
+    row = delivery_queue(
+        kind="staff.no_such_kind", recipient="x@example.gov.vn", subject_key="t", payload={}
+    )
     assert delivery_send(delivery_id=row.pk, now=NOW) == Outcome.FAILED
     row.refresh_from_db()
     assert "could not be prepared: TemplateDoesNotExist" in row.last_error
@@ -181,8 +198,9 @@ def test_database_locked_when_marking_is_retried_and_the_message_is_sent_once(
     from django.db.models.query import QuerySet
 
     monkeypatch.setattr("procedures.notifications.services.enqueue_deliveries", lambda ids: 0)
-    d = svc.dossier_accept(dossier=register(channel=Channel.ONLINE, applicant=ENGLISH),
-                           actor=staff["intake"], now=NOW)
+    d = svc.dossier_accept(
+        dossier=register(channel=Channel.ONLINE, applicant=ENGLISH), actor=staff["intake"], now=NOW
+    )
     row = row_for(d)
     Delivery.objects.exclude(pk=row.pk).update(status=DeliveryStatus.SENT)  # the receipt
     seen = []
@@ -265,8 +283,9 @@ def test_a_restarted_worker_releases_the_claims_of_its_node_name(accepted, monke
 
     row = row_for(accepted)
     Delivery.objects.exclude(pk=row.pk).update(status=DeliveryStatus.SENT)  # the receipt
-    monkeypatch.setattr(delivery_service, "_send_email", lambda d: (_ for _ in ()).throw(
-        SystemExit("SIGKILL")))
+    monkeypatch.setattr(
+        delivery_service, "_send_email", lambda d: (_ for _ in ()).throw(SystemExit("SIGKILL"))
+    )
     with pytest.raises(SystemExit):
         delivery_send(delivery_id=row.pk, now=NOW, claimed_by="celery@desk")
     monkeypatch.undo()
@@ -291,8 +310,11 @@ def test_admin_lists_failures_and_retry_now_sends_again(
     detail = admin_client.get(reverse("admin:procedures_delivery_change", args=[row.pk]))
     assert f"Dossier {accepted.code} accepted" in detail.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(reverse("admin:procedures_delivery_changelist"), {
-            "action": "retry_now", "_selected_action": [row.pk]}, follow=True)
+        response = admin_client.post(
+            reverse("admin:procedures_delivery_changelist"),
+            {"action": "retry_now", "_selected_action": [row.pk]},
+            follow=True,
+        )
     assert "1 message(s) queued again." in response.content.decode()
     row.refresh_from_db()
     # Eager in tests: queued on commit and sent at once.
@@ -309,8 +331,9 @@ def test_retry_leaves_sent_rows_alone(accepted):
 
 def test_officers_see_only_their_own_rows_and_their_inbox(client, staff, accepted, units):
     specialist = staff["specialist"]
-    d = svc.dossier_assign(dossier=accepted, actor=staff["intake"], unit=units["QLTM"],
-                           officer=specialist, now=NOW)
+    d = svc.dossier_assign(
+        dossier=accepted, actor=staff["intake"], unit=units["QLTM"], officer=specialist, now=NOW
+    )
     mine = Delivery.objects.get(user=specialist, channel=DeliveryChannel.IN_APP)
     delivery_send(delivery_id=mine.pk, now=NOW)
     client.force_login(specialist)
@@ -327,7 +350,9 @@ def test_officers_see_only_their_own_rows_and_their_inbox(client, staff, accepte
     client.post(reverse("admin:procedures_inbox"), {"preferences": "1", "notify_in_app": "on"})
     specialist.staff_profile.refresh_from_db()
     assert (specialist.staff_profile.notify_by_email, specialist.staff_profile.notify_in_app) == (
-        False, True)
+        False,
+        True,
+    )
 
 
 # ------------------------------------------------------------------ events and the outbox
@@ -339,20 +364,31 @@ def test_staff_events_reach_the_assigned_officer_on_their_channels(
     from procedures.tasks import deliver
 
     published = []
-    monkeypatch.setattr(deliver, "apply_async",
-                        lambda args, **kw: published.append(args) or deliver(*args))
+    monkeypatch.setattr(
+        deliver, "apply_async", lambda args, **kw: published.append(args) or deliver(*args)
+    )
     d = svc.dossier_accept(dossier=register(), actor=staff["intake"], now=NOW)
     with django_capture_on_commit_callbacks(execute=True):
-        d = svc.dossier_assign(dossier=d, actor=staff["intake"], unit=units["QLTM"],
-                               officer=staff["specialist"], now=NOW)
-    d = svc.dossier_request_payment(dossier=d, actor=staff["specialist"], note="Phí thẩm định",
-                                    now=at(2026, 6, 2, 9, 0))
+        d = svc.dossier_assign(
+            dossier=d,
+            actor=staff["intake"],
+            unit=units["QLTM"],
+            officer=staff["specialist"],
+            now=NOW,
+        )
+    d = svc.dossier_request_payment(
+        dossier=d, actor=staff["specialist"], note="Phí thẩm định", now=at(2026, 6, 2, 9, 0)
+    )
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         svc.dossier_confirm_payment(dossier=d, actor=staff["intake"], now=at(2026, 6, 2, 10, 0))
     kinds = set(Delivery.objects.filter(user=staff["specialist"]).values_list("kind", "channel"))
-    assert kinds == {("staff.assigned", "email"), ("staff.assigned", "in_app"),
-                     ("staff.payment_confirmed", "email"), ("staff.payment_confirmed", "in_app")}
+    assert kinds == {
+        ("staff.assigned", "email"),
+        ("staff.assigned", "in_app"),
+        ("staff.payment_confirmed", "email"),
+        ("staff.payment_confirmed", "in_app"),
+    }
     [message] = mail.outbox
     assert message.to == ["specialist@example.gov.vn"]
     assert message.subject == f"Dossier {d.code}: payment confirmed"
@@ -363,8 +399,9 @@ def test_staff_events_reach_the_assigned_officer_on_their_channels(
 def test_no_staff_message_to_the_officer_who_acted(register, staff, units):
     d = svc.dossier_accept(dossier=register(), actor=staff["intake"], now=NOW)
     # The unit head assigns the dossier to themself: nobody needs telling.
-    svc.dossier_assign(dossier=d, actor=staff["unit_head"], unit=units["QLTM"],
-                       officer=staff["unit_head"], now=NOW)
+    svc.dossier_assign(
+        dossier=d, actor=staff["unit_head"], unit=units["QLTM"], officer=staff["unit_head"], now=NOW
+    )
     assert not Delivery.objects.filter(kind__startswith="staff.").exists()
 
 
@@ -389,7 +426,8 @@ def test_broker_down_the_change_is_saved_and_the_drain_sends_later(
     assert counts["sent"] == 2  # the receipt of the online registration and the acceptance
     assert delivery_drain()["selected"] == 0
     assert sorted(m.subject for m in mail.outbox) == sorted(
-        [f"Dossier {d.code} accepted", f"Dossier {d.code} received"])
+        [f"Dossier {d.code} accepted", f"Dossier {d.code} received"]
+    )
 
 
 def test_enqueue_chunks_many_ids_into_batches(monkeypatch):
@@ -411,13 +449,15 @@ class SlowBackend(LocmemBackend):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_on_one_row_send_it_once(require_postgres, settings, register, staff,
-                                             monkeypatch):
+def test_two_workers_on_one_row_send_it_once(
+    require_postgres, settings, register, staff, monkeypatch
+):
     settings.EMAIL_BACKEND = "tests.procedures.test_delivery.SlowBackend"
     # Nothing is sent on commit here: the two threads below are the workers.
     monkeypatch.setattr("procedures.notifications.services.enqueue_deliveries", lambda ids: 0)
-    d = svc.dossier_accept(dossier=register(channel=Channel.ONLINE, applicant=ENGLISH),
-                           actor=staff["intake"], now=NOW)
+    d = svc.dossier_accept(
+        dossier=register(channel=Channel.ONLINE, applicant=ENGLISH), actor=staff["intake"], now=NOW
+    )
     row = row_for(d)
     outcomes = []
 
@@ -446,15 +486,25 @@ def test_setup_periodic_tasks_is_idempotent_and_keeps_admin_edits(capsys):
     call_command("setup_periodic_tasks")
     tasks = {t.name: t for t in PeriodicTask.objects.select_related("crontab", "interval")}
     morning = tasks["Reminders: deadline digest at 07:30"]
-    assert (morning.task, morning.crontab.hour, morning.crontab.minute,
-            morning.crontab.day_of_week) == ("procedures.reminders_sweep", "7", "30", "*")
+    assert (
+        morning.task,
+        morning.crontab.hour,
+        morning.crontab.minute,
+        morning.crontab.day_of_week,
+    ) == ("procedures.reminders_sweep", "7", "30", "*")
     assert tasks["Reminders: deadline digest at 13:30"].crontab.hour == "13"
     drain = tasks["Deliveries: send pending messages (outbox drain)"]
     assert (drain.task, drain.interval.every, drain.interval.period) == (
-        "procedures.deliver_pending", 1, "minutes")
+        "procedures.deliver_pending",
+        1,
+        "minutes",
+    )
     close = tasks["Reports: freeze last month's report on the first working day"]
     assert (close.task, close.crontab.hour, close.crontab.minute) == (
-        "procedures.report_month_close", "6", "0")
+        "procedures.report_month_close",
+        "6",
+        "0",
+    )
     # The department moves the morning digest to 08:00 in the admin; a re-run keeps it.
     morning.crontab.hour, morning.crontab.minute = "8", "0"
     morning.crontab.save()
@@ -482,7 +532,6 @@ def test_healthcheck_fails_on_mail_failing_for_longer_than_the_alert(accepted, f
     """SMTP answering 451 for longer than DELIVERY_FAILING_ALERT_MINUTES: exit 1."""
     from django.core.management import call_command
     from django.core.management.base import CommandError
-
     from django.utils import timezone
 
     row = row_for(accepted)
@@ -533,11 +582,23 @@ def test_filesystem_broker_folders_are_created_at_configuration(tmp_path):
 
     from config.celery_app import _broker_folders
 
-    options = {"data_folder_in": str(tmp_path / "out"), "data_folder_out": str(tmp_path / "out"),
-               "processed_folder": str(tmp_path / "processed")}
-    _broker_folders(SimpleNamespace(conf=SimpleNamespace(broker_url="filesystem://",
-                                                         broker_transport_options=options)))
+    options = {
+        "data_folder_in": str(tmp_path / "out"),
+        "data_folder_out": str(tmp_path / "out"),
+        "processed_folder": str(tmp_path / "processed"),
+    }
+    _broker_folders(
+        SimpleNamespace(
+            conf=SimpleNamespace(broker_url="filesystem://", broker_transport_options=options)
+        )
+    )
     assert (tmp_path / "out").is_dir() and (tmp_path / "processed").is_dir()
-    _broker_folders(SimpleNamespace(conf=SimpleNamespace(
-        broker_url="redis://x", broker_transport_options={"data_folder_in": str(tmp_path / "no")})))
+    _broker_folders(
+        SimpleNamespace(
+            conf=SimpleNamespace(
+                broker_url="redis://x",
+                broker_transport_options={"data_folder_in": str(tmp_path / "no")},
+            )
+        )
+    )
     assert not (tmp_path / "no").exists()

@@ -1,5 +1,6 @@
 """The demo-data generator on SQLite with a small N: exact counts, a realistic mix,
 rows as coherent as the services would have made them, --clear (issue item 9)."""
+
 import re
 from collections import Counter
 from datetime import timedelta
@@ -11,15 +12,16 @@ from django.db import connection
 from django.db.models import Count, Max
 
 from procedures.calendar import working_time as calendar
-from procedures.core.constants import Action, Channel, DossierStatus as S, OnlineLevel, StepRole
-from procedures.models import Dossier, DossierCodeSequence, DossierEvent, DossierStep, ProcessStep
-from procedures.dossiers import services as svc
 from procedures.catalogue.services import procedure_create
+from procedures.core.constants import Action, Channel, OnlineLevel, StepRole
+from procedures.core.constants import DossierStatus as S
 from procedures.demo.generator import (
     DEMO_PIN,
     demo_dossiers_clear,
     demo_dossiers_generate,
 )
+from procedures.dossiers import services as svc
+from procedures.models import Dossier, DossierCodeSequence, DossierEvent, DossierStep, ProcessStep
 
 from .conftest import at
 
@@ -34,10 +36,16 @@ OPEN = {S.SUBMITTED, S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT
 def catalogue(procedure, trade_field, units, staff):
     """The 5-day online procedure with 3 internal steps, plus a 10-day desk-only one."""
     desk_only = procedure_create(
-        name="Cấp Giấy chứng nhận đủ điều kiện kinh doanh LPG", code="2.000177",
-        field=trade_field, decision_number="QĐ 2/2026", decision_date=at(2026, 1, 1).date(),
-        effective_from=at(2026, 1, 1).date(), processing_amount=Decimal("10"),
-        online_level=OnlineLevel.NONE, fee_vnd=0, implementing_unit=units["QLCN"],
+        name="Cấp Giấy chứng nhận đủ điều kiện kinh doanh LPG",
+        code="2.000177",
+        field=trade_field,
+        decision_number="QĐ 2/2026",
+        decision_date=at(2026, 1, 1).date(),
+        effective_from=at(2026, 1, 1).date(),
+        processing_amount=Decimal("10"),
+        online_level=OnlineLevel.NONE,
+        fee_vnd=0,
+        implementing_unit=units["QLCN"],
     )
     return {"online": procedure, "desk": desk_only}
 
@@ -53,8 +61,10 @@ def test_exact_count_and_totals(generated):
     assert sum(generated.by_status.values()) == sum(generated.by_channel.values()) == N
     assert generated.events == DossierEvent.objects.count()
     assert generated.steps == DossierStep.objects.count()
-    assert (generated.first_day, generated.last_day) == (at(2026, 3, 2).date(),
-                                                         at(2026, 6, 29).date())
+    assert (generated.first_day, generated.last_day) == (
+        at(2026, 3, 2).date(),
+        at(2026, 6, 29).date(),
+    )
     assert generated.method == ("copy" if connection.vendor == "postgresql" else "bulk_create")
 
 
@@ -68,8 +78,9 @@ def test_a_realistic_mix(generated):
     for rare in (S.REFUSED_AT_INTAKE, S.WITHDRAWN, S.STOPPED):
         assert 0 < status[rare] / N < 0.06, rare
     assert sum(status[s] for s in OPEN) > 0  # still open at the end
-    on_time = Counter(Dossier.objects.exclude(on_time_result="")
-                      .values_list("on_time_result", flat=True))
+    on_time = Counter(
+        Dossier.objects.exclude(on_time_result="").values_list("on_time_result", flat=True)
+    )
     assert on_time["early"] > on_time["on_time"] > 0 and 0 < on_time["late"] < on_time["early"]
     assert Dossier.objects.filter(reappointment_count=1).exists()
     assert Dossier.objects.filter(supplement_count__gt=0).exists()
@@ -81,8 +92,11 @@ def test_a_realistic_mix(generated):
 def test_codes_are_daily_sequences_and_the_counters_follow(generated):
     """References follow the submission day; legal codes the acceptance day, gapless;
     a refused or withdrawn submission has no legal code."""
-    rows = list(Dossier.objects.order_by("submitted_at", "id").values_list(
-        "code", "submission_ref", "submitted_at", "accepted_at"))
+    rows = list(
+        Dossier.objects.order_by("submitted_at", "id").values_list(
+            "code", "submission_ref", "submitted_at", "accepted_at"
+        )
+    )
     refs: dict[str, list[int]] = {}
     codes: dict[str, list[int]] = {}
     for code, ref, submitted, accepted in rows:
@@ -114,32 +128,42 @@ def test_rows_are_what_the_services_would_have_written(generated, catalogue):
         events = list(d.events.all())
         assert events[0].action == Action.REGISTER and events[0].from_status is None
         assert d.version == len(events)  # every transition after the registration bumps it
-        for before, after in zip(events, events[1:]):
+        for before, after in zip(events, events[1:], strict=False):
             assert after.at >= before.at, d.code
             assert after.from_status == before.to_status, (d.code, after.action)
         assert events[-1].to_status == d.status
         assert max(e.at for e in events) <= END
         assert d.applicant_email.endswith("@demo.invalid")
         if d.accepted_at is None:
-            assert d.due_at is None and d.status in (S.SUBMITTED, S.REFUSED_AT_INTAKE,
-                                                     S.SUPPLEMENT_REQUESTED, S.WITHDRAWN)
+            assert d.due_at is None and d.status in (
+                S.SUBMITTED,
+                S.REFUSED_AT_INTAKE,
+                S.SUPPLEMENT_REQUESTED,
+                S.WITHDRAWN,
+            )
             continue
         assert d.submitted_at <= d.accepted_at <= d.clock_started_at
         assert d.clock_started_at == calendar.next_working_moment(d.clock_started_at)
         if not d.reappointment_count and not d.paused_seconds:
             # the restart policy recomputes the due from the latest clock start
-            assert d.due_at == calendar.add_time(d.clock_started_at, d.processing_amount,
-                                                 d.processing_unit), d.code
-        expected_amount = Decimal("3") if (d.procedure.code == "2.000633"
-                                           and d.channel == Channel.ONLINE) else None
+            assert d.due_at == calendar.add_time(
+                d.clock_started_at, d.processing_amount, d.processing_unit
+            ), d.code
+        expected_amount = (
+            Decimal("3")
+            if (d.procedure.code == "2.000633" and d.channel == Channel.ONLINE)
+            else None
+        )
         if expected_amount:
             assert d.processing_amount == expected_amount
         if d.status in (S.FINISHED, S.RETURNED):
             judged = d.original_due_at if d.reappointment_count else d.due_at
-            assert d.on_time_result == svc.on_time_result(finished_at=d.finished_at,
-                                                          due_at=judged)
-            assert d.working_seconds_used == max(0, calendar.working_seconds_between(
-                d.clock_started_at, d.finished_at) - d.paused_seconds)
+            assert d.on_time_result == svc.on_time_result(finished_at=d.finished_at, due_at=judged)
+            assert d.working_seconds_used == max(
+                0,
+                calendar.working_seconds_between(d.clock_started_at, d.finished_at)
+                - d.paused_seconds,
+            )
             assert d.outcome in ("granted", "refused")
             assert (d.returned_at is not None) == (d.status == S.RETURNED)
         else:
@@ -147,8 +171,10 @@ def test_rows_are_what_the_services_would_have_written(generated, catalogue):
         if d.reappointment_count:
             apology = next(e for e in events if e.action == Action.APOLOGISE)
             assert d.due_at > d.original_due_at
-            assert calendar.working_seconds_between(apology.at, d.original_due_at) >= \
-                calendar.working_day_seconds()
+            assert (
+                calendar.working_seconds_between(apology.at, d.original_due_at)
+                >= calendar.working_day_seconds()
+            )
         if d.procedure.code == "2.000633":
             steps = list(d.steps.all())
             assert [s.order for s in steps] == [1, 2, 3]
@@ -160,14 +186,21 @@ def test_rows_are_what_the_services_would_have_written(generated, catalogue):
 def test_assignments_use_the_procedures_unit_and_its_staff(generated, staff, units):
     assigned = Dossier.objects.exclude(assigned_unit=None)
     assert set(assigned.values_list("assigned_unit__code", flat=True)) == {"QLTM", "QLCN"}
-    assert set(assigned.filter(assigned_unit=units["QLTM"])
-               .values_list("assigned_officer", flat=True)) == {staff["specialist"].pk}
-    assert set(assigned.filter(assigned_unit=units["QLCN"])
-               .values_list("assigned_officer", flat=True)) == {staff["other_specialist"].pk}
-    actors = set(DossierEvent.objects.exclude(actor=None).values_list("actor__username",
-                                                                      flat=True))
-    assert actors <= {"intake", "specialist", "unit_head", "other_specialist", "other_head",
-                      "director"}
+    assert set(
+        assigned.filter(assigned_unit=units["QLTM"]).values_list("assigned_officer", flat=True)
+    ) == {staff["specialist"].pk}
+    assert set(
+        assigned.filter(assigned_unit=units["QLCN"]).values_list("assigned_officer", flat=True)
+    ) == {staff["other_specialist"].pk}
+    actors = set(DossierEvent.objects.exclude(actor=None).values_list("actor__username", flat=True))
+    assert actors <= {
+        "intake",
+        "specialist",
+        "unit_head",
+        "other_specialist",
+        "other_head",
+        "director",
+    }
     assert "catalogue_admin" not in actors
 
 
@@ -178,12 +211,21 @@ def test_demo_pin_opens_the_public_lookup(generated):
 
 def test_same_seed_same_dossiers(catalogue):
     first = demo_dossiers_generate(count=200, end=END, days=30, seed=3)
-    rows = list(Dossier.objects.order_by("id").values_list(
-        "submitted_at", "status", "channel", "due_at", "applicant_name"))
+    rows = list(
+        Dossier.objects.order_by("id").values_list(
+            "submitted_at", "status", "channel", "due_at", "applicant_name"
+        )
+    )
     demo_dossiers_clear()
     second = demo_dossiers_generate(count=200, end=END, days=30, seed=3, batch_size=37)
-    assert list(Dossier.objects.order_by("id").values_list(
-        "submitted_at", "status", "channel", "due_at", "applicant_name")) == rows
+    assert (
+        list(
+            Dossier.objects.order_by("id").values_list(
+                "submitted_at", "status", "channel", "due_at", "applicant_name"
+            )
+        )
+        == rows
+    )
     assert first.by_status == second.by_status
 
 
@@ -222,21 +264,30 @@ def test_clear_removes_only_demo_dossiers_and_their_rows(catalogue, register):
     deleted = demo_dossiers_clear()
     assert deleted["procedures.Dossier"] == 150
     assert list(Dossier.objects.all()) == [real]
-    assert DossierEvent.objects.values("dossier").annotate(n=Count("id")).get()["dossier"] == \
-        real.pk
+    assert (
+        DossierEvent.objects.values("dossier").annotate(n=Count("id")).get()["dossier"] == real.pk
+    )
     assert not DossierStep.objects.exists()  # the real one is not accepted yet
     # counters are kept: numbers are never handed out twice
     assert DossierCodeSequence.objects.filter(last__gt=1).exists()
 
 
 def test_command_prints_the_mix_and_clears(catalogue, capsys):
-    call_command("generate_demo_dossiers", "--count", "80", "--days", "15", "--end",
-                 "2026-06-30T12:00:00+07:00")
+    call_command(
+        "generate_demo_dossiers",
+        "--count",
+        "80",
+        "--days",
+        "15",
+        "--end",
+        "2026-06-30T12:00:00+07:00",
+    )
     out = capsys.readouterr().out
     assert "80 dossiers" in out and "12345678" in out
     assert Dossier.objects.count() == 80
-    call_command("generate_demo_dossiers", "--count", "30", "--days", "15", "--end", "2026-06-30",
-                 "--clear")
+    call_command(
+        "generate_demo_dossiers", "--count", "30", "--days", "15", "--end", "2026-06-30", "--clear"
+    )
     assert Dossier.objects.count() == 30
     call_command("generate_demo_dossiers", "--count", "0", "--clear")
     assert not Dossier.objects.exists()
@@ -255,36 +306,46 @@ def test_process_steps_are_copied_in_order(generated):
     assert first_steps.exists()
     for step in first_steps[:50]:
         assert step.on_time_result in ("early", "on_time", "late")
-        assert step.working_seconds_used == calendar.working_seconds_between(step.started_at,
-                                                                            step.completed_at)
+        assert step.working_seconds_used == calendar.working_seconds_between(
+            step.started_at, step.completed_at
+        )
 
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_parallel_workers_on_postgresql_write_the_same_dossiers(require_postgres, catalogue,
-                                                                caplog):
+def test_parallel_workers_on_postgresql_write_the_same_dossiers(
+    require_postgres, catalogue, caplog
+):
     """Forked workers take disjoint days over their own connections: the same rows as
     one process, only the ids differ."""
-    parallel = demo_dossiers_generate(count=3000, end=END, days=60, seed=5, batch_size=400,
-                                      workers=2)
+    parallel = demo_dossiers_generate(
+        count=3000, end=END, days=60, seed=5, batch_size=400, workers=2
+    )
     assert "2 worker(s)" in caplog.text
-    rows = sorted(Dossier.objects.values_list("submission_ref", "submitted_at", "status",
-                                              "due_at"))
+    rows = sorted(Dossier.objects.values_list("submission_ref", "submitted_at", "status", "due_at"))
     assert parallel.dossiers == len(rows) == 3000
     assert parallel.events == DossierEvent.objects.count()
     last = dict(DossierCodeSequence.objects.filter(kind="ref").values_list("day", "last"))
-    per_day = Counter(submitted.astimezone(calendar.LOCAL_TZ).date()
-                      for _c, submitted, _s, _d in rows)
+    per_day = Counter(
+        submitted.astimezone(calendar.LOCAL_TZ).date() for _c, submitted, _s, _d in rows
+    )
     assert last == per_day
     # legal codes numbered by the parent, per acceptance day, without gaps
-    accepted = Counter(a.astimezone(calendar.LOCAL_TZ).date() for a in Dossier.objects.filter(
-        accepted_at__isnull=False).values_list("accepted_at", flat=True))
+    accepted = Counter(
+        a.astimezone(calendar.LOCAL_TZ).date()
+        for a in Dossier.objects.filter(accepted_at__isnull=False).values_list(
+            "accepted_at", flat=True
+        )
+    )
     assert dict(DossierCodeSequence.objects.filter(kind="code").values_list("day", "last")) == (
-        accepted)
+        accepted
+    )
     assert Dossier.objects.filter(accepted_at__isnull=False, code__startswith="DK-").count() == 0
     demo_dossiers_clear()
     DossierCodeSequence.objects.all().delete()
     single = demo_dossiers_generate(count=3000, end=END, days=60, seed=5, batch_size=400)
-    assert sorted(Dossier.objects.values_list("submission_ref", "submitted_at", "status",
-                                              "due_at")) == rows
+    assert (
+        sorted(Dossier.objects.values_list("submission_ref", "submitted_at", "status", "due_at"))
+        == rows
+    )
     assert single.by_status == parallel.by_status

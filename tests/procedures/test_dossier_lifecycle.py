@@ -2,31 +2,37 @@
 
 Working time: 07:00-11:30 and 13:30-17:00, 8 h a day. 1 June 2026 is a Monday.
 """
+
 import re
 from decimal import Decimal
 
 import pytest
 from django.core import mail
 
-from procedures.core.constants import Action, Channel, DossierStatus as S, OnTimeResult, Outcome
-from procedures.core.errors import DomainError
-from procedures.models import Delivery, Dossier, DossierEvent
-from procedures.dossiers import services as svc
 from procedures.catalogue.services import procedure_amend
+from procedures.core.constants import Action, Channel, OnTimeResult, Outcome
+from procedures.core.constants import DossierStatus as S
+from procedures.core.errors import DomainError
+from procedures.dossiers import services as svc
+from procedures.models import Delivery, Dossier, DossierEvent
 
 from .conftest import at
 
 pytestmark = pytest.mark.django_db
 
 
-def accept(dossier, staff, now=at(2026, 6, 1, 10, 0)):
+MONDAY_10 = at(2026, 6, 1, 10, 0)
+
+
+def accept(dossier, staff, now=MONDAY_10):
     return svc.dossier_accept(dossier=dossier, actor=staff["intake"], now=now)
 
 
-def processing(register, staff, units, now=at(2026, 6, 1, 10, 0)):
+def processing(register, staff, units, now=MONDAY_10):
     d = accept(register(now=now), staff, now)
-    return svc.dossier_assign(dossier=d, actor=staff["intake"], unit=units["QLTM"],
-                              officer=staff["specialist"], now=now)
+    return svc.dossier_assign(
+        dossier=d, actor=staff["intake"], unit=units["QLTM"], officer=staff["specialist"], now=now
+    )
 
 
 # ------------------------------------------------------------------ register
@@ -47,7 +53,11 @@ def test_register_gives_daily_sequential_references_and_a_pin(register):
     assert svc.pin_matches(dossier=first, pin=first.pin)
     assert not svc.pin_matches(dossier=first, pin="00000000")
     event = first.events.get()
-    assert (event.action, event.from_status, event.to_status) == (Action.REGISTER, None, S.SUBMITTED)
+    assert (event.action, event.from_status, event.to_status) == (
+        Action.REGISTER,
+        None,
+        S.SUBMITTED,
+    )
 
 
 def test_register_snapshots_the_version_in_force(register, procedure):
@@ -78,7 +88,9 @@ def test_register_rejects_bad_citizen_id(register, id_number, message):
 
 
 def test_register_accepts_branch_tax_code_for_organisations(register):
-    applicant = svc.Applicant(type="organisation", name="Công ty TNHH Gốm Sứ", id_number="4600123459-001")
+    applicant = svc.Applicant(
+        type="organisation", name="Công ty TNHH Gốm Sứ", id_number="4600123459-001"
+    )
     assert register(applicant=applicant).applicant_id_number == "4600123459-001"
     with pytest.raises(DomainError):
         register(applicant=svc.Applicant(type="organisation", name="X", id_number="46001234"))
@@ -101,7 +113,9 @@ def test_accept_starts_the_clock_monday_ten_plus_five_days(register, staff):
     assert d.status == S.ACCEPTED
     assert d.accepted_at == at(2026, 6, 1, 10, 0)
     assert d.due_at == d.original_due_at == at(2026, 6, 8, 10, 0)
-    assert d.events.filter(action=Action.ACCEPT, from_status=S.SUBMITTED, to_status=S.ACCEPTED).exists()
+    assert d.events.filter(
+        action=Action.ACCEPT, from_status=S.SUBMITTED, to_status=S.ACCEPTED
+    ).exists()
 
 
 def test_accept_after_closing_counts_from_next_opening(register, staff):
@@ -116,9 +130,13 @@ def test_accept_binds_version_in_force_on_acceptance_and_amendment_does_not_move
     register, staff, procedure
 ):
     d = accept(register(), staff, at(2026, 6, 1, 10, 0))
-    procedure_amend(procedure=procedure, changes={"processing_amount": Decimal("3")},
-                    decision_number="QĐ 99/2026", decision_date=at(2026, 6, 2).date(),
-                    effective_from=at(2026, 6, 2).date())
+    procedure_amend(
+        procedure=procedure,
+        changes={"processing_amount": Decimal("3")},
+        decision_number="QĐ 99/2026",
+        decision_date=at(2026, 6, 2).date(),
+        effective_from=at(2026, 6, 2).date(),
+    )
     d.refresh_from_db()
     assert d.due_at == at(2026, 6, 8, 10, 0)
     later = accept(register(now=at(2026, 6, 3, 8, 0)), staff, at(2026, 6, 3, 8, 0))
@@ -132,8 +150,9 @@ def test_refuse_at_intake_needs_a_reason_and_ends_the_dossier(register, staff):
     with pytest.raises(DomainError) as err:
         svc.dossier_refuse_intake(dossier=d, actor=staff["intake"], reason="  ")
     assert err.value.field == "reason"
-    d = svc.dossier_refuse_intake(dossier=d, actor=staff["intake"], reason="Ngoài thẩm quyền",
-                                  now=at(2026, 6, 1, 9, 30))
+    d = svc.dossier_refuse_intake(
+        dossier=d, actor=staff["intake"], reason="Ngoài thẩm quyền", now=at(2026, 6, 1, 9, 30)
+    )
     assert d.status == S.REFUSED_AT_INTAKE
     assert d.ended_at == at(2026, 6, 1, 9, 30)
 
@@ -162,8 +181,9 @@ def test_illegal_transitions_are_refused_and_nothing_is_written(register, staff,
 
 def test_finished_dossier_cannot_be_withdrawn(register, staff, units):
     d = processing(register, staff, units)
-    d = svc.dossier_resolve(dossier=d, actor=staff["unit_head"], outcome=Outcome.GRANTED,
-                            now=at(2026, 6, 3, 9, 0))
+    d = svc.dossier_resolve(
+        dossier=d, actor=staff["unit_head"], outcome=Outcome.GRANTED, now=at(2026, 6, 3, 9, 0)
+    )
     with pytest.raises(DomainError):
         svc.dossier_withdraw(dossier=d, actor=staff["intake"], reason="muốn rút")
 
@@ -173,8 +193,9 @@ def test_finished_dossier_cannot_be_withdrawn(register, staff, units):
 
 def test_supplement_at_intake_has_no_clock_and_returns_to_intake(register, staff):
     d = register()
-    d = svc.dossier_request_supplement(dossier=d, actor=staff["intake"], reason="Thiếu bản sao GCN ĐKKD",
-                                       now=at(2026, 6, 1, 9, 10))
+    d = svc.dossier_request_supplement(
+        dossier=d, actor=staff["intake"], reason="Thiếu bản sao GCN ĐKKD", now=at(2026, 6, 1, 9, 10)
+    )
     assert (d.status, d.due_at, d.supplement_count) == (S.SUPPLEMENT_REQUESTED, None, 1)
     d = svc.dossier_receive_supplement(dossier=d, actor=staff["intake"], now=at(2026, 6, 3, 9, 0))
     assert d.status == S.SUBMITTED
@@ -184,8 +205,9 @@ def test_supplement_at_intake_has_no_clock_and_returns_to_intake(register, staff
 
 def test_supplement_during_processing_restarts_the_clock_by_default(register, staff, units):
     d = processing(register, staff, units)
-    d = svc.dossier_request_supplement(dossier=d, actor=staff["specialist"], reason="Bổ sung hợp đồng",
-                                       now=at(2026, 6, 2, 9, 0))
+    d = svc.dossier_request_supplement(
+        dossier=d, actor=staff["specialist"], reason="Bổ sung hợp đồng", now=at(2026, 6, 2, 9, 0)
+    )
     assert d.status == S.SUPPLEMENT_REQUESTED
     d = svc.dossier_receive_supplement(dossier=d, actor=staff["intake"], now=at(2026, 6, 4, 14, 0))
     assert d.status == S.PROCESSING
@@ -197,8 +219,9 @@ def test_supplement_during_processing_restarts_the_clock_by_default(register, st
 def test_supplement_during_processing_pause_policy_shifts_the_due(register, staff, units, settings):
     settings.SUPPLEMENT_POLICY = "pause"
     d = processing(register, staff, units)
-    d = svc.dossier_request_supplement(dossier=d, actor=staff["specialist"], reason="Bổ sung",
-                                       now=at(2026, 6, 2, 9, 0))
+    d = svc.dossier_request_supplement(
+        dossier=d, actor=staff["specialist"], reason="Bổ sung", now=at(2026, 6, 2, 9, 0)
+    )
     d = svc.dossier_receive_supplement(dossier=d, actor=staff["intake"], now=at(2026, 6, 4, 14, 0))
     # Paused Tue 09:00 -> Thu 14:00 = 6 + 8 + 5 = 19 working hours; Mon 8 Jun 10:00 + 19 h.
     assert d.paused_seconds == 19 * 3600
@@ -212,23 +235,27 @@ def test_supplement_within_three_working_days_counted_by_date(register, staff, u
     148), so 16:59 on Thursday is in time and Friday 07:00 is not."""
     d = processing(register, staff, units)
     with pytest.raises(DomainError) as err:
-        svc.dossier_request_supplement(dossier=d, actor=staff["specialist"], reason="x",
-                                       now=at(2026, 6, 5, 7, 0))
+        svc.dossier_request_supplement(
+            dossier=d, actor=staff["specialist"], reason="x", now=at(2026, 6, 5, 7, 0)
+        )
     assert err.value.code == "supplement_too_late"
     assert "04/06/2026" in err.value.message
-    d = svc.dossier_request_supplement(dossier=d, actor=staff["specialist"], reason="x",
-                                       now=at(2026, 6, 4, 16, 59))
+    d = svc.dossier_request_supplement(
+        dossier=d, actor=staff["specialist"], reason="x", now=at(2026, 6, 4, 16, 59)
+    )
     assert d.status == S.SUPPLEMENT_REQUESTED
 
 
 def test_supplement_during_processing_only_once(register, staff, units):
     d = processing(register, staff, units)
-    d = svc.dossier_request_supplement(dossier=d, actor=staff["specialist"], reason="x",
-                                       now=at(2026, 6, 1, 14, 0))
+    d = svc.dossier_request_supplement(
+        dossier=d, actor=staff["specialist"], reason="x", now=at(2026, 6, 1, 14, 0)
+    )
     d = svc.dossier_receive_supplement(dossier=d, actor=staff["intake"], now=at(2026, 6, 2, 8, 0))
     with pytest.raises(DomainError) as err:
-        svc.dossier_request_supplement(dossier=d, actor=staff["specialist"], reason="y",
-                                       now=at(2026, 6, 2, 9, 0))
+        svc.dossier_request_supplement(
+            dossier=d, actor=staff["specialist"], reason="y", now=at(2026, 6, 2, 9, 0)
+        )
     assert err.value.code == "supplement_twice"
 
 
@@ -237,8 +264,12 @@ def test_applicant_must_attach_a_file_to_answer_a_supplement(register, staff):
     with pytest.raises(DomainError) as err:
         svc.dossier_receive_supplement(dossier=d, actor=None, documents=[])
     assert err.value.field == "files"
-    doc = svc.UploadedDocument(slot_id=None, name="../../etc/passwd.pdf", content=b"%PDF-1.4 x",
-                               content_type="application/pdf")
+    doc = svc.UploadedDocument(
+        slot_id=None,
+        name="../../etc/passwd.pdf",
+        content=b"%PDF-1.4 x",
+        content_type="application/pdf",
+    )
     d = svc.dossier_receive_supplement(dossier=d, actor=None, documents=[doc])
     stored = d.documents.get()
     assert stored.original_name == "passwd.pdf"
@@ -250,8 +281,9 @@ def test_applicant_must_attach_a_file_to_answer_a_supplement(register, staff):
 
 def test_payment_pauses_the_clock(register, staff, units):
     d = processing(register, staff, units)
-    d = svc.dossier_request_payment(dossier=d, actor=staff["specialist"], note="Lệ phí 1.200.000 đ",
-                                    now=at(2026, 6, 3, 7, 0))
+    d = svc.dossier_request_payment(
+        dossier=d, actor=staff["specialist"], note="Lệ phí 1.200.000 đ", now=at(2026, 6, 3, 7, 0)
+    )
     assert d.status == S.PAYMENT_REQUESTED
     d = svc.dossier_confirm_payment(dossier=d, actor=staff["intake"], now=at(2026, 6, 3, 15, 0))
     # Paused 6 working hours: Mon 8 Jun 10:00 + 6 h = Tue 9 Jun 08:00.
@@ -270,27 +302,46 @@ def test_apology_at_least_one_working_day_before_due_and_only_once(register, sta
     d = processing(register, staff, units)  # due Mon 8 Jun 10:00
     for late in (at(2026, 6, 6, 9, 0), at(2026, 6, 8, 7, 30)):
         with pytest.raises(DomainError) as err:
-            svc.dossier_apologise(dossier=d, actor=staff["unit_head"],
-                                  new_due_at=at(2026, 6, 10, 17, 0),
-                                  reason="Cần xác minh thực địa", now=late)
+            svc.dossier_apologise(
+                dossier=d,
+                actor=staff["unit_head"],
+                new_due_at=at(2026, 6, 10, 17, 0),
+                reason="Cần xác minh thực địa",
+                now=late,
+            )
         assert err.value.code == "apology_too_late"
         assert "05/06/2026" in err.value.message
-    d = svc.dossier_apologise(dossier=d, actor=staff["unit_head"], new_due_at=at(2026, 6, 10, 17, 0),
-                              reason="Cần xác minh thực địa", now=at(2026, 6, 5, 16, 59))
+    d = svc.dossier_apologise(
+        dossier=d,
+        actor=staff["unit_head"],
+        new_due_at=at(2026, 6, 10, 17, 0),
+        reason="Cần xác minh thực địa",
+        now=at(2026, 6, 5, 16, 59),
+    )
     assert d.due_at == at(2026, 6, 10, 17, 0)
     assert d.original_due_at == at(2026, 6, 8, 10, 0)
     assert d.reappointment_count == 1
     with pytest.raises(DomainError) as err:
-        svc.dossier_apologise(dossier=d, actor=staff["unit_head"], new_due_at=at(2026, 6, 12, 17, 0),
-                              reason="again", now=at(2026, 6, 5, 11, 0))
+        svc.dossier_apologise(
+            dossier=d,
+            actor=staff["unit_head"],
+            new_due_at=at(2026, 6, 12, 17, 0),
+            reason="again",
+            now=at(2026, 6, 5, 11, 0),
+        )
     assert err.value.code == "apology_twice"
 
 
 def test_apology_new_date_must_be_later(register, staff, units):
     d = processing(register, staff, units)
     with pytest.raises(DomainError) as err:
-        svc.dossier_apologise(dossier=d, actor=staff["unit_head"], new_due_at=at(2026, 6, 8, 9, 0),
-                              reason="x", now=at(2026, 6, 2, 10, 0))
+        svc.dossier_apologise(
+            dossier=d,
+            actor=staff["unit_head"],
+            new_due_at=at(2026, 6, 8, 9, 0),
+            reason="x",
+            now=at(2026, 6, 2, 10, 0),
+        )
     assert err.value.field == "new_due_at"
 
 
@@ -305,10 +356,13 @@ def test_apology_new_date_must_be_later(register, staff, units):
         (at(2026, 6, 9, 8, 0), OnTimeResult.LATE, 40 + 5 + 1),
     ],
 )
-def test_resolve_stores_on_time_result_and_working_time(register, staff, units, finished, expected,
-                                                        used_hours):
+def test_resolve_stores_on_time_result_and_working_time(
+    register, staff, units, finished, expected, used_hours
+):
     d = processing(register, staff, units)
-    d = svc.dossier_resolve(dossier=d, actor=staff["unit_head"], outcome=Outcome.GRANTED, now=finished)
+    d = svc.dossier_resolve(
+        dossier=d, actor=staff["unit_head"], outcome=Outcome.GRANTED, now=finished
+    )
     assert d.status == S.FINISHED
     assert d.finished_at == finished
     assert d.on_time_result == expected
@@ -317,10 +371,16 @@ def test_resolve_stores_on_time_result_and_working_time(register, staff, units, 
 
 def test_apologised_dossier_is_late_against_its_original_due(register, staff, units):
     d = processing(register, staff, units)
-    d = svc.dossier_apologise(dossier=d, actor=staff["unit_head"], new_due_at=at(2026, 6, 10, 17, 0),
-                              reason="x", now=at(2026, 6, 3, 10, 0))
-    d = svc.dossier_resolve(dossier=d, actor=staff["unit_head"], outcome=Outcome.GRANTED,
-                            now=at(2026, 6, 9, 9, 0))
+    d = svc.dossier_apologise(
+        dossier=d,
+        actor=staff["unit_head"],
+        new_due_at=at(2026, 6, 10, 17, 0),
+        reason="x",
+        now=at(2026, 6, 3, 10, 0),
+    )
+    d = svc.dossier_resolve(
+        dossier=d, actor=staff["unit_head"], outcome=Outcome.GRANTED, now=at(2026, 6, 9, 9, 0)
+    )
     assert d.on_time_result == OnTimeResult.LATE
 
 
@@ -329,27 +389,35 @@ def test_refusal_needs_reasons(register, staff, units):
     with pytest.raises(DomainError) as err:
         svc.dossier_resolve(dossier=d, actor=staff["unit_head"], outcome=Outcome.REFUSED, note="")
     assert err.value.field == "note"
-    d = svc.dossier_resolve(dossier=d, actor=staff["unit_head"], outcome=Outcome.REFUSED,
-                            note="Không đủ điều kiện về kho bãi", now=at(2026, 6, 2, 9, 0))
+    d = svc.dossier_resolve(
+        dossier=d,
+        actor=staff["unit_head"],
+        outcome=Outcome.REFUSED,
+        note="Không đủ điều kiện về kho bãi",
+        now=at(2026, 6, 2, 9, 0),
+    )
     assert d.outcome == Outcome.REFUSED and d.status == S.FINISHED
 
 
 def test_return_result_withdraw_and_stop(register, staff, units):
     d = processing(register, staff, units)
-    d = svc.dossier_resolve(dossier=d, actor=staff["director"], outcome=Outcome.GRANTED,
-                            now=at(2026, 6, 2, 9, 0))
+    d = svc.dossier_resolve(
+        dossier=d, actor=staff["director"], outcome=Outcome.GRANTED, now=at(2026, 6, 2, 9, 0)
+    )
     d = svc.dossier_return_result(dossier=d, actor=staff["intake"], now=at(2026, 6, 2, 10, 0))
     assert (d.status, d.returned_at) == (S.RETURNED, at(2026, 6, 2, 10, 0))
 
-    w = svc.dossier_withdraw(dossier=register(), actor=staff["intake"], reason="Theo đề nghị",
-                             now=at(2026, 6, 2, 11, 0))
+    w = svc.dossier_withdraw(
+        dossier=register(), actor=staff["intake"], reason="Theo đề nghị", now=at(2026, 6, 2, 11, 0)
+    )
     assert (w.status, w.ended_at) == (S.WITHDRAWN, at(2026, 6, 2, 11, 0))
 
     s = processing(register, staff, units)
     with pytest.raises(DomainError):
         svc.dossier_stop(dossier=s, actor=staff["director"], reason="")
-    s = svc.dossier_stop(dossier=s, actor=staff["director"], reason="Cơ sở giải thể",
-                         now=at(2026, 6, 2, 11, 0))
+    s = svc.dossier_stop(
+        dossier=s, actor=staff["director"], reason="Cơ sở giải thể", now=at(2026, 6, 2, 11, 0)
+    )
     assert s.status == S.STOPPED
 
 
@@ -368,9 +436,16 @@ def test_steps_get_their_own_due_and_result(register, staff, units):
     second = d.steps.get(order=2)
     assert second.started_at == at(2026, 6, 1, 15, 0)
     assert second.due_at == at(2026, 6, 5, 9, 0)  # 28 h from Mon 15:00
-    d = svc.dossier_assign(dossier=d, actor=staff["intake"], unit=units["QLTM"],
-                           officer=staff["specialist"], now=at(2026, 6, 1, 15, 30))
-    done = svc.dossier_complete_step(dossier=d, actor=staff["specialist"], now=at(2026, 6, 5, 14, 0))
+    d = svc.dossier_assign(
+        dossier=d,
+        actor=staff["intake"],
+        unit=units["QLTM"],
+        officer=staff["specialist"],
+        now=at(2026, 6, 1, 15, 30),
+    )
+    done = svc.dossier_complete_step(
+        dossier=d, actor=staff["specialist"], now=at(2026, 6, 5, 14, 0)
+    )
     assert done.on_time_result == OnTimeResult.LATE
     assert done.officer == staff["specialist"]
 
@@ -383,7 +458,9 @@ def test_stale_version_is_a_conflict_and_writes_nothing(register, staff):
     seen = d.version
     svc.dossier_accept(dossier=d, actor=staff["intake"], expected_version=seen)
     with pytest.raises(svc.DossierConflict) as err:
-        svc.dossier_refuse_intake(dossier=d, actor=staff["intake"], reason="x", expected_version=seen)
+        svc.dossier_refuse_intake(
+            dossier=d, actor=staff["intake"], reason="x", expected_version=seen
+        )
     assert "changed by someone else" in err.value.message
     d.refresh_from_db()
     assert d.status == S.ACCEPTED
@@ -392,17 +469,25 @@ def test_stale_version_is_a_conflict_and_writes_nothing(register, staff):
 # ------------------------------------------------------------------ notifications
 
 
-def test_applicant_is_mailed_on_accept_in_their_language(register, staff, django_capture_on_commit_callbacks):
+def test_applicant_is_mailed_on_accept_in_their_language(
+    register, staff, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        d = register(channel=Channel.ONLINE, applicant=svc.Applicant(
-            type="individual", name="Jane Doe", id_number="001099012345", email="jane@example.com",
-            language="en"))
+        d = register(
+            channel=Channel.ONLINE,
+            applicant=svc.Applicant(
+                type="individual",
+                name="Jane Doe",
+                id_number="001099012345",
+                email="jane@example.com",
+                language="en",
+            ),
+        )
     with django_capture_on_commit_callbacks(execute=True):
         accepted = svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 10, 0))
     subjects = [m.subject for m in mail.outbox]
     # Received under the submission reference, accepted under the legal code.
-    assert subjects == [f"Dossier {d.submission_ref} received",
-                        f"Dossier {accepted.code} accepted"]
+    assert subjects == [f"Dossier {d.submission_ref} received", f"Dossier {accepted.code} accepted"]
     assert "3 working" not in mail.outbox[1].body
     assert "10:00 04/06/2026" in mail.outbox[1].body  # 3 days online
     assert Delivery.objects.filter(status="sent").count() == 2

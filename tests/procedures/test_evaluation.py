@@ -5,10 +5,11 @@ on time at the desk VP, its appraisal step late at QLTM), 13 (on time, not assig
 14 (late after an apology, QLTM), 15 (on time, QLCN, one supplement request).
 Ratings added here: 3 very satisfied, 4 unsatisfied.
 """
+
 import pytest
 
-from procedures.reports.evaluation import band_for, evaluation_dossier_scores, evaluation_quarter
 from procedures.models import Rating
+from procedures.reports.evaluation import band_for, evaluation_dossier_scores, evaluation_quarter
 from procedures.reports.selectors import Period
 
 from .conftest import at
@@ -29,8 +30,10 @@ def rated(june):
 def test_per_dossier_scores(rated):
     """Every step that ended has a result now (the desk's step ends with the transfer,
     open steps at resolve), so dossiers 1, 3, 13 and 14 get a unit-time score too."""
-    scores = {d.pk: (d.time_score, d.unit_time_score, d.contacts_score, d.rating_score)
-              for d in evaluation_dossier_scores(period=Q2)}
+    scores = {
+        d.pk: (d.time_score, d.unit_time_score, d.contacts_score, d.rating_score)
+        for d in evaluation_dossier_scores(period=Q2)
+    }
     j = rated
     assert scores == {
         j[1].pk: (0, 0, 2, None),  # its appraisal, open at resolve, ended late
@@ -49,16 +52,34 @@ def test_units_officers_and_department(rated, units, staff):
     qltm = by_key[f"unit:{units['QLTM'].pk}"]
     assert (qltm["dossiers"], qltm["rated"], qltm["steps"]) == (4, 2, 5)
     assert (qltm["time"], qltm["unit_time"], qltm["contacts"], qltm["rating"]) == (
-        0.75, 0.8, 2.0, 1.0)
+        0.75,
+        0.8,
+        2.0,
+        1.0,
+    )
     assert (qltm["score"], qltm["points"], qltm["max_points"], qltm["band"]) == (
-        1.14, 10.24, 18, "fair")
+        1.14,
+        10.24,
+        18,
+        "fair",
+    )
     qlcn = by_key[f"unit:{units['QLCN'].pk}"]
     assert (qlcn["time"], qlcn["unit_time"], qlcn["contacts"], qlcn["points"], qlcn["band"]) == (
-        1.0, None, 1.0, 9.0, "fair")
+        1.0,
+        None,
+        1.0,
+        9.0,
+        "fair",
+    )
     assert (qlcn["supplements"], qlcn["supplement_repeats"]) == (1, 0)
     desk = by_key[f"unit:{units['VP'].pk}"]  # intake steps and transfers
     assert (desk["dossiers"], desk["steps"], desk["unit_time"], desk["points"], desk["band"]) == (
-        0, 10, 0.9, 8.1, "average")
+        0,
+        10,
+        0.9,
+        8.1,
+        "average",
+    )
     unassigned = by_key["unit:none"]
     assert (unassigned["dossiers"], unassigned["points"], unassigned["band"]) == (1, 13.5, "good")
     assert result["units"][-1] is unassigned
@@ -71,11 +92,19 @@ def test_units_officers_and_department(rated, units, staff):
     specialist = officers[f"officer:{staff['specialist'].pk}"]
     assert (specialist["dossiers"], specialist["unit_time"]) == (4, 0.0)
     assert (specialist["points"], specialist["max_points"], specialist["band"]) == (
-        2.81, 6, "unsatisfactory")
+        2.81,
+        6,
+        "unsatisfactory",
+    )
     none = officers["officer:none"]
     assert (none["points"], none["band"]) == (4.5, "satisfactory")
     assert {i["key"] for i in result["manual_indices"]} == {
-        "bodies", "publicity", "online", "fees", "feedback"}
+        "bodies",
+        "publicity",
+        "online",
+        "fees",
+        "feedback",
+    }
 
 
 def test_fixed_number_of_queries(rated, django_assert_num_queries):
@@ -83,17 +112,38 @@ def test_fixed_number_of_queries(rated, django_assert_num_queries):
         evaluation_quarter(period=Q2)
 
 
-@pytest.mark.parametrize(("points", "band"), [
-    (18, "excellent"), (15, "excellent"), (14.99, "good"), (12, "good"), (11.9, "fair"),
-    (9, "fair"), (8.9, "average"), (6, "average"), (5.99, "weak"), (0, "weak"), (None, None)])
+@pytest.mark.parametrize(
+    ("points", "band"),
+    [
+        (18, "excellent"),
+        (15, "excellent"),
+        (14.99, "good"),
+        (12, "good"),
+        (11.9, "fair"),
+        (9, "fair"),
+        (8.9, "average"),
+        (6, "average"),
+        (5.99, "weak"),
+        (0, "weak"),
+        (None, None),
+    ],
+)
 def test_unit_bands_of_circular_01_2018(points, band):
     """Units: 15 points or more excellent, 12 good, 9 fair, 6 average, below 6 weak."""
     assert band_for(points) == band
 
 
-@pytest.mark.parametrize(("points", "band"), [
-    (6, "good"), (5, "good"), (4.99, "satisfactory"), (3.5, "satisfactory"),
-    (3.49, "unsatisfactory"), (0, "unsatisfactory")])
+@pytest.mark.parametrize(
+    ("points", "band"),
+    [
+        (6, "good"),
+        (5, "good"),
+        (4.99, "satisfactory"),
+        (3.5, "satisfactory"),
+        (3.49, "unsatisfactory"),
+        (0, "unsatisfactory"),
+    ],
+)
 def test_officer_bands_of_circular_01_2018(points, band):
     """Officers: 5 points or more good, 3.5 satisfactory, below unsatisfactory."""
     assert band_for(points, officer=True) == band
@@ -112,16 +162,22 @@ def test_repeat_caused_by_the_applicant_does_not_cost_the_contacts_index(registe
     from procedures.dossiers import services as svc
 
     d = register(now=at(2026, 6, 1, 8, 0))
-    d = svc.dossier_request_supplement(dossier=d, actor=staff["intake"], reason="Thiếu A, B",
-                                       now=at(2026, 6, 1, 8, 30))
+    d = svc.dossier_request_supplement(
+        dossier=d, actor=staff["intake"], reason="Thiếu A, B", now=at(2026, 6, 1, 8, 30)
+    )
     d = svc.dossier_receive_supplement(dossier=d, actor=staff["intake"], now=at(2026, 6, 2, 8, 0))
-    d = svc.dossier_request_supplement(dossier=d, actor=staff["intake"], reason="B còn thiếu",
-                                       applicant_supplement_incomplete=True,
-                                       now=at(2026, 6, 2, 8, 30))
+    d = svc.dossier_request_supplement(
+        dossier=d,
+        actor=staff["intake"],
+        reason="B còn thiếu",
+        applicant_supplement_incomplete=True,
+        now=at(2026, 6, 2, 8, 30),
+    )
     d = svc.dossier_receive_supplement(dossier=d, actor=staff["intake"], now=at(2026, 6, 3, 8, 0))
     d = svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 3, 9, 0))
-    svc.dossier_resolve(dossier=d, actor=staff["director"], outcome=Outcome.GRANTED,
-                        now=at(2026, 6, 4, 9, 0))
+    svc.dossier_resolve(
+        dossier=d, actor=staff["director"], outcome=Outcome.GRANTED, now=at(2026, 6, 4, 9, 0)
+    )
     (scored,) = evaluation_dossier_scores(period=Q2)
     assert scored.contacts_score == 1
     department = evaluation_quarter(period=Q2)["department"]

@@ -6,18 +6,19 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from openpyxl import Workbook
 
-from procedures.core.constants import ChangeKind, Level, OnlineLevel
-from procedures.core.errors import DomainError
-from procedures.models import Field, Procedure, ProcedureVersion, Unit
 from procedures.catalogue.importing import (
     COLUMNS,
     online_level_from_text,
     procedure_import_file,
 )
-from tests.factories import ProcedureFactory
+from procedures.core.constants import ChangeKind, Level, OnlineLevel
+from procedures.core.errors import DomainError
+from procedures.models import Field, Procedure, ProcedureVersion, Unit
 from tests.commands import run
+from tests.factories import ProcedureFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -286,7 +287,7 @@ def test_empty_cell_never_erases_a_value_staff_entered(tmp_path):
         changes={"processing_amount": 5},
         decision_number="5/QĐ",
         decision_date=None,
-        effective_from=datetime.date.today(),
+        effective_from=timezone.localdate(),
     )
     report = procedure_import_file(path=tmp_path / "a.csv")
     assert report.unchanged == 1
@@ -385,9 +386,7 @@ def test_file_named_xlsx_that_is_not_one_is_refused(tmp_path):
 
 def test_csv_with_excel_bom_and_missing_file(tmp_path):
     path = tmp_path / "bom.csv"
-    path.write_bytes(
-        "\ufeffcode,name,field\n2.000633,Cấp Giấy phép bán lẻ rượu,Điện\n".encode("utf-8")
-    )
+    path.write_bytes("\ufeffcode,name,field\n2.000633,Cấp Giấy phép bán lẻ rượu,Điện\n".encode())
     assert procedure_import_file(path=path).created == 1
     code, out, err = run("import_procedures", str(tmp_path / "missing.csv"))
     assert code == 1 and "Cannot read" in err
@@ -396,7 +395,10 @@ def test_csv_with_excel_bom_and_missing_file(tmp_path):
 @pytest.mark.parametrize(
     "text, cleaned",
     [
-        ("2200000 (phí thẩm định/lần/hồ sơ, theo trang Đà Nẵng)", "2200000 (phí thẩm định/lần/hồ sơ)"),
+        (
+            "2200000 (phí thẩm định/lần/hồ sơ, theo trang Đà Nẵng)",
+            "2200000 (phí thẩm định/lần/hồ sơ)",
+        ),
         ("1100000 (Bến Tre, /lần thẩm định/hồ sơ)", "1100000 (lần thẩm định/hồ sơ)"),
         ("Một phần (Cao Bằng)", "Một phần"),
         ("TC/DN: 1.200.000 (TP) / 600.000 (huyện)", "TC/DN: 1.200.000 (TP) / 600.000 (huyện)"),

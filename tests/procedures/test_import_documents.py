@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from procedures.core.constants import DocumentKind, OnlineLevel
-from procedures.models import DossierDocument, Procedure, RequiredDocument
 from procedures.catalogue.importing import COLUMNS, DOCUMENT_COLUMNS, procedure_import_file
+from procedures.core.constants import DocumentKind, OnlineLevel
 from procedures.dossiers.services import Applicant, dossier_register
+from procedures.models import DossierDocument, Procedure, RequiredDocument
 from tests.commands import run
 
 pytestmark = pytest.mark.django_db
@@ -29,8 +29,13 @@ def write_csv(path: Path, rows: list[dict], columns) -> Path:
 
 
 def proc_row(name="Cấp Giấy phép bán lẻ rượu", **values):
-    return {"name": name, "field": "Lưu thông hàng hóa trong nước", "processing_days": "10",
-            "online_level": "Toàn trình", **values}
+    return {
+        "name": name,
+        "field": "Lưu thông hàng hóa trong nước",
+        "processing_days": "10",
+        "online_level": "Toàn trình",
+        **values,
+    }
 
 
 def doc_row(document_name, procedure_name="Cấp Giấy phép bán lẻ rượu", **values):
@@ -38,8 +43,11 @@ def doc_row(document_name, procedure_name="Cấp Giấy phép bán lẻ rượu"
 
 
 def listing(procedure):
-    return list(procedure.documents.order_by("order").values_list(
-        "order", "name", "kind", "copies", "mandatory", "template_name"))
+    return list(
+        procedure.documents.order_by("order").values_list(
+            "order", "name", "kind", "copies", "mandatory", "template_name"
+        )
+    )
 
 
 # --- the seed ---
@@ -51,15 +59,29 @@ def test_seed_loads_the_documents_with_template_names_and_sources_idempotently()
     assert "Required documents: 2 list(s) written or changed, 0 unchanged." in out
     wine = Procedure.objects.get(name=WINE)
     assert listing(wine) == [
-        (1, "Văn bản đề nghị cấp lại Giấy phép bán buôn rượu", DocumentKind.ORIGINAL, 1, True,
-         "Mẫu số 03 Phụ lục Nghị định 105/2017/NĐ-CP"),
-        (2, "Bản gốc hoặc bản sao Giấy phép đã được cấp (nếu có)",
-         DocumentKind.ORIGINAL_OR_COPY, 1, False, ""),
+        (
+            1,
+            "Văn bản đề nghị cấp lại Giấy phép bán buôn rượu",
+            DocumentKind.ORIGINAL,
+            1,
+            True,
+            "Mẫu số 03 Phụ lục Nghị định 105/2017/NĐ-CP",
+        ),
+        (
+            2,
+            "Bản gốc hoặc bản sao Giấy phép đã được cấp (nếu có)",
+            DocumentKind.ORIGINAL_OR_COPY,
+            1,
+            False,
+            "",
+        ),
     ]
     assert wine.documents_source == "https://example.invalid/test-fixture/ban-buon-ruou"
     card = Procedure.objects.get(name=CARD)
     assert [(d.name, d.copies) for d in card.documents.order_by("order")] == [
-        ("Văn bản đề nghị cấp lại thẻ an toàn điện", 1), ("02 ảnh màu 3x4 cm", 2)]
+        ("Văn bản đề nghị cấp lại thẻ an toàn điện", 1),
+        ("02 ảnh màu 3x4 cm", 2),
+    ]
     assert RequiredDocument.objects.count() == 4
     # The figures of `make run`: online procedures with and without their list.
     assert "Procedures taking online dossiers: 2 with their list of documents" in out
@@ -92,40 +114,74 @@ def test_seed_loads_the_bundled_documents_when_they_are_there():
 
 def test_import_takes_a_csv_list_of_documents_and_replaces_a_list_in_place(tmp_path):
     procedures = write_csv(tmp_path / "list.csv", [proc_row()], COLUMNS)
-    documents = write_csv(tmp_path / "docs.csv", [
-        doc_row("Đơn đề nghị", order="1", kind="bản chính", template="Mẫu số 01"),
-        doc_row("Bản sao Giấy chứng nhận đăng ký doanh nghiệp", order="2",
-                kind="bản sao có chứng thực", copies="2"),
-        doc_row("Giấy ủy quyền", order="3", mandatory="0"),
-    ], DOCUMENT_COLUMNS)
+    documents = write_csv(
+        tmp_path / "docs.csv",
+        [
+            doc_row("Đơn đề nghị", order="1", kind="bản chính", template="Mẫu số 01"),
+            doc_row(
+                "Bản sao Giấy chứng nhận đăng ký doanh nghiệp",
+                order="2",
+                kind="bản sao có chứng thực",
+                copies="2",
+            ),
+            doc_row("Giấy ủy quyền", order="3", mandatory="0"),
+        ],
+        DOCUMENT_COLUMNS,
+    )
     code, out, err = run("import_procedures", str(procedures), "--documents", str(documents))
     assert code == 0, err
     wine = Procedure.objects.get(name="Cấp Giấy phép bán lẻ rượu")
     assert listing(wine) == [
         (1, "Đơn đề nghị", DocumentKind.ORIGINAL, 1, True, "Mẫu số 01"),
-        (2, "Bản sao Giấy chứng nhận đăng ký doanh nghiệp", DocumentKind.CERTIFIED_COPY, 2,
-         True, ""),
+        (
+            2,
+            "Bản sao Giấy chứng nhận đăng ký doanh nghiệp",
+            DocumentKind.CERTIFIED_COPY,
+            2,
+            True,
+            "",
+        ),
         (3, "Giấy ủy quyền", DocumentKind.ORIGINAL, 1, False, ""),
     ]
     form = wine.documents.get(order=1)
     dossier, _pin = dossier_register(
-        procedure=wine, channel=2, actor=None,
-        applicant=Applicant(type="individual", name="Hoàng Văn Dũng", id_number="001099012345"))
+        procedure=wine,
+        channel=2,
+        actor=None,
+        applicant=Applicant(type="individual", name="Hoàng Văn Dũng", id_number="001099012345"),
+    )
     answered = DossierDocument.objects.create(
-        dossier=dossier, slot=form, original_name="don.pdf", size=1, content_type="a/b",
-        sha256="0" * 64, token="t", file="x")
+        dossier=dossier,
+        slot=form,
+        original_name="don.pdf",
+        size=1,
+        content_type="a/b",
+        sha256="0" * 64,
+        token="t",
+        file="x",
+    )
 
     # A new decision: the form changes its template, the power of attorney goes.
-    write_csv(documents, [
-        doc_row("Đơn đề nghị", order="1", template="Mẫu số 01 (sửa đổi)"),
-        doc_row("Bản sao Giấy chứng nhận đăng ký doanh nghiệp", order="2",
-                kind="certified_copy", copies="2"),
-    ], DOCUMENT_COLUMNS)
+    write_csv(
+        documents,
+        [
+            doc_row("Đơn đề nghị", order="1", template="Mẫu số 01 (sửa đổi)"),
+            doc_row(
+                "Bản sao Giấy chứng nhận đăng ký doanh nghiệp",
+                order="2",
+                kind="certified_copy",
+                copies="2",
+            ),
+        ],
+        DOCUMENT_COLUMNS,
+    )
     code, out, err = run("import_procedures", str(procedures), "--documents", str(documents))
     assert code == 0, err
     assert "Required documents: 1 list(s) written or changed, 0 unchanged." in out
     assert [d[1] for d in listing(wine)] == [
-        "Đơn đề nghị", "Bản sao Giấy chứng nhận đăng ký doanh nghiệp"]
+        "Đơn đề nghị",
+        "Bản sao Giấy chứng nhận đăng ký doanh nghiệp",
+    ]
     # The form kept its id, so the file a dossier gave for it still answers it.
     assert wine.documents.get(order=1).pk == form.pk
     answered.refresh_from_db()
@@ -134,24 +190,36 @@ def test_import_takes_a_csv_list_of_documents_and_replaces_a_list_in_place(tmp_p
 
 
 def test_bad_document_rows_are_reported_with_their_row_numbers_and_lists_kept(tmp_path):
-    procedures = write_csv(tmp_path / "list.csv", [
-        proc_row(), proc_row(name="Cấp Giấy phép bán lẻ thuốc lá")], COLUMNS)
-    documents = write_csv(tmp_path / "docs.csv", [
-        doc_row("Đơn đề nghị", order="1"),                                  # row 2: good
-        doc_row("Bản sao giấy phép", order="2", kind="photocopy"),         # row 3: bad kind
-        doc_row("Đơn", procedure_name="Cấp Giấy phép bán lẻ thuốc lá",
-                copies="0"),                                                # row 4: bad copies
-        doc_row("Đơn", procedure_name="Thủ tục không có trong danh sách"),  # row 5: unknown
-        doc_row("", procedure_name="Cấp Giấy phép bán lẻ thuốc lá",
-                mandatory="maybe"),                                         # row 6: two problems
-    ], DOCUMENT_COLUMNS)
+    procedures = write_csv(
+        tmp_path / "list.csv", [proc_row(), proc_row(name="Cấp Giấy phép bán lẻ thuốc lá")], COLUMNS
+    )
+    documents = write_csv(
+        tmp_path / "docs.csv",
+        [
+            doc_row("Đơn đề nghị", order="1"),  # row 2: good
+            doc_row("Bản sao giấy phép", order="2", kind="photocopy"),  # row 3: bad kind
+            doc_row(
+                "Đơn", procedure_name="Cấp Giấy phép bán lẻ thuốc lá", copies="0"
+            ),  # row 4: bad copies
+            doc_row("Đơn", procedure_name="Thủ tục không có trong danh sách"),  # row 5: unknown
+            doc_row(
+                "", procedure_name="Cấp Giấy phép bán lẻ thuốc lá", mandatory="maybe"
+            ),  # row 6: two problems
+        ],
+        DOCUMENT_COLUMNS,
+    )
     code, out, err = run("import_procedures", str(procedures), "--documents", str(documents))
     assert code == 1
     assert "Created: 2" in out
-    assert 'Documents row 3 rejected (Cấp Giấy phép bán lẻ rượu): kind "photocopy" is not one of' in err
+    assert (
+        'Documents row 3 rejected (Cấp Giấy phép bán lẻ rượu): kind "photocopy" is not one of'
+        in err
+    )
     assert "Documents row 4 rejected" in err and "copies" in err
-    assert ('Documents row 5 rejected (Thủ tục không có trong danh sách): no procedure is named '
-            '"Thủ tục không có trong danh sách"') in err
+    assert (
+        "Documents row 5 rejected (Thủ tục không có trong danh sách): no procedure is named "
+        '"Thủ tục không có trong danh sách"'
+    ) in err
     assert "Documents row 6 rejected" in err
     assert "document_name is empty" in err and 'mandatory "maybe" is not 1 or 0' in err
     assert "Documents row 2" not in err
@@ -174,8 +242,19 @@ def test_an_xlsx_list_carries_its_documents_on_a_second_sheet(tmp_path):
     sheet = workbook.active
     sheet.title = "Thủ tục"
     sheet.append(list(COLUMNS))
-    sheet.append([2.000633, "Cấp Giấy phép bán lẻ rượu", "Lưu thông hàng hóa trong nước", 10,
-                  1200000, "Mức độ 4 (Đà Nẵng)", "", "", ""])
+    sheet.append(
+        [
+            2.000633,
+            "Cấp Giấy phép bán lẻ rượu",
+            "Lưu thông hàng hóa trong nước",
+            10,
+            1200000,
+            "Mức độ 4 (Đà Nẵng)",
+            "",
+            "",
+            "",
+        ]
+    )
     docs = workbook.create_sheet("documents")
     docs.append(list(DOCUMENT_COLUMNS))
     docs.append(["", 2.000633, 1, "Đơn đề nghị", "original", 1, 1, "Mẫu số 01", "https://a.vn"])
@@ -204,11 +283,17 @@ def test_an_xlsx_list_carries_its_documents_on_a_second_sheet(tmp_path):
 
 
 def test_a_procedure_absent_from_the_documents_file_keeps_its_list(tmp_path):
-    procedures = write_csv(tmp_path / "list.csv", [
-        proc_row(), proc_row(name="Cấp Giấy phép bán lẻ thuốc lá")], COLUMNS)
-    documents = write_csv(tmp_path / "docs.csv", [
-        doc_row("Đơn đề nghị"), doc_row("Đơn", procedure_name="Cấp Giấy phép bán lẻ thuốc lá"),
-    ], DOCUMENT_COLUMNS)
+    procedures = write_csv(
+        tmp_path / "list.csv", [proc_row(), proc_row(name="Cấp Giấy phép bán lẻ thuốc lá")], COLUMNS
+    )
+    documents = write_csv(
+        tmp_path / "docs.csv",
+        [
+            doc_row("Đơn đề nghị"),
+            doc_row("Đơn", procedure_name="Cấp Giấy phép bán lẻ thuốc lá"),
+        ],
+        DOCUMENT_COLUMNS,
+    )
     procedure_import_file(path=procedures, documents_path=documents)
     write_csv(documents, [doc_row("Đơn đề nghị")], DOCUMENT_COLUMNS)
     report = procedure_import_file(path=procedures, documents_path=documents)

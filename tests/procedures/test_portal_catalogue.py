@@ -1,4 +1,5 @@
 """Public catalogue pages (portal items 1-2): home, list with filters, detail."""
+
 import datetime
 
 import pytest
@@ -23,15 +24,27 @@ def catalogue():
     return {
         "trade": trade,
         "food": food,
-        "wine": ProcedureFactory(code="2.000633", name="Cấp Giấy phép bán lẻ rượu", field=trade,
-                                 online=True, channel_online=True),
-        "tobacco": ProcedureFactory(code="2.000162", name="Cấp Giấy phép bán lẻ sản phẩm thuốc lá",
-                                    field=trade, partly_online=True),
+        "wine": ProcedureFactory(
+            code="2.000633",
+            name="Cấp Giấy phép bán lẻ rượu",
+            field=trade,
+            online=True,
+            channel_online=True,
+        ),
+        "tobacco": ProcedureFactory(
+            code="2.000162",
+            name="Cấp Giấy phép bán lẻ sản phẩm thuốc lá",
+            field=trade,
+            partly_online=True,
+        ),
         "food_cert": ProcedureFactory(
-            code="2.000591", name="Cấp Giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm",
-            field=food),
-        "abolished": ProcedureFactory(code="2.000999", name="Cấp Giấy phép bán buôn rượu",
-                                      field=trade, abolished=True),
+            code="2.000591",
+            name="Cấp Giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm",
+            field=food,
+        ),
+        "abolished": ProcedureFactory(
+            code="2.000999", name="Cấp Giấy phép bán buôn rượu", field=trade, abolished=True
+        ),
     }
 
 
@@ -39,10 +52,14 @@ def names(response):
     return [p.name for p in response.context["page"].object_list]
 
 
-@override_settings(DEPARTMENT_HOTLINE="0208 1111 222", DEPARTMENT_ADDRESS="Số 8 Đội Cấn",
-                   DEPARTMENT_HOURS="Thứ Hai - Thứ Sáu: 07:00-17:00")
-def test_home_has_search_fields_with_counts_contacts_and_links(client, catalogue,
-                                                              django_assert_max_num_queries):
+@override_settings(
+    DEPARTMENT_HOTLINE="0208 1111 222",
+    DEPARTMENT_ADDRESS="Số 8 Đội Cấn",
+    DEPARTMENT_HOURS="Thứ Hai - Thứ Sáu: 07:00-17:00",
+)
+def test_home_has_search_fields_with_counts_contacts_and_links(
+    client, catalogue, django_assert_max_num_queries
+):
     with django_assert_max_num_queries(2):  # fields with counts + catalogue counts
         response = client.get(reverse("procedures:home"))
     html = response.content.decode()
@@ -50,7 +67,7 @@ def test_home_has_search_fields_with_counts_contacts_and_links(client, catalogue
     assert 'role="search"' in html and 'name="q"' in html
     fields = {f.name: f.procedure_count for f in response.context["fields"]}
     assert fields == {"Lưu thông hàng hóa trong nước": 2, "An toàn thực phẩm": 1}
-    assert f'?field={catalogue["trade"].pk}' in html
+    assert f"?field={catalogue['trade'].pk}" in html
     assert "0208 1111 222" in html and "Số 8 Đội Cấn" in html and "07:00-17:00" in html
     assert reverse("procedures:lookup") in html
     assert reverse("procedures:public-stats") in html
@@ -87,8 +104,10 @@ def test_filters_by_field_and_online_level(client, catalogue, django_assert_max_
     url = reverse("procedures:procedure-list")
     with django_assert_max_num_queries(3):  # count + page + the field choices
         response = client.get(url, {"field": catalogue["trade"].pk})
-    assert sorted(names(response)) == ["Cấp Giấy phép bán lẻ rượu",
-                                       "Cấp Giấy phép bán lẻ sản phẩm thuốc lá"]
+    assert sorted(names(response)) == [
+        "Cấp Giấy phép bán lẻ rượu",
+        "Cấp Giấy phép bán lẻ sản phẩm thuốc lá",
+    ]
     response = client.get(url, {"field": catalogue["trade"].pk, "online_level": OnlineLevel.FULL})
     assert names(response) == ["Cấp Giấy phép bán lẻ rượu"]
     assert "1 procedure found" in response.content.decode()
@@ -121,8 +140,9 @@ def test_detail_shows_every_part_of_the_catalogue_entry(client, procedure):
     procedure.legal_basis = "Nghị định 105/2017/NĐ-CP"
     procedure.fee_text = "Tại thành phố: 1.200.000 đồng/điểm kinh doanh"
     procedure.save()
-    doc = RequiredDocumentFactory(procedure=procedure, name="Đơn đề nghị cấp giấy phép",
-                                  mandatory=True, copies=2)
+    doc = RequiredDocumentFactory(
+        procedure=procedure, name="Đơn đề nghị cấp giấy phép", mandatory=True, copies=2
+    )
     doc.template.save("mau-01.docx", ContentFile(DOCX), save=True)
     RequiredDocumentFactory(procedure=procedure, name="Giấy ủy quyền", mandatory=False)
 
@@ -130,14 +150,30 @@ def test_detail_shows_every_part_of_the_catalogue_entry(client, procedure):
     with time_machine.travel(datetime.datetime(2026, 6, 1, 2, 0, tzinfo=datetime.UTC), tick=False):
         response = client.get(reverse("procedures:procedure-detail", args=[procedure.pk]))
     html = response.content.decode()
-    for part in ["2.000633", "Cấp Giấy phép bán lẻ sản phẩm rượu", "Lưu thông hàng hóa trong nước",
-                 "5 working days", "3 working days when submitted online", "1,200,000 VND",
-                 # One formatter: amounts in the text grouped like the fee itself.
-                 "Tại thành phố: 1,200,000 đồng/điểm kinh doanh", "Bước 2: Nhận kết quả.",
-                 "Thương nhân", "Có địa điểm kinh doanh cố định", "Giấy phép bán lẻ sản phẩm rượu",
-                 "Nghị định 105/2017/NĐ-CP", "QĐ 1/2026", "Đơn đề nghị cấp giấy phép", "2 copies",
-                 "if applicable", "Phòng Quản lý Thương mại", "At the one-stop desk",
-                 "By public postal service", "Online, on this site", "Fully online"]:
+    for part in [
+        "2.000633",
+        "Cấp Giấy phép bán lẻ sản phẩm rượu",
+        "Lưu thông hàng hóa trong nước",
+        "5 working days",
+        "3 working days when submitted online",
+        "1,200,000 VND",
+        # One formatter: amounts in the text grouped like the fee itself.
+        "Tại thành phố: 1,200,000 đồng/điểm kinh doanh",
+        "Bước 2: Nhận kết quả.",
+        "Thương nhân",
+        "Có địa điểm kinh doanh cố định",
+        "Giấy phép bán lẻ sản phẩm rượu",
+        "Nghị định 105/2017/NĐ-CP",
+        "QĐ 1/2026",
+        "Đơn đề nghị cấp giấy phép",
+        "2 copies",
+        "if applicable",
+        "Phòng Quản lý Thương mại",
+        "At the one-stop desk",
+        "By public postal service",
+        "Online, on this site",
+        "Fully online",
+    ]:
         assert part in html, part
     assert "due on 09:00, Monday 08/06/2026" in html
     assert "submitted online: due on 09:00, Thursday 04/06/2026" in html
@@ -152,31 +188,43 @@ def test_detail_shows_every_part_of_the_catalogue_entry(client, procedure):
 
 
 def test_no_submit_button_when_the_procedure_is_not_online(client, catalogue):
-    html = client.get(reverse("procedures:procedure-detail",
-                              args=[catalogue["food_cert"].pk])).content.decode()
+    html = client.get(
+        reverse("procedures:procedure-detail", args=[catalogue["food_cert"].pk])
+    ).content.decode()
     assert "Submit a dossier online" not in html
     assert "Online, on this site" not in html
 
 
 def test_unpublished_time_and_abolished_are_said_plainly(client, catalogue):
     unpublished = ProcedureFactory(unpublished_time=True, online=True)
-    html = client.get(reverse("procedures:procedure-detail", args=[unpublished.pk])).content.decode()
+    html = client.get(
+        reverse("procedures:procedure-detail", args=[unpublished.pk])
+    ).content.decode()
     assert "not yet published, so it cannot take dossiers yet" in html
     assert "Submit a dossier online" not in html
-    html = client.get(reverse("procedures:procedure-detail",
-                              args=[catalogue["abolished"].pk])).content.decode()
+    html = client.get(
+        reverse("procedures:procedure-detail", args=[catalogue["abolished"].pk])
+    ).content.decode()
     assert "This procedure has been abolished" in html
     assert "If accepted now" not in html
 
 
 def test_templates_of_abolished_procedures_and_missing_ones_are_404(client, catalogue):
     doc = RequiredDocumentFactory(procedure=catalogue["wine"])
-    assert client.get(reverse("procedures:document-template",
-                              args=[catalogue["wine"].pk, doc.pk])).status_code == 404
+    assert (
+        client.get(
+            reverse("procedures:document-template", args=[catalogue["wine"].pk, doc.pk])
+        ).status_code
+        == 404
+    )
     other = RequiredDocumentFactory(procedure=catalogue["tobacco"])
     other.template.save("x.docx", ContentFile(DOCX), save=True)
-    assert client.get(reverse("procedures:document-template",
-                              args=[catalogue["wine"].pk, other.pk])).status_code == 404
+    assert (
+        client.get(
+            reverse("procedures:document-template", args=[catalogue["wine"].pk, other.pk])
+        ).status_code
+        == 404
+    )
 
 
 @pytest.mark.usefixtures("vietnamese_default")
@@ -192,8 +240,11 @@ def test_district_procedures_are_kept_flagged_but_not_listed_counted_or_submitta
     client, catalogue
 ):
     district = ProcedureFactory(
-        name="Cấp Giấy phép bán lẻ rượu (cấp huyện)", field=catalogue["trade"], district=True,
-        online=True)
+        name="Cấp Giấy phép bán lẻ rượu (cấp huyện)",
+        field=catalogue["trade"],
+        district=True,
+        online=True,
+    )
     response = client.get(reverse("procedures:procedure-list"), {"q": "rượu"})
     assert names(response) == ["Cấp Giấy phép bán lẻ rượu"]
     home = client.get(reverse("procedures:home"))
@@ -238,45 +289,66 @@ def test_the_online_rule_is_the_same_for_a_query_and_a_loaded_row(
 ):
     from procedures.models import Procedure
 
-    procedure = ProcedureFactory(processing_amount=amount, online_level=online_level,
-                                 channel_online=channel_online, level=level)
+    procedure = ProcedureFactory(
+        processing_amount=amount,
+        online_level=online_level,
+        channel_online=channel_online,
+        level=level,
+    )
     Procedure.objects.filter(pk=procedure.pk).update(status=status)
     procedure.refresh_from_db()
     assert Procedure.objects.accepting_online().filter(pk=procedure.pk).exists() == (
-        procedure.accepts_online)
+        procedure.accepts_online
+    )
     assert Procedure.objects.accepting_dossiers().filter(pk=procedure.pk).exists() == (
-        procedure.accepts_dossiers)
+        procedure.accepts_dossiers
+    )
 
 
-def test_the_page_lists_documents_with_kind_copies_template_mandatory_and_source(
-    client, catalogue
-):
+def test_the_page_lists_documents_with_kind_copies_template_mandatory_and_source(client, catalogue):
     wine = catalogue["wine"]
-    RequiredDocumentFactory(procedure=wine, name="Đơn đề nghị cấp Giấy phép", order=1,
-                            template_name="Mẫu số 01 Phụ lục Nghị định 105/2017/NĐ-CP")
-    RequiredDocumentFactory(procedure=wine, name="Bản sao Giấy chứng nhận đăng ký doanh nghiệp",
-                            order=2, kind="certified_copy", copies=2)
+    RequiredDocumentFactory(
+        procedure=wine,
+        name="Đơn đề nghị cấp Giấy phép",
+        order=1,
+        template_name="Mẫu số 01 Phụ lục Nghị định 105/2017/NĐ-CP",
+    )
+    RequiredDocumentFactory(
+        procedure=wine,
+        name="Bản sao Giấy chứng nhận đăng ký doanh nghiệp",
+        order=2,
+        kind="certified_copy",
+        copies=2,
+    )
     RequiredDocumentFactory(procedure=wine, name="Giấy ủy quyền", order=3, mandatory=False)
     wine.documents_source = "https://dichvucong.gov.vn/p/home/dvc-tthc-thu-tuc-hanh-chinh.html"
     wine.save(update_fields=["documents_source"])
     html = client.get(reverse("procedures:procedure-detail", args=[wine.pk])).content.decode()
-    section = html[html.index('id="documents"'):html.index('id="details-title"')]
-    for part in ["Đơn đề nghị cấp Giấy phép", "Form: Mẫu số 01 Phụ lục Nghị định 105/2017/NĐ-CP",
-                 "Certified copy", "2 copies", "if applicable", "mandatory",
-                 'href="https://dichvucong.gov.vn/p/home/dvc-tthc-thu-tuc-hanh-chinh.html"']:
+    section = html[html.index('id="documents"') : html.index('id="details-title"')]
+    for part in [
+        "Đơn đề nghị cấp Giấy phép",
+        "Form: Mẫu số 01 Phụ lục Nghị định 105/2017/NĐ-CP",
+        "Certified copy",
+        "2 copies",
+        "if applicable",
+        "mandatory",
+        'href="https://dichvucong.gov.vn/p/home/dvc-tthc-thu-tuc-hanh-chinh.html"',
+    ]:
         assert part in section, part
     assert section.count("mandatory</span>") == 2
     assert 'id="documents-not-published"' not in section
 
 
 def test_without_a_list_the_page_says_so_and_points_to_the_generic_slot(client, catalogue):
-    html = client.get(reverse("procedures:procedure-detail",
-                              args=[catalogue["wine"].pk])).content.decode()
+    html = client.get(
+        reverse("procedures:procedure-detail", args=[catalogue["wine"].pk])
+    ).content.decode()
     assert 'id="documents-not-published"' in html
     assert "has not been published yet" in html
     assert "attach your whole dossier under one file slot" in html
-    html = client.get(reverse("procedures:procedure-detail",
-                              args=[catalogue["food_cert"].pk])).content.decode()
+    html = client.get(
+        reverse("procedures:procedure-detail", args=[catalogue["food_cert"].pk])
+    ).content.decode()
     assert "Ask the one-stop desk which papers to bring" in html
 
 
@@ -289,18 +361,27 @@ def test_no_province_attribution_or_old_level_reaches_the_page(client, catalogue
     assert "Fully online (toàn trình)" in html
 
 
-@pytest.mark.parametrize(("fee_vnd", "fee_text", "vi", "en"), [
-    (1200000, "", "1.200.000 đồng", "1,200,000 VND"),
-    (0, "", "Không thu phí, lệ phí", "Free of charge"),
-    (None, "1200000 (TP, thị xã); 600000 (huyện) theo TT 168/2016/TT-BTC",
-     "1.200.000 (TP, thị xã); 600.000 (huyện) theo TT 168/2016/TT-BTC",
-     "1,200,000 (TP, thị xã); 600,000 (huyện) theo TT 168/2016/TT-BTC"),
-    (None, "TC/DN: 1.200.000 (TP) / 600.000 (huyện); HKD: 400.000 / 200.000",
-     "TC/DN: 1.200.000 (TP) / 600.000 (huyện); HKD: 400.000 / 200.000",
-     "TC/DN: 1,200,000 (TP) / 600,000 (huyện); HKD: 400,000 / 200,000"),
-    (None, "Theo TT 08/2018/TT-BTC", "Theo TT 08/2018/TT-BTC", "Theo TT 08/2018/TT-BTC"),
-    (None, "", "", ""),
-])
+@pytest.mark.parametrize(
+    ("fee_vnd", "fee_text", "vi", "en"),
+    [
+        (1200000, "", "1.200.000 đồng", "1,200,000 VND"),
+        (0, "", "Không thu phí, lệ phí", "Free of charge"),
+        (
+            None,
+            "1200000 (TP, thị xã); 600000 (huyện) theo TT 168/2016/TT-BTC",
+            "1.200.000 (TP, thị xã); 600.000 (huyện) theo TT 168/2016/TT-BTC",
+            "1,200,000 (TP, thị xã); 600,000 (huyện) theo TT 168/2016/TT-BTC",
+        ),
+        (
+            None,
+            "TC/DN: 1.200.000 (TP) / 600.000 (huyện); HKD: 400.000 / 200.000",
+            "TC/DN: 1.200.000 (TP) / 600.000 (huyện); HKD: 400.000 / 200.000",
+            "TC/DN: 1,200,000 (TP) / 600,000 (huyện); HKD: 400,000 / 200,000",
+        ),
+        (None, "Theo TT 08/2018/TT-BTC", "Theo TT 08/2018/TT-BTC", "Theo TT 08/2018/TT-BTC"),
+        (None, "", "", ""),
+    ],
+)
 def test_fees_are_written_one_way(fee_vnd, fee_text, vi, en):
     from django.utils import translation
 

@@ -1,5 +1,6 @@
 """Look-up by code + PIN (portal item 5): neutral failures, throttling, what it shows,
 the supplement answered online, and files that only the right session can fetch."""
+
 import re
 
 import pytest
@@ -8,10 +9,11 @@ from django.core.files.base import ContentFile
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from procedures.core.constants import Channel, DossierStatus as S, Outcome
-from procedures.models import DossierDocument
+from procedures.core.constants import Channel, Outcome
+from procedures.core.constants import DossierStatus as S
 from procedures.dossiers import services as svc
 from procedures.dossiers.services import UploadedDocument
+from procedures.models import DossierDocument
 
 from .conftest import at
 from .test_portal_submission import JPEG, PDF, _english, _fresh_cache, upload  # noqa: F401
@@ -24,9 +26,14 @@ LOOKUP = "procedures:lookup"
 @pytest.fixture
 def online(register):
     """An online dossier with one file, as the portal would have registered it."""
-    d = register(channel=Channel.ONLINE, documents=[
-        UploadedDocument(slot_id=None, name="don.pdf", content=PDF, content_type="application/pdf")
-    ])
+    d = register(
+        channel=Channel.ONLINE,
+        documents=[
+            UploadedDocument(
+                slot_id=None, name="don.pdf", content=PDF, content_type="application/pdf"
+            )
+        ],
+    )
     return d
 
 
@@ -51,8 +58,10 @@ def test_right_code_and_pin_open_the_dossier(client, online):
 
 
 def test_code_is_matched_whatever_its_case_and_spaces(client, online):
-    response = client.post(reverse(LOOKUP), {"code": f"  {online.code.lower()} ",
-                                              "pin": f" {online.pin[:4]} {online.pin[4:]} "})
+    response = client.post(
+        reverse(LOOKUP),
+        {"code": f"  {online.code.lower()} ", "pin": f" {online.pin[:4]} {online.pin[4:]} "},
+    )
     assert response.status_code == 302
 
 
@@ -61,8 +70,12 @@ def test_wrong_code_and_wrong_pin_give_the_same_neutral_message(client, online):
     wrong_code = client.post(reverse(LOOKUP), {"code": "H56.16-991231-9999", "pin": online.pin})
     for response in (wrong_pin, wrong_code):
         assert response.status_code == 400
-        assert response.context["form"].errors == {"__all__": [
-            "The dossier code or the PIN is not correct. Check both against your receipt."]}
+        assert response.context["form"].errors == {
+            "__all__": [
+                "The dossier code or the PIN is not correct. Check both against your receipt."
+            ]
+        }
+
     # Nothing else on the page tells the two apart.
     def strip(response):
         html = response.content.decode().replace(online.code, "").replace("H56.16-991231-9999", "")
@@ -90,15 +103,18 @@ def test_wrong_pins_make_the_address_wait_longer_each_time(client, online, regis
             assert len(response.context["form"].errors["__all__"]) == 1
         fourth = open_dossier(client, online, pin="12345673")
         assert fourth.status_code == 400
-        assert "Too many failed attempts. Try again in 30 seconds" in (
-            fourth.context["form"].errors["__all__"][1])
+        assert (
+            "Too many failed attempts. Try again in 30 seconds"
+            in (fourth.context["form"].errors["__all__"][1])
+        )
         clock.shift(10)
         blocked = open_dossier(client, online)  # even the right PIN now waits, 20 s more
         assert blocked.status_code == 429
         assert blocked["Retry-After"] == "20"
         (message,) = blocked.context["form"].errors["__all__"]
-        assert message == ("Too many failed attempts. Try again in 20 seconds, or ask the "
-                           "one-stop desk.")
+        assert message == (
+            "Too many failed attempts. Try again in 20 seconds, or ask the one-stop desk."
+        )
         assert page(client, online).status_code == 302
         # Another dossier from the same address waits too; another address does not.
         other = register(channel=Channel.ONLINE)
@@ -164,9 +180,12 @@ def test_opening_your_own_dossier_does_not_wipe_the_back_off(client, online, reg
 def test_supplement_request_is_shown_and_answered_through_the_look_up(
     client, online, staff, django_capture_on_commit_callbacks
 ):
-    svc.dossier_request_supplement(dossier=online, actor=staff["intake"],
-                                   reason="Thiếu bản sao giấy chứng nhận đăng ký kinh doanh.",
-                                   now=at(2026, 6, 1, 10, 0))
+    svc.dossier_request_supplement(
+        dossier=online,
+        actor=staff["intake"],
+        reason="Thiếu bản sao giấy chứng nhận đăng ký kinh doanh.",
+        now=at(2026, 6, 1, 10, 0),
+    )
     open_dossier(client, online)
     html = page(client, online).content.decode()
     assert "Supplement requested" in html
@@ -180,22 +199,28 @@ def test_supplement_request_is_shown_and_answered_through_the_look_up(
 
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url, {"files": [upload("gcn-dkkd.pdf"), upload("trang-2.jpg", JPEG)],
-                                     "note": "Gửi bổ sung"})
+        response = client.post(
+            url,
+            {"files": [upload("gcn-dkkd.pdf"), upload("trang-2.jpg", JPEG)], "note": "Gửi bổ sung"},
+        )
     assert response.status_code == 302
     online.refresh_from_db()
     assert online.status == S.SUBMITTED  # at intake: checked again, no clock yet
     event = online.events.get(action="receive_supplement")
     assert event.by_applicant and event.note == "Gửi bổ sung"
-    assert sorted(d.original_name for d in event.attachments.all()) == ["gcn-dkkd.pdf", "trang-2.jpg"]
+    assert sorted(d.original_name for d in event.attachments.all()) == [
+        "gcn-dkkd.pdf",
+        "trang-2.jpg",
+    ]
     after = page(client, online).content.decode()
     assert "Your additional papers were received" in after
     assert 'action="' + url not in after
 
 
 def test_supplement_without_files_is_refused(client, online, staff):
-    svc.dossier_request_supplement(dossier=online, actor=staff["intake"], reason="Thiếu đơn.",
-                                   now=at(2026, 6, 1, 10, 0))
+    svc.dossier_request_supplement(
+        dossier=online, actor=staff["intake"], reason="Thiếu đơn.", now=at(2026, 6, 1, 10, 0)
+    )
     open_dossier(client, online)
     response = client.post(reverse("procedures:lookup-supplement", args=[online.code]), {})
     assert response.status_code == 400
@@ -204,40 +229,65 @@ def test_supplement_without_files_is_refused(client, online, staff):
 
 @override_settings(PORTAL_UPLOAD_MAX_FILES=2)
 def test_supplement_counts_the_files_already_in_the_dossier(client, online, staff):
-    svc.dossier_request_supplement(dossier=online, actor=staff["intake"], reason="Thiếu.",
-                                   now=at(2026, 6, 1, 10, 0))
+    svc.dossier_request_supplement(
+        dossier=online, actor=staff["intake"], reason="Thiếu.", now=at(2026, 6, 1, 10, 0)
+    )
     open_dossier(client, online)
-    response = client.post(reverse("procedures:lookup-supplement", args=[online.code]),
-                           {"files": [upload("a.pdf"), upload("b.pdf")]})
+    response = client.post(
+        reverse("procedures:lookup-supplement", args=[online.code]),
+        {"files": [upload("a.pdf"), upload("b.pdf")]},
+    )
     assert response.context["supplement_form"].errors == {
-        "files": ["A dossier may hold at most 2 files; this would make 3."]}
+        "files": ["A dossier may hold at most 2 files; this would make 3."]
+    }
 
 
 def test_payment_request_and_apology_and_result_are_shown(client, register, staff, units):
     d = register(channel=Channel.ONLINE, now=at(2026, 6, 1, 9, 0))
     pin = d.pin  # transitions return a fresh instance, without the PIN
     d = svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 10, 0))
-    d = svc.dossier_assign(dossier=d, actor=staff["intake"], unit=units["QLTM"],
-                           officer=staff["specialist"], now=at(2026, 6, 1, 10, 5))
-    d = svc.dossier_request_payment(dossier=d, actor=staff["specialist"],
-                                    note="Nộp lệ phí 1.200.000 đồng tại quầy số 3.",
-                                    now=at(2026, 6, 1, 11, 0))
+    d = svc.dossier_assign(
+        dossier=d,
+        actor=staff["intake"],
+        unit=units["QLTM"],
+        officer=staff["specialist"],
+        now=at(2026, 6, 1, 10, 5),
+    )
+    d = svc.dossier_request_payment(
+        dossier=d,
+        actor=staff["specialist"],
+        note="Nộp lệ phí 1.200.000 đồng tại quầy số 3.",
+        now=at(2026, 6, 1, 11, 0),
+    )
     open_dossier(client, d, pin=pin)
     html = page(client, d).content.decode()
     assert "Waiting for your payment" in html
     assert "Nộp lệ phí 1.200.000 đồng tại quầy số 3." in html
 
     d = svc.dossier_confirm_payment(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 14, 0))
-    d = svc.dossier_apologise(dossier=d, actor=staff["unit_head"], reason="Cần xác minh thực địa.",
-                              new_due_at=at(2026, 6, 8, 16, 0), now=at(2026, 6, 2, 9, 0))
+    d = svc.dossier_apologise(
+        dossier=d,
+        actor=staff["unit_head"],
+        reason="Cần xác minh thực địa.",
+        new_due_at=at(2026, 6, 8, 16, 0),
+        now=at(2026, 6, 2, 9, 0),
+    )
     html = page(client, d).content.decode()
     assert "Apology and new appointment" in html and "Cần xác minh thực địa." in html
     assert "16:00" in html and "08/06/2026" in html
 
-    d = svc.dossier_resolve(dossier=d, actor=staff["unit_head"], outcome=Outcome.GRANTED,
-                            note="Cấp Giấy phép số 12/GP-SCT.", now=at(2026, 6, 5, 9, 0),
-                            documents=[UploadedDocument(slot_id=None, name="giay-phep.pdf",
-                                                        content=PDF, content_type="application/pdf")])
+    d = svc.dossier_resolve(
+        dossier=d,
+        actor=staff["unit_head"],
+        outcome=Outcome.GRANTED,
+        note="Cấp Giấy phép số 12/GP-SCT.",
+        now=at(2026, 6, 5, 9, 0),
+        documents=[
+            UploadedDocument(
+                slot_id=None, name="giay-phep.pdf", content=PDF, content_type="application/pdf"
+            )
+        ],
+    )
     html = page(client, d).content.decode()
     assert "The result is ready." in html
     assert "Granted" in html and "Cấp Giấy phép số 12/GP-SCT." in html
@@ -253,9 +303,14 @@ def test_payment_request_and_apology_and_result_are_shown(client, register, staf
 def test_internal_notes_stay_internal(client, register, staff, units):
     d = register(channel=Channel.ONLINE)
     svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 10, 0))
-    svc.dossier_assign(dossier=d, actor=staff["intake"], unit=units["QLTM"],
-                       officer=staff["specialist"], note="Hồ sơ này cần ưu tiên nội bộ",
-                       now=at(2026, 6, 1, 10, 5))
+    svc.dossier_assign(
+        dossier=d,
+        actor=staff["intake"],
+        unit=units["QLTM"],
+        officer=staff["specialist"],
+        note="Hồ sơ này cần ưu tiên nội bộ",
+        now=at(2026, 6, 1, 10, 5),
+    )
     open_dossier(client, d)
     html = page(client, d).content.decode()
     assert "Sent to the processing unit" in html
@@ -273,16 +328,25 @@ def test_files_are_only_reachable_by_the_session_that_proved_the_pin(client, onl
     intruder = Client()
     open_dossier(intruder, other)  # knows another dossier's PIN
     assert intruder.get(url).status_code == 404
-    assert intruder.get(reverse("procedures:lookup-document",
-                                args=[other.code, doc.pk])).status_code == 404
+    assert (
+        intruder.get(reverse("procedures:lookup-document", args=[other.code, doc.pk])).status_code
+        == 404
+    )
     open_dossier(client, online)
     assert client.get(url).status_code == 200
 
 
 def test_staff_working_files_are_not_offered_to_the_applicant(client, online, staff):
-    internal = DossierDocument(dossier=online, token="t", original_name="to-trinh-noi-bo.pdf",
-                               size=len(PDF), content_type="application/pdf", sha256="0" * 64,
-                               uploaded_by=staff["specialist"], by_applicant=False)
+    internal = DossierDocument(
+        dossier=online,
+        token="t",
+        original_name="to-trinh-noi-bo.pdf",
+        size=len(PDF),
+        content_type="application/pdf",
+        sha256="0" * 64,
+        uploaded_by=staff["specialist"],
+        by_applicant=False,
+    )
     internal.file.save("x", ContentFile(PDF))
     open_dossier(client, online)
     assert "to-trinh-noi-bo.pdf" not in page(client, online).content.decode()
@@ -313,33 +377,45 @@ def test_look_up_page_queries_are_pinned(client, online, django_assert_max_num_q
         assert page(client, online).status_code == 200
 
 
-def test_supplement_files_keep_the_document_they_answer(
-    client, register, procedure, staff, units
-):
+def test_supplement_files_keep_the_document_they_answer(client, register, procedure, staff, units):
     """Before: every supplement file landed in "other papers", as its version 2."""
     from tests.factories import RequiredDocumentFactory
 
     licence = RequiredDocumentFactory(procedure=procedure, name="Giấy chứng nhận ĐKKD", order=1)
     plan = RequiredDocumentFactory(procedure=procedure, name="Sơ đồ cửa hàng", order=2)
-    d = register(channel=Channel.ONLINE, documents=[
-        UploadedDocument(slot_id=licence.pk, name="gcn.pdf", content=PDF,
-                         content_type="application/pdf"),
-        UploadedDocument(slot_id=None, name="thu.pdf", content=PDF,
-                         content_type="application/pdf"),
-    ])
+    d = register(
+        channel=Channel.ONLINE,
+        documents=[
+            UploadedDocument(
+                slot_id=licence.pk, name="gcn.pdf", content=PDF, content_type="application/pdf"
+            ),
+            UploadedDocument(
+                slot_id=None, name="thu.pdf", content=PDF, content_type="application/pdf"
+            ),
+        ],
+    )
     pin = d.pin
-    svc.dossier_request_supplement(dossier=d, actor=staff["intake"],
-                                   reason="Bản ĐKKD mờ; thiếu sơ đồ.", now=at(2026, 6, 1, 10, 0))
+    svc.dossier_request_supplement(
+        dossier=d,
+        actor=staff["intake"],
+        reason="Bản ĐKKD mờ; thiếu sơ đồ.",
+        now=at(2026, 6, 1, 10, 0),
+    )
     open_dossier(client, d, pin=pin)
     html = page(client, d).content.decode()
     assert f'name="doc_{licence.pk}"' in html and f'name="doc_{plan.pk}"' in html
-    response = client.post(reverse("procedures:lookup-supplement", args=[d.code]), {
-        f"doc_{licence.pk}": [upload("gcn-ro.pdf")],
-        f"doc_{plan.pk}": [upload("so-do-1.pdf"), upload("so-do-2.jpg", JPEG)],
-    })
+    response = client.post(
+        reverse("procedures:lookup-supplement", args=[d.code]),
+        {
+            f"doc_{licence.pk}": [upload("gcn-ro.pdf")],
+            f"doc_{plan.pk}": [upload("so-do-1.pdf"), upload("so-do-2.jpg", JPEG)],
+        },
+    )
     assert response.status_code == 302
-    rows = {doc.original_name: (doc.slot_id, doc.version)
-            for doc in DossierDocument.objects.filter(dossier=d)}
+    rows = {
+        doc.original_name: (doc.slot_id, doc.version)
+        for doc in DossierDocument.objects.filter(dossier=d)
+    }
     assert rows == {
         "gcn.pdf": (licence.pk, 1),
         "thu.pdf": (None, 1),
@@ -353,18 +429,29 @@ def test_timeline_shows_each_event_once(client, online, staff, units):
     """The unit head naming the specialist is internal: one "Sent to the processing unit"."""
     pin = online.pin
     d = svc.dossier_accept(dossier=online, actor=staff["intake"], now=at(2026, 6, 1, 10, 0))
-    d = svc.dossier_assign(dossier=d, actor=staff["intake"], unit=units["QLTM"],
-                           now=at(2026, 6, 1, 10, 5))
-    d = svc.dossier_assign(dossier=d, actor=staff["unit_head"], unit=units["QLTM"],
-                           officer=staff["specialist"], now=at(2026, 6, 1, 10, 6))
-    d = svc.dossier_resolve(dossier=d, actor=staff["unit_head"], outcome=Outcome.GRANTED,
-                            now=at(2026, 6, 2, 10, 0))
+    d = svc.dossier_assign(
+        dossier=d, actor=staff["intake"], unit=units["QLTM"], now=at(2026, 6, 1, 10, 5)
+    )
+    d = svc.dossier_assign(
+        dossier=d,
+        actor=staff["unit_head"],
+        unit=units["QLTM"],
+        officer=staff["specialist"],
+        now=at(2026, 6, 1, 10, 6),
+    )
+    d = svc.dossier_resolve(
+        dossier=d, actor=staff["unit_head"], outcome=Outcome.GRANTED, now=at(2026, 6, 2, 10, 0)
+    )
     open_dossier(client, d, pin=pin)
     html = page(client, d).content.decode()
     timeline = re.search(r'<ol class="timeline">(.*?)</ol>', html, re.S).group(1)
     items = re.findall(r"<strong>(.*?)</strong>", timeline)
-    assert items == ["Dossier received", "Accepted; processing time started",
-                     "Sent to the processing unit", "Result ready"]
+    assert items == [
+        "Dossier received",
+        "Accepted; processing time started",
+        "Sent to the processing unit",
+        "Result ready",
+    ]
 
 
 def test_receipt_downloaded_from_the_look_up_says_it_has_no_pin(client, online):
@@ -384,5 +471,6 @@ def test_receipt_downloaded_from_the_look_up_says_it_has_no_pin(client, online):
     with translation.override(online.applicant_language):  # slips speak the applicant's
         expected = translation.gettext(
             "This copy does not show the look-up PIN: it is given only once, on the "
-            "receipt issued when the dossier was registered.")
+            "receipt issued when the dossier was registered."
+        )
     assert expected in text

@@ -1,6 +1,7 @@
 """Rate limits of the look-up's forms (issue 11 item 5): supplement upload and rating
 count every post against an attempts limit, so a script holding a PIN cannot flood
 them, and a refused form says how long to wait."""
+
 import pytest
 from django.urls import reverse
 
@@ -16,8 +17,11 @@ def limit(settings, form, **rates):
     settings.PORTAL_RATE_LIMITS = {**settings.PORTAL_RATE_LIMITS, form: rates}
 
 
-def test_rating_posts_are_limited_and_a_typo_does_not_use_the_quota(client, resolved,  # noqa: F811
-                                                                    settings):
+def test_rating_posts_are_limited_and_a_typo_does_not_use_the_quota(
+    client,
+    resolved,  # noqa: F811
+    settings,
+):
     limit(settings, "rating", attempts="3/h", successes="1/h")
     client.post(reverse("procedures:lookup"), {"code": resolved.code, "pin": resolved.pin})
     rate = reverse("procedures:lookup-rate", args=[resolved.code])

@@ -1,12 +1,14 @@
 """Rating the service (portal item 6): once, after the result, by the PIN holder."""
+
 import pytest
 from django.urls import reverse
 
-from procedures.core.constants import Action, Channel, DossierStatus as S, Outcome
+from procedures.core.constants import Action, Channel, Outcome
+from procedures.core.constants import DossierStatus as S
 from procedures.core.errors import DomainError
-from procedures.models import Rating
 from procedures.dossiers import services as svc
 from procedures.dossiers.ratings import rating_submit
+from procedures.models import Rating
 
 from .conftest import at
 from .test_portal_submission import _english, _fresh_cache  # noqa: F401
@@ -19,19 +21,37 @@ def resolved(register, staff, units):
     d = register(channel=Channel.ONLINE, now=at(2026, 6, 1, 9, 0))
     pin = d.pin
     svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 10, 0))
-    svc.dossier_assign(dossier=d, actor=staff["intake"], unit=units["QLTM"],
-                       officer=staff["specialist"], now=at(2026, 6, 1, 10, 5))
-    d = svc.dossier_resolve(dossier=d, actor=staff["unit_head"], outcome=Outcome.GRANTED,
-                            now=at(2026, 6, 3, 9, 0))
+    svc.dossier_assign(
+        dossier=d,
+        actor=staff["intake"],
+        unit=units["QLTM"],
+        officer=staff["specialist"],
+        now=at(2026, 6, 1, 10, 5),
+    )
+    d = svc.dossier_resolve(
+        dossier=d, actor=staff["unit_head"], outcome=Outcome.GRANTED, now=at(2026, 6, 3, 9, 0)
+    )
     d.pin = pin
     return d
 
 
 def test_rating_is_recorded_once_with_an_event(resolved):
-    rating = rating_submit(dossier=resolved, overall="very_satisfied", timeliness=2, attitude=2,
-                           visits=1, comment="  Cán bộ nhiệt tình ", now=at(2026, 6, 3, 10, 0))
-    assert (rating.overall, rating.timeliness, rating.attitude, rating.visits, rating.information) \
-        == ("very_satisfied", 2, 2, 1, None)
+    rating = rating_submit(
+        dossier=resolved,
+        overall="very_satisfied",
+        timeliness=2,
+        attitude=2,
+        visits=1,
+        comment="  Cán bộ nhiệt tình ",
+        now=at(2026, 6, 3, 10, 0),
+    )
+    assert (
+        rating.overall,
+        rating.timeliness,
+        rating.attitude,
+        rating.visits,
+        rating.information,
+    ) == ("very_satisfied", 2, 2, 1, None)
     assert rating.comment == "Cán bộ nhiệt tình"
     event = resolved.events.get(action=Action.RATE)
     assert event.by_applicant and event.actor is None
@@ -62,11 +82,14 @@ def test_rating_before_the_result_is_refused(register, status, staff):
     assert not Rating.objects.exists()
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [
-    ({"overall": "delighted"}, "overall"),
-    ({"overall": "satisfied", "attitude": 3}, "attitude"),
-    ({"overall": "satisfied", "timeliness": -1}, "timeliness"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"overall": "delighted"}, "overall"),
+        ({"overall": "satisfied", "attitude": 3}, "attitude"),
+        ({"overall": "satisfied", "timeliness": -1}, "timeliness"),
+    ],
+)
 def test_invalid_answers_are_refused_on_their_field(resolved, kwargs, field):
     with pytest.raises(DomainError) as err:
         rating_submit(dossier=resolved, **kwargs)
@@ -83,15 +106,22 @@ def test_the_applicant_rates_through_the_look_up_page(client, resolved):
     rate = reverse("procedures:lookup-rate", args=[resolved.code])
     missing = client.post(rate, {"timeliness": "2"})
     assert missing.status_code == 400
-    assert missing.context["rating_form"].errors == {"overall": ["Choose how satisfied you are overall."]}
+    assert missing.context["rating_form"].errors == {
+        "overall": ["Choose how satisfied you are overall."]
+    }
     assert 'value="2" id="id_timeliness_0" checked' in missing.content.decode()  # kept
 
-    response = client.post(rate, {"overall": "satisfied", "timeliness": "2", "information": "0",
-                                  "comment": "Nhanh"})
+    response = client.post(
+        rate, {"overall": "satisfied", "timeliness": "2", "information": "0", "comment": "Nhanh"}
+    )
     assert response.status_code == 302
     rating = Rating.objects.get(dossier=resolved)
-    assert (rating.overall, rating.timeliness, rating.attitude, rating.information) == \
-        ("satisfied", 2, None, 0)
+    assert (rating.overall, rating.timeliness, rating.attitude, rating.information) == (
+        "satisfied",
+        2,
+        None,
+        0,
+    )
     html = client.get(url).content.decode()
     assert "Rate our service" not in html
     assert "You rated the service: Satisfied. Thank you." in html
@@ -102,7 +132,8 @@ def test_the_applicant_rates_through_the_look_up_page(client, resolved):
 
 
 def test_rating_needs_the_pin(client, resolved):
-    response = client.post(reverse("procedures:lookup-rate", args=[resolved.code]),
-                           {"overall": "unsatisfied"})
+    response = client.post(
+        reverse("procedures:lookup-rate", args=[resolved.code]), {"overall": "unsatisfied"}
+    )
     assert response.status_code == 302
     assert not Rating.objects.exists()

@@ -4,6 +4,7 @@ Every procedure that takes online dossiers shows its documents, or says the list
 published and offers one generic file slot; the home page counts exactly the pages that
 have a submit button; no page names another province, the old "mức độ" scale or "None".
 """
+
 import re
 
 import pytest
@@ -16,8 +17,19 @@ from .test_portal_submission import _english, _fresh_cache  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
-OTHER_PROVINCES = ("Cao Bằng", "Nghệ An", "Đà Nẵng", "Bến Tre", "Ninh Bình", "Lâm Đồng",
-                   "Đắk Nông", "Thanh Hóa", "Tiền Giang", "An Giang", "BR-VT")
+OTHER_PROVINCES = (
+    "Cao Bằng",
+    "Nghệ An",
+    "Đà Nẵng",
+    "Bến Tre",
+    "Ninh Bình",
+    "Lâm Đồng",
+    "Đắk Nông",
+    "Thanh Hóa",
+    "Tiền Giang",
+    "An Giang",
+    "BR-VT",
+)
 
 
 @pytest.fixture
@@ -27,7 +39,7 @@ def seeded(db):
 
 
 def main_text(html: str) -> str:
-    main = html[html.index("<main"):html.index("</main>")]
+    main = html[html.index("<main") : html.index("</main>")]
     # The cited source pages are addresses, kept as evidence of where a list was read.
     main = re.sub(r'<p class="help document-source">.*?</p>', "", main, flags=re.S)
     return main
@@ -59,14 +71,13 @@ def test_every_online_procedure_shows_its_documents_or_the_generic_slot(client, 
     assert with_list > 0
 
 
-def test_the_home_count_matches_the_submit_buttons_and_pages_read_as_one_department(
-    client, seeded
-):
+def test_the_home_count_matches_the_submit_buttons_and_pages_read_as_one_department(client, seeded):
     counts = client.get(reverse("procedures:home")).context["counts"]
     buttons = 0
     for procedure in Procedure.objects.all():
-        html = client.get(reverse("procedures:procedure-detail", args=[procedure.pk])
-                          ).content.decode()
+        html = client.get(
+            reverse("procedures:procedure-detail", args=[procedure.pk])
+        ).content.decode()
         buttons += reverse("procedures:submit", args=[procedure.pk]) in html
         text = main_text(html)
         for province in OTHER_PROVINCES:

@@ -1,10 +1,12 @@
 """Public statistics (portal item 7): on-time rate per field and month, one query."""
+
 import datetime
 
 import pytest
 from django.urls import reverse
 
-from procedures.core.constants import Channel, DossierStatus as S, OnTimeResult
+from procedures.core.constants import Channel, OnTimeResult
+from procedures.core.constants import DossierStatus as S
 from procedures.models import Dossier, Field, Rating
 from procedures.reports.public_stats import (
     public_catalogue_counts,
@@ -25,14 +27,17 @@ NOW = at(2026, 6, 15, 10, 0)
 def finish(register):
     def _finish(when, result, *, procedure=None, status=S.FINISHED):
         d = register(channel=Channel.ONLINE, **({"procedure": procedure} if procedure else {}))
-        Dossier.objects.filter(pk=d.pk).update(status=status, finished_at=when,
-                                               on_time_result=result)
+        Dossier.objects.filter(pk=d.pk).update(
+            status=status, finished_at=when, on_time_result=result
+        )
         return d
+
     return _finish
 
 
-def test_on_time_rate_per_field_and_month_in_one_query(finish, procedure,
-                                                       django_assert_num_queries):
+def test_on_time_rate_per_field_and_month_in_one_query(
+    finish, procedure, django_assert_num_queries
+):
     food = Field.objects.create(name="An toàn thực phẩm", order=5)
     food_proc = ProcedureFactory(field=food, online=True)
     finish(at(2026, 6, 2, 9, 0), OnTimeResult.EARLY)
@@ -59,7 +64,10 @@ def test_on_time_rate_per_field_and_month_in_one_query(finish, procedure,
     assert (trade.total.resolved, trade.total.in_time) == (4, 2)
     food_row = by_name["An toàn thực phẩm"]
     assert (food_row.cells[0].resolved, food_row.cells[0].rate) == (1, 100.0)
-    assert [row.name for row in table.rows] == ["Lưu thông hàng hóa trong nước", "An toàn thực phẩm"]
+    assert [row.name for row in table.rows] == [
+        "Lưu thông hàng hóa trong nước",
+        "An toàn thực phẩm",
+    ]
     assert (table.total.resolved, table.total.in_time) == (5, 3)
     assert table.month_totals[-1].resolved == 3
     assert table.month_totals[3].rate is None  # October 2025: nothing resolved
@@ -75,16 +83,25 @@ def test_catalogue_counts_of_online_procedures(procedure, django_assert_num_quer
 
 
 def test_satisfaction_counts(finish):
-    for answer, when in [("very_satisfied", at(2026, 6, 1, 9)), ("satisfied", at(2026, 5, 1, 9)),
-                         ("very_satisfied", at(2026, 1, 1, 9)), ("unsatisfied", at(2025, 1, 1, 9))]:
+    for answer, when in [
+        ("very_satisfied", at(2026, 6, 1, 9)),
+        ("satisfied", at(2026, 5, 1, 9)),
+        ("very_satisfied", at(2026, 1, 1, 9)),
+        ("unsatisfied", at(2025, 1, 1, 9)),
+    ]:
         d = finish(when, OnTimeResult.ON_TIME)
         Rating.objects.create(dossier=d, overall=answer, created_at=when)
-    assert public_satisfaction(now=NOW) == {"total": 3, "very_satisfied": 2, "satisfied": 1,
-                                            "unsatisfied": 0}
+    assert public_satisfaction(now=NOW) == {
+        "total": 3,
+        "very_satisfied": 2,
+        "satisfied": 1,
+        "unsatisfied": 0,
+    }
 
 
-def test_the_page_shows_tables_and_a_chart_without_javascript(client, finish,
-                                                              django_assert_max_num_queries):
+def test_the_page_shows_tables_and_a_chart_without_javascript(
+    client, finish, django_assert_max_num_queries
+):
     import time_machine
 
     finish(at(2026, 6, 2, 9, 0), OnTimeResult.EARLY)
@@ -95,7 +112,10 @@ def test_the_page_shows_tables_and_a_chart_without_javascript(client, finish,
     html = response.content.decode()
     assert response.status_code == 200
     assert "<svg" in html and 'role="img"' in html and "<script" not in html
-    assert "<th scope=\"row\">06/2026</th><td class=\"num\">2</td><td class=\"num\">1</td><td class=\"num\">50.0%</td>" in html
+    assert (
+        '<th scope="row">06/2026</th><td class="num">2</td>'
+        '<td class="num">1</td><td class="num">50.0%</td>' in html
+    )
     assert "Lưu thông hàng hóa trong nước" in html
     assert "procedures online" in html
 
@@ -112,7 +132,10 @@ def test_chart_coordinates_stay_numbers_on_vietnamese_pages(finish, vietnamese_d
     finish(at(2026, 6, 4, 9, 0), OnTimeResult.LATE)
     with time_machine.travel(NOW, tick=False):
         html = Client().get("/thong-ke/").content.decode()
-    assert re.search(r'<rect class="bar" x="\d+(\.\d+)?" y="\d+(\.\d+)?" width="\d+(\.\d+)?" '
-                     r'height="\d+(\.\d+)?"', html)
+    assert re.search(
+        r'<rect class="bar" x="\d+(\.\d+)?" y="\d+(\.\d+)?" width="\d+(\.\d+)?" '
+        r'height="\d+(\.\d+)?"',
+        html,
+    )
     assert "33,3\u00a0%" in html  # the table is localised: 33,3 %
     assert "33.3" not in html.split("</svg>", 1)[1]

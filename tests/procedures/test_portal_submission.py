@@ -3,6 +3,7 @@
 Shared helpers for the other test_portal_* modules live here: file contents of each
 accepted type, an online procedure with required documents, and valid form data.
 """
+
 import io
 import re
 import zipfile
@@ -20,11 +21,12 @@ from django.urls import clear_url_caches, reverse
 from django.utils import translation
 from pypdf import PdfReader
 
-from tests.files import minimal_pdf
-from procedures.core.constants import Channel, DossierStatus as S, OnlineLevel
-from procedures.models import Dossier, DossierDocument, RequiredDocument
 from procedures.catalogue.services import procedure_create
+from procedures.core.constants import Channel, OnlineLevel
+from procedures.core.constants import DossierStatus as S
 from procedures.dossiers.services import pin_matches
+from procedures.models import Dossier, DossierDocument, RequiredDocument
+from tests.files import minimal_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -86,16 +88,24 @@ def _fresh_cache():
 def online_procedure(procedure):
     """The conftest procedure (fully online, 5 days / 3 online) with two documents."""
     form = RequiredDocument.objects.create(
-        procedure=procedure, name="Đơn đề nghị cấp Giấy phép bán lẻ rượu", order=1,
+        procedure=procedure,
+        name="Đơn đề nghị cấp Giấy phép bán lẻ rượu",
+        order=1,
         mandatory=True,
     )
     form.template.save("mau-don.docx", ContentFile(DOCX), save=True)
     RequiredDocument.objects.create(
-        procedure=procedure, name="Bản sao Giấy chứng nhận đăng ký doanh nghiệp", order=2,
-        kind="copy", mandatory=True,
+        procedure=procedure,
+        name="Bản sao Giấy chứng nhận đăng ký doanh nghiệp",
+        order=2,
+        kind="copy",
+        mandatory=True,
     )
     RequiredDocument.objects.create(
-        procedure=procedure, name="Giấy ủy quyền (nếu có)", order=3, mandatory=False,
+        procedure=procedure,
+        name="Giấy ủy quyền (nếu có)",
+        order=3,
+        mandatory=False,
     )
     return procedure
 
@@ -242,8 +252,10 @@ def test_the_session_table_never_holds_the_pin(client, online_procedure):
 
 def test_files_are_stored_privately_under_random_names(client, online_procedure):
     first = slots(online_procedure)[0]
-    client.post(submit_url(online_procedure), form_data(
-        online_procedure, **{f"doc_{first.pk}": upload("../../../etc/passwd.pdf")}))
+    client.post(
+        submit_url(online_procedure),
+        form_data(online_procedure, **{f"doc_{first.pk}": upload("../../../etc/passwd.pdf")}),
+    )
     doc = DossierDocument.objects.get(slot=first)
     assert doc.original_name == "passwd.pdf"
     path = Path(doc.file.path).resolve()
@@ -260,25 +272,40 @@ def test_files_are_stored_privately_under_random_names(client, online_procedure)
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
-        ({"applicant_name": ""}, "applicant_name", "Enter your full name or the organisation's name."),
+        (
+            {"applicant_name": ""},
+            "applicant_name",
+            "Enter your full name or the organisation's name.",
+        ),
         ({"id_number": ""}, "id_number", "Enter the citizen ID or the tax code."),
         ({"id_number": "12345"}, "id_number", "A citizen ID number has exactly 12 digits."),
-        ({"applicant_type": "organisation", "id_number": "001199012345"}, "id_number",
-         "A tax code has 10 digits, or 13 digits for a branch"),
+        (
+            {"applicant_type": "organisation", "id_number": "001199012345"},
+            "id_number",
+            "A tax code has 10 digits, or 13 digits for a branch",
+        ),
         ({"phone": "12345"}, "phone", "Enter a Vietnamese phone number"),
         ({"email": "binh@"}, "email", "Enter an email address like name@example.com."),
         ({"email": ""}, "email", "Enter an email address for the receipt and updates."),
         ({"phone": ""}, "phone", "Enter a phone number we can call you on."),
-        ({"consent": None}, "consent", "Tick the box to agree to the processing of your personal data"),
-        ({"result_delivery": "post", "address": ""}, "address",
-         "Enter the postal address the result should be sent to."),
+        (
+            {"consent": None},
+            "consent",
+            "Tick the box to agree to the processing of your personal data",
+        ),
+        (
+            {"result_delivery": "post", "address": ""},
+            "address",
+            "Enter the postal address the result should be sent to.",
+        ),
         ({"result_delivery": "pigeon"}, "result_delivery", "Choose one of the ways listed"),
         ({"applicant_type": "robot"}, "applicant_type", "Choose individual or organisation."),
         ({"website": "http://spam.example"}, "website", "looks automated"),
     ],
 )
-def test_each_invalid_field_gets_its_own_message(client, online_procedure, overrides, field,
-                                                 message):
+def test_each_invalid_field_gets_its_own_message(
+    client, online_procedure, overrides, field, message
+):
     response = client.post(submit_url(online_procedure), form_data(online_procedure, **overrides))
     assert response.status_code == 400
     errors = errors_of(response)
@@ -288,16 +315,26 @@ def test_each_invalid_field_gets_its_own_message(client, online_procedure, overr
 
 
 def test_an_organisation_may_use_a_branch_tax_code(client, online_procedure):
-    response = client.post(submit_url(online_procedure), form_data(
-        online_procedure, applicant_type="organisation", id_number="4600123459-001",
-        applicant_name="Công ty TNHH Chè Tân Cương"))
+    response = client.post(
+        submit_url(online_procedure),
+        form_data(
+            online_procedure,
+            applicant_type="organisation",
+            id_number="4600123459-001",
+            applicant_name="Công ty TNHH Chè Tân Cương",
+        ),
+    )
     assert response.status_code == 302
     assert Dossier.objects.get().applicant_id_number == "4600123459-001"
 
 
-def test_a_failed_validation_keeps_what_was_typed_and_ties_errors_to_fields(client, online_procedure):
-    response = client.post(submit_url(online_procedure), form_data(
-        online_procedure, id_number="12AB", note="Ghi chú của tôi"))
+def test_a_failed_validation_keeps_what_was_typed_and_ties_errors_to_fields(
+    client, online_procedure
+):
+    response = client.post(
+        submit_url(online_procedure),
+        form_data(online_procedure, id_number="12AB", note="Ghi chú của tôi"),
+    )
     html = response.content.decode()
     assert 'value="Nguyễn Thị Bình"' in html
     assert 'value="binh@example.com"' in html
@@ -316,25 +353,31 @@ def test_a_failed_validation_keeps_what_was_typed_and_ties_errors_to_fields(clie
 
 def test_a_missing_mandatory_document_is_named(client, online_procedure):
     first, second, optional = slots(online_procedure)
-    response = client.post(submit_url(online_procedure), form_data(
-        online_procedure, **{f"doc_{second.pk}": None}))
+    response = client.post(
+        submit_url(online_procedure), form_data(online_procedure, **{f"doc_{second.pk}": None})
+    )
     errors = errors_of(response)
-    assert errors == {f"doc_{second.pk}": [
-        "Attach “Bản sao Giấy chứng nhận đăng ký doanh nghiệp”: this document is mandatory."]}
+    assert errors == {
+        f"doc_{second.pk}": [
+            "Attach “Bản sao Giấy chứng nhận đăng ký doanh nghiệp”: this document is mandatory."
+        ]
+    }
     assert f"doc_{optional.pk}" not in errors  # optional slot may stay empty
 
 
 @override_settings(PORTAL_UPLOAD_MAX_FILE_MB=1)
-def test_an_oversized_file_is_refused_before_its_content_is_read(client, online_procedure,
-                                                                  monkeypatch):
+def test_an_oversized_file_is_refused_before_its_content_is_read(
+    client, online_procedure, monkeypatch
+):
     first = slots(online_procedure)[0]
     sniffed = []
     from procedures.core import uploads
 
     monkeypatch.setattr(uploads, "sniff_type", lambda f: sniffed.append(f) or "pdf")
     big = upload("scan.pdf", PDF + b"0" * (1024 * 1024))
-    response = client.post(submit_url(online_procedure), form_data(
-        online_procedure, **{f"doc_{first.pk}": big}))
+    response = client.post(
+        submit_url(online_procedure), form_data(online_procedure, **{f"doc_{first.pk}": big})
+    )
     (error,) = errors_of(response)[f"doc_{first.pk}"]
     assert error == "“scan.pdf” is 1.0 MB; a file may be at most 1 MB."
     assert len(sniffed) == 1  # only the other, valid file was sniffed
@@ -344,18 +387,29 @@ def test_an_oversized_file_is_refused_before_its_content_is_read(client, online_
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("virus.pdf", b"MZ\x90\x00 this is a windows program", "is not a PDF, JPEG, PNG, DOCX, XLSX file"),
-        ("page.pdf", b"<html><script>alert(1)</script></html>", "is not a PDF, JPEG, PNG, DOCX, XLSX file"),
+        (
+            "virus.pdf",
+            b"MZ\x90\x00 this is a windows program",
+            "is not a PDF, JPEG, PNG, DOCX, XLSX file",
+        ),
+        (
+            "page.pdf",
+            b"<html><script>alert(1)</script></html>",
+            "is not a PDF, JPEG, PNG, DOCX, XLSX file",
+        ),
         ("macro.pdf", office_zip("word", macro=True), "is not a PDF, JPEG, PNG, DOCX, XLSX file"),
         ("photo.pdf", JPEG, "is named as a .pdf file but its content is JPEG"),
         ("empty.pdf", b"", "is empty"),
     ],
 )
-def test_wrong_content_is_refused_whatever_the_name(client, online_procedure, name, content,
-                                                    message):
+def test_wrong_content_is_refused_whatever_the_name(
+    client, online_procedure, name, content, message
+):
     first = slots(online_procedure)[0]
-    response = client.post(submit_url(online_procedure), form_data(
-        online_procedure, **{f"doc_{first.pk}": upload(name, content)}))
+    response = client.post(
+        submit_url(online_procedure),
+        form_data(online_procedure, **{f"doc_{first.pk}": upload(name, content)}),
+    )
     (error,) = errors_of(response)[f"doc_{first.pk}"]
     assert message in error
     assert not Dossier.objects.exists()
@@ -364,13 +418,17 @@ def test_wrong_content_is_refused_whatever_the_name(client, online_procedure, na
 @override_settings(PORTAL_UPLOAD_MAX_FILES=3)
 def test_too_many_files_are_refused(client, online_procedure):
     first, second, optional = slots(online_procedure)
-    response = client.post(submit_url(online_procedure), form_data(
-        online_procedure, **{f"doc_{optional.pk}": [upload("a.pdf"), upload("b.pdf")]}))
+    response = client.post(
+        submit_url(online_procedure),
+        form_data(online_procedure, **{f"doc_{optional.pk}": [upload("a.pdf"), upload("b.pdf")]}),
+    )
     # Refused while the body is parsed (procedures.core.middleware), before any file is
     # checked: the form is not rendered again, the page says why.
     assert response.status_code == 413
-    assert ("A dossier may hold at most 3 files; this request carried at least 4."
-            in response.content.decode())
+    assert (
+        "A dossier may hold at most 3 files; this request carried at least 4."
+        in response.content.decode()
+    )
     assert "Nothing was saved." in response.content.decode()
     assert not Dossier.objects.exists()
 
@@ -379,20 +437,30 @@ def test_too_many_files_are_refused(client, online_procedure):
 def test_files_over_the_dossier_total_are_refused(client, online_procedure):
     first, second, _optional = slots(online_procedure)
     half = minimal_pdf(pad_to=600 * 1024)
-    response = client.post(submit_url(online_procedure), form_data(
-        online_procedure, **{f"doc_{first.pk}": upload("a.pdf", half),
-                             f"doc_{second.pk}": upload("b.pdf", half)}))
+    response = client.post(
+        submit_url(online_procedure),
+        form_data(
+            online_procedure,
+            **{f"doc_{first.pk}": upload("a.pdf", half), f"doc_{second.pk}": upload("b.pdf", half)},
+        ),
+    )
     (error,) = errors_of(response)["__all__"]
     assert error.startswith("The files of a dossier may total at most 1 MB; these make 1.2 MB")
 
 
 def test_several_files_in_one_slot_and_every_accepted_type(client, online_procedure):
     first, second, optional = slots(online_procedure)
-    response = client.post(submit_url(online_procedure), form_data(online_procedure, **{
-        f"doc_{first.pk}": [upload("don.docx", DOCX), upload("bang-ke.xlsx", XLSX)],
-        f"doc_{second.pk}": [upload("trang-1.jpg", JPEG), upload("trang 2", PNG)],
-        f"doc_{optional.pk}": upload("uy-quyen.PDF"),
-    }))
+    response = client.post(
+        submit_url(online_procedure),
+        form_data(
+            online_procedure,
+            **{
+                f"doc_{first.pk}": [upload("don.docx", DOCX), upload("bang-ke.xlsx", XLSX)],
+                f"doc_{second.pk}": [upload("trang-1.jpg", JPEG), upload("trang 2", PNG)],
+                f"doc_{optional.pk}": upload("uy-quyen.PDF"),
+            },
+        ),
+    )
     assert response.status_code == 302
     names = sorted(DossierDocument.objects.values_list("original_name", "content_type"))
     assert names == [
@@ -421,11 +489,17 @@ def _limits(**submit):
 def test_failed_submissions_do_not_eat_the_quota(client, online_procedure, settings):
     settings.PORTAL_RATE_LIMITS = _limits(attempts="20/h", successes="2/h")
     for _ in range(5):  # typos: refused, and not counted against the quota
-        assert client.post(submit_url(online_procedure),
-                           form_data(online_procedure, id_number="bad")).status_code == 400
+        assert (
+            client.post(
+                submit_url(online_procedure), form_data(online_procedure, id_number="bad")
+            ).status_code
+            == 400
+        )
     for _ in range(2):
-        assert client.post(submit_url(online_procedure),
-                           form_data(online_procedure)).status_code == 302
+        assert (
+            client.post(submit_url(online_procedure), form_data(online_procedure)).status_code
+            == 302
+        )
     response = client.post(submit_url(online_procedure), form_data(online_procedure))
     assert response.status_code == 429
     assert "Too many submissions from your connection" in errors_of(response)["__all__"][0]
@@ -433,20 +507,26 @@ def test_failed_submissions_do_not_eat_the_quota(client, online_procedure, setti
     assert 'value="Nguyễn Thị Bình"' in response.content.decode()  # still kept
     assert Dossier.objects.count() == 2
     # Another address is not affected.
-    other = client.post(submit_url(online_procedure), form_data(online_procedure),
-                        REMOTE_ADDR="10.0.0.9")
+    other = client.post(
+        submit_url(online_procedure), form_data(online_procedure), REMOTE_ADDR="10.0.0.9"
+    )
     assert other.status_code == 302
 
 
-def test_a_flood_of_invalid_posts_meets_the_higher_attempts_limit(client, online_procedure,
-                                                                  settings):
+def test_a_flood_of_invalid_posts_meets_the_higher_attempts_limit(
+    client, online_procedure, settings
+):
     import time_machine
 
     settings.PORTAL_RATE_LIMITS = _limits(attempts="3/h", successes="20/h")
     with time_machine.travel("2026-06-01 09:45 +0700", tick=False):
         for _ in range(3):
-            assert client.post(submit_url(online_procedure),
-                               form_data(online_procedure, id_number="bad")).status_code == 400
+            assert (
+                client.post(
+                    submit_url(online_procedure), form_data(online_procedure, id_number="bad")
+                ).status_code
+                == 400
+            )
         response = client.post(submit_url(online_procedure), form_data(online_procedure))
     assert response.status_code == 429
     # The true wait: the hour window ends at 10:00, 15 minutes away.
@@ -461,17 +541,18 @@ def test_behind_a_proxy_the_address_our_proxy_saw_counts(client, online_procedur
     data = lambda: form_data(online_procedure, id_number="bad")  # noqa: E731
     client.post(submit_url(online_procedure), data(), HTTP_X_FORWARDED_FOR="1.1.1.1, 203.0.113.7")
     # A spoofed first hop does not give a fresh counter: the proxy-appended one counts.
-    response = client.post(submit_url(online_procedure), data(),
-                           HTTP_X_FORWARDED_FOR="9.9.9.9, 203.0.113.7")
+    response = client.post(
+        submit_url(online_procedure), data(), HTTP_X_FORWARDED_FOR="9.9.9.9, 203.0.113.7"
+    )
     assert response.status_code == 429
     # A different client behind the same proxy has its own counter.
-    response = client.post(submit_url(online_procedure), data(),
-                           HTTP_X_FORWARDED_FOR="203.0.113.8")
+    response = client.post(submit_url(online_procedure), data(), HTTP_X_FORWARDED_FOR="203.0.113.8")
     assert response.status_code == 400
 
 
-def test_without_a_trusted_proxy_a_spoofed_forwarded_for_is_ignored(client, online_procedure,
-                                                                     settings):
+def test_without_a_trusted_proxy_a_spoofed_forwarded_for_is_ignored(
+    client, online_procedure, settings
+):
     settings.PORTAL_RATE_LIMITS = _limits(attempts="1/h")
     settings.TRUSTED_PROXY_COUNT = 0
     data = lambda: form_data(online_procedure, id_number="bad")  # noqa: E731
@@ -482,10 +563,13 @@ def test_without_a_trusted_proxy_a_spoofed_forwarded_for_is_ignored(client, onli
 
 def test_a_procedure_without_online_submission_sends_people_to_its_page(client, trade_field):
     offline = procedure_create(
-        name="Cấp Giấy phép sử dụng vật liệu nổ công nghiệp", field=trade_field,
-        decision_number="QĐ 2/2026", decision_date=None,
+        name="Cấp Giấy phép sử dụng vật liệu nổ công nghiệp",
+        field=trade_field,
+        decision_number="QĐ 2/2026",
+        decision_date=None,
         effective_from=__import__("datetime").date(2026, 1, 1),
-        processing_amount=10, online_level=OnlineLevel.NONE,
+        processing_amount=10,
+        online_level=OnlineLevel.NONE,
     )
     response = client.get(submit_url(offline))
     assert response.status_code == 302
@@ -519,9 +603,14 @@ def test_a_procedure_without_a_published_list_takes_the_dossier_in_one_generic_s
     assert 'id="documents-not-published"' in html
 
     data = {
-        "applicant_type": "individual", "applicant_name": "Nguyễn Thị Bình",
-        "id_number": "001199012345", "phone": "0912345678", "email": "binh@example.com",
-        "result_delivery": "desk", "consent": "on", "website": "",
+        "applicant_type": "individual",
+        "applicant_name": "Nguyễn Thị Bình",
+        "id_number": "001199012345",
+        "phone": "0912345678",
+        "email": "binh@example.com",
+        "result_delivery": "desk",
+        "consent": "on",
+        "website": "",
     }
     # The slot is required: a dossier with no paper at all is not a dossier.
     response = client.post(submit_url(procedure), data)
@@ -529,12 +618,16 @@ def test_a_procedure_without_a_published_list_takes_the_dossier_in_one_generic_s
     assert "doc_dossier" in errors_of(response)
     assert not Dossier.objects.exists()
 
-    response = client.post(submit_url(procedure), {
-        **data, "doc_dossier": [upload("ho-so-1.pdf"), upload("ho-so-2.png", PNG, "image/png")]})
+    response = client.post(
+        submit_url(procedure),
+        {**data, "doc_dossier": [upload("ho-so-1.pdf"), upload("ho-so-2.png", PNG, "image/png")]},
+    )
     assert response.status_code == 302, errors_of(response)
     dossier = Dossier.objects.get()
     assert sorted(dossier.documents.values_list("original_name", "slot")) == [
-        ("ho-so-1.pdf", None), ("ho-so-2.png", None)]
+        ("ho-so-1.pdf", None),
+        ("ho-so-2.png", None),
+    ]
 
 
 def test_a_district_level_procedure_takes_no_dossier_here(client, procedure):
@@ -554,8 +647,11 @@ def test_the_service_refuses_a_district_procedure_with_its_own_reason(procedure)
     procedure.level = "district"
     procedure.save(update_fields=["level"])
     with pytest.raises(DomainError) as refused:
-        dossier_register(procedure=procedure, channel=Channel.DIRECT, actor=None,
-                         applicant=Applicant(type="individual", name="Hoàng Văn Dũng",
-                                             id_number="001099012345"))
+        dossier_register(
+            procedure=procedure,
+            channel=Channel.DIRECT,
+            actor=None,
+            applicant=Applicant(type="individual", name="Hoàng Văn Dũng", id_number="001099012345"),
+        )
     assert refused.value.code == "not_departmental"
     assert not Dossier.objects.exists()

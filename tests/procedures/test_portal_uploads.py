@@ -1,4 +1,5 @@
 """Upload checks (procedures/core/uploads.py): type by content, names, limits from settings."""
+
 import io
 
 import pytest
@@ -11,26 +12,38 @@ from procedures.core.uploads import check_totals, check_upload, sniff_type, uplo
 from .test_portal_submission import DOCX, JPEG, PDF, PNG, XLSX, _english, office_zip  # noqa: F401
 
 
-@pytest.mark.parametrize(("content", "kind"), [
-    (PDF, "pdf"), (JPEG, "jpeg"), (PNG, "png"), (DOCX, "docx"), (XLSX, "xlsx"),
-    (office_zip("ppt"), None),            # a PowerPoint package
-    (office_zip("word", macro=True), None),  # .docm with a VBA project
-    (b"PK\x03\x04 not really a zip", None),
-    (b"GIF89a", None), (b"", None), (b"%PDF", None),
-])
+@pytest.mark.parametrize(
+    ("content", "kind"),
+    [
+        (PDF, "pdf"),
+        (JPEG, "jpeg"),
+        (PNG, "png"),
+        (DOCX, "docx"),
+        (XLSX, "xlsx"),
+        (office_zip("ppt"), None),  # a PowerPoint package
+        (office_zip("word", macro=True), None),  # .docm with a VBA project
+        (b"PK\x03\x04 not really a zip", None),
+        (b"GIF89a", None),
+        (b"", None),
+        (b"%PDF", None),
+    ],
+)
 def test_type_is_read_from_the_first_bytes(content, kind):
     stream = io.BytesIO(content)
     assert sniff_type(stream) == kind
     assert stream.tell() == 0
 
 
-@pytest.mark.parametrize(("name", "stored"), [
-    ("../../etc/passwd.pdf", "passwd.pdf"),
-    ("..\\..\\Windows\\system32\\x.pdf", "x.pdf"),
-    ("đơn đề nghị.pdf", "đơn đề nghị.pdf"),
-    ("a\x00b\x1f<script>.pdf", "ab_script_.pdf"),
-    ("...pdf", "pdf.pdf"),
-])
+@pytest.mark.parametrize(
+    ("name", "stored"),
+    [
+        ("../../etc/passwd.pdf", "passwd.pdf"),
+        ("..\\..\\Windows\\system32\\x.pdf", "x.pdf"),
+        ("đơn đề nghị.pdf", "đơn đề nghị.pdf"),
+        ("a\x00b\x1f<script>.pdf", "ab_script_.pdf"),
+        ("...pdf", "pdf.pdf"),
+    ],
+)
 def test_names_are_sanitised(name, stored):
     doc = check_upload(SimpleUploadedFile(name, PDF), slot_id=3)
     assert doc.name == stored

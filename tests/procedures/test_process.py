@@ -1,19 +1,20 @@
 """Internal processes: the steps share out the procedure's time exactly."""
+
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from procedures.core.constants import StepRole, TimeUnit
-from procedures.core.errors import DomainError
-from procedures.models import Procedure, ProcessStep
 from procedures.catalogue.process import (
     StepSpec,
     process_default_steps,
     process_replace,
     process_total_hours,
 )
+from procedures.core.constants import StepRole, TimeUnit
+from procedures.core.errors import DomainError
+from procedures.models import Procedure, ProcessStep
 
 pytestmark = pytest.mark.django_db
 
@@ -29,10 +30,13 @@ def test_total_is_the_time_in_working_hours(procedure):
 def test_steps_that_do_not_add_up_are_refused_and_nothing_changes(procedure):
     before = list(procedure.process_steps.values_list("allotted_hours", flat=True))
     with pytest.raises(DomainError) as err:
-        process_replace(procedure=procedure, steps=[
-            StepSpec("Tiếp nhận", StepRole.INTAKE, Decimal("4")),
-            StepSpec("Thẩm định", StepRole.SPECIALIST, Decimal("30")),
-        ])
+        process_replace(
+            procedure=procedure,
+            steps=[
+                StepSpec("Tiếp nhận", StepRole.INTAKE, Decimal("4")),
+                StepSpec("Thẩm định", StepRole.SPECIALIST, Decimal("30")),
+            ],
+        )
     assert err.value.code == "process_sum"
     assert "34" in err.value.message and "40" in err.value.message
     assert list(procedure.process_steps.values_list("allotted_hours", flat=True)) == before
@@ -41,8 +45,13 @@ def test_steps_that_do_not_add_up_are_refused_and_nothing_changes(procedure):
 def test_default_split_adds_up_in_quarter_hours(procedure, units):
     steps = process_default_steps(procedure=procedure, desk=units["VP"])
     assert [s.role for s in steps] == ["intake", "specialist", "unit_head", "director", "intake"]
-    assert [s.hours for s in steps] == [Decimal("2.5"), Decimal("30"), Decimal("2.5"),
-                                        Decimal("2.5"), Decimal("2.5")]
+    assert [s.hours for s in steps] == [
+        Decimal("2.5"),
+        Decimal("30"),
+        Decimal("2.5"),
+        Decimal("2.5"),
+        Decimal("2.5"),
+    ]
     assert sum(s.hours for s in steps) == Decimal("40")
     process_replace(procedure=procedure, steps=steps)
     assert procedure.process_steps.count() == 5

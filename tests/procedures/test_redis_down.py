@@ -4,6 +4,7 @@ With the production cache (config.cache.FallbackRedisCache) pointing at a Redis 
 down, stopped or frozen, an online submission is saved and acknowledged, the look-up
 page and API answer, and a warning is logged; the throttles go on counting locally.
 """
+
 import logging
 import shutil
 import signal
@@ -40,8 +41,11 @@ def redis_cache(url: str) -> dict:
         "BACKEND": "config.cache.FallbackRedisCache",
         "LOCATION": url,
         "KEY_PREFIX": "motcua",
-        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5,
-                    "health_check_interval": 30},
+        "OPTIONS": {
+            "socket_connect_timeout": 0.5,
+            "socket_timeout": 0.5,
+            "health_check_interval": 30,
+        },
     }
     return {"default": production}
 
@@ -64,8 +68,20 @@ def own_redis():
         pytest.skip("redis-server not installed")
     port = free_port()
     proc = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"redis://127.0.0.1:{port}/0"
     deadline = time.monotonic() + 10
     while True:
@@ -95,13 +111,18 @@ def submit_and_look_up(client, procedure) -> Dossier:
     page = client.post(reverse("procedures:lookup"), {"code": dossier.code, "pin": pin})
     assert page.status_code == 302
     assert client.get(page["Location"]).status_code == 200
-    api = APIClient().post("/api/v1/dossiers/lookup/", {"code": dossier.code, "pin": pin},
-                           format="json")
+    api = APIClient().post(
+        "/api/v1/dossiers/lookup/", {"code": dossier.code, "pin": pin}, format="json"
+    )
     assert api.status_code == 200
     assert api.json()["code"] == dossier.code
     # A wrong PIN is still counted, locally.
-    assert APIClient().post("/api/v1/dossiers/lookup/", {"code": dossier.code, "pin": "1"},
-                            format="json").status_code == 404
+    assert (
+        APIClient()
+        .post("/api/v1/dossiers/lookup/", {"code": dossier.code, "pin": "1"}, format="json")
+        .status_code
+        == 404
+    )
     assert time.monotonic() - started < 10
     return dossier
 
@@ -150,12 +171,12 @@ def test_a_frozen_redis_costs_a_request_at_most_the_socket_timeout(
 
 def test_the_limits_still_hold_while_redis_is_down(client, online_procedure, settings):
     settings.CACHES = redis_cache(f"redis://127.0.0.1:{free_port()}/0")
-    settings.PORTAL_RATE_LIMITS = {**settings.PORTAL_RATE_LIMITS,
-                                   "submit": {"attempts": "10/h", "successes": "1/h"}}
-    assert client.post(submit_url(online_procedure),
-                       form_data(online_procedure)).status_code == 302
-    assert client.post(submit_url(online_procedure),
-                       form_data(online_procedure)).status_code == 429
+    settings.PORTAL_RATE_LIMITS = {
+        **settings.PORTAL_RATE_LIMITS,
+        "submit": {"attempts": "10/h", "successes": "1/h"},
+    }
+    assert client.post(submit_url(online_procedure), form_data(online_procedure)).status_code == 302
+    assert client.post(submit_url(online_procedure), form_data(online_procedure)).status_code == 429
 
 
 def test_when_redis_answers_again_it_is_used_again(own_redis, settings, caplog):

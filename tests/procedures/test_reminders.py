@@ -4,6 +4,7 @@ Working time 07:00-11:30 and 13:30-17:00. 1 June 2026 is a Monday. Tết 2026: o
 Saturday 14 to Sunday 22 February. Saturday 22 August 2026 is a worked Saturday
 (swapped for Monday 31 August).
 """
+
 import datetime
 from decimal import Decimal
 
@@ -16,15 +17,15 @@ from django.test.utils import CaptureQueriesContext
 
 from procedures.calendar import working_time as calendar
 from procedures.core.constants import Channel
+from procedures.dossiers import services as svc
 from procedures.models import (
     CalendarOverride,
     Delivery,
     DeliveryChannel,
     DeliveryStatus,
 )
-from procedures.notifications.selectors import reminder_windows, working_moment_before
-from procedures.dossiers import services as svc
 from procedures.notifications.reminders import reminders_plan, reminders_sweep
+from procedures.notifications.selectors import reminder_windows, working_moment_before
 
 from .conftest import at, staff_reading_english
 
@@ -36,12 +37,28 @@ def staff(staff):
     return staff_reading_english(staff)
 
 
-def processing(register, staff, units, *, accepted=at(2026, 6, 1, 10, 0), channel=Channel.DIRECT,
-               officer="specialist", unit="QLTM"):
+MONDAY_10 = at(2026, 6, 1, 10, 0)
+
+
+def processing(
+    register,
+    staff,
+    units,
+    *,
+    accepted=MONDAY_10,
+    channel=Channel.DIRECT,
+    officer="specialist",
+    unit="QLTM",
+):
     d = register(now=accepted, channel=channel)
     d = svc.dossier_accept(dossier=d, actor=staff["intake"], now=accepted)
-    return svc.dossier_assign(dossier=d, actor=staff["intake"], unit=units[unit],
-                              officer=staff[officer] if officer else None, now=accepted)
+    return svc.dossier_assign(
+        dossier=d,
+        actor=staff["intake"],
+        unit=units[unit],
+        officer=staff[officer] if officer else None,
+        now=accepted,
+    )
 
 
 def finish_steps(d, staff, now):
@@ -86,13 +103,20 @@ def test_reminder_windows_follow_office_hours_weekends_and_tet(now, soon_end, cu
     assert w.soon_end == soon_end
     assert w.intake_cutoff == cutoff
     assert w.today_end == datetime.datetime.combine(
-        now.date() + datetime.timedelta(days=1), datetime.time(0), tzinfo=now.tzinfo)
+        now.date() + datetime.timedelta(days=1), datetime.time(0), tzinfo=now.tzinfo
+    )
 
 
-@pytest.mark.parametrize("moment", [
-    at(2026, 6, 1, 10, 0), at(2026, 6, 1, 16, 59), at(2026, 6, 8, 7, 0), at(2026, 2, 23, 9, 15),
-    at(2026, 6, 3, 11, 30),
-])
+@pytest.mark.parametrize(
+    "moment",
+    [
+        at(2026, 6, 1, 10, 0),
+        at(2026, 6, 1, 16, 59),
+        at(2026, 6, 8, 7, 0),
+        at(2026, 2, 23, 9, 15),
+        at(2026, 6, 3, 11, 30),
+    ],
+)
 @pytest.mark.parametrize("hours", [1, 4, 8, 13, 40])
 def test_working_moment_before_is_the_inverse_of_adding(moment, hours):
     earlier = working_moment_before(moment, hours * 3600)
@@ -146,8 +170,7 @@ def test_due_soon_across_tet_is_reminded_before_the_break(
     register, staff, units, django_capture_on_commit_callbacks
 ):
     # Online: 3 working days from Wednesday 11 February: Thu 12, Fri 13, then Mon 23.
-    d = processing(register, staff, units, accepted=at(2026, 2, 11, 10, 0),
-                   channel=Channel.ONLINE)
+    d = processing(register, staff, units, accepted=at(2026, 2, 11, 10, 0), channel=Channel.ONLINE)
     finish_steps(d, staff, at(2026, 2, 11, 10, 0))
     assert d.due_at == at(2026, 2, 23, 10, 0)
     sweep(at(2026, 2, 13, 7, 30), django_capture_on_commit_callbacks)
@@ -172,11 +195,11 @@ def test_no_sweep_on_weekends_but_on_worked_saturdays_and_overrides(
     assert not sweep(at(2026, 8, 22, 7, 30), django_capture_on_commit_callbacks).skipped
     assert sweep(at(2026, 8, 31, 7, 30), django_capture_on_commit_callbacks).skipped
     # A department decision the package does not know yet wins.
-    CalendarOverride.objects.create(date=datetime.date(2026, 6, 12), is_working=False,
-                                    reason="Provincial holiday")
+    CalendarOverride.objects.create(
+        date=datetime.date(2026, 6, 12), is_working=False, reason="Provincial holiday"
+    )
     assert sweep(at(2026, 6, 12, 7, 30), django_capture_on_commit_callbacks).skipped
-    assert not sweep(at(2026, 6, 13, 7, 30), django_capture_on_commit_callbacks,
-                     force=True).skipped
+    assert not sweep(at(2026, 6, 13, 7, 30), django_capture_on_commit_callbacks, force=True).skipped
 
 
 def test_changed_due_time_allows_a_new_reminder(
@@ -186,8 +209,13 @@ def test_changed_due_time_allows_a_new_reminder(
     finish_steps(d, staff, at(2026, 6, 1, 10, 0))
     sweep(at(2026, 6, 5, 7, 30), django_capture_on_commit_callbacks)
     assert len(mail_to("specialist@example.gov.vn")) == 1
-    d = svc.dossier_apologise(dossier=d, actor=staff["unit_head"], new_due_at=at(2026, 6, 9, 10, 0),
-                              reason="Cần xác minh thực địa", now=at(2026, 6, 5, 8, 0))
+    d = svc.dossier_apologise(
+        dossier=d,
+        actor=staff["unit_head"],
+        new_due_at=at(2026, 6, 9, 10, 0),
+        reason="Cần xác minh thực địa",
+        now=at(2026, 6, 5, 8, 0),
+    )
     # Same due-soon window, new deadline version: but 9 June is not yet the next working day.
     sweep(at(2026, 6, 5, 13, 30), django_capture_on_commit_callbacks)
     assert mail_to("specialist@example.gov.vn") == []
@@ -195,10 +223,15 @@ def test_changed_due_time_allows_a_new_reminder(
     [message] = mail_to("specialist@example.gov.vn")
     assert "due 10:00 09/06/2026" in message.body
     assert "already re-appointed once" in message.body
-    keys = set(Delivery.objects.filter(kind="reminder.due_soon", channel="email")
-               .values_list("subject_key", flat=True))
-    assert keys == {f"dossier:{d.pk}:due_soon:{int(at(2026, 6, 8, 10, 0).timestamp())}",
-                    f"dossier:{d.pk}:due_soon:{int(at(2026, 6, 9, 10, 0).timestamp())}"}
+    keys = set(
+        Delivery.objects.filter(kind="reminder.due_soon", channel="email").values_list(
+            "subject_key", flat=True
+        )
+    )
+    assert keys == {
+        f"dossier:{d.pk}:due_soon:{int(at(2026, 6, 8, 10, 0).timestamp())}",
+        f"dossier:{d.pk}:due_soon:{int(at(2026, 6, 9, 10, 0).timestamp())}",
+    }
 
 
 def test_steps_go_to_who_holds_them(register, staff, units, django_capture_on_commit_callbacks):
@@ -262,7 +295,10 @@ def test_channels_follow_the_officers_choice(
     assert mail_to("specialist@example.gov.vn") == []
     digest = Delivery.objects.get(user=staff["specialist"], kind="staff.digest")
     assert (digest.channel, digest.status, digest.recipient) == (
-        DeliveryChannel.IN_APP, DeliveryStatus.SENT, f"user:{staff['specialist'].pk}")
+        DeliveryChannel.IN_APP,
+        DeliveryStatus.SENT,
+        f"user:{staff['specialist'].pk}",
+    )
     assert digest.items.get().subject_key.startswith(f"dossier:{d.pk}:due_soon:")
 
 
@@ -345,8 +381,11 @@ def test_digest_renders_with_a_fixed_number_of_queries(register, staff, units):
         delivery_render(small)
     _due_dossiers(register, staff, units, 6, at(2026, 6, 1, 10, 0))
     reminders_sweep(now=at(2026, 6, 8, 15, 0))
-    large = Delivery.objects.filter(kind="staff.digest", channel="email",
-                                    user=staff["specialist"]).exclude(pk=small.pk).get()
+    large = (
+        Delivery.objects.filter(kind="staff.digest", channel="email", user=staff["specialist"])
+        .exclude(pk=small.pk)
+        .get()
+    )
     assert large.items.count() == 6
     with CaptureQueriesContext(connection) as q_large:
         delivery_render(large)
@@ -362,8 +401,9 @@ def test_sweep_uses_the_partial_indexes_on_postgresql(require_postgres):
         cursor.execute("SET enable_seqscan = off")
         plan = dossiers_due(until=until).explain()
         assert "dossier_open_due_idx" in plan, plan
-        plan = DossierStep.objects.filter(started_at__isnull=False, completed_at__isnull=True,
-                                          due_at__lte=until).explain()
+        plan = DossierStep.objects.filter(
+            started_at__isnull=False, completed_at__isnull=True, due_at__lte=until
+        ).explain()
         assert "dossier_step_open_due_idx" in plan, plan
         cursor.execute("RESET enable_seqscan")
 

@@ -1,4 +1,5 @@
-"""The report balances on generated data, month after month (docs/legal-rules.md: "Report 06/VPCP/KSTT").
+"""The report balances on generated data, month after month (docs/legal-rules.md: "Report
+06/VPCP/KSTT").
 
 About two hundred dossiers are driven through the real services over March-August
 2026 with a fixed seed: refusals and withdrawals at intake, supplements during
@@ -12,16 +13,18 @@ month, quarter and row:
 - every figure equals an independent oracle computed in Python from each dossier's
   dates and its event log (the status at the period end replayed from the events).
 """
+
 import random
 from datetime import timedelta
 
 import pytest
 
-from procedures.core.constants import Channel, DossierStatus as S, OnTimeResult, Outcome
+from procedures.core.constants import Channel, OnTimeResult, Outcome
+from procedures.core.constants import DossierStatus as S
+from procedures.dossiers import services as svc
 from procedures.models import Dossier
 from procedures.reports import selectors as sel
 from procedures.reports.selectors import COLUMN_KEYS, Period
-from procedures.dossiers import services as svc
 
 from .conftest import at
 from .test_reports import industry_procedure  # noqa: F401  (fixture)
@@ -66,8 +69,9 @@ def generated(register, staff, units, procedure, industry_procedure):  # noqa: F
         unit = rng.choice(["QLTM", "QLCN", None])
         if unit:
             officer = "specialist" if unit == "QLTM" else "other_specialist"
-            d = svc.dossier_assign(dossier=d, actor=intake, unit=units[unit],
-                                   officer=staff[officer], now=t)
+            d = svc.dossier_assign(
+                dossier=d, actor=intake, unit=units[unit], officer=staff[officer], now=t
+            )
         if rng.random() < 0.2:
             t += timedelta(hours=1)
             d = svc.dossier_request_supplement(dossier=d, actor=intake, reason="Bổ sung", now=t)
@@ -81,8 +85,13 @@ def generated(register, staff, units, procedure, industry_procedure):  # noqa: F
             d = svc.dossier_receive_supplement(dossier=d, actor=intake, now=t)
         if rng.random() < 0.15:
             t += timedelta(hours=1)
-            d = svc.dossier_apologise(dossier=d, actor=director, reason="Xác minh", now=t,
-                                      new_due_at=d.due_at + timedelta(days=rng.randrange(1, 6)))
+            d = svc.dossier_apologise(
+                dossier=d,
+                actor=director,
+                reason="Xác minh",
+                now=t,
+                new_due_at=d.due_at + timedelta(days=rng.randrange(1, 6)),
+            )
         if rng.random() < 0.15:
             t += timedelta(days=rng.randrange(0, 3), hours=1)
             d = svc.dossier_request_payment(dossier=d, actor=intake, note="Phí", now=t)
@@ -99,8 +108,9 @@ def generated(register, staff, units, procedure, industry_procedure):  # noqa: F
         if end < 0.7:
             d = svc.dossier_resolve(dossier=d, actor=director, outcome=Outcome.GRANTED, now=t)
             if rng.random() < 0.5:
-                svc.dossier_return_result(dossier=d, actor=intake,
-                                          now=t + timedelta(days=rng.randrange(0, 40)))
+                svc.dossier_return_result(
+                    dossier=d, actor=intake, now=t + timedelta(days=rng.randrange(0, 40))
+                )
         elif end < 0.77:
             svc.dossier_withdraw(dossier=d, actor=intake, reason="Rút", now=t)
         elif end < 0.84:
@@ -119,7 +129,7 @@ def _oracle(period: Period) -> dict[int, dict]:
     for d in Dossier.objects.prefetch_related("events"):
         f = out.setdefault(d.procedure_id, dict.fromkeys(COLUMN_KEYS, 0))
 
-        def add(key):
+        def add(key, f=f):
             f[key] += 1
 
         closed = d.finished_at or d.ended_at
@@ -138,8 +148,13 @@ def _oracle(period: Period) -> dict[int, dict]:
         if closed is not None and closed < end:
             if d.finished_at:
                 add("resolved")
-                add({OnTimeResult.EARLY: "resolved_early", OnTimeResult.ON_TIME:
-                     "resolved_on_time", OnTimeResult.LATE: "resolved_late"}[d.on_time_result])
+                add(
+                    {
+                        OnTimeResult.EARLY: "resolved_early",
+                        OnTimeResult.ON_TIME: "resolved_on_time",
+                        OnTimeResult.LATE: "resolved_late",
+                    }[d.on_time_result]
+                )
             else:
                 add("withdrawn" if d.status == S.WITHDRAWN else "stopped")
             continue
@@ -148,8 +163,9 @@ def _oracle(period: Period) -> dict[int, dict]:
         status_at_end = max(before, key=lambda e: (e.at, e.id)).to_status
         paused = status_at_end in (S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED)
         if paused:
-            add("paused_supplement" if status_at_end == S.SUPPLEMENT_REQUESTED
-                else "paused_payment")
+            add(
+                "paused_supplement" if status_at_end == S.SUPPLEMENT_REQUESTED else "paused_payment"
+            )
         add("in_progress_overdue" if d.due_at < end and not paused else "in_progress_within")
     return out
 
@@ -157,7 +173,8 @@ def _oracle(period: Period) -> dict[int, dict]:
 def _by_procedure(report) -> dict[int, dict]:
     return {
         int(child.key.split(":")[1]): {k: child.figures[k] for k in COLUMN_KEYS}
-        for row in report.rows for child in row.children
+        for row in report.rows
+        for child in row.children
     }
 
 
@@ -171,8 +188,17 @@ def test_the_generated_data_covers_every_story(generated):
     assert statuses >= {1, 3, 4, 5, 6, 7, 8, 9, 10}
     assert Dossier.objects.filter(reappointment_count=1).exists()
     reports = [sel.report_monthly(period=m, by="field") for m in MONTHS]
-    for key in ("carried_over", "paused_supplement", "paused_payment", "in_progress_overdue",
-                "withdrawn", "stopped", "refused_intake", "resolved_late", "resolved_early"):
+    for key in (
+        "carried_over",
+        "paused_supplement",
+        "paused_payment",
+        "in_progress_overdue",
+        "withdrawn",
+        "stopped",
+        "refused_intake",
+        "resolved_late",
+        "resolved_early",
+    ):
         assert any(r.total.figures[key] for r in reports), key
 
 
@@ -186,8 +212,9 @@ def test_every_row_of_every_month_balances(generated):
                 f = row.figures
                 assert f["received"] == f["carried_over"] + f["received_new"]
                 assert f["received_new"] == f["received_online"] + f["received_direct_postal"]
-                assert f["resolved"] == (f["resolved_early"] + f["resolved_on_time"]
-                                         + f["resolved_late"])
+                assert f["resolved"] == (
+                    f["resolved_early"] + f["resolved_on_time"] + f["resolved_late"]
+                )
                 assert f["in_progress"] == f["in_progress_within"] + f["in_progress_overdue"]
                 assert f["paused_supplement"] + f["paused_payment"] <= f["in_progress"]
 
@@ -195,7 +222,7 @@ def test_every_row_of_every_month_balances(generated):
 @pytest.mark.parametrize("by", ["procedure", "unit", "officer"])
 def test_still_open_at_a_month_end_is_the_next_months_carried_over(generated, by):
     reports = [sel.report_monthly(period=m, by=by) for m in MONTHS]
-    for this, nxt in zip(reports, reports[1:]):
+    for this, nxt in zip(reports, reports[1:], strict=False):
         open_rows = {r.key: r.figures["in_progress"] for r in this.flat_rows()}
         carried_rows = {r.key: r.figures["carried_over"] for r in nxt.flat_rows()}
         for key in set(open_rows) | set(carried_rows):
@@ -204,10 +231,19 @@ def test_still_open_at_a_month_end_is_the_next_months_carried_over(generated, by
 
 def test_months_add_up_to_the_quarter(generated):
     quarter = sel.report_monthly(period=Period.parse("2026-Q2"), by="field").total.figures
-    months = [sel.report_monthly(period=Period.month(2026, m), by="field").total.figures
-              for m in (4, 5, 6)]
-    for key in ("received_new", "received_online", "resolved", "resolved_late", "withdrawn",
-                "stopped", "refused_intake"):
+    months = [
+        sel.report_monthly(period=Period.month(2026, m), by="field").total.figures
+        for m in (4, 5, 6)
+    ]
+    for key in (
+        "received_new",
+        "received_online",
+        "resolved",
+        "resolved_late",
+        "withdrawn",
+        "stopped",
+        "refused_intake",
+    ):
         assert quarter[key] == sum(m[key] for m in months), key
     assert quarter["carried_over"] == months[0]["carried_over"]
     for key in ("in_progress", "in_progress_overdue", "paused_supplement", "paused_payment"):
@@ -225,10 +261,15 @@ def test_a_dossier_paid_after_the_month_end_was_paused_at_it(generated):
     before = {m.key: sel.report_monthly(period=m, by="field").as_dict()["total"] for m in MONTHS}
     for d in Dossier.objects.filter(status=S.PAYMENT_REQUESTED):
         svc.dossier_confirm_payment(dossier=d, actor=None, now=at(2026, 12, 1, 9, 0))
-    upload = svc.UploadedDocument(slot_id=None, name="bo-sung.pdf", content=b"%PDF-1.4 bo sung",
-                                  content_type="application/pdf")
+    upload = svc.UploadedDocument(
+        slot_id=None,
+        name="bo-sung.pdf",
+        content=b"%PDF-1.4 bo sung",
+        content_type="application/pdf",
+    )
     for d in Dossier.objects.filter(status=S.SUPPLEMENT_REQUESTED, accepted_at__isnull=False):
-        svc.dossier_receive_supplement(dossier=d, actor=None, now=at(2026, 12, 1, 9, 0),
-                                       documents=[upload])
+        svc.dossier_receive_supplement(
+            dossier=d, actor=None, now=at(2026, 12, 1, 9, 0), documents=[upload]
+        )
     after = {m.key: sel.report_monthly(period=m, by="field").as_dict()["total"] for m in MONTHS}
     assert after == before

@@ -1,4 +1,5 @@
 """Month close: freeze once, mail once, only on the first working day; compare later."""
+
 import io
 from datetime import date
 from smtplib import SMTPException
@@ -10,10 +11,10 @@ from django.core.management.base import CommandError
 from openpyxl import load_workbook
 
 from procedures.core.errors import DomainError
-from procedures.models import ReportSnapshot, StaffProfile
-from procedures.reports.selectors import Period
 from procedures.dossiers import services as svc
+from procedures.models import ReportSnapshot, StaffProfile
 from procedures.reports import services as rs
+from procedures.reports.selectors import Period
 from procedures.tasks import report_month_close
 
 from .conftest import at
@@ -31,8 +32,11 @@ def freeze_june(now=JULY_1, **kw):
 def test_freeze_stores_figures_and_files_once(june, staff):
     snapshot, created = freeze_june(actor=staff["director"])
     assert created
-    assert (snapshot.period, snapshot.start, snapshot.end) == ("month", date(2026, 6, 1),
-                                                               date(2026, 6, 30))
+    assert (snapshot.period, snapshot.start, snapshot.end) == (
+        "month",
+        date(2026, 6, 1),
+        date(2026, 6, 30),
+    )
     assert snapshot.frozen_at == JULY_1 and snapshot.frozen_by == staff["director"]
     total = snapshot.figures["views"]["procedure"]["total"]["figures"]
     assert {k: total[k] for k in EXPECTED_TOTAL} == EXPECTED_TOTAL
@@ -62,12 +66,15 @@ def test_later_edits_leave_the_frozen_report_and_compare_shows_them(june, staff)
     frozen = snapshot.figures
     assert rs.report_compare(snapshot=snapshot) == []
     # A withdrawal recorded late, back-dated into June, changes the regenerated June.
-    svc.dossier_withdraw(dossier=june[6], actor=staff["intake"], reason="Rút (ghi muộn)",
-                         now=at(2026, 6, 26, 9, 0))
+    svc.dossier_withdraw(
+        dossier=june[6], actor=staff["intake"], reason="Rút (ghi muộn)", now=at(2026, 6, 26, 9, 0)
+    )
     snapshot.refresh_from_db()
     assert snapshot.figures == frozen
-    diffs = {(d.by, d.row_key, d.column): (d.frozen, d.current)
-             for d in rs.report_compare(snapshot=snapshot)}
+    diffs = {
+        (d.by, d.row_key, d.column): (d.frozen, d.current)
+        for d in rs.report_compare(snapshot=snapshot)
+    }
     assert diffs[("procedure", "total", "withdrawn")] == (1, 2)
     assert diffs[("procedure", "total", "in_progress")] == (4, 3)
     assert diffs[("procedure", "total", "in_progress_overdue")] == (1, 0)
@@ -75,8 +82,7 @@ def test_later_edits_leave_the_frozen_report_and_compare_shows_them(june, staff)
     assert ("procedure", "total", "received") not in diffs
 
 
-def test_email_goes_once_to_directors_and_report_recipients_with_the_files(june, staff,
-                                                                          settings):
+def test_email_goes_once_to_directors_and_report_recipients_with_the_files(june, staff, settings):
     settings.LANGUAGE_CODE = "vi"  # as in production: extra recipients read Vietnamese
     settings.REPORT_RECIPIENTS = ["vanphong@example.gov.vn", "DIRECTOR@example.gov.vn"]
     snapshot, _ = freeze_june()
@@ -87,8 +93,11 @@ def test_email_goes_once_to_directors_and_report_recipients_with_the_files(june,
     assert "60,0\u00a0%" in message.body  # the on-time rate, as Vietnamese writes it
     assert "/admin/procedures/reportsnapshot/report/?period=2026-06" in message.body
     names = [a[0] for a in message.attachments]
-    assert names == ["bao-cao-06-2026-06-procedure.xlsx", "bao-cao-06-2026-06-procedure.pdf",
-                     "bao-cao-06-2026-06-procedure.csv"]
+    assert names == [
+        "bao-cao-06-2026-06-procedure.xlsx",
+        "bao-cao-06-2026-06-procedure.pdf",
+        "bao-cao-06-2026-06-procedure.csv",
+    ]
     assert message.attachments[0][2].startswith("application/vnd.openxmlformats")
     snapshot.refresh_from_db()
     assert snapshot.emailed_at == JULY_1
@@ -134,12 +143,19 @@ def test_no_recipient_is_logged_and_not_marked(june, staff, caplog):
 
 @pytest.mark.parametrize(
     ("day", "expected"),
-    [(date(2026, 7, 1), True), (date(2026, 7, 2), False),
-     # 1-2 September 2026 are the National Day holidays: the 3rd is the first working day.
-     (date(2026, 9, 1), False), (date(2026, 9, 3), True), (date(2026, 9, 4), False),
-     # 1 January 2027 is a holiday, then a weekend.
-     (date(2027, 1, 1), False), (date(2027, 1, 4), True), (date(2026, 8, 1), False),
-     (date(2026, 8, 3), True)],
+    [
+        (date(2026, 7, 1), True),
+        (date(2026, 7, 2), False),
+        # 1-2 September 2026 are the National Day holidays: the 3rd is the first working day.
+        (date(2026, 9, 1), False),
+        (date(2026, 9, 3), True),
+        (date(2026, 9, 4), False),
+        # 1 January 2027 is a holiday, then a weekend.
+        (date(2027, 1, 1), False),
+        (date(2027, 1, 4), True),
+        (date(2026, 8, 1), False),
+        (date(2026, 8, 3), True),
+    ],
 )
 def test_first_working_day_of_the_month(db, day, expected):
     assert rs.is_first_working_day_of_month(day) is expected
@@ -149,7 +165,10 @@ def test_periods_closing_include_quarter_and_year_at_their_end():
     assert [p.key for p in rs.periods_closing(today=date(2026, 7, 1))] == ["2026-06", "2026-Q2"]
     assert [p.key for p in rs.periods_closing(today=date(2026, 8, 3))] == ["2026-07"]
     assert [p.key for p in rs.periods_closing(today=date(2027, 1, 4))] == [
-        "2026-12", "2026-Q4", "2026"]
+        "2026-12",
+        "2026-Q4",
+        "2026",
+    ]
 
 
 def test_the_beat_task_acts_only_on_the_first_working_day_and_only_once(june, staff):
@@ -158,7 +177,9 @@ def test_the_beat_task_acts_only_on_the_first_working_day_and_only_once(june, st
 
     report_month_close.delay(now=JULY_1.isoformat())
     assert sorted(ReportSnapshot.objects.values_list("period", "start")) == [
-        ("month", date(2026, 6, 1)), ("quarter", date(2026, 4, 1))]
+        ("month", date(2026, 6, 1)),
+        ("quarter", date(2026, 4, 1)),
+    ]
     assert len(mail.outbox) == 2  # one message per frozen period
     assert ReportSnapshot.objects.filter(emailed_at__isnull=True).count() == 0
 

@@ -1,4 +1,5 @@
 """The report files: XLSX laid out like table 06/VPCP/KSTT, CSV, PDF (read back)."""
+
 import csv
 import io
 
@@ -23,11 +24,24 @@ pytestmark = pytest.mark.django_db
 JUNE = Period.month(2026, 6)
 # Column letters of the official table (row 10 numbers them (1)...(20)).
 COL = {
-    "received": "C", "carried_over": "D", "received_online": "E", "received_direct_postal": "F",
-    "resolved": "G", "resolved_early": "H", "resolved_on_time": "I", "resolved_late": "J",
-    "in_progress": "K", "in_progress_within": "L", "in_progress_overdue": "M",
-    "paused_supplement": "N", "paused_payment": "O", "stopped": "P", "withdrawn": "Q",
-    "refused_intake": "R", "on_time_rate": "S", "online_share": "T",
+    "received": "C",
+    "carried_over": "D",
+    "received_online": "E",
+    "received_direct_postal": "F",
+    "resolved": "G",
+    "resolved_early": "H",
+    "resolved_on_time": "I",
+    "resolved_late": "J",
+    "in_progress": "K",
+    "in_progress_within": "L",
+    "in_progress_overdue": "M",
+    "paused_supplement": "N",
+    "paused_payment": "O",
+    "stopped": "P",
+    "withdrawn": "Q",
+    "refused_intake": "R",
+    "on_time_rate": "S",
+    "online_share": "T",
 }
 
 
@@ -70,13 +84,22 @@ def test_xlsx_merged_headers_where_the_official_table_has_them(sheet):
     for cells, text in expected.items():
         assert cells in merged, cells
         assert sheet[cells.split(":")[0]].value == text
-    leaves = {"E9": "Trực tuyến", "F9": "Trực tiếp, dịch vụ bưu chính", "G9": "Tổng số",
-              "H9": "Trước hạn", "I9": "Đúng hạn", "J9": "Quá hạn", "K9": "Tổng số",
-              "L9": "Trong hạn", "M9": "Quá hạn"}
+    leaves = {
+        "E9": "Trực tuyến",
+        "F9": "Trực tiếp, dịch vụ bưu chính",
+        "G9": "Tổng số",
+        "H9": "Trước hạn",
+        "I9": "Đúng hạn",
+        "J9": "Quá hạn",
+        "K9": "Tổng số",
+        "L9": "Trong hạn",
+        "M9": "Quá hạn",
+    }
     for cell, text in leaves.items():
         assert sheet[cell].value == text
     assert [sheet.cell(row=10, column=c).value for c in range(1, 21)] == [
-        f"({c})" for c in range(1, 21)]
+        f"({c})" for c in range(1, 21)
+    ]
 
 
 def test_xlsx_total_first_then_fields_and_procedures_as_numbers(sheet, procedure):
@@ -120,8 +143,7 @@ def test_xlsx_in_english_keeps_the_layout(report):
     assert ws["C11"].value == EXPECTED_TOTAL["received"]
 
 
-def test_csv_has_a_labelled_header_and_a_line_per_row(report, procedure,
-                                                      industry_procedure):  # noqa: F811
+def test_csv_has_a_labelled_header_and_a_line_per_row(report, procedure, industry_procedure):  # noqa: F811
     data = export.report_csv(report=report)
     assert data.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
@@ -130,9 +152,13 @@ def test_csv_has_a_labelled_header_and_a_line_per_row(report, procedure,
     assert header[3] == "Số hồ sơ nhận giải quyết - Tổng số"
     assert header[5] == "Số hồ sơ nhận giải quyết - Số mới tiếp nhận - Trực tuyến"
     assert [r[1] for r in rows[1:]] == [
-        "total", report.rows[0].key, f"procedure:{procedure.pk}", report.rows[1].key,
-        f"procedure:{industry_procedure.pk}"]
-    total = dict(zip(header, rows[1]))
+        "total",
+        report.rows[0].key,
+        f"procedure:{procedure.pk}",
+        report.rows[1].key,
+        f"procedure:{industry_procedure.pk}",
+    ]
+    total = dict(zip(header, rows[1], strict=False))
     assert total["Số hồ sơ nhận giải quyết - Tổng số"] == str(EXPECTED_TOTAL["received"])
     assert total["Kết quả giải quyết - Số hồ sơ đang giải quyết - Quá hạn"] == "1"
     assert total["Tỷ lệ giải quyết đúng hạn (%)"] == "60.0"
@@ -144,14 +170,22 @@ def test_pdf_is_landscape_and_its_text_is_vietnamese(report):
     page = reader.pages[0]
     assert float(page.mediabox.width) > float(page.mediabox.height)
     text = "\n".join(p.extract_text() for p in reader.pages)
-    for phrase in ("TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH", "Biểu số 06/VPCP/KSTT",
-                   "Số hồ sơ nhận giải quyết", "Lưu thông hàng hóa trong nước",
-                   "Công nghiệp địa phương", "Tổng số", "60,0"):  # a decimal comma
+    for phrase in (
+        "TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH",
+        "Biểu số 06/VPCP/KSTT",
+        "Số hồ sơ nhận giải quyết",
+        "Lưu thông hàng hóa trong nước",
+        "Công nghiệp địa phương",
+        "Tổng số",
+        "60,0",
+    ):  # a decimal comma
         assert phrase in text, phrase
     assert "60.0" not in text
     # The English copy writes the point.
-    english = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(
-        export.report_pdf(report=report, language="en"))).pages)
+    english = "\n".join(
+        p.extract_text()
+        for p in PdfReader(io.BytesIO(export.report_pdf(report=report, language="en"))).pages
+    )
     assert "60.0" in english
 
 
@@ -161,4 +195,3 @@ def test_empty_period_still_makes_files(db):
     assert ws["B11"].value == "Tổng số" and ws["C11"].value == 0 and ws["S11"].value is None
     assert export.report_pdf(report=empty).startswith(b"%PDF")
     assert export.report_csv(report=empty).count(b"\r\n") == 2
-

@@ -23,17 +23,18 @@ through the services, so the figures come from real transitions and events:
 15  B    direct   accepted 29/5, supplement 1/6, received 5/6,       carried, on time
                   resolved 19/6 (restarted due 19/6 10:00)
 """
+
 from decimal import Decimal
 
 import pytest
 
+from procedures.catalogue.services import procedure_create
 from procedures.core.constants import Channel, OnTimeResult, Outcome
 from procedures.core.errors import DomainError
+from procedures.dossiers import services as svc
 from procedures.models import Field
 from procedures.reports import selectors as sel
 from procedures.reports.selectors import COLUMN_KEYS, Period
-from procedures.dossiers import services as svc
-from procedures.catalogue.services import procedure_create
 
 from .conftest import at
 
@@ -46,9 +47,13 @@ JUNE = Period.month(2026, 6)
 def industry_procedure(units):
     field = Field.objects.create(name="Công nghiệp địa phương", ministry_code="G02-CT02", order=5)
     return procedure_create(
-        name="Cấp Giấy chứng nhận sản phẩm công nghiệp nông thôn tiêu biểu", code="2.000100",
-        field=field, decision_number="QĐ 2/2026", decision_date=at(2026, 1, 1).date(),
-        effective_from=at(2026, 1, 1).date(), processing_amount=Decimal("10"),
+        name="Cấp Giấy chứng nhận sản phẩm công nghiệp nông thôn tiêu biểu",
+        code="2.000100",
+        field=field,
+        decision_number="QĐ 2/2026",
+        decision_date=at(2026, 1, 1).date(),
+        effective_from=at(2026, 1, 1).date(),
+        processing_amount=Decimal("10"),
         implementing_unit=units["QLCN"],
     )
 
@@ -64,14 +69,14 @@ def june(register, staff, units, procedure, industry_procedure):
         dossier = register(now=when, channel=channel, procedure=proc)
         dossier = svc.dossier_accept(dossier=dossier, actor=intake, now=when)
         if unit:
-            dossier = svc.dossier_assign(dossier=dossier, actor=intake, unit=units[unit],
-                                         officer=staff[officer], now=when)
+            dossier = svc.dossier_assign(
+                dossier=dossier, actor=intake, unit=units[unit], officer=staff[officer], now=when
+            )
         d[n] = dossier
         return dossier
 
     def resolve(n, when):
-        d[n] = svc.dossier_resolve(dossier=d[n], actor=director, outcome=Outcome.GRANTED,
-                                   now=when)
+        d[n] = svc.dossier_resolve(dossier=d[n], actor=director, outcome=Outcome.GRANTED, now=when)
 
     accepted(1, at(2026, 5, 25, 9, 0), unit="QLTM", officer="specialist")
     resolve(1, at(2026, 6, 2, 9, 0))
@@ -86,28 +91,41 @@ def june(register, staff, units, procedure, industry_procedure):
     accepted(5, at(2026, 6, 29, 9, 0), channel=Channel.POSTAL)
     accepted(6, at(2026, 6, 15, 9, 0), unit="QLTM", officer="specialist")
     accepted(7, at(2026, 6, 16, 9, 0), unit="QLTM", officer="specialist")
-    d[7] = svc.dossier_request_supplement(dossier=d[7], actor=intake, reason="Thiếu hợp đồng",
-                                          now=at(2026, 6, 17, 9, 0))
+    d[7] = svc.dossier_request_supplement(
+        dossier=d[7], actor=intake, reason="Thiếu hợp đồng", now=at(2026, 6, 17, 9, 0)
+    )
     accepted(8, at(2026, 6, 16, 9, 0), unit="QLTM", officer="specialist")
-    d[8] = svc.dossier_request_payment(dossier=d[8], actor=intake, note="Phí thẩm định",
-                                       now=at(2026, 6, 18, 9, 0))
+    d[8] = svc.dossier_request_payment(
+        dossier=d[8], actor=intake, note="Phí thẩm định", now=at(2026, 6, 18, 9, 0)
+    )
     d[8] = svc.dossier_confirm_payment(dossier=d[8], actor=intake, now=at(2026, 7, 2, 9, 0))
     d[9] = register(now=at(2026, 6, 20, 9, 0), channel=Channel.ONLINE)
-    d[10] = svc.dossier_refuse_intake(dossier=register(now=at(2026, 6, 22, 9, 0)), actor=intake,
-                                      reason="Ngoài thẩm quyền", now=at(2026, 6, 22, 9, 30))
+    d[10] = svc.dossier_refuse_intake(
+        dossier=register(now=at(2026, 6, 22, 9, 0)),
+        actor=intake,
+        reason="Ngoài thẩm quyền",
+        now=at(2026, 6, 22, 9, 30),
+    )
     accepted(11, at(2026, 6, 10, 9, 0), proc=B, unit="QLCN", officer="other_specialist")
-    d[11] = svc.dossier_stop(dossier=d[11], actor=director, reason="Dừng theo yêu cầu",
-                             now=at(2026, 6, 20, 9, 0))
+    d[11] = svc.dossier_stop(
+        dossier=d[11], actor=director, reason="Dừng theo yêu cầu", now=at(2026, 6, 20, 9, 0)
+    )
     accepted(12, at(2026, 7, 1, 9, 0), proc=B)
     accepted(13, at(2026, 5, 20, 9, 0))
     resolve(13, at(2026, 5, 27, 9, 0))
     accepted(14, at(2026, 6, 1, 10, 0), unit="QLTM", officer="specialist")
-    d[14] = svc.dossier_apologise(dossier=d[14], actor=director, new_due_at=at(2026, 6, 12, 10, 0),
-                                  reason="Cần xác minh", now=at(2026, 6, 4, 10, 0))
+    d[14] = svc.dossier_apologise(
+        dossier=d[14],
+        actor=director,
+        new_due_at=at(2026, 6, 12, 10, 0),
+        reason="Cần xác minh",
+        now=at(2026, 6, 4, 10, 0),
+    )
     resolve(14, at(2026, 6, 11, 9, 0))
     accepted(15, at(2026, 5, 29, 10, 0), proc=B, unit="QLCN", officer="other_specialist")
-    d[15] = svc.dossier_request_supplement(dossier=d[15], actor=intake, reason="Thiếu bản vẽ",
-                                           now=at(2026, 6, 1, 10, 0))
+    d[15] = svc.dossier_request_supplement(
+        dossier=d[15], actor=intake, reason="Thiếu bản vẽ", now=at(2026, 6, 1, 10, 0)
+    )
     d[15] = svc.dossier_receive_supplement(dossier=d[15], actor=intake, now=at(2026, 6, 5, 10, 0))
     resolve(15, at(2026, 6, 19, 9, 0))
     return d
@@ -120,14 +138,31 @@ def figures(**given) -> dict:
 
 
 EXPECTED_A = figures(
-    received=9, received_new=7, received_online=1, received_direct_postal=6, carried_over=2,
-    resolved=4, resolved_early=1, resolved_on_time=1, resolved_late=2,
-    in_progress=4, in_progress_within=3, in_progress_overdue=1,
-    paused_supplement=1, paused_payment=1, withdrawn=1, refused_intake=1,
+    received=9,
+    received_new=7,
+    received_online=1,
+    received_direct_postal=6,
+    carried_over=2,
+    resolved=4,
+    resolved_early=1,
+    resolved_on_time=1,
+    resolved_late=2,
+    in_progress=4,
+    in_progress_within=3,
+    in_progress_overdue=1,
+    paused_supplement=1,
+    paused_payment=1,
+    withdrawn=1,
+    refused_intake=1,
 )
 EXPECTED_B = figures(
-    received=2, received_new=1, received_direct_postal=1, carried_over=1,
-    resolved=1, resolved_on_time=1, stopped=1,
+    received=2,
+    received_new=1,
+    received_direct_postal=1,
+    carried_over=1,
+    resolved=1,
+    resolved_on_time=1,
+    stopped=1,
 )
 EXPECTED_TOTAL = {k: EXPECTED_A[k] + EXPECTED_B[k] for k in COLUMN_KEYS}
 
@@ -148,8 +183,10 @@ def test_the_dataset_is_what_the_docstring_says(june):
 
 def test_june_by_procedure_matches_the_hand_computed_table(june, procedure, industry_procedure):
     report = sel.report_monthly(period=JUNE, by="procedure")
-    assert [r.label for r in report.rows] == ["Lưu thông hàng hóa trong nước",
-                                              "Công nghiệp địa phương"]
+    assert [r.label for r in report.rows] == [
+        "Lưu thông hàng hóa trong nước",
+        "Công nghiệp địa phương",
+    ]
     trade, industry = report.rows
     assert [c.key for c in trade.children] == [f"procedure:{procedure.pk}"]
     assert counts(trade) == counts(trade.children[0]) == EXPECTED_A
@@ -188,14 +225,40 @@ def test_by_unit_attributes_step_lateness_to_the_unit_that_held_the_step(june, u
     none = rows["unit:none"]
     assert report.rows[-1] is none
     assert counts(qltm) == figures(
-        received=7, received_new=6, received_online=1, received_direct_postal=5, carried_over=1,
-        resolved=4, resolved_early=1, resolved_on_time=1, resolved_late=2, in_progress=3,
-        in_progress_within=2, in_progress_overdue=1, paused_supplement=1, paused_payment=1)
-    assert counts(qlcn) == figures(received=2, received_new=1, received_direct_postal=1,
-                                   carried_over=1, resolved=1, resolved_on_time=1, stopped=1)
-    assert counts(none) == figures(received=2, received_new=1, received_direct_postal=1,
-                                   carried_over=1, withdrawn=1, in_progress=1,
-                                   in_progress_within=1, refused_intake=1)
+        received=7,
+        received_new=6,
+        received_online=1,
+        received_direct_postal=5,
+        carried_over=1,
+        resolved=4,
+        resolved_early=1,
+        resolved_on_time=1,
+        resolved_late=2,
+        in_progress=3,
+        in_progress_within=2,
+        in_progress_overdue=1,
+        paused_supplement=1,
+        paused_payment=1,
+    )
+    assert counts(qlcn) == figures(
+        received=2,
+        received_new=1,
+        received_direct_postal=1,
+        carried_over=1,
+        resolved=1,
+        resolved_on_time=1,
+        stopped=1,
+    )
+    assert counts(none) == figures(
+        received=2,
+        received_new=1,
+        received_direct_postal=1,
+        carried_over=1,
+        withdrawn=1,
+        in_progress=1,
+        in_progress_within=1,
+        refused_intake=1,
+    )
     # No 4: the desk's intake step on time (VP), appraisal late; the appraisal step has no
     # unit of its own, so it lands on the unit the dossier is assigned to (QLTM).
     # Every step that ended has its result: the desk's intake steps ended on time with
@@ -265,8 +328,9 @@ def _queries(n: int) -> int:
     return n + (connection.vendor == "postgresql")
 
 
-def test_query_count_is_fixed_whatever_the_size(june, django_assert_num_queries, register,
-                                                 staff, units):
+def test_query_count_is_fixed_whatever_the_size(
+    june, django_assert_num_queries, register, staff, units
+):
     with django_assert_num_queries(_queries(2)):
         sel.report_monthly(period=JUNE, by="procedure")
     with django_assert_num_queries(_queries(4)):  # + the transfers
@@ -289,14 +353,25 @@ def test_query_count_is_fixed_whatever_the_size(june, django_assert_num_queries,
 def test_satisfaction_summary(june):
     from procedures.models import Rating
 
-    Rating.objects.create(dossier=june[3], overall="very_satisfied", timeliness=2, attitude=2,
-                          created_at=at(2026, 6, 6, 9, 0))
-    Rating.objects.create(dossier=june[4], overall="unsatisfied", timeliness=0,
-                          created_at=at(2026, 6, 11, 9, 0))
+    Rating.objects.create(
+        dossier=june[3],
+        overall="very_satisfied",
+        timeliness=2,
+        attitude=2,
+        created_at=at(2026, 6, 6, 9, 0),
+    )
+    Rating.objects.create(
+        dossier=june[4], overall="unsatisfied", timeliness=0, created_at=at(2026, 6, 11, 9, 0)
+    )
     Rating.objects.create(dossier=june[13], overall="satisfied", created_at=at(2026, 5, 28, 9, 0))
     summary = sel.report_satisfaction(period=JUNE)
-    assert summary["total"] == {"ratings": 2, "very_satisfied": 1, "satisfied": 0,
-                                "unsatisfied": 1, "satisfied_rate": 50.0}
+    assert summary["total"] == {
+        "ratings": 2,
+        "very_satisfied": 1,
+        "satisfied": 0,
+        "unsatisfied": 1,
+        "satisfied_rate": 50.0,
+    }
     (row,) = summary["rows"]
     assert row["field"] == "Lưu thông hàng hóa trong nước"
     assert row["timeliness"] == 1.0 and row["attitude"] == 2.0 and row["visits"] is None
@@ -314,8 +389,12 @@ def test_trend_over_twelve_months_in_two_queries(june, django_assert_num_queries
 
 @pytest.mark.parametrize(
     ("value", "start", "end"),
-    [("2026-06", "2026-06-01", "2026-06-30"), ("2026-Q1", "2026-01-01", "2026-03-31"),
-     ("2024", "2024-01-01", "2024-12-31"), ("2026-2", "2026-02-01", "2026-02-28")],
+    [
+        ("2026-06", "2026-06-01", "2026-06-30"),
+        ("2026-Q1", "2026-01-01", "2026-03-31"),
+        ("2024", "2024-01-01", "2024-12-31"),
+        ("2026-2", "2026-02-01", "2026-02-28"),
+    ],
 )
 def test_period_parse(value, start, end):
     p = Period.parse(value)
@@ -370,8 +449,9 @@ def director_client(client, staff):
     return client
 
 
-def test_report_page_shows_the_table_charts_and_balance(june, director_client,
-                                                        django_assert_max_num_queries):
+def test_report_page_shows_the_table_charts_and_balance(
+    june, director_client, django_assert_max_num_queries
+):
     from django.urls import reverse
 
     url = reverse("admin:procedures_report")
@@ -387,7 +467,8 @@ def test_report_page_shows_the_table_charts_and_balance(june, director_client,
     assert rows[0]["kind"] == "total"
     total = {c["key"]: c["value"] for c in rows[0]["cells"]}
     assert {k: total[k] for k in EXPECTED_TOTAL if k in total} == {
-        k: v for k, v in EXPECTED_TOTAL.items() if k in total}
+        k: v for k, v in EXPECTED_TOTAL.items() if k in total
+    }
     assert response.context["balance_ok"]
     overdue = next(c for c in rows[0]["cells"] if c["key"] == "in_progress_overdue")
     assert "column=in_progress_overdue" in overdue["url"] and "row=total" in overdue["url"]
@@ -395,9 +476,9 @@ def test_report_page_shows_the_table_charts_and_balance(june, director_client,
     assert f'action="{reverse("admin:procedures_report_freeze")}"' in html
 
 
-def test_the_page_costs_the_same_whatever_the_data(june, director_client,
-                                                   django_assert_max_num_queries, register,
-                                                   staff):
+def test_the_page_costs_the_same_whatever_the_data(
+    june, director_client, django_assert_max_num_queries, register, staff
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
@@ -419,8 +500,10 @@ def test_the_page_costs_the_same_whatever_the_data(june, director_client,
 def test_drill_down_lists_the_dossiers_behind_a_figure(june, director_client):
     from django.urls import reverse
 
-    response = director_client.get(reverse("admin:procedures_report_cell"), {
-        "period": "2026-06", "by": "procedure", "row": "total", "column": "paused_supplement"})
+    response = director_client.get(
+        reverse("admin:procedures_report_cell"),
+        {"period": "2026-06", "by": "procedure", "row": "total", "column": "paused_supplement"},
+    )
     assert response.status_code == 200
     assert list(response.context["page"]) == [june[7]]
     assert june[7].code in response.content.decode()
@@ -430,8 +513,10 @@ def test_drill_down_shows_only_dossiers_the_user_may_see(june, client, staff):
     from django.urls import reverse
 
     client.force_login(staff["other_head"])  # unit head of QLCN
-    response = client.get(reverse("admin:procedures_report_cell"), {
-        "period": "2026-06", "row": "total", "column": "received"})
+    response = client.get(
+        reverse("admin:procedures_report_cell"),
+        {"period": "2026-06", "row": "total", "column": "received"},
+    )
     assert {d.pk for d in response.context["page"]} == {june[11].pk, june[15].pk}
 
 
@@ -439,8 +524,11 @@ def test_report_pages_need_the_view_reports_permission(june, client, staff):
     from django.urls import reverse
 
     client.force_login(staff["specialist"])  # specialists have no view_reports
-    for name in ("admin:procedures_report", "admin:procedures_report_cell",
-                 "admin:procedures_report_evaluation"):
+    for name in (
+        "admin:procedures_report",
+        "admin:procedures_report_cell",
+        "admin:procedures_report_evaluation",
+    ):
         assert client.get(reverse(name), {"period": "2026-06"}).status_code == 403
     assert client.get(reverse("admin:procedures_report_export", args=["xlsx"])).status_code == 403
 
@@ -459,32 +547,40 @@ def test_exports_from_the_admin(june, director_client):
     from django.urls import reverse
     from openpyxl import load_workbook
 
-    response = director_client.get(reverse("admin:procedures_report_export", args=["xlsx"]),
-                                   {"period": "2026-06", "by": "procedure"})
+    response = director_client.get(
+        reverse("admin:procedures_report_export", args=["xlsx"]),
+        {"period": "2026-06", "by": "procedure"},
+    )
     assert response.status_code == 200
     assert 'filename="bao-cao-06-2026-06-procedure.xlsx"' in response["Content-Disposition"]
     ws = load_workbook(_io.BytesIO(response.content)).active
     assert ws["C11"].value == EXPECTED_TOTAL["received"]
-    csv_response = director_client.get(reverse("admin:procedures_report_export", args=["csv"]),
-                                       {"period": "2026-06"})
+    csv_response = director_client.get(
+        reverse("admin:procedures_report_export", args=["csv"]), {"period": "2026-06"}
+    )
     assert csv_response["Content-Type"].startswith("text/csv")
-    pdf_response = director_client.get(reverse("admin:procedures_report_export", args=["pdf"]),
-                                       {"period": "2026-06"})
+    pdf_response = director_client.get(
+        reverse("admin:procedures_report_export", args=["pdf"]), {"period": "2026-06"}
+    )
     assert pdf_response.content.startswith(b"%PDF")
-    assert director_client.get(reverse("admin:procedures_report_export",
-                                       args=["doc"])).status_code == 404
+    assert (
+        director_client.get(reverse("admin:procedures_report_export", args=["doc"])).status_code
+        == 404
+    )
 
 
-def test_freeze_now_then_frozen_view_compare_and_files(june, director_client, staff,
-                                                       django_capture_on_commit_callbacks):
+def test_freeze_now_then_frozen_view_compare_and_files(
+    june, director_client, staff, django_capture_on_commit_callbacks
+):
     from django.core import mail
     from django.urls import reverse
 
     from procedures.models import ReportSnapshot
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = director_client.post(reverse("admin:procedures_report_freeze"),
-                                        {"period": "2026-06"})
+        response = director_client.post(
+            reverse("admin:procedures_report_freeze"), {"period": "2026-06"}
+        )
     assert response.status_code == 302
     snapshot = ReportSnapshot.objects.get()
     assert snapshot.frozen_by == staff["director"]
@@ -493,20 +589,24 @@ def test_freeze_now_then_frozen_view_compare_and_files(june, director_client, st
     again = director_client.post(reverse("admin:procedures_report_freeze"), {"period": "2026-06"})
     assert again.status_code == 302 and ReportSnapshot.objects.count() == 1
 
-    svc.dossier_withdraw(dossier=june[6], actor=staff["intake"], reason="Rút",
-                         now=at(2026, 6, 26, 9, 0))
-    frozen = director_client.get(reverse("admin:procedures_report"),
-                                 {"period": "2026-06", "frozen": "1"})
+    svc.dossier_withdraw(
+        dossier=june[6], actor=staff["intake"], reason="Rút", now=at(2026, 6, 26, 9, 0)
+    )
+    frozen = director_client.get(
+        reverse("admin:procedures_report"), {"period": "2026-06", "frozen": "1"}
+    )
     total = {c["key"]: c["value"] for c in frozen.context["rows"][0]["cells"]}
     assert total["withdrawn"] == 1  # as signed
     today = director_client.get(reverse("admin:procedures_report"), {"period": "2026-06"})
     assert {c["key"]: c["value"] for c in today.context["rows"][0]["cells"]}["withdrawn"] == 2
 
-    compare = director_client.get(reverse("admin:procedures_reportsnapshot_compare",
-                                          args=[snapshot.pk]))
+    compare = director_client.get(
+        reverse("admin:procedures_reportsnapshot_compare", args=[snapshot.pk])
+    )
     assert compare.status_code == 200 and 'id="report-differences"' in compare.content.decode()
-    file_response = director_client.get(reverse("admin:procedures_reportsnapshot_file",
-                                                args=[snapshot.pk, "pdf"]))
+    file_response = director_client.get(
+        reverse("admin:procedures_reportsnapshot_file", args=[snapshot.pk, "pdf"])
+    )
     assert b"".join(file_response.streaming_content).startswith(b"%PDF")
     changelist = director_client.get(reverse("admin:procedures_reportsnapshot_changelist"))
     assert changelist.status_code == 200 and "XLSX" in changelist.content.decode()
@@ -518,11 +618,14 @@ def test_freeze_needs_a_director_and_an_ended_period(june, client, staff):
     from procedures.models import ReportSnapshot
 
     client.force_login(staff["unit_head"])  # may view reports, may not freeze
-    assert client.post(reverse("admin:procedures_report_freeze"),
-                       {"period": "2026-06"}).status_code == 403
+    assert (
+        client.post(reverse("admin:procedures_report_freeze"), {"period": "2026-06"}).status_code
+        == 403
+    )
     client.force_login(staff["director"])
-    response = client.post(reverse("admin:procedures_report_freeze"), {"period": "2099-01"},
-                           follow=True)
+    response = client.post(
+        reverse("admin:procedures_report_freeze"), {"period": "2099-01"}, follow=True
+    )
     (message,) = list(response.context["messages"])
     assert message.level_tag == "error" and "01/02/2099" in message.message
     assert not ReportSnapshot.objects.exists()
@@ -532,11 +635,11 @@ def test_freeze_needs_a_director_and_an_ended_period(june, client, staff):
 def test_evaluation_page(june, director_client):
     from django.urls import reverse
 
-    response = director_client.get(reverse("admin:procedures_report_evaluation"),
-                                   {"period": "2026-Q2"})
+    response = director_client.get(
+        reverse("admin:procedures_report_evaluation"), {"period": "2026-Q2"}
+    )
     assert response.status_code == 200
     assert response.context["result"]["department"]["dossiers"] == 6
-
 
 
 def test_trend_takes_frozen_months_from_their_snapshot(june, staff, django_assert_num_queries):
@@ -544,14 +647,19 @@ def test_trend_takes_frozen_months_from_their_snapshot(june, staff, django_asser
 
     report_freeze(period="month", start=JUNE.start, now=at(2026, 7, 1, 6, 0))
     # A withdrawal recorded late, back-dated into June: the trend keeps the signed June.
-    svc.dossier_withdraw(dossier=june[6], actor=staff["intake"], reason="Rút",
-                         now=at(2026, 6, 26, 9, 0))
-    svc.dossier_resolve(dossier=june[5], actor=staff["director"], outcome="granted",
-                        now=at(2026, 7, 2, 9, 0))
+    svc.dossier_withdraw(
+        dossier=june[6], actor=staff["intake"], reason="Rút", now=at(2026, 6, 26, 9, 0)
+    )
+    svc.dossier_resolve(
+        dossier=june[5], actor=staff["director"], outcome="granted", now=at(2026, 7, 2, 9, 0)
+    )
     with django_assert_num_queries(2):
         trend = sel.report_trend(period=Period.month(2026, 7))
     june_point, july_point = trend[-2], trend[-1]
     assert june_point["frozen"] and not july_point["frozen"]
     assert (june_point["received_new"], june_point["resolved"], june_point["on_time_rate"]) == (
-        8, 5, 60.0)
+        8,
+        5,
+        60.0,
+    )
     assert (july_point["received_new"], july_point["resolved"]) == (1, 1)

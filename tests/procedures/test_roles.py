@@ -6,14 +6,16 @@ sign, apologise and stop), independently of procedures.core.roles.ACTION_ROLES, 
 to either shows up as a failure. Each action is tried through the real service on a
 dossier in a state where it is legal, so the only possible refusal is the role.
 """
+
 import pytest
 from rest_framework.test import APIClient
 
-from procedures.core.constants import Action, DossierStatus as S, Outcome
+from procedures.core.constants import Action, Outcome
+from procedures.core.constants import DossierStatus as S
 from procedures.core.errors import DomainError
-from procedures.models import Dossier, DossierEvent, StaffProfile
 from procedures.core.roles import ACTION_ROLES
 from procedures.dossiers import services as svc
+from procedures.models import Dossier, DossierEvent, StaffProfile
 
 from .conftest import APPLICANT, at
 
@@ -46,24 +48,38 @@ def make(register, staff, units):
     """Dossiers of the QLTM unit, assigned to its specialist, in a given state."""
 
     def processing():
-        d = svc.dossier_accept(dossier=register(now=at(2026, 6, 1, 8, 0)), actor=staff["intake"],
-                               now=at(2026, 6, 1, 8, 0))
-        return svc.dossier_assign(dossier=d, actor=staff["intake"], unit=units["QLTM"],
-                                  officer=staff["specialist"], now=at(2026, 6, 1, 8, 30))
+        d = svc.dossier_accept(
+            dossier=register(now=at(2026, 6, 1, 8, 0)),
+            actor=staff["intake"],
+            now=at(2026, 6, 1, 8, 0),
+        )
+        return svc.dossier_assign(
+            dossier=d,
+            actor=staff["intake"],
+            unit=units["QLTM"],
+            officer=staff["specialist"],
+            now=at(2026, 6, 1, 8, 30),
+        )
 
     def state(name):
         if name == "submitted":
             return register(now=at(2026, 6, 1, 8, 0))
         d = processing()
         if name == "supplement":
-            return svc.dossier_request_supplement(dossier=d, actor=staff["specialist"],
-                                                  reason="Thiếu hợp đồng", now=at(2026, 6, 1, 9))
+            return svc.dossier_request_supplement(
+                dossier=d, actor=staff["specialist"], reason="Thiếu hợp đồng", now=at(2026, 6, 1, 9)
+            )
         if name == "payment":
-            return svc.dossier_request_payment(dossier=d, actor=staff["specialist"],
-                                               note="Nộp lệ phí", now=at(2026, 6, 1, 9, 0))
+            return svc.dossier_request_payment(
+                dossier=d, actor=staff["specialist"], note="Nộp lệ phí", now=at(2026, 6, 1, 9, 0)
+            )
         if name == "finished":
-            return svc.dossier_resolve(dossier=d, actor=staff["unit_head"],
-                                       outcome=Outcome.GRANTED, now=at(2026, 6, 1, 9, 0))
+            return svc.dossier_resolve(
+                dossier=d,
+                actor=staff["unit_head"],
+                outcome=Outcome.GRANTED,
+                now=at(2026, 6, 1, 9, 0),
+            )
         return d
 
     return state
@@ -71,33 +87,79 @@ def make(register, staff, units):
 
 # action -> (state it is legal in, call with (dossier, actor, units, procedure), status after)
 CALLS = {
-    Action.ACCEPT: ("submitted", lambda d, a, u: svc.dossier_accept(
-        dossier=d, actor=a, now=NOW), S.ACCEPTED),
-    Action.REFUSE_INTAKE: ("submitted", lambda d, a, u: svc.dossier_refuse_intake(
-        dossier=d, actor=a, reason="Ngoài thẩm quyền", now=NOW), S.REFUSED_AT_INTAKE),
-    Action.REQUEST_SUPPLEMENT: ("processing", lambda d, a, u: svc.dossier_request_supplement(
-        dossier=d, actor=a, reason="Thiếu bản vẽ", now=NOW), S.SUPPLEMENT_REQUESTED),
-    Action.RECEIVE_SUPPLEMENT: ("supplement", lambda d, a, u: svc.dossier_receive_supplement(
-        dossier=d, actor=a, now=NOW), S.PROCESSING),
-    Action.REQUEST_PAYMENT: ("processing", lambda d, a, u: svc.dossier_request_payment(
-        dossier=d, actor=a, note="Nộp phí thẩm định", now=NOW), S.PAYMENT_REQUESTED),
-    Action.CONFIRM_PAYMENT: ("payment", lambda d, a, u: svc.dossier_confirm_payment(
-        dossier=d, actor=a, now=NOW), S.PROCESSING),
-    Action.ASSIGN: ("processing", lambda d, a, u: svc.dossier_assign(
-        dossier=d, actor=a, unit=u["QLTM"], now=NOW), S.PROCESSING),
-    Action.COMPLETE_STEP: ("processing", lambda d, a, u: svc.dossier_complete_step(
-        dossier=d, actor=a, now=NOW), S.PROCESSING),
-    Action.APOLOGISE: ("processing", lambda d, a, u: svc.dossier_apologise(
-        dossier=d, actor=a, new_due_at=at(2026, 6, 12, 17, 0), reason="Chờ ý kiến Bộ",
-        now=NOW), S.PROCESSING),
-    Action.RESOLVE: ("processing", lambda d, a, u: svc.dossier_resolve(
-        dossier=d, actor=a, outcome=Outcome.GRANTED, now=NOW), S.FINISHED),
-    Action.RETURN_RESULT: ("finished", lambda d, a, u: svc.dossier_return_result(
-        dossier=d, actor=a, now=NOW), S.RETURNED),
-    Action.WITHDRAW: ("processing", lambda d, a, u: svc.dossier_withdraw(
-        dossier=d, actor=a, reason="Theo đơn", now=NOW), S.WITHDRAWN),
-    Action.STOP: ("processing", lambda d, a, u: svc.dossier_stop(
-        dossier=d, actor=a, reason="Giải thể", now=NOW), S.STOPPED),
+    Action.ACCEPT: (
+        "submitted",
+        lambda d, a, u: svc.dossier_accept(dossier=d, actor=a, now=NOW),
+        S.ACCEPTED,
+    ),
+    Action.REFUSE_INTAKE: (
+        "submitted",
+        lambda d, a, u: svc.dossier_refuse_intake(
+            dossier=d, actor=a, reason="Ngoài thẩm quyền", now=NOW
+        ),
+        S.REFUSED_AT_INTAKE,
+    ),
+    Action.REQUEST_SUPPLEMENT: (
+        "processing",
+        lambda d, a, u: svc.dossier_request_supplement(
+            dossier=d, actor=a, reason="Thiếu bản vẽ", now=NOW
+        ),
+        S.SUPPLEMENT_REQUESTED,
+    ),
+    Action.RECEIVE_SUPPLEMENT: (
+        "supplement",
+        lambda d, a, u: svc.dossier_receive_supplement(dossier=d, actor=a, now=NOW),
+        S.PROCESSING,
+    ),
+    Action.REQUEST_PAYMENT: (
+        "processing",
+        lambda d, a, u: svc.dossier_request_payment(
+            dossier=d, actor=a, note="Nộp phí thẩm định", now=NOW
+        ),
+        S.PAYMENT_REQUESTED,
+    ),
+    Action.CONFIRM_PAYMENT: (
+        "payment",
+        lambda d, a, u: svc.dossier_confirm_payment(dossier=d, actor=a, now=NOW),
+        S.PROCESSING,
+    ),
+    Action.ASSIGN: (
+        "processing",
+        lambda d, a, u: svc.dossier_assign(dossier=d, actor=a, unit=u["QLTM"], now=NOW),
+        S.PROCESSING,
+    ),
+    Action.COMPLETE_STEP: (
+        "processing",
+        lambda d, a, u: svc.dossier_complete_step(dossier=d, actor=a, now=NOW),
+        S.PROCESSING,
+    ),
+    Action.APOLOGISE: (
+        "processing",
+        lambda d, a, u: svc.dossier_apologise(
+            dossier=d, actor=a, new_due_at=at(2026, 6, 12, 17, 0), reason="Chờ ý kiến Bộ", now=NOW
+        ),
+        S.PROCESSING,
+    ),
+    Action.RESOLVE: (
+        "processing",
+        lambda d, a, u: svc.dossier_resolve(dossier=d, actor=a, outcome=Outcome.GRANTED, now=NOW),
+        S.FINISHED,
+    ),
+    Action.RETURN_RESULT: (
+        "finished",
+        lambda d, a, u: svc.dossier_return_result(dossier=d, actor=a, now=NOW),
+        S.RETURNED,
+    ),
+    Action.WITHDRAW: (
+        "processing",
+        lambda d, a, u: svc.dossier_withdraw(dossier=d, actor=a, reason="Theo đơn", now=NOW),
+        S.WITHDRAWN,
+    ),
+    Action.STOP: (
+        "processing",
+        lambda d, a, u: svc.dossier_stop(dossier=d, actor=a, reason="Giải thể", now=NOW),
+        S.STOPPED,
+    ),
 }
 
 
@@ -134,8 +196,13 @@ def test_role_against_register(procedure, staff, role):
     from procedures.core.constants import Channel
 
     def call():
-        return svc.dossier_register(procedure=procedure, applicant=APPLICANT,
-                                    channel=Channel.DIRECT, actor=staff[role], now=NOW)
+        return svc.dossier_register(
+            procedure=procedure,
+            applicant=APPLICANT,
+            channel=Channel.DIRECT,
+            actor=staff[role],
+            now=NOW,
+        )
 
     if role in ALLOWED[Action.REGISTER]:
         dossier, _pin = call()
@@ -181,8 +248,11 @@ def test_other_unit_gets_404_from_the_api(make, staff, role, action, body):
     dossier = make("processing")
     client = APIClient()
     client.force_login(staff[role])
-    response = client.post(f"/api/v1/dossiers/{dossier.code}/actions/{action}/",
-                           {"expected_version": dossier.version, **body}, format="json")
+    response = client.post(
+        f"/api/v1/dossiers/{dossier.code}/actions/{action}/",
+        {"expected_version": dossier.version, **body},
+        format="json",
+    )
     assert response.status_code == 404
     assert Dossier.objects.get(pk=dossier.pk).version == dossier.version
 
@@ -199,9 +269,13 @@ def spread(register, staff, units):
         return svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 8, 0))
 
     def assigned(unit, officer=None):
-        return svc.dossier_assign(dossier=accepted(), actor=staff["intake"], unit=units[unit],
-                                  officer=staff[officer] if officer else None,
-                                  now=at(2026, 6, 1, 9, 0))
+        return svc.dossier_assign(
+            dossier=accepted(),
+            actor=staff["intake"],
+            unit=units[unit],
+            officer=staff[officer] if officer else None,
+            now=at(2026, 6, 1, 9, 0),
+        )
 
     return {
         "unassigned": accepted(),

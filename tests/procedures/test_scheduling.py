@@ -4,6 +4,7 @@ stopped, two beats run a slot once, and the month close is caught up too.
 
 1 June 2026 is a Monday; 1 July 2026 (Wednesday) is the first working day of July.
 """
+
 from datetime import date, timedelta
 
 import pytest
@@ -41,8 +42,11 @@ def schedule(db, capsys):
 @pytest.fixture
 def overdue(register, staff, units):
     """Three dossiers of two officers, overdue on Monday 8 June."""
-    for officer, unit in [("specialist", "QLTM"), ("other_specialist", "QLCN"),
-                          ("specialist", "QLTM")]:
+    for officer, unit in [
+        ("specialist", "QLTM"),
+        ("other_specialist", "QLCN"),
+        ("specialist", "QLTM"),
+    ]:
         d = processing(register, staff, units, officer=officer, unit=unit)
         finish_steps(d, staff, at(2026, 6, 1, 10, 0))
     Delivery.objects.all().delete()  # event notifications are not under test here
@@ -66,10 +70,13 @@ def test_slots_come_from_the_beat_schedule(schedule):
     assert scheduled_slot_due(job=ScheduledJob.REMINDERS_SWEEP, now=at(2026, 6, 8, 7, 29)) is None
     slot = scheduled_slot_due(job=ScheduledJob.REMINDERS_SWEEP, now=at(2026, 6, 8, 9, 0))
     assert (slot.day, slot.slot) == (date(2026, 6, 8), "07:30")
-    assert scheduled_slot_due(job=ScheduledJob.REMINDERS_SWEEP,
-                              now=at(2026, 6, 8, 13, 30)).slot == "13:30"
-    assert scheduled_slot_due(job=ScheduledJob.MONTH_CLOSE,
-                              now=at(2026, 6, 8, 6, 0)).slot == "06:00"
+    assert (
+        scheduled_slot_due(job=ScheduledJob.REMINDERS_SWEEP, now=at(2026, 6, 8, 13, 30)).slot
+        == "13:30"
+    )
+    assert (
+        scheduled_slot_due(job=ScheduledJob.MONTH_CLOSE, now=at(2026, 6, 8, 6, 0)).slot == "06:00"
+    )
 
 
 def test_a_tick_lost_with_the_broker_is_caught_up_by_the_drain_once(schedule, overdue, staff):
@@ -140,8 +147,11 @@ def test_a_sweep_killed_mid_way_resumes_where_it_stopped(schedule, overdue, monk
 
 
 def test_a_restarted_worker_resumes_its_sweep_at_once(schedule, overdue, monkeypatch):
-    monkeypatch.setattr(reminders_service, "_insert_digest",
-                        lambda **kw: (_ for _ in ()).throw(SystemExit("SIGKILL")))
+    monkeypatch.setattr(
+        reminders_service,
+        "_insert_digest",
+        lambda **kw: (_ for _ in ()).throw(SystemExit("SIGKILL")),
+    )
     with time_machine.travel(at(2026, 6, 8, 7, 30), tick=False), pytest.raises(SystemExit):
         reminders_sweep.apply(throw=True)
     monkeypatch.undo()
@@ -164,7 +174,10 @@ def test_the_month_close_is_caught_up_once(schedule, june, staff):  # noqa: F811
     """Beat's 06:00 tick on 1 July was lost: the drain at 08:00 freezes and mails June."""
     drain_at(at(2026, 7, 1, 8, 0))
     assert sorted(ReportSnapshot.objects.values_list("period", "start")) == [
-        ("month", date(2026, 6, 1)), ("quarter", date(2026, 4, 1))]
+        ("month", date(2026, 6, 1)),
+        ("quarter", date(2026, 4, 1)),
+    ]
+
     def report_mails():
         return [m for m in mail.outbox if m.attachments]
 
@@ -176,8 +189,9 @@ def test_the_month_close_is_caught_up_once(schedule, june, staff):  # noqa: F811
 
 
 def test_a_failing_job_does_not_stop_the_drain(schedule, overdue, monkeypatch, caplog):
-    monkeypatch.setattr(reminders_service, "reminders_plan",
-                        lambda **kw: (_ for _ in ()).throw(RuntimeError("bug")))
+    monkeypatch.setattr(
+        reminders_service, "reminders_plan", lambda **kw: (_ for _ in ()).throw(RuntimeError("bug"))
+    )
     with time_machine.travel(at(2026, 6, 8, 7, 45), tick=False):
         assert ScheduledJob.REMINDERS_SWEEP not in scheduled_runs_catch_up(claimed_by="w")
     run = ScheduledRun.objects.get(job=ScheduledJob.REMINDERS_SWEEP)

@@ -1,8 +1,8 @@
 """System checks refuse settings that would silently change a legal figure."""
 
+import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
-import pytest
 
 from procedures.core.checks import check_supplement_policy
 

@@ -13,7 +13,6 @@ from django.utils import translation
 from procedures.core import pdf
 from procedures.core.constants import Channel, Outcome
 from procedures.core.errors import DomainError
-from procedures.models import RequiredDocument
 from procedures.dossiers import services as svc
 from procedures.dossiers.slips import (
     SlipKind,
@@ -24,6 +23,7 @@ from procedures.dossiers.slips import (
     slip_render_pdf,
     slips_available,
 )
+from procedures.models import RequiredDocument
 
 from .conftest import at
 
@@ -142,10 +142,13 @@ def test_receipt_without_pin_never_prints_one(accepted):
         pdf_text(slip_render_pdf(slip=slip_build(dossier=accepted, kind=SlipKind.RECEIPT)))
     )
     assert accepted.pin not in text
-    assert vi(
-        "This copy does not show the look-up PIN: it is given only once, on the "
-        "receipt issued when the dossier was registered."
-    ) in text
+    assert (
+        vi(
+            "This copy does not show the look-up PIN: it is given only once, on the "
+            "receipt issued when the dossier was registered."
+        )
+        in text
+    )
 
 
 def test_receipt_of_an_online_submission_before_acceptance(register):
@@ -309,22 +312,33 @@ def _step_rows(slip) -> dict[str, tuple[str, str]]:
 
 def test_control_slip_names_who_really_did_each_step(accepted, staff, units):
     """Before: every step showed the unit the dossier is assigned to now."""
-    d = svc.dossier_assign(dossier=accepted, actor=staff["intake"], unit=units["QLTM"],
-                           officer=staff["specialist"], now=at(2026, 6, 1, 11, 0))
+    d = svc.dossier_assign(
+        dossier=accepted,
+        actor=staff["intake"],
+        unit=units["QLTM"],
+        officer=staff["specialist"],
+        now=at(2026, 6, 1, 11, 0),
+    )
     # The first transfer to a unit ends the desk's step (its hand-over).
     svc.dossier_complete_step(dossier=d, actor=staff["specialist"], now=at(2026, 6, 3, 9, 0))
     d.refresh_from_db()
     # Transferred to another unit for the last step.
-    d = svc.dossier_assign(dossier=d, actor=staff["intake"], unit=units["QLCN"],
-                           officer=staff["other_specialist"], now=at(2026, 6, 3, 10, 0))
+    d = svc.dossier_assign(
+        dossier=d,
+        actor=staff["intake"],
+        unit=units["QLCN"],
+        officer=staff["other_specialist"],
+        now=at(2026, 6, 3, 10, 0),
+    )
     rows = _step_rows(slip_build(dossier=d, kind=SlipKind.CONTROL))
     assert rows["Tiếp nhận, chuyển hồ sơ"] == ("Văn phòng Sở", "Cán bộ intake")
     assert rows["Thẩm định"] == ("Phòng Quản lý Thương mại", "Cán bộ specialist")
     # Open: with the unit and officer holding it now.
     assert rows["Ký duyệt"] == ("Phòng Quản lý Công nghiệp", "Cán bộ other_specialist")
     d.refresh_from_db()
-    d = svc.dossier_resolve(dossier=d, actor=staff["other_head"], outcome=Outcome.GRANTED,
-                            now=at(2026, 6, 4, 15, 0))
+    d = svc.dossier_resolve(
+        dossier=d, actor=staff["other_head"], outcome=Outcome.GRANTED, now=at(2026, 6, 4, 15, 0)
+    )
     rows = _step_rows(slip_build(dossier=d, kind=SlipKind.CONTROL))
     assert rows["Ký duyệt"] == ("Phòng Quản lý Công nghiệp", "Cán bộ other_head")
     assert rows["Thẩm định"] == ("Phòng Quản lý Thương mại", "Cán bộ specialist")
@@ -341,19 +355,34 @@ def test_receipt_and_control_slip_fit_one_page_with_a_long_address(procedure, st
     """Before: a long organisation address pushed the receipt's signer onto page 2."""
     for i in range(5):
         RequiredDocument.objects.create(
-            procedure=procedure, order=i, kind="copy", copies=1, mandatory=True,
+            procedure=procedure,
+            order=i,
+            kind="copy",
+            copies=1,
+            mandatory=True,
             name=f"Bản sao Giấy chứng nhận đủ điều kiện số {i} kèm hồ sơ pháp lý của doanh nghiệp",
         )
     applicant = svc.Applicant(
-        type="organisation", id_number="4600123480", address=LONG_ADDRESS,
+        type="organisation",
+        id_number="4600123480",
+        address=LONG_ADDRESS,
         name="Công ty Trách nhiệm hữu hạn Thương mại và Dịch vụ Xăng dầu Phú Bình Thái Nguyên",
-        phone="0912345678", email="vanphong@xangdauphubinh.vn",
+        phone="0912345678",
+        email="vanphong@xangdauphubinh.vn",
     )
-    d, pin = svc.dossier_register(procedure=procedure, applicant=applicant, channel=Channel.DIRECT,
-                                  actor=staff["intake"], now=at(2026, 6, 1, 9, 0))
+    d, pin = svc.dossier_register(
+        procedure=procedure,
+        applicant=applicant,
+        channel=Channel.DIRECT,
+        actor=staff["intake"],
+        now=at(2026, 6, 1, 9, 0),
+    )
     d = svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 10, 0))
-    for kind, with_pin in [(SlipKind.RECEIPT, pin), (SlipKind.RECEIPT, None),
-                           (SlipKind.CONTROL, None)]:
+    for kind, with_pin in [
+        (SlipKind.RECEIPT, pin),
+        (SlipKind.RECEIPT, None),
+        (SlipKind.CONTROL, None),
+    ]:
         data = slip_render_pdf(slip=slip_build(dossier=d, kind=kind, pin=with_pin))
         pages = pypdf.PdfReader(io.BytesIO(data)).pages
         assert len(pages) == 1, kind

@@ -1,11 +1,12 @@
 """Role groups and the demo accounts that `make run` seeds."""
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 
-from procedures.core.constants import ROLE_GROUP_NAMES, Role
 from procedures.catalogue.staff import ROLE_PERMISSIONS, roles_ensure_groups
+from procedures.core.constants import ROLE_GROUP_NAMES, Role
 
 pytestmark = pytest.mark.django_db
 

@@ -2,6 +2,7 @@
 
 Each test reproduces the attack first: the request or file the probe sent.
 """
+
 import hashlib
 import io
 from unittest import mock
@@ -16,9 +17,9 @@ from django.core.files.uploadedfile import (
 from django.urls import reverse
 from django.utils import translation
 
-from procedures.portal import forms as portal_forms
-from procedures.models import Dossier, DossierDocument
 from procedures.core.uploads import check_upload
+from procedures.models import Dossier, DossierDocument
+from procedures.portal import forms as portal_forms
 from tests.files import (
     docx_zip_bomb,
     minimal_pdf,
@@ -47,6 +48,7 @@ def online(request):
     """The portal tests' procedure with its three document slots."""
     return request.getfixturevalue("online_procedure")
 
+
 MB = 1024 * 1024
 
 
@@ -63,7 +65,9 @@ def hostile_post(client, url, *, files=99, size=int(9.9 * MB)):
     """What the probe sent: 99 files of 9.9 MB (claimed by Content-Length; the body
     itself must never be read, so it is not built)."""
     return client.generic(
-        "POST", url, b"--BoUnDaRy--",
+        "POST",
+        url,
+        b"--BoUnDaRy--",
         content_type="multipart/form-data; boundary=BoUnDaRy",
         CONTENT_LENGTH=str(files * size + 20_000),
         **{"wsgi.input": UnreadableBody()},
@@ -77,8 +81,7 @@ def test_99_files_of_10_mb_are_refused_unread_with_a_clear_message(client, onlin
     response = hostile_post(client, submit_url(online))
     assert response.status_code == 413
     page = response.content.decode()
-    assert ("The files sent total 980.1 MB; the files of a dossier may total at most 50 MB."
-            in page)
+    assert "The files sent total 980.1 MB; the files of a dossier may total at most 50 MB." in page
     assert "Nothing was saved." in page
     assert f'href="{submit_url(online)}"' in page  # back to an empty form
     assert not Dossier.objects.exists()
@@ -96,28 +99,29 @@ def test_the_refusal_is_in_vietnamese_by_default(client, online):
 
 
 def test_the_supplement_and_the_dialogue_forms_are_guarded_too(client, online):
-    for url in (reverse("procedures:lookup-supplement", args=["H56.16-260601-0001"]),
-                reverse("dialogues:recommendation-submit")):
+    for url in (
+        reverse("procedures:lookup-supplement", args=["H56.16-260601-0001"]),
+        reverse("dialogues:recommendation-submit"),
+    ):
         assert hostile_post(client, url).status_code == 413
 
 
-def test_more_files_than_a_dossier_may_hold_are_refused_while_parsing(
-        client, online, settings):
+def test_more_files_than_a_dossier_may_hold_are_refused_while_parsing(client, online, settings):
     settings.PORTAL_UPLOAD_MAX_FILES = 20
     first = slots(online)[0]
     files = [upload(f"trang-{i}.pdf") for i in range(21)]
     with mock.patch.object(portal_forms, "check_upload", wraps=check_upload) as checked:
-        response = client.post(submit_url(online), form_data(
-            online, **{f"doc_{first.pk}": files}))
+        response = client.post(submit_url(online), form_data(online, **{f"doc_{first.pk}": files}))
     assert response.status_code == 413
-    assert ("A dossier may hold at most 20 files; this request carried at least 21."
-            in response.content.decode())
+    assert (
+        "A dossier may hold at most 20 files; this request carried at least 21."
+        in response.content.decode()
+    )
     assert checked.call_count == 0  # no file was opened
     assert not Dossier.objects.exists()
 
 
-def test_large_files_are_streamed_to_disk_and_hashed_in_chunks(client, online,
-                                                               settings):
+def test_large_files_are_streamed_to_disk_and_hashed_in_chunks(client, online, settings):
     settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1 * MB
     first, second, _optional = slots(online)
     scan = minimal_pdf(pad_to=3 * MB)
@@ -128,8 +132,9 @@ def test_large_files_are_streamed_to_disk_and_hashed_in_chunks(client, online,
         return check_upload(upload, **kwargs)
 
     with mock.patch.object(portal_forms, "check_upload", side_effect=spy):
-        response = client.post(submit_url(online), form_data(
-            online, **{f"doc_{first.pk}": upload("scan.pdf", scan)}))
+        response = client.post(
+            submit_url(online), form_data(online, **{f"doc_{first.pk}": upload("scan.pdf", scan)})
+        )
     assert response.status_code == 302
     assert seen == [TemporaryUploadedFile, TemporaryUploadedFile]  # the PNG too: whole body
     doc = DossierDocument.objects.get(slot=first)
@@ -198,8 +203,9 @@ def test_members_adding_up_past_the_limit_are_refused(settings):
 
 def test_a_bomb_through_the_portal_saves_nothing(client, online, gib_bomb):
     first = slots(online)[0]
-    response = client.post(submit_url(online), form_data(
-        online, **{f"doc_{first.pk}": upload("don.docx", gib_bomb)}))
+    response = client.post(
+        submit_url(online), form_data(online, **{f"doc_{first.pk}": upload("don.docx", gib_bomb)})
+    )
     assert response.status_code == 400
     (error,) = response.context["form"].errors[f"doc_{first.pk}"]
     assert error.startswith("“don.docx” would expand to more than 100 MB when opened")
@@ -212,14 +218,17 @@ def test_an_ordinary_office_document_passes():
     assert doc.content_type.endswith("wordprocessingml.document")
 
 
-@pytest.mark.parametrize(("content", "why"), [
-    (pdf_html_polyglot(), "HTML in a comment after the header"),
-    (minimal_pdf() + b"<!DOCTYPE html><html><script>alert(1)</script>", "a page after %%EOF"),
-    (pdf_with_open_action_js(), "a script run on opening, names hex-escaped"),
-    (minimal_pdf(javascript="app.alert('x')"), "a document-level script"),
-    (b"%PDF-1.7\n" + b"x" * 2000 + b"\n%%EOF\n", "a header and nothing of a PDF behind it"),
-    (b"%PDF-1.7\n1 0 obj<<>>endobj\n", "no end of file marker"),
-])
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (pdf_html_polyglot(), "HTML in a comment after the header"),
+        (minimal_pdf() + b"<!DOCTYPE html><html><script>alert(1)</script>", "a page after %%EOF"),
+        (pdf_with_open_action_js(), "a script run on opening, names hex-escaped"),
+        (minimal_pdf(javascript="app.alert('x')"), "a document-level script"),
+        (b"%PDF-1.7\n" + b"x" * 2000 + b"\n%%EOF\n", "a header and nothing of a PDF behind it"),
+        (b"%PDF-1.7\n1 0 obj<<>>endobj\n", "no end of file marker"),
+    ],
+)
 def test_pdfs_that_are_not_pdfs_throughout_are_refused(content, why):
     with pytest.raises(ValidationError) as err:
         _checked("don.pdf", content)
@@ -229,8 +238,10 @@ def test_pdfs_that_are_not_pdfs_throughout_are_refused(content, why):
 
 def test_the_polyglot_through_the_portal_saves_nothing(client, online):
     first = slots(online)[0]
-    response = client.post(submit_url(online), form_data(
-        online, **{f"doc_{first.pk}": upload("don.pdf", pdf_html_polyglot())}))
+    response = client.post(
+        submit_url(online),
+        form_data(online, **{f"doc_{first.pk}": upload("don.pdf", pdf_html_polyglot())}),
+    )
     assert response.status_code == 400
     assert f"doc_{first.pk}" in response.context["form"].errors
     assert not Dossier.objects.exists()
@@ -262,11 +273,15 @@ def test_the_parse_runs_in_a_capped_child():
     from procedures.core.uploads import _run_capped
 
     parent = os.getpid()
-    assert _run_capped(lambda: 0 if os.getpid() != parent else 1,
-                       memory_bytes=32 * MB, cpu_seconds=5) == 0
+    assert (
+        _run_capped(lambda: 0 if os.getpid() != parent else 1, memory_bytes=32 * MB, cpu_seconds=5)
+        == 0
+    )
     # Out of memory, or out of CPU time, in the child: a refusal, the worker unharmed.
-    assert _run_capped(lambda: len(bytearray(256 * MB)) and 0,
-                       memory_bytes=32 * MB, cpu_seconds=5) == 1
+    assert (
+        _run_capped(lambda: len(bytearray(256 * MB)) and 0, memory_bytes=32 * MB, cpu_seconds=5)
+        == 1
+    )
     assert _run_capped(lambda: sum(iter(int, 1)), memory_bytes=32 * MB, cpu_seconds=1) != 0
 
 

@@ -136,4 +136,3 @@ class DueRangeFilter(admin.ListFilter):
             "hidden": keep,
             "clear_url": changelist.get_query_string(remove=list(self.parameters)),
         }
-

@@ -139,7 +139,10 @@ def _reason(label, help_text=""):
     )
 
 
-def _note(label=gettext_lazy("Note"), required=False):
+NOTE_LABEL = gettext_lazy("Note")
+
+
+def _note(label=NOTE_LABEL, required=False):
     return forms.CharField(
         label=label, required=required, widget=forms.Textarea(attrs={"rows": 3, "cols": 80})
     )
@@ -187,16 +190,18 @@ class RequestSupplementForm(ActionForm):
     applicant_supplement_incomplete = forms.BooleanField(
         required=False,
         label=gettext_lazy("The applicant's supplement was itself incomplete"),
-        help_text=gettext_lazy("Only for a second request at intake: guidance is given once "
-                               "and completely, so a new request is recorded as caused by "
-                               "the applicant."),
+        help_text=gettext_lazy(
+            "Only for a second request at intake: guidance is given once "
+            "and completely, so a new request is recorded as caused by "
+            "the applicant."
+        ),
     )
 
     def perform(self, *, now):
         return svc.dossier_request_supplement(
             reason=self.cleaned_data["reason"],
             applicant_supplement_incomplete=self.cleaned_data["applicant_supplement_incomplete"],
-            **self.common(now)
+            **self.common(now),
         )
 
 

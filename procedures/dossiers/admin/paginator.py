@@ -55,4 +55,3 @@ class DossierPaginator(Paginator):
             self.count_is_capped = True
             return self.limit
         return capped
-

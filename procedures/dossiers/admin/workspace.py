@@ -39,8 +39,8 @@ from procedures.dossiers.admin.filters import (
     DueRangeFilter,
     OfficerFilter,
     ProcedureFilter,
-    SelectRelatedFilter,
     QueueFilter,
+    SelectRelatedFilter,
 )
 from procedures.dossiers.admin.forms import (
     ACTION_FORMS,
@@ -62,9 +62,6 @@ from procedures.dossiers.slips import (
 from procedures.models import Dossier, DossierDocument, DossierEvent, DossierStep
 
 PIN_SESSION_KEY = "dossier_pin_%d"
-
-
-
 
 
 # ---------------------------------------------------------------- the admin
@@ -239,20 +236,22 @@ class DossierAdmin(admin.ModelAdmin):
             path(
                 "<int:object_id>/action/<str:action>/",
                 view(self.action_view),
-                name="%s_%s_action" % info,
+                name="{}_{}_action".format(*info),
             ),
             path(
-                "<int:object_id>/slip/<str:kind>/", view(self.slip_view), name="%s_%s_slip" % info
+                "<int:object_id>/slip/<str:kind>/",
+                view(self.slip_view),
+                name="{}_{}_slip".format(*info),
             ),
             path(
                 "<int:object_id>/slip/<str:kind>/pdf/",
                 view(self.slip_pdf_view),
-                name="%s_%s_slip_pdf" % info,
+                name="{}_{}_slip_pdf".format(*info),
             ),
             path(
                 "<int:object_id>/document/<int:document_id>/",
                 view(self.document_view),
-                name="%s_%s_document" % info,
+                name="{}_{}_document".format(*info),
             ),
             *super().get_urls(),
         ]

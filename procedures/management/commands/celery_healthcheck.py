@@ -13,6 +13,7 @@ It answers within its own time: the broker is reached with socket timeouts of
 keeps TCP connections open and never answers). Suitable for a container or systemd
 health probe of the worker.
 """
+
 import signal
 import threading
 from contextlib import contextmanager
@@ -56,10 +57,15 @@ class Command(BaseCommand):
     help = _("Check the broker, the workers and the outbox backlog; exit 1 if unhealthy.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--timeout", type=float, default=3.0,
-                            help=_("Seconds to wait for the broker and the workers."))
-        parser.add_argument("--skip-workers", action="store_true",
-                            help=_("Only check the broker and the outbox."))
+        parser.add_argument(
+            "--timeout",
+            type=float,
+            default=3.0,
+            help=_("Seconds to wait for the broker and the workers."),
+        )
+        parser.add_argument(
+            "--skip-workers", action="store_true", help=_("Only check the broker and the outbox.")
+        )
 
     def handle(self, *args, **options):
         timeout = options["timeout"]
@@ -76,8 +82,14 @@ class Command(BaseCommand):
 
     def _broker_and_workers(self, problems: list, timeout: float, skip_workers: bool) -> None:
         broker = app.conf.broker_url or ""
-        conn = app.connection_for_write(connect_timeout=timeout, transport_options={
-            "socket_timeout": timeout, "socket_connect_timeout": timeout, "max_retries": 0})
+        conn = app.connection_for_write(
+            connect_timeout=timeout,
+            transport_options={
+                "socket_timeout": timeout,
+                "socket_connect_timeout": timeout,
+                "max_retries": 0,
+            },
+        )
         try:
             try:
                 conn.ensure_connection(max_retries=1, timeout=timeout)
@@ -91,8 +103,9 @@ class Command(BaseCommand):
             if skip_workers:
                 return
             if broker.startswith("filesystem://"):
-                self.stdout.write(_("workers: not checked (the filesystem broker has no "
-                                    "remote control)"))
+                self.stdout.write(
+                    _("workers: not checked (the filesystem broker has no remote control)")
+                )
                 return
             replies = app.control.ping(timeout=timeout, connection=conn)
             if replies:
@@ -107,16 +120,25 @@ class Command(BaseCommand):
         now = timezone.now()
         limit = now - timedelta(minutes=settings.DELIVERY_BACKLOG_ALERT_MINUTES)
         # A pending row is due at next_attempt_at, or when queued if never tried.
-        waiting = Delivery.objects.filter(status=DeliveryStatus.PENDING).annotate(
-            due=Coalesce("next_attempt_at", "created_at")).filter(due__lt=limit)
+        waiting = (
+            Delivery.objects.filter(status=DeliveryStatus.PENDING)
+            .annotate(due=Coalesce("next_attempt_at", "created_at"))
+            .filter(due__lt=limit)
+        )
         stats = waiting.aggregate(oldest=Min("due"), late=Count("id"))
         if stats["late"]:
-            problems.append(_("%(n)s message(s) waiting since %(t)s: is the worker or beat "
-                              "running?") % {"n": stats["late"], "t": timezone.localtime(
-                                  stats["oldest"]).strftime("%H:%M %d/%m/%Y")})
+            problems.append(
+                _("%(n)s message(s) waiting since %(t)s: is the worker or beat running?")
+                % {
+                    "n": stats["late"],
+                    "t": timezone.localtime(stats["oldest"]).strftime("%H:%M %d/%m/%Y"),
+                }
+            )
         else:
-            self.stdout.write(_("outbox: no message waiting longer than %(m)s min")
-                              % {"m": settings.DELIVERY_BACKLOG_ALERT_MINUTES})
+            self.stdout.write(
+                _("outbox: no message waiting longer than %(m)s min")
+                % {"m": settings.DELIVERY_BACKLOG_ALERT_MINUTES}
+            )
         failing_since = now - timedelta(minutes=settings.DELIVERY_FAILING_ALERT_MINUTES)
         failing = Delivery.objects.filter(
             Q(status=DeliveryStatus.PENDING, attempts__gt=0)
@@ -124,16 +146,32 @@ class Command(BaseCommand):
             created_at__lt=failing_since,
         ).aggregate(n=Count("id"), oldest=Min("created_at"))
         if failing["n"]:
-            problems.append(_("%(n)s message(s) failing at the mail server since %(t)s: see "
-                              "Deliveries in the admin") % {"n": failing["n"], "t":
-                              timezone.localtime(failing["oldest"]).strftime("%H:%M %d/%m/%Y")})
+            problems.append(
+                _(
+                    "%(n)s message(s) failing at the mail server since %(t)s: see "
+                    "Deliveries in the admin"
+                )
+                % {
+                    "n": failing["n"],
+                    "t": timezone.localtime(failing["oldest"]).strftime("%H:%M %d/%m/%Y"),
+                }
+            )
         stuck = Delivery.objects.filter(
             status=DeliveryStatus.SENDING,
-            claimed_at__lt=now - timedelta(seconds=settings.DELIVERY_CLAIM_TIMEOUT)).count()
+            claimed_at__lt=now - timedelta(seconds=settings.DELIVERY_CLAIM_TIMEOUT),
+        ).count()
         if stuck:
-            problems.append(_("%(n)s message(s) held by a worker that stopped while sending "
-                              "(the drain takes them over)") % {"n": stuck})
+            problems.append(
+                _(
+                    "%(n)s message(s) held by a worker that stopped while sending "
+                    "(the drain takes them over)"
+                )
+                % {"n": stuck}
+            )
         failed = Delivery.objects.filter(status=DeliveryStatus.FAILED).count()
         if failed:
-            self.stdout.write(self.style.WARNING(
-                _("%(n)s failed message(s): see Deliveries in the admin") % {"n": failed}))
+            self.stdout.write(
+                self.style.WARNING(
+                    _("%(n)s failed message(s): see Deliveries in the admin") % {"n": failed}
+                )
+            )

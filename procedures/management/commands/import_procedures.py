@@ -37,11 +37,11 @@ def write_report(command: BaseCommand, report: ImportReport) -> None:
             % {"set": report.documents_set, "unchanged": report.documents_unchanged}
         )
     for rejection in report.rejected:
-        values = {"row": rejection.row, "name": rejection.name or "-",
-                  "reason": rejection.reason}
+        values = {"row": rejection.row, "name": rejection.name or "-", "reason": rejection.reason}
         if rejection.sheet == "documents":
-            command.stderr.write(_("Documents row %(row)d rejected (%(name)s): %(reason)s")
-                                 % values)
+            command.stderr.write(
+                _("Documents row %(row)d rejected (%(name)s): %(reason)s") % values
+            )
         else:
             command.stderr.write(_("Row %(row)d rejected (%(name)s): %(reason)s") % values)
 

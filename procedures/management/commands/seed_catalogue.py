@@ -106,9 +106,7 @@ class Command(BaseCommand):
             effective_from = options["effective_from"] or datetime.date(
                 timezone.localdate().year - 1, 1, 1
             )
-            documents = options["documents"] or (
-                DOCUMENTS_CSV if DOCUMENTS_CSV.exists() else None
-            )
+            documents = options["documents"] or (DOCUMENTS_CSV if DOCUMENTS_CSV.exists() else None)
             report = procedure_import_file(
                 path=options["file"], documents_path=documents, effective_from=effective_from
             )
@@ -117,9 +115,11 @@ class Command(BaseCommand):
         write_report(self, report)
         coverage = procedure_documents_coverage()
         self.stdout.write(
-            _("Procedures taking online dossiers: %(with)d with their list of documents, "
-              "%(without)d without (the portal says the list is not published and offers "
-              "one file slot for the whole dossier).")
+            _(
+                "Procedures taking online dossiers: %(with)d with their list of documents, "
+                "%(without)d without (the portal says the list is not published and offers "
+                "one file slot for the whole dossier)."
+            )
             % {"with": coverage["online_with"], "without": coverage["online_without"]}
         )
 

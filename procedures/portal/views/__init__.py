@@ -1,4 +1,5 @@
 """Public pages of the one-stop desk (the citizen portal). Each module is one area."""
+
 from procedures.portal.views.catalogue import (
     document_template,
     home,

@@ -1,4 +1,5 @@
 """Public catalogue pages: home, procedure list with filters, procedure detail."""
+
 from __future__ import annotations
 
 import os
@@ -20,10 +21,14 @@ PAGE_SIZE = 20
 
 
 def home(request):
-    return render(request, "procedures/home.html", {
-        "fields": field_list_with_counts(),
-        "counts": public_catalogue_counts(),
-    })
+    return render(
+        request,
+        "procedures/home.html",
+        {
+            "fields": field_list_with_counts(),
+            "counts": public_catalogue_counts(),
+        },
+    )
 
 
 def procedure_list_view(request):
@@ -39,15 +44,24 @@ def procedure_list_view(request):
     page = Paginator(procedures, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "procedures/procedure_list.html", {
-        "form": form, "page": page, "query": query.urlencode(),
-        "searching": bool(form.is_bound and any(request.GET.get(k) for k in form.fields)),
-    }, status=200 if not form.errors else 400)
+    return render(
+        request,
+        "procedures/procedure_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "searching": bool(form.is_bound and any(request.GET.get(k) for k in form.fields)),
+        },
+        status=200 if not form.errors else 400,
+    )
 
 
 def procedure_detail(request, pk: int):
     procedure = get_object_or_404(
-        Procedure.objects.select_related("field", "implementing_unit").prefetch_related("documents"),
+        Procedure.objects.select_related("field", "implementing_unit").prefetch_related(
+            "documents"
+        ),
         pk=pk,
     )
     now = timezone.now()
@@ -56,21 +70,27 @@ def procedure_detail(request, pk: int):
         due_direct = dossier_due_if_accepted(procedure=procedure, now=now)
         if procedure.accepts_online:
             due_online = dossier_due_if_accepted(procedure=procedure, now=now, online=True)
-    return render(request, "procedures/procedure_detail.html", {
-        "procedure": procedure,
-        "documents": procedure.documents.all(),
-        "documents_sources": [s for s in procedure.documents_source.split(" ; ") if s],
-        "due_direct": due_direct,
-        "due_online": due_online,
-        "fee": fee_format(fee_vnd=procedure.fee_vnd, fee_text=procedure.fee_text),
-        "now": now,
-    })
+    return render(
+        request,
+        "procedures/procedure_detail.html",
+        {
+            "procedure": procedure,
+            "documents": procedure.documents.all(),
+            "documents_sources": [s for s in procedure.documents_source.split(" ; ") if s],
+            "due_direct": due_direct,
+            "due_online": due_online,
+            "fee": fee_format(fee_vnd=procedure.fee_vnd, fee_text=procedure.fee_text),
+            "now": now,
+        },
+    )
 
 
 def document_template(request, pk: int, document_pk: int):
     """The blank form of a required document: public, but only through this view."""
     doc = get_object_or_404(
-        RequiredDocument.objects.select_related("procedure"), pk=document_pk, procedure_id=pk,
+        RequiredDocument.objects.select_related("procedure"),
+        pk=document_pk,
+        procedure_id=pk,
         procedure__status=ProcedureStatus.ACTIVE,
     )
     if not doc.template:

@@ -9,6 +9,7 @@ own, encrypted and signed with the server's key, bound to the dossier, HttpOnly 
 expiring with the grant; it is never put in a URL, a log line or an email (the
 database stores only a keyed hash).
 """
+
 from __future__ import annotations
 
 import base64
@@ -64,11 +65,17 @@ def receipt_store(request, response, *, dossier, pin: str) -> None:
     access_grant(request, dossier_id=dossier.pk)
     raw = pin.encode()
     nonce = secrets.token_bytes(16)
-    sealed = bytes(a ^ b for a, b in zip(raw, _keystream(nonce, dossier.pk, len(raw))))
+    sealed = bytes(
+        a ^ b for a, b in zip(raw, _keystream(nonce, dossier.pk, len(raw)), strict=False)
+    )
     value = f"{dossier.pk}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
     response.set_signed_cookie(
-        RECEIPT_COOKIE, value, salt=_RECEIPT_SALT,
-        max_age=settings.PORTAL_ACCESS_MINUTES * 60, httponly=True, samesite="Strict",
+        RECEIPT_COOKIE,
+        value,
+        salt=_RECEIPT_SALT,
+        max_age=settings.PORTAL_ACCESS_MINUTES * 60,
+        httponly=True,
+        samesite="Strict",
         secure=settings.SESSION_COOKIE_SECURE,
     )
 
@@ -76,8 +83,9 @@ def receipt_store(request, response, *, dossier, pin: str) -> None:
 def receipt_pin(request, *, dossier_id: int) -> str | None:
     """The PIN of the dossier this browser just submitted, while its cookie lasts."""
     try:
-        value = request.get_signed_cookie(RECEIPT_COOKIE, salt=_RECEIPT_SALT,
-                                          max_age=settings.PORTAL_ACCESS_MINUTES * 60)
+        value = request.get_signed_cookie(
+            RECEIPT_COOKIE, salt=_RECEIPT_SALT, max_age=settings.PORTAL_ACCESS_MINUTES * 60
+        )
     except (KeyError, signing.BadSignature):
         return None
     owner, _sep, blob = value.partition(":")
@@ -85,7 +93,9 @@ def receipt_pin(request, *, dossier_id: int) -> str | None:
         return None
     data = base64.urlsafe_b64decode(blob.encode())
     nonce, sealed = data[:16], data[16:]
-    return bytes(a ^ b for a, b in zip(sealed, _keystream(nonce, dossier_id, len(sealed)))).decode()
+    return bytes(
+        a ^ b for a, b in zip(sealed, _keystream(nonce, dossier_id, len(sealed)), strict=False)
+    ).decode()
 
 
 def receipt_forget(response) -> None:
@@ -93,8 +103,11 @@ def receipt_forget(response) -> None:
 
 
 # Names the services use for a field, and the name of that field on the portal forms.
-FIELD_NAMES = {"applicant_id_number": "id_number", "applicant_name": "applicant_name",
-               "files": "files"}
+FIELD_NAMES = {
+    "applicant_id_number": "id_number",
+    "applicant_name": "applicant_name",
+    "files": "files",
+}
 
 
 def apply_domain_error(form, exc: DomainError) -> None:

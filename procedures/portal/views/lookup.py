@@ -1,4 +1,5 @@
 """Look-up by code + PIN, and what the applicant does from there (portal items 5-6)."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -35,16 +36,22 @@ NEUTRAL_FAILURE = gettext_lazy(
 
 # The status in plain words, and what happens next (portal item 5).
 STATUS_TEXT = {
-    S.SUBMITTED: gettext_lazy("Received. The one-stop desk is checking that the dossier is "
-                              "complete; you will hear from us by email."),
-    S.ACCEPTED: gettext_lazy("Accepted. The processing time has started; the dossier is going "
-                             "to the unit that handles it."),
+    S.SUBMITTED: gettext_lazy(
+        "Received. The one-stop desk is checking that the dossier is "
+        "complete; you will hear from us by email."
+    ),
+    S.ACCEPTED: gettext_lazy(
+        "Accepted. The processing time has started; the dossier is going "
+        "to the unit that handles it."
+    ),
     S.REFUSED_AT_INTAKE: gettext_lazy("Not accepted. The reason is given below."),
     S.PROCESSING: gettext_lazy("Being processed by the department's specialists."),
-    S.SUPPLEMENT_REQUESTED: gettext_lazy("Waiting for you: some papers are missing or must be "
-                                         "corrected. Upload them below."),
-    S.PAYMENT_REQUESTED: gettext_lazy("Waiting for your payment of the fee. The processing "
-                                      "time is paused until it is paid."),
+    S.SUPPLEMENT_REQUESTED: gettext_lazy(
+        "Waiting for you: some papers are missing or must be corrected. Upload them below."
+    ),
+    S.PAYMENT_REQUESTED: gettext_lazy(
+        "Waiting for your payment of the fee. The processing time is paused until it is paid."
+    ),
     S.WITHDRAWN: gettext_lazy("Withdrawn at your request."),
     S.STOPPED: gettext_lazy("Processing was stopped. The reason is given below."),
     S.FINISHED: gettext_lazy("The result is ready."),
@@ -69,9 +76,16 @@ TIMELINE_TEXT = {
     Action.RATE: gettext_lazy("You rated the service"),
 }
 # Whose notes are written to the applicant (the others are internal remarks).
-PUBLIC_NOTES = {Action.REFUSE_INTAKE, Action.REQUEST_SUPPLEMENT, Action.RECEIVE_SUPPLEMENT,
-                Action.REQUEST_PAYMENT, Action.APOLOGISE, Action.RESOLVE, Action.STOP,
-                Action.WITHDRAW}
+PUBLIC_NOTES = {
+    Action.REFUSE_INTAKE,
+    Action.REQUEST_SUPPLEMENT,
+    Action.RECEIVE_SUPPLEMENT,
+    Action.REQUEST_PAYMENT,
+    Action.APOLOGISE,
+    Action.RESOLVE,
+    Action.STOP,
+    Action.WITHDRAW,
+}
 
 
 @never_cache
@@ -87,7 +101,11 @@ def lookup(request):
             status = 429
         elif form.is_valid():
             code, pin = form.cleaned_data["code"], form.cleaned_data["pin"]
-            dossier = Dossier.objects.numbered(code).only("id", "code", "submission_ref", "pin_hash").first()
+            dossier = (
+                Dossier.objects.numbered(code)
+                .only("id", "code", "submission_ref", "pin_hash")
+                .first()
+            )
             if dossier is not None and pin_matches(dossier=dossier, pin=pin):
                 throttle.lookup_succeeded(code=code)
                 request.session.cycle_key()
@@ -110,7 +128,8 @@ def lookup(request):
 
 def _too_many_failures(seconds: int) -> str:
     return _("Too many failed attempts. Try again in %(wait)s, or ask the one-stop desk.") % {
-        "wait": throttle.wait_text(seconds)}
+        "wait": throttle.wait_text(seconds)
+    }
 
 
 def _form_throttled(request, form_name: str, dossier, **forms):
@@ -147,17 +166,27 @@ def _timeline(dossier: Dossier) -> list[dict]:
         if not _applicant_sees(event):
             continue
         text = TIMELINE_TEXT[event.action]
-        out.append({"at": event.at, "text": text, "action": event.action,
-                    "note": event.note if event.action in PUBLIC_NOTES else "",
-                    "data": event.data})
+        out.append(
+            {
+                "at": event.at,
+                "text": text,
+                "action": event.action,
+                "note": event.note if event.action in PUBLIC_NOTES else "",
+                "data": event.data,
+            }
+        )
     return out
 
 
 def _supplement_form_kwargs(dossier: Dossier) -> dict:
     totals = DossierDocument.objects.filter(dossier=dossier, by_applicant=True).aggregate(
-        size=Sum("size"), count=Count("id"))
-    return {"existing_count": totals["count"] or 0, "existing_bytes": totals["size"] or 0,
-            "required_documents": list(dossier.procedure.documents.all())}
+        size=Sum("size"), count=Count("id")
+    )
+    return {
+        "existing_count": totals["count"] or 0,
+        "existing_bytes": totals["size"] or 0,
+        "required_documents": list(dossier.procedure.documents.all()),
+    }
 
 
 def _render_dossier(request, dossier, *, supplement_form=None, rating_form=None, status=200):
@@ -169,22 +198,29 @@ def _render_dossier(request, dossier, *, supplement_form=None, rating_form=None,
         rating_form = RatingForm()
     documents = dossier.documents.filter(by_applicant=True).select_related("slot").order_by("id")
     results = dossier.documents.filter(is_result=True).order_by("id")
-    return render(request, "procedures/lookup_dossier.html", {
-        "dossier": dossier,
-        "status_text": STATUS_TEXT.get(dossier.status, ""),
-        "timeline": _timeline(dossier),
-        "documents": documents,
-        "results": results,
-        "rating": rating,
-        "can_rate": can_rate,
-        "fee": fee_format(fee_vnd=dossier.fee_vnd, fee_text=dossier.fee_text),
-        # Right after submission the session still holds the PIN for the receipt;
-        # later the PDF cannot carry it (only its keyed hash is stored).
-        "receipt_has_pin": receipt_pin(request, dossier_id=dossier.pk) is not None,
-        "supplement_form": supplement_form if dossier.status == S.SUPPLEMENT_REQUESTED else None,
-        "rating_form": rating_form if can_rate else None,
-        "S": S,
-    }, status=status)
+    return render(
+        request,
+        "procedures/lookup_dossier.html",
+        {
+            "dossier": dossier,
+            "status_text": STATUS_TEXT.get(dossier.status, ""),
+            "timeline": _timeline(dossier),
+            "documents": documents,
+            "results": results,
+            "rating": rating,
+            "can_rate": can_rate,
+            "fee": fee_format(fee_vnd=dossier.fee_vnd, fee_text=dossier.fee_text),
+            # Right after submission the session still holds the PIN for the receipt;
+            # later the PDF cannot carry it (only its keyed hash is stored).
+            "receipt_has_pin": receipt_pin(request, dossier_id=dossier.pk) is not None,
+            "supplement_form": supplement_form
+            if dossier.status == S.SUPPLEMENT_REQUESTED
+            else None,
+            "rating_form": rating_form if can_rate else None,
+            "S": S,
+        },
+        status=status,
+    )
 
 
 def _denied(request, code: str):
@@ -211,15 +247,20 @@ def lookup_supplement(request, code: str):
         return refused
     if form.is_valid():
         try:
-            dossier_receive_supplement(dossier=dossier, actor=None,
-                                       documents=form.documents(),
-                                       note=form.cleaned_data["note"])
+            dossier_receive_supplement(
+                dossier=dossier,
+                actor=None,
+                documents=form.documents(),
+                note=form.cleaned_data["note"],
+            )
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
             throttle.form_succeeded(request, "supplement")
-            messages.success(request, _("Thank you: your papers were received. The one-stop "
-                                        "desk will check them."))
+            messages.success(
+                request,
+                _("Thank you: your papers were received. The one-stop desk will check them."),
+            )
             return redirect("procedures:lookup-dossier", code=dossier.code)
     dossier.refresh_from_db()
     return _render_dossier(request, dossier, supplement_form=form, status=400)
@@ -271,7 +312,11 @@ def lookup_document(request, code: str, document_pk: int):
     ).first()
     if doc is None:
         raise Http404("No such document.")
-    response = FileResponse(doc.file.open("rb"), as_attachment=True,
-                            filename=doc.original_name, content_type=doc.content_type)
+    response = FileResponse(
+        doc.file.open("rb"),
+        as_attachment=True,
+        filename=doc.original_name,
+        content_type=doc.content_type,
+    )
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -1,4 +1,5 @@
 """Online submission of a dossier, its receipt page and receipt PDF (portal items 3-4)."""
+
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -33,8 +34,13 @@ def submit(request, pk: int):
         Procedure.objects.select_related("field").prefetch_related("documents"), pk=pk
     )
     if not procedure.accepts_online:
-        messages.error(request, _("This procedure does not take dossiers online. The page "
-                                  "below says where and how to submit it."))
+        messages.error(
+            request,
+            _(
+                "This procedure does not take dossiers online. The page "
+                "below says where and how to submit it."
+            ),
+        )
         return redirect("procedures:procedure-detail", pk=procedure.pk)
     status = 200
     if request.method == "POST":
@@ -42,23 +48,35 @@ def submit(request, pk: int):
         wait = throttle.form_blocked(request, "submit")
         if wait is not None:
             form.is_valid()  # keep what was typed, and show its own errors too
-            form.add_error(None, _(
-                "Too many submissions from your connection. Try again in %(wait)s, or "
-                "bring the dossier to the one-stop desk."
-            ) % {"wait": throttle.wait_text(wait)})
+            form.add_error(
+                None,
+                _(
+                    "Too many submissions from your connection. Try again in %(wait)s, or "
+                    "bring the dossier to the one-stop desk."
+                )
+                % {"wait": throttle.wait_text(wait)},
+            )
             status = 429
         elif form.is_valid():
             data = form.cleaned_data
             applicant = Applicant(
-                type=data["applicant_type"], name=data["applicant_name"],
-                id_number=data["id_number"], address=data["address"], phone=data["phone"],
-                email=data["email"], language=translation.get_language() or "vi",
+                type=data["applicant_type"],
+                name=data["applicant_name"],
+                id_number=data["id_number"],
+                address=data["address"],
+                phone=data["phone"],
+                email=data["email"],
+                language=translation.get_language() or "vi",
             )
             try:
                 dossier, pin = dossier_register(
-                    procedure=procedure, applicant=applicant, channel=Channel.ONLINE,
-                    result_delivery=data["result_delivery"], note=data["note"],
-                    documents=form.documents(), actor=None,
+                    procedure=procedure,
+                    applicant=applicant,
+                    channel=Channel.ONLINE,
+                    result_delivery=data["result_delivery"],
+                    note=data["note"],
+                    documents=form.documents(),
+                    actor=None,
                 )
             except DomainError as exc:
                 apply_domain_error(form, exc)
@@ -73,10 +91,17 @@ def submit(request, pk: int):
             status = 400
     else:
         form = SubmissionForm(procedure=procedure)
-    response = render(request, "procedures/submit.html", {
-        "procedure": procedure, "form": form, "limits": upload_limits(),
-        "due_online": dossier_due_if_accepted(procedure=procedure, online=True),
-    }, status=status)
+    response = render(
+        request,
+        "procedures/submit.html",
+        {
+            "procedure": procedure,
+            "form": form,
+            "limits": upload_limits(),
+            "due_online": dossier_due_if_accepted(procedure=procedure, online=True),
+        },
+        status=status,
+    )
     return throttle.retry_after(response, wait) if status == 429 else response
 
 
@@ -94,11 +119,16 @@ def receipt(request, code: str):
     if dossier is None or pin is None:
         messages.info(request, _("Open your dossier with its code and PIN."))
         return redirect(lookup_path(code))
-    return render(request, "procedures/receipt.html", {
-        "dossier": dossier, "pin": pin,
-        "documents": dossier.documents.select_related("slot").order_by("slot__order", "id"),
-        "due_if_accepted": dossier_due_if_accepted(procedure=dossier.procedure, online=True),
-    })
+    return render(
+        request,
+        "procedures/receipt.html",
+        {
+            "dossier": dossier,
+            "pin": pin,
+            "documents": dossier.documents.select_related("slot").order_by("slot__order", "id"),
+            "due_if_accepted": dossier_due_if_accepted(procedure=dossier.procedure, online=True),
+        },
+    )
 
 
 def lookup_path(code: str) -> str:
@@ -141,8 +171,10 @@ def _own_receipt_pdf(*, dossier: Dossier, pin: str | None) -> bytes:
         [_("Citizen ID or tax code"), dossier.applicant_id_number],
         [_("Submitted online at"), local.strftime("%H:%M %d/%m/%Y")],
         [_("Status"), dossier.get_status_display()],
-        [_("PIN"), pin or _("not on this copy: it is shown only once, when the dossier "
-                            "is submitted")],
+        [
+            _("PIN"),
+            pin or _("not on this copy: it is shown only once, when the dossier is submitted"),
+        ],
     ]
     doc_rows = [[_("No."), _("Document received"), _("Size")]] + [
         [str(i), d.original_name, f"{d.size / 1024:.0f} KB"] for i, d in enumerate(documents, 1)
@@ -154,14 +186,24 @@ def _own_receipt_pdf(*, dossier: Dossier, pin: str | None) -> bytes:
         pdf.spacer(),
         pdf.table(doc_rows, col_widths=[40, 330, 70]),
         pdf.spacer(),
-        pdf.para(_("Next step: the one-stop desk checks the dossier and tells you by email "
-                   "whether it is accepted. The processing time starts on acceptance.")),
-        pdf.para(_("Look it up with the code and PIN at: %(url)s") % {"url": lookup_url(dossier.code)}),
+        pdf.para(
+            _(
+                "Next step: the one-stop desk checks the dossier and tells you by email "
+                "whether it is accepted. The processing time starts on acceptance."
+            )
+        ),
+        pdf.para(
+            _("Look it up with the code and PIN at: %(url)s") % {"url": lookup_url(dossier.code)}
+        ),
         pdf.spacer(),
         pdf.qr_code(lookup_url(dossier.code), size_mm=30),
     ]
-    return pdf.build(story, title=_("Receipt %(code)s") % {"code": dossier.code},
-                     author=settings.DEPARTMENT_NAME, footer=dossier.code)
+    return pdf.build(
+        story,
+        title=_("Receipt %(code)s") % {"code": dossier.code},
+        author=settings.DEPARTMENT_NAME,
+        footer=dossier.code,
+    )
 
 
 @never_cache
