@@ -8,7 +8,7 @@ PORT   ?= 8000
 DEMO_DOSSIERS ?= 500
 HOST   ?= 127.0.0.1
 
-.PHONY: run test install install-dev migrate messages seed worker bench clean
+.PHONY: run test lint install install-dev migrate messages seed worker bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +76,13 @@ run: install messages seed
 # DATABASE_URL / REDIS_URL are set.
 test: install-dev node_modules/.package-lock.json
 	$(BIN)/python -m pytest --create-db $(PYTEST_ARGS)
+
+# Lint and types, as CI runs them before the tests: ruff's rules, ruff's formatting,
+# and mypy (django-stubs) on the services and selectors listed in pyproject.toml.
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: install-dev
 	$(BIN)/python bench/run_all.py

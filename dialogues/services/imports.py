@@ -71,7 +71,9 @@ def _read_rows(upload) -> list[dict]:
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
         raise DomainError(_("The Excel file cannot be read."), field="file") from exc
     try:
-        rows = workbook.active.iter_rows(values_only=True)
+        sheet = workbook.active
+        assert sheet is not None  # a workbook always has an active sheet
+        rows = sheet.iter_rows(values_only=True)
         header = [_text(c).lower() for c in next(rows, ())]
         if "id" not in header:
             raise DomainError(

@@ -703,7 +703,7 @@ def parse_document_row(number: int, values: dict[str, Any], position: int) -> _D
     except DomainError as exc:
         problems.append(exc.message)
     spec = None
-    if not problems:
+    if kind is not None and not problems:
         spec = DocumentSpec(
             name=name,
             kind=kind,
@@ -790,6 +790,7 @@ def procedure_documents_import_rows(
         groups.setdefault(procedure.pk, []).append(parsed)
     for group in groups.values():
         procedure = group[0].procedure
+        assert procedure is not None  # set on every row grouped above
         label = procedure.name
         bad = [r for r in group if r.problems]
         if bad:
@@ -805,7 +806,8 @@ def procedure_documents_import_rows(
                     )
                 )
             continue
-        specs = sorted((r.spec for r in group), key=lambda spec: spec.order)
+        # A row without problems has its spec.
+        specs = sorted((r.spec for r in group if r.spec), key=lambda spec: spec.order)
         sources = list(dict.fromkeys(r.source for r in group if r.source))
         try:
             with transaction.atomic():

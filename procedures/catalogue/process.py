@@ -52,16 +52,18 @@ def process_validate(*, procedure: Procedure, hours: list[Decimal]) -> None:
             _("Every step needs a positive number of working hours."), field="allotted_hours"
         )
     total = process_total_hours(procedure=procedure)
-    if hours and total is not None and sum(hours) != total:
+    summed = sum(hours, Decimal(0))
+    amount = procedure.processing_amount  # set whenever a total applies
+    if hours and total is not None and amount is not None and summed != total:
         raise DomainError(
             _(
                 "The steps add up to %(sum)s working hours, but the procedure allows "
                 "%(total)s (%(amount)s %(unit)s)."
             )
             % {
-                "sum": f"{sum(hours).normalize():f}",
+                "sum": f"{summed.normalize():f}",
                 "total": f"{total.normalize():f}",
-                "amount": f"{procedure.processing_amount.normalize():f}",
+                "amount": f"{amount.normalize():f}",
                 "unit": procedure.get_processing_unit_display(),
             },
             field="allotted_hours",

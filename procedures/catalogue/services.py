@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -179,6 +179,11 @@ def field_get_or_create_by_name(*, name: str) -> tuple[Field, bool]:
 # --- Procedures ----------------------------------------------------------------------
 
 
+def _model_field(name: str) -> models.Field:
+    """A concrete column of Procedure (the stubs' get_field also covers relations)."""
+    return cast(models.Field, Procedure._meta.get_field(name))
+
+
 def _validate(procedure: Procedure) -> None:
     """Model validation (choices, decimals, check constraints) as a DomainError."""
     try:
@@ -187,9 +192,7 @@ def _validate(procedure: Procedure) -> None:
         if hasattr(exc, "error_dict"):
             field, errors = next(iter(exc.error_dict.items()))
             messages = [m for e in errors for m in e.messages]
-            label = (
-                str(Procedure._meta.get_field(field).verbose_name) if field != "__all__" else None
-            )
+            label = str(_model_field(field).verbose_name) if field != "__all__" else None
             text = "; ".join(messages)
             raise DomainError(
                 f"{label}: {text}" if label else text,
@@ -224,14 +227,15 @@ def _clean_code(code: str | None) -> str | None:
 
 def _coerce(attr: str, value: Any) -> Any:
     """Bring an incoming value to the type the row holds, so "10" equals Decimal("10.0")."""
-    model_field = Procedure._meta.get_field(attr)
+    model_field = _model_field(attr)
     if isinstance(model_field, models.ForeignKey):
-        if value is not None and not isinstance(value, model_field.related_model):
+        related = cast("type[models.Model]", model_field.related_model)  # never "self" here
+        if value is not None and not isinstance(value, related):
             raise DomainError(
                 _("%(attr)s must be a %(model)s.")
                 % {
                     "attr": model_field.verbose_name,
-                    "model": model_field.related_model._meta.verbose_name,
+                    "model": related._meta.verbose_name,
                 },
                 field=attr,
             )

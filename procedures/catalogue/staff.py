@@ -167,7 +167,7 @@ def demo_accounts_ensure() -> list[tuple[str, str, bool]]:
             username=username,
             full_name=name,
             group=groups[role],
-            unit=units.get(unit_code),
+            unit=units.get(unit_code) if unit_code else None,
             email=f"{username}@congthuong.example.gov.vn",
             password=DEMO_PASSWORD,
         )

@@ -282,6 +282,7 @@ def _record(
 
 
 def _due_from(dossier: Dossier, start: datetime) -> datetime:
+    assert dossier.processing_amount is not None  # copied from the procedure at intake
     return calendar.add_time(start, dossier.processing_amount, dossier.processing_unit)
 
 
@@ -500,6 +501,7 @@ def _close_step(step: DossierStep, *, now: datetime, actor, note: str = "", offi
     step.completed_by = actor
     step.officer = officer or step.officer or actor
     step.note = note or step.note
+    assert step.started_at is not None and step.due_at is not None  # only a started step closes
     step.working_seconds_used = max(
         0, calendar.working_seconds_between(step.started_at, now) - step.paused_seconds
     )
@@ -629,6 +631,7 @@ def dossier_request_supplement(
                 fields.append("supplement_repeats")
                 data.update(repeat=True, repeat_reason=REPEAT_APPLICANT_INCOMPLETE)
         if from_status in CLOCK_RUNNING_STATUSES:
+            assert d.accepted_at is not None  # the clock runs from acceptance
             last_day = deadlines.supplement_last_day(
                 accepted_at=d.accepted_at, days=SUPPLEMENT_WINDOW_DAYS
             )
@@ -706,6 +709,7 @@ def dossier_receive_supplement(
                 _shift_due(d, now)
             d.paused_at = None
             d.status = S.PROCESSING if d.assigned_unit_id else S.ACCEPTED
+            assert d.due_at is not None  # a paused dossier keeps its due time
             data = {"policy": policy, "due_at": d.due_at.isoformat()}
         else:
             d.status = S.SUBMITTED  # checked again at intake; no clock yet
@@ -727,6 +731,8 @@ def dossier_receive_supplement(
 def _shift_due(d: Dossier, now: datetime) -> None:
     """Pause policy and payment: move the due times by the working time the clock stood
     still, the open step's too, so the unit holding it is not charged with it."""
+    # Called on a paused dossier, whose clock started (so its due times are set).
+    assert d.paused_at is not None and d.due_at is not None and d.original_due_at is not None
     paused = max(0, calendar.working_seconds_between(d.paused_at, now))
     d.paused_seconds += paused
     if paused:
@@ -746,6 +752,7 @@ def _restart_open_step(d: Dossier, start: datetime) -> None:
     step = _open_step(d)
     if step is None:
         return
+    assert step.started_at is not None  # the open step has started
     step.paused_seconds = max(0, calendar.working_seconds_between(step.started_at, start))
     step.due_at = calendar.add_working_hours(start, Decimal(step.allotted_seconds) / 3600)
     step.save(update_fields=["due_at", "paused_seconds"])
@@ -800,6 +807,7 @@ def dossier_confirm_payment(
         d = _lock(dossier, expected_version)
         _require_status(d, Action.CONFIRM_PAYMENT)
         _shift_due(d, now)
+        assert d.due_at is not None  # a payment pause keeps the due time
         d.status = S.PROCESSING if d.assigned_unit_id else S.ACCEPTED
         _record(
             d,
@@ -965,6 +973,7 @@ def dossier_apologise(
         _require_status(d, Action.APOLOGISE)
         if d.reappointment_count >= 1:
             raise DomainError(_("The appointment may be moved only once."), code="apology_twice")
+        assert d.due_at is not None  # a running dossier has its appointment
         last_day = deadlines.apology_last_day(due_at=d.due_at)
         if timezone.localdate(now) > last_day:
             raise DomainError(
@@ -1039,6 +1048,7 @@ def dossier_resolve(
         from_status = d.status
         # Judged against the original due: an apology does not excuse the missed
         # appointment; a restart (supplement) replaced it with the restarted due.
+        assert d.due_at is not None and d.clock_started_at is not None  # accepted dossiers
         judged_against = d.original_due_at or d.due_at
         d.status = S.FINISHED
         d.finished_at = now

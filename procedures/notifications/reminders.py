@@ -133,7 +133,7 @@ def reminders_plan(*, now: datetime) -> Plan:
     d = sel.staff_directory(extra_ids=officer_ids - {None})
     plan.directory = d
 
-    overdue_by_unit: dict[int, list[dict]] = defaultdict(list)
+    overdue_by_unit: dict[int, list[tuple[dict, set[int]]]] = defaultdict(list)
     for row in dossiers:
         category = _category(row["due_at"], w)
         payload = {
@@ -189,10 +189,10 @@ def reminders_plan(*, now: datetime) -> Plan:
 
     # Escalation: a unit head sees the unit's overdue dossiers that are not already
     # in their own list; once per day.
-    for unit_id, rows in overdue_by_unit.items():
+    for unit_id, overdue in overdue_by_unit.items():
         for head in d.heads_by_unit.get(unit_id, []):
-            for row, owners in rows:
-                if head in owners:
+            for row, row_owners in overdue:
+                if head in row_owners:
                     continue
                 plan.add(
                     [head],
@@ -250,6 +250,7 @@ def reminders_sweep(
         logger.info("reminder sweep skipped: %s is not a working day", day)
         return result
     plan = reminders_plan(now=now)
+    assert plan.directory is not None  # reminders_plan fills it
     slot = slot or _slot(now)
     resume_after = (run.progress.get("last_user") or 0) if run is not None else 0
     for uid in sorted(plan.items):

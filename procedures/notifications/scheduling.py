@@ -41,7 +41,7 @@ from procedures.notifications.delivery import db_write_retrying
 logger = logging.getLogger(__name__)
 
 # The beat task behind each job (rows of django-celery-beat's PeriodicTask).
-JOB_TASKS = {
+JOB_TASKS: dict[str, str] = {
     ScheduledJob.REMINDERS_SWEEP: "procedures.reminders_sweep",
     ScheduledJob.MONTH_CLOSE: "procedures.report_month_close",
 }
@@ -206,18 +206,21 @@ def month_close_run(*, run: ScheduledRun | None = None, now: datetime) -> str:
     return f"{len(closed)} report(s) frozen, {mailed} message(s) sent"
 
 
-JOB_WORK = {
+JOB_WORK: dict[str, Callable[..., str]] = {
     ScheduledJob.REMINDERS_SWEEP: reminders_sweep_run,
     ScheduledJob.MONTH_CLOSE: month_close_run,
 }
 
 
+def _job_work(job: str, *, now: datetime) -> Callable[[ScheduledRun], str]:
+    """The work of `job` for one claimed run."""
+    return lambda run: JOB_WORK[job](run=run, now=now)
+
+
 def scheduled_job_run(*, job: str, now: datetime, claimed_by: str) -> str | None:
     """A beat tick of `job` at `now`: run its slot once (see the module docstring)."""
     slot = scheduled_slot_for(job=job, now=now)
-    return scheduled_run(
-        slot=slot, claimed_by=claimed_by, work=lambda run: JOB_WORK[job](run=run, now=now)
-    )
+    return scheduled_run(slot=slot, claimed_by=claimed_by, work=_job_work(job, now=now))
 
 
 def scheduled_runs_catch_up(*, now: datetime | None = None, claimed_by: str) -> dict[str, str]:
@@ -227,7 +230,7 @@ def scheduled_runs_catch_up(*, now: datetime | None = None, claimed_by: str) -> 
     jobs and the drain that called this go on.
     """
     now = now or timezone.now()
-    done = {}
+    done: dict[str, str] = {}
     for job in JOB_TASKS:
         slot = scheduled_slot_due(job=job, now=now)
         if (
@@ -241,7 +244,7 @@ def scheduled_runs_catch_up(*, now: datetime | None = None, claimed_by: str) -> 
             outcome = scheduled_run(
                 slot=slot,
                 claimed_by=claimed_by,
-                work=lambda run, job=job: JOB_WORK[job](run=run, now=now),
+                work=_job_work(job, now=now),
             )
         except SoftTimeLimitExceeded:
             raise  # the task's time is up: the slot stays claimed and resumes later

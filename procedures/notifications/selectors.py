@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Min, QuerySet
@@ -27,6 +28,9 @@ from procedures.core.constants import (
     Role,
 )
 from procedures.models import Dossier, DossierStep
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 RUNNING = [int(s) for s in CLOCK_RUNNING_STATUSES]
 
@@ -123,13 +127,14 @@ def steps_due(*, until: datetime) -> list[dict]:
         if steps
         else {}
     )
-    result = []
+    result: list[dict[str, Any]] = []
     for step in steps:
         dossier = dossiers.get(step["dossier_id"])
         if dossier is None:
             continue  # the dossier's clock is stopped (supplement, payment) or it ended
-        step.update({f"dossier__{key}": value for key, value in dossier.items() if key != "id"})
-        result.append(step)
+        row: dict[str, Any] = dict(step)
+        row.update({f"dossier__{key}": value for key, value in dossier.items() if key != "id"})
+        result.append(row)
     return result
 
 
@@ -163,7 +168,7 @@ def overdue_summary(*, now: datetime, oldest: int = 10) -> dict:
 class StaffDirectory:
     """Active staff the sweep may write to, with their roles and units (one query each)."""
 
-    users: dict[int, object] = field(default_factory=dict)
+    users: dict[int, User] = field(default_factory=dict)
     intake: list[int] = field(default_factory=list)
     directors: list[int] = field(default_factory=list)
     heads_by_unit: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))

@@ -25,7 +25,7 @@ from procedures.models import Delivery, DeliveryChannel, DossierEvent
 logger = logging.getLogger(__name__)
 
 # What the applicant hears about (portal issue, item 8).
-APPLICANT_KINDS = {
+APPLICANT_KINDS: dict[str, str] = {
     Action.REGISTER: "applicant.receipt",
     Action.ACCEPT: "applicant.accepted",
     Action.REFUSE_INTAKE: "applicant.refused",
@@ -35,7 +35,7 @@ APPLICANT_KINDS = {
     Action.RESOLVE: "applicant.result_ready",
 }
 # What the assigned officer hears about.
-STAFF_KINDS = {
+STAFF_KINDS: dict[str, str] = {
     Action.ASSIGN: "staff.assigned",
     Action.RECEIVE_SUPPLEMENT: "staff.supplement_received",
     Action.CONFIRM_PAYMENT: "staff.payment_confirmed",
@@ -144,7 +144,7 @@ def enqueue_deliveries(ids: list[int]) -> int:
 def staff_channels(user) -> list[str]:
     """The officer's choice (StaffProfile.notify_by_email / notify_in_app)."""
     profile = getattr(user, "staff_profile", None)
-    channels = []
+    channels: list[str] = []
     if (profile is None or profile.notify_by_email) and user.email:
         channels.append(DeliveryChannel.EMAIL)
     if profile is not None and profile.notify_in_app:

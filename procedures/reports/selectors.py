@@ -418,8 +418,8 @@ class ReportRow:
     figures: dict[str, Any] = field(default_factory=dict)
     children: list[ReportRow] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
-        out = {
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
             "kind": self.kind,
             "key": self.key,
             "label": self.label,

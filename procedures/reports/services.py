@@ -324,7 +324,9 @@ def report_compare(*, snapshot: ReportSnapshot, now: datetime | None = None) -> 
         current = _flat(report_monthly(period=period, by=by, now=now).as_dict())
         for row_key in list(frozen) + [k for k in current if k not in frozen]:
             old, new = frozen.get(row_key), current.get(row_key)
-            label = (new or old)["label"]
+            row = new or old
+            assert row is not None  # the key comes from one of the two
+            label = row["label"]
             for column in keys:
                 # A row missing on one side counts 0 (rates: empty).
                 empty = None if column in RATE_KEYS else 0
