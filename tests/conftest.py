@@ -2,7 +2,12 @@
 
 Tests that need a real PostgreSQL or Redis use `require_postgres` / `require_redis`:
 they skip on a laptop without the service, and fail when CI sets REQUIRE_SERVICES=1.
+Browser tests take `chromium`, the one headless Debian Chromium of the suite, and
+`vietnamese` serves the public default language.
 """
+
+import os
+import shutil
 
 import pytest
 from django.conf import settings
@@ -68,3 +73,40 @@ def _forget_urls_on_language_change(*, setting, **kwargs):
 
 
 setting_changed.connect(_forget_urls_on_language_change)
+
+
+@pytest.fixture
+def vietnamese(settings):
+    """The portal as the public gets it: Vietnamese at /, English under /en/ (the test
+    settings run in English; the URL caches follow through `setting_changed` above)."""
+    settings.LANGUAGE_CODE = "vi"
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+# The one browser of the suite (tests/browser, tests/dialogues/test_browser.py).
+# Module scope, not session: Playwright's sync API keeps an event loop running in the
+# test thread while it is open, which would break async_to_sync in later tests.
+@pytest.fixture(scope="module")
+def chromium():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("The playwright package (pip install -r requirements-dev.txt)")
+    if not shutil.which(CHROMIUM):
+        _missing(f"{CHROMIUM} (apt-get install chromium)")
+    # The sync API runs an event loop in this thread; the ORM calls a test makes
+    # between browser steps are still plain synchronous calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -10,20 +10,12 @@ import pytest
 from django import forms
 from django.contrib.auth import get_user_model
 from django.test import Client
-from django.urls import clear_url_caches, reverse
+from django.urls import reverse
 from django.utils import translation
 
 from procedures.models import CalendarOverride
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def vietnamese(settings):
-    clear_url_caches()
-    settings.LANGUAGE_CODE = "vi"
-    yield
-    clear_url_caches()
 
 
 @pytest.fixture

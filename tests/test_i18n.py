@@ -13,11 +13,6 @@ from procedures.core.errors import DomainError
 LOCALE = Path(django_settings.BASE_DIR) / "locale"
 
 
-@pytest.fixture
-def vietnamese_default(settings):
-    settings.LANGUAGE_CODE = "vi"  # the real default (tests otherwise run in English)
-
-
 def test_production_default_is_vietnamese():
     from config.settings import base
 
@@ -58,7 +53,7 @@ def test_status_labels_and_domain_errors_follow_the_active_language():
 
 
 @pytest.mark.django_db
-def test_public_pages_are_vietnamese_first_with_english_under_en(client, vietnamese_default):
+def test_public_pages_are_vietnamese_first_with_english_under_en(client, vietnamese):
     home = client.get("/")
     assert home.status_code == 200
     assert home["Content-Language"] == "vi"
@@ -69,7 +64,7 @@ def test_public_pages_are_vietnamese_first_with_english_under_en(client, vietnam
 
 
 @pytest.mark.django_db
-def test_admin_login_is_vietnamese(client, vietnamese_default):
+def test_admin_login_is_vietnamese(client, vietnamese):
     page = client.get("/admin/login/")
     assert page.status_code == 200
     assert "Đăng nhập" in page.content.decode()

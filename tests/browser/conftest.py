@@ -9,28 +9,14 @@ REQUIRE_SERVICES=1, as the service tests do.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls made by the
-# test between browser steps are still plain synchronous calls.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PHONE = {"width": 390, "height": 844}
 
 
@@ -40,32 +26,7 @@ def _missing(what: str) -> None:
     pytest.skip(f"{what} not available")
 
 
-# Module scope, not session: Playwright's sync API allows one running instance per
-# thread, and other test packages (tests/dialogues) start their own.
-@pytest.fixture(scope="module")
-def chromium():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("The playwright package (pip install -r requirements-dev.txt)")
-    if not shutil.which(CHROMIUM):
-        _missing(f"{CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def vietnamese(settings):
-    """The portal as the public gets it: Vietnamese at /, English under /en/. The test
-    settings may run in English; URL prefixes are cached per language, hence the clears."""
-    from django.urls import clear_url_caches
-
-    clear_url_caches()
-    settings.LANGUAGE_CODE = "vi"
-    yield
-    clear_url_caches()
+# `chromium` (the one browser of the suite) and `vietnamese` are in tests/conftest.py.
 
 
 @pytest.fixture

@@ -3,11 +3,9 @@ assign, answer and approve it; the answer appears on the public page."""
 
 import os
 import re
-import shutil
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
@@ -24,34 +22,9 @@ from tests.dialogues_factories import (
     UserFactory,
 )
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
-
-@pytest.fixture
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
-    if sync_playwright is None or not shutil.which(CHROMIUM):
-        if getattr(settings, "REQUIRE_SERVICES", False):
-            pytest.fail("Playwright and /usr/bin/chromium are required (REQUIRE_SERVICES=1)")
-        pytest.skip("Playwright or Chromium not installed")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser
-        browser.close()
-
-
-def login(browser, live_server, username, next_path):
-    context = browser.new_context()
+def login(chromium, live_server, username, next_path):
+    context = chromium.new_context()
     page = context.new_page()
     page.goto(f"{live_server.url}/admin/login/?next={next_path}")
     page.fill("#id_username", username)
@@ -63,7 +36,7 @@ def login(browser, live_server, username, next_path):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_question_to_published_answer(browser, live_server):
+def test_question_to_published_answer(chromium, live_server):
     assert os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE") == "true"
     # The live server runs on the real clock, so the session is set from it.
     now = timezone.now()
@@ -89,7 +62,7 @@ def test_question_to_published_answer(browser, live_server):
     answer = "Từ 01/7 thời gian cấp giấy phép được rút ngắn còn 10 ngày làm việc."
 
     # 1. A business registers (no account) and asks its question in advance.
-    page = browser.new_context().new_page()
+    page = chromium.new_context().new_page()
     page.goto(f"{live_server.url}/doi-thoai/{session.pk}/")
     page.click(f"a[href='/doi-thoai/{session.pk}/dang-ky/']")
     page.fill("#id_business_name", "Công ty TNHH Xăng dầu Phú Bình")
@@ -110,11 +83,11 @@ def test_question_to_published_answer(browser, live_server):
 
     # 2. The desk assigns the question to a unit; its specialist drafts the answer.
     detail = f"/doi-thoai/can-bo/kien-nghi/{recommendation.pk}/"
-    desk_page = login(browser, live_server, "motcua", detail)
+    desk_page = login(chromium, live_server, "motcua", detail)
     desk_page.select_option("#assign select[name=unit]", str(unit.pk))
     with desk_page.expect_navigation():
         desk_page.click("#assign button[type=submit]")
-    staff_page = login(browser, live_server, "chuyenvien", detail)
+    staff_page = login(chromium, live_server, "chuyenvien", detail)
     staff_page.fill("#answer textarea[name=answer_text]", answer)
     assert staff_page.input_value("#answer select[name=answer_kind]") == "in_writing"
     staff_page.fill("#answer input[name=document_number]", "123/SCT-QLTM")
@@ -123,12 +96,12 @@ def test_question_to_published_answer(browser, live_server):
     assert staff_page.locator("#approval").count() == 0  # a specialist cannot approve
 
     # Not public before approval.
-    public = browser.new_context().new_page()
+    public = chromium.new_context().new_page()
     public.goto(f"{live_server.url}/doi-thoai/tra-loi/")
     assert answer not in public.content()
 
     # 3. The unit head approves it.
-    head_page = login(browser, live_server, "truongphong", detail)
+    head_page = login(chromium, live_server, "truongphong", detail)
     with head_page.expect_navigation():
         head_page.click("#approve-form button[type=submit]")
     recommendation.refresh_from_db()
@@ -139,18 +112,6 @@ def test_question_to_published_answer(browser, live_server):
     public.goto(f"{live_server.url}/doi-thoai/tra-loi/?field={petrol.pk}")
     content = public.content()
     assert question in content and answer in content and "123/SCT-QLTM" in content
-
-
-@pytest.fixture
-def vietnamese(settings):
-    """The public default: Vietnamese at /, English under /en/ (URL prefixes are cached
-    per language, hence the clears)."""
-    from django.urls import clear_url_caches
-
-    clear_url_caches()
-    settings.LANGUAGE_CODE = "vi"
-    yield
-    clear_url_caches()
 
 
 def _manage_path(message) -> str:
@@ -177,7 +138,7 @@ def _register(page, live_server, session, *, name, tax_code, email, attendees):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_cancel_from_the_private_link_promotes_the_waiting_list(browser, live_server, vietnamese):
+def test_cancel_from_the_private_link_promotes_the_waiting_list(chromium, live_server, vietnamese):
     """Cancel and language switch work from the personal page (real CSRF checks, real
     Origin header), and the waiting business is confirmed in the same transaction."""
     now = timezone.now()
@@ -189,7 +150,7 @@ def test_cancel_from_the_private_link_promotes_the_waiting_list(browser, live_se
         capacity=2,
     )
     mail.outbox.clear()
-    first = browser.new_context(locale="vi-VN").new_page()
+    first = chromium.new_context(locale="vi-VN").new_page()
     first_path = _register(
         first,
         live_server,
@@ -202,7 +163,7 @@ def test_cancel_from_the_private_link_promotes_the_waiting_list(browser, live_se
     outcome = first.locator("#registration-outcome").inner_text()
     assert "đã được xác nhận" in outcome and "2 chỗ" in outcome
 
-    second = browser.new_context(locale="vi-VN").new_page()
+    second = chromium.new_context(locale="vi-VN").new_page()
     second_path = _register(
         second,
         live_server,

@@ -281,18 +281,19 @@ class TestStaffWorkspace:
 
 class TestAdmin:
     def test_admin_pages_load(self, admin_client):
-        RecommendationFactory()
-        for name in (
-            "dialoguesession",
-            "registration",
-            "recommendation",
-            "business",
-        ):
-            assert (
-                admin_client.get(reverse(f"admin:dialogues_{name}_changelist")).status_code == 200
-            )
-        assert admin_client.get(reverse("admin:dialogues_recommendation_add")).status_code == 200
-        assert admin_client.get(reverse("admin:dialogues_dialoguesession_add")).status_code == 200
+        recommendation = RecommendationFactory()
+        pages = [
+            (reverse("admin:dialogues_dialoguesession_changelist"), recommendation.session.title),
+            (reverse("admin:dialogues_registration_changelist"), "0 registrations"),
+            (reverse("admin:dialogues_recommendation_changelist"), recommendation.content[:30]),
+            (reverse("admin:dialogues_business_changelist"), "Select business to change"),
+            (reverse("admin:dialogues_recommendation_add"), "Add recommendation"),
+            (reverse("admin:dialogues_dialoguesession_add"), "Add dialogue session"),
+        ]
+        for page, text in pages:
+            response = admin_client.get(page)
+            assert response.status_code == 200, page
+            assert text in response.content.decode(), (page, text)
 
     def test_admin_adds_a_recommendation_raised_at_the_session(self, admin_client):
         session = SessionFactory()

@@ -108,6 +108,8 @@ def test_needs_login_and_the_permission(june, client, staff):
         "GET", URL + "?month=2026-06", HTTP_AUTHORIZATION=f"Token {token.key}"
     )
     assert response.status_code == 200
+    figures = response.json()["total"]["figures"]
+    assert {k: figures[k] for k in COLUMN_KEYS} == EXPECTED_TOTAL
 
 
 def test_schema_documents_the_endpoint(client):

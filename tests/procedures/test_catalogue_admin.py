@@ -1,11 +1,13 @@
 """Catalogue admin: pages render; time, fees and abolition change only with a decision."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
+from django.utils import timezone
 
 from procedures.catalogue.services import procedure_amend
 from procedures.core.constants import ChangeKind, ProcedureStatus, TimeUnit
@@ -42,27 +44,39 @@ def url(name, *args, **query):
 def test_pages_render_for_a_superuser(admin_client, procedure):
     ProcedureFactory(unpublished_time=True)
     CalendarOverride.objects.create(date=datetime.date(2026, 2, 14), is_working=False, reason="Tết")
+    this_year = timezone.localdate().year
+    named = f"{procedure.code} {procedure.name}"
+    reform = "Reform of administrative procedures in"
     pages = [
-        url("procedure_changelist"),
-        url("procedure_changelist", time_published="no"),
-        url("procedure_changelist", q="ban"),
-        url("procedure_changelist", status="abolished", level="district", online_level="full"),
-        url("procedure_change", procedure.pk),
-        url("procedure_add"),
-        url("procedure_amend", procedure.pk),
-        url("procedure_abolish", procedure.pk),
-        url("procedure_reform"),
-        url("procedure_reform", year="2019"),
-        url("procedure_reform", year="abc"),
-        url("procedureversion_changelist"),
-        url("procedureversion_change", procedure.versions.get().pk),
-        url("field_changelist"),
-        url("unit_changelist"),
-        url("calendaroverride_changelist"),
+        (url("procedure_changelist"), "Select procedure to change"),
+        (url("procedure_changelist", time_published="no"), "Select procedure to change"),
+        (url("procedure_changelist", q="ban"), "Select procedure to change"),
+        (
+            url("procedure_changelist", status="abolished", level="district", online_level="full"),
+            "Select procedure to change",
+        ),
+        (url("procedure_change", procedure.pk), "Change procedure"),
+        (url("procedure_add"), "Add procedure"),
+        (url("procedure_amend", procedure.pk), f"Amend {named}"),
+        (url("procedure_abolish", procedure.pk), f"Abolish {named}"),
+        (url("procedure_reform"), f"{reform} {this_year}"),
+        (url("procedure_reform", year="2019"), f"{reform} 2019"),
+        (
+            url("procedure_reform", year="abc"),
+            f"{reform} {this_year}",
+        ),
+        (url("procedureversion_changelist"), "Select procedure version to view"),
+        (url("procedureversion_change", procedure.versions.get().pk), "View procedure version"),
+        (url("field_changelist"), "Select field to change"),
+        (url("unit_changelist"), "Select unit to change"),
+        (url("calendaroverride_changelist"), "Select calendar override to change"),
     ]
-    for page in pages:
+    for page, heading in pages:
         response = admin_client.get(page)
         assert response.status_code == 200, page
+        assert re.search(r"<h1[^>]*>(.*?)</h1>", response.content.decode(), re.S)[1].strip() == (
+            heading
+        ), page
 
 
 def test_changelist_links_to_reform_view_and_filters_unpublished(admin_client, procedure):
@@ -307,7 +321,9 @@ def test_staff_without_change_permission_cannot_amend(client, django_user_model,
     user.user_permissions.add(Permission.objects.get(codename="view_procedure"))
     client.force_login(user)
     assert client.get(url("procedure_amend", procedure.pk)).status_code == 403
-    assert client.get(url("procedure_reform")).status_code == 200
+    reform = client.get(url("procedure_reform"))
+    assert reform.status_code == 200
+    assert "Reform of administrative procedures in" in reform.content.decode()
 
 
 def test_changelist_finds_procedures_without_a_list_of_documents(admin_client, procedure):

@@ -5,7 +5,7 @@ import re
 
 import pytest
 from django.test import Client
-from django.urls import clear_url_caches, reverse
+from django.urls import reverse
 from django.utils import translation
 
 from procedures.core.formatting import percent
@@ -18,14 +18,6 @@ from .test_reports import industry_procedure, june  # noqa: F401
 pytestmark = pytest.mark.django_db
 
 NBSP = "\u00a0"
-
-
-@pytest.fixture
-def vietnamese(settings):
-    clear_url_caches()
-    settings.LANGUAGE_CODE = "vi"
-    yield
-    clear_url_caches()
 
 
 def test_one_helper_follows_the_language():

@@ -11,7 +11,7 @@ from django.urls import reverse
 from procedures.core.constants import OnlineLevel
 from tests.factories import FieldFactory, ProcedureFactory, RequiredDocumentFactory
 
-from .test_portal_submission import DOCX, _english, _fresh_cache, vietnamese_default  # noqa: F401
+from .test_portal_submission import DOCX, _english  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +73,7 @@ def test_home_has_search_fields_with_counts_contacts_and_links(
     assert reverse("procedures:public-stats") in html
 
 
-@pytest.mark.usefixtures("vietnamese_default")
+@pytest.mark.usefixtures("vietnamese")
 def test_the_home_page_is_vietnamese_by_default_with_a_switch_to_english(catalogue):
     client = Client()
     html = client.get("/").content.decode()
@@ -227,7 +227,7 @@ def test_templates_of_abolished_procedures_and_missing_ones_are_404(client, cata
     )
 
 
-@pytest.mark.usefixtures("vietnamese_default")
+@pytest.mark.usefixtures("vietnamese")
 def test_money_is_grouped_the_vietnamese_way_on_vietnamese_pages(procedure):
     html = Client().get(f"/thu-tuc/{procedure.pk}/").content.decode()
     assert "1.200.000" in html

@@ -16,7 +16,7 @@ from procedures.dossiers.services import UploadedDocument
 from procedures.models import DossierDocument
 
 from .conftest import at
-from .test_portal_submission import JPEG, PDF, _english, _fresh_cache, upload  # noqa: F401
+from .test_portal_submission import JPEG, PDF, _english, upload  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -333,7 +333,9 @@ def test_files_are_only_reachable_by_the_session_that_proved_the_pin(client, onl
         == 404
     )
     open_dossier(client, online)
-    assert client.get(url).status_code == 200
+    served = client.get(url)
+    assert served.status_code == 200
+    assert b"".join(served.streaming_content if served.streaming else [served.content]) == PDF
 
 
 def test_staff_working_files_are_not_offered_to_the_applicant(client, online, staff):
@@ -356,7 +358,8 @@ def test_staff_working_files_are_not_offered_to_the_applicant(client, online, st
 
 def test_closing_the_dossier_revokes_the_session(client, online):
     open_dossier(client, online)
-    assert page(client, online).status_code == 200
+    opened = page(client, online)
+    assert opened.status_code == 200 and online.code in opened.content.decode()
     response = client.post(reverse("procedures:lookup-close", args=[online.code]))
     assert response.status_code == 302
     assert page(client, online).status_code == 302
@@ -374,7 +377,9 @@ def test_look_up_page_queries_are_pinned(client, online, django_assert_max_num_q
     open_dossier(client, online)
     with django_assert_max_num_queries(8):
         # session, dossier+procedure+field, rating, events, files, result files, session save
-        assert page(client, online).status_code == 200
+        opened = page(client, online)
+    assert opened.status_code == 200
+    assert online.code in opened.content.decode() and "don.pdf" in opened.content.decode()
 
 
 def test_supplement_files_keep_the_document_they_answer(client, register, procedure, staff, units):

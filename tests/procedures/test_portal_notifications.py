@@ -8,13 +8,12 @@ from procedures.dossiers import services as svc
 from procedures.dossiers.services import Applicant
 
 from .conftest import at
-from .test_portal_submission import vietnamese_default  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _vi(vietnamese_default):
+def _vi(vietnamese):
     """Links in Vietnamese mail have no prefix, English ones /en/."""
 
 

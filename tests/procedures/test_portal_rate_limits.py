@@ -8,7 +8,7 @@ from django.urls import reverse
 from procedures.models import Rating
 
 from .test_portal_ratings import resolved  # noqa: F401
-from .test_portal_submission import _english, _fresh_cache  # noqa: F401
+from .test_portal_submission import _english  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

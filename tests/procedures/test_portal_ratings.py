@@ -11,7 +11,7 @@ from procedures.dossiers.ratings import rating_submit
 from procedures.models import Rating
 
 from .conftest import at
-from .test_portal_submission import _english, _fresh_cache  # noqa: F401
+from .test_portal_submission import _english  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from procedures.models import Procedure
 
-from .test_portal_submission import _english, _fresh_cache  # noqa: F401
+from .test_portal_submission import _english  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from procedures.reports.public_stats import (
 from tests.factories import ProcedureFactory
 
 from .conftest import at
-from .test_portal_submission import _english, _fresh_cache, vietnamese_default  # noqa: F401
+from .test_portal_submission import _english  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -120,7 +120,7 @@ def test_the_page_shows_tables_and_a_chart_without_javascript(
     assert "procedures online" in html
 
 
-def test_chart_coordinates_stay_numbers_on_vietnamese_pages(finish, vietnamese_default):
+def test_chart_coordinates_stay_numbers_on_vietnamese_pages(finish, vietnamese):
     """vi writes 66,7 with a comma; SVG needs 66.7, so the chart is not localised."""
     import re
 

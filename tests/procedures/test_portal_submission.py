@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core import mail
-from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
-from django.urls import clear_url_caches, reverse
+from django.urls import reverse
 from django.utils import translation
 from pypdf import PdfReader
 
@@ -61,27 +60,6 @@ def _english():
     translation pass will not change."""
     with translation.override("en"):
         yield
-
-
-@pytest.fixture
-def vietnamese_default(settings):
-    """The project's default language (vi), whatever the test settings choose.
-
-    URL reversing caches the language prefix per language, computed from LANGUAGE_CODE,
-    so the caches are cleared on the way in and out.
-    """
-    clear_url_caches()
-    settings.LANGUAGE_CODE = "vi"
-    yield
-    clear_url_caches()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Throttle counters live in the cache: every test starts from zero."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
@@ -219,7 +197,10 @@ def test_receipt_forgets_the_pin_after_the_access_window(client, online_procedur
     with time_machine.travel("2026-06-01 09:00 +0700", tick=False) as clock:
         client.post(submit_url(online_procedure), form_data(online_procedure))
         dossier = Dossier.objects.get()
-        assert client.get(reverse("procedures:receipt", args=[dossier.code])).status_code == 200
+        receipt = client.get(reverse("procedures:receipt", args=[dossier.code]))
+        assert receipt.status_code == 200
+        assert re.fullmatch(r"\d{8}", receipt.context["pin"])
+        assert pin_matches(dossier=dossier, pin=receipt.context["pin"])
         clock.shift(settings.PORTAL_ACCESS_MINUTES * 60 + 1)
         response = client.get(reverse("procedures:receipt", args=[dossier.code]))
     assert response.status_code == 302

@@ -32,7 +32,6 @@ from tests.files import (
 from .test_portal_submission import (  # noqa: F401
     PNG,
     _english,
-    _fresh_cache,
     form_data,
     online_procedure,
     slots,
