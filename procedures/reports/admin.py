@@ -4,8 +4,9 @@ The pages hang off a small read-only admin of ``ReportSnapshot`` (the frozen rep
 
 - ``admin:procedures_report``: period picker, rows by field / procedure / unit /
   officer, the table with each figure linking to the dossiers behind it, three charts
-  drawn here as inline SVG (no script, nothing from a CDN), satisfaction, and the
-  frozen snapshot of the period if there is one;
+  as inline SVG (no script, nothing from a CDN; their markup is in the templates under
+  admin/procedures/charts/), satisfaction, and the frozen snapshot of the period if
+  there is one;
 - ``admin:procedures_report_cell``: the dossiers behind one figure (the same
   condition as the count, narrowed to the dossiers the user may see);
 - ``admin:procedures_report_export``: XLSX / CSV / PDF of what is on screen;
@@ -19,14 +20,13 @@ Everything needs ``procedures.view_reports``; freezing needs a director (or
 
 from __future__ import annotations
 
-import re
-
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
@@ -86,24 +86,30 @@ def may_freeze(user) -> bool:
 # --------------------------------------------------------------------------- charts
 
 _BLUE, _GREEN, _RED = "#2f6fb0", "#3c8d40", "#ba2121"
+_CHARTS = "admin/procedures/charts/"
 
 
-def _html(template: str, *args, **values) -> SafeString:
-    """format_html with numbers: floats rounded to one decimal before escaping."""
-    values = {k: (f"{v:.1f}" if isinstance(v, float) else v) for k, v in values.items()}
-    return format_html(re.sub(r":\.1f}", "}", template), *args, **values)
+def _num(value):
+    """A coordinate or count as the SVG gets it: floats to one decimal, as plain text
+    (never localised: a decimal comma would break the drawing on Vietnamese pages)."""
+    return f"{value:.1f}" if isinstance(value, float) else str(value)
 
 
-def _svg(width: int, height: int, title: str, body: SafeString) -> SafeString:
-    return _html(
-        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="100%" '
-        'role="img" aria-label="{t}" class="report-chart" style="max-width:{w}px">'
-        "<title>{t}</title>{b}</svg>",
-        w=width,
-        h=height,
-        t=title,
-        b=body,
+def _nums(**values) -> dict:
+    return {k: _num(v) if isinstance(v, (int, float)) else v for k, v in values.items()}
+
+
+def _chart(template: str, *, width, height, title: str, **context) -> SafeString:
+    """One chart: the geometry is computed here, the markup is in the templates under
+    procedures/templates/admin/procedures/charts/ (autoescaped)."""
+    html = render_to_string(
+        _CHARTS + template, {"w": _num(width), "h": _num(height), "title": title, **context}
     )
+    return mark_safe(html)  # noqa: S308 - rendered by an autoescaping template
+
+
+def _month_label(label: str) -> str:
+    return label[:2] + "/" + label[5:]
 
 
 def chart_on_time_by_row(report: MonthlyReport) -> SafeString:
@@ -113,54 +119,51 @@ def chart_on_time_by_row(report: MonthlyReport) -> SafeString:
         "rows": {"unit": _("unit"), "officer": _("officer")}.get(report.by, _("field"))
     }
     if not rows:
-        return _svg(
-            600,
-            40,
-            title,
-            _html(
-                '<text x="10" y="25" font-size="13">{}</text>', _("Nothing resolved in the period.")
-            ),
+        return _chart(
+            "on_time_by_row.html",
+            width=600,
+            height=40,
+            title=title,
+            bars=[],
+            empty=_("Nothing resolved in the period."),
         )
     label_w, bar_w, row_h = 240, 300, 24
-    height = 20 + row_h * len(rows)
-    parts = []
+    bars = []
     for i, row in enumerate(rows):
         y = 10 + i * row_h
         rate = row.figures["on_time_rate"] or 0
-        colour = _GREEN if rate >= 90 else (_BLUE if rate >= 70 else _RED)
-        label = row.label if len(row.label) <= 38 else row.label[:36] + "…"
-        parts.append(
-            _html(
-                '<text x="{lx}" y="{ty}" font-size="12" text-anchor="end">{label}</text>'
-                '<rect x="{x}" y="{y}" width="{bw:.1f}" height="16" fill="#eee"/>'
-                '<rect x="{x}" y="{y}" width="{w:.1f}" height="16" fill="{c}"/>'
-                '<text x="{vx:.1f}" y="{ty}" font-size="12">{rate} ({n})</text>',
+        bars.append(
+            _nums(
                 lx=label_w - 6,
                 ty=y + 13,
-                label=label,
+                label=row.label if len(row.label) <= 38 else row.label[:36] + "…",
                 x=label_w,
                 y=y,
                 bw=bar_w,
                 w=bar_w * rate / 100,
-                c=colour,
+                c=_GREEN if rate >= 90 else (_BLUE if rate >= 70 else _RED),
                 vx=label_w + bar_w + 6,
                 rate=percent(rate),
                 n=row.figures["resolved"],
             )
         )
-    return _svg(label_w + bar_w + 110, height, title, mark_safe("".join(parts)))  # noqa: S308
+    return _chart(
+        "on_time_by_row.html",
+        width=label_w + bar_w + 110,
+        height=20 + row_h * len(rows),
+        title=title,
+        bars=bars,
+    )
 
 
-def _axes(width, height, left, bottom, top, max_value, ticks=4, rates=False) -> list:
-    parts = []
+def _axes(width, height, left, bottom, top, max_value, ticks=4, rates=False) -> list[dict]:
     plot_h = height - bottom - top
+    axes = []
     for t in range(ticks + 1):
         value = max_value * t / ticks
         y = height - bottom - plot_h * t / ticks
-        parts.append(
-            _html(
-                '<line x1="{l}" x2="{r}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
-                '<text x="{tx}" y="{ty:.1f}" font-size="11" text-anchor="end">{v}</text>',
+        axes.append(
+            _nums(
                 l=left,
                 r=width - 10,
                 y=y,
@@ -169,68 +172,51 @@ def _axes(width, height, left, bottom, top, max_value, ticks=4, rates=False) -> 
                 v=percent(value, digits=0) if rates else round(value),
             )
         )
-    return parts
+    return axes
 
 
 def chart_trend(trend: list[dict]) -> SafeString:
     """Line: on-time rate over the 12 months ending with the period."""
     width, height, left, bottom, top = 640, 220, 44, 30, 12
     step = (width - left - 20) / max(1, len(trend) - 1)
-    parts = _axes(width, height, left, bottom, top, 100, rates=True)
     plot_h = height - bottom - top
-    points = []
+    months, points = [], []
     for i, point in enumerate(trend):
         x = left + i * step
-        parts.append(
-            _html(
-                '<text x="{x:.1f}" y="{y}" font-size="10" text-anchor="middle">{label}</text>',
-                x=x,
-                y=height - 10,
-                label=point["label"][:2] + "/" + point["label"][5:],
-            )
-        )
+        months.append(_nums(x=x, y=height - 10, label=_month_label(point["label"])))
         if point["on_time_rate"] is not None:
             y = height - bottom - plot_h * point["on_time_rate"] / 100
             points.append((x, y, point))
-    if points:
-        parts.append(
-            _html(
-                '<polyline fill="none" stroke="{c}" stroke-width="2" points="{p}"/>',
-                c=_BLUE,
-                p=" ".join(f"{x:.1f},{y:.1f}" for x, y, _p in points),
-            )
-        )
-        parts += [
-            _html(
-                '<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{c}"><title>{label}: {v}</title>'
-                "</circle>",
-                x=x,
-                y=y,
-                c=_BLUE,
-                label=p["label"],
-                v=percent(p["on_time_rate"]),
-            )
-            for x, y, p in points
-        ]
-    return _svg(width, height, _("On-time rate over 12 months (%)"), mark_safe("".join(parts)))  # noqa: S308
+    return _chart(
+        "trend.html",
+        width=width,
+        height=height,
+        title=_("On-time rate over 12 months (%)"),
+        axes=_axes(width, height, left, bottom, top, 100, rates=True),
+        months=months,
+        colour=_BLUE,
+        line=" ".join(f"{x:.1f},{y:.1f}" for x, y, _p in points),
+        points=[
+            _nums(x=x, y=y, label=p["label"], v=percent(p["on_time_rate"])) for x, y, p in points
+        ],
+    )
 
 
 def chart_received_resolved(trend: list[dict]) -> SafeString:
     """Grouped bars: newly accepted vs resolved per month."""
     width, height, left, bottom, top = 640, 240, 44, 46, 12
     peak = max([1] + [max(p["received_new"], p["resolved"]) for p in trend])
-    parts = _axes(width, height, left, bottom, top, peak)
     plot_h = height - bottom - top
     slot = (width - left - 20) / len(trend)
     bar = slot * 0.35
+    months = []
     for i, point in enumerate(trend):
         x = left + i * slot + slot * 0.15
+        bars = []
         for j, (key, colour) in enumerate((("received_new", _BLUE), ("resolved", _GREEN))):
             h = plot_h * point[key] / peak
-            parts.append(
-                _html(
-                    '<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{c}">'
-                    "<title>{label}: {v}</title></rect>",
+            bars.append(
+                _nums(
                     x=x + j * bar,
                     y=height - bottom - h,
                     w=bar,
@@ -240,21 +226,21 @@ def chart_received_resolved(trend: list[dict]) -> SafeString:
                     v=point[key],
                 )
             )
-        parts.append(
-            _html(
-                '<text x="{x:.1f}" y="{y}" font-size="10" text-anchor="middle">{label}</text>',
-                x=x + bar,
-                y=height - bottom + 14,
-                label=point["label"][:2] + "/" + point["label"][5:],
-            )
+        months.append(
+            {
+                "bars": bars,
+                **_nums(x=x + bar, y=height - bottom + 14, label=_month_label(point["label"])),
+            }
         )
     legend_y = height - 10
-    parts.append(
-        _html(
-            '<rect x="{x1}" y="{y}" width="10" height="10" fill="{c1}"/>'
-            '<text x="{t1}" y="{ty}" font-size="11">{l1}</text>'
-            '<rect x="{x2}" y="{y}" width="10" height="10" fill="{c2}"/>'
-            '<text x="{t2}" y="{ty}" font-size="11">{l2}</text>',
+    return _chart(
+        "received_resolved.html",
+        width=width,
+        height=height,
+        title=_("Received vs resolved per month"),
+        axes=_axes(width, height, left, bottom, top, peak),
+        months=months,
+        legend=_nums(
             x1=left,
             y=legend_y - 9,
             c1=_BLUE,
@@ -265,9 +251,8 @@ def chart_received_resolved(trend: list[dict]) -> SafeString:
             c2=_GREEN,
             t2=left + 174,
             l2=_("Resolved"),
-        )
+        ),
     )
-    return _svg(width, height, _("Received vs resolved per month"), mark_safe("".join(parts)))  # noqa: S308
 
 
 # --------------------------------------------------------------------------- table
