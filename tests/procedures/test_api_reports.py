@@ -9,7 +9,7 @@ from rest_framework.authtoken.models import Token
 
 from procedures.reports.selectors import COLUMN_KEYS
 
-from .test_reports import EXPECTED_A, EXPECTED_TOTAL, industry_procedure, june  # noqa: F401
+from .test_reports import EXPECTED_A, EXPECTED_TOTAL
 
 pytestmark = pytest.mark.django_db
 

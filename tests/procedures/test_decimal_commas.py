@@ -13,7 +13,6 @@ from procedures.dossiers import services as svc
 from tests.factories import ProcedureFactory
 
 from .conftest import at
-from .test_reports import industry_procedure, june  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

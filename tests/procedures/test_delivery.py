@@ -26,14 +26,9 @@ from procedures.notifications.delivery import (
 )
 from procedures.notifications.services import delivery_queue, enqueue_deliveries
 
-from .conftest import APPLICANT, at, staff_reading_english
+from .conftest import APPLICANT, at
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff(staff):
-    return staff_reading_english(staff)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("staff_in_english")]
 
 
 ENGLISH = dataclasses.replace(APPLICANT, language="en")

@@ -13,7 +13,6 @@ from procedures.reports.evaluation import band_for, evaluation_dossier_scores, e
 from procedures.reports.selectors import Period
 
 from .conftest import at
-from .test_reports import industry_procedure, june  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -27,14 +27,9 @@ from procedures.models import (
 from procedures.notifications.reminders import reminders_plan, reminders_sweep
 from procedures.notifications.selectors import reminder_windows, working_moment_before
 
-from .conftest import at, staff_reading_english
+from .conftest import at
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff(staff):
-    return staff_reading_english(staff)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("staff_in_english")]
 
 
 MONDAY_10 = at(2026, 6, 1, 10, 0)

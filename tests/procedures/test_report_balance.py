@@ -27,7 +27,6 @@ from procedures.reports import selectors as sel
 from procedures.reports.selectors import COLUMN_KEYS, Period
 
 from .conftest import at
-from .test_reports import industry_procedure  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from procedures.reports.selectors import Period
 from procedures.tasks import report_month_close
 
 from .conftest import at
-from .test_reports import EXPECTED_TOTAL, industry_procedure, june  # noqa: F401
+from .test_reports import EXPECTED_TOTAL
 
 pytestmark = pytest.mark.django_db
 

@@ -11,12 +11,10 @@ from procedures.reports import export
 from procedures.reports import selectors as sel
 from procedures.reports.selectors import Period
 
-from .test_reports import (  # noqa: F401  (fixtures)
+from .test_reports import (
     EXPECTED_A,
     EXPECTED_B,
     EXPECTED_TOTAL,
-    industry_procedure,
-    june,
 )
 
 pytestmark = pytest.mark.django_db

@@ -24,15 +24,11 @@ through the services, so the figures come from real transitions and events:
                   resolved 19/6 (restarted due 19/6 10:00)
 """
 
-from decimal import Decimal
-
 import pytest
 
-from procedures.catalogue.services import procedure_create
-from procedures.core.constants import Channel, OnTimeResult, Outcome
+from procedures.core.constants import OnTimeResult
 from procedures.core.errors import DomainError
 from procedures.dossiers import services as svc
-from procedures.models import Field
 from procedures.reports import selectors as sel
 from procedures.reports.selectors import COLUMN_KEYS, Period
 
@@ -41,94 +37,6 @@ from .conftest import at
 pytestmark = pytest.mark.django_db
 
 JUNE = Period.month(2026, 6)
-
-
-@pytest.fixture
-def industry_procedure(units):
-    field = Field.objects.create(name="Công nghiệp địa phương", ministry_code="G02-CT02", order=5)
-    return procedure_create(
-        name="Cấp Giấy chứng nhận sản phẩm công nghiệp nông thôn tiêu biểu",
-        code="2.000100",
-        field=field,
-        decision_number="QĐ 2/2026",
-        decision_date=at(2026, 1, 1).date(),
-        effective_from=at(2026, 1, 1).date(),
-        processing_amount=Decimal("10"),
-        implementing_unit=units["QLCN"],
-    )
-
-
-@pytest.fixture
-def june(register, staff, units, procedure, industry_procedure):
-    """The fifteen dossiers of the module docstring; returns them by number."""
-    intake, director = staff["intake"], staff["director"]
-    A, B = procedure, industry_procedure
-    d = {}
-
-    def accepted(n, when, *, proc=A, channel=Channel.DIRECT, unit=None, officer=None):
-        dossier = register(now=when, channel=channel, procedure=proc)
-        dossier = svc.dossier_accept(dossier=dossier, actor=intake, now=when)
-        if unit:
-            dossier = svc.dossier_assign(
-                dossier=dossier, actor=intake, unit=units[unit], officer=staff[officer], now=when
-            )
-        d[n] = dossier
-        return dossier
-
-    def resolve(n, when):
-        d[n] = svc.dossier_resolve(dossier=d[n], actor=director, outcome=Outcome.GRANTED, now=when)
-
-    accepted(1, at(2026, 5, 25, 9, 0), unit="QLTM", officer="specialist")
-    resolve(1, at(2026, 6, 2, 9, 0))
-    accepted(2, at(2026, 5, 28, 10, 0))
-    d[2] = svc.dossier_withdraw(dossier=d[2], actor=intake, reason="Rút", now=at(2026, 6, 10, 9, 0))
-    accepted(3, at(2026, 6, 3, 10, 0), channel=Channel.ONLINE, unit="QLTM", officer="specialist")
-    resolve(3, at(2026, 6, 5, 9, 0))
-    accepted(4, at(2026, 6, 3, 10, 0), unit="QLTM", officer="specialist")
-    svc.dossier_complete_step(dossier=d[4], actor=intake, now=at(2026, 6, 3, 11, 0))
-    svc.dossier_complete_step(dossier=d[4], actor=staff["specialist"], now=at(2026, 6, 9, 9, 0))
-    resolve(4, at(2026, 6, 10, 15, 0))
-    accepted(5, at(2026, 6, 29, 9, 0), channel=Channel.POSTAL)
-    accepted(6, at(2026, 6, 15, 9, 0), unit="QLTM", officer="specialist")
-    accepted(7, at(2026, 6, 16, 9, 0), unit="QLTM", officer="specialist")
-    d[7] = svc.dossier_request_supplement(
-        dossier=d[7], actor=intake, reason="Thiếu hợp đồng", now=at(2026, 6, 17, 9, 0)
-    )
-    accepted(8, at(2026, 6, 16, 9, 0), unit="QLTM", officer="specialist")
-    d[8] = svc.dossier_request_payment(
-        dossier=d[8], actor=intake, note="Phí thẩm định", now=at(2026, 6, 18, 9, 0)
-    )
-    d[8] = svc.dossier_confirm_payment(dossier=d[8], actor=intake, now=at(2026, 7, 2, 9, 0))
-    d[9] = register(now=at(2026, 6, 20, 9, 0), channel=Channel.ONLINE)
-    d[10] = svc.dossier_refuse_intake(
-        dossier=register(now=at(2026, 6, 22, 9, 0)),
-        actor=intake,
-        reason="Ngoài thẩm quyền",
-        now=at(2026, 6, 22, 9, 30),
-    )
-    accepted(11, at(2026, 6, 10, 9, 0), proc=B, unit="QLCN", officer="other_specialist")
-    d[11] = svc.dossier_stop(
-        dossier=d[11], actor=director, reason="Dừng theo yêu cầu", now=at(2026, 6, 20, 9, 0)
-    )
-    accepted(12, at(2026, 7, 1, 9, 0), proc=B)
-    accepted(13, at(2026, 5, 20, 9, 0))
-    resolve(13, at(2026, 5, 27, 9, 0))
-    accepted(14, at(2026, 6, 1, 10, 0), unit="QLTM", officer="specialist")
-    d[14] = svc.dossier_apologise(
-        dossier=d[14],
-        actor=director,
-        new_due_at=at(2026, 6, 12, 10, 0),
-        reason="Cần xác minh",
-        now=at(2026, 6, 4, 10, 0),
-    )
-    resolve(14, at(2026, 6, 11, 9, 0))
-    accepted(15, at(2026, 5, 29, 10, 0), proc=B, unit="QLCN", officer="other_specialist")
-    d[15] = svc.dossier_request_supplement(
-        dossier=d[15], actor=intake, reason="Thiếu bản vẽ", now=at(2026, 6, 1, 10, 0)
-    )
-    d[15] = svc.dossier_receive_supplement(dossier=d[15], actor=intake, now=at(2026, 6, 5, 10, 0))
-    resolve(15, at(2026, 6, 19, 9, 0))
-    return d
 
 
 def figures(**given) -> dict:

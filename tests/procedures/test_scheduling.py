@@ -22,15 +22,9 @@ from procedures.notifications.scheduling import (
 from procedures.tasks import deliver_pending, reminders_sweep
 
 from .conftest import at
-from .test_reminders import finish_steps, processing, staff_reading_english
-from .test_reports import industry_procedure, june  # noqa: F401
+from .test_reminders import finish_steps, processing
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff(staff):
-    return staff_reading_english(staff)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("staff_in_english")]
 
 
 @pytest.fixture
