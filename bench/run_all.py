@@ -164,19 +164,22 @@ def summary(figures: dict, load_before, load_after, header: list[str]) -> str:
                 ">= 0.6x",
                 ratio >= 0.6,
             )
-        s = web["submit"]
-        ratio = s["rps"] / web["multipart_rps"]
-        row(
-            f"online submission 2 x 1 MB vs a bare multipart view ({s['answered_302']} "
-            f"answered 302, {s['stored']} stored, {s['lost']} lost, "
-            f"{sum(v for k, v in s['statuses'].items() if k != '302') + s['socket_errors']} "
-            "other answers or errors)",
-            f"{s['rps']:.2f} req/s",
-            f"{web['multipart_rps']:.2f} req/s",
-            f"{ratio:.2f}x",
-            ">= 0.5x, 0 lost",
-            ratio >= 0.5 and s["lost"] == 0,
-        )
+        for key in ("submit", "submit_pdf"):
+            if key not in web:
+                continue
+            s = web[key]
+            ratio = s["rps"] / web["multipart_rps"]
+            other = sum(v for k, v in s["statuses"].items() if k != "302") + s["socket_errors"]
+            row(
+                f"online submission 2 x 1 MB {s.get('kind', '').upper()} vs a bare multipart "
+                f"view ({s['answered_302']} answered 302, {s['stored']} stored, {s['lost']} "
+                f"lost, {other} other answers or errors)",
+                f"{s['rps']:.2f} req/s",
+                f"{web['multipart_rps']:.2f} req/s",
+                f"{ratio:.2f}x",
+                ">= 0.5x, 0 lost",
+                ratio >= 0.5 and s["lost"] == 0 and other == 0,
+            )
     reports = figures.get("reports")
     if reports:
         for key, label, limit in (("month", "one month", 50), ("year", "one year", 200)):

@@ -30,6 +30,7 @@ FIGURES = {
         "procedure_page": {"rps": 80.0},
         "procedure_api": {"rps": 30.0},
         "submit": {
+            "kind": "jpeg",
             "rps": 6.0,
             "statuses": {"302": 90, "500": 1},
             "socket_errors": 0,
@@ -67,7 +68,7 @@ def test_summary_has_every_row_with_its_ratio_and_verdict(run_all):
         "0.59x | >= 0.6x | FAIL |"
     )
     # Fast enough, but one registered dossier missing: a failure.
-    submission = by_measure["online submission 2 x 1 MB vs a bare multipart view"]
+    submission = by_measure["online submission 2 x 1 MB JPEG vs a bare multipart view"]
     assert "1 lost, 1 other answers or errors" in submission
     assert submission.endswith("| 6.00 req/s | 10.00 req/s | 0.60x | >= 0.5x, 0 lost | FAIL |")
     assert by_measure["monthly report, one month"].endswith(
