@@ -210,8 +210,10 @@ def summary(figures: dict, load_before, load_after, header: list[str]) -> str:
         a = web["admin"]
         ok = a["deep_status"] == 200 and a["deep_ms"] < 150
         row(
-            f"admin dossier list, page {web['admin_page']:,} as the director (HTTP "
-            f"{a['deep_status']}; baseline page 1)",
+            f"admin dossier list, page {web['admin_page']:,} as the director (by "
+            f"{a.get('by', 'offset')}, HTTP {a['deep_status']}"
+            + (f"; by number: {a['offset_ms']:.0f} ms" if a.get("by") == "keyset" else "")
+            + "; baseline page 1)",
             f"{a['deep_ms']:.0f} ms",
             f"{a['page1_ms']:.0f} ms",
             f"{a['deep_ms'] / a['page1_ms']:.2f}x",
