@@ -239,3 +239,19 @@ def test_standin_is_off_unless_chosen(client, awaiting, settings):
     assert client.get(f"{parts.path}?{parts.query}").status_code == 404
     _payment, national = payment_start(dossier=awaiting, now=at(2026, 6, 1, 13, 2))
     assert national.startswith("https://payment.example.gov.vn/pay?")
+
+
+def test_checks_refuse_a_half_configured_adapter(settings):
+    from procedures.payments.checks import check_payment_settings
+
+    assert check_payment_settings(None) == []
+    settings.PAYMENT_SECRET = ""
+    settings.PAYMENT_GATEWAY = "national"
+    settings.PAYMENT_GATEWAY_URL = ""
+    settings.NATIONAL_SYNC_ENABLED = True
+    settings.NATIONAL_SYNC_URL = ""
+    ids = [p.id for p in check_payment_settings(None)]
+    assert ids == ["procedures.E101", "procedures.E102", "procedures.E104"]
+    settings.PAYMENT_GATEWAY, settings.PAYMENT_SECRET = "standin", "s"
+    settings.SECURE_SSL_REDIRECT, settings.NATIONAL_SYNC_ENABLED = True, False
+    assert [p.id for p in check_payment_settings(None)] == ["procedures.W103"]
