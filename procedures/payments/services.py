@@ -205,13 +205,23 @@ def _resume_dossier(payment: Payment, now: datetime) -> None:
             dossier.status,
         )
         return
-    dossier_confirm_payment(
-        dossier=dossier,
-        actor=None,
-        note=_("Paid online: %(amount)s VND, transaction %(ref)s.")
-        % {"amount": f"{payment.amount_vnd:,}".replace(",", "."), "ref": payment.txn_ref},
-        now=now,
-    )
+    try:
+        # A savepoint: if a desk action got in first, the payment stays recorded.
+        with transaction.atomic():
+            dossier_confirm_payment(
+                dossier=dossier,
+                actor=None,
+                note=_("Paid online: %(amount)s VND, transaction %(ref)s.")
+                % {"amount": f"{payment.amount_vnd:,}".replace(",", "."), "ref": payment.txn_ref},
+                now=now,
+            )
+    except DomainError as exc:
+        logger.warning(
+            "payment %s confirmed but dossier %s did not resume: %s",
+            payment.txn_ref,
+            dossier.code,
+            exc.message,
+        )
 
 
 def payment_return(

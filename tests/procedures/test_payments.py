@@ -255,3 +255,14 @@ def test_checks_refuse_a_half_configured_adapter(settings):
     settings.PAYMENT_GATEWAY, settings.PAYMENT_SECRET = "standin", "s"
     settings.SECURE_SSL_REDIRECT, settings.NATIONAL_SYNC_ENABLED = True, False
     assert [p.id for p in check_payment_settings(None)] == ["procedures.W103"]
+
+
+def test_paid_ipn_after_withdrawal_records_the_money_and_leaves_the_dossier(client, awaiting):
+    payment, _url = payment_start(dossier=awaiting, now=at(2026, 6, 1, 13, 0))
+    svc.dossier_withdraw(dossier=awaiting, reason="Rút hồ sơ", now=at(2026, 6, 1, 13, 30))
+    assert post_ipn(client, ipn_params(payment)).json()["RspCode"] == "00"
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PAID
+    d = Dossier.objects.get(pk=awaiting.pk)
+    assert d.status == S.WITHDRAWN
+    assert not d.events.filter(action=Action.CONFIRM_PAYMENT).exists()
