@@ -88,6 +88,12 @@ def test_lookup_page_offers_the_pay_button(client, awaiting):
         assert 'id="pay-online"' not in html.content.decode()
 
 
+def test_pay_button_in_vietnamese(client, awaiting, vietnamese):
+    open_dossier(client, awaiting)
+    html = client.get(reverse("procedures:lookup-dossier", args=[awaiting.code])).content.decode()
+    assert "Thanh toán trực tuyến 1.200.000" in html
+
+
 def test_pay_button_needs_the_pin_session(client, awaiting):
     response = client.post(reverse("payments:start", args=[awaiting.code]))
     assert response.status_code == 404
