@@ -42,6 +42,7 @@ fee in VND; several fees, or a fee in words, stay words.
 from __future__ import annotations
 
 import json
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -145,6 +146,15 @@ def _field(item: dict) -> str:
     return _text(field)
 
 
+def _shorter(online: str, direct: str) -> bool:
+    """Only a shorter online time is one (the catalogue's constraint); a non-number is
+    left to the import, which refuses it with the row."""
+    try:
+        return Decimal(online.replace(",", ".")) < Decimal(direct.replace(",", "."))
+    except InvalidOperation:
+        return False
+
+
 def procedure_row(item: dict, *, exported: str = "") -> dict[str, Any]:
     """One procedure of the export as a row of the import (importing.COLUMNS)."""
     direct = _channel(item, "trực tiếp") or (_channels(item) or [None])[0]
@@ -165,7 +175,7 @@ def procedure_row(item: dict, *, exported: str = "") -> dict[str, Any]:
     }
     if amount and unit:
         row["processing_unit"] = unit
-    if online_amount and online_unit == unit and online_amount != amount:
+    if online_amount and online_unit == unit and _shorter(online_amount, amount):
         row["online_processing_days"] = online_amount
     return row
 
