@@ -61,6 +61,20 @@ NATIONAL_CODES: dict[str, dict] = {
     "result_delivery": {ResultDelivery.DESK: 1, ResultDelivery.POST: 2, ResultDelivery.ONLINE: 3},
 }
 
+# Events whose note is written to the applicant (reasons, what is missing, what to
+# pay); other notes are internal remarks and stay here.
+PUBLIC_NOTE_ACTIONS = frozenset(
+    {
+        Action.REFUSE_INTAKE,
+        Action.REQUEST_SUPPLEMENT,
+        Action.REQUEST_PAYMENT,
+        Action.APOLOGISE,
+        Action.RESOLVE,
+        Action.STOP,
+        Action.WITHDRAW,
+    }
+)
+
 
 class NationalSyncError(Exception):
     """A failed send, saying whether a retry may help and why, in staff's words
@@ -101,7 +115,7 @@ def national_record(*, event: DossierEvent) -> dict:
         "HinhThucTraKetQua": NATIONAL_CODES["result_delivery"][d.result_delivery],
         "ThoiDiemCapNhat": _stamp(event.at),
         "MaSuKien": event.pk,
-        "GhiChu": event.note[:500],
+        "GhiChu": event.note[:500] if event.action in PUBLIC_NOTE_ACTIONS else "",
     }
 
 

@@ -79,6 +79,7 @@ def journey(portal, register, staff, units):
         actor=staff["intake"],
         unit=units["QLTM"],
         officer=staff["specialist"],
+        note="Ghi chú nội bộ",
         now=at(2026, 6, 1, 10, 5),
     )
     # Naming another officer of the same unit is not a status change: nothing is sent.
@@ -132,6 +133,9 @@ def test_each_status_change_is_queued_and_posted(journey, portal):
     assert record["ChuHoSo"] == "Nguyễn Văn An"
     assert record["NgayTiepNhan"] == "20260601100000"
     assert record["NgayHenTra"] != ""
+    assert record["GhiChu"] == ""
+    assert portal.requests[2]["json"]["HoSo"][0]["GhiChu"] == ""  # the internal remark
+    assert portal.requests[3]["json"]["HoSo"][0]["GhiChu"] == "Lệ phí"  # told the applicant
     # A second drain sends nothing again.
     assert delivery_drain(now=at(2026, 6, 1, 11, 2))["sent"] == 0
     assert len(portal.requests) == 4
