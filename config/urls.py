@@ -20,6 +20,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("procedures.api.urls")),
     path("api/v1/dialogues/", include("dialogues.api.urls")),
+    # Called by the payment platform too: no language prefix.
+    path("payments/", include("procedures.payments.urls")),
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),

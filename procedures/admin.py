@@ -10,6 +10,7 @@ from procedures.calendar import admin as calendar_admin  # noqa: F401
 from procedures.catalogue import admin as catalogue_admin  # noqa: F401
 from procedures.dossiers import admin as dossiers_admin  # noqa: F401
 from procedures.notifications import admin as notifications_admin  # noqa: F401
+from procedures.payments import admin as payments_admin  # noqa: F401
 from procedures.reports import admin as reports_admin  # noqa: F401
 
 admin.site.site_header = format_lazy(

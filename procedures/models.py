@@ -26,6 +26,7 @@ from procedures.notifications.models import (
     ScheduledJob,
     ScheduledRun,
 )
+from procedures.payments.models import Payment, PaymentCallback
 from procedures.reports.models import ReportSnapshot
 
 __all__ = [
@@ -40,6 +41,8 @@ __all__ = [
     "DossierStep",
     "Field",
     "ProcessStep",
+    "Payment",
+    "PaymentCallback",
     "Procedure",
     "ProcedureVersion",
     "Rating",

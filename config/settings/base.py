@@ -493,3 +493,23 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+
+# --- Online fee payment (procedures/payments; README "Online payment") ---
+# "" (no pay button: fees are paid at the desk), "standin" (the local stand-in platform
+# under /payments/stand-in/, for development and tests only), "national" (the national
+# payment platform at PAYMENT_GATEWAY_URL), or the dotted path of an adapter class.
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="")
+PAYMENT_GATEWAY_URL = env("PAYMENT_GATEWAY_URL", default="")
+PAYMENT_MERCHANT_CODE = env("PAYMENT_MERCHANT_CODE", default=DOSSIER_UNIT_CODE)
+# Shared secret of the HMAC-SHA256 signatures, given by the platform at registration.
+PAYMENT_SECRET = env("PAYMENT_SECRET", default="")
+
+# --- National public-service portal: dossier sync (procedures/notifications/national_sync.py) ---
+# Every status change is queued in the delivery ledger (channel "national") and POSTed
+# by the worker to NATIONAL_SYNC_URL with NATIONAL_SYNC_TOKEN, retried like mail.
+NATIONAL_SYNC_ENABLED = env.bool("NATIONAL_SYNC_ENABLED", default=False)
+NATIONAL_SYNC_URL = env("NATIONAL_SYNC_URL", default="")
+NATIONAL_SYNC_TOKEN = env("NATIONAL_SYNC_TOKEN", default="")
+NATIONAL_SYNC_TIMEOUT = env.int("NATIONAL_SYNC_TIMEOUT", default=20)
+# Our agency code on the national portal (MaDonVi).
+NATIONAL_SYNC_AGENCY_CODE = env("NATIONAL_SYNC_AGENCY_CODE", default=DOSSIER_UNIT_CODE)

@@ -7,3 +7,6 @@ DEBUG = env.bool("DEBUG", default=True)
 # Serve static files straight from the apps while developing.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# Online payment against the local stand-in platform (README "Online payment").
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="standin")
+PAYMENT_SECRET = env("PAYMENT_SECRET", default="standin-shared-secret")

@@ -34,3 +34,9 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # Vietnamese default of the real settings is checked by tests/test_i18n.py and by the
 # tests that render in a recipient's own language.
 LANGUAGE_CODE = "en"
+
+# Payments go to the local stand-in platform; the national portal sync is off except in
+# the tests that turn it on against their stand-in receiver.
+PAYMENT_GATEWAY = "standin"
+PAYMENT_SECRET = "test-payment-secret"
+NATIONAL_SYNC_ENABLED = False

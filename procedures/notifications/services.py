@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 
 from procedures.core.constants import Action, Channel
 from procedures.models import Delivery, DeliveryChannel, DossierEvent
+from procedures.notifications.national_sync import national_sync_queue
 
 logger = logging.getLogger(__name__)
 
@@ -196,6 +197,8 @@ def notify_dossier_event(*, event: DossierEvent) -> list[Delivery]:
                     language=staff_language(officer),
                 )
             )
+    # The national portal hears of every status change (national_sync.py).
+    queued.append(national_sync_queue(event=event))
     return [d for d in queued if d is not None]
 
 

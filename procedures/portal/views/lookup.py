@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from procedures.catalogue.fees import fee_format
+from procedures.catalogue.fees import fee_format, vnd
 from procedures.core import throttle
 from procedures.core.constants import Action
 from procedures.core.constants import DossierStatus as S
@@ -19,6 +19,7 @@ from procedures.core.errors import DomainError
 from procedures.dossiers.ratings import RATABLE_STATUSES, rating_submit
 from procedures.dossiers.services import dossier_receive_supplement, pin_hash, pin_matches
 from procedures.models import Dossier, DossierDocument, Rating
+from procedures.payments.services import payment_payable
 from procedures.portal.forms import LookupForm, RatingForm, SupplementForm
 from procedures.portal.views.common import (
     access_grant,
@@ -210,6 +211,8 @@ def _render_dossier(request, dossier, *, supplement_form=None, rating_form=None,
             "rating": rating,
             "can_rate": can_rate,
             "fee": fee_format(fee_vnd=dossier.fee_vnd, fee_text=dossier.fee_text),
+            "payable": payment_payable(dossier=dossier),
+            "payable_amount": vnd(dossier.fee_vnd) if dossier.fee_vnd else "",
             # Right after submission the session still holds the PIN for the receipt;
             # later the PDF cannot carry it (only its keyed hash is stored).
             "receipt_has_pin": receipt_pin(request, dossier_id=dossier.pk) is not None,
