@@ -1,6 +1,7 @@
 """The app's model registry: Django loads `procedures.models`; each feature keeps its
 own models in its package (catalogue, calendar, dossiers, reports, notifications)."""
 
+from procedures.accounts.models import ApplicantAccount, ApplicantDossier
 from procedures.calendar.models import CalendarOverride
 from procedures.catalogue.models import (
     Field,
@@ -29,6 +30,8 @@ from procedures.notifications.models import (
 from procedures.reports.models import ReportSnapshot
 
 __all__ = [
+    "ApplicantAccount",
+    "ApplicantDossier",
     "CalendarOverride",
     "Delivery",
     "DeliveryChannel",
