@@ -65,3 +65,6 @@ class ApplicantDossier(models.Model):
     class Meta:
         verbose_name = _("dossier of an applicant account")
         verbose_name_plural = _("dossiers of applicant accounts")
+
+    def __str__(self) -> str:
+        return f"{self.account} · {self.dossier_id}"

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -26,8 +27,10 @@ from procedures.dossiers.services import pin_hash, pin_matches
 from procedures.models import Dossier
 from procedures.portal.forms import LookupForm
 from procedures.portal.views.common import access_grant
+from procedures.portal.views.lookup import NEUTRAL_FAILURE, _too_many_failures
 
 NEXT_KEY = "applicant_sign_in_next"
+LANGUAGE_KEY = "applicant_sign_in_language"
 
 
 def _safe_next(request, value: str | None) -> str:
@@ -48,6 +51,7 @@ def sign_in(request):
     """Off to the identity provider (a top-level redirect; nothing is posted to it)."""
     _require_enabled()
     request.session[NEXT_KEY] = _safe_next(request, request.GET.get("next"))
+    request.session[LANGUAGE_KEY] = translation.get_language()
     redirect_uri = settings.OIDC_REDIRECT_URI or request.build_absolute_uri(
         reverse("oidc-callback")
     )
@@ -76,17 +80,22 @@ def _failed(request, error: SignInError, *, status: int = 400):
 @never_cache
 def callback(request):
     _require_enabled()
-    try:
-        identity = oidc_finish(request)
-    except SignInError as error:
-        return _failed(request, error)
-    account = services.account_sign_in(identity=identity)
-    target = request.session.pop(NEXT_KEY, None)
-    applicant_login(request, account)
-    messages.success(
-        request, _("You are signed in as %(name)s.") % {"name": account.name or account.subject}
-    )
-    return redirect(_safe_next(request, target))
+    # The callback has one address for every language (the provider knows only one),
+    # so it answers in the language of the page the sign-in started from.
+    language = request.session.get(LANGUAGE_KEY) or translation.get_language()
+    with translation.override(language):
+        try:
+            identity = oidc_finish(request)
+        except SignInError as error:
+            return _failed(request, error)
+        account = services.account_sign_in(identity=identity)
+        target = request.session.pop(NEXT_KEY, None)
+        applicant_login(request, account)
+        messages.success(
+            request,
+            _("You are signed in as %(name)s.") % {"name": account.name or account.subject},
+        )
+        return redirect(_safe_next(request, target))
 
 
 @require_POST
@@ -108,11 +117,7 @@ def my_dossiers(request):
         wait = throttle.lookup_blocked(request, code=code)
         if wait is not None:
             form.is_valid()
-            form.add_error(
-                None,
-                _("Too many wrong codes or PINs. Try again in %(wait)s.")
-                % {"wait": throttle.wait_text(wait)},
-            )
+            form.add_error(None, _too_many_failures(wait))
             status = 429
         elif form.is_valid():
             code, pin = form.cleaned_data["code"], form.cleaned_data["pin"]
@@ -133,11 +138,10 @@ def my_dossiers(request):
             else:
                 if dossier is None:
                     pin_hash(code=code, pin=pin)  # same work as a wrong PIN
-                throttle.lookup_failed(request, code=code)
-                form.add_error(
-                    None,
-                    _("The dossier code or the PIN is not correct. Check both against your receipt."),
-                )
+                backoff = throttle.lookup_failed(request, code=code)
+                form.add_error(None, NEUTRAL_FAILURE)
+                if backoff:
+                    form.add_error(None, _too_many_failures(backoff))
                 status = 400
         else:
             status = 400
