@@ -13,9 +13,16 @@ import logging
 from dataclasses import dataclass
 
 import requests
-from authlib.integrations.base_client import MismatchingStateError, OAuthError
-from authlib.integrations.django_client import DjangoOAuth2App
-from authlib.integrations.django_client.integration import DjangoIntegration
+
+# Authlib ships no type information (and typeshed's stub lags its releases).
+from authlib.integrations.base_client import (  # type: ignore[import-untyped]
+    MismatchingStateError,
+    OAuthError,
+)
+from authlib.integrations.django_client import DjangoOAuth2App  # type: ignore[import-untyped]
+from authlib.integrations.django_client.integration import (  # type: ignore[import-untyped]
+    DjangoIntegration,
+)
 from django.conf import settings
 from django.utils.translation import gettext as _
 from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, JoseError

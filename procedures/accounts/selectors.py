@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from procedures.accounts.models import ApplicantAccount
+from procedures.dossiers.models import DossierQuerySet
 from procedures.models import Dossier, DossierDocument
 
 
-def account_dossiers(*, account: ApplicantAccount) -> QuerySet[Dossier]:
+def account_dossiers(*, account: ApplicantAccount) -> DossierQuerySet:
     return (
         Dossier.objects.filter(applicant_link__account=account)
         .select_related("procedure")

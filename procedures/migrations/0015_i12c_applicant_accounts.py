@@ -5,44 +5,83 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('procedures', '0014_i14_delivery_claim_scheduled_run'),
+        ("procedures", "0014_i14_delivery_claim_scheduled_run"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ApplicantAccount',
+            name="ApplicantAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('issuer', models.CharField(max_length=255, verbose_name='identity provider')),
-                ('subject', models.CharField(max_length=255, verbose_name='subject identifier')),
-                ('name', models.CharField(blank=True, max_length=255, verbose_name='name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='phone')),
-                ('id_number', models.CharField(blank=True, max_length=20, verbose_name='citizen ID')),
-                ('tax_code', models.CharField(blank=True, max_length=20, verbose_name='tax code')),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('last_sign_in_at', models.DateTimeField(verbose_name='last sign-in')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("issuer", models.CharField(max_length=255, verbose_name="identity provider")),
+                ("subject", models.CharField(max_length=255, verbose_name="subject identifier")),
+                ("name", models.CharField(blank=True, max_length=255, verbose_name="name")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email")),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="phone")),
+                (
+                    "id_number",
+                    models.CharField(blank=True, max_length=20, verbose_name="citizen ID"),
+                ),
+                ("tax_code", models.CharField(blank=True, max_length=20, verbose_name="tax code")),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
+                ("last_sign_in_at", models.DateTimeField(verbose_name="last sign-in")),
             ],
             options={
-                'verbose_name': 'applicant account',
-                'verbose_name_plural': 'applicant accounts',
-                'constraints': [models.UniqueConstraint(fields=('issuer', 'subject'), name='applicant_account_issuer_subject_uniq')],
+                "verbose_name": "applicant account",
+                "verbose_name_plural": "applicant accounts",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("issuer", "subject"), name="applicant_account_issuer_subject_uniq"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ApplicantDossier',
+            name="ApplicantDossier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('claimed', models.BooleanField(default=False, help_text='False when the dossier was submitted while signed in.', verbose_name='claimed with code and PIN')),
-                ('linked_at', models.DateTimeField(verbose_name='linked at')),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='dossier_links', to='procedures.applicantaccount', verbose_name='applicant account')),
-                ('dossier', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='applicant_link', to='procedures.dossier', verbose_name='dossier')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "claimed",
+                    models.BooleanField(
+                        default=False,
+                        help_text="False when the dossier was submitted while signed in.",
+                        verbose_name="claimed with code and PIN",
+                    ),
+                ),
+                ("linked_at", models.DateTimeField(verbose_name="linked at")),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="dossier_links",
+                        to="procedures.applicantaccount",
+                        verbose_name="applicant account",
+                    ),
+                ),
+                (
+                    "dossier",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="applicant_link",
+                        to="procedures.dossier",
+                        verbose_name="dossier",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'dossier of an applicant account',
-                'verbose_name_plural': 'dossiers of applicant accounts',
+                "verbose_name": "dossier of an applicant account",
+                "verbose_name_plural": "dossiers of applicant accounts",
             },
         ),
     ]
