@@ -271,19 +271,17 @@ class SubmissionForm(forms.Form):
                     "size": limits.max_file_bytes // (1024 * 1024),
                 },
             )
-        self.reuse_required: dict[str, bool] = {}
         if applicant is not None:
             from procedures.accounts.selectors import account_documents
 
             reusable = account_documents(account=applicant)
             if reusable.exists():
                 for name, _doc in self._document_items():
-                    # A mandatory slot may now be filled by either; clean() checks one is.
-                    self.reuse_required[name] = self.fields[name].required
-                    self.fields[name].required = False
-                    self.fields[self.reuse_field_name(name)] = ReusedDocumentField(
-                        queryset=reusable
-                    )
+                    reuse = self.reuse_field_name(name)
+                    self.fields[reuse] = ReusedDocumentField(queryset=reusable)
+                    if self.is_bound and self.data.get(self.add_prefix(reuse)):
+                        # An earlier file was picked for this slot: no upload needed.
+                        self.fields[name].required = False
         # Fields in the order people fill them in; documents before the notes.
         order = [
             "applicant_type",
@@ -406,32 +404,17 @@ class SubmissionForm(forms.Form):
         self._reused = []
         limits = upload_limits()
         for name, doc in self._document_items():
-            if name not in self.reuse_required:
-                continue
             picked = data.get(self.reuse_field_name(name))
-            if picked is not None:
-                try:
-                    self._reused.append(
-                        check_upload(
-                            reused_upload(picked), slot_id=doc.pk if doc else None, limits=limits
-                        )
+            if picked is None:
+                continue
+            try:
+                self._reused.append(
+                    check_upload(
+                        reused_upload(picked), slot_id=doc.pk if doc else None, limits=limits
                     )
-                except ValidationError as exc:
-                    self.add_error(self.reuse_field_name(name), exc)
-            elif (
-                self.reuse_required[name]
-                and not data.get(name)
-                and name not in self.errors
-                and self.reuse_field_name(name) not in self.errors
-            ):
-                field = self.fields[name]
-                try:
-                    field.required = True
-                    field.validate([])
-                except ValidationError as exc:
-                    self.add_error(name, exc)
-                finally:
-                    field.required = False
+                )
+            except ValidationError as exc:
+                self.add_error(self.reuse_field_name(name), exc)
 
     def _document_items(self) -> list[tuple[str, RequiredDocument | None]]:
         if not self.required_documents:

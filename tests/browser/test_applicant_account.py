@@ -10,6 +10,7 @@ from procedures.accounts.models import ApplicantDossier
 from procedures.models import Dossier, RequiredDocument
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, LocalProvider
 
+from .conftest import Checker
 from .test_portal_journey import PNG, pdf_file
 from .test_portal_journey import catalogue as catalogue_fixture
 
@@ -43,8 +44,10 @@ def provider(live_server, settings):
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_sign_in_pre_fills_the_form_and_lists_the_dossier(
-    chromium, live_server, provider, catalogue
+    chromium, live_server, provider, catalogue, axe_source, artifacts
 ):
+    checker = Checker(axe_source, artifacts / "applicant-account")
+    checker.folder.mkdir(exist_ok=True)
     context = chromium.new_context(base_url=live_server.url, locale="en-US")
     context.add_init_script(LISTEN)
     page = context.new_page()
@@ -62,6 +65,7 @@ def test_sign_in_pre_fills_the_form_and_lists_the_dossier(
     assert page.input_value("#id_id_number") == "001199012345"
     assert page.input_value("#id_phone") == "0912345678"
     assert page.input_value("#id_email") == "binh@example.com"
+    checker.check(page, "01-submit-pre-filled")
 
     first, second = RequiredDocument.objects.filter(procedure=catalogue, mandatory=True).order_by(
         "order"
@@ -84,6 +88,7 @@ def test_sign_in_pre_fills_the_form_and_lists_the_dossier(
     rows = page.locator("#my-dossiers tbody tr")
     assert rows.count() == 1
     assert code in rows.first.inner_text()
+    checker.check(page, "02-my-dossiers")
 
     assert page.evaluate("window.__csp") == []  # the policy let the whole round trip through
     # A later visit in a new browser: sign in again, and the dossier opens without a PIN.
@@ -99,5 +104,19 @@ def test_sign_in_pre_fills_the_form_and_lists_the_dossier(
     page.click(f"#my-dossiers a:text('{code}')")
     page.wait_for_url(f"**/tra-cuu/{code}/")
     assert code in page.inner_text("main")
+
+    # The next dossier reuses the two files of the first one instead of new uploads.
+    page.goto(submit_path)
+    for slot, name in ((first, "don-de-nghi.pdf"), (second, "giay-chung-nhan.png")):
+        page.select_option(f"#id_reuse_doc_{slot.pk}", label=f"{name} (dossier {code})")
+    checker.check(page, "03-submit-reusing-files")
+    page.check("#id_consent")
+    page.click("main form button[type=submit]")
+    page.wait_for_url("**/bien-nhan/*/")
+    again = Dossier.objects.get(code=page.inner_text("#dossier-code").strip())
+    assert {d.slot_id: d.original_name for d in again.documents.all()} == {
+        first.pk: "don-de-nghi.pdf",
+        second.pk: "giay-chung-nhan.png",
+    }
     assert page.evaluate("window.__csp") == []
     later.close()
