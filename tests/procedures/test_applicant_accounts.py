@@ -452,3 +452,30 @@ def test_reused_files_go_through_the_same_checks(client, provider, online_proced
     assert response.status_code == 400
     assert "is not a" in " ".join(response.context["form"].errors[f"reuse_doc_{first.pk}"])
     assert upload  # the shared helper module is the one the submission tests use
+
+
+def test_only_files_the_applicant_uploaded_can_be_reused(client, provider, online_procedure):
+    mine, my_pin = register_dossier(online_procedure)
+    sign_in(client)
+    client.post(reverse("accounts:my-dossiers"), {"code": mine.code, "pin": my_pin})
+    first = slots(online_procedure)[0]
+    scan = mine.documents.get(slot=first)
+    # The same dossier, but a file the desk added (a scan, a result) is not the applicant's.
+    DossierDocument.objects.filter(pk=scan.pk).update(by_applicant=False)
+    response = client.post(
+        reverse("procedures:submit", args=[online_procedure.pk]),
+        reuse_data(online_procedure, scan.pk),
+    )
+    assert response.status_code == 400
+    assert f"reuse_doc_{first.pk}" in response.context["form"].errors
+
+
+def test_staff_see_accounts_read_only_in_the_admin(client, provider, admin_client):
+    sign_in(client)
+    account = ApplicantAccount.objects.get()
+    listing = admin_client.get(reverse("admin:procedures_applicantaccount_changelist"))
+    assert listing.status_code == 200
+    assert "Nguyễn Thị Bình" in listing.content.decode()
+    page = admin_client.get(reverse("admin:procedures_applicantaccount_change", args=[account.pk]))
+    assert page.status_code == 200
+    assert admin_client.get(reverse("admin:procedures_applicantaccount_add")).status_code == 403
