@@ -479,3 +479,15 @@ def test_staff_see_accounts_read_only_in_the_admin(client, provider, admin_clien
     page = admin_client.get(reverse("admin:procedures_applicantaccount_change", args=[account.pk]))
     assert page.status_code == 200
     assert admin_client.get(reverse("admin:procedures_applicantaccount_add")).status_code == 403
+
+
+def test_a_wrong_client_secret_is_a_clear_refusal_not_an_error(client, provider, settings):
+    settings.OIDC_CLIENT_SECRET = "not-the-secret"
+    refused(sign_in(client), "The identity provider did not sign you in (invalid_client).")
+
+
+def test_an_unreachable_provider_is_said_plainly(client, provider, settings):
+    provider.stop()
+    response = client.get(reverse("accounts:sign-in"))
+    assert response.status_code == 503
+    assert "The identity provider could not be reached." in response.content.decode()
