@@ -22,8 +22,9 @@ def applicant_login(request, account: ApplicantAccount) -> None:
 
 
 def applicant_logout(request) -> None:
-    request.session.pop(SESSION_KEY, None)
-    request.session.cycle_key()
+    # Everything goes, as django.contrib.auth.logout does: on a shared computer the next
+    # person must not find the dossiers opened in this session still open.
+    request.session.flush()
     setattr(request, _CACHE, None)
 
 

@@ -332,6 +332,9 @@ def test_a_dossier_of_mine_opens_without_its_pin(client, provider, online_proced
     assert status_page.status_code == 200
     assert dossier.code in status_page.content.decode()
 
+    fresh.post(reverse("accounts:sign-out"))
+    assert fresh.get(reverse("procedures:lookup-dossier", args=[dossier.code])).status_code == 302
+
 
 def test_another_applicants_dossier_does_not_open(client, provider, online_procedure):
     dossier, _pin = register_dossier(online_procedure)
