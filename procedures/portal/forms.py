@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from procedures.accounts.selectors import account_documents
 from procedures.core.constants import ApplicantType, OnlineLevel, ResultDelivery, Satisfaction
 from procedures.core.uploads import check_totals, check_upload, upload_limits
 from procedures.core.validators import normalize_identity, validate_citizen_id, validate_tax_code
@@ -103,11 +104,20 @@ def reused_upload(document: DossierDocument) -> TemporaryUploadedFile:
     """A server-side copy of an earlier file, as an upload: it then goes through exactly
     the checks a file from the browser does (check_upload), and is saved as a new file
     of the new dossier. Copied in chunks into a temporary file, never read whole."""
-    copy = TemporaryUploadedFile(document.original_name, document.content_type, document.size, None)
-    with document.file.open("rb") as source:
-        for chunk in source.chunks():
-            copy.write(chunk)
+    copy = TemporaryUploadedFile(document.original_name, document.content_type, 0, None)
+    try:
+        with document.file.open("rb") as source:
+            for chunk in source.chunks():
+                copy.write(chunk)
+    except OSError as exc:
+        copy.close()
+        raise ValidationError(
+            _("“%(name)s” can no longer be read from the earlier dossier. Attach it again.")
+            % {"name": document.original_name},
+            code="reuse_unreadable",
+        ) from exc
     copy.flush()
+    copy.size = copy.tell()  # what is on disk now, not what the database remembers
     copy.seek(0)
     return copy
 
@@ -272,8 +282,6 @@ class SubmissionForm(forms.Form):
                 },
             )
         if applicant is not None:
-            from procedures.accounts.selectors import account_documents
-
             reusable = account_documents(account=applicant)
             if reusable.exists():
                 for name, _doc in self._document_items():

@@ -494,3 +494,20 @@ def test_an_unreachable_provider_is_said_plainly(client, provider, settings):
     response = client.get(reverse("accounts:sign-in"))
     assert response.status_code == 503
     assert "The identity provider could not be reached." in response.content.decode()
+
+
+def test_an_earlier_file_gone_from_disk_is_asked_for_again(client, provider, online_procedure):
+    mine, my_pin = register_dossier(online_procedure)
+    sign_in(client)
+    client.post(reverse("accounts:my-dossiers"), {"code": mine.code, "pin": my_pin})
+    first = slots(online_procedure)[0]
+    old = mine.documents.get(slot=first)
+    old.file.storage.delete(old.file.name)
+    response = client.post(
+        reverse("procedures:submit", args=[online_procedure.pk]),
+        reuse_data(online_procedure, old.pk),
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors[f"reuse_doc_{first.pk}"] == [
+        "“don.pdf” can no longer be read from the earlier dossier. Attach it again."
+    ]
