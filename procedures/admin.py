@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 
+from procedures.accounts import admin as accounts_admin  # noqa: F401
 from procedures.calendar import admin as calendar_admin  # noqa: F401
 from procedures.catalogue import admin as catalogue_admin  # noqa: F401
 from procedures.dossiers import admin as dossiers_admin  # noqa: F401

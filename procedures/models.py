@@ -1,6 +1,7 @@
 """The app's model registry: Django loads `procedures.models`; each feature keeps its
 own models in its package (catalogue, calendar, dossiers, reports, notifications)."""
 
+from procedures.accounts.models import ApplicantAccount, ApplicantDossier
 from procedures.calendar.models import CalendarOverride
 from procedures.catalogue.models import (
     Field,
@@ -30,6 +31,8 @@ from procedures.payments.models import Payment, PaymentCallback
 from procedures.reports.models import ReportSnapshot
 
 __all__ = [
+    "ApplicantAccount",
+    "ApplicantDossier",
     "CalendarOverride",
     "Delivery",
     "DeliveryChannel",

@@ -65,6 +65,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "procedures.core.context_processors.department",
+                "procedures.accounts.context_processors.applicant",
             ],
         },
     },
@@ -513,3 +514,25 @@ NATIONAL_SYNC_TOKEN = env("NATIONAL_SYNC_TOKEN", default="")
 NATIONAL_SYNC_TIMEOUT = env.int("NATIONAL_SYNC_TIMEOUT", default=20)
 # Our agency code on the national portal (MaDonVi).
 NATIONAL_SYNC_AGENCY_CODE = env("NATIONAL_SYNC_AGENCY_CODE", default=DOSSIER_UNIT_CODE)
+
+# Applicant accounts through OpenID Connect (procedures/accounts, README "Applicant
+# accounts (OpenID Connect)"). Off, and the sign-in button hidden, until the issuer,
+# client id and secret are set. Endpoints come from the issuer's discovery document
+# unless all three of authorization, token and JWKS are given.
+OIDC_ISSUER = env("OIDC_ISSUER", default="")
+OIDC_CLIENT_ID = env("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env("OIDC_CLIENT_SECRET", default="")
+OIDC_SCOPES = env("OIDC_SCOPES", default="openid profile email phone")
+OIDC_DISCOVERY_URL = env("OIDC_DISCOVERY_URL", default="")
+OIDC_AUTHORIZATION_ENDPOINT = env("OIDC_AUTHORIZATION_ENDPOINT", default="")
+OIDC_TOKEN_ENDPOINT = env("OIDC_TOKEN_ENDPOINT", default="")
+OIDC_JWKS_URI = env("OIDC_JWKS_URI", default="")
+OIDC_USERINFO_ENDPOINT = env("OIDC_USERINFO_ENDPOINT", default="")
+# The callback the provider redirects to, as registered with it; by default this
+# site's /oidc/callback/ as the request reached it.
+OIDC_REDIRECT_URI = env("OIDC_REDIRECT_URI", default="")
+# Claims that carry the citizen ID and the tax code (names differ between providers).
+OIDC_CLAIM_ID_NUMBER = env("OIDC_CLAIM_ID_NUMBER", default="identity_number")
+OIDC_CLAIM_TAX_CODE = env("OIDC_CLAIM_TAX_CODE", default="tax_code")
+OIDC_PROVIDER_NAME = env("OIDC_PROVIDER_NAME", default="VNeID")
+OIDC_TIMEOUT_SECONDS = env.float("OIDC_TIMEOUT_SECONDS", default=10.0)

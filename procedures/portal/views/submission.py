@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,6 +14,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from procedures.accounts.services import account_link_dossier
+from procedures.accounts.session import applicant_current
 from procedures.core import throttle
 from procedures.core.constants import Channel
 from procedures.core.errors import DomainError
@@ -43,8 +46,9 @@ def submit(request, pk: int):
         )
         return redirect("procedures:procedure-detail", pk=procedure.pk)
     status = 200
+    account = applicant_current(request)  # signed in: pre-filled, and the dossier is theirs
     if request.method == "POST":
-        form = SubmissionForm(request.POST, request.FILES, procedure=procedure)
+        form = SubmissionForm(request.POST, request.FILES, procedure=procedure, applicant=account)
         wait = throttle.form_blocked(request, "submit")
         if wait is not None:
             form.is_valid()  # keep what was typed, and show its own errors too
@@ -69,15 +73,18 @@ def submit(request, pk: int):
                 language=translation.get_language() or "vi",
             )
             try:
-                dossier, pin = dossier_register(
-                    procedure=procedure,
-                    applicant=applicant,
-                    channel=Channel.ONLINE,
-                    result_delivery=data["result_delivery"],
-                    note=data["note"],
-                    documents=form.documents(),
-                    actor=None,
-                )
+                with transaction.atomic():
+                    dossier, pin = dossier_register(
+                        procedure=procedure,
+                        applicant=applicant,
+                        channel=Channel.ONLINE,
+                        result_delivery=data["result_delivery"],
+                        note=data["note"],
+                        documents=form.documents(),
+                        actor=None,
+                    )
+                    if account is not None:
+                        account_link_dossier(account=account, dossier=dossier)
             except DomainError as exc:
                 apply_domain_error(form, exc)
                 status = 400
@@ -90,7 +97,7 @@ def submit(request, pk: int):
         else:
             status = 400
     else:
-        form = SubmissionForm(procedure=procedure)
+        form = SubmissionForm(procedure=procedure, applicant=account)
     response = render(
         request,
         "procedures/submit.html",
