@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 class DeliveryChannel(models.TextChoices):
     EMAIL = "email", _("Email")
     IN_APP = "in_app", _("In the app")
+    SMS = "sms", _("SMS")
 
 
 class DeliveryStatus(models.TextChoices):

@@ -160,7 +160,7 @@ def receipt_pdf_bytes(*, dossier: Dossier, pin: str | None) -> bytes:
 
 
 def _own_receipt_pdf(*, dossier: Dossier, pin: str | None) -> bytes:
-    from procedures.core import pdf
+    from procedures.core import pdf, signing
 
     local = timezone.localtime(dossier.submitted_at)
     documents = list(dossier.documents.filter(by_applicant=True).order_by("id"))
@@ -198,12 +198,13 @@ def _own_receipt_pdf(*, dossier: Dossier, pin: str | None) -> bytes:
         pdf.spacer(),
         pdf.qr_code(lookup_url(dossier.code), size_mm=30),
     ]
-    return pdf.build(
+    data = pdf.build(
         story,
         title=_("Receipt %(code)s") % {"code": dossier.code},
         author=settings.DEPARTMENT_NAME,
         footer=dossier.code,
     )
+    return signing.pdf_sign_if_configured(data, reason=_("RECEIPT OF AN ONLINE DOSSIER"))
 
 
 @never_cache
