@@ -10,7 +10,8 @@ the director's token) keeps them.
 
 Without a certificate the PDFs are issued unsigned, and ``check --deploy`` warns
 (procedures.W010; W011 when the files do not load). `manage.py generate_signing_cert`
-makes a self-signed development certificate for `make run`; README "Signing results" says how to install the real one.
+makes a self-signed development certificate for `make run`; README "Signing results"
+says how to install the real one.
 """
 
 from __future__ import annotations

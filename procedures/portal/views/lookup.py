@@ -12,10 +12,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from procedures.catalogue.fees import fee_format
-from procedures.core import throttle
+from procedures.core import signing, throttle
 from procedures.core.constants import Action
 from procedures.core.constants import DossierStatus as S
 from procedures.core.errors import DomainError
+from procedures.dossiers.documents import document_is_pdf, document_result_signed
 from procedures.dossiers.ratings import RATABLE_STATUSES, rating_submit
 from procedures.dossiers.services import dossier_receive_supplement, pin_hash, pin_matches
 from procedures.models import Dossier, DossierDocument, Rating
@@ -197,7 +198,10 @@ def _render_dossier(request, dossier, *, supplement_form=None, rating_form=None,
     if can_rate and rating_form is None:
         rating_form = RatingForm()
     documents = dossier.documents.filter(by_applicant=True).select_related("slot").order_by("id")
-    results = dossier.documents.filter(is_result=True).order_by("id")
+    results = list(dossier.documents.filter(is_result=True).order_by("id"))
+    for doc in results:
+        # Said beside the link: a PDF result is signed when downloaded.
+        doc.will_be_signed = signing.signing_configured() and document_is_pdf(doc)
     return render(
         request,
         "procedures/lookup_dossier.html",
@@ -312,8 +316,11 @@ def lookup_document(request, code: str, document_pk: int):
     ).first()
     if doc is None:
         raise Http404("No such document.")
+    if doc.is_result:
+        # A PDF result goes out with the department's digital signature.
+        doc = document_result_signed(document=doc)
     response = FileResponse(
-        doc.file.open("rb"),
+        (doc.signed_file or doc.file).open("rb"),
         as_attachment=True,
         filename=doc.original_name,
         content_type=doc.content_type,
