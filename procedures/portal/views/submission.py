@@ -65,6 +65,7 @@ def submit(request, pk: int):
                 id_number=data["id_number"],
                 address=data["address"],
                 phone=data["phone"],
+                sms_consent=data["sms_consent"],
                 email=data["email"],
                 language=translation.get_language() or "vi",
             )
