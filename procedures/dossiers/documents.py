@@ -80,10 +80,6 @@ def stored_content(upload) -> File:
     return File(upload.file)
 
 
-def document_is_pdf(doc: DossierDocument) -> bool:
-    return doc.content_type == "application/pdf" or doc.original_name.lower().endswith(".pdf")
-
-
 def document_result_signed(*, document: DossierDocument) -> DossierDocument:
     """The result as the applicant gets it: a PDF result signed by the department.
 
@@ -95,7 +91,7 @@ def document_result_signed(*, document: DossierDocument) -> DossierDocument:
     """
     from procedures.core import signing
 
-    if document.signed_file or not document.is_result or not document_is_pdf(document):
+    if document.signed_file or not document.is_result or not document.is_pdf:
         return document
     if not signing.signing_configured():
         return document

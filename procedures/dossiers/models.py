@@ -459,6 +459,10 @@ class DossierDocument(models.Model):
     def __str__(self) -> str:
         return self.original_name
 
+    @property
+    def is_pdf(self) -> bool:
+        return self.content_type == "application/pdf" or self.original_name.lower().endswith(".pdf")
+
 
 _score = [MaxValueValidator(2)]
 

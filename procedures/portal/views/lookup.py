@@ -16,7 +16,7 @@ from procedures.core import signing, throttle
 from procedures.core.constants import Action
 from procedures.core.constants import DossierStatus as S
 from procedures.core.errors import DomainError
-from procedures.dossiers.documents import document_is_pdf, document_result_signed
+from procedures.dossiers.documents import document_result_signed
 from procedures.dossiers.ratings import RATABLE_STATUSES, rating_submit
 from procedures.dossiers.services import dossier_receive_supplement, pin_hash, pin_matches
 from procedures.models import Dossier, DossierDocument, Rating
@@ -198,10 +198,7 @@ def _render_dossier(request, dossier, *, supplement_form=None, rating_form=None,
     if can_rate and rating_form is None:
         rating_form = RatingForm()
     documents = dossier.documents.filter(by_applicant=True).select_related("slot").order_by("id")
-    results = list(dossier.documents.filter(is_result=True).order_by("id"))
-    for doc in results:
-        # Said beside the link: a PDF result is signed when downloaded.
-        doc.will_be_signed = signing.signing_configured() and document_is_pdf(doc)
+    results = dossier.documents.filter(is_result=True).order_by("id")
     return render(
         request,
         "procedures/lookup_dossier.html",
@@ -211,6 +208,8 @@ def _render_dossier(request, dossier, *, supplement_form=None, rating_form=None,
             "timeline": _timeline(dossier),
             "documents": documents,
             "results": results,
+            # Said beside a PDF result's link: it is signed when downloaded.
+            "results_signed": signing.signing_configured(),
             "rating": rating,
             "can_rate": can_rate,
             "fee": fee_format(fee_vnd=dossier.fee_vnd, fee_text=dossier.fee_text),
