@@ -241,3 +241,18 @@ def test_an_unreachable_gateway_is_transient(register, settings):
 )
 def test_numbers_are_sent_in_international_form(phone, number):
     assert sms.sms_number(phone) == number
+
+
+def test_the_desk_records_the_consent_and_the_acceptance_goes_by_sms(
+    client, staff, procedure, django_capture_on_commit_callbacks
+):
+    from .test_admin_dossiers import register_data
+
+    client.force_login(staff["intake"])
+    data = register_data(procedure, accept_now="on", applicant_sms_consent="on")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("admin:procedures_dossier_add"), data)
+    d = Dossier.objects.get(applicant_name="Trần Thị Bình")
+    assert d.applicant_sms_consent
+    assert [m.to for m in sms.outbox] == ["+84988000111"]
+    assert sms.outbox[0].text.startswith(f"Ho so {d.code} da duoc tiep nhan giai quyet")
