@@ -536,3 +536,25 @@ OIDC_CLAIM_ID_NUMBER = env("OIDC_CLAIM_ID_NUMBER", default="identity_number")
 OIDC_CLAIM_TAX_CODE = env("OIDC_CLAIM_TAX_CODE", default="tax_code")
 OIDC_PROVIDER_NAME = env("OIDC_PROVIDER_NAME", default="VNeID")
 OIDC_TIMEOUT_SECONDS = env.float("OIDC_TIMEOUT_SECONDS", default=10.0)
+
+# --- Signed results and slips (issue 12 item 1; procedures/core/signing.py) ---
+# The department's signing certificate and private key (PEM or DER), the key's
+# passphrase, and the issuing CA's certificates to embed. Empty: PDFs are issued
+# unsigned and `check --deploy` warns. README "Signing results".
+SIGNING_CERT_FILE = env("SIGNING_CERT_FILE", default="")
+SIGNING_KEY_FILE = env("SIGNING_KEY_FILE", default="")
+SIGNING_KEY_PASSPHRASE = env("SIGNING_KEY_PASSPHRASE", default="")
+SIGNING_CA_CHAIN_FILES = env.list("SIGNING_CA_CHAIN_FILES", default=[])
+
+# --- SMS to applicants (issue 12 item 5; procedures/notifications/sms.py) ---
+# Like EMAIL_BACKEND: the console backend prints the messages; the HTTP backend posts
+# them to the gateway at SMS_GATEWAY_URL with SMS_GATEWAY_TOKEN. README "SMS".
+SMS_BACKEND = env("SMS_BACKEND", default="procedures.notifications.sms.ConsoleBackend")
+SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", default="")
+# The registered brand name the messages come from.
+SMS_SENDER = env("SMS_SENDER", default="SOCONGTHUONG")
+SMS_TIMEOUT = env.float("SMS_TIMEOUT", default=10)
+# Vietnamese without diacritics: a plain (GSM 7-bit) SMS holds 160 characters, a
+# Unicode one 70, and many brand-name gateways accept only the former.
+SMS_STRIP_ACCENTS = env.bool("SMS_STRIP_ACCENTS", default=True)

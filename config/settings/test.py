@@ -40,3 +40,9 @@ LANGUAGE_CODE = "en"
 PAYMENT_GATEWAY = "standin"
 PAYMENT_SECRET = "test-payment-secret"
 NATIONAL_SYNC_ENABLED = False
+
+# Unsigned PDFs unless a test configures a certificate (tests/procedures/test_signing.py),
+# and SMS kept in memory (procedures.notifications.sms.outbox).
+SIGNING_CERT_FILE = ""
+SIGNING_KEY_FILE = ""
+SMS_BACKEND = "procedures.notifications.sms.LocmemBackend"

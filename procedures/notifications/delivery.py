@@ -67,6 +67,7 @@ from procedures.models import (
     DossierStep,
 )
 from procedures.notifications.national_sync import NationalSyncError, national_sync_send
+from procedures.notifications.sms import SmsError, sms_send_delivery
 
 logger = logging.getLogger(__name__)
 
@@ -220,7 +221,7 @@ def delivery_render(delivery: Delivery) -> tuple[str, str]:
 
 
 def _is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, NationalSyncError):
+    if isinstance(exc, NationalSyncError | SmsError):
         return exc.transient
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _msg in exc.recipients.values()]
@@ -242,6 +243,8 @@ def delivery_describe_error(exc: BaseException) -> str:
     """A sentence staff can act on, with the server's own words."""
     if isinstance(exc, NationalSyncError):
         return exc.description
+    if isinstance(exc, SmsError):
+        return str(exc)
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         refused = "; ".join(
             f"{rcpt}: {code} {_reply(msg)}" for rcpt, (code, msg) in exc.recipients.items()
@@ -390,6 +393,8 @@ def delivery_send(
             _send_email(delivery)
         elif delivery.channel == DeliveryChannel.NATIONAL:
             national_sync_send(delivery)
+        elif delivery.channel == DeliveryChannel.SMS:
+            sms_send_delivery(delivery)
     except SoftTimeLimitExceeded:
         # Not the mail server's fault: give the attempt back for the next drain.
         _finish(

@@ -23,6 +23,7 @@ class DeliveryChannel(models.TextChoices):
     IN_APP = "in_app", _("In the app")
     # The national public-service portal's dossier sync (national_sync.py).
     NATIONAL = "national", _("National portal")
+    SMS = "sms", _("SMS")
 
 
 class DeliveryStatus(models.TextChoices):

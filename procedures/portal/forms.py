@@ -191,6 +191,10 @@ class SubmissionForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
         error_messages={"required": _("Enter a phone number we can call you on.")},
     )
+    sms_consent = forms.BooleanField(
+        label=_("Also send me each step of the dossier by SMS to this number"),
+        required=False,
+    )
     email = forms.EmailField(
         label=_("Email"),
         max_length=254,
@@ -297,6 +301,7 @@ class SubmissionForm(forms.Form):
             "id_number",
             "address",
             "phone",
+            "sms_consent",
             "email",
             "result_delivery",
             *[

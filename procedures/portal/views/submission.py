@@ -69,6 +69,7 @@ def submit(request, pk: int):
                 id_number=data["id_number"],
                 address=data["address"],
                 phone=data["phone"],
+                sms_consent=data["sms_consent"],
                 email=data["email"],
                 language=translation.get_language() or "vi",
             )
@@ -167,7 +168,7 @@ def receipt_pdf_bytes(*, dossier: Dossier, pin: str | None) -> bytes:
 
 
 def _own_receipt_pdf(*, dossier: Dossier, pin: str | None) -> bytes:
-    from procedures.core import pdf
+    from procedures.core import pdf, signing
 
     local = timezone.localtime(dossier.submitted_at)
     documents = list(dossier.documents.filter(by_applicant=True).order_by("id"))
@@ -205,12 +206,13 @@ def _own_receipt_pdf(*, dossier: Dossier, pin: str | None) -> bytes:
         pdf.spacer(),
         pdf.qr_code(lookup_url(dossier.code), size_mm=30),
     ]
-    return pdf.build(
+    data = pdf.build(
         story,
         title=_("Receipt %(code)s") % {"code": dossier.code},
         author=settings.DEPARTMENT_NAME,
         footer=dossier.code,
     )
+    return signing.pdf_sign_if_configured(data, reason=_("RECEIPT OF AN ONLINE DOSSIER"))
 
 
 @never_cache
