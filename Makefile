@@ -47,7 +47,8 @@ seed: migrate
 	$(BIN)/python manage.py setup_periodic_tasks
 	$(BIN)/python manage.py generate_demo_dossiers --clear --count $(DEMO_DOSSIERS)
 
-# Installs, migrates, compiles translations, seeds (idempotent), then starts the web
+# Installs, migrates, compiles translations, seeds (idempotent), makes a development
+# signing certificate under var/signing once (README "Signing results"), then starts the web
 # server with a Celery worker and a Celery beat beside it. Ctrl-C stops all three.
 #
 # SITE_URL (links in mail, slips and QR codes) follows HOST and PORT unless set; a
@@ -64,6 +65,7 @@ SITE_HOST = $(if $(filter 0.0.0.0 :: [::],$(HOST)),127.0.0.1,$(HOST))
 run: install messages seed
 	mkdir -p var/celery/out var/celery/processed var/celery/control
 	$(BIN)/python manage.py collectstatic --noinput -v 0
+	$(BIN)/python manage.py generate_signing_cert
 	@export SITE_URL="$${SITE_URL:-http://$(SITE_HOST):$(PORT)}"; \
 	echo "Starting Celery worker + beat and the web server on http://$(HOST):$(PORT)/ (links: $$SITE_URL)"; \
 	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=2 & worker=$$!; \

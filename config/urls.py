@@ -5,6 +5,8 @@ from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from procedures.accounts.views import callback as oidc_callback
+
 
 def favicon(request):
     """Browsers and feed readers ask for /favicon.ico before reading any page."""
@@ -20,10 +22,15 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("procedures.api.urls")),
     path("api/v1/dialogues/", include("dialogues.api.urls")),
+    # Called by the payment platform too: no language prefix.
+    path("payments/", include("procedures.payments.urls")),
+    # One fixed address for the identity provider, whatever the page's language.
+    path("oidc/callback/", oidc_callback, name="oidc-callback"),
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("doi-thoai/", include("dialogues.urls")),
+    path("tai-khoan/", include("procedures.accounts.urls")),
     path("", include("procedures.portal.urls")),
     prefix_default_language=False,
 )

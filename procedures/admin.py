@@ -6,10 +6,12 @@ from django.contrib import admin
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 
+from procedures.accounts import admin as accounts_admin  # noqa: F401
 from procedures.calendar import admin as calendar_admin  # noqa: F401
 from procedures.catalogue import admin as catalogue_admin  # noqa: F401
 from procedures.dossiers import admin as dossiers_admin  # noqa: F401
 from procedures.notifications import admin as notifications_admin  # noqa: F401
+from procedures.payments import admin as payments_admin  # noqa: F401
 from procedures.reports import admin as reports_admin  # noqa: F401
 
 admin.site.site_header = format_lazy(

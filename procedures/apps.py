@@ -10,3 +10,4 @@ class ProceduresConfig(AppConfig):
     def ready(self):
         from procedures.calendar import signals  # noqa: F401
         from procedures.core import checks  # noqa: F401
+        from procedures.payments import checks as payment_checks  # noqa: F401

@@ -1,6 +1,7 @@
 """The app's model registry: Django loads `procedures.models`; each feature keeps its
 own models in its package (catalogue, calendar, dossiers, reports, notifications)."""
 
+from procedures.accounts.models import ApplicantAccount, ApplicantDossier
 from procedures.calendar.models import CalendarOverride
 from procedures.catalogue.models import (
     Field,
@@ -26,9 +27,12 @@ from procedures.notifications.models import (
     ScheduledJob,
     ScheduledRun,
 )
+from procedures.payments.models import Payment, PaymentCallback
 from procedures.reports.models import ReportSnapshot
 
 __all__ = [
+    "ApplicantAccount",
+    "ApplicantDossier",
     "CalendarOverride",
     "Delivery",
     "DeliveryChannel",
@@ -40,6 +44,8 @@ __all__ = [
     "DossierStep",
     "Field",
     "ProcessStep",
+    "Payment",
+    "PaymentCallback",
     "Procedure",
     "ProcedureVersion",
     "Rating",

@@ -53,17 +53,37 @@ def _production_env(**extra) -> dict:
     return env
 
 
-def test_check_deploy_is_clean_with_the_production_settings():
+def test_check_deploy_is_clean_with_the_production_settings(tmp_path):
+    # The department's signing certificate is part of a deployment (README "Signing
+    # results"); without it the check warns (procedures.W010).
+    from procedures.management.commands.generate_signing_cert import signing_cert_generate
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    signing_cert_generate(cert_file=cert, key_file=key, passphrase="p", common_name="Test")
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
-        env=_production_env(),
+        env=_production_env(
+            SIGNING_CERT_FILE=str(cert), SIGNING_KEY_FILE=str(key), SIGNING_KEY_PASSPHRASE="p"
+        ),
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_check_deploy_warns_without_a_signing_certificate():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env=_production_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "procedures.W010" in result.stdout + result.stderr
 
 
 def test_production_headers_come_from_the_environment():

@@ -65,6 +65,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "procedures.core.context_processors.department",
+                "procedures.accounts.context_processors.applicant",
             ],
         },
     },
@@ -493,3 +494,67 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+
+# --- Online fee payment (procedures/payments; README "Online payment") ---
+# "" (no pay button: fees are paid at the desk), "standin" (the local stand-in platform
+# under /payments/stand-in/, for development and tests only), "national" (the national
+# payment platform at PAYMENT_GATEWAY_URL), or the dotted path of an adapter class.
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="")
+PAYMENT_GATEWAY_URL = env("PAYMENT_GATEWAY_URL", default="")
+PAYMENT_MERCHANT_CODE = env("PAYMENT_MERCHANT_CODE", default=DOSSIER_UNIT_CODE)
+# Shared secret of the HMAC-SHA256 signatures, given by the platform at registration.
+PAYMENT_SECRET = env("PAYMENT_SECRET", default="")
+
+# --- National public-service portal: dossier sync (procedures/notifications/national_sync.py) ---
+# Every status change is queued in the delivery ledger (channel "national") and POSTed
+# by the worker to NATIONAL_SYNC_URL with NATIONAL_SYNC_TOKEN, retried like mail.
+NATIONAL_SYNC_ENABLED = env.bool("NATIONAL_SYNC_ENABLED", default=False)
+NATIONAL_SYNC_URL = env("NATIONAL_SYNC_URL", default="")
+NATIONAL_SYNC_TOKEN = env("NATIONAL_SYNC_TOKEN", default="")
+NATIONAL_SYNC_TIMEOUT = env.int("NATIONAL_SYNC_TIMEOUT", default=20)
+# Our agency code on the national portal (MaDonVi).
+NATIONAL_SYNC_AGENCY_CODE = env("NATIONAL_SYNC_AGENCY_CODE", default=DOSSIER_UNIT_CODE)
+
+# Applicant accounts through OpenID Connect (procedures/accounts, README "Applicant
+# accounts (OpenID Connect)"). Off, and the sign-in button hidden, until the issuer,
+# client id and secret are set. Endpoints come from the issuer's discovery document
+# unless all three of authorization, token and JWKS are given.
+OIDC_ISSUER = env("OIDC_ISSUER", default="")
+OIDC_CLIENT_ID = env("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env("OIDC_CLIENT_SECRET", default="")
+OIDC_SCOPES = env("OIDC_SCOPES", default="openid profile email phone")
+OIDC_DISCOVERY_URL = env("OIDC_DISCOVERY_URL", default="")
+OIDC_AUTHORIZATION_ENDPOINT = env("OIDC_AUTHORIZATION_ENDPOINT", default="")
+OIDC_TOKEN_ENDPOINT = env("OIDC_TOKEN_ENDPOINT", default="")
+OIDC_JWKS_URI = env("OIDC_JWKS_URI", default="")
+OIDC_USERINFO_ENDPOINT = env("OIDC_USERINFO_ENDPOINT", default="")
+# The callback the provider redirects to, as registered with it; by default this
+# site's /oidc/callback/ as the request reached it.
+OIDC_REDIRECT_URI = env("OIDC_REDIRECT_URI", default="")
+# Claims that carry the citizen ID and the tax code (names differ between providers).
+OIDC_CLAIM_ID_NUMBER = env("OIDC_CLAIM_ID_NUMBER", default="identity_number")
+OIDC_CLAIM_TAX_CODE = env("OIDC_CLAIM_TAX_CODE", default="tax_code")
+OIDC_PROVIDER_NAME = env("OIDC_PROVIDER_NAME", default="VNeID")
+OIDC_TIMEOUT_SECONDS = env.float("OIDC_TIMEOUT_SECONDS", default=10.0)
+
+# --- Signed results and slips (issue 12 item 1; procedures/core/signing.py) ---
+# The department's signing certificate and private key (PEM or DER), the key's
+# passphrase, and the issuing CA's certificates to embed. Empty: PDFs are issued
+# unsigned and `check --deploy` warns. README "Signing results".
+SIGNING_CERT_FILE = env("SIGNING_CERT_FILE", default="")
+SIGNING_KEY_FILE = env("SIGNING_KEY_FILE", default="")
+SIGNING_KEY_PASSPHRASE = env("SIGNING_KEY_PASSPHRASE", default="")
+SIGNING_CA_CHAIN_FILES = env.list("SIGNING_CA_CHAIN_FILES", default=[])
+
+# --- SMS to applicants (issue 12 item 5; procedures/notifications/sms.py) ---
+# Like EMAIL_BACKEND: the console backend prints the messages; the HTTP backend posts
+# them to the gateway at SMS_GATEWAY_URL with SMS_GATEWAY_TOKEN. README "SMS".
+SMS_BACKEND = env("SMS_BACKEND", default="procedures.notifications.sms.ConsoleBackend")
+SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", default="")
+# The registered brand name the messages come from.
+SMS_SENDER = env("SMS_SENDER", default="SOCONGTHUONG")
+SMS_TIMEOUT = env.float("SMS_TIMEOUT", default=10)
+# Vietnamese without diacritics: a plain (GSM 7-bit) SMS holds 160 characters, a
+# Unicode one 70, and many brand-name gateways accept only the former.
+SMS_STRIP_ACCENTS = env.bool("SMS_STRIP_ACCENTS", default=True)

@@ -34,3 +34,15 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # Vietnamese default of the real settings is checked by tests/test_i18n.py and by the
 # tests that render in a recipient's own language.
 LANGUAGE_CODE = "en"
+
+# Payments go to the local stand-in platform; the national portal sync is off except in
+# the tests that turn it on against their stand-in receiver.
+PAYMENT_GATEWAY = "standin"
+PAYMENT_SECRET = "test-payment-secret"
+NATIONAL_SYNC_ENABLED = False
+
+# Unsigned PDFs unless a test configures a certificate (tests/procedures/test_signing.py),
+# and SMS kept in memory (procedures.notifications.sms.outbox).
+SIGNING_CERT_FILE = ""
+SIGNING_KEY_FILE = ""
+SMS_BACKEND = "procedures.notifications.sms.LocmemBackend"

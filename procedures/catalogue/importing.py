@@ -24,6 +24,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from procedures.catalogue.national_format import looks_like_json, read_national_json
 from procedures.catalogue.services import (
     VERSIONED_ATTRS,
     DocumentSpec,
@@ -34,7 +35,7 @@ from procedures.catalogue.services import (
     procedure_documents_set,
     procedure_update,
 )
-from procedures.core.constants import DocumentKind, Level, OnlineLevel
+from procedures.core.constants import DocumentKind, Level, OnlineLevel, TimeUnit
 from procedures.core.errors import DomainError
 from procedures.models import Field, Procedure
 
@@ -225,6 +226,9 @@ def read_file(*, data: bytes, filename: str) -> tuple[list, list | None]:
     _check_size(data)
     if _is_xlsx(data, filename):
         return read_xlsx(data)
+    if looks_like_json(data, filename):
+        # The national procedure database's export (procedures/catalogue/national_format.py).
+        return read_national_json(data)
     return read_csv(data), None
 
 
@@ -449,6 +453,17 @@ def parse_row(values: dict[str, Any]) -> dict[str, Any]:
             attrs["processing_amount"] = amount
     except DomainError as exc:
         problems.append(exc.message)
+    # Columns only the national database's export gives (national_format.py).
+    if values.get("error"):
+        problems.append(str(values["error"]))
+    if values.get("processing_unit") in TimeUnit.values:
+        attrs["processing_unit"] = values["processing_unit"]
+    try:
+        online_amount = _processing_amount(values.get("online_processing_days"))
+        if online_amount is not None:
+            attrs["online_processing_amount"] = online_amount
+    except DomainError as exc:
+        problems.append(exc.message)
 
     fee_vnd, fee_text = _fee(values.get("fee_vnd"))
     if fee_vnd is not None or fee_text:
@@ -469,7 +484,9 @@ def parse_row(values: dict[str, Any]) -> dict[str, Any]:
             attrs[column] = text
     # District procedures are published in the same set but handled by the district's
     # economic office; they stay in the catalogue, flagged, so the list is complete.
-    if "cấp huyện" in attrs.get("result", "").lower():
+    if values.get("level") in Level.values:
+        attrs["level"] = values["level"]
+    elif "cấp huyện" in attrs.get("result", "").lower():
         attrs["level"] = Level.DISTRICT
     elif "result" in attrs:
         attrs["level"] = Level.PROVINCE

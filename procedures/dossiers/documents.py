@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 import unicodedata
 
 from django.core.files.base import ContentFile, File
+from django.utils.translation import gettext as _
 
 from procedures.models import DossierDocument
+
+logger = logging.getLogger(__name__)
 
 
 def sanitize_filename(name: str, *, max_length: int = 120) -> str:
@@ -74,3 +78,41 @@ def stored_content(upload) -> File:
         return ContentFile(upload.content)
     upload.file.seek(0)
     return File(upload.file)
+
+
+def document_result_signed(*, document: DossierDocument) -> DossierDocument:
+    """The result as the applicant gets it: a PDF result signed by the department.
+
+    Signed on its first download and the signed copy kept (`signed_file`), so every
+    later download is the same bytes. Two first downloads at once may both sign; the
+    first copy saved wins and the other is dropped. Not a PDF, no certificate
+    configured, or a PDF that cannot be signed (encrypted, broken; logged): the file
+    as uploaded, with `signed_file` empty.
+    """
+    from procedures.core import signing
+
+    if document.signed_file or not document.is_result or not document.is_pdf:
+        return document
+    if not signing.signing_configured():
+        return document
+    from pyhanko.pdf_utils.misc import PdfError
+
+    with document.file.open("rb") as handle:
+        data = handle.read()
+    reason = _("Result of dossier %(code)s") % {"code": document.dossier.code}
+    try:
+        signed = signing.pdf_sign(data, reason=reason)
+    except (signing.SigningError, PdfError, ValueError) as exc:
+        logger.error(
+            "result %s of dossier %s left unsigned: %s", document.pk, document.dossier_id, exc
+        )
+        return document
+    document.signed_file.save("signed", ContentFile(signed), save=False)
+    saved = DossierDocument.objects.filter(pk=document.pk, signed_file="").update(
+        signed_file=document.signed_file.name
+    )
+    if not saved:
+        # Another download signed it first: serve that copy, drop ours.
+        document.signed_file.storage.delete(document.signed_file.name)
+        document.refresh_from_db(fields=["signed_file"])
+    return document

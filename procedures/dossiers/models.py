@@ -113,6 +113,8 @@ class Dossier(models.Model):
     applicant_address = models.CharField(_("address"), max_length=500, blank=True)
     applicant_phone = models.CharField(_("phone"), max_length=20, blank=True)
     applicant_email = models.EmailField(_("email"), blank=True)
+    # The applicant agreed to status updates by SMS (issue 12 item 5).
+    applicant_sms_consent = models.BooleanField(_("SMS updates agreed"), default=False)
     applicant_language = models.CharField(
         _("applicant's language"), max_length=5, choices=settings.LANGUAGES, default="vi"
     )
@@ -401,6 +403,10 @@ def dossier_upload_path(instance: "DossierDocument", filename: str) -> str:
     return f"dossiers/{instance.dossier_id}/{instance.sha256[:16]}-{instance.token}"
 
 
+def dossier_signed_path(instance: "DossierDocument", filename: str) -> str:
+    return f"{dossier_upload_path(instance, filename)}-signed"
+
+
 class DossierDocument(models.Model):
     dossier = models.ForeignKey(
         Dossier, on_delete=models.CASCADE, related_name="documents", verbose_name=_("dossier")
@@ -438,6 +444,11 @@ class DossierDocument(models.Model):
     )
     by_applicant = models.BooleanField(_("uploaded by the applicant"), default=False)
     is_result = models.BooleanField(_("result document"), default=False)
+    # A PDF result as the applicant downloads it: signed by the department on the first
+    # download and kept (procedures/dossiers/documents.py, document_result_signed).
+    signed_file = models.FileField(
+        _("signed copy"), upload_to=dossier_signed_path, max_length=255, blank=True
+    )
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     class Meta:
@@ -447,6 +458,10 @@ class DossierDocument(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.content_type == "application/pdf" or self.original_name.lower().endswith(".pdf")
 
 
 _score = [MaxValueValidator(2)]

@@ -94,6 +94,8 @@ class Applicant:
     phone: str = ""
     email: str = ""
     language: str = "vi"
+    # Agreed to status updates by SMS at `phone` (issue 12 item 5).
+    sms_consent: bool = False
 
 
 @dataclass(frozen=True)
@@ -357,6 +359,7 @@ def dossier_register(
             applicant_address=applicant.address.strip(),
             applicant_phone=applicant.phone.strip(),
             applicant_email=applicant.email.strip(),
+            applicant_sms_consent=applicant.sms_consent and bool(applicant.phone.strip()),
             applicant_language=applicant.language or "vi",
             channel=channel,
             result_delivery=result_delivery,

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from reportlab.platypus import KeepTogether
 
-from procedures.core import pdf
+from procedures.core import pdf, signing
 from procedures.core.constants import Action, DossierStatus, OnTimeResult, TimeUnit
 from procedures.core.errors import DomainError
 from procedures.core.people import staff_display_name
@@ -540,7 +540,8 @@ def _html_block(block: Block) -> Block:
 
 
 def slip_render_pdf(*, slip: Slip) -> bytes:
-    """The same slip as a PDF (A4 portrait; the control slip in landscape for its table)."""
+    """The same slip as a PDF (A4 portrait; the control slip in landscape for its table),
+    signed by the department (procedures/core/signing.py)."""
     with translation.override(slip.language):
         st = pdf.styles()
         wide = slip.kind == SlipKind.CONTROL
@@ -565,7 +566,7 @@ def slip_render_pdf(*, slip: Slip) -> bytes:
         ]
         for block in slip.blocks:
             story.extend(_pdf_block(block, st, width_mm))
-        return pdf.build(
+        data = pdf.build(
             story,
             title=f"{slip.title} {slip.dossier.code}",
             author=settings.DEPARTMENT_NAME,
@@ -573,6 +574,8 @@ def slip_render_pdf(*, slip: Slip) -> bytes:
             margins_mm=(15, 15, 15, 20),
             footer=slip.dossier.code,
         )
+        # The department's digital signature, when a certificate is configured.
+        return signing.pdf_sign_if_configured(data, reason=f"{slip.form_label}: {slip.title}")
 
 
 # Label/value lines and signatures without the default 3 pt above and below each row:

@@ -66,6 +66,8 @@ from procedures.models import (
     DossierEvent,
     DossierStep,
 )
+from procedures.notifications.national_sync import NationalSyncError, national_sync_send
+from procedures.notifications.sms import SmsError, sms_send_delivery
 
 logger = logging.getLogger(__name__)
 
@@ -219,6 +221,8 @@ def delivery_render(delivery: Delivery) -> tuple[str, str]:
 
 
 def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, NationalSyncError | SmsError):
+        return exc.transient
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _msg in exc.recipients.values()]
         return bool(codes) and all(400 <= code < 500 for code in codes)
@@ -237,6 +241,10 @@ def _reply(value) -> str:
 
 def delivery_describe_error(exc: BaseException) -> str:
     """A sentence staff can act on, with the server's own words."""
+    if isinstance(exc, NationalSyncError):
+        return exc.description
+    if isinstance(exc, SmsError):
+        return str(exc)
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         refused = "; ".join(
             f"{rcpt}: {code} {_reply(msg)}" for rcpt, (code, msg) in exc.recipients.items()
@@ -383,6 +391,10 @@ def delivery_send(
     try:
         if delivery.channel == DeliveryChannel.EMAIL:
             _send_email(delivery)
+        elif delivery.channel == DeliveryChannel.NATIONAL:
+            national_sync_send(delivery)
+        elif delivery.channel == DeliveryChannel.SMS:
+            sms_send_delivery(delivery)
     except SoftTimeLimitExceeded:
         # Not the mail server's fault: give the attempt back for the next drain.
         _finish(

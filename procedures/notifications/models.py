@@ -21,6 +21,9 @@ from django.utils.translation import gettext_lazy as _
 class DeliveryChannel(models.TextChoices):
     EMAIL = "email", _("Email")
     IN_APP = "in_app", _("In the app")
+    # The national public-service portal's dossier sync (national_sync.py).
+    NATIONAL = "national", _("National portal")
+    SMS = "sms", _("SMS")
 
 
 class DeliveryStatus(models.TextChoices):

@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 
 from procedures.core.constants import Action, Channel
 from procedures.models import Delivery, DeliveryChannel, DossierEvent
+from procedures.notifications.national_sync import national_sync_queue
 
 logger = logging.getLogger(__name__)
 
@@ -181,6 +182,18 @@ def notify_dossier_event(*, event: DossierEvent) -> list[Delivery]:
                 language=dossier.applicant_language,
             )
         )
+    if kind and dossier.applicant_sms_consent and dossier.applicant_phone:
+        # The same message by SMS, to an applicant who agreed to it (notifications/sms.py).
+        queued.append(
+            delivery_queue(
+                kind=kind,
+                recipient=dossier.applicant_phone,
+                channel=DeliveryChannel.SMS,
+                subject_key=subject_key,
+                payload=payload,
+                language=dossier.applicant_language,
+            )
+        )
     staff_kind = STAFF_KINDS.get(event.action)
     officer = dossier.assigned_officer
     if staff_kind and officer is not None and officer != event.actor and officer.is_active:
@@ -196,6 +209,8 @@ def notify_dossier_event(*, event: DossierEvent) -> list[Delivery]:
                     language=staff_language(officer),
                 )
             )
+    # The national portal hears of every status change (national_sync.py).
+    queued.append(national_sync_queue(event=event))
     return [d for d in queued if d is not None]
 
 

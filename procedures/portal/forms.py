@@ -11,13 +11,15 @@ import re
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from procedures.accounts.selectors import account_documents
 from procedures.core.constants import ApplicantType, OnlineLevel, ResultDelivery, Satisfaction
 from procedures.core.uploads import check_totals, check_upload, upload_limits
 from procedures.core.validators import normalize_identity, validate_citizen_id, validate_tax_code
-from procedures.models import Field, Procedure, RequiredDocument
+from procedures.models import DossierDocument, Field, Procedure, RequiredDocument
 
 _PHONE = re.compile(r"^(?:\+84|0)\d{9,10}$")
 HONEYPOT = "website"
@@ -70,6 +72,54 @@ class DocumentFilesField(forms.Field):
         if errors:
             raise ValidationError(errors)
         return documents
+
+
+class ReusedDocumentField(forms.ModelChoiceField):
+    """A file the signed-in applicant uploaded to an earlier dossier of their own. The
+    queryset is theirs only, so an id from anyone else's dossier is not a valid choice."""
+
+    def __init__(self, *, queryset, **kwargs):
+        super().__init__(
+            queryset=queryset,
+            required=False,
+            label=_("Or reuse a file from one of your earlier dossiers"),
+            empty_label=_("(do not reuse a file)"),
+            error_messages={
+                "invalid_choice": _(
+                    "This file is not one of the files of your earlier dossiers, so it "
+                    "cannot be reused. Choose one from the list or attach a file."
+                )
+            },
+            **kwargs,
+        )
+
+    def label_from_instance(self, obj: DossierDocument) -> str:
+        return _("%(name)s (dossier %(code)s)") % {
+            "name": obj.original_name,
+            "code": obj.dossier.code,
+        }
+
+
+def reused_upload(document: DossierDocument) -> TemporaryUploadedFile:
+    """A server-side copy of an earlier file, as an upload: it then goes through exactly
+    the checks a file from the browser does (check_upload), and is saved as a new file
+    of the new dossier. Copied in chunks into a temporary file, never read whole."""
+    copy = TemporaryUploadedFile(document.original_name, document.content_type, 0, None)
+    try:
+        with document.file.open("rb") as source:
+            for chunk in source.chunks():
+                copy.write(chunk)
+    except OSError as exc:
+        copy.close()
+        raise ValidationError(
+            _("“%(name)s” can no longer be read from the earlier dossier. Attach it again.")
+            % {"name": document.original_name},
+            code="reuse_unreadable",
+        ) from exc
+    copy.flush()
+    copy.size = copy.tell()  # what is on disk now, not what the database remembers
+    copy.seek(0)
+    return copy
 
 
 class ProcedureFilterForm(forms.Form):
@@ -141,6 +191,10 @@ class SubmissionForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
         error_messages={"required": _("Enter a phone number we can call you on.")},
     )
+    sms_consent = forms.BooleanField(
+        label=_("Also send me each step of the dossier by SMS to this number"),
+        required=False,
+    )
     email = forms.EmailField(
         label=_("Email"),
         max_length=254,
@@ -186,9 +240,13 @@ class SubmissionForm(forms.Form):
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
 
-    def __init__(self, *args, procedure: Procedure, **kwargs):
+    def __init__(self, *args, procedure: Procedure, applicant=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.procedure = procedure
+        self.applicant = applicant
+        self._reused: list = []
+        if applicant is not None:
+            self._prefill(applicant)
         self.required_documents: list[RequiredDocument] = list(procedure.documents.all())
         choices = [(ResultDelivery.DESK, ResultDelivery.DESK.label)]
         if procedure.channel_postal:
@@ -227,6 +285,15 @@ class SubmissionForm(forms.Form):
                     "size": limits.max_file_bytes // (1024 * 1024),
                 },
             )
+        if applicant is not None:
+            reusable = account_documents(account=applicant)
+            if reusable.exists():
+                for name, _doc in self._document_items():
+                    reuse = self.reuse_field_name(name)
+                    self.fields[reuse] = ReusedDocumentField(queryset=reusable)
+                    if self.is_bound and self.data.get(self.add_prefix(reuse)):
+                        # An earlier file was picked for this slot: no upload needed.
+                        self.fields[name].required = False
         # Fields in the order people fill them in; documents before the notes.
         order = [
             "applicant_type",
@@ -234,9 +301,14 @@ class SubmissionForm(forms.Form):
             "id_number",
             "address",
             "phone",
+            "sms_consent",
             "email",
             "result_delivery",
-            *[name for name, _doc in self._document_items()],
+            *[
+                field
+                for name, _doc in self._document_items()
+                for field in (name, self.reuse_field_name(name))
+            ],
             "note",
             "consent",
             HONEYPOT,
@@ -252,6 +324,41 @@ class SubmissionForm(forms.Form):
         """(required document, bound field); the document is None for the generic slot
         offered when the procedure publishes no list."""
         return [(doc, self[name]) for name, doc in self._document_items()]
+
+    @property
+    def document_rows(self):
+        """(required document, file field, reuse field or None) for the template."""
+        return [
+            (
+                doc,
+                self[name],
+                self[self.reuse_field_name(name)]
+                if self.reuse_field_name(name) in self.fields
+                else None,
+            )
+            for name, doc in self._document_items()
+        ]
+
+    @staticmethod
+    def reuse_field_name(name: str) -> str:
+        return f"reuse_{name}"
+
+    def _prefill(self, account) -> None:
+        """The signed-in applicant's details from the identity provider, as initial
+        values only: what is posted is validated like anything typed."""
+        values = {
+            "applicant_name": account.name,
+            "email": account.email,
+            "phone": account.phone,
+        }
+        if account.id_number:
+            values["id_number"] = account.id_number
+        elif account.tax_code:
+            values["applicant_type"] = ApplicantType.ORGANISATION
+            values["id_number"] = account.tax_code
+        for key, value in values.items():
+            if value and key not in self.initial:
+                self.initial[key] = value
 
     def clean_applicant_name(self):
         return " ".join(self.cleaned_data["applicant_name"].split())
@@ -297,6 +404,7 @@ class SubmissionForm(forms.Form):
                     _("Enter the postal address the result should be sent to."), code="required"
                 ),
             )
+        self._clean_reused(data)
         documents = self.documents()
         if documents:
             try:
@@ -304,6 +412,22 @@ class SubmissionForm(forms.Form):
             except ValidationError as exc:
                 self.add_error(None, exc)
         return data
+
+    def _clean_reused(self, data) -> None:
+        self._reused = []
+        limits = upload_limits()
+        for name, doc in self._document_items():
+            picked = data.get(self.reuse_field_name(name))
+            if picked is None:
+                continue
+            try:
+                self._reused.append(
+                    check_upload(
+                        reused_upload(picked), slot_id=doc.pk if doc else None, limits=limits
+                    )
+                )
+            except ValidationError as exc:
+                self.add_error(self.reuse_field_name(name), exc)
 
     def _document_items(self) -> list[tuple[str, RequiredDocument | None]]:
         if not self.required_documents:
@@ -314,7 +438,7 @@ class SubmissionForm(forms.Form):
         out = []
         for name, _doc in self._document_items():
             out.extend(self.cleaned_data.get(name) or [])
-        return out
+        return out + self._reused
 
 
 class LookupForm(forms.Form):

@@ -474,6 +474,10 @@ class RegisterForm(forms.Form):
         label=gettext_lazy("Address"), max_length=500, required=False
     )
     applicant_phone = forms.CharField(label=gettext_lazy("Phone"), max_length=20, required=False)
+    applicant_sms_consent = forms.BooleanField(
+        label=gettext_lazy("The applicant agrees to SMS updates at this phone number"),
+        required=False,
+    )
     applicant_email = forms.EmailField(label=gettext_lazy("Email"), required=False)
     applicant_language = forms.ChoiceField(
         label=gettext_lazy("Applicant's language"),
@@ -579,6 +583,7 @@ class RegisterForm(forms.Form):
             id_number=data["applicant_id_number"],
             address=data["applicant_address"],
             phone=data["applicant_phone"],
+            sms_consent=data["applicant_sms_consent"],
             email=data["applicant_email"],
             language=data["applicant_language"],
         )

@@ -11,14 +11,16 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from procedures.catalogue.fees import fee_format
-from procedures.core import throttle
+from procedures.catalogue.fees import fee_format, vnd
+from procedures.core import signing, throttle
 from procedures.core.constants import Action
 from procedures.core.constants import DossierStatus as S
 from procedures.core.errors import DomainError
+from procedures.dossiers.documents import document_result_signed
 from procedures.dossiers.ratings import RATABLE_STATUSES, rating_submit
 from procedures.dossiers.services import dossier_receive_supplement, pin_hash, pin_matches
 from procedures.models import Dossier, DossierDocument, Rating
+from procedures.payments.services import payment_payable
 from procedures.portal.forms import LookupForm, RatingForm, SupplementForm
 from procedures.portal.views.common import (
     access_grant,
@@ -207,9 +209,13 @@ def _render_dossier(request, dossier, *, supplement_form=None, rating_form=None,
             "timeline": _timeline(dossier),
             "documents": documents,
             "results": results,
+            # Said beside a PDF result's link: it is signed when downloaded.
+            "results_signed": signing.signing_configured(),
             "rating": rating,
             "can_rate": can_rate,
             "fee": fee_format(fee_vnd=dossier.fee_vnd, fee_text=dossier.fee_text),
+            "payable": payment_payable(dossier=dossier),
+            "payable_amount": vnd(dossier.fee_vnd) if dossier.fee_vnd else "",
             # Right after submission the session still holds the PIN for the receipt;
             # later the PDF cannot carry it (only its keyed hash is stored).
             "receipt_has_pin": receipt_pin(request, dossier_id=dossier.pk) is not None,
@@ -312,8 +318,11 @@ def lookup_document(request, code: str, document_pk: int):
     ).first()
     if doc is None:
         raise Http404("No such document.")
+    if doc.is_result:
+        # A PDF result goes out with the department's digital signature.
+        doc = document_result_signed(document=doc)
     response = FileResponse(
-        doc.file.open("rb"),
+        (doc.signed_file or doc.file).open("rb"),
         as_attachment=True,
         filename=doc.original_name,
         content_type=doc.content_type,

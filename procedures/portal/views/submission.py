@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,6 +14,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from procedures.accounts.services import account_link_dossier
+from procedures.accounts.session import applicant_current
 from procedures.core import throttle
 from procedures.core.constants import Channel
 from procedures.core.errors import DomainError
@@ -43,8 +46,9 @@ def submit(request, pk: int):
         )
         return redirect("procedures:procedure-detail", pk=procedure.pk)
     status = 200
+    account = applicant_current(request)  # signed in: pre-filled, and the dossier is theirs
     if request.method == "POST":
-        form = SubmissionForm(request.POST, request.FILES, procedure=procedure)
+        form = SubmissionForm(request.POST, request.FILES, procedure=procedure, applicant=account)
         wait = throttle.form_blocked(request, "submit")
         if wait is not None:
             form.is_valid()  # keep what was typed, and show its own errors too
@@ -65,19 +69,23 @@ def submit(request, pk: int):
                 id_number=data["id_number"],
                 address=data["address"],
                 phone=data["phone"],
+                sms_consent=data["sms_consent"],
                 email=data["email"],
                 language=translation.get_language() or "vi",
             )
             try:
-                dossier, pin = dossier_register(
-                    procedure=procedure,
-                    applicant=applicant,
-                    channel=Channel.ONLINE,
-                    result_delivery=data["result_delivery"],
-                    note=data["note"],
-                    documents=form.documents(),
-                    actor=None,
-                )
+                with transaction.atomic():
+                    dossier, pin = dossier_register(
+                        procedure=procedure,
+                        applicant=applicant,
+                        channel=Channel.ONLINE,
+                        result_delivery=data["result_delivery"],
+                        note=data["note"],
+                        documents=form.documents(),
+                        actor=None,
+                    )
+                    if account is not None:
+                        account_link_dossier(account=account, dossier=dossier)
             except DomainError as exc:
                 apply_domain_error(form, exc)
                 status = 400
@@ -90,7 +98,7 @@ def submit(request, pk: int):
         else:
             status = 400
     else:
-        form = SubmissionForm(procedure=procedure)
+        form = SubmissionForm(procedure=procedure, applicant=account)
     response = render(
         request,
         "procedures/submit.html",
@@ -160,7 +168,7 @@ def receipt_pdf_bytes(*, dossier: Dossier, pin: str | None) -> bytes:
 
 
 def _own_receipt_pdf(*, dossier: Dossier, pin: str | None) -> bytes:
-    from procedures.core import pdf
+    from procedures.core import pdf, signing
 
     local = timezone.localtime(dossier.submitted_at)
     documents = list(dossier.documents.filter(by_applicant=True).order_by("id"))
@@ -198,12 +206,13 @@ def _own_receipt_pdf(*, dossier: Dossier, pin: str | None) -> bytes:
         pdf.spacer(),
         pdf.qr_code(lookup_url(dossier.code), size_mm=30),
     ]
-    return pdf.build(
+    data = pdf.build(
         story,
         title=_("Receipt %(code)s") % {"code": dossier.code},
         author=settings.DEPARTMENT_NAME,
         footer=dossier.code,
     )
+    return signing.pdf_sign_if_configured(data, reason=_("RECEIPT OF AN ONLINE DOSSIER"))
 
 
 @never_cache
