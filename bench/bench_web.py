@@ -38,6 +38,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -298,7 +299,8 @@ def admin_times(server: Server, cookie: str, path: str, repeat: int) -> tuple[fl
 
 def main() -> int:  # noqa: C901 - one scenario after the other
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="cycles of the GET runs")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--upload-duration", type=int, default=15)
@@ -356,7 +358,6 @@ def main() -> int:  # noqa: C901 - one scenario after the other
             status, body, _ = server.get(path, cookie)
             if status != 200:
                 raise RuntimeError(f"{path}: {status} {body[:500]!r}")
-        runs = {}
         # Warm-up: each worker loads its views, templates and translations once.
         print("warming up ...", file=sys.stderr)
         for paths, cookie in (
@@ -368,23 +369,53 @@ def main() -> int:  # noqa: C901 - one scenario after the other
         ):
             wrk(server, paths, duration=2, connections=c, cookie=cookie)
         print("measuring (wrk) ...", file=sys.stderr)
-        runs["bare"] = wrk(server, ["/bench/bare/"], duration=d, connections=c)
-        runs["one_a"] = wrk(server, one_paths, duration=d, connections=c)
-        runs["lookup_api"] = wrk(server, lookup_api, duration=d, connections=c)
-        runs["lookup_page"] = wrk(
-            server, lookup_pages, duration=d, connections=c, cookie=lookup_cookie
-        )
-        runs["procedure_page"] = wrk(server, procedure_pages, duration=d, connections=c)
-        runs["procedure_api"] = wrk(server, ["/api/v1/procedures/"], duration=d, connections=c)
-        runs["one_b"] = wrk(server, one_paths, duration=d, connections=c)
-        for name, run in runs.items():
-            _ok(run, "200")
-            print(f"   {name}: {run['rps']:.1f} req/s {run['statuses']}", file=sys.stderr)
-        one = (runs["one_a"]["rps"] + runs["one_b"]["rps"]) / 2
+        # Interleaved: each endpoint's run sits between two runs of the one-row view, and
+        # its baseline is their mean, so load from other processes (which drifts over
+        # minutes) hits both alike; --rounds such cycles, medians reported.
+        targets = {
+            "lookup_api": (lookup_api, ""),
+            "lookup_page": (lookup_pages, lookup_cookie),
+            "procedure_page": (procedure_pages, ""),
+            "procedure_api": (["/api/v1/procedures/"], ""),
+        }
+        per: dict = {k: {"rps": [], "base": [], "statuses": Counter()} for k in targets}
+        bare_rps, ones = [], []
+        previous = wrk(server, one_paths, duration=d, connections=c)
+        _ok(previous, "200")
+        ones.append(previous["rps"])
+        for round_ in range(args.rounds):
+            bare_run = wrk(server, ["/bench/bare/"], duration=d, connections=c)
+            _ok(bare_run, "200")
+            bare_rps.append(bare_run["rps"])
+            for key, (paths, cookie) in targets.items():
+                run = wrk(server, paths, duration=d, connections=c, cookie=cookie)
+                after = wrk(server, one_paths, duration=d, connections=c)
+                _ok(run, "200")
+                _ok(after, "200")
+                base = (previous["rps"] + after["rps"]) / 2
+                per[key]["rps"].append(run["rps"])
+                per[key]["base"].append(base)
+                per[key]["statuses"].update(run["statuses"])
+                ones.append(after["rps"])
+                previous = after
+                print(
+                    f"   round {round_ + 1} {key}: {run['rps']:.1f} req/s, one-row "
+                    f"{base:.1f} req/s {dict(run['statuses'])}",
+                    file=sys.stderr,
+                )
+        one = statistics.median(ones)
         results["one_row_rps"] = one
-        results["bare_rps"] = runs["bare"]["rps"]
-        for key in ("lookup_api", "lookup_page", "procedure_page", "procedure_api"):
-            results[key] = {"rps": runs[key]["rps"], "statuses": runs[key]["statuses"]}
+        results["bare_rps"] = statistics.median(bare_rps)
+        for key, figures in per.items():
+            results[key] = {
+                "rps": statistics.median(figures["rps"]),
+                "baseline": statistics.median(figures["base"]),
+                "ratio": statistics.median(
+                    r / b for r, b in zip(figures["rps"], figures["base"], strict=True)
+                ),
+                "rounds": list(zip(figures["rps"], figures["base"], strict=True)),
+                "statuses": dict(figures["statuses"]),
+            }
 
         # Online submission: CSRF cookie and token from the form, 2 files of 1 MB.
         form_path = f"/thu-tuc/{submit_pk}/nop-ho-so/"
@@ -456,18 +487,22 @@ def main() -> int:  # noqa: C901 - one scenario after the other
                 "lost": max(0, answered - stored),
             }
 
+        # Same interleaving: bare, JPEG submission, bare, PDF submission, bare.
         bare_post = body_of("jpeg")
-        bare_a = wrk(server, ["/bench/multipart/"], duration=ud, connections=uc, **bare_post)
-        results["submit"] = submission("jpeg")
-        results["submit_pdf"] = submission("pdf")
-        bare_b = wrk(server, ["/bench/multipart/"], duration=ud, connections=uc, **bare_post)
-        _ok(bare_a, "200")
-        _ok(bare_b, "200")
-        results["multipart_rps"] = (bare_a["rps"] + bare_b["rps"]) / 2
-        print(
-            f"   bare multipart: {bare_a['rps']:.2f} / {bare_b['rps']:.2f} req/s",
-            file=sys.stderr,
-        )
+
+        def bare_multipart() -> float:
+            run = wrk(server, ["/bench/multipart/"], duration=ud, connections=uc, **bare_post)
+            _ok(run, "200")
+            print(f"   bare multipart: {run['rps']:.2f} req/s", file=sys.stderr)
+            return run["rps"]
+
+        bares = [bare_multipart()]
+        for key, kind in (("submit", "jpeg"), ("submit_pdf", "pdf")):
+            results[key] = submission(kind)
+            bares.append(bare_multipart())
+            results[key]["baseline"] = (bares[-2] + bares[-1]) / 2
+            results[key]["ratio"] = results[key]["rps"] / results[key]["baseline"]
+        results["multipart_rps"] = statistics.median(bares)
 
         # Admin list, deep page vs first page, as the director. The page is reached as
         # the list offers it: by keyset (?after=<last id of the page before>, in the
@@ -510,27 +545,28 @@ def main() -> int:  # noqa: C901 - one scenario after the other
     a = results["admin"]
     print(
         f"gunicorn {args.workers} sync workers, wrk 1 thread x {args.connections} connections "
-        f"x {args.duration} s per GET run ({args.upload_connections} x {args.upload_duration} s "
+        f"x {args.duration} s per GET run, {args.rounds} rounds "
+        f"({args.upload_connections} x {args.upload_duration} s "
         f"uploads); {total:,} dossiers"
     )
     print()
     print("| request | req/s | baseline req/s | ratio |")
     print("|---|---:|---:|---:|")
     print(f"| bare JSON view | {results['bare_rps']:.1f} | | |")
-    print(f"| one-row read view (baseline, mean of before/after) | {one:.1f} | | |")
+    print(f"| one-row read view (median of all its runs) | {one:.1f} | | |")
     for key, label in (
         ("lookup_api", "public look-up API"),
         ("lookup_page", "public look-up page"),
         ("procedure_page", "procedure page"),
         ("procedure_api", "procedure API list"),
     ):
-        rps = results[key]["rps"]
-        print(f"| {label} | {rps:.1f} | {one:.1f} | {rps / one:.2f} |")
+        r = results[key]
+        print(f"| {label} | {r['rps']:.1f} | {r['baseline']:.1f} | {r['ratio']:.2f} |")
     for s in (results["submit"], results["submit_pdf"]):
         print(
             f"| online submission 2 x 1 MB {s['kind'].upper()} ({s['answered_302']} answered, "
             f"{s['stored']} stored, {s['lost']} lost) | {s['rps']:.2f} | "
-            f"{results['multipart_rps']:.2f} | {s['rps'] / results['multipart_rps']:.2f} |"
+            f"{s['baseline']:.2f} | {s['ratio']:.2f} |"
         )
     print()
     print(
