@@ -14,9 +14,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from dialogues import services as dialogue_services
 from procedures.models import Dossier, RequiredDocument
-from tests.dialogues_factories import RecommendationFactory, SessionFactory
+from tests.dialogues_factories import RecommendationFactory, SessionFactory, register_business
 
 from .test_portal_journey import PASSWORD, PNG, pdf_file
 from .test_portal_journey import catalogue as catalogue_fixture
@@ -109,19 +108,7 @@ def test_public_pages_dialogues_and_admin_work_under_the_policy(
     watch.visit("/doi-thoai/")
     watch.visit(f"/doi-thoai/{session.pk}/")
     watch.visit(f"/doi-thoai/{session.pk}/dang-ky/")
-    registration, token = dialogue_services.registration_create(
-        session_id=session.pk,
-        business_name="Công ty TNHH Phú Bình",
-        tax_code="4600123498",
-        representative="Lê Văn C",
-        position="Giám đốc",
-        email="c@phubinh.vn",
-        phone="0912000111",
-        attendees=1,
-        questions="",
-        question_field_id=None,
-        language="vi",
-    )
+    registration, token = register_business(session, 1, position="Giám đốc", now=None)
     watch.visit(reverse("dialogues:registration-manage", args=[registration.public_id, token]))
     watch.visit("/doi-thoai/kien-nghi/")
     RecommendationFactory()
