@@ -17,7 +17,8 @@ from django.utils import timezone
 from procedures.models import Dossier, RequiredDocument
 from tests.dialogues_factories import RecommendationFactory, SessionFactory, register_business
 
-from .test_portal_journey import PASSWORD, PNG, pdf_file
+from .pages import attach_and_submit
+from .test_portal_journey import PASSWORD
 from .test_portal_journey import catalogue as catalogue_fixture
 
 catalogue = catalogue_fixture
@@ -83,14 +84,7 @@ def test_public_pages_dialogues_and_admin_work_under_the_policy(
     page.fill("#id_email", "binh@example.com")
     page.fill("#id_address", "Số 1 Hoàng Văn Thụ, TP Thái Nguyên")
     page.check("#id_result_delivery_2")
-    page.set_input_files(f"#id_doc_{first.pk}", files=[pdf_file("don-de-nghi.pdf")])
-    page.set_input_files(
-        f"#id_doc_{second.pk}",
-        files=[{"name": "giay-chung-nhan.png", "mimeType": "image/png", "buffer": PNG}],
-    )
-    page.check("#id_consent")
-    page.click("main form button[type=submit]")
-    page.wait_for_url("**/bien-nhan/*/")
+    attach_and_submit(page, first, second)
     watch.check("receipt")
     code = page.inner_text("#dossier-code").strip()
     pin = page.inner_text("#dossier-pin").strip()
