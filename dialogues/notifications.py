@@ -5,6 +5,7 @@ and knows nothing of dialogues. Templates: dialogues/templates/notifications/dia
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -31,7 +32,7 @@ def dialogue_context(delivery: Delivery) -> dict[str, Any]:
     return ctx
 
 
-def invitation_attachments(delivery: Delivery) -> list[Attachment]:
+def invitation_attachments(delivery: Delivery, now: datetime | None = None) -> list[Attachment]:
     """A registrant's mail carries the calendar invitation (payload ``"invitation":
     true``), rendered at send time so that it has the session's current time, place and
     SEQUENCE even when the row waited for a retry."""
@@ -44,7 +45,7 @@ def invitation_attachments(delivery: Delivery) -> list[Attachment]:
         session=registration.session,
         attendee_email=registration.email,
         description=registration.session.topic or registration.session.title,
-        now=timezone.now(),
+        now=now or timezone.now(),
     )
     return [("invitation.ics", ics, "text/calendar; method=REQUEST; charset=UTF-8")]
 
