@@ -30,17 +30,18 @@ from procedures.calendar import working_time as calendar
 from procedures.core.constants import StepRole
 from procedures.models import Delivery, DeliveryStatus
 from procedures.notifications import selectors as sel
-from procedures.notifications.scheduling import scheduled_run_progress
-from procedures.notifications.services import (
-    enqueue_after_commit,
+from procedures.notifications.kinds import (
+    DIGEST_KIND,
+    get_kind,
     staff_address,
     staff_channels,
     staff_language,
 )
+from procedures.notifications.scheduling import scheduled_run_progress
+from procedures.notifications.services import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
 
-DIGEST_KIND = "staff.digest"
 INSERT_BATCH = 1000
 
 
@@ -322,6 +323,8 @@ def _insert_items(*, digest: Delivery, items: list[Item]) -> int:
     """
     if not items:
         return 0
+    for kind in {i.kind for i in items}:
+        get_kind(kind)  # an item kind nobody registered would never be printed
     if connection.vendor == "postgresql":
         table = Delivery._meta.db_table
         with connection.cursor() as cursor:
