@@ -26,7 +26,7 @@ from procedures.notifications.models import (
     ScheduledJob,
     ScheduledRun,
 )
-from procedures.reports.models import ReportSnapshot
+from procedures.reports.models import ReportDailyCount, ReportSnapshot
 
 __all__ = [
     "CalendarOverride",
@@ -43,6 +43,7 @@ __all__ = [
     "Procedure",
     "ProcedureVersion",
     "Rating",
+    "ReportDailyCount",
     "ReportSnapshot",
     "RequiredDocument",
     "ScheduledJob",

@@ -80,6 +80,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery, Value
@@ -623,8 +624,21 @@ def report_monthly(
     )
 
 
+def _per_procedure(period: Period, now: datetime) -> dict[Any, dict]:
+    """Figures per procedure id: from the daily rollup (``reports.rollup``) unless
+    ``REPORT_FROM_ROLLUP`` is off or the rollup can not answer, else from the dossiers."""
+    if getattr(settings, "REPORT_FROM_ROLLUP", True):
+        from procedures.reports.rollup import rollup_figures
+
+        with without_jit():
+            figures = rollup_figures(period, now)
+        if figures is not None:
+            return figures
+    return _aggregate(period, "procedure_id", now)
+
+
 def _rows_by_field(period: Period, now: datetime, *, with_procedures: bool) -> list[ReportRow]:
-    per_procedure = _aggregate(period, "procedure_id", now)
+    per_procedure = _per_procedure(period, now)
     procedures = (
         Procedure.objects.filter(pk__in=per_procedure)
         .select_related("field")
