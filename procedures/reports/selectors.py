@@ -58,6 +58,13 @@ by construction (the conditions partition the dossiers accepted before ``E`` and
 closed before ``S`` by when they closed), and tests/procedures/test_report_balance.py
 checks it on generated data.
 
+Rows by field and by procedure are read from the per-day rollup (``reports.rollup``:
+about procedures x days small rows, the point-in-time columns as running sums of
+deltas), which the transitions keep and a property test proves equal to the aggregate
+below for every period; that aggregate still answers rows by unit and officer (grouped
+by the current assignment), a report asked as of a moment before recorded transitions,
+and ``REPORT_FROM_ROLLUP = False``.
+
 Queries: one aggregate over the dossiers (``Count(filter=...)`` per column, grouped by
 procedure, unit or officer) plus one small query for the row names; field rows and
 the total are sums of the procedure rows (a sum of ~100 aggregated rows, not a loop

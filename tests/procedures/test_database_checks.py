@@ -1,0 +1,49 @@
+"""`check --deploy` warns when PostgreSQL lacks the settings the plans rely on
+(procedures/core/checks.py; README "PostgreSQL settings the plans rely on")."""
+
+import pytest
+from django.core.checks import run_checks
+from django.db import connection
+
+from procedures.core import checks
+
+pytestmark = pytest.mark.django_db
+
+
+def _ids(**kwargs):
+    return sorted(w.id for w in checks.check_postgresql_settings(None, **kwargs))
+
+
+def test_silent_on_this_server_after_the_migrations(require_postgres):
+    # autovacuum is on by default and migration 0015 raised the name's target.
+    assert checks._pg_settings()["name_statistics"] == checks.NAME_STATISTICS_TARGET
+    assert _ids() == []
+
+
+def test_warns_when_autovacuum_is_off(require_postgres, monkeypatch):
+    read = checks._pg_settings()
+    monkeypatch.setattr(checks, "_pg_settings", lambda: {**read, "autovacuum": "off"})
+    assert _ids() == ["procedures.W011"]
+    monkeypatch.setattr(checks, "_pg_settings", lambda: {**read, "autovacuum": "on"})
+    assert _ids() == []
+
+
+def test_warns_when_the_name_statistics_are_the_default(require_postgres):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ALTER TABLE procedures_dossier ALTER COLUMN applicant_name SET STATISTICS -1"
+        )
+    assert _ids() == ["procedures.W012"]
+
+
+def test_runs_with_the_deploy_checks_only(require_postgres, monkeypatch):
+    read = checks._pg_settings()
+    monkeypatch.setattr(checks, "_pg_settings", lambda: {**read, "autovacuum": "off"})
+    assert "procedures.W011" in {w.id for w in run_checks(include_deployment_checks=True)}
+    assert "procedures.W011" not in {w.id for w in run_checks()}
+
+
+def test_nothing_to_check_on_sqlite():
+    if connection.vendor == "postgresql":
+        pytest.skip("SQLite only")
+    assert _ids() == []
