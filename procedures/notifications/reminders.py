@@ -22,6 +22,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -220,8 +221,8 @@ def reminders_plan(*, now: datetime, in_database: bool = False) -> Plan:
                 )
     if in_database and d.directors:
         # Whether any overdue dossier has a unit, as the Python path's overdue_by_unit.
-        overdue = sel.dossiers_due(until=w.now).filter(due_at__lt=w.now)
-        if overdue.filter(assigned_unit_id__isnull=False).exists():
+        past_due = sel.dossiers_due(until=w.now).filter(due_at__lt=w.now)
+        if past_due.filter(assigned_unit_id__isnull=False).exists():
             overdue_by_unit[0] = []
     if d.directors and overdue_by_unit:
         summary = sel.overdue_summary(now=now)
@@ -466,7 +467,7 @@ def _generate_dossier_items(w: sel.ReminderWindows, d: sel.StaffDirectory) -> di
         "CASE WHEN due.due_at < %(now)s THEN 'overdue' "
         "WHEN due.due_at < %(today_end)s THEN 'due_today' ELSE 'due_soon' END"
     )
-    named = {
+    named: dict[str, Any] = {
         "now": w.now,
         "today_end": w.today_end,
         "day": w.day.isoformat(),
