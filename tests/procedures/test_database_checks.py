@@ -14,10 +14,20 @@ def _ids(**kwargs):
     return sorted(w.id for w in checks.check_postgresql_settings(None, **kwargs))
 
 
-def test_silent_on_this_server_after_the_migrations(require_postgres):
-    # autovacuum is on by default and migration 0015 raised the name's target.
-    assert checks._pg_settings()["name_statistics"] == checks.NAME_STATISTICS_TARGET
-    assert _ids() == []
+def _server(name):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SHOW {name}")
+        return cursor.fetchone()[0]
+
+
+def test_reads_the_server_and_the_migrated_target(require_postgres):
+    read = checks._pg_settings()
+    assert read["autovacuum"] == _server("autovacuum")
+    assert read["track_counts"] == _server("track_counts")
+    # Migration 0015 raised the name's target.
+    assert read["name_statistics"] == checks.NAME_STATISTICS_TARGET
+    expected = [] if read["autovacuum"] == read["track_counts"] == "on" else ["procedures.W011"]
+    assert _ids() == expected
 
 
 def test_warns_when_autovacuum_is_off(require_postgres, monkeypatch):
@@ -28,7 +38,10 @@ def test_warns_when_autovacuum_is_off(require_postgres, monkeypatch):
     assert _ids() == []
 
 
-def test_warns_when_the_name_statistics_are_the_default(require_postgres):
+def test_warns_when_the_name_statistics_are_the_default(require_postgres, monkeypatch):
+    real = checks._pg_settings
+    monkeypatch.setattr(checks, "_pg_settings", lambda: {**real(), "autovacuum": "on"})
+    assert _ids() == []
     with connection.cursor() as cursor:
         cursor.execute(
             "ALTER TABLE procedures_dossier ALTER COLUMN applicant_name SET STATISTICS -1"
