@@ -119,27 +119,34 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=VN)
 
 
-def _state(row: Row, events: list[Event], ever_paused: bool, b: datetime) -> tuple[int, ...]:
+def _state(
+    row: Row, events: list[Event], known: int, ever_paused: bool, b: datetime
+) -> tuple[int, ...]:
     """(open, paused for a supplement, paused for a payment, overdue) at the midnight
-    `b`, as ``selectors.column_filters`` defines them for a period ending at `b`."""
+    `b`, as ``selectors.column_filters`` defines them for a period ending at `b`; the
+    first `known` events are those before `b`."""
     if row.accepted_at is None or row.accepted_at >= b:
         return (0, 0, 0, 0)
     if (row.finished_at is not None and row.finished_at < b) or (
         row.ended_at is not None and row.ended_at < b
     ):
         return (0, 0, 0, 0)
-    before = [e for e in events if e.at < b]
-    status = next((e.to_status for e in reversed(before) if e.to_status is not None), row.status)
+    before = range(known - 1, -1, -1)  # latest first
+    status = next(
+        (events[i].to_status for i in before if events[i].to_status is not None), row.status
+    )
     paused = ever_paused and status in (S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED)
     if paused:
-        pause = next((e for e in reversed(before) if e.action in PAUSING_ACTIONS), None)
+        pause = next((events[i] for i in before if events[i].action in PAUSING_ACTIONS), None)
         began = pause.at if pause else (row.paused_at or b)
         due = pause.due_at if pause and pause.due_at is not None else row.due_at
         overdue = due is not None and due < began
     else:
         due = row.due_at
         if ever_paused:
-            due = next((e.due_at for e in reversed(before) if e.due_at is not None), row.due_at)
+            due = next(
+                (events[i].due_at for i in before if events[i].due_at is not None), row.due_at
+            )
         overdue = due is not None and due < b
     return (
         1,
@@ -150,7 +157,8 @@ def _state(row: Row, events: list[Event], ever_paused: bool, b: datetime) -> tup
 
 
 def contribution(row: Row, events: list[Event]) -> Contribution:
-    """What one dossier adds to the table: {(procedure, day): {column: n}}."""
+    """What one dossier adds to the table: {(procedure, day): {column: n}}; `events`
+    ordered by (at, id)."""
     out: Contribution = defaultdict(lambda: defaultdict(int))
 
     def add(moment: datetime | date, column: str, n: int = 1) -> None:
@@ -173,7 +181,7 @@ def contribution(row: Row, events: list[Event]) -> Contribution:
     if row.ended_at is not None and row.status == S.STOPPED:
         add(row.ended_at, "stopped")
 
-    events = sorted(events, key=lambda e: (e.at, e.id))
+    # Callers read the events ordered by (at, id), as the report's subqueries order them.
     ever_paused = any(e.action in PAUSING_ACTIONS for e in events)
     moments = [row.accepted_at, row.finished_at, row.ended_at, row.due_at]
     moments += [e.at for e in events] + [e.due_at for e in events]
@@ -181,8 +189,12 @@ def contribution(row: Row, events: list[Event]) -> Contribution:
     # midnight after the day of some x.
     days = sorted({_day(m) + timedelta(days=1) for m in moments if m is not None})
     previous = (0, 0, 0, 0)
+    known = 0
     for day in days:
-        current = _state(row, events, ever_paused, _midnight(day))
+        b = _midnight(day)
+        while known < len(events) and events[known].at < b:
+            known += 1
+        current = _state(row, events, known, ever_paused, b)
         for column, now_value, before_value in zip(STATE_COLUMNS, current, previous, strict=True):
             if now_value != before_value:
                 add(day - timedelta(days=1), column, now_value - before_value)
