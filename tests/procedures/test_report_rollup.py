@@ -17,6 +17,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import override_settings
 
 from procedures.core.constants import Channel, Outcome
@@ -215,3 +216,21 @@ def test_a_transition_adds_its_counts_in_its_own_transaction(register, staff, pr
     assert figures[procedure.pk]["in_progress"] == 0
     # The withdrawal took back the future "overdue": its rows now add up to nothing.
     assert sum(ReportDailyCount.objects.values_list("overdue_delta", flat=True)) == 0
+
+
+def test_query_count_does_not_grow_with_the_dossiers(
+    register, staff, procedure, django_assert_num_queries
+):
+    for day in (2, 3, 4):
+        d = register(now=at(2026, 6, day, 9, 0))
+        svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, day, 10, 0))
+    jit = connection.vendor == "postgresql"  # SET LOCAL jit = off
+    # A closed month: the rollup sums, the procedure names.
+    with django_assert_num_queries(2 + jit):
+        report = sel.report_monthly(period=Period.month(2026, 6), now=at(2026, 7, 2))
+    assert report.total.figures["received_new"] == 3
+    # The running month: also the check for later transitions and the dossiers due
+    # later today.
+    with django_assert_num_queries(4 + jit):
+        report = sel.report_monthly(period=Period.month(2026, 6), now=at(2026, 6, 20, 9))
+    assert report.total.figures["in_progress"] == 3
