@@ -76,41 +76,29 @@ def _staff(officers: int):
         Unit.objects.get_or_create(code=f"BU{i}", defaults={"name": f"Phòng {i}"})[0]
         for i in range(5)
     ]
-    people = {"specialists": [], "heads": []}
-    for i in range(officers):
+
+    def account(prefix: str, title: str, role: Role, i: int, unit):
         user, _ = staff_create(
-            username=f"bench_cv{i}",
-            full_name=f"Chuyên viên {i}",
-            group=groups[Role.SPECIALIST],
-            unit=units[i % 5],
-            email=f"cv{i}@bench.example.gov.vn",
-        )
-        people["specialists"].append(user)
-    for i, unit in enumerate(units):
-        user, _ = staff_create(
-            username=f"bench_tp{i}",
-            full_name=f"Trưởng phòng {i}",
-            group=groups[Role.UNIT_HEAD],
+            username=f"bench_{prefix}{i}",
+            full_name=f"{title} {i}",
+            group=groups[role],
             unit=unit,
-            email=f"tp{i}@bench.example.gov.vn",
+            email=f"{prefix}{i}@bench.example.gov.vn",
         )
-        people["heads"].append(user)
+        return user
+
+    people = {
+        "specialists": [
+            account("cv", "Chuyên viên", Role.SPECIALIST, i, units[i % 5]) for i in range(officers)
+        ],
+        "heads": [
+            account("tp", "Trưởng phòng", Role.UNIT_HEAD, i, unit) for i, unit in enumerate(units)
+        ],
+    }
     for i in range(2):
-        staff_create(
-            username=f"bench_gd{i}",
-            full_name=f"Lãnh đạo {i}",
-            group=groups[Role.DIRECTOR],
-            unit=None,
-            email=f"gd{i}@bench.example.gov.vn",
-        )
+        account("gd", "Lãnh đạo", Role.DIRECTOR, i, None)
     for i in range(3):
-        staff_create(
-            username=f"bench_mc{i}",
-            full_name=f"Một cửa {i}",
-            group=groups[Role.INTAKE],
-            unit=None,
-            email=f"mc{i}@bench.example.gov.vn",
-        )
+        account("mc", "Một cửa", Role.INTAKE, i, None)
     return units, people
 
 

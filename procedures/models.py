@@ -28,7 +28,7 @@ from procedures.notifications.models import (
     ScheduledRun,
 )
 from procedures.payments.models import Payment, PaymentCallback
-from procedures.reports.models import ReportSnapshot
+from procedures.reports.models import ReportDailyCount, ReportSnapshot
 
 __all__ = [
     "ApplicantAccount",
@@ -49,6 +49,7 @@ __all__ = [
     "Procedure",
     "ProcedureVersion",
     "Rating",
+    "ReportDailyCount",
     "ReportSnapshot",
     "RequiredDocument",
     "ScheduledJob",

@@ -124,3 +124,22 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 STAFF_PERMS = ["view_recommendation", "change_recommendation"]
 APPROVER_PERMS = [*STAFF_PERMS, "approve_answer"]
+
+
+def register_business(session, n: int, attendees: int = 1, **kwargs):
+    """services.registration_create for business number `n` (distinct name, tax code and
+    address per number); keyword arguments override. Returns (registration, token)."""
+    from dialogues import services
+
+    data = {
+        "session_id": session.pk,
+        "business_name": f"Công ty {n}",
+        "tax_code": valid_tax_code(460000000 + 100 * n),
+        "representative": f"Nguyễn Văn {n}",
+        "email": f"dn{n}@example.vn",
+        "phone": "0912345678",
+        "attendees": attendees,
+        "now": local(2026, 2, 25, 9, 0),
+    }
+    data.update(kwargs)
+    return services.registration_create(**data)

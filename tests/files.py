@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import random
 import struct
 import zipfile
 import zlib
+from pathlib import Path
 
 from pypdf import PdfWriter
 from pypdf.generic import (
@@ -204,3 +206,13 @@ def pdf_with_huge_string(size: int = 10 * 1024 * 1024) -> bytes:
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+def write_csv(path: Path, rows: list[dict], columns) -> Path:
+    """A CSV file with `columns` as header; a column a row does not name stays empty."""
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({c: row.get(c, "") for c in columns})
+    return path

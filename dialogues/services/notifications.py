@@ -8,7 +8,7 @@ of the same message a no-op, so each reminder goes out once per deadline version
 
 import logging
 
-from procedures.notifications.services import delivery_queue
+from procedures.notifications.services import notify
 
 logger = logging.getLogger(__name__)
 
@@ -22,14 +22,11 @@ def dialogue_mail_queue(
     if not addresses:
         logger.warning("dialogue %s (%s): no recipient, nothing queued", kind, subject_key)
         return False
-    queued = [
-        delivery_queue(
-            kind=kind,
-            recipient=address,
-            subject_key=subject_key,
-            payload=payload,
-            language=language,
-        )
-        for address in addresses
-    ]
-    return any(d is not None for d in queued)
+    queued = notify(
+        kind=kind,
+        subject_key=subject_key,
+        payload=payload,
+        addresses=addresses,
+        language=language,
+    )
+    return bool(queued)

@@ -49,6 +49,13 @@ from procedures.models import Field, Unit
 APPROVE_PERMISSION = "dialogues.approve_answer"
 
 
+def _require_approver(by) -> None:
+    if not by.has_perm(APPROVE_PERMISSION):
+        raise DomainError(
+            _("Only a unit head or the director can approve answers."), code="permission"
+        )
+
+
 def _log(
     *,
     recommendation: Recommendation,
@@ -375,10 +382,7 @@ def recommendation_answer_approve(
 ) -> Recommendation:
     """A unit head or the director approves the answer; public ones are published."""
     now = now or timezone.now()
-    if not by.has_perm(APPROVE_PERMISSION):
-        raise DomainError(
-            _("Only a unit head or the director can approve answers."), code="permission"
-        )
+    _require_approver(by)
     with transaction.atomic():
         recommendation = _locked(recommendation_id)
         # A unit head signs for their own unit only (an unassigned item has none); the
@@ -430,10 +434,7 @@ def recommendation_answer_reject(
     *, recommendation_id: int, by, note: str, now: datetime | None = None
 ) -> Recommendation:
     now = now or timezone.now()
-    if not by.has_perm(APPROVE_PERMISSION):
-        raise DomainError(
-            _("Only a unit head or the director can approve answers."), code="permission"
-        )
+    _require_approver(by)
     if not note.strip():
         raise DomainError(_("Say what must change in the answer."), field="note")
     with transaction.atomic():

@@ -29,9 +29,9 @@ from dialogues.constants import (
     ReminderKind,
     SessionStatus,
 )
-from dialogues.ics import session_invitation_ics
 from dialogues.ledger import registration_key
 from dialogues.models import Business, DialogueSession, Registration
+from dialogues.notifications import invitation_attachments
 from dialogues.services.notifications import dialogue_mail_queue
 from procedures.core.errors import DomainError
 from procedures.core.validators import normalize_identity, validate_tax_code
@@ -352,14 +352,8 @@ def registration_notify_confirmation(
             to=[registration.email],
             headers={"Message-ID": delivery.message_id},
         )
-        if payload["invitation"]:
-            ics = session_invitation_ics(
-                session=registration.session,
-                attendee_email=registration.email,
-                description=registration.session.topic or registration.session.title,
-                now=now,
-            )
-            message.attach("invitation.ics", ics, "text/calendar; method=REQUEST; charset=UTF-8")
+        for filename, content, mimetype in invitation_attachments(with_link, now=now):
+            message.attach(filename, content, mimetype)
         message.send()
     except (SMTPException, OSError) as exc:
         logger.exception("dialogue registration #%s: confirmation failed", registration.pk)

@@ -8,7 +8,6 @@ DomainError into a form or page message.
 import os
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -34,6 +33,7 @@ from dialogues.models import (
 from dialogues.views.common import download_response
 from procedures.core import throttle
 from procedures.core.errors import DomainError
+from procedures.core.paging import page_of
 
 
 def session_list(request):
@@ -290,13 +290,9 @@ def answer_list(request):
             "field_id": data["field"].pk if data["field"] else None,
             "session_id": data["session"].pk if data["session"] else None,
         }
-    page = Paginator(selectors.recommendation_published_list(**filters), 20).get_page(
-        request.GET.get("page")
-    )
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = page_of(request, selectors.recommendation_published_list(**filters), 20)
     return render(
         request,
         "dialogues/answer_list.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        {"form": form, "page": page, "query": query},
     )

@@ -7,7 +7,6 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -37,6 +36,7 @@ from dialogues.models import (
 )
 from dialogues.views.common import download_response
 from procedures.core.errors import DomainError
+from procedures.core.paging import page_of
 
 
 def _staff_render(request, template: str, context: dict, *, title: str):
@@ -77,15 +77,11 @@ def staff_recommendation_list(request):
             "answer_state": data["answer_state"],
             "unit_id": data["unit"].pk if data["unit"] else None,
         }
-    page = Paginator(selectors.recommendation_staff_list(**filters), 50).get_page(
-        request.GET.get("page")
-    )
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = page_of(request, selectors.recommendation_staff_list(**filters), 50)
     return _staff_render(
         request,
         "dialogues/staff/recommendation_list.html",
-        {"form": form, "page": page, "assign_form": AssignForm(), "query": query.urlencode()},
+        {"form": form, "page": page, "assign_form": AssignForm(), "query": query},
         title=_("Business recommendations"),
     )
 

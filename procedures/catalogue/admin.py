@@ -32,6 +32,7 @@ from procedures.catalogue.services import (
     procedure_create,
     procedure_update,
 )
+from procedures.core.admin import ReadOnlyAdminMixin
 from procedures.core.constants import ProcedureStatus, TimeUnit
 from procedures.core.errors import DomainError
 from procedures.models import (
@@ -164,7 +165,15 @@ class ProcessStepInline(admin.TabularInline):
     fields = ["order", "name", "role", "unit", "allotted_hours"]
 
 
-class ProcedureVersionInline(admin.TabularInline):
+class _VersionHistory(ReadOnlyAdminMixin):
+    """Versions are the record of publishing decisions: read only, with their changes."""
+
+    @admin.display(description=_("changes"))
+    def changes_display(self, obj):
+        return format_changes(obj.changes)
+
+
+class ProcedureVersionInline(_VersionHistory, admin.TabularInline):
     """The history, newest first; versions are evidence and never edited."""
 
     model = ProcedureVersion
@@ -186,19 +195,6 @@ class ProcedureVersionInline(admin.TabularInline):
     ]
     readonly_fields = fields
     verbose_name_plural = _("history of versions")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description=_("changes"))
-    def changes_display(self, obj):
-        return format_changes(obj.changes)
 
 
 def _date_input():
@@ -613,7 +609,7 @@ class ProcedureAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProcedureVersion)
-class ProcedureVersionAdmin(admin.ModelAdmin):
+class ProcedureVersionAdmin(_VersionHistory, admin.ModelAdmin):
     """Versions are written only by the services; here they can be read and searched."""
 
     list_display = [
@@ -631,19 +627,6 @@ class ProcedureVersionAdmin(admin.ModelAdmin):
     search_fields = ["procedure__code", "procedure__name", "decision_number"]
     readonly_fields = ["changes_display"]
     exclude = ["changes"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description=_("changes"))
-    def changes_display(self, obj):
-        return format_changes(obj.changes)
 
     @admin.display(description=_("time saved"))
     def time_saved(self, obj):

@@ -392,8 +392,8 @@ def procedure_create(
         raise DomainError(_("The procedure name is empty."), field="name")
     _validate(procedure)
     procedure.save()
-    ProcedureVersion.objects.create(
-        procedure=procedure,
+    _record_version(
+        procedure,
         number=1,
         kind=ChangeKind.ADDED,
         decision_number=decision_number,
@@ -401,8 +401,7 @@ def procedure_create(
         effective_from=effective_from,
         changes={},
         note=note,
-        created_by=_actor_or_none(actor),
-        **_snapshot(procedure),
+        actor=actor,
     )
     return procedure
 
@@ -434,12 +433,9 @@ def procedure_amend(
     if not diff:
         raise DomainError(_("The amendment changes nothing: enter at least one new value."))
     number = _check_not_before_latest(procedure, effective_from)
-    for attr, (_old, new) in diff.items():
-        setattr(procedure, attr, new)
-    _validate(procedure)
-    procedure.save(update_fields=[*diff, "updated_at"])
-    return ProcedureVersion.objects.create(
-        procedure=procedure,
+    _apply(procedure, diff)
+    return _record_version(
+        procedure,
         number=number,
         kind=ChangeKind.AMENDED,
         decision_number=decision_number,
@@ -447,8 +443,7 @@ def procedure_amend(
         effective_from=effective_from,
         changes={attr: [_json_value(old), _json_value(new)] for attr, (old, new) in diff.items()},
         note=note,
-        created_by=_actor_or_none(actor),
-        **_snapshot(procedure),
+        actor=actor,
     )
 
 
@@ -469,10 +464,7 @@ def procedure_update(*, procedure: Procedure, changes: dict[str, Any]) -> list[s
     diff = _diff(procedure, changes, DESCRIPTIVE_ATTRS)
     if not diff:
         return []
-    for attr, (_old, new) in diff.items():
-        setattr(procedure, attr, new)
-    _validate(procedure)
-    procedure.save(update_fields=[*diff, "updated_at"])
+    _apply(procedure, diff)
     return list(diff)
 
 
@@ -508,8 +500,8 @@ def procedure_abolish(
     procedure.status = ProcedureStatus.ABOLISHED
     procedure.effective_to = effective_from - datetime.timedelta(days=1)
     procedure.save(update_fields=["status", "effective_to", "updated_at"])
-    return ProcedureVersion.objects.create(
-        procedure=procedure,
+    return _record_version(
+        procedure,
         number=number,
         kind=ChangeKind.ABOLISHED,
         decision_number=decision_number,
@@ -517,8 +509,24 @@ def procedure_abolish(
         effective_from=effective_from,
         changes={"status": [old_status, ProcedureStatus.ABOLISHED.value]},
         note=note,
-        created_by=_actor_or_none(actor),
-        **_snapshot(procedure),
+        actor=actor,
+    )
+
+
+def _apply(procedure: Procedure, diff: dict[str, tuple[Any, Any]]) -> None:
+    """Write the changed attributes (already compared by _diff) after validating them."""
+    for attr, (_old, new) in diff.items():
+        setattr(procedure, attr, new)
+    _validate(procedure)
+    procedure.save(update_fields=[*diff, "updated_at"])
+
+
+def _record_version(
+    procedure: Procedure, *, actor: AbstractBaseUser | None, **fields: Any
+) -> ProcedureVersion:
+    """The version row of a publishing decision, with the procedure's attributes now."""
+    return ProcedureVersion.objects.create(
+        procedure=procedure, created_by=_actor_or_none(actor), **fields, **_snapshot(procedure)
     )
 
 

@@ -278,7 +278,9 @@ def _record(
         data=data or {},
     )
     from procedures.notifications.services import notify_dossier_event
+    from procedures.reports.rollup import rollup_record
 
+    rollup_record(dossier=dossier, event=event, from_status=from_status, fields=fields)
     notify_dossier_event(event=event)
     return event
 

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from procedures.core.admin import ReadOnlyAdminMixin
 from procedures.core.roles import sees_all_dossiers
 from procedures.models import (
     Delivery,
@@ -57,7 +58,8 @@ class RowTypeFilter(admin.SimpleListFilter):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    superuser_may_delete = True
     list_display = (
         "created_at",
         "kind",
@@ -101,15 +103,6 @@ class DeliveryAdmin(admin.ModelAdmin):
         if sees_all_dossiers(request.user) or request.user.has_perm("procedures.change_delivery"):
             return qs
         return qs.filter(user=request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
 
     @admin.display(description=gettext_lazy("why it failed"))
     def failure(self, obj):
@@ -217,10 +210,11 @@ class StaffProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScheduledRun)
-class ScheduledRunAdmin(admin.ModelAdmin):
+class ScheduledRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Each reminder sweep and month close as run (or caught up after a lost beat
     tick): read-only, written by procedures/notifications/scheduling.py."""
 
+    superuser_may_delete = True
     list_display = ("day", "slot", "job", "finished_at", "outcome", "attempts", "claimed_by")
     list_filter = ("job", "day")
     readonly_fields = (
@@ -234,12 +228,3 @@ class ScheduledRunAdmin(admin.ModelAdmin):
         "finished_at",
         "outcome",
     )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser

@@ -46,7 +46,6 @@ import os
 import smtplib
 import socket
 import time
-from collections import defaultdict
 from datetime import datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -54,18 +53,11 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import OperationalError, connection, transaction
 from django.db.models import F, Q
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from procedures.models import (
-    Delivery,
-    DeliveryChannel,
-    DeliveryStatus,
-    Dossier,
-    DossierEvent,
-    DossierStep,
-)
+from procedures.models import Delivery, DeliveryChannel, DeliveryStatus
+from procedures.notifications.kinds import Attachment, get_kind
 from procedures.notifications.national_sync import NationalSyncError, national_sync_send
 from procedures.notifications.sms import SmsError, sms_send_delivery
 
@@ -127,94 +119,10 @@ def db_write_retrying(write, *, what: str):
 
 # --------------------------------------------------------------------------- rendering
 
-# Sections of a staff digest, in the order they are printed.
-DIGEST_SECTIONS = [
-    ("reminder.overdue", "overdue"),
-    ("reminder.due_today", "due_today"),
-    ("reminder.due_soon", "due_soon"),
-    ("reminder.awaiting_intake", "awaiting_intake"),
-    ("reminder.unit_overdue", "unit_overdue"),
-    ("reminder.overdue_summary", "overdue_summary"),
-]
-
-
-def _digest_context(delivery: Delivery) -> dict:
-    """Load the digest's items with three queries, whatever their number."""
-    items = list(delivery.items.order_by("kind", "id").values("kind", "payload"))
-    dossier_ids = {i["payload"].get("dossier_id") for i in items} - {None}
-    step_ids = {i["payload"].get("step_id") for i in items} - {None}
-    dossiers = Dossier.objects.select_related(
-        "procedure", "assigned_unit", "assigned_officer"
-    ).in_bulk(dossier_ids)
-    steps = DossierStep.objects.in_bulk(step_ids)
-    sections: dict[str, list[dict]] = defaultdict(list)
-    for item in items:
-        payload = item["payload"]
-        entry = dict(payload)
-        entry["dossier"] = dossiers.get(payload.get("dossier_id"))
-        entry["step"] = steps.get(payload.get("step_id"))
-        if "due_at" in payload:
-            entry["due_at"] = datetime.fromisoformat(payload["due_at"])
-        if payload.get("apology_by"):
-            entry["apology_by"] = datetime.fromisoformat(payload["apology_by"])
-        if payload.get("submitted_at"):
-            entry["submitted_at"] = datetime.fromisoformat(payload["submitted_at"])
-        sections[item["kind"]].append(entry)
-    by_name = {name: sections.get(kind, []) for kind, name in DIGEST_SECTIONS}
-    summary_total = sum(s.get("total", 0) for s in by_name["overdue_summary"])
-    return {
-        "sections": by_name,
-        "item_count": len(items),
-        # The subject counts what the reader must act on, their unit's and the
-        # department's overdue dossiers included.
-        "counts": {
-            "overdue": max(len(by_name["overdue"]) + len(by_name["unit_overdue"]), summary_total),
-            "due_today": len(by_name["due_today"]),
-            "due_soon": len(by_name["due_soon"]),
-            "awaiting_intake": len(by_name["awaiting_intake"]),
-        },
-    }
-
-
-def _context(delivery: Delivery) -> dict:
-    payload = delivery.payload
-    ctx: dict = {
-        "delivery": delivery,
-        "department_name": settings.DEPARTMENT_NAME,
-        "site_url": settings.SITE_URL,
-    }
-    if "dossier_id" in payload:
-        ctx["dossier"] = Dossier.objects.select_related("procedure").get(pk=payload["dossier_id"])
-    if "event_id" in payload:
-        ctx["event"] = DossierEvent.objects.get(pk=payload["event_id"])
-    if "recommendation_id" in payload or "registration_id" in payload:
-        # Imported here: dialogues builds on procedures, not the other way round.
-        from dialogues.models import Recommendation, Registration
-
-        if "recommendation_id" in payload:
-            ctx["recommendation"] = Recommendation.objects.select_related(
-                "business", "session", "unit", "field"
-            ).get(pk=payload["recommendation_id"])
-        if "registration_id" in payload:
-            ctx["registration"] = Registration.objects.select_related("session", "business").get(
-                pk=payload["registration_id"]
-            )
-    if delivery.kind == "staff.digest":
-        ctx.update(_digest_context(delivery))
-        if payload.get("day"):
-            ctx["day"] = datetime.fromisoformat(payload["day"]).date()
-    ctx.update(payload.get("context", {}))
-    return ctx
-
 
 def delivery_render(delivery: Delivery) -> tuple[str, str]:
-    """Subject and body in the recipient's language."""
-    with translation.override(delivery.language or "vi"):
-        ctx = _context(delivery)
-        name = delivery.kind.replace(".", "/")
-        subject = render_to_string(f"notifications/{name}_subject.txt", ctx).strip()
-        body = render_to_string(f"notifications/{name}.txt", ctx)
-    return " ".join(subject.split()), body
+    """Subject and body in the recipient's language, as its kind says (kinds.py)."""
+    return get_kind(delivery.kind).render(delivery)
 
 
 # --------------------------------------------------------------------------- failures
@@ -291,28 +199,10 @@ def _send_email(delivery: Delivery) -> None:
     message.send()
 
 
-def _attachments(delivery: Delivery) -> list[tuple[str, str, str]]:
-    """Files built at send time from the payload; none unless a row asks for them.
-
-    A dialogue registrant's mail carries the calendar invitation (payload
-    ``"invitation": true``), rendered now so that it has the session's current
-    time, place and SEQUENCE even when the row waited for a retry.
-    """
-    if not (delivery.payload.get("invitation") and "registration_id" in delivery.payload):
-        return []
-    from dialogues.ics import session_invitation_ics
-    from dialogues.models import Registration
-
-    registration = Registration.objects.select_related("session").get(
-        pk=delivery.payload["registration_id"]
-    )
-    ics = session_invitation_ics(
-        session=registration.session,
-        attendee_email=registration.email,
-        description=registration.session.topic or registration.session.title,
-        now=timezone.now(),
-    )
-    return [("invitation.ics", ics, "text/calendar; method=REQUEST; charset=UTF-8")]
+def _attachments(delivery: Delivery) -> list[Attachment]:
+    """Files built at send time by the row's kind (a dialogue invitation, say), so that
+    they say what is current even when the row waited for a retry."""
+    return get_kind(delivery.kind).files(delivery)
 
 
 def _claimable(now: datetime) -> Q:

@@ -30,11 +30,17 @@ from django.utils.translation import gettext as _
 from procedures.core.constants import Action, ApplicantType, Channel, ResultDelivery
 from procedures.core.constants import DossierStatus as S
 from procedures.models import Delivery, DeliveryChannel, DossierEvent
+from procedures.notifications.kinds import Audience, MessageKind, register
 
 logger = logging.getLogger(__name__)
 
 KIND = "national.dossier_sync"
 RECIPIENT = "national-portal"
+
+# The sync row is a kind of its own on its own channel (kinds.py), sent by
+# national_sync_send, never rendered from a template.
+register(MessageKind(KIND, Audience.SERVICE, extra_channels=(DeliveryChannel.NATIONAL,)))
+
 
 # Our values -> the national portal's codes. Our status numbers were chosen as the
 # portal's (procedures.core.constants.DossierStatus); the table still names each one,

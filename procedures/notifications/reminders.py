@@ -22,6 +22,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -30,17 +31,18 @@ from procedures.calendar import working_time as calendar
 from procedures.core.constants import StepRole
 from procedures.models import Delivery, DeliveryStatus
 from procedures.notifications import selectors as sel
-from procedures.notifications.scheduling import scheduled_run_progress
-from procedures.notifications.services import (
-    enqueue_after_commit,
+from procedures.notifications.kinds import (
+    DIGEST_KIND,
+    get_kind,
     staff_address,
     staff_channels,
     staff_language,
 )
+from procedures.notifications.scheduling import scheduled_run_progress
+from procedures.notifications.services import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
 
-DIGEST_KIND = "staff.digest"
 INSERT_BATCH = 1000
 
 
@@ -58,6 +60,9 @@ class Plan:
     windows: sel.ReminderWindows
     items: dict[int, dict[str, Item]] = field(default_factory=lambda: defaultdict(dict))
     directory: sel.StaffDirectory | None = None
+    # PostgreSQL: how many dossier items per user the database generated into the
+    # session's temporary table (``_generate_dossier_items``); empty on the Python path.
+    generated: dict[int, int] = field(default_factory=dict)
 
     def add(self, user_ids, item: Item) -> None:
         for uid in user_ids:
@@ -117,11 +122,16 @@ def _step_owners(step: dict, d: sel.StaffDirectory) -> list[int]:
     return d.heads_by_unit.get(unit_id, [])
 
 
-def reminders_plan(*, now: datetime) -> Plan:
-    """Everything due now, per person; reads only (a fixed number of queries)."""
+def reminders_plan(*, now: datetime, in_database: bool = False) -> Plan:
+    """Everything due now, per person; reads only (a fixed number of queries).
+
+    With `in_database` (PostgreSQL), the dossier items, the bulk of a sweep, are not
+    built here: ``_generate_dossier_items`` has the database write them from the due
+    query into a temporary table, and the plan holds only their counts per person.
+    """
     w = sel.reminder_windows(now=now)
     plan = Plan(windows=w)
-    dossiers = list(sel.dossiers_due(until=w.soon_end).iterator(chunk_size=2000))
+    dossiers = [] if in_database else list(sel.dossiers_due(until=w.soon_end).iterator(2000))
     steps = sel.steps_due(until=w.soon_end)
     waiting = list(sel.dossiers_awaiting_intake(cutoff=w.intake_cutoff))
     officer_ids = (
@@ -130,8 +140,12 @@ def reminders_plan(*, now: datetime) -> Plan:
         | {s["dossier__assigned_officer_id"] for s in steps}
         | {s["dossier__received_by_id"] for s in steps}
     )
+    if in_database:
+        officer_ids |= _due_people(w)
     d = sel.staff_directory(extra_ids=officer_ids - {None})
     plan.directory = d
+    if in_database:
+        plan.generated = _generate_dossier_items(w, d)
 
     overdue_by_unit: dict[int, list[tuple[dict, set[int]]]] = defaultdict(list)
     for row in dossiers:
@@ -206,6 +220,11 @@ def reminders_plan(*, now: datetime) -> Plan:
                         },
                     ),
                 )
+    if in_database and d.directors:
+        # Whether any overdue dossier has a unit, as the Python path's overdue_by_unit.
+        past_due = sel.dossiers_due(until=w.now).filter(due_at__lt=w.now)
+        if past_due.filter(assigned_unit_id__isnull=False).exists():
+            overdue_by_unit[0] = []
     if d.directors and overdue_by_unit:
         summary = sel.overdue_summary(now=now)
         plan.add(d.directors, Item("reminder.overdue_summary", f"overdue:{w.day}", summary))
@@ -249,30 +268,43 @@ def reminders_sweep(
         result.skipped = "not a working day"
         logger.info("reminder sweep skipped: %s is not a working day", day)
         return result
-    plan = reminders_plan(now=now)
+    # PostgreSQL generates the dossier items in the database (INSERT ... SELECT from
+    # the due query); SQLite, and a dry run that must list them, build them in Python.
+    in_database = connection.vendor == "postgresql" and not dry_run
+    plan = reminders_plan(now=now, in_database=in_database)
     assert plan.directory is not None  # reminders_plan fills it
     slot = slot or _slot(now)
     resume_after = (run.progress.get("last_user") or 0) if run is not None else 0
-    for uid in sorted(plan.items):
-        user = plan.directory.users.get(uid)
-        if user is None or uid <= resume_after:
-            continue  # inactive account: nobody to tell; or done before an interruption
-        items = sorted(plan.items[uid].values(), key=lambda i: (i.kind, i.subject_key))
-        with transaction.atomic():
-            for channel in staff_channels(user):
-                if dry_run:
-                    _dry_run(result, user, channel, items)
-                    continue
-                digest, inserted = _insert_digest(
-                    user=user, channel=channel, items=items, day=day, slot=slot
-                )
-                result.items += inserted
-                result.already_sent += len(items) - inserted
-                if digest is not None:
-                    result.digests.append(digest.pk)
-            if run is not None and not dry_run:
-                done = run.progress.get("recipients", 0) + 1
-                scheduled_run_progress(run=run, last_user=uid, recipients=done)
+    try:
+        for uid in sorted(set(plan.items) | set(plan.generated)):
+            user = plan.directory.users.get(uid)
+            if user is None or uid <= resume_after:
+                continue  # inactive account: nobody to tell; or done before an interruption
+            items = sorted(plan.items[uid].values(), key=lambda i: (i.kind, i.subject_key))
+            generated = plan.generated.get(uid, 0)
+            with transaction.atomic():
+                for channel in staff_channels(user):
+                    if dry_run:
+                        _dry_run(result, user, channel, items)
+                        continue
+                    digest, inserted = _insert_digest(
+                        user=user,
+                        channel=channel,
+                        items=items,
+                        day=day,
+                        slot=slot,
+                        generated=generated,
+                    )
+                    result.items += inserted
+                    result.already_sent += len(items) + generated - inserted
+                    if digest is not None:
+                        result.digests.append(digest.pk)
+                if run is not None and not dry_run:
+                    done = run.progress.get("recipients", 0) + 1
+                    scheduled_run_progress(run=run, last_user=uid, recipients=done)
+    finally:
+        if in_database and not connection.needs_rollback:
+            _drop_generated()
     logger.info(
         "reminder sweep %s %s: %s digests with %s new items, %s already sent",
         day,
@@ -284,8 +316,9 @@ def reminders_sweep(
     return result
 
 
-def _insert_digest(*, user, channel: str, items: list[Item], day, slot: str):
-    """One transaction per recipient and channel: digest row, then its new items."""
+def _insert_digest(*, user, channel: str, items: list[Item], day, slot: str, generated: int = 0):
+    """One transaction per recipient and channel: digest row, then its new items (with
+    the `generated` ones of the user waiting in the database's temporary table)."""
     recipient = staff_address(user, channel)
     language = staff_language(user)
     with transaction.atomic():
@@ -302,7 +335,7 @@ def _insert_digest(*, user, channel: str, items: list[Item], day, slot: str):
                 )
         except IntegrityError:
             return None, 0  # this sweep already ran for this person: nothing to add
-        inserted = _insert_items(digest=digest, items=items)
+        inserted = _insert_items(digest=digest, items=items, generated=generated)
         if inserted == 0:
             digest.delete()
             return None, 0
@@ -312,27 +345,40 @@ def _insert_digest(*, user, channel: str, items: list[Item], day, slot: str):
     return digest, inserted
 
 
-def _insert_items(*, digest: Delivery, items: list[Item]) -> int:
+def _insert_items(*, digest: Delivery, items: list[Item], generated: int = 0) -> int:
     """Insert the items ON CONFLICT DO NOTHING; returns how many were new.
 
     An item reminded before (by an earlier or a concurrent sweep) stays with its first
-    digest. On PostgreSQL one INSERT ... SELECT FROM unnest(...) per digest does it:
-    the ORM's bulk_create spent most of the sweep building SQL for 10^4 rows
-    (docs/benchmarks.md, "Reminder sweep").
+    digest. On PostgreSQL one INSERT ... SELECT per digest does it, from the items the
+    database generated for this user (``_generate_dossier_items``) and the few built
+    in Python (steps, intake, summary) passed as arrays: the ORM's bulk_create spent
+    most of the sweep building SQL for 10^4 rows (docs/benchmarks.md, "Reminder sweep").
     """
-    if not items:
+    if not items and not generated:
         return 0
+    for kind in {i.kind for i in items}:
+        get_kind(kind)  # an item kind nobody registered would never be printed
     if connection.vendor == "postgresql":
         table = Delivery._meta.db_table
+        from_generated = (
+            f"UNION ALL SELECT g.kind, g.subject_key, g.payload FROM {ITEMS_TABLE} AS g "
+            "WHERE g.user_id = %s"
+            if generated
+            else ""
+        )
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""
                 INSERT INTO {table} (kind, subject_key, payload, channel, recipient, user_id,
                                      language, status, digest_id, attempts, last_error,
                                      created_at)
-                SELECT t.kind, t.subject_key, t.payload::jsonb, %s, %s, %s, %s, %s, %s, 0, '',
-                       %s
-                FROM unnest(%s::text[], %s::text[], %s::text[]) AS t(kind, subject_key, payload)
+                SELECT t.kind, t.subject_key, t.payload, %s, %s, %s, %s, %s, %s, 0, '', %s
+                FROM (
+                    SELECT p.kind, p.subject_key, p.payload::jsonb AS payload
+                    FROM unnest(%s::text[], %s::text[], %s::text[])
+                        AS p(kind, subject_key, payload)
+                    {from_generated}
+                ) AS t
                 ORDER BY t.kind, t.subject_key
                 ON CONFLICT DO NOTHING
                 """,
@@ -347,6 +393,7 @@ def _insert_items(*, digest: Delivery, items: list[Item]) -> int:
                     [i.kind for i in items],
                     [i.subject_key for i in items],
                     [json.dumps(i.payload) for i in items],
+                    *([digest.user_id] if generated else []),
                 ],
             )
             return cursor.rowcount
@@ -366,6 +413,151 @@ def _insert_items(*, digest: Delivery, items: list[Item]) -> int:
     ]
     Delivery.objects.bulk_create(rows, batch_size=INSERT_BATCH, ignore_conflicts=True)
     return digest.items.count()
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+ITEMS_TABLE = "reminder_sweep_items"
+
+# The ISO text Python's datetime.isoformat() gives a UTC time (the payloads must not
+# depend on which path built them).
+_ISO = (
+    "to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+    " || CASE WHEN date_part('microseconds', {c})::bigint %% 1000000 <> 0"
+    " THEN to_char({c} AT TIME ZONE 'UTC', '.US') ELSE '' END || '+00:00'"
+)
+
+
+def _due_people(w: sel.ReminderWindows) -> set[int]:
+    """The officers and receivers of the due dossiers (for the staff directory)."""
+    rows = (
+        sel.dossiers_due(until=w.soon_end)
+        .order_by()
+        .values_list("assigned_officer_id", "received_by_id")
+        .distinct()
+    )
+    return {uid for pair in rows for uid in pair if uid is not None}
+
+
+def _apology_moments(w: sel.ReminderWindows) -> tuple[list[datetime], list[str | None]]:
+    """``_apology_by`` for each distinct due time not yet passed: the working calendar
+    lives in Python, so the database gets it as a small (due time -> text) table."""
+    dues = (
+        sel.dossiers_due(until=w.soon_end)
+        .filter(due_at__gte=w.now, reappointment_count=0)
+        .order_by()
+        .values_list("due_at", flat=True)
+        .distinct()
+    )
+    out: tuple[list[datetime], list[str | None]] = ([], [])
+    for due in dues:
+        out[0].append(due)
+        out[1].append(_apology_by({"reappointment_count": 0, "due_at": due}, w))
+    return out
+
+
+def _generate_dossier_items(w: sel.ReminderWindows, d: sel.StaffDirectory) -> dict[int, int]:
+    """Write the dossier items (deadline reminders and the unit heads' escalation) of
+    every person into a temporary table with one INSERT ... SELECT from the due query:
+    the same owners (``_dossier_owners``), keys (``_deadline_key``) and payloads as
+    ``reminders_plan`` builds row by row in Python. Returns the count per person.
+    """
+    due_sql, due_params = sel.dossiers_due(until=w.soon_end).query.sql_with_params()
+    heads = [(unit, uid) for unit, uids in d.heads_by_unit.items() for uid in uids]
+    apology_dues, apology_texts = _apology_moments(w)
+    iso_due = _ISO.format(c="due.due_at")
+    category = (
+        "CASE WHEN due.due_at < %(now)s THEN 'overdue' "
+        "WHEN due.due_at < %(today_end)s THEN 'due_today' ELSE 'due_soon' END"
+    )
+    named: dict[str, Any] = {
+        "now": w.now,
+        "today_end": w.today_end,
+        "day": w.day.isoformat(),
+        "head_units": [h[0] for h in heads],
+        "head_users": [h[1] for h in heads],
+        "intake": list(d.intake),
+        "apology_dues": apology_dues,
+        "apology_texts": apology_texts,
+    }
+    # The due query's own placeholders are positional: inline them as named ones.
+    for i, value in enumerate(due_params):
+        named[f"due_{i}"] = value
+    pieces = due_sql.split("%s")
+    due_sql = pieces[0] + "".join(f"%(due_{i})s" + p for i, p in enumerate(pieces[1:]))
+    create = f"""
+        CREATE TEMPORARY TABLE IF NOT EXISTS {ITEMS_TABLE} (
+            user_id bigint NOT NULL, kind text NOT NULL, subject_key text NOT NULL,
+            payload jsonb NOT NULL
+        )
+    """
+    sql = f"""
+        INSERT INTO {ITEMS_TABLE} (user_id, kind, subject_key, payload)
+        WITH due AS (
+            SELECT due.*, {category} AS category, {iso_due} AS due_text
+            FROM ({due_sql}) AS due
+        ),
+        heads AS (
+            SELECT * FROM unnest(%(head_units)s::bigint[], %(head_users)s::bigint[])
+                AS h(unit_id, user_id)
+        ),
+        owned AS (
+            SELECT due.*, due.assigned_officer_id AS owner
+            FROM due WHERE due.assigned_officer_id IS NOT NULL
+            UNION ALL
+            SELECT due.*, heads.user_id
+            FROM due JOIN heads ON heads.unit_id = due.assigned_unit_id
+            WHERE due.assigned_officer_id IS NULL
+            UNION ALL
+            SELECT due.*, due.received_by_id
+            FROM due
+            WHERE due.assigned_officer_id IS NULL AND due.received_by_id IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM heads WHERE heads.unit_id = due.assigned_unit_id)
+            UNION ALL
+            SELECT due.*, intake.user_id
+            FROM due CROSS JOIN unnest(%(intake)s::bigint[]) AS intake(user_id)
+            WHERE due.assigned_officer_id IS NULL AND due.received_by_id IS NULL
+              AND NOT EXISTS (SELECT 1 FROM heads WHERE heads.unit_id = due.assigned_unit_id)
+        )
+        SELECT owned.owner, 'reminder.' || owned.category,
+            CASE WHEN owned.category = 'overdue'
+                THEN 'dossier:' || owned.id || ':overdue:' || %(day)s
+                ELSE 'dossier:' || owned.id || ':' || owned.category || ':'
+                    || floor(extract(epoch FROM owned.due_at))::bigint
+            END,
+            CASE WHEN owned.category = 'overdue'
+                THEN jsonb_build_object(
+                    'dossier_id', owned.id, 'code', owned.code, 'due_at', owned.due_text)
+                ELSE jsonb_build_object(
+                    'dossier_id', owned.id, 'code', owned.code, 'due_at', owned.due_text,
+                    'apology_by', apology.apology_by,
+                    'reappointed', owned.reappointment_count <> 0)
+            END
+        FROM owned
+        LEFT JOIN unnest(%(apology_dues)s::timestamptz[], %(apology_texts)s::text[])
+            AS apology(due_at, apology_by)
+            ON apology.due_at = owned.due_at AND owned.reappointment_count = 0
+        UNION ALL
+        SELECT heads.user_id, 'reminder.unit_overdue',
+            'dossier:' || due.id || ':overdue:' || %(day)s,
+            jsonb_build_object('dossier_id', due.id, 'code', due.code, 'due_at', due.due_text)
+        FROM due JOIN heads ON heads.unit_id = due.assigned_unit_id
+        WHERE due.category = 'overdue' AND due.assigned_officer_id IS NOT NULL
+          AND heads.user_id <> due.assigned_officer_id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(create)
+        cursor.execute(f"TRUNCATE {ITEMS_TABLE}")
+        cursor.execute(sql, named)
+        cursor.execute(f"CREATE INDEX IF NOT EXISTS {ITEMS_TABLE}_user ON {ITEMS_TABLE} (user_id)")
+        cursor.execute(f"ANALYZE {ITEMS_TABLE}")
+        cursor.execute(f"SELECT user_id, count(*) FROM {ITEMS_TABLE} GROUP BY user_id")
+        return dict(cursor.fetchall())
+
+
+def _drop_generated() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {ITEMS_TABLE}")
 
 
 def _dry_run(result: SweepResult, user, channel: str, items: list[Item]) -> None:

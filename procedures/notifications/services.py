@@ -21,26 +21,15 @@ from redis.exceptions import RedisError
 
 from procedures.core.constants import Action, Channel
 from procedures.models import Delivery, DeliveryChannel, DossierEvent
+from procedures.notifications.kinds import (
+    APPLICANT_KINDS,
+    STAFF_KINDS,
+    get_kind,
+)
 from procedures.notifications.national_sync import national_sync_queue
 
 logger = logging.getLogger(__name__)
 
-# What the applicant hears about (portal issue, item 8).
-APPLICANT_KINDS: dict[str, str] = {
-    Action.REGISTER: "applicant.receipt",
-    Action.ACCEPT: "applicant.accepted",
-    Action.REFUSE_INTAKE: "applicant.refused",
-    Action.REQUEST_SUPPLEMENT: "applicant.supplement_requested",
-    Action.REQUEST_PAYMENT: "applicant.payment_requested",
-    Action.APOLOGISE: "applicant.apology",
-    Action.RESOLVE: "applicant.result_ready",
-}
-# What the assigned officer hears about.
-STAFF_KINDS: dict[str, str] = {
-    Action.ASSIGN: "staff.assigned",
-    Action.RECEIVE_SUPPLEMENT: "staff.supplement_received",
-    Action.CONFIRM_PAYMENT: "staff.payment_confirmed",
-}
 # Ids per task message when many rows are queued at once (a reminder sweep).
 ENQUEUE_CHUNK = 50
 
@@ -58,7 +47,12 @@ def delivery_queue(
     """Insert one ledger row; returns None when the same message was queued before.
 
     `next_attempt_at` stays empty: "as soon as possible" (a time is set only by a retry).
+    A kind nobody registered (kinds.py) raises UnknownMessageKind, a channel the kind
+    does not use ValueError: the row would never be sendable.
     """
+    message_kind = get_kind(kind)
+    if channel not in message_kind.channels:
+        raise ValueError(f"message kind {kind!r} is not sent by {str(channel)!r}")
     try:
         with transaction.atomic():
             delivery = Delivery.objects.create(
@@ -142,45 +136,48 @@ def enqueue_deliveries(ids: list[int]) -> int:
     return published
 
 
-def staff_channels(user) -> list[str]:
-    """The officer's choice (StaffProfile.notify_by_email / notify_in_app)."""
-    profile = getattr(user, "staff_profile", None)
-    channels: list[str] = []
-    if (profile is None or profile.notify_by_email) and user.email:
-        channels.append(DeliveryChannel.EMAIL)
-    if profile is not None and profile.notify_in_app:
-        channels.append(DeliveryChannel.IN_APP)
-    return channels
-
-
-def staff_address(user, channel: str) -> str:
-    """Ledger recipient: the email address, or the account for the in-app list."""
-    return user.email if channel == DeliveryChannel.EMAIL else f"user:{user.pk}"
-
-
-def staff_language(user) -> str:
-    profile = getattr(user, "staff_profile", None)
-    return profile.language if profile else "vi"
+def notify(
+    *,
+    kind: str,
+    subject_key: str,
+    payload: dict,
+    user=None,
+    addresses: Iterable[str] = (),
+    language: str = "vi",
+) -> list[Delivery]:
+    """Queue one message of `kind` for each recipient its audience resolves to (the
+    officer's chosen channels, or each distinct address); returns the new rows."""
+    queued = [
+        delivery_queue(
+            kind=kind,
+            recipient=r.address,
+            channel=r.channel,
+            user=r.user,
+            subject_key=subject_key,
+            payload=payload,
+            language=r.language,
+        )
+        for r in get_kind(kind).recipients(user=user, addresses=addresses, language=language)
+    ]
+    return [d for d in queued if d is not None]
 
 
 def notify_dossier_event(*, event: DossierEvent) -> list[Delivery]:
     """Queue what a dossier event tells the applicant and the assigned officer."""
     dossier = event.dossier
-    queued = []
     subject_key = f"dossier:{dossier.pk}:event:{event.pk}"
     payload = {"dossier_id": dossier.pk, "event_id": event.pk}
+    queued: list[Delivery | None] = []
     kind = APPLICANT_KINDS.get(event.action)
     if event.action == Action.REGISTER and dossier.channel == Channel.DIRECT:
         kind = None  # the desk hands over the paper receipt
-    if kind and dossier.applicant_email:
-        queued.append(
-            delivery_queue(
-                kind=kind,
-                recipient=dossier.applicant_email,
-                subject_key=subject_key,
-                payload=payload,
-                language=dossier.applicant_language,
-            )
+    if kind:
+        queued += notify(
+            kind=kind,
+            subject_key=subject_key,
+            payload=payload,
+            addresses=[dossier.applicant_email],
+            language=dossier.applicant_language,
         )
     if kind and dossier.applicant_sms_consent and dossier.applicant_phone:
         # The same message by SMS, to an applicant who agreed to it (notifications/sms.py).
@@ -196,19 +193,8 @@ def notify_dossier_event(*, event: DossierEvent) -> list[Delivery]:
         )
     staff_kind = STAFF_KINDS.get(event.action)
     officer = dossier.assigned_officer
-    if staff_kind and officer is not None and officer != event.actor and officer.is_active:
-        for channel in staff_channels(officer):
-            queued.append(
-                delivery_queue(
-                    kind=staff_kind,
-                    recipient=staff_address(officer, channel),
-                    user=officer,
-                    channel=channel,
-                    subject_key=subject_key,
-                    payload=payload,
-                    language=staff_language(officer),
-                )
-            )
+    if staff_kind and officer is not None and officer != event.actor:
+        queued += notify(kind=staff_kind, subject_key=subject_key, payload=payload, user=officer)
     # The national portal hears of every status change (national_sync.py).
     queued.append(national_sync_queue(event=event))
     return [d for d in queued if d is not None]

@@ -23,8 +23,12 @@ __all__ = ["deliver", "deliver_batch", "deliver_pending", "reminders_sweep"]
 
 logger = logging.getLogger(__name__)
 
+# Every task here: bound (it claims rows under its node name), acknowledged late.
+WORKER_TASK = {"bind": True, "acks_late": True, "ignore_result": True}
 # One SMTP conversation is bounded by EMAIL_TIMEOUT; the limits leave room for it.
 SEND_LIMITS = {"soft_time_limit": 90, "time_limit": 120}
+# Batches, the drain and the sweep stop on a time budget of 200 s, below these.
+BATCH_LIMITS = {"soft_time_limit": 240, "time_limit": 300}
 
 
 def _node(task) -> str:
@@ -32,20 +36,15 @@ def _node(task) -> str:
     return task.request.hostname or ""
 
 
-@shared_task(
-    name="procedures.deliver", bind=True, acks_late=True, ignore_result=True, **SEND_LIMITS
-)
+@shared_task(name="procedures.deliver", **WORKER_TASK, **SEND_LIMITS)
 def deliver(self, delivery_id: int) -> str:
     return delivery_send(delivery_id=delivery_id, claimed_by=_node(self))
 
 
 @shared_task(
     name="procedures.deliver_batch",
-    bind=True,
-    acks_late=True,
-    ignore_result=True,
-    soft_time_limit=240,
-    time_limit=300,
+    **WORKER_TASK,
+    **BATCH_LIMITS,
 )
 def deliver_batch(self, delivery_ids: list[int]) -> dict:
     return delivery_send_many(ids=delivery_ids, time_budget=200, claimed_by=_node(self))
@@ -53,11 +52,8 @@ def deliver_batch(self, delivery_ids: list[int]) -> dict:
 
 @shared_task(
     name="procedures.deliver_pending",
-    bind=True,
-    acks_late=True,
-    ignore_result=True,
-    soft_time_limit=240,
-    time_limit=300,
+    **WORKER_TASK,
+    **BATCH_LIMITS,
 )
 def deliver_pending(self, limit: int | None = None) -> dict:
     """The outbox drain (beat: every minute; also once when a worker starts).
@@ -82,11 +78,8 @@ def deliver_pending(self, limit: int | None = None) -> dict:
 
 @shared_task(
     name="procedures.reminders_sweep",
-    bind=True,
-    acks_late=True,
-    ignore_result=True,
-    soft_time_limit=240,
-    time_limit=300,
+    **WORKER_TASK,
+    **BATCH_LIMITS,
 )
 def reminders_sweep(
     self, now: str | None = None, slot: str | None = None, force: bool = False

@@ -36,6 +36,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from procedures.core.admin import ReadOnlyAdminMixin
 from procedures.core.constants import ReportPeriod, Role
 from procedures.core.errors import DomainError
 from procedures.core.formatting import percent
@@ -320,8 +321,9 @@ def _by_from(request) -> str:
     return by
 
 
+# Frozen reports are evidence: viewed, never edited here.
 @admin.register(ReportSnapshot)
-class ReportSnapshotAdmin(admin.ModelAdmin):
+class ReportSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "__str__",
         "start",
@@ -347,16 +349,6 @@ class ReportSnapshotAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
     list_select_related = ["frozen_by"]
-
-    # Frozen reports are evidence: viewed, never edited here.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_view_permission(self, request, obj=None):
         return may_view_reports(request.user) or super().has_view_permission(request, obj)

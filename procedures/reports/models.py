@@ -39,3 +39,48 @@ class ReportSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_period_display()} {self.start:%m/%Y}"
+
+
+class ReportDailyCount(models.Model):
+    """Per procedure and local day, what the report counts (procedures/reports/rollup.py).
+
+    Flow columns count what happened that day (accepted, resolved, ended). The ``*_delta``
+    columns are changes of a state at midnight: the number of dossiers open, paused for a
+    supplement or a payment, or overdue at the midnight that starts day D is the sum of
+    the deltas of the days before D, so a period's carried-over and still-open figures
+    are running sums, never a pass over the dossiers. Kept in the transaction of every
+    transition; ``manage.py rebuild_report_rollup`` recomputes it from the dossiers and
+    their event log.
+    """
+
+    procedure = models.ForeignKey(
+        "procedures.Procedure",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("procedure"),
+    )
+    day = models.DateField(_("day"))
+    received_online = models.IntegerField(default=0)
+    received_direct_postal = models.IntegerField(default=0)
+    resolved = models.IntegerField(default=0)
+    resolved_early = models.IntegerField(default=0)
+    resolved_on_time = models.IntegerField(default=0)
+    resolved_late = models.IntegerField(default=0)
+    withdrawn = models.IntegerField(default=0)
+    stopped = models.IntegerField(default=0)
+    refused_intake = models.IntegerField(default=0)
+    open_delta = models.IntegerField(default=0)
+    supplement_delta = models.IntegerField(default=0)
+    payment_delta = models.IntegerField(default=0)
+    overdue_delta = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("report daily count")
+        verbose_name_plural = _("report daily counts")
+        constraints = [
+            models.UniqueConstraint(fields=["procedure", "day"], name="report_daily_count_once")
+        ]
+        indexes = [models.Index(fields=["day"], name="report_daily_count_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.procedure_id} {self.day}"

@@ -14,11 +14,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from dialogues import services as dialogue_services
 from procedures.models import Dossier, RequiredDocument
-from tests.dialogues_factories import RecommendationFactory, SessionFactory
+from tests.dialogues_factories import RecommendationFactory, SessionFactory, register_business
 
-from .test_portal_journey import PASSWORD, PNG, pdf_file
+from .pages import attach_and_submit
+from .test_portal_journey import PASSWORD
 from .test_portal_journey import catalogue as catalogue_fixture
 
 catalogue = catalogue_fixture
@@ -84,14 +84,7 @@ def test_public_pages_dialogues_and_admin_work_under_the_policy(
     page.fill("#id_email", "binh@example.com")
     page.fill("#id_address", "Số 1 Hoàng Văn Thụ, TP Thái Nguyên")
     page.check("#id_result_delivery_2")
-    page.set_input_files(f"#id_doc_{first.pk}", files=[pdf_file("don-de-nghi.pdf")])
-    page.set_input_files(
-        f"#id_doc_{second.pk}",
-        files=[{"name": "giay-chung-nhan.png", "mimeType": "image/png", "buffer": PNG}],
-    )
-    page.check("#id_consent")
-    page.click("main form button[type=submit]")
-    page.wait_for_url("**/bien-nhan/*/")
+    attach_and_submit(page, first, second)
     watch.check("receipt")
     code = page.inner_text("#dossier-code").strip()
     pin = page.inner_text("#dossier-pin").strip()
@@ -109,19 +102,7 @@ def test_public_pages_dialogues_and_admin_work_under_the_policy(
     watch.visit("/doi-thoai/")
     watch.visit(f"/doi-thoai/{session.pk}/")
     watch.visit(f"/doi-thoai/{session.pk}/dang-ky/")
-    registration, token = dialogue_services.registration_create(
-        session_id=session.pk,
-        business_name="Công ty TNHH Phú Bình",
-        tax_code="4600123498",
-        representative="Lê Văn C",
-        position="Giám đốc",
-        email="c@phubinh.vn",
-        phone="0912000111",
-        attendees=1,
-        questions="",
-        question_field_id=None,
-        language="vi",
-    )
+    registration, token = register_business(session, 1, position="Giám đốc", now=None)
     watch.visit(reverse("dialogues:registration-manage", args=[registration.public_id, token]))
     watch.visit("/doi-thoai/kien-nghi/")
     RecommendationFactory()

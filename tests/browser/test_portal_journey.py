@@ -32,15 +32,10 @@ from procedures.models import (
     RequiredDocument,
     Unit,
 )
-from tests.files import minimal_pdf
+
+from .pages import PDF, attach_and_submit, pdf_file, send_supplement
 
 PASSWORD = "pw-portal-123"
-PDF = minimal_pdf()  # a real PDF: the upload checks read its structure
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
-
-
-def pdf_file(name: str) -> dict:
-    return {"name": name, "mimeType": "application/pdf", "buffer": PDF}
 
 
 @pytest.fixture
@@ -206,14 +201,7 @@ def test_applicant_journey_on_a_phone(
 
     page.fill("#id_id_number", "001199012345")
     page.fill("#id_address", "Số 1 Hoàng Văn Thụ, TP Thái Nguyên")
-    page.set_input_files(f"#id_doc_{first.pk}", files=[pdf_file("don-de-nghi.pdf")])
-    page.set_input_files(
-        f"#id_doc_{second.pk}",
-        files=[{"name": "giay-chung-nhan.png", "mimeType": "image/png", "buffer": PNG}],
-    )
-    page.check("#id_consent")
-    page.click("main form button[type=submit]")
-    page.wait_for_url("**/bien-nhan/*/")
+    attach_and_submit(page, first, second)
 
     # --- Receipt: code, PIN, PDF ---------------------------------------------------------
     code = page.inner_text("#dossier-code").strip()
@@ -271,11 +259,9 @@ def test_applicant_journey_on_a_phone(
     look.reload()
     assert "bị mờ" in look.inner_text("main")
     checker.check(look, "10-dossier-supplement-requested")
-    look.set_input_files("#id_files", files=[pdf_file("giay-chung-nhan-ro-net.pdf")])
-    look.fill("#id_note", "Đã gửi bản rõ nét.")
-    look.click("form[action$='/bo-sung/'] button[type=submit]")
-    look.wait_for_url(f"**/tra-cuu/{code}/")
-    assert look.locator(".message-success").count() == 1
+    send_supplement(
+        look, code=code, filename="giay-chung-nhan-ro-net.pdf", note="Đã gửi bản rõ nét."
+    )
     dossier.refresh_from_db()
     assert dossier.status == 2  # accepted again: the clock counts from zero
 

@@ -25,13 +25,8 @@ from procedures.dossiers.services import (
     dossier_resolve,
 )
 from procedures.models import Dossier, Procedure, Rating
-from tests.files import minimal_pdf
 
-PDF = minimal_pdf()  # a real PDF: the upload checks parse its structure
-
-
-def pdf_file(name: str) -> dict:
-    return {"name": name, "mimeType": "application/pdf", "buffer": PDF}
+from .pages import pdf_file, send_supplement
 
 
 def seed() -> None:
@@ -138,11 +133,12 @@ def test_applicant_journey_on_the_seeded_catalogue(phone, chromium, live_server,
     look.reload()
     assert "thiếu chữ ký" in look.inner_text("main")
     checker.check(look, "seeded-07-supplement-requested")
-    look.set_input_files("#id_files", files=[pdf_file("van-ban-de-nghi-co-chu-ky.pdf")])
-    look.fill("#id_note", "Đã gửi lại văn bản có chữ ký.")
-    look.click("form[action$='/bo-sung/'] button[type=submit]")
-    look.wait_for_url(f"**/tra-cuu/{code}/")
-    assert look.locator(".message-success").count() == 1
+    send_supplement(
+        look,
+        code=code,
+        filename="van-ban-de-nghi-co-chu-ky.pdf",
+        note="Đã gửi lại văn bản có chữ ký.",
+    )
     dossier.refresh_from_db()
     assert dossier.status == DossierStatus.ACCEPTED
     assert dossier.documents.filter(by_applicant=True).count() == len(documents) + 1

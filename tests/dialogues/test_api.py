@@ -6,7 +6,12 @@ from django.urls import reverse
 
 from dialogues import services
 from dialogues.constants import AnswerKind
-from tests.dialogues_factories import RecommendationFactory, SessionFactory, local
+from tests.dialogues_factories import (
+    RecommendationFactory,
+    SessionFactory,
+    local,
+    register_business,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -14,26 +19,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def session(db):
     s = SessionFactory(title="Đối thoại điện lực", capacity=2)
-    services.registration_create(
-        session_id=s.pk,
-        business_name="Công ty A",
-        tax_code="4600000016",
-        representative="A",
-        email="a@example.vn",
-        phone="1",
-        attendees=2,
-        now=local(2026, 2, 20, 9),
-    )
-    services.registration_create(
-        session_id=s.pk,
-        business_name="Công ty B",
-        tax_code="4600000023",
-        representative="B",
-        email="b@example.vn",
-        phone="1",
-        attendees=1,
-        now=local(2026, 2, 20, 10),
-    )
+    register_business(s, 1, attendees=2, business_name="Công ty A", now=local(2026, 2, 20, 9))
+    register_business(s, 2, business_name="Công ty B", now=local(2026, 2, 20, 10))
     return s
 
 

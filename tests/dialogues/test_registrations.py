@@ -14,24 +14,18 @@ from dialogues.constants import RecommendationSource, RegistrationStatus, Remind
 from dialogues.models import Recommendation, Registration
 from procedures.core.errors import DomainError
 from procedures.models import Delivery, DeliveryStatus
-from tests.dialogues_factories import FieldFactory, SessionFactory, local, valid_tax_code
+from tests.dialogues_factories import (
+    FieldFactory,
+    SessionFactory,
+    local,
+    register_business,
+)
 
 NOW = local(2026, 2, 25, 9, 0)
 
 
 def register(session, n: int, attendees: int = 1, **kwargs):
-    data = {
-        "session_id": session.pk,
-        "business_name": f"Công ty {n}",
-        "tax_code": valid_tax_code(460000000 + 100 * n),
-        "representative": f"Nguyễn Văn {n}",
-        "email": f"dn{n}@example.vn",
-        "phone": "0912345678",
-        "attendees": attendees,
-        "now": NOW,
-    }
-    data.update(kwargs)
-    return services.registration_create(**data)
+    return register_business(session, n, attendees, **{"now": NOW, **kwargs})
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from tests.dialogues_factories import (
     SessionFactory,
     UnitFactory,
     local,
+    register_business,
 )
 
 pytestmark = pytest.mark.django_db
@@ -222,14 +223,12 @@ class TestSessionReminder:
     @pytest.fixture
     def registration(self):
         session = SessionFactory()  # starts Tue 3 Mar 2026 08:00
-        registration, _token = services.registration_create(
-            session_id=session.pk,
+        registration, _token = register_business(
+            session,
+            1,
             business_name="Công ty Điện lực",
-            tax_code="4600999990",
             representative="Trần Thị B",
             email="b@example.vn",
-            phone="0987",
-            attendees=1,
             now=local(2026, 2, 20, 9),
         )
         return registration
@@ -275,26 +274,8 @@ def test_promotion_notice_is_sent_by_the_drain_when_the_broker_was_down(
     from kombu.exceptions import OperationalError
 
     session = SessionFactory(capacity=1)
-    first, _ = services.registration_create(
-        session_id=session.pk,
-        business_name="A",
-        tax_code="4600000016",
-        representative="A",
-        email="a@example.vn",
-        phone="1",
-        attendees=1,
-        now=local(2026, 2, 20, 9),
-    )
-    waiting, _ = services.registration_create(
-        session_id=session.pk,
-        business_name="B",
-        tax_code="4600000023",
-        representative="B",
-        email="b@example.vn",
-        phone="1",
-        attendees=1,
-        now=local(2026, 2, 20, 10),
-    )
+    first, _ = register_business(session, 1, email="a@example.vn", now=local(2026, 2, 20, 9))
+    waiting, _ = register_business(session, 2, email="b@example.vn", now=local(2026, 2, 20, 10))
     with (
         mock.patch(
             "procedures.tasks.deliver.apply_async", side_effect=OperationalError("broker down")

@@ -17,6 +17,7 @@ from tests.dialogues_factories import (
     SessionFactory,
     UnitFactory,
     local,
+    register_business,
 )
 from tests.files import minimal_pdf
 
@@ -121,15 +122,7 @@ class TestRegistrationForm:
     def test_private_page_posts_with_its_own_origin(self, session, client):
         """The token never leaves in a Referer to other sites, but the page's own forms
         keep their Origin: `no-referrer` made Chromium post `Origin: null` (403)."""
-        registration, token = services.registration_create(
-            session_id=session.pk,
-            business_name="Công ty A",
-            tax_code="4600123480",
-            representative="A",
-            email="a@example.vn",
-            phone="0912345678",
-            attendees=1,
-        )
+        registration, token = register_business(session, 1, now=None)
         url = reverse("dialogues:registration-manage", args=[registration.public_id, token])
         strict = Client(enforce_csrf_checks=True)
         page = strict.get(url)

@@ -7,7 +7,6 @@ db 2 (or a redis-server of the test's own), and at a file mailbox it can count.
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,8 @@ from urllib.parse import quote, urlparse
 import pytest
 from django.conf import settings
 from django.db import connection
+
+from tests.servers import free_port, redis_server
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_DB = 2  # this area's Redis database on the shared server
@@ -39,12 +40,6 @@ def database_url() -> str:
     if s.get("PASSWORD"):
         auth += ":" + quote(s["PASSWORD"])
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Mailbox:
@@ -177,21 +172,7 @@ def own_redis(require_redis):
         proc = None
 
         def start(self):
-            self.proc = subprocess.Popen(
-                [
-                    "redis-server",
-                    "--port",
-                    str(port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            self.proc = redis_server(port)
 
             wait_until(lambda: _pings(self.url), 10, "redis-server start")
 

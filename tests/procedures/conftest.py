@@ -135,6 +135,25 @@ def register(procedure, staff):
 
 
 @pytest.fixture
+def processing_dossier(register, staff, units):
+    """Make a dossier accepted at 08:00 on 1 June and assigned at 08:30 to QLTM and its
+    specialist (submitted at `now`, default 08:00; other arguments go to register)."""
+
+    def make(**kw):
+        d = register(now=kw.pop("now", at(2026, 6, 1, 8, 0)), **kw)
+        d = svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 8, 0))
+        return svc.dossier_assign(
+            dossier=d,
+            actor=staff["intake"],
+            unit=units["QLTM"],
+            officer=staff["specialist"],
+            now=at(2026, 6, 1, 8, 30),
+        )
+
+    return make
+
+
+@pytest.fixture
 def industry_procedure(units):
     field = Field.objects.create(name="Công nghiệp địa phương", ministry_code="G02-CT02", order=5)
     return procedure_create(

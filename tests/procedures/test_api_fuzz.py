@@ -28,10 +28,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from config.wsgi import application
-from dialogues import services as dialogue_services
 from procedures.core.constants import Outcome
 from procedures.dossiers import services as svc
-from tests.dialogues_factories import RecommendationFactory, SessionFactory
+from tests.dialogues_factories import RecommendationFactory, SessionFactory, register_business
 
 from .conftest import at
 
@@ -99,20 +98,7 @@ def world(register, staff, units, settings):
     )
     session = SessionFactory()
     SessionFactory(planned=True, starts_at=at(2026, 9, 1, 8, 0))
-    dialogue_services.registration_create(
-        session_id=session.pk,
-        business_name="Công ty TNHH Phú Bình",
-        tax_code="4600123498",
-        representative="Lê Văn C",
-        position="",
-        email="c@phubinh.vn",
-        phone="",
-        attendees=1,
-        questions="",
-        question_field_id=None,
-        language="vi",
-        now=at(2026, 2, 1, 9, 0),
-    )
+    register_business(session, 1, now=at(2026, 2, 1, 9, 0))
     RecommendationFactory(session=session)
     token, _created = Token.objects.get_or_create(user=staff["director"])
     return {"token": token.key}

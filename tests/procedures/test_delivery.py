@@ -18,6 +18,7 @@ from kombu.exceptions import OperationalError
 from procedures.core.constants import Channel
 from procedures.dossiers import services as svc
 from procedures.models import Delivery, DeliveryChannel, DeliveryStatus
+from procedures.notifications import kinds
 from procedures.notifications.delivery import (
     Outcome,
     delivery_drain,
@@ -173,9 +174,17 @@ def test_transient_failures_give_up_after_the_last_attempt(accepted, flaky, sett
     assert "attempt 3: Could not reach the mail server" in row.last_error
 
 
-def test_a_broken_template_fails_with_its_reason(staff):
+@pytest.fixture
+def kind_without_templates():
+    kind = kinds.MessageKind("staff.no_such_template", kinds.Audience.STAFF)
+    kinds.register(kind)
+    yield kind.key
+    kinds.unregister(kind.key)
+
+
+def test_a_broken_template_fails_with_its_reason(staff, kind_without_templates):
     row = delivery_queue(
-        kind="staff.no_such_kind", recipient="x@example.gov.vn", subject_key="t", payload={}
+        kind=kind_without_templates, recipient="x@example.gov.vn", subject_key="t", payload={}
     )
     assert delivery_send(delivery_id=row.pk, now=NOW) == Outcome.FAILED
     row.refresh_from_db()

@@ -17,6 +17,7 @@ from procedures.catalogue.importing import (
 from procedures.core.constants import ChangeKind, Level, OnlineLevel
 from procedures.core.errors import DomainError
 from procedures.models import Field, Procedure, ProcedureVersion, Unit
+from tests import files
 from tests.commands import run
 from tests.factories import ProcedureFactory
 
@@ -26,12 +27,7 @@ REFERENCE = Path(__file__).resolve().parents[2] / "procedures" / "data" / "proce
 
 
 def write_csv(path: Path, rows: list[dict], columns=COLUMNS) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=columns)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({c: row.get(c, "") for c in columns})
-    return path
+    return files.write_csv(path, rows, columns)
 
 
 def row(**values):

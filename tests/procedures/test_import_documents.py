@@ -11,21 +11,13 @@ from procedures.core.constants import DocumentKind, OnlineLevel
 from procedures.dossiers.services import Applicant, dossier_register
 from procedures.models import DossierDocument, Procedure, RequiredDocument
 from tests.commands import run
+from tests.files import write_csv
 
 pytestmark = pytest.mark.django_db
 
 FIXTURE = Path(__file__).resolve().parent / "data" / "procedure_documents.csv"
 WINE = "Cấp lại Giấy phép bán buôn rượu trên địa bàn tỉnh, thành phố trực thuộc Trung ương"
 CARD = "Cấp lại thẻ an toàn điện"
-
-
-def write_csv(path: Path, rows: list[dict], columns) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=columns)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({c: row.get(c, "") for c in columns})
-    return path
 
 
 def proc_row(name="Cấp Giấy phép bán lẻ rượu", **values):

@@ -8,8 +8,6 @@ page and API answer, and a warning is logged; the throttles go on counting local
 import logging
 import shutil
 import signal
-import socket
-import subprocess
 import time
 
 import pytest
@@ -21,6 +19,7 @@ from rest_framework.test import APIClient
 
 from config import cache as fallback
 from procedures.models import Dossier
+from tests.servers import free_port, redis_server
 
 from .test_portal_submission import _english, form_data, submit_url  # noqa: F401
 from .test_portal_submission import online_procedure as online_procedure_fixture
@@ -28,12 +27,6 @@ from .test_portal_submission import online_procedure as online_procedure_fixture
 online_procedure = online_procedure_fixture
 
 pytestmark = pytest.mark.django_db
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def redis_cache(url: str) -> dict:
@@ -67,21 +60,7 @@ def own_redis():
             pytest.fail("redis-server is required (REQUIRE_SERVICES=1)")
         pytest.skip("redis-server not installed")
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = redis_server(port)
     url = f"redis://127.0.0.1:{port}/0"
     deadline = time.monotonic() + 10
     while True:

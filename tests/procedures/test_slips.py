@@ -92,6 +92,18 @@ def accepted(register, staff, slots):
     return accepted
 
 
+@pytest.fixture
+def assigned(accepted, staff, units):
+    """Accepted at 10:00, handed to QLTM's specialist at 11:00."""
+    return svc.dossier_assign(
+        dossier=accepted,
+        actor=staff["intake"],
+        unit=units["QLTM"],
+        officer=staff["specialist"],
+        now=at(2026, 6, 1, 11, 0),
+    )
+
+
 def lookup(dossier) -> str:
     """The look-up address in the applicant's language, as the slip prints it."""
     with translation.override(dossier.applicant_language):
@@ -194,14 +206,8 @@ def test_refusal_slip(register, staff):
     assert vi("Form %(number)s", number="03") in text
 
 
-def test_apology_slip_has_old_and_new_appointment(accepted, staff, units):
-    d = svc.dossier_assign(
-        dossier=accepted,
-        actor=staff["intake"],
-        unit=units["QLTM"],
-        officer=staff["specialist"],
-        now=at(2026, 6, 1, 11, 0),
-    )
+def test_apology_slip_has_old_and_new_appointment(assigned, staff, units):
+    d = assigned
     svc.dossier_apologise(
         dossier=d,
         actor=staff["unit_head"],
@@ -216,14 +222,8 @@ def test_apology_slip_has_old_and_new_appointment(accepted, staff, units):
     assert "Cán bộ unit_head" in text
 
 
-def test_control_slip_records_each_hand_over(accepted, staff, units):
-    d = svc.dossier_assign(
-        dossier=accepted,
-        actor=staff["intake"],
-        unit=units["QLTM"],
-        officer=staff["specialist"],
-        now=at(2026, 6, 1, 11, 0),
-    )
+def test_control_slip_records_each_hand_over(assigned, staff, units):
+    d = assigned
     svc.dossier_complete_step(
         dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 11, 0), note="Chuyển phòng chuyên môn"
     )
@@ -310,15 +310,9 @@ def _step_rows(slip) -> dict[str, tuple[str, str]]:
     return {row[1]: (row[2], row[3]) for row in table.rows}
 
 
-def test_control_slip_names_who_really_did_each_step(accepted, staff, units):
+def test_control_slip_names_who_really_did_each_step(assigned, staff, units):
     """Before: every step showed the unit the dossier is assigned to now."""
-    d = svc.dossier_assign(
-        dossier=accepted,
-        actor=staff["intake"],
-        unit=units["QLTM"],
-        officer=staff["specialist"],
-        now=at(2026, 6, 1, 11, 0),
-    )
+    d = assigned
     # The first transfer to a unit ends the desk's step (its hand-over).
     svc.dossier_complete_step(dossier=d, actor=staff["specialist"], now=at(2026, 6, 3, 9, 0))
     d.refresh_from_db()

@@ -50,63 +50,54 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         created = []
+
+        def ensure(name: str, task: str, description: str, **schedule) -> None:
+            # Created once; an admin's later changes to the schedule are kept.
+            _task, new = PeriodicTask.objects.get_or_create(
+                name=name, defaults={"task": task, "description": description, **schedule}
+            )
+            if new:
+                created.append(name)
+
         with transaction.atomic():
             every_minute, _c = IntervalSchedule.objects.get_or_create(
                 every=1, period=IntervalSchedule.MINUTES
             )
-            _task, new = PeriodicTask.objects.get_or_create(
-                name=DRAIN_NAME,
-                defaults={
-                    "task": "procedures.deliver_pending",
-                    "interval": every_minute,
-                    "description": _(
-                        "Sends messages left pending by a broker outage "
-                        "and retries failed sends with backoff."
-                    ),
-                },
+            ensure(
+                DRAIN_NAME,
+                "procedures.deliver_pending",
+                _(
+                    "Sends messages left pending by a broker outage "
+                    "and retries failed sends with backoff."
+                ),
+                interval=every_minute,
             )
-            if new:
-                created.append(DRAIN_NAME)
             for value in settings.REMINDER_SWEEP_TIMES:
                 hour, minute = _parse(value)
-                crontab = self._daily(hour, minute)
-                name = SWEEP_NAME.format(time=f"{hour:02d}:{minute:02d}")
-                _task, new = PeriodicTask.objects.get_or_create(
-                    name=name,
-                    defaults={
-                        "task": "procedures.reminders_sweep",
-                        "crontab": crontab,
-                        "description": _(
-                            "Deadline digests to officers, unit heads and "
-                            "directors; skipped on non-working days."
-                        ),
-                    },
-                )
-                if new:
-                    created.append(name)
-            _task, new = PeriodicTask.objects.get_or_create(
-                name=MONTH_CLOSE_NAME,
-                defaults={
-                    "task": "procedures.report_month_close",
-                    "crontab": self._daily(*MONTH_CLOSE_AT),
-                    "description": _(
-                        "Freezes and mails the previous month's report; "
-                        "acts only on the first working day of a month."
+                ensure(
+                    SWEEP_NAME.format(time=f"{hour:02d}:{minute:02d}"),
+                    "procedures.reminders_sweep",
+                    _(
+                        "Deadline digests to officers, unit heads and "
+                        "directors; skipped on non-working days."
                     ),
-                },
+                    crontab=self._daily(hour, minute),
+                )
+            ensure(
+                MONTH_CLOSE_NAME,
+                "procedures.report_month_close",
+                _(
+                    "Freezes and mails the previous month's report; "
+                    "acts only on the first working day of a month."
+                ),
+                crontab=self._daily(*MONTH_CLOSE_AT),
             )
-            if new:
-                created.append(MONTH_CLOSE_NAME)
-            _task, new = PeriodicTask.objects.get_or_create(
-                name=SESSIONS_CLEAR_NAME,
-                defaults={
-                    "task": "procedures.sessions_clear",
-                    "crontab": self._daily(*SESSIONS_CLEAR_AT),
-                    "description": _("Deletes expired sessions from the database, every night."),
-                },
+            ensure(
+                SESSIONS_CLEAR_NAME,
+                "procedures.sessions_clear",
+                _("Deletes expired sessions from the database, every night."),
+                crontab=self._daily(*SESSIONS_CLEAR_AT),
             )
-            if new:
-                created.append(SESSIONS_CLEAR_NAME)
         for name in created:
             self.stdout.write(_("created: %(name)s") % {"name": name})
         if not created:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -12,6 +11,7 @@ from django.utils import timezone
 from procedures.catalogue.fees import fee_format
 from procedures.catalogue.selectors import field_list_with_counts, procedure_list
 from procedures.core.constants import ProcedureStatus
+from procedures.core.paging import page_of
 from procedures.dossiers.services import dossier_due_if_accepted
 from procedures.models import Procedure, RequiredDocument
 from procedures.portal.forms import ProcedureFilterForm
@@ -41,16 +41,14 @@ def procedure_list_view(request):
         )
     elif not form.is_bound:
         procedures = procedure_list()
-    page = Paginator(procedures, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = page_of(request, procedures, PAGE_SIZE)
     return render(
         request,
         "procedures/procedure_list.html",
         {
             "form": form,
             "page": page,
-            "query": query.urlencode(),
+            "query": query,
             "searching": bool(form.is_bound and any(request.GET.get(k) for k in form.fields)),
         },
         status=200 if not form.errors else 400,
