@@ -625,7 +625,7 @@ class DossierLookupView(APIView):
         if dossier is None or not svc.pin_matches(dossier=dossier, pin=pin):
             throttle.lookup_failed(request, code=code)
             return _not_found()
-        throttle.lookup_succeeded(code=code)
+        throttle.lookup_succeeded(code=code, request=request)
         events = dossier.events.order_by("at", "id").only(
             "action", "at", "from_status", "to_status", "note", "dossier_id"
         )

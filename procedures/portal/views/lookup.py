@@ -107,7 +107,7 @@ def lookup(request):
                 .first()
             )
             if dossier is not None and pin_matches(dossier=dossier, pin=pin):
-                throttle.lookup_succeeded(code=code)
+                throttle.lookup_succeeded(code=code, request=request)
                 request.session.cycle_key()
                 access_grant(request, dossier_id=dossier.pk)
                 return redirect("procedures:lookup-dossier", code=dossier.code)
