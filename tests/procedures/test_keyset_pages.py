@@ -9,6 +9,7 @@ and search applied.
 import html
 import re
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from rest_framework.test import APIClient
@@ -138,13 +139,17 @@ def test_api_cursors_walk_every_dossier_once_both_ways_with_filters(register, st
         made.append(register(now=when))
     client = APIClient()
     client.force_login(staff["intake"])
-    for params in ["", "&search=Nguyễn", f"&status={S.SUBMITTED}&search=Văn"]:
+    for params in [
+        "",
+        "&" + urlencode({"search": "Nguyễn"}),
+        f"&status={S.SUBMITTED}&search=V%C4%83n",
+    ]:
         expected = [
             d.code
             for d in dossier_list(
                 user=staff["intake"],
                 **({"search": "Nguyễn"} if "Nguyễn" in params else {}),
-                **({"status": [S.SUBMITTED], "search": "Văn"} if "Văn" in params else {}),
+                **({"status": [S.SUBMITTED], "search": "Văn"} if "V%C4%83n" in params else {}),
             ).order_by("-submitted_at", "-id")
         ]
         assert len(expected) == 8
@@ -163,3 +168,12 @@ def test_api_cursors_walk_every_dossier_once_both_ways_with_filters(register, st
             back = [row["code"] for row in body["results"]] + back
             url = body["previous"]
         assert back + [row["code"] for row in pages[-1]["results"]] == expected
+
+
+def test_api_refuses_a_forged_cursor(staff):
+    client = APIClient()
+    client.force_login(staff["intake"])
+    for cursor in ["garbage", "eHwyMDI2LTA1LTIwfDY", "bnwyMDI2LTA1LTIwVDAxOjA3OjAwfDY"]:
+        response = client.get("/api/v1/dossiers/", {"cursor": cursor})
+        assert response.status_code == 404
+        assert response.json()["detail"] == "Invalid cursor"
