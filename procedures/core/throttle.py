@@ -105,9 +105,12 @@ class Window:
         index = int(now // self.seconds)
         return f"portal-throttle:{self.scope}:{_digest(key)}:{index}", (index + 1) * self.seconds
 
+    def bucket(self, key: str, *, now: float) -> str:
+        """The cache key of `key`'s counter in the window that holds `now`."""
+        return self._bucket(key, now)[0]
+
     def counter(self, key: str, *, now: float) -> Counter:
-        bucket, _ = self._bucket(key, now)
-        return bucket, self.seconds + 1, False
+        return self.bucket(key, now=now), self.seconds + 1, False
 
     def count(self, key: str, *, now: float | None = None) -> int:
         bucket, _ = self._bucket(key, time.time() if now is None else now)
@@ -170,7 +173,7 @@ def form_blocked(request, form: str) -> int | None:
     counts, done = hit_counters(
         cache,
         [attempts.counter(ip, now=now)] if attempts is not None else [],
-        [successes._bucket(ip, now)[0]] if successes is not None else [],
+        [successes.bucket(ip, now=now)] if successes is not None else [],
     )
     if attempts is not None and counts[0] > attempts.limit:
         return attempts.seconds_left(now=now)
@@ -228,7 +231,7 @@ def lookup_blocked(request, *, code: str) -> int | None:
     now = time.time()
     _n, until_key = _backoff_keys(client_ip(request))
     by_code = lookup_code_window()
-    code_bucket, _ = by_code._bucket(_code_key(code), now)
+    code_bucket = by_code.bucket(_code_key(code), now=now)
     _, (until, failures) = hit_counters(cache, [], [until_key, code_bucket])
     # Remembered for lookup_succeeded: no failures on this code, nothing to reset.
     request._lookup_code_failures = (_code_key(code), int(failures or 0))
