@@ -24,6 +24,11 @@ the PIN is the secret.
 Fixed windows: a counter lives for its window, and `incr` is atomic in Redis, so two
 web processes never both let the N+1th attempt through. Keys hold a hash of what the
 visitor typed, never the text itself (cache keys have a charset).
+
+Cost: every check is one cache round trip (`config.cache.hit_counters`: the counters a
+request bumps and the ones it reads go in one Redis pipeline). A look-up that opens a
+dossier costs one (the check; nothing to reset when the code had no failures), a
+failed one two, and a third only when the address starts waiting.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy, ngettext
+
+from config.cache import Counter, hit_counters
 
 
 def _valid_ip(value: str) -> str | None:
@@ -98,20 +105,21 @@ class Window:
         index = int(now // self.seconds)
         return f"portal-throttle:{self.scope}:{_digest(key)}:{index}", (index + 1) * self.seconds
 
+    def bucket(self, key: str, *, now: float) -> str:
+        """The cache key of `key`'s counter in the window that holds `now`."""
+        return self._bucket(key, now)[0]
+
+    def counter(self, key: str, *, now: float) -> Counter:
+        return self.bucket(key, now=now), self.seconds + 1, False
+
     def count(self, key: str, *, now: float | None = None) -> int:
         bucket, _ = self._bucket(key, time.time() if now is None else now)
         return int(cache.get(bucket, 0))
 
     def hit(self, key: str, *, now: float | None = None) -> int:
         now = time.time() if now is None else now
-        bucket, _ = self._bucket(key, now)
-        # add() is a no-op when the counter exists; incr() is atomic in Redis.
-        cache.add(bucket, 0, timeout=self.seconds + 1)
-        try:
-            return cache.incr(bucket)
-        except ValueError:  # expired between add() and incr()
-            cache.set(bucket, 1, timeout=self.seconds + 1)
-            return 1
+        (count,), _ = hit_counters(cache, [self.counter(key, now=now)])
+        return count
 
     def reset(self, key: str, *, now: float | None = None) -> None:
         bucket, _ = self._bucket(key, time.time() if now is None else now)
@@ -160,10 +168,17 @@ def form_blocked(request, form: str) -> int | None:
     """
     attempts, successes = _form_windows(form)
     ip = client_ip(request)
-    if attempts is not None and attempts.hit(ip) > attempts.limit:
-        return attempts.seconds_left()
-    if successes is not None and successes.exceeded(ip):
-        return successes.seconds_left()
+    now = time.time()
+    # One round trip: bump the attempts, read the successes.
+    counts, done = hit_counters(
+        cache,
+        [attempts.counter(ip, now=now)] if attempts is not None else [],
+        [successes.bucket(ip, now=now)] if successes is not None else [],
+    )
+    if attempts is not None and counts[0] > attempts.limit:
+        return attempts.seconds_left(now=now)
+    if successes is not None and int(done[0] or 0) >= successes.limit:
+        return successes.seconds_left(now=now)
     return None
 
 
@@ -215,12 +230,15 @@ def lookup_blocked(request, *, code: str) -> int | None:
     """Seconds this address must still wait, or this code is closed for, else None."""
     now = time.time()
     _n, until_key = _backoff_keys(client_ip(request))
-    until = float(cache.get(until_key) or 0)
-    waits = []
-    if until > now:
-        waits.append(math.ceil(until - now))
     by_code = lookup_code_window()
-    if by_code.exceeded(_code_key(code), now=now):
+    code_bucket = by_code.bucket(_code_key(code), now=now)
+    _, (until, failures) = hit_counters(cache, [], [until_key, code_bucket])
+    # Remembered for lookup_succeeded: no failures on this code, nothing to reset.
+    request._lookup_code_failures = (_code_key(code), int(failures or 0))
+    waits = []
+    if until is not None and float(until) > now:
+        waits.append(math.ceil(float(until) - now))
+    if int(failures or 0) >= by_code.limit:
         waits.append(by_code.seconds_left(now=now))
     return max(waits) if waits else None
 
@@ -229,25 +247,26 @@ def lookup_failed(request, *, code: str) -> int:
     """Count a wrong code+PIN; returns the seconds the address must now wait (0: none)."""
     now = time.time()
     n_key, until_key = _backoff_keys(client_ip(request))
+    # The address's count is forgotten only after a quiet day, not mid-guessing: its
+    # expiry moves with every failure.
     memory = settings.PORTAL_LOOKUP_FORGET_HOURS * 3600
-    cache.add(n_key, 0, timeout=memory)
-    try:
-        failures = cache.incr(n_key)
-    except ValueError:  # expired between add() and incr()
-        cache.set(n_key, 1, timeout=memory)
-        failures = 1
-    cache.touch(n_key, memory)  # forgotten only after a quiet day, not mid-guessing
+    (failures, _by_code), _ = hit_counters(
+        cache, [(n_key, memory, True), lookup_code_window().counter(_code_key(code), now=now)]
+    )
     wait = backoff_seconds(failures)
     if wait:
         cache.set(until_key, now + wait, timeout=wait + 1)
-    lookup_code_window().hit(_code_key(code), now=now)
     return wait
 
 
-def lookup_succeeded(*, code: str) -> None:
+def lookup_succeeded(*, code: str, request=None) -> None:
     """The owner proved the PIN: earlier typos on this code no longer count.
 
     The address's back-off stays: a guesser who owns one dossier must not be able to
-    wipe it by opening their own.
+    wipe it by opening their own. Given the request that `lookup_blocked` checked, no
+    cache call at all when that check saw no failures on this code.
     """
+    seen = getattr(request, "_lookup_code_failures", None)
+    if seen is not None and seen == (_code_key(code), 0):
+        return
     lookup_code_window().reset(_code_key(code))

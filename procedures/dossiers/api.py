@@ -28,7 +28,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import generics, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import Throttled
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -40,6 +39,7 @@ from procedures.core.errors import DomainError
 from procedures.core.validators import normalize_identity
 from procedures.dossiers import serializers as ser
 from procedures.dossiers import services as svc
+from procedures.dossiers.pagination import DossierKeysetPagination
 from procedures.dossiers.permissions import IsDossierStaff
 from procedures.models import Dossier, DossierEvent, DossierStep, Unit
 
@@ -188,13 +188,9 @@ def dossier_detail_queryset(*, user) -> QuerySet[Dossier]:
 # ---------------------------------------------------------------- staff list and detail
 
 
-class DossierCursorPagination(CursorPagination):
-    # A cursor, not page numbers: no COUNT(*) over a million rows, and pages stay
-    # stable while new dossiers arrive at the top.
-    ordering = ("-submitted_at", "-id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
+# A cursor, not page numbers: no COUNT(*) over a million rows, pages stay stable while
+# new dossiers arrive at the top, and each is an index seek on (submitted_at, id).
+DossierCursorPagination = DossierKeysetPagination
 
 
 @extend_schema(
@@ -625,7 +621,7 @@ class DossierLookupView(APIView):
         if dossier is None or not svc.pin_matches(dossier=dossier, pin=pin):
             throttle.lookup_failed(request, code=code)
             return _not_found()
-        throttle.lookup_succeeded(code=code)
+        throttle.lookup_succeeded(code=code, request=request)
         events = dossier.events.order_by("at", "id").only(
             "action", "at", "from_status", "to_status", "note", "dossier_id"
         )

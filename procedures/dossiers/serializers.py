@@ -17,6 +17,7 @@ from procedures.core.constants import (
     OnTimeResult,
     Outcome,
 )
+from procedures.core.labels import choice_label
 from procedures.core.people import staff_display_name
 from procedures.models import Dossier, DossierDocument, DossierEvent, DossierStep
 
@@ -373,8 +374,11 @@ class LookupQuerySerializer(serializers.Serializer):
 
 
 class LookupEventSerializer(serializers.Serializer):
+    """One event of the public timeline. Labels come from `choice_label` (one dict per
+    language), not get_*_display(), which translates every choice at each call."""
+
     action = serializers.CharField()
-    action_label = serializers.CharField(source="get_action_display")
+    action_label = serializers.SerializerMethodField()
     at = serializers.DateTimeField()
     from_status = serializers.IntegerField(allow_null=True)
     to_status = serializers.IntegerField(allow_null=True)
@@ -383,8 +387,11 @@ class LookupEventSerializer(serializers.Serializer):
         help_text=_("Only for reasons, requests and results addressed to the applicant.")
     )
 
+    def get_action_label(self, event) -> str:
+        return choice_label(Action, event.action)
+
     def get_to_status_label(self, event) -> str | None:
-        return event.get_to_status_display() if event.to_status else None
+        return choice_label(DossierStatus, event.to_status) if event.to_status else None
 
     def get_note(self, event) -> str:
         return event.note if event.action in APPLICANT_NOTE_ACTIONS else ""
@@ -402,7 +409,7 @@ class LookupSerializer(serializers.Serializer):
     procedure_name = serializers.CharField(source="procedure.name")
     applicant_name = serializers.CharField()
     status = serializers.IntegerField()
-    status_label = serializers.CharField(source="get_status_display")
+    status_label = serializers.SerializerMethodField()
     channel = serializers.IntegerField()
     submitted_at = serializers.DateTimeField()
     accepted_at = serializers.DateTimeField(allow_null=True)
@@ -429,8 +436,11 @@ class LookupSerializer(serializers.Serializer):
         # The view reads the events only once the PIN matched, and passes them here.
         return LookupEventSerializer(self.context["events"], many=True).data
 
+    def get_status_label(self, d) -> str:
+        return choice_label(DossierStatus, d.status)
+
     def get_on_time_result_label(self, d) -> str:
-        return d.get_on_time_result_display() if d.on_time_result else ""
+        return choice_label(OnTimeResult, d.on_time_result) if d.on_time_result else ""
 
     @extend_schema_field(_NULLABLE_TEXT)
     def get_supplement_reason(self, d) -> str | None:
@@ -449,7 +459,7 @@ class LookupSerializer(serializers.Serializer):
 
     @extend_schema_field(_NULLABLE_TEXT)
     def get_outcome_label(self, d) -> str | None:
-        return d.get_outcome_display() if self._done(d) and d.outcome else None
+        return choice_label(Outcome, d.outcome) if self._done(d) and d.outcome else None
 
     @extend_schema_field(_NULLABLE_TEXT)
     def get_outcome_note(self, d) -> str | None:

@@ -1,4 +1,6 @@
-"""The dossier list's paginator: counts without a full-table COUNT(*)."""
+"""The dossier list's paginator: counts without a full-table COUNT(*), and numbered
+pages only as deep as an OFFSET stays cheap (the list goes on by keyset, see
+DossierAdmin.get_changelist)."""
 
 from __future__ import annotations
 
@@ -22,6 +24,20 @@ class DossierPaginator(Paginator):
 
     count_is_estimate = False
     count_is_capped = False
+    # Numbered page links stop here: page 20,000 by OFFSET reads a million rows.
+    # Deeper pages are reached by the list's "older" keyset links.
+    offset_pages = 10
+
+    def get_elided_page_range(self, number=1, *, on_each_side=3, on_ends=2):
+        previous = None
+        for page in super().get_elided_page_range(
+            number, on_each_side=on_each_side, on_ends=on_ends
+        ):
+            shown = page if page == self.ELLIPSIS or page <= self.offset_pages else self.ELLIPSIS
+            if shown == self.ELLIPSIS and previous == self.ELLIPSIS:
+                continue
+            previous = shown
+            yield shown
 
     @property
     def limit(self) -> int:

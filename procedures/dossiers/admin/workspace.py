@@ -62,6 +62,9 @@ from procedures.dossiers.slips import (
 from procedures.models import Dossier, DossierDocument, DossierEvent, DossierStep
 
 PIN_SESSION_KEY = "dossier_pin_%d"
+# ?after=<id>: the list's keyset page, the dossiers older than that id.
+KEYSET_VAR = "after"
+KEYSET_REQUEST_ATTR = "dossier_list_after"
 
 
 # ---------------------------------------------------------------- the admin
@@ -150,13 +153,41 @@ class DossierAdmin(admin.ModelAdmin):
         return False
 
     def get_changelist(self, request, **kwargs):
-        from django.contrib.admin.views.main import ChangeList
+        from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, ChangeList
 
         columns = self.LIST_COLUMNS
 
         class DossierChangeList(ChangeList):
+            """Pages past the first by keyset: "older" links carry the last id shown
+            (`after`), and the next page is `id < after` in the default order (newest
+            first), an index seek at any depth where `?p=N` would skip N pages of rows.
+            Filters and search apply as on the numbered pages."""
+
+            def __init__(self, request, *args, **kwargs):
+                self.keyset_after = getattr(request, KEYSET_REQUEST_ATTR, None)
+                super().__init__(request, *args, **kwargs)
+
+            @property
+            def keyset_ordered(self) -> bool:
+                return ORDER_VAR not in self.params  # the default ordering: -id
+
             def get_queryset(self, request, exclude_parameters=None):
-                return super().get_queryset(request, exclude_parameters).only(*columns)
+                qs = super().get_queryset(request, exclude_parameters).only(*columns)
+                if self.keyset_after is not None and self.keyset_ordered:
+                    qs = qs.filter(pk__lt=self.keyset_after)
+                return qs
+
+            def keyset_older_url(self) -> str | None:
+                """The next page by keyset, when this one is full in the default order."""
+                if not self.keyset_ordered or self.show_all:
+                    return None
+                rows = list(self.result_list)  # the page already read: no query
+                if len(rows) < self.list_per_page:
+                    return None
+                return self.get_query_string({KEYSET_VAR: rows[-1].pk}, [PAGE_VAR])
+
+            def keyset_newest_url(self) -> str:
+                return self.get_query_string(remove=[PAGE_VAR])
 
         return DossierChangeList
 
@@ -214,6 +245,13 @@ class DossierAdmin(admin.ModelAdmin):
         return staff_display_name(obj.assigned_officer)
 
     def changelist_view(self, request, extra_context=None):
+        if KEYSET_VAR in request.GET:
+            # The keyset cursor is the list's own: the admin would take any other
+            # parameter for a field look-up. Not a number: the newest page.
+            query = request.GET.copy()
+            raw = query.pop(KEYSET_VAR)[-1]
+            request.GET = query
+            setattr(request, KEYSET_REQUEST_ATTR, int(raw) if raw.isdigit() else None)
         extra_context = {
             **(extra_context or {}),
             "can_register": self.has_add_permission(request),

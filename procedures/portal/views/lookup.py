@@ -13,9 +13,10 @@ from django.views.decorators.http import require_POST
 
 from procedures.catalogue.fees import fee_format, vnd
 from procedures.core import signing, throttle
-from procedures.core.constants import Action
+from procedures.core.constants import Action, Outcome, ResultDelivery
 from procedures.core.constants import DossierStatus as S
 from procedures.core.errors import DomainError
+from procedures.core.labels import choice_label
 from procedures.dossiers.documents import document_result_signed
 from procedures.dossiers.ratings import RATABLE_STATUSES, rating_submit
 from procedures.dossiers.services import dossier_receive_supplement, pin_hash, pin_matches
@@ -109,7 +110,7 @@ def lookup(request):
                 .first()
             )
             if dossier is not None and pin_matches(dossier=dossier, pin=pin):
-                throttle.lookup_succeeded(code=code)
+                throttle.lookup_succeeded(code=code, request=request)
                 request.session.cycle_key()
                 access_grant(request, dossier_id=dossier.pk)
                 return redirect("procedures:lookup-dossier", code=dossier.code)
@@ -206,6 +207,12 @@ def _render_dossier(request, dossier, *, supplement_form=None, rating_form=None,
         {
             "dossier": dossier,
             "status_text": STATUS_TEXT.get(dossier.status, ""),
+            # Not get_*_display(), which translates every choice of the field per call.
+            "labels": {
+                "status": choice_label(S, dossier.status),
+                "outcome": choice_label(Outcome, dossier.outcome),
+                "result_delivery": choice_label(ResultDelivery, dossier.result_delivery),
+            },
             "timeline": _timeline(dossier),
             "documents": documents,
             "results": results,
