@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -40,6 +41,7 @@ from procedures.core.constants import (
 from procedures.core.errors import DomainError
 from procedures.core.roles import may_perform, user_unit_id
 from procedures.core.validators import normalize_identity, validate_citizen_id, validate_tax_code
+from procedures.dossiers.actions import TRANSITIONS
 from procedures.dossiers.selectors import dossier_is_visible
 from procedures.models import (
     Dossier,
@@ -52,30 +54,6 @@ from procedures.models import (
 )
 
 S = DossierStatus
-
-# The statuses from which each transition is legal (docs/legal-rules.md "Statuses").
-# The services check it; the admin reads it to show only the buttons that can work.
-ACTION_STATUSES: dict[str, frozenset[int]] = {
-    Action.ACCEPT: frozenset({S.SUBMITTED}),
-    Action.REFUSE_INTAKE: frozenset({S.SUBMITTED}),
-    Action.REQUEST_SUPPLEMENT: frozenset({S.SUBMITTED, S.ACCEPTED, S.PROCESSING}),
-    Action.RECEIVE_SUPPLEMENT: frozenset({S.SUPPLEMENT_REQUESTED}),
-    Action.REQUEST_PAYMENT: frozenset({S.ACCEPTED, S.PROCESSING}),
-    Action.CONFIRM_PAYMENT: frozenset({S.PAYMENT_REQUESTED}),
-    Action.ASSIGN: frozenset(
-        {S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED}
-    ),
-    Action.COMPLETE_STEP: frozenset({S.ACCEPTED, S.PROCESSING}),
-    # Not while paused for payment: the due time would still move when the payment is
-    # confirmed, so the date written in the apology could not be kept.
-    Action.APOLOGISE: frozenset({S.ACCEPTED, S.PROCESSING}),
-    Action.RESOLVE: frozenset({S.ACCEPTED, S.PROCESSING}),
-    Action.RETURN_RESULT: frozenset({S.FINISHED}),
-    Action.WITHDRAW: frozenset(
-        {S.SUBMITTED, S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED}
-    ),
-    Action.STOP: frozenset({S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED}),
-}
 
 
 class DossierConflict(DomainError):
@@ -236,7 +214,8 @@ def _lock(dossier: Dossier, expected_version: int | None) -> Dossier:
 
 
 def _require_status(dossier: Dossier, action: str) -> None:
-    allowed = sorted(ACTION_STATUSES[action])
+    # Which status allows which action: the registry (procedures/dossiers/actions.py).
+    allowed = sorted(TRANSITIONS[action].sources)
     if dossier.status not in allowed:
         raise DomainError(
             _("A dossier that is “%(status)s” cannot be %(action)s. Allowed from: %(allowed)s.")
@@ -279,6 +258,78 @@ def _record(
 
     notify_dossier_event(event=event)
     return event
+
+
+@dataclass(frozen=True)
+class _Change:
+    """A transition under way: the locked row, and the status it had when locked."""
+
+    dossier: Dossier
+    action: str
+    actor: Any
+    now: datetime
+    from_status: int
+
+    def record(
+        self,
+        *,
+        note: str = "",
+        fields: Iterable[str] = (),
+        data: dict | None = None,
+        by_applicant: bool = False,
+    ) -> DossierEvent:
+        """Save the changed row and write its event (`_record`)."""
+        return _record(
+            self.dossier,
+            action=self.action,
+            actor=self.actor,
+            now=self.now,
+            from_status=self.from_status,
+            note=note,
+            data=data,
+            by_applicant=by_applicant,
+            fields=fields,
+        )
+
+
+@contextmanager
+def _transition(
+    dossier: Dossier,
+    *,
+    action: str,
+    actor,
+    now: datetime,
+    expected_version: int | None,
+    check_visible: bool = True,
+    guard: Callable[[Dossier], None] | None = None,
+) -> Iterator[_Change]:
+    """The body every transition shares, in one transaction: lock the row and check the
+    version the user saw; check the actor may act on this dossier (unless the caller
+    does it itself, `check_visible=False`); run the action's own `guard`; check the
+    status allows the action. The caller changes the row and calls `record()`.
+    """
+    with transaction.atomic():
+        d = _lock(dossier, expected_version)
+        if check_visible:
+            _check_actor(actor, action, d)
+        if guard is not None:
+            guard(d)
+        _require_status(d, action)
+        yield _Change(d, action, actor, now, d.status)
+
+
+def _end(
+    change: _Change,
+    status: int,
+    *,
+    note: str,
+    fields: Iterable[str] = (),
+    by_applicant: bool = False,
+) -> None:
+    """Refused at intake, withdrawn, stopped: the dossier ends now."""
+    change.dossier.status = status
+    change.dossier.ended_at = change.now
+    change.record(note=note, fields=["ended_at", *fields], by_applicant=by_applicant)
 
 
 def _due_from(dossier: Dossier, start: datetime) -> datetime:
@@ -422,9 +473,10 @@ def dossier_accept(
     """Complete dossier accepted: the legal clock starts (receipt, form 01)."""
     now = _now(now)
     _check_actor(actor, Action.ACCEPT)
-    with transaction.atomic():
-        d = _lock(dossier, expected_version)
-        _require_status(d, Action.ACCEPT)
+    with _transition(
+        dossier, action=Action.ACCEPT, actor=actor, now=now, expected_version=expected_version
+    ) as change:
+        d = change.dossier
         # The rules in force on the day of acceptance bind the dossier
         # (docs/legal-rules.md "Catalogue versions").
         _apply_version(d, on=timezone.localdate(now))
@@ -441,12 +493,7 @@ def dossier_accept(
         d.code = _next_code(now)
         d.transfer_due_at = deadlines.transfer_due_at(now)
         _create_steps(d, start)
-        _record(
-            d,
-            action=Action.ACCEPT,
-            actor=actor,
-            now=now,
-            from_status=S.SUBMITTED,
+        change.record(
             data={
                 "due_at": d.due_at.isoformat(),
                 "code": d.code,
@@ -557,21 +604,16 @@ def dossier_refuse_intake(
     now = _now(now)
     _check_actor(actor, Action.REFUSE_INTAKE)
     reason = _require_text(reason, "reason", _("Give the reason for refusing the dossier."))
-    with transaction.atomic():
-        d = _lock(dossier, expected_version)
-        _require_status(d, Action.REFUSE_INTAKE)
-        d.status = S.REFUSED_AT_INTAKE
-        d.ended_at = now
+    with _transition(
+        dossier,
+        action=Action.REFUSE_INTAKE,
+        actor=actor,
+        now=now,
+        expected_version=expected_version,
+    ) as change:
+        d = change.dossier
         d.outcome_note = reason
-        _record(
-            d,
-            action=Action.REFUSE_INTAKE,
-            actor=actor,
-            now=now,
-            from_status=S.SUBMITTED,
-            note=reason,
-            fields=["ended_at", "outcome_note"],
-        )
+        _end(change, S.REFUSED_AT_INTAKE, note=reason, fields=["outcome_note"])
     return d
 
 
@@ -604,12 +646,19 @@ def dossier_request_supplement(
     now = _now(now)
     _check_actor(actor, Action.REQUEST_SUPPLEMENT)
     reason = _require_text(reason, "reason", _("List every missing or incorrect paper."))
-    with transaction.atomic():
-        d = _lock(dossier, expected_version)
-        _require_status(d, Action.REQUEST_SUPPLEMENT)
+    with _transition(
+        dossier,
+        action=Action.REQUEST_SUPPLEMENT,
+        actor=actor,
+        now=now,
+        expected_version=expected_version,
+        check_visible=False,
+    ) as change:
+        d = change.dossier
+        # Status first: a dossier still at intake is anyone's at the desk to guide.
         if actor is not None and not actor.is_superuser:
             _check_actor(actor, Action.REQUEST_SUPPLEMENT, d if d.status != S.SUBMITTED else None)
-        from_status = d.status
+        from_status = change.from_status
         fields = ["supplement_reason", "supplement_count", "paused_at"]
         data: dict = {"during_processing": from_status in CLOCK_RUNNING_STATUSES}
         if from_status == S.SUBMITTED:
@@ -655,16 +704,7 @@ def dossier_request_supplement(
         d.status = S.SUPPLEMENT_REQUESTED
         d.supplement_reason = reason
         d.supplement_count += 1
-        _record(
-            d,
-            action=Action.REQUEST_SUPPLEMENT,
-            actor=actor,
-            now=now,
-            from_status=from_status,
-            note=reason,
-            fields=fields,
-            data=data,
-        )
+        change.record(note=reason, fields=fields, data=data)
     return d
 
 
@@ -688,9 +728,14 @@ def dossier_receive_supplement(
     _check_actor(actor, Action.RECEIVE_SUPPLEMENT)
     policy = policy or settings.SUPPLEMENT_POLICY
     documents = list(documents)
-    with transaction.atomic():
-        d = _lock(dossier, expected_version)
-        _require_status(d, Action.RECEIVE_SUPPLEMENT)
+    with _transition(
+        dossier,
+        action=Action.RECEIVE_SUPPLEMENT,
+        actor=actor,
+        now=now,
+        expected_version=expected_version,
+    ) as change:
+        d = change.dossier
         if actor is None and not documents:
             raise DomainError(_("Attach at least one file to answer the request."), field="files")
         fields = ["paused_at", "paused_seconds", "clock_started_at", "due_at", "original_due_at"]
@@ -713,17 +758,7 @@ def dossier_receive_supplement(
             data = {"policy": policy, "due_at": d.due_at.isoformat()}
         else:
             d.status = S.SUBMITTED  # checked again at intake; no clock yet
-        event = _record(
-            d,
-            action=Action.RECEIVE_SUPPLEMENT,
-            actor=actor,
-            now=now,
-            from_status=S.SUPPLEMENT_REQUESTED,
-            note=note,
-            fields=fields,
-            data=data,
-            by_applicant=actor is None,
-        )
+        event = change.record(note=note, fields=fields, data=data, by_applicant=actor is None)
         _store_documents(d, documents, event=event, actor=actor)
     return d
 
@@ -773,23 +808,18 @@ def dossier_request_payment(
     now = _now(now)
     _check_actor(actor, Action.REQUEST_PAYMENT)
     note = _require_text(note, "note", _("Say what must be paid, how much and how."))
-    with transaction.atomic():
-        d = _lock(dossier, expected_version)
-        _check_actor(actor, Action.REQUEST_PAYMENT, d)
-        _require_status(d, Action.REQUEST_PAYMENT)
-        from_status = d.status
+    with _transition(
+        dossier,
+        action=Action.REQUEST_PAYMENT,
+        actor=actor,
+        now=now,
+        expected_version=expected_version,
+    ) as change:
+        d = change.dossier
         d.status = S.PAYMENT_REQUESTED
         d.paused_at = now
         d.payment_note = note
-        _record(
-            d,
-            action=Action.REQUEST_PAYMENT,
-            actor=actor,
-            now=now,
-            from_status=from_status,
-            note=note,
-            fields=["paused_at", "payment_note"],
-        )
+        change.record(note=note, fields=["paused_at", "payment_note"])
     return d
 
 
@@ -803,18 +833,18 @@ def dossier_confirm_payment(
 ) -> Dossier:
     now = _now(now)
     _check_actor(actor, Action.CONFIRM_PAYMENT)
-    with transaction.atomic():
-        d = _lock(dossier, expected_version)
-        _require_status(d, Action.CONFIRM_PAYMENT)
+    with _transition(
+        dossier,
+        action=Action.CONFIRM_PAYMENT,
+        actor=actor,
+        now=now,
+        expected_version=expected_version,
+    ) as change:
+        d = change.dossier
         _shift_due(d, now)
         assert d.due_at is not None  # a payment pause keeps the due time
         d.status = S.PROCESSING if d.assigned_unit_id else S.ACCEPTED
-        _record(
-            d,
-            action=Action.CONFIRM_PAYMENT,
-            actor=actor,
-            now=now,
-            from_status=S.PAYMENT_REQUESTED,
+        change.record(
             note=note,
             fields=["paused_at", "paused_seconds", "due_at", "original_due_at"],
             data={"due_at": d.due_at.isoformat()},
@@ -842,14 +872,23 @@ def dossier_assign(
         profile = getattr(officer, "staff_profile", None)
         if profile is None or profile.unit_id != unit.pk:
             raise DomainError(_("The officer does not belong to the chosen unit."), field="officer")
-    with transaction.atomic():
-        d = _lock(dossier, expected_version)
+
+    def may_reach(d: Dossier) -> None:
         # A unit head reassigns only their own unit's dossiers, or takes a dossier the
         # desk has not routed yet into their own unit.
         if not (d.assigned_unit_id is None and unit.pk == user_unit_id(actor)):
             _check_actor(actor, Action.ASSIGN, d)
-        _require_status(d, Action.ASSIGN)
-        from_status = d.status
+
+    with _transition(
+        dossier,
+        action=Action.ASSIGN,
+        actor=actor,
+        now=now,
+        expected_version=expected_version,
+        check_visible=False,
+        guard=may_reach,
+    ) as change:
+        d = change.dossier
         previous = {"unit": d.assigned_unit_id, "officer": d.assigned_officer_id}
         d.assigned_unit = unit
         d.assigned_officer = officer
@@ -869,16 +908,7 @@ def dossier_assign(
             _hand_over_intake_step(d, now=now, actor=actor)
         if d.status == S.ACCEPTED:
             d.status = S.PROCESSING
-        _record(
-            d,
-            action=Action.ASSIGN,
-            actor=actor,
-            now=now,
-            from_status=from_status,
-            note=note,
-            fields=fields,
-            data=data,
-        )
+        change.record(note=note, fields=fields, data=data)
     return d
 
 
@@ -907,10 +937,14 @@ def dossier_complete_step(
     """Hand the dossier over to the next step; records early/on time/late (form 05)."""
     now = _now(now)
     _check_actor(actor, Action.COMPLETE_STEP)
-    with transaction.atomic():
-        d = _lock(dossier, expected_version)
-        _check_actor(actor, Action.COMPLETE_STEP, d)
-        _require_status(d, Action.COMPLETE_STEP)
+    with _transition(
+        dossier,
+        action=Action.COMPLETE_STEP,
+        actor=actor,
+        now=now,
+        expected_version=expected_version,
+    ) as change:
+        d = change.dossier
         step = _open_step(d)
         if step is None:
             raise DomainError(_("This dossier has no open step to hand over."))
@@ -925,15 +959,9 @@ def dossier_complete_step(
             nxt = None  # it starts when the result is ready (dossier_resolve)
         if nxt is not None:
             _start_step(nxt, now)
-        from_status = d.status
         if d.status == S.ACCEPTED:
             d.status = S.PROCESSING
-        _record(
-            d,
-            action=Action.COMPLETE_STEP,
-            actor=actor,
-            now=now,
-            from_status=from_status,
+        change.record(
             note=note,
             data={
                 "step": step.order,
@@ -957,9 +985,8 @@ def dossier_apologise(
     now = _now(now)
     _check_actor(actor, Action.APOLOGISE)
     reason = _require_text(reason, "reason", _("Give the reason for the delay."))
-    with transaction.atomic():
-        d = _lock(dossier, expected_version)
-        _check_actor(actor, Action.APOLOGISE, d)
+
+    def not_paused(d: Dossier) -> None:
         if d.status in (S.PAYMENT_REQUESTED, S.SUPPLEMENT_REQUESTED) and d.accepted_at:
             raise DomainError(
                 _(
@@ -970,7 +997,16 @@ def dossier_apologise(
                 ),
                 code="illegal_transition",
             )
-        _require_status(d, Action.APOLOGISE)
+
+    with _transition(
+        dossier,
+        action=Action.APOLOGISE,
+        actor=actor,
+        now=now,
+        expected_version=expected_version,
+        guard=not_paused,
+    ) as change:
+        d = change.dossier
         if d.reappointment_count >= 1:
             raise DomainError(_("The appointment may be moved only once."), code="apology_twice")
         assert d.due_at is not None  # a running dossier has its appointment
@@ -995,12 +1031,7 @@ def dossier_apologise(
         old = d.due_at
         d.due_at = new_due_at
         d.reappointment_count += 1
-        _record(
-            d,
-            action=Action.APOLOGISE,
-            actor=actor,
-            now=now,
-            from_status=d.status,
+        change.record(
             note=reason,
             fields=["due_at", "reappointment_count"],
             data={"old_due_at": old.isoformat(), "new_due_at": new_due_at.isoformat()},
@@ -1041,11 +1072,10 @@ def dossier_resolve(
         raise DomainError(_("Choose granted or refused."), field="outcome")
     if outcome == Outcome.REFUSED:
         note = _require_text(note, "note", _("A refusal must state its reasons in writing."))
-    with transaction.atomic():
-        d = _lock(dossier, expected_version)
-        _check_actor(actor, Action.RESOLVE, d)
-        _require_status(d, Action.RESOLVE)
-        from_status = d.status
+    with _transition(
+        dossier, action=Action.RESOLVE, actor=actor, now=now, expected_version=expected_version
+    ) as change:
+        d = change.dossier
         # Judged against the original due: an apology does not excuse the missed
         # appointment; a restart (supplement) replaced it with the restarted due.
         assert d.due_at is not None and d.clock_started_at is not None  # accepted dossiers
@@ -1059,12 +1089,7 @@ def dossier_resolve(
             0, calendar.working_seconds_between(d.clock_started_at, now) - d.paused_seconds
         )
         _steps_at_resolve(d, now=now, actor=actor)
-        event = _record(
-            d,
-            action=Action.RESOLVE,
-            actor=actor,
-            now=now,
-            from_status=from_status,
+        event = change.record(
             note=d.outcome_note,
             fields=[
                 "finished_at",
@@ -1102,9 +1127,14 @@ def dossier_return_result(
     """Result handed over (status 10); the return step ends, on the officer who did it."""
     now = _now(now)
     _check_actor(actor, Action.RETURN_RESULT)
-    with transaction.atomic():
-        d = _lock(dossier, expected_version)
-        _require_status(d, Action.RETURN_RESULT)
+    with _transition(
+        dossier,
+        action=Action.RETURN_RESULT,
+        actor=actor,
+        now=now,
+        expected_version=expected_version,
+    ) as change:
+        d = change.dossier
         last_order = _last_order(d)
         ret = d.steps.filter(order=last_order, completed_at__isnull=True).first()
         if ret is not None and is_return_step(ret, last_order):
@@ -1113,15 +1143,7 @@ def dossier_return_result(
             _close_step(ret, now=now, actor=actor, note=note, officer=actor)
         d.status = S.RETURNED
         d.returned_at = now
-        _record(
-            d,
-            action=Action.RETURN_RESULT,
-            actor=actor,
-            now=now,
-            from_status=S.FINISHED,
-            note=note,
-            fields=["returned_at"],
-        )
+        change.record(note=note, fields=["returned_at"])
     return d
 
 
@@ -1136,22 +1158,11 @@ def dossier_withdraw(
     """At the applicant's request (status 7); ends the dossier."""
     now = _now(now)
     _check_actor(actor, Action.WITHDRAW)
-    with transaction.atomic():
-        d = _lock(dossier, expected_version)
-        _require_status(d, Action.WITHDRAW)
-        from_status = d.status
-        d.status = S.WITHDRAWN
-        d.ended_at = now
-        _record(
-            d,
-            action=Action.WITHDRAW,
-            actor=actor,
-            now=now,
-            from_status=from_status,
-            note=reason.strip(),
-            fields=["ended_at"],
-            by_applicant=actor is None,
-        )
+    with _transition(
+        dossier, action=Action.WITHDRAW, actor=actor, now=now, expected_version=expected_version
+    ) as change:
+        d = change.dossier
+        _end(change, S.WITHDRAWN, note=reason.strip(), by_applicant=actor is None)
     return d
 
 
@@ -1167,22 +1178,11 @@ def dossier_stop(
     now = _now(now)
     _check_actor(actor, Action.STOP)
     reason = _require_text(reason, "reason", _("Give the reason for stopping."))
-    with transaction.atomic():
-        d = _lock(dossier, expected_version)
-        _check_actor(actor, Action.STOP, d)
-        _require_status(d, Action.STOP)
-        from_status = d.status
-        d.status = S.STOPPED
-        d.ended_at = now
-        _record(
-            d,
-            action=Action.STOP,
-            actor=actor,
-            now=now,
-            from_status=from_status,
-            note=reason,
-            fields=["ended_at"],
-        )
+    with _transition(
+        dossier, action=Action.STOP, actor=actor, now=now, expected_version=expected_version
+    ) as change:
+        d = change.dossier
+        _end(change, S.STOPPED, note=reason)
     return d
 
 

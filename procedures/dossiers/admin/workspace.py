@@ -35,6 +35,7 @@ from procedures.core.errors import DomainError
 from procedures.core.people import staff_display_name
 from procedures.core.roles import may_perform
 from procedures.core.validators import normalize_identity
+from procedures.dossiers.actions import action_def
 from procedures.dossiers.admin.filters import (
     DueRangeFilter,
     OfficerFilter,
@@ -50,7 +51,6 @@ from procedures.dossiers.admin.forms import (
 )
 from procedures.dossiers.admin.paginator import DossierPaginator
 from procedures.dossiers.selectors import dossier_visible_filter
-from procedures.dossiers.services import DossierConflict
 from procedures.dossiers.slips import (
     SlipKind,
     slip_build,
@@ -350,7 +350,7 @@ class DossierAdmin(admin.ModelAdmin):
                 documents=documents,
                 events=events,
                 missing=missing,
-                actions=[(a, ACTION_FORMS[a].title) for a in actions],
+                actions=[(a, action_def(a).label) for a in actions],
                 slips=[(k, SlipKind(k).label) for k in slips_available(dossier=dossier)],
                 overdue=dossier.is_open and dossier.due_at is not None and dossier.due_at < now,
                 has_pin=PIN_SESSION_KEY % dossier.pk in request.session,
@@ -390,8 +390,6 @@ class DossierAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 form.perform(now=timezone.now())
-            except DossierConflict as exc:
-                form.add_error(None, exc.message)
             except DomainError as exc:
                 form.apply_error(exc)
             else:
@@ -404,7 +402,7 @@ class DossierAdmin(admin.ModelAdmin):
             self._context(
                 request,
                 _("%(action)s: dossier %(code)s")
-                % {"action": form_class.title, "code": dossier.code},
+                % {"action": action_def(action).label, "code": dossier.code},
                 original=dossier,
                 dossier=dossier,
                 form=form,
@@ -412,19 +410,12 @@ class DossierAdmin(admin.ModelAdmin):
             ),
         )
 
-    _SLIP_AFTER = {
-        Action.ACCEPT: SlipKind.RECEIPT,
-        Action.REQUEST_SUPPLEMENT: SlipKind.SUPPLEMENT,
-        Action.REFUSE_INTAKE: SlipKind.REFUSAL,
-        Action.APOLOGISE: SlipKind.APOLOGY,
-    }
-
     def _done_message(self, dossier, action):
         text = _("%(action)s: dossier %(code)s.") % {
             "action": Action(action).label,
             "code": dossier.code,
         }
-        kind = self._SLIP_AFTER.get(action)
+        kind = action_def(action).slip  # the slip the registry says the action produces
         if kind is None:
             return text
         url = reverse("admin:procedures_dossier_slip", args=[dossier.pk, kind])
