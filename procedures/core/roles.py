@@ -7,8 +7,8 @@ from procedures.dossiers.actions import ACTIONS
 
 _GROUP_TO_ROLE = {name: role for role, name in ROLE_GROUP_NAMES.items()}
 
-# Who may perform each action: derived from the registry of dossier actions, which
-# is the one place that says it (procedures/dossiers/actions.py).
+# Who may perform each action (the role matrix): derived from the registry of dossier
+# actions, which is the one place that says it (procedures/dossiers/actions.py).
 ACTION_ROLES: dict[str, frozenset[Role]] = {key: a.roles for key, a in ACTIONS.items()}
 
 
@@ -36,4 +36,5 @@ def sees_all_dossiers(user) -> bool:
 def may_perform(user, action: str) -> bool:
     if user is not None and user.is_authenticated and user.is_superuser:
         return True
-    return bool(user_roles(user) & ACTION_ROLES.get(action, frozenset()))
+    definition = ACTIONS.get(action)
+    return definition is not None and bool(user_roles(user) & definition.roles)

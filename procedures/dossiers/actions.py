@@ -16,9 +16,11 @@ from importlib import import_module
 from typing import Any
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from procedures.core.constants import Action, DossierStatus, Role
+from procedures.core.errors import DomainError
 from procedures.dossiers.slips import SlipKind
 
 S = DossierStatus
@@ -258,3 +260,36 @@ def markdown_table() -> str:
                 f"| `{a.service_name}` |"
             )
     return "\n".join(rows) + "\n"
+
+
+# ---------------------------------------------------------------- refusals
+# The services raise these; the admin shows the same text before offering a form.
+
+
+def role_refusal(*, action: str, user) -> DomainError | None:
+    """The refusal when `user`'s roles may not take `action` (None: they may)."""
+    from procedures.core.roles import may_perform
+
+    if user is None or may_perform(user, action):
+        return None
+    return DomainError(
+        gettext("Your role may not perform this action: %(action)s.")
+        % {"action": Action(action).label},
+        code="forbidden",
+    )
+
+
+def status_refusal(*, action: str, status: int) -> DomainError | None:
+    """The refusal when a dossier in `status` may not take `action` (None: it may)."""
+    allowed = sorted(ACTIONS[action].sources)
+    if status in allowed:
+        return None
+    return DomainError(
+        gettext("A dossier that is “%(status)s” cannot be %(action)s. Allowed from: %(allowed)s.")
+        % {
+            "status": S(status).label,
+            "action": Action(action).label.lower(),
+            "allowed": ", ".join(str(S(s).label) for s in allowed),
+        },
+        code="illegal_transition",
+    )

@@ -39,9 +39,9 @@ from procedures.core.constants import (
     SupplementPolicy,
 )
 from procedures.core.errors import DomainError
-from procedures.core.roles import may_perform, user_unit_id
+from procedures.core.roles import user_unit_id
 from procedures.core.validators import normalize_identity, validate_citizen_id, validate_tax_code
-from procedures.dossiers.actions import TRANSITIONS
+from procedures.dossiers.actions import role_refusal, status_refusal
 from procedures.dossiers.selectors import dossier_is_visible
 from procedures.models import (
     Dossier,
@@ -185,12 +185,9 @@ def dossier_find(*, number: str) -> Dossier | None:
 def _check_actor(actor, action: str, dossier: Dossier | None = None) -> None:
     if actor is None:
         return  # the applicant, through the portal: callers check the PIN
-    if not may_perform(actor, action):
-        raise DomainError(
-            _("Your role may not perform this action: %(action)s.")
-            % {"action": Action(action).label},
-            code="forbidden",
-        )
+    refusal = role_refusal(action=action, user=actor)
+    if refusal is not None:
+        raise refusal
     if (
         dossier is not None
         and not actor.is_superuser
@@ -215,17 +212,9 @@ def _lock(dossier: Dossier, expected_version: int | None) -> Dossier:
 
 def _require_status(dossier: Dossier, action: str) -> None:
     # Which status allows which action: the registry (procedures/dossiers/actions.py).
-    allowed = sorted(TRANSITIONS[action].sources)
-    if dossier.status not in allowed:
-        raise DomainError(
-            _("A dossier that is “%(status)s” cannot be %(action)s. Allowed from: %(allowed)s.")
-            % {
-                "status": dossier.get_status_display(),
-                "action": Action(action).label.lower(),
-                "allowed": ", ".join(str(S(s).label) for s in allowed),
-            },
-            code="illegal_transition",
-        )
+    refusal = status_refusal(action=action, status=dossier.status)
+    if refusal is not None:
+        raise refusal
 
 
 def _record(

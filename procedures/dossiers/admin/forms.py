@@ -28,7 +28,7 @@ from procedures.core.errors import DomainError, apply_domain_error
 from procedures.core.people import staff_display_name
 from procedures.core.roles import may_perform
 from procedures.dossiers import services as svc
-from procedures.dossiers.actions import TRANSITIONS, ActionDef, action_def
+from procedures.dossiers.actions import ACTIONS, TRANSITIONS, ActionDef, action_def
 from procedures.models import Dossier, Procedure, Unit
 
 S = DossierStatus
@@ -46,7 +46,7 @@ def dossier_actions_available(
     only while one is open (`has_open_step`, when the caller knows it).
     """
     out = []
-    for action, definition in TRANSITIONS.items():
+    for action, definition in ACTIONS.items():
         if dossier.status not in definition.sources or not may_perform(user, action):
             continue
         if action == Action.APOLOGISE and dossier.reappointment_count >= 1:

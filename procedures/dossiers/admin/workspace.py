@@ -35,7 +35,7 @@ from procedures.core.errors import DomainError
 from procedures.core.people import staff_display_name
 from procedures.core.roles import may_perform
 from procedures.core.validators import normalize_identity
-from procedures.dossiers.actions import action_def
+from procedures.dossiers.actions import action_def, role_refusal, status_refusal
 from procedures.dossiers.admin.filters import (
     DueRangeFilter,
     OfficerFilter,
@@ -380,9 +380,26 @@ class DossierAdmin(admin.ModelAdmin):
         if action not in dossier_actions_available(
             dossier=dossier, user=request.user, has_open_step=has_open_step
         ):
-            raise PermissionDenied(
-                _("You may not “%(action)s” this dossier in its current status.")
-                % {"action": Action(action).label}
+            # The services' own words where the registry refuses (role, then status).
+            refusal = role_refusal(action=action, user=request.user) or status_refusal(
+                action=action, status=dossier.status
+            )
+            return TemplateResponse(
+                request,
+                "admin/procedures/dossier/action.html",
+                self._context(
+                    request,
+                    _("%(action)s: dossier %(code)s")
+                    % {"action": action_def(action).label, "code": dossier.code},
+                    original=dossier,
+                    dossier=dossier,
+                    action=action,
+                    refusal=refusal.message
+                    if refusal
+                    else _("You may not “%(action)s” this dossier in its current status.")
+                    % {"action": Action(action).label},
+                ),
+                status=403,
             )
         form = form_class(
             request.POST or None, request.FILES or None, dossier=dossier, user=request.user
