@@ -284,11 +284,11 @@ class _Change:
 @contextmanager
 def _transition(
     dossier: Dossier,
-    *,
     action: str,
     actor,
     now: datetime,
     expected_version: int | None,
+    *,
     check_visible: bool = True,
     guard: Callable[[Dossier], None] | None = None,
 ) -> Iterator[_Change]:
@@ -462,9 +462,7 @@ def dossier_accept(
     """Complete dossier accepted: the legal clock starts (receipt, form 01)."""
     now = _now(now)
     _check_actor(actor, Action.ACCEPT)
-    with _transition(
-        dossier, action=Action.ACCEPT, actor=actor, now=now, expected_version=expected_version
-    ) as change:
+    with _transition(dossier, Action.ACCEPT, actor, now, expected_version) as change:
         d = change.dossier
         # The rules in force on the day of acceptance bind the dossier
         # (docs/legal-rules.md "Catalogue versions").
@@ -593,13 +591,7 @@ def dossier_refuse_intake(
     now = _now(now)
     _check_actor(actor, Action.REFUSE_INTAKE)
     reason = _require_text(reason, "reason", _("Give the reason for refusing the dossier."))
-    with _transition(
-        dossier,
-        action=Action.REFUSE_INTAKE,
-        actor=actor,
-        now=now,
-        expected_version=expected_version,
-    ) as change:
+    with _transition(dossier, Action.REFUSE_INTAKE, actor, now, expected_version) as change:
         d = change.dossier
         d.outcome_note = reason
         _end(change, S.REFUSED_AT_INTAKE, note=reason, fields=["outcome_note"])
@@ -636,12 +628,7 @@ def dossier_request_supplement(
     _check_actor(actor, Action.REQUEST_SUPPLEMENT)
     reason = _require_text(reason, "reason", _("List every missing or incorrect paper."))
     with _transition(
-        dossier,
-        action=Action.REQUEST_SUPPLEMENT,
-        actor=actor,
-        now=now,
-        expected_version=expected_version,
-        check_visible=False,
+        dossier, Action.REQUEST_SUPPLEMENT, actor, now, expected_version, check_visible=False
     ) as change:
         d = change.dossier
         # Status first: a dossier still at intake is anyone's at the desk to guide.
@@ -717,13 +704,7 @@ def dossier_receive_supplement(
     _check_actor(actor, Action.RECEIVE_SUPPLEMENT)
     policy = policy or settings.SUPPLEMENT_POLICY
     documents = list(documents)
-    with _transition(
-        dossier,
-        action=Action.RECEIVE_SUPPLEMENT,
-        actor=actor,
-        now=now,
-        expected_version=expected_version,
-    ) as change:
+    with _transition(dossier, Action.RECEIVE_SUPPLEMENT, actor, now, expected_version) as change:
         d = change.dossier
         if actor is None and not documents:
             raise DomainError(_("Attach at least one file to answer the request."), field="files")
@@ -797,13 +778,7 @@ def dossier_request_payment(
     now = _now(now)
     _check_actor(actor, Action.REQUEST_PAYMENT)
     note = _require_text(note, "note", _("Say what must be paid, how much and how."))
-    with _transition(
-        dossier,
-        action=Action.REQUEST_PAYMENT,
-        actor=actor,
-        now=now,
-        expected_version=expected_version,
-    ) as change:
+    with _transition(dossier, Action.REQUEST_PAYMENT, actor, now, expected_version) as change:
         d = change.dossier
         d.status = S.PAYMENT_REQUESTED
         d.paused_at = now
@@ -822,13 +797,7 @@ def dossier_confirm_payment(
 ) -> Dossier:
     now = _now(now)
     _check_actor(actor, Action.CONFIRM_PAYMENT)
-    with _transition(
-        dossier,
-        action=Action.CONFIRM_PAYMENT,
-        actor=actor,
-        now=now,
-        expected_version=expected_version,
-    ) as change:
+    with _transition(dossier, Action.CONFIRM_PAYMENT, actor, now, expected_version) as change:
         d = change.dossier
         _shift_due(d, now)
         assert d.due_at is not None  # a payment pause keeps the due time
@@ -869,13 +838,7 @@ def dossier_assign(
             _check_actor(actor, Action.ASSIGN, d)
 
     with _transition(
-        dossier,
-        action=Action.ASSIGN,
-        actor=actor,
-        now=now,
-        expected_version=expected_version,
-        check_visible=False,
-        guard=may_reach,
+        dossier, Action.ASSIGN, actor, now, expected_version, check_visible=False, guard=may_reach
     ) as change:
         d = change.dossier
         previous = {"unit": d.assigned_unit_id, "officer": d.assigned_officer_id}
@@ -926,13 +889,7 @@ def dossier_complete_step(
     """Hand the dossier over to the next step; records early/on time/late (form 05)."""
     now = _now(now)
     _check_actor(actor, Action.COMPLETE_STEP)
-    with _transition(
-        dossier,
-        action=Action.COMPLETE_STEP,
-        actor=actor,
-        now=now,
-        expected_version=expected_version,
-    ) as change:
+    with _transition(dossier, Action.COMPLETE_STEP, actor, now, expected_version) as change:
         d = change.dossier
         step = _open_step(d)
         if step is None:
@@ -988,12 +945,7 @@ def dossier_apologise(
             )
 
     with _transition(
-        dossier,
-        action=Action.APOLOGISE,
-        actor=actor,
-        now=now,
-        expected_version=expected_version,
-        guard=not_paused,
+        dossier, Action.APOLOGISE, actor, now, expected_version, guard=not_paused
     ) as change:
         d = change.dossier
         if d.reappointment_count >= 1:
@@ -1061,9 +1013,7 @@ def dossier_resolve(
         raise DomainError(_("Choose granted or refused."), field="outcome")
     if outcome == Outcome.REFUSED:
         note = _require_text(note, "note", _("A refusal must state its reasons in writing."))
-    with _transition(
-        dossier, action=Action.RESOLVE, actor=actor, now=now, expected_version=expected_version
-    ) as change:
+    with _transition(dossier, Action.RESOLVE, actor, now, expected_version) as change:
         d = change.dossier
         # Judged against the original due: an apology does not excuse the missed
         # appointment; a restart (supplement) replaced it with the restarted due.
@@ -1116,13 +1066,7 @@ def dossier_return_result(
     """Result handed over (status 10); the return step ends, on the officer who did it."""
     now = _now(now)
     _check_actor(actor, Action.RETURN_RESULT)
-    with _transition(
-        dossier,
-        action=Action.RETURN_RESULT,
-        actor=actor,
-        now=now,
-        expected_version=expected_version,
-    ) as change:
+    with _transition(dossier, Action.RETURN_RESULT, actor, now, expected_version) as change:
         d = change.dossier
         last_order = _last_order(d)
         ret = d.steps.filter(order=last_order, completed_at__isnull=True).first()
@@ -1147,9 +1091,7 @@ def dossier_withdraw(
     """At the applicant's request (status 7); ends the dossier."""
     now = _now(now)
     _check_actor(actor, Action.WITHDRAW)
-    with _transition(
-        dossier, action=Action.WITHDRAW, actor=actor, now=now, expected_version=expected_version
-    ) as change:
+    with _transition(dossier, Action.WITHDRAW, actor, now, expected_version) as change:
         d = change.dossier
         _end(change, S.WITHDRAWN, note=reason.strip(), by_applicant=actor is None)
     return d
@@ -1167,9 +1109,7 @@ def dossier_stop(
     now = _now(now)
     _check_actor(actor, Action.STOP)
     reason = _require_text(reason, "reason", _("Give the reason for stopping."))
-    with _transition(
-        dossier, action=Action.STOP, actor=actor, now=now, expected_version=expected_version
-    ) as change:
+    with _transition(dossier, Action.STOP, actor, now, expected_version) as change:
         d = change.dossier
         _end(change, S.STOPPED, note=reason)
     return d
