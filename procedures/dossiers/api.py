@@ -12,14 +12,11 @@ or 409 (`DossierConflict`) with the body {"detail", "field", "code"}.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.cache import add_never_cache_headers
 from django.utils.functional import lazy
@@ -38,12 +35,12 @@ from procedures.core import throttle
 from procedures.core.api_throttling import LookupRateThrottle
 from procedures.core.constants import Action
 from procedures.core.errors import DomainError
-from procedures.core.validators import normalize_identity
 from procedures.dossiers import serializers as ser
 from procedures.dossiers import services as svc
 from procedures.dossiers.actions import TRANSITIONS, ActionDef
 from procedures.dossiers.permissions import IsDossierStaff
-from procedures.models import Dossier, DossierEvent, DossierStep, Unit
+from procedures.dossiers.selectors import dossier_detail_queryset, dossier_list
+from procedures.models import Dossier, Unit
 
 # Token first, so an anonymous client gets 401 with `WWW-Authenticate: Token`.
 STAFF_AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
@@ -109,82 +106,6 @@ class DomainErrorShape:
             "code": getattr(messages, "code", "invalid"),
         }
         return response
-
-
-# ---------------------------------------------------------------- reads
-# (selector-shaped: they belong in procedures/dossiers/selectors.py, kept here because
-# that module has another owner; see the report of this change)
-
-_LIST_RELATED = ("procedure__field", "assigned_unit", "assigned_officer")
-_DAY_CODE = re.compile(r"^\d{6}(-\d{0,4})?$")
-_IDENTITY = re.compile(r"^[\d-]{9,14}$")
-
-
-def _search_filter(term: str) -> Q:
-    """A code (or its start), an ID number, or words of the name; indexes where possible."""
-    term = term.strip()
-    unit_code = settings.DOSSIER_UNIT_CODE
-    if term.upper().startswith("DK-"):
-        return Q(submission_ref__startswith=term.upper())
-    if term.upper().startswith(unit_code.upper() + "-"):
-        # Prefix match on the unique code's pattern index (no UPPER(), which would scan).
-        return Q(code__startswith=unit_code + term[len(unit_code) :].upper())
-    if _DAY_CODE.match(term):
-        return Q(code__startswith=f"{unit_code}-{term}")
-    if _IDENTITY.match(term):
-        return Q(applicant_id_number=normalize_identity(term))
-    return Q(applicant_name__icontains=term)
-
-
-def dossier_list(
-    *,
-    user,
-    status: list[int] | None = None,
-    field: int | None = None,
-    procedure: int | None = None,
-    unit: str | None = None,
-    officer: str | None = None,
-    channel: int | None = None,
-    due_before=None,
-    due_after=None,
-    on_time_result: str | None = None,
-    search: str | None = None,
-) -> QuerySet[Dossier]:
-    """The dossiers `user` may see, filtered; related rows joined so a page is one query."""
-    qs = Dossier.objects.visible_to(user).select_related(*_LIST_RELATED)
-    if status:
-        qs = qs.filter(status__in=status)
-    if field:
-        qs = qs.filter(procedure__field_id=field)
-    if procedure:
-        qs = qs.filter(procedure_id=procedure)
-    if unit:
-        qs = qs.filter(assigned_unit__code=unit)
-    if officer:
-        qs = qs.filter(assigned_officer__username=officer)
-    if channel:
-        qs = qs.filter(channel=channel)
-    if due_before:
-        qs = qs.filter(due_at__lt=due_before)
-    if due_after:
-        qs = qs.filter(due_at__gte=due_after)
-    if on_time_result:
-        qs = qs.filter(on_time_result=on_time_result)
-    if search and search.strip():
-        qs = qs.filter(_search_filter(search))
-    return qs
-
-
-def dossier_detail_queryset(*, user) -> QuerySet[Dossier]:
-    return (
-        Dossier.objects.visible_to(user)
-        .select_related(*_LIST_RELATED, "received_by")
-        .prefetch_related(
-            Prefetch("steps", queryset=DossierStep.objects.select_related("unit", "officer")),
-            Prefetch("events", queryset=DossierEvent.objects.select_related("actor")),
-            "documents",
-        )
-    )
 
 
 # ---------------------------------------------------------------- staff list and detail

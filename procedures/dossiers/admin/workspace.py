@@ -10,17 +10,15 @@ The list must stay fast on a million rows (issue item 6):
 - no full-table COUNT(*): the unfiltered list uses PostgreSQL's row estimate
   (pg_class.reltuples), a filtered list counts at most ADMIN_DOSSIER_COUNT_LIMIT rows;
 - ordered by id (the primary key index), newest first;
-- search goes to an index when it can: a full dossier code or an ID number is an
-  exact match; other text with digits is part of a code, without digits a name.
+- search goes to an index when it can (`dossier_search_filter`, the API's rule too): a
+  full dossier code, an ID number or a phone is an exact match; other text with digits
+  is part of a code, without digits a name.
 """
 
 from __future__ import annotations
 
-import re
-
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -34,7 +32,6 @@ from procedures.core.constants import OPEN_STATUSES, Action
 from procedures.core.errors import DomainError
 from procedures.core.people import staff_display_name
 from procedures.core.roles import may_perform
-from procedures.core.validators import normalize_identity
 from procedures.dossiers.actions import action_def, role_refusal, status_refusal
 from procedures.dossiers.admin.filters import (
     DueRangeFilter,
@@ -50,7 +47,11 @@ from procedures.dossiers.admin.forms import (
     dossier_actions_available,
 )
 from procedures.dossiers.admin.paginator import DossierPaginator
-from procedures.dossiers.selectors import dossier_visible_filter
+from procedures.dossiers.selectors import (
+    dossier_page,
+    dossier_search_filter,
+    dossier_visible_filter,
+)
 from procedures.dossiers.slips import (
     SlipKind,
     slip_build,
@@ -59,7 +60,7 @@ from procedures.dossiers.slips import (
     slip_render_pdf,
     slips_available,
 )
-from procedures.models import Dossier, DossierDocument, DossierEvent, DossierStep
+from procedures.models import Dossier, DossierDocument
 
 PIN_SESSION_KEY = "dossier_pin_%d"
 
@@ -161,20 +162,8 @@ class DossierAdmin(admin.ModelAdmin):
         return DossierChangeList
 
     def get_search_results(self, request, queryset, search_term):
-        term = " ".join(search_term.split())
-        if not term:
-            return queryset, False
-        if re.fullmatch(r"(?:DK-)?[A-Za-z0-9.]+-\d{6}-\d{4}", term, flags=re.IGNORECASE):
-            # A legal code or a submission reference: equalities on unique indexes.
-            return queryset.numbered(term), False
-        identity = normalize_identity(term)
-        if re.fullmatch(r"\d{9,13}|\d{10}-\d{3}", identity):
-            return queryset.filter(applicant_id_number=identity), False
-        if any(ch.isdigit() for ch in term):  # part of a code, e.g. "260601-0011"
-            return queryset.filter(code__icontains=term), False
-        # A name: no B-tree index helps a substring search, so it reads the table
-        # (about 1 s on a million rows; see docs/benchmarks.md).
-        return queryset.filter(applicant_name__icontains=term), False
+        # The same rule as the staff API (procedures/dossiers/selectors.py).
+        return queryset.filter(dossier_search_filter(search_term)), False
 
     # --- list columns ---
 
@@ -295,48 +284,11 @@ class DossierAdmin(admin.ModelAdmin):
         except (TypeError, ValueError):
             raise Http404(_("No dossier with this number is visible to you.")) from None
         dossier = self._visible(request, pk)
-        steps = list(
-            DossierStep.objects.filter(dossier=dossier)
-            .select_related("unit", "officer", "completed_by")
-            .order_by("order")
-        )
-        documents = list(
-            DossierDocument.objects.filter(dossier=dossier)
-            .select_related("slot", "uploaded_by")
-            .order_by("is_result", "slot__order", "id")
-        )
-        events = list(
-            DossierEvent.objects.filter(dossier=dossier)
-            .select_related("actor")
-            .prefetch_related(
-                Prefetch(
-                    "attachments",
-                    queryset=DossierDocument.objects.only("id", "event_id", "original_name"),
-                )
-            )
-            .order_by("at", "id")
-        )
-        # Vietnamese names read family name first: "Nguyễn Thị Lan", not get_full_name().
-        for step in steps:
-            step.officer_name = staff_display_name(step.officer or step.completed_by)
-            # A step without its own unit belongs to the unit the dossier is assigned to.
-            unit = step.unit or dossier.assigned_unit
-            step.unit_name = unit.name if unit else ""
-        for doc in documents:
-            doc.uploader_name = staff_display_name(doc.uploaded_by)
-        for event in events:
-            event.actor_name = staff_display_name(event.actor)
-        open_step = next((s for s in steps if s.started_at and not s.completed_at), None)
+        page = dossier_page(dossier=dossier)
         actions = dossier_actions_available(
-            dossier=dossier, user=request.user, has_open_step=open_step is not None
+            dossier=dossier, user=request.user, has_open_step=page.open_step is not None
         )
         now = timezone.now()
-        received_slots = {doc.slot_id for doc in documents if not doc.is_result}
-        missing = [
-            slot
-            for slot in dossier.procedure.documents.all()
-            if slot.mandatory and slot.pk not in received_slots
-        ]
         return TemplateResponse(
             request,
             "admin/procedures/dossier/detail.html",
@@ -345,19 +297,16 @@ class DossierAdmin(admin.ModelAdmin):
                 _("Dossier %(code)s") % {"code": dossier.code},
                 original=dossier,
                 dossier=dossier,
-                steps=steps,
-                open_step=open_step,
-                documents=documents,
-                events=events,
-                missing=missing,
+                steps=page.steps,
+                open_step=page.open_step,
+                documents=page.documents,
+                events=page.events,
+                missing=page.missing,
                 actions=[(a, action_def(a).label) for a in actions],
                 slips=[(k, SlipKind(k).label) for k in slips_available(dossier=dossier)],
                 overdue=dossier.is_open and dossier.due_at is not None and dossier.due_at < now,
                 has_pin=PIN_SESSION_KEY % dossier.pk in request.session,
-                people={
-                    "officer": staff_display_name(dossier.assigned_officer),
-                    "received_by": staff_display_name(dossier.received_by),
-                },
+                people=page.people,
             ),
         )
 
