@@ -20,6 +20,7 @@ from procedures.dossiers.ratings import RATABLE_STATUSES, rating_submit
 from procedures.dossiers.services import dossier_receive_supplement, pin_hash, pin_matches
 from procedures.models import Dossier, DossierDocument, Rating
 from procedures.portal.forms import LookupForm, RatingForm, SupplementForm
+from procedures.portal.links import lookup_path
 from procedures.portal.views.common import (
     access_grant,
     access_has,
@@ -28,7 +29,6 @@ from procedures.portal.views.common import (
     receipt_forget,
     receipt_pin,
 )
-from procedures.portal.views.submission import lookup_path
 
 NEUTRAL_FAILURE = gettext_lazy(
     "The dossier code or the PIN is not correct. Check both against your receipt."
