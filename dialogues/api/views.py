@@ -79,7 +79,6 @@ def _query(serializer_class, request) -> dict:
 )
 class SessionListView(generics.ListAPIView):
     serializer_class = SessionSerializer
-    filter_backends = []
 
     def get_queryset(self):
         now = timezone.now()
@@ -120,7 +119,6 @@ class SessionDetailView(generics.RetrieveAPIView):
 class SessionRegistrationListView(generics.ListAPIView):
     serializer_class = RegistrationSerializer
     permission_classes = [StaffWithModelPermission]
-    filter_backends = []
     queryset = Registration.objects.none()  # for the permission class's model lookup
 
     def get_queryset(self):
@@ -142,7 +140,6 @@ class SessionRegistrationListView(generics.ListAPIView):
 )
 class PublishedAnswerListView(generics.ListAPIView):
     serializer_class = PublishedAnswerSerializer
-    filter_backends = []
 
     def get_queryset(self):
         params = _query(AnswerQuerySerializer, self.request)

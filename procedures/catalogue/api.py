@@ -48,9 +48,7 @@ class ProcedureListQuery(serializers.Serializer):
 class ProcedureListView(generics.ListAPIView):
     serializer_class = ProcedureListSerializer
     permission_classes = [AllowAny]
-    # The query parameters are validated by ProcedureListQuery; the generic django-filter
-    # backend would add a second, undocumented set.
-    filter_backends: list = []
+    # The query parameters are validated by ProcedureListQuery.
 
     def get_queryset(self):
         query = ProcedureListQuery(data=self.request.query_params)
@@ -75,7 +73,6 @@ class ProcedureListView(generics.ListAPIView):
 class ProcedureDetailView(generics.RetrieveAPIView):
     serializer_class = ProcedureDetailSerializer
     permission_classes = [AllowAny]
-    filter_backends: list = []
     lookup_field = "code"
     queryset = Procedure.objects.select_related("field", "implementing_unit").prefetch_related(
         "documents",

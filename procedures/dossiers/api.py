@@ -141,7 +141,6 @@ class DossierListView(DomainErrorShape, generics.ListAPIView):
     permission_classes = [IsDossierStaff]
     serializer_class = ser.DossierListSerializer
     pagination_class = DossierCursorPagination
-    filter_backends: list = []  # the filters are DossierListQuerySerializer's
 
     def get_queryset(self):
         query = ser.DossierListQuerySerializer(data=self.request.query_params)
@@ -167,7 +166,6 @@ class DossierDetailView(DomainErrorShape, generics.RetrieveAPIView):
     authentication_classes = STAFF_AUTHENTICATION
     permission_classes = [IsDossierStaff]
     serializer_class = ser.DossierDetailSerializer
-    filter_backends: list = []
     lookup_field = "code"
 
     def get_queryset(self):
