@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -249,6 +249,25 @@ def _record(
     return event
 
 
+class Transition(TypedDict):
+    """What every transition takes besides its own input: the dossier, the staff member
+    acting, when (default: now) and the version the user saw (None: not compared)."""
+
+    dossier: Dossier
+    actor: Any
+    now: NotRequired[datetime | None]
+    expected_version: NotRequired[int | None]
+
+
+class ApplicantTransition(TypedDict):
+    """The same for a transition the applicant may take through the portal (no actor)."""
+
+    dossier: Dossier
+    actor: NotRequired[Any]
+    now: NotRequired[datetime | None]
+    expected_version: NotRequired[int | None]
+
+
 @dataclass(frozen=True)
 class _Change:
     """A transition under way: the locked row, and the status it had when locked."""
@@ -283,22 +302,24 @@ class _Change:
 
 @contextmanager
 def _transition(
-    dossier: Dossier,
     action: str,
-    actor,
-    now: datetime,
-    expected_version: int | None,
+    on: Transition | ApplicantTransition,
     *,
     check_visible: bool = True,
     guard: Callable[[Dossier], None] | None = None,
 ) -> Iterator[_Change]:
-    """The body every transition shares, in one transaction: lock the row and check the
-    version the user saw; check the actor may act on this dossier (unless the caller
-    does it itself, `check_visible=False`); run the action's own `guard`; check the
-    status allows the action. The caller changes the row and calls `record()`.
+    """The body every transition shares: check the actor's role (a service that checks
+    its own input checks the role before it, so that refusal wins); then, in one
+    transaction, lock the row and check the version the user saw; check the actor may
+    act on this dossier (unless the caller does it itself, `check_visible=False`); run
+    the action's own `guard`; check the status allows the action. The caller changes
+    the row and calls `record()`.
     """
+    actor = on.get("actor")
+    _check_actor(actor, action)
+    now = _now(on.get("now"))
     with transaction.atomic():
-        d = _lock(dossier, expected_version)
+        d = _lock(on["dossier"], on.get("expected_version"))
         if check_visible:
             _check_actor(actor, action, d)
         if guard is not None:
@@ -456,14 +477,10 @@ def _store_documents(dossier, documents, *, event, actor, is_result=False) -> li
     ]
 
 
-def dossier_accept(
-    *, dossier: Dossier, actor, now: datetime | None = None, expected_version: int | None = None
-) -> Dossier:
+def dossier_accept(**on: Unpack[Transition]) -> Dossier:
     """Complete dossier accepted: the legal clock starts (receipt, form 01)."""
-    now = _now(now)
-    _check_actor(actor, Action.ACCEPT)
-    with _transition(dossier, Action.ACCEPT, actor, now, expected_version) as change:
-        d = change.dossier
+    with _transition(Action.ACCEPT, on) as change:
+        d, actor, now = change.dossier, change.actor, change.now
         # The rules in force on the day of acceptance bind the dossier
         # (docs/legal-rules.md "Catalogue versions").
         _apply_version(d, on=timezone.localdate(now))
@@ -579,19 +596,11 @@ def _create_steps(d: Dossier, start: datetime) -> None:
     DossierStep.objects.bulk_create(rows)
 
 
-def dossier_refuse_intake(
-    *,
-    dossier: Dossier,
-    actor,
-    reason: str,
-    now: datetime | None = None,
-    expected_version: int | None = None,
-) -> Dossier:
+def dossier_refuse_intake(*, reason: str, **on: Unpack[Transition]) -> Dossier:
     """Outside the department's competence or not eligible: refusal slip (form 03)."""
-    now = _now(now)
-    _check_actor(actor, Action.REFUSE_INTAKE)
+    _check_actor(on.get("actor"), Action.REFUSE_INTAKE)
     reason = _require_text(reason, "reason", _("Give the reason for refusing the dossier."))
-    with _transition(dossier, Action.REFUSE_INTAKE, actor, now, expected_version) as change:
+    with _transition(Action.REFUSE_INTAKE, on) as change:
         d = change.dossier
         d.outcome_note = reason
         _end(change, S.REFUSED_AT_INTAKE, note=reason, fields=["outcome_note"])
@@ -608,13 +617,7 @@ REPEAT_APPLICANT_INCOMPLETE = "applicant_supplement_incomplete"
 
 
 def dossier_request_supplement(
-    *,
-    dossier: Dossier,
-    actor,
-    reason: str,
-    now: datetime | None = None,
-    expected_version: int | None = None,
-    applicant_supplement_incomplete: bool = False,
+    *, reason: str, applicant_supplement_incomplete: bool = False, **on: Unpack[Transition]
 ) -> Dossier:
     """Ask for missing papers, once and completely, in writing (form 02).
 
@@ -624,13 +627,10 @@ def dossier_request_supplement(
     recorded as such. During processing the request must come within 3 working days of
     acceptance (by date) and at most once; the clock then stops.
     """
-    now = _now(now)
-    _check_actor(actor, Action.REQUEST_SUPPLEMENT)
+    _check_actor(on.get("actor"), Action.REQUEST_SUPPLEMENT)
     reason = _require_text(reason, "reason", _("List every missing or incorrect paper."))
-    with _transition(
-        dossier, Action.REQUEST_SUPPLEMENT, actor, now, expected_version, check_visible=False
-    ) as change:
-        d = change.dossier
+    with _transition(Action.REQUEST_SUPPLEMENT, on, check_visible=False) as change:
+        d, actor, now = change.dossier, change.actor, change.now
         # Status first: a dossier still at intake is anyone's at the desk to guide.
         if actor is not None and not actor.is_superuser:
             _check_actor(actor, Action.REQUEST_SUPPLEMENT, d if d.status != S.SUBMITTED else None)
@@ -691,21 +691,17 @@ def _supplement_requested_during_processing(d: Dossier) -> bool:
 
 def dossier_receive_supplement(
     *,
-    dossier: Dossier,
-    actor=None,
     documents: Iterable[UploadedDocument] = (),
     note: str = "",
-    now: datetime | None = None,
-    expected_version: int | None = None,
     policy: str | None = None,
+    **on: Unpack[ApplicantTransition],
 ) -> Dossier:
     """The applicant completed the dossier (at the desk or through the look-up page)."""
-    now = _now(now)
-    _check_actor(actor, Action.RECEIVE_SUPPLEMENT)
+    _check_actor(on.get("actor"), Action.RECEIVE_SUPPLEMENT)
     policy = policy or settings.SUPPLEMENT_POLICY
     documents = list(documents)
-    with _transition(dossier, Action.RECEIVE_SUPPLEMENT, actor, now, expected_version) as change:
-        d = change.dossier
+    with _transition(Action.RECEIVE_SUPPLEMENT, on) as change:
+        d, actor, now = change.dossier, change.actor, change.now
         if actor is None and not documents:
             raise DomainError(_("Attach at least one file to answer the request."), field="files")
         fields = ["paused_at", "paused_seconds", "clock_started_at", "due_at", "original_due_at"]
@@ -766,20 +762,12 @@ def _restart_open_step(d: Dossier, start: datetime) -> None:
 # ---------------------------------------------------------------- payment
 
 
-def dossier_request_payment(
-    *,
-    dossier: Dossier,
-    actor,
-    note: str,
-    now: datetime | None = None,
-    expected_version: int | None = None,
-) -> Dossier:
+def dossier_request_payment(*, note: str, **on: Unpack[Transition]) -> Dossier:
     """Awaiting fee or tax payment (status 6): the clock pauses."""
-    now = _now(now)
-    _check_actor(actor, Action.REQUEST_PAYMENT)
+    _check_actor(on.get("actor"), Action.REQUEST_PAYMENT)
     note = _require_text(note, "note", _("Say what must be paid, how much and how."))
-    with _transition(dossier, Action.REQUEST_PAYMENT, actor, now, expected_version) as change:
-        d = change.dossier
+    with _transition(Action.REQUEST_PAYMENT, on) as change:
+        d, now = change.dossier, change.now
         d.status = S.PAYMENT_REQUESTED
         d.paused_at = now
         d.payment_note = note
@@ -787,18 +775,9 @@ def dossier_request_payment(
     return d
 
 
-def dossier_confirm_payment(
-    *,
-    dossier: Dossier,
-    actor,
-    note: str = "",
-    now: datetime | None = None,
-    expected_version: int | None = None,
-) -> Dossier:
-    now = _now(now)
-    _check_actor(actor, Action.CONFIRM_PAYMENT)
-    with _transition(dossier, Action.CONFIRM_PAYMENT, actor, now, expected_version) as change:
-        d = change.dossier
+def dossier_confirm_payment(*, note: str = "", **on: Unpack[Transition]) -> Dossier:
+    with _transition(Action.CONFIRM_PAYMENT, on) as change:
+        d, now = change.dossier, change.now
         _shift_due(d, now)
         assert d.due_at is not None  # a payment pause keeps the due time
         d.status = S.PROCESSING if d.assigned_unit_id else S.ACCEPTED
@@ -814,17 +793,10 @@ def dossier_confirm_payment(
 
 
 def dossier_assign(
-    *,
-    dossier: Dossier,
-    actor,
-    unit: Unit,
-    officer=None,
-    note: str = "",
-    now: datetime | None = None,
-    expected_version: int | None = None,
+    *, unit: Unit, officer=None, note: str = "", **on: Unpack[Transition]
 ) -> Dossier:
     """Transfer to the processing unit (the same working day) or reassign an officer."""
-    now = _now(now)
+    actor = on["actor"]
     _check_actor(actor, Action.ASSIGN)
     if officer is not None:
         profile = getattr(officer, "staff_profile", None)
@@ -837,10 +809,8 @@ def dossier_assign(
         if not (d.assigned_unit_id is None and unit.pk == user_unit_id(actor)):
             _check_actor(actor, Action.ASSIGN, d)
 
-    with _transition(
-        dossier, Action.ASSIGN, actor, now, expected_version, check_visible=False, guard=may_reach
-    ) as change:
-        d = change.dossier
+    with _transition(Action.ASSIGN, on, check_visible=False, guard=may_reach) as change:
+        d, now = change.dossier, change.now
         previous = {"unit": d.assigned_unit_id, "officer": d.assigned_officer_id}
         d.assigned_unit = unit
         d.assigned_officer = officer
@@ -878,19 +848,10 @@ def _hand_over_intake_step(d: Dossier, *, now: datetime, actor) -> None:
         _start_step(nxt, now)
 
 
-def dossier_complete_step(
-    *,
-    dossier: Dossier,
-    actor,
-    note: str = "",
-    now: datetime | None = None,
-    expected_version: int | None = None,
-) -> DossierStep:
+def dossier_complete_step(*, note: str = "", **on: Unpack[Transition]) -> DossierStep:
     """Hand the dossier over to the next step; records early/on time/late (form 05)."""
-    now = _now(now)
-    _check_actor(actor, Action.COMPLETE_STEP)
-    with _transition(dossier, Action.COMPLETE_STEP, actor, now, expected_version) as change:
-        d = change.dossier
+    with _transition(Action.COMPLETE_STEP, on) as change:
+        d, actor, now = change.dossier, change.actor, change.now
         step = _open_step(d)
         if step is None:
             raise DomainError(_("This dossier has no open step to hand over."))
@@ -918,18 +879,9 @@ def dossier_complete_step(
     return step
 
 
-def dossier_apologise(
-    *,
-    dossier: Dossier,
-    actor,
-    new_due_at: datetime,
-    reason: str,
-    now: datetime | None = None,
-    expected_version: int | None = None,
-) -> Dossier:
+def dossier_apologise(*, new_due_at: datetime, reason: str, **on: Unpack[Transition]) -> Dossier:
     """Apology with a new appointment (form 04): at least 1 working day before due, once."""
-    now = _now(now)
-    _check_actor(actor, Action.APOLOGISE)
+    _check_actor(on.get("actor"), Action.APOLOGISE)
     reason = _require_text(reason, "reason", _("Give the reason for the delay."))
 
     def not_paused(d: Dossier) -> None:
@@ -944,10 +896,8 @@ def dossier_apologise(
                 code="illegal_transition",
             )
 
-    with _transition(
-        dossier, Action.APOLOGISE, actor, now, expected_version, guard=not_paused
-    ) as change:
-        d = change.dossier
+    with _transition(Action.APOLOGISE, on, guard=not_paused) as change:
+        d, now = change.dossier, change.now
         if d.reappointment_count >= 1:
             raise DomainError(_("The appointment may be moved only once."), code="apology_twice")
         assert d.due_at is not None  # a running dossier has its appointment
@@ -998,23 +948,19 @@ def on_time_result(*, finished_at: datetime, due_at: datetime, exact: bool = Fal
 
 def dossier_resolve(
     *,
-    dossier: Dossier,
-    actor,
     outcome: str,
     note: str = "",
     documents: Iterable[UploadedDocument] = (),
-    now: datetime | None = None,
-    expected_version: int | None = None,
+    **on: Unpack[Transition],
 ) -> Dossier:
     """Result ready (status 9), granted or refused with reasons; on-time result stored."""
-    now = _now(now)
-    _check_actor(actor, Action.RESOLVE)
+    _check_actor(on.get("actor"), Action.RESOLVE)
     if outcome not in Outcome.values:
         raise DomainError(_("Choose granted or refused."), field="outcome")
     if outcome == Outcome.REFUSED:
         note = _require_text(note, "note", _("A refusal must state its reasons in writing."))
-    with _transition(dossier, Action.RESOLVE, actor, now, expected_version) as change:
-        d = change.dossier
+    with _transition(Action.RESOLVE, on) as change:
+        d, actor, now = change.dossier, change.actor, change.now
         # Judged against the original due: an apology does not excuse the missed
         # appointment; a restart (supplement) replaced it with the restarted due.
         assert d.due_at is not None and d.clock_started_at is not None  # accepted dossiers
@@ -1055,19 +1001,10 @@ def _steps_at_resolve(d: Dossier, *, now: datetime, actor) -> None:
         _start_step(ret, now)
 
 
-def dossier_return_result(
-    *,
-    dossier: Dossier,
-    actor,
-    note: str = "",
-    now: datetime | None = None,
-    expected_version: int | None = None,
-) -> Dossier:
+def dossier_return_result(*, note: str = "", **on: Unpack[Transition]) -> Dossier:
     """Result handed over (status 10); the return step ends, on the officer who did it."""
-    now = _now(now)
-    _check_actor(actor, Action.RETURN_RESULT)
-    with _transition(dossier, Action.RETURN_RESULT, actor, now, expected_version) as change:
-        d = change.dossier
+    with _transition(Action.RETURN_RESULT, on) as change:
+        d, actor, now = change.dossier, change.actor, change.now
         last_order = _last_order(d)
         ret = d.steps.filter(order=last_order, completed_at__isnull=True).first()
         if ret is not None and is_return_step(ret, last_order):
@@ -1080,36 +1017,19 @@ def dossier_return_result(
     return d
 
 
-def dossier_withdraw(
-    *,
-    dossier: Dossier,
-    actor=None,
-    reason: str = "",
-    now: datetime | None = None,
-    expected_version: int | None = None,
-) -> Dossier:
+def dossier_withdraw(*, reason: str = "", **on: Unpack[ApplicantTransition]) -> Dossier:
     """At the applicant's request (status 7); ends the dossier."""
-    now = _now(now)
-    _check_actor(actor, Action.WITHDRAW)
-    with _transition(dossier, Action.WITHDRAW, actor, now, expected_version) as change:
-        d = change.dossier
+    with _transition(Action.WITHDRAW, on) as change:
+        d, actor = change.dossier, change.actor
         _end(change, S.WITHDRAWN, note=reason.strip(), by_applicant=actor is None)
     return d
 
 
-def dossier_stop(
-    *,
-    dossier: Dossier,
-    actor,
-    reason: str,
-    now: datetime | None = None,
-    expected_version: int | None = None,
-) -> Dossier:
+def dossier_stop(*, reason: str, **on: Unpack[Transition]) -> Dossier:
     """Processing stopped (status 8), with reasons; ends the dossier."""
-    now = _now(now)
-    _check_actor(actor, Action.STOP)
+    _check_actor(on.get("actor"), Action.STOP)
     reason = _require_text(reason, "reason", _("Give the reason for stopping."))
-    with _transition(dossier, Action.STOP, actor, now, expected_version) as change:
+    with _transition(Action.STOP, on) as change:
         d = change.dossier
         _end(change, S.STOPPED, note=reason)
     return d
