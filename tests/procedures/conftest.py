@@ -131,6 +131,24 @@ def register(procedure, staff):
     return _register
 
 
+@pytest.fixture
+def processing(register, staff, units):
+    """A factory of dossiers accepted 1 June 2026 and assigned to QLTM and its specialist."""
+
+    def _make(**kw):
+        d = register(now=kw.pop("now", at(2026, 6, 1, 8, 0)), **kw)
+        d = svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 8, 0))
+        return svc.dossier_assign(
+            dossier=d,
+            actor=staff["intake"],
+            unit=units["QLTM"],
+            officer=staff["specialist"],
+            now=at(2026, 6, 1, 8, 30),
+        )
+
+    return _make
+
+
 # --- The June 2026 month of the report tests (test_reports, test_api_reports, ...)
 
 

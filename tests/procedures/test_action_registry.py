@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-import time_machine
 from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
@@ -17,7 +16,6 @@ from rest_framework.test import APIClient
 from procedures.core.constants import Action, Role
 from procedures.core.constants import DossierStatus as S
 from procedures.core.roles import ACTION_ROLES, may_perform
-from procedures.dossiers import services as svc
 from procedures.dossiers.actions import ACTIONS, TRANSITIONS, markdown_table, status_refusal
 from procedures.dossiers.admin.forms import ACTION_FORMS
 from procedures.models import Dossier
@@ -30,22 +28,13 @@ NOW = at(2026, 6, 1, 10, 0)
 
 
 @pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+def _clock(time_machine):
+    time_machine.move_to(NOW, tick=False)
 
 
 @pytest.fixture
-def processing(register, staff, units):
-    d = register(now=at(2026, 6, 1, 8, 0))
-    d = svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 8, 0))
-    return svc.dossier_assign(
-        dossier=d,
-        actor=staff["intake"],
-        unit=units["QLTM"],
-        officer=staff["specialist"],
-        now=at(2026, 6, 1, 8, 30),
-    )
+def processing(processing):
+    return processing()
 
 
 def admin_get(client, user, dossier, action):

@@ -42,24 +42,6 @@ def client_as(staff):
     return _client
 
 
-@pytest.fixture
-def processing(register, staff, units):
-    """Accepted, assigned to QLTM and its specialist."""
-
-    def _make(**kw):
-        d = register(now=kw.pop("now", at(2026, 6, 1, 8, 0)), **kw)
-        d = svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 8, 0))
-        return svc.dossier_assign(
-            dossier=d,
-            actor=staff["intake"],
-            unit=units["QLTM"],
-            officer=staff["specialist"],
-            now=at(2026, 6, 1, 8, 30),
-        )
-
-    return _make
-
-
 def act(client, dossier, action, **body):
     body.setdefault("expected_version", Dossier.objects.get(pk=dossier.pk).version)
     return client.post(f"{DOSSIERS}{dossier.code}/actions/{action}/", body, format="json")

@@ -4,7 +4,6 @@ API find the same dossiers for the same words."""
 import re
 
 import pytest
-import time_machine
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -21,9 +20,8 @@ NOW = at(2026, 6, 2, 10, 0)
 
 
 @pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+def _clock(time_machine):
+    time_machine.move_to(NOW, tick=False)
 
 
 @pytest.fixture

@@ -44,22 +44,8 @@ ALLOWED = {
 
 
 @pytest.fixture
-def make(register, staff, units):
+def make(register, staff, processing):
     """Dossiers of the QLTM unit, assigned to its specialist, in a given state."""
-
-    def processing():
-        d = svc.dossier_accept(
-            dossier=register(now=at(2026, 6, 1, 8, 0)),
-            actor=staff["intake"],
-            now=at(2026, 6, 1, 8, 0),
-        )
-        return svc.dossier_assign(
-            dossier=d,
-            actor=staff["intake"],
-            unit=units["QLTM"],
-            officer=staff["specialist"],
-            now=at(2026, 6, 1, 8, 30),
-        )
 
     def state(name):
         if name == "submitted":

@@ -326,34 +326,25 @@ class DossierAdmin(admin.ModelAdmin):
             has_open_step = dossier.steps.filter(
                 started_at__isnull=False, completed_at__isnull=True
             ).exists()
-        if action not in dossier_actions_available(
+        form, refusal = None, None
+        if action in dossier_actions_available(
             dossier=dossier, user=request.user, has_open_step=has_open_step
         ):
+            form = form_class(
+                request.POST or None, request.FILES or None, dossier=dossier, user=request.user
+            )
+        else:
             # The services' own words where the registry refuses (role, then status).
-            refusal = role_refusal(action=action, user=request.user) or status_refusal(
+            refused = role_refusal(action=action, user=request.user) or status_refusal(
                 action=action, status=dossier.status
             )
-            return TemplateResponse(
-                request,
-                "admin/procedures/dossier/action.html",
-                self._context(
-                    request,
-                    _("%(action)s: dossier %(code)s")
-                    % {"action": action_def(action).label, "code": dossier.code},
-                    original=dossier,
-                    dossier=dossier,
-                    action=action,
-                    refusal=refusal.message
-                    if refusal
-                    else _("You may not “%(action)s” this dossier in its current status.")
-                    % {"action": Action(action).label},
-                ),
-                status=403,
+            refusal = (
+                refused.message
+                if refused
+                else _("You may not “%(action)s” this dossier in its current status.")
+                % {"action": Action(action).label}
             )
-        form = form_class(
-            request.POST or None, request.FILES or None, dossier=dossier, user=request.user
-        )
-        if request.method == "POST" and form.is_valid():
+        if form is not None and request.method == "POST" and form.is_valid():
             try:
                 form.perform(now=timezone.now())
             except DomainError as exc:
@@ -373,7 +364,9 @@ class DossierAdmin(admin.ModelAdmin):
                 dossier=dossier,
                 form=form,
                 action=action,
+                refusal=refusal,
             ),
+            status=403 if refusal else 200,
         )
 
     def _done_message(self, dossier, action):
