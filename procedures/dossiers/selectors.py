@@ -144,6 +144,25 @@ def dossier_detail_queryset(*, user) -> QuerySet[Dossier]:
     )
 
 
+def dossier_for_page(*, user, pk: int) -> Dossier | None:
+    """The dossier of the admin's pages (dossier, action, slip) if `user` may see it,
+    with what those pages show of its procedure and people joined."""
+    return (
+        Dossier.objects.visible_to(user)
+        .select_related(
+            "procedure",
+            "procedure__field",
+            "procedure__implementing_unit",
+            "assigned_unit",
+            "assigned_officer",
+            "received_by",
+            "procedure_version",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
 @dataclass(frozen=True)
 class DossierPage:
     """What the admin's dossier page shows besides the dossier itself."""

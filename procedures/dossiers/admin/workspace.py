@@ -48,6 +48,7 @@ from procedures.dossiers.admin.forms import (
 )
 from procedures.dossiers.admin.paginator import DossierPaginator
 from procedures.dossiers.selectors import (
+    dossier_for_page,
     dossier_page,
     dossier_search_filter,
     dossier_visible_filter,
@@ -252,20 +253,7 @@ class DossierAdmin(admin.ModelAdmin):
         """The dossier if this user may see it; otherwise a 404 that reveals nothing."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        dossier = (
-            self.get_queryset(request)
-            .select_related(
-                "procedure",
-                "procedure__field",
-                "procedure__implementing_unit",
-                "assigned_unit",
-                "assigned_officer",
-                "received_by",
-                "procedure_version",
-            )
-            .filter(pk=object_id)
-            .first()
-        )
+        dossier = dossier_for_page(user=request.user, pk=object_id)
         if dossier is None:
             raise Http404(_("No dossier with this number is visible to you."))
         return dossier
