@@ -23,6 +23,7 @@ from procedures.dossiers.services import dossier_receive_supplement, pin_hash, p
 from procedures.models import Dossier, DossierDocument, Rating
 from procedures.payments.services import payment_payable
 from procedures.portal.forms import LookupForm, RatingForm, SupplementForm
+from procedures.portal.links import lookup_path
 from procedures.portal.views.common import (
     access_grant,
     access_has,
@@ -31,7 +32,6 @@ from procedures.portal.views.common import (
     receipt_forget,
     receipt_pin,
 )
-from procedures.portal.views.submission import lookup_path
 
 NEUTRAL_FAILURE = gettext_lazy(
     "The dossier code or the PIN is not correct. Check both against your receipt."
