@@ -149,6 +149,29 @@ def processing(register, staff, units):
     return _make
 
 
+@pytest.fixture
+def online_assigned(register, staff, units):
+    """A factory: an online dossier submitted at 09:00 on Monday 1 June 2026, accepted at
+    10:00 and assigned at 10:05 to QLTM's specialist; returns it with its PIN in `.pin`
+    (a transition returns a fresh instance, which has none)."""
+
+    def make(**kw):
+        d = register(channel=Channel.ONLINE, now=at(2026, 6, 1, 9, 0), **kw)
+        pin = d.pin
+        d = svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 10, 0))
+        d = svc.dossier_assign(
+            dossier=d,
+            actor=staff["intake"],
+            unit=units["QLTM"],
+            officer=staff["specialist"],
+            now=at(2026, 6, 1, 10, 5),
+        )
+        d.pin = pin
+        return d
+
+    return make
+
+
 # --- The June 2026 month of the report tests (test_reports, test_api_reports, ...)
 
 
