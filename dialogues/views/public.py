@@ -32,7 +32,7 @@ from dialogues.models import (
 )
 from dialogues.views.common import download_response
 from procedures.core import throttle
-from procedures.core.errors import DomainError
+from procedures.core.errors import DomainError, apply_domain_error
 from procedures.core.paging import page_of
 
 
@@ -128,7 +128,7 @@ def registration_create(request, pk: int):
                 language=translation.get_language() or "vi",
             )
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            apply_domain_error(form, exc)
         else:
             # Only the id: the done page reads the status and the queue position
             # fresh, and the raw token stays out of the session store.
@@ -173,7 +173,7 @@ def recommendation_submit(request):
                             recommendation=recommendation, upload=data["attachment"]
                         )
             except DomainError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                apply_domain_error(form, exc)
             else:
                 throttle.form_succeeded(request, "dialogue-recommendation")
                 return redirect("dialogues:recommendation-done")

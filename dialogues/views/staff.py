@@ -35,7 +35,7 @@ from dialogues.models import (
     RecommendationAttachment,
 )
 from dialogues.views.common import download_response
-from procedures.core.errors import DomainError
+from procedures.core.errors import DomainError, apply_domain_error
 from procedures.core.paging import page_of
 
 
@@ -241,7 +241,7 @@ def staff_import(request):
                 upload=form.cleaned_data["file"], by=request.user
             )
         except DomainError as exc:
-            form.add_error("file", exc.message)
+            apply_domain_error(form, exc, fallback="file")
         else:
             if not result.errors:
                 messages.success(

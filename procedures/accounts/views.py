@@ -21,13 +21,10 @@ from procedures.accounts.session import (
     applicant_logout,
     applicant_required,
 )
-from procedures.core import throttle
 from procedures.core.errors import DomainError
-from procedures.dossiers.services import pin_hash, pin_matches
-from procedures.models import Dossier
 from procedures.portal.forms import LookupForm
 from procedures.portal.views.common import access_grant
-from procedures.portal.views.lookup import NEUTRAL_FAILURE, _too_many_failures
+from procedures.portal.views.lookup import lookup_check_pin
 
 NEXT_KEY = "applicant_sign_in_next"
 LANGUAGE_KEY = "applicant_sign_in_language"
@@ -113,38 +110,19 @@ def my_dossiers(request):
     form = LookupForm()
     if request.method == "POST":
         form = LookupForm(request.POST)
-        code = request.POST.get("code", "")
-        wait = throttle.lookup_blocked(request, code=code)
-        if wait is not None:
-            form.is_valid()
-            form.add_error(None, _too_many_failures(wait))
-            status = 429
-        elif form.is_valid():
-            code, pin = form.cleaned_data["code"], form.cleaned_data["pin"]
-            dossier = Dossier.objects.numbered(code).first()
-            if dossier is not None and pin_matches(dossier=dossier, pin=pin):
-                throttle.lookup_succeeded(code=code)
-                try:
-                    services.account_link_dossier(account=account, dossier=dossier, claimed=True)
-                except DomainError as exc:
-                    form.add_error("code", exc.message)
-                    status = 400
-                else:
-                    messages.success(
-                        request,
-                        _("Dossier %(code)s is now in your account.") % {"code": dossier.code},
-                    )
-                    return redirect("accounts:my-dossiers")
-            else:
-                if dossier is None:
-                    pin_hash(code=code, pin=pin)  # same work as a wrong PIN
-                backoff = throttle.lookup_failed(request, code=code)
-                form.add_error(None, NEUTRAL_FAILURE)
-                if backoff:
-                    form.add_error(None, _too_many_failures(backoff))
+        dossier, status, _wait = lookup_check_pin(request, form)
+        if dossier is not None:
+            try:
+                services.account_link_dossier(account=account, dossier=dossier, claimed=True)
+            except DomainError as exc:
+                form.add_error("code", exc.message)
                 status = 400
-        else:
-            status = 400
+            else:
+                messages.success(
+                    request,
+                    _("Dossier %(code)s is now in your account.") % {"code": dossier.code},
+                )
+                return redirect("accounts:my-dossiers")
     return render(
         request,
         "procedures/accounts/my_dossiers.html",

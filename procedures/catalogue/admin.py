@@ -34,7 +34,7 @@ from procedures.catalogue.services import (
 )
 from procedures.core.admin import ReadOnlyAdminMixin
 from procedures.core.constants import ProcedureStatus, TimeUnit
-from procedures.core.errors import DomainError
+from procedures.core.errors import DomainError, apply_domain_error
 from procedures.models import (
     Field,
     Procedure,
@@ -271,10 +271,6 @@ class ProcedureAddForm(forms.ModelForm):
         ]
 
 
-def _apply_domain_error(form: forms.Form, exc: DomainError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-
-
 @admin.register(Procedure)
 class ProcedureAdmin(admin.ModelAdmin):
     list_display = [
@@ -466,7 +462,7 @@ class ProcedureAdmin(admin.ModelAdmin):
             try:
                 version = record(form.cleaned_data)
             except DomainError as exc:
-                _apply_domain_error(form, exc)
+                apply_domain_error(form, exc)
             else:
                 self.log_change(request, procedure, logged(version))
                 self.message_user(request, done(version), messages.SUCCESS)

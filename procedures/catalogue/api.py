@@ -48,6 +48,7 @@ class ProcedureListQuery(serializers.Serializer):
 class ProcedureListView(generics.ListAPIView):
     serializer_class = ProcedureListSerializer
     permission_classes = [AllowAny]
+    # The query parameters are validated by ProcedureListQuery.
 
     def get_queryset(self):
         query = ProcedureListQuery(data=self.request.query_params)

@@ -45,7 +45,6 @@ _DIALOGUE_READER = [
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.INTAKE: [
         "procedures.view_dossier",
-        "procedures.act_on_dossier",
         "procedures.view_procedure",
         "procedures.view_field",
         "procedures.view_unit",
@@ -55,7 +54,6 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
     ],
     Role.SPECIALIST: [
         "procedures.view_dossier",
-        "procedures.act_on_dossier",
         "procedures.view_procedure",
         "procedures.view_dossierdocument",
         "procedures.view_delivery",
@@ -65,7 +63,6 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
     ],
     Role.UNIT_HEAD: [
         "procedures.view_dossier",
-        "procedures.act_on_dossier",
         "procedures.view_procedure",
         "procedures.view_dossierdocument",
         "procedures.view_reports",
@@ -77,8 +74,6 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
     ],
     Role.DIRECTOR: [
         "procedures.view_dossier",
-        "procedures.act_on_dossier",
-        "procedures.view_all_dossiers",
         "procedures.view_procedure",
         "procedures.view_dossierdocument",
         "procedures.view_reports",

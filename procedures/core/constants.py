@@ -139,6 +139,23 @@ class Action(models.TextChoices):
     RATE = "rate", _("Rated")
 
 
+# Events whose note is written for the applicant (reasons, requests, what to pay, the
+# result); other notes (hand-overs, assignments) are internal and never leave the
+# department: the public look-up and the national portal sync both read this.
+APPLICANT_NOTE_ACTIONS = frozenset(
+    {
+        Action.REFUSE_INTAKE,
+        Action.REQUEST_SUPPLEMENT,
+        Action.REQUEST_PAYMENT,
+        Action.APOLOGISE,
+        Action.RESOLVE,
+        Action.STOP,
+        Action.WITHDRAW,
+        Action.RETURN_RESULT,
+    }
+)
+
+
 class Role(models.TextChoices):
     """Staff groups (issue: roles as groups with permissions)."""
 

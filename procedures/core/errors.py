@@ -4,6 +4,10 @@ Views, admin and the API turn it into a form error or a 400 response, so the mes
 must already be translated and readable by staff or applicants.
 """
 
+from collections.abc import Mapping
+
+from django.core.exceptions import ValidationError
+
 
 class DomainError(Exception):
     """A business rule refused the operation.
@@ -20,3 +24,22 @@ class DomainError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+def apply_domain_error(
+    form,
+    exc: DomainError,
+    *,
+    field_names: Mapping[str, str] | None = None,
+    fallback: str | None = None,
+) -> None:
+    """Show a service's refusal on the form field it names, or above the form.
+
+    `field_names` maps the service's name of a field to the form's where they differ;
+    a field the form does not have falls back to `fallback` (None: above the form).
+    """
+    field = exc.field or ""
+    field = (field_names or {}).get(field, field)
+    if field not in form.fields:
+        field = fallback
+    form.add_error(field, ValidationError(exc.message, code=exc.code or "invalid"))

@@ -2,28 +2,14 @@
 
 from django.contrib.auth.models import AnonymousUser
 
-from procedures.core.constants import ROLE_GROUP_NAMES, Action, Role
+from procedures.core.constants import ROLE_GROUP_NAMES, Role
+from procedures.dossiers.actions import ACTIONS
 
 _GROUP_TO_ROLE = {name: role for role, name in ROLE_GROUP_NAMES.items()}
 
-# Who may perform each transition (Decree 61/2018 art. 15-20: the desk receives and
-# returns; the processing unit appraises; leaders sign, apologise and stop).
-ACTION_ROLES: dict[str, frozenset[Role]] = {
-    Action.REGISTER: frozenset({Role.INTAKE}),
-    Action.ACCEPT: frozenset({Role.INTAKE}),
-    Action.REFUSE_INTAKE: frozenset({Role.INTAKE}),
-    Action.REQUEST_SUPPLEMENT: frozenset({Role.INTAKE, Role.SPECIALIST, Role.UNIT_HEAD}),
-    Action.RECEIVE_SUPPLEMENT: frozenset({Role.INTAKE}),
-    Action.REQUEST_PAYMENT: frozenset({Role.INTAKE, Role.SPECIALIST, Role.UNIT_HEAD}),
-    Action.CONFIRM_PAYMENT: frozenset({Role.INTAKE}),
-    Action.ASSIGN: frozenset({Role.INTAKE, Role.UNIT_HEAD, Role.DIRECTOR}),
-    Action.COMPLETE_STEP: frozenset({Role.INTAKE, Role.SPECIALIST, Role.UNIT_HEAD, Role.DIRECTOR}),
-    Action.APOLOGISE: frozenset({Role.UNIT_HEAD, Role.DIRECTOR}),
-    Action.RESOLVE: frozenset({Role.UNIT_HEAD, Role.DIRECTOR}),
-    Action.RETURN_RESULT: frozenset({Role.INTAKE}),
-    Action.WITHDRAW: frozenset({Role.INTAKE}),
-    Action.STOP: frozenset({Role.UNIT_HEAD, Role.DIRECTOR}),
-}
+# Who may perform each action (the role matrix): derived from the registry of dossier
+# actions, which is the one place that says it (procedures/dossiers/actions.py).
+ACTION_ROLES: dict[str, frozenset[Role]] = {key: a.roles for key, a in ACTIONS.items()}
 
 
 def user_roles(user) -> frozenset[Role]:
@@ -50,4 +36,5 @@ def sees_all_dossiers(user) -> bool:
 def may_perform(user, action: str) -> bool:
     if user is not None and user.is_authenticated and user.is_superuser:
         return True
-    return bool(user_roles(user) & ACTION_ROLES.get(action, frozenset()))
+    definition = ACTIONS.get(action)
+    return definition is not None and bool(user_roles(user) & definition.roles)

@@ -12,16 +12,14 @@ or 409 (`DossierConflict`) with the body {"detail", "field", "code"}.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.cache import add_never_cache_headers
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -36,12 +34,13 @@ from procedures.core import throttle
 from procedures.core.api_throttling import LookupRateThrottle
 from procedures.core.constants import Action
 from procedures.core.errors import DomainError
-from procedures.core.validators import normalize_identity
 from procedures.dossiers import serializers as ser
 from procedures.dossiers import services as svc
+from procedures.dossiers.actions import TRANSITIONS, ActionDef
 from procedures.dossiers.pagination import DossierKeysetPagination
 from procedures.dossiers.permissions import IsDossierStaff
-from procedures.models import Dossier, DossierEvent, DossierStep, Unit
+from procedures.dossiers.selectors import dossier_detail_queryset, dossier_list
+from procedures.models import Dossier, Unit
 
 # Token first, so an anonymous client gets 401 with `WWW-Authenticate: Token`.
 STAFF_AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
@@ -109,82 +108,6 @@ class DomainErrorShape:
         return response
 
 
-# ---------------------------------------------------------------- reads
-# (selector-shaped: they belong in procedures/dossiers/selectors.py, kept here because
-# that module has another owner; see the report of this change)
-
-_LIST_RELATED = ("procedure__field", "assigned_unit", "assigned_officer")
-_DAY_CODE = re.compile(r"^\d{6}(-\d{0,4})?$")
-_IDENTITY = re.compile(r"^[\d-]{9,14}$")
-
-
-def _search_filter(term: str) -> Q:
-    """A code (or its start), an ID number, or words of the name; indexes where possible."""
-    term = term.strip()
-    unit_code = settings.DOSSIER_UNIT_CODE
-    if term.upper().startswith("DK-"):
-        return Q(submission_ref__startswith=term.upper())
-    if term.upper().startswith(unit_code.upper() + "-"):
-        # Prefix match on the unique code's pattern index (no UPPER(), which would scan).
-        return Q(code__startswith=unit_code + term[len(unit_code) :].upper())
-    if _DAY_CODE.match(term):
-        return Q(code__startswith=f"{unit_code}-{term}")
-    if _IDENTITY.match(term):
-        return Q(applicant_id_number=normalize_identity(term))
-    return Q(applicant_name__icontains=term)
-
-
-def dossier_list(
-    *,
-    user,
-    status: list[int] | None = None,
-    field: int | None = None,
-    procedure: int | None = None,
-    unit: str | None = None,
-    officer: str | None = None,
-    channel: int | None = None,
-    due_before=None,
-    due_after=None,
-    on_time_result: str | None = None,
-    search: str | None = None,
-) -> QuerySet[Dossier]:
-    """The dossiers `user` may see, filtered; related rows joined so a page is one query."""
-    qs = Dossier.objects.visible_to(user).select_related(*_LIST_RELATED)
-    if status:
-        qs = qs.filter(status__in=status)
-    if field:
-        qs = qs.filter(procedure__field_id=field)
-    if procedure:
-        qs = qs.filter(procedure_id=procedure)
-    if unit:
-        qs = qs.filter(assigned_unit__code=unit)
-    if officer:
-        qs = qs.filter(assigned_officer__username=officer)
-    if channel:
-        qs = qs.filter(channel=channel)
-    if due_before:
-        qs = qs.filter(due_at__lt=due_before)
-    if due_after:
-        qs = qs.filter(due_at__gte=due_after)
-    if on_time_result:
-        qs = qs.filter(on_time_result=on_time_result)
-    if search and search.strip():
-        qs = qs.filter(_search_filter(search))
-    return qs
-
-
-def dossier_detail_queryset(*, user) -> QuerySet[Dossier]:
-    return (
-        Dossier.objects.visible_to(user)
-        .select_related(*_LIST_RELATED, "received_by")
-        .prefetch_related(
-            Prefetch("steps", queryset=DossierStep.objects.select_related("unit", "officer")),
-            Prefetch("events", queryset=DossierEvent.objects.select_related("actor")),
-            "documents",
-        )
-    )
-
-
 # ---------------------------------------------------------------- staff list and detail
 
 
@@ -214,7 +137,6 @@ class DossierListView(DomainErrorShape, generics.ListAPIView):
     permission_classes = [IsDossierStaff]
     serializer_class = ser.DossierListSerializer
     pagination_class = DossierCursorPagination
-    filter_backends: list = []  # the filters are DossierListQuerySerializer's
 
     def get_queryset(self):
         query = ser.DossierListQuerySerializer(data=self.request.query_params)
@@ -240,7 +162,6 @@ class DossierDetailView(DomainErrorShape, generics.RetrieveAPIView):
     authentication_classes = STAFF_AUTHENTICATION
     permission_classes = [IsDossierStaff]
     serializer_class = ser.DossierDetailSerializer
-    filter_backends: list = []
     lookup_field = "code"
 
     def get_queryset(self):
@@ -288,175 +209,65 @@ def _officer(username: str | None):
     return user
 
 
-def _assign(d, user, data, version):
-    return svc.dossier_assign(
-        dossier=d,
-        actor=user,
-        unit=_unit(data["unit"]),
-        officer=_officer(data.get("officer")),
-        note=data["note"],
-        expected_version=version,
-    )
+def _assign_arguments(data: dict) -> dict:
+    # The API names the unit by its code and the officer by username.
+    return {**data, "unit": _unit(data["unit"]), "officer": _officer(data.get("officer"))}
 
 
 @dataclass(frozen=True)
 class ActionSpec:
-    action: str
-    serializer: type[ser.ActionSerializer]
-    summary: Any
-    description: Any
-    # (dossier, user, validated data without expected_version, expected_version)
-    call: Callable[[Dossier, Any, dict, int], Any]
+    """How the API takes one action of the registry (procedures/dossiers/actions.py):
+    only the body's shape is the API's own; statuses, roles, texts and the service
+    are the registry's."""
 
+    definition: ActionDef
+    serializer: type[ser.ActionSerializer]
+    # Turns the validated body into the service's keyword arguments, where they differ.
+    arguments: Callable[[dict], dict] | None = None
+
+    @property
+    def action(self) -> str:
+        return self.definition.action
+
+    def call(self, dossier: Dossier, user, data: dict, expected_version: int) -> Any:
+        kwargs = self.arguments(data) if self.arguments else data
+        return self.definition.service(
+            dossier=dossier, actor=user, expected_version=expected_version, **kwargs
+        )
+
+
+def _describe(definition: ActionDef) -> str:
+    return _("%(help)s From status: %(statuses)s.") % {
+        "help": definition.help_text,
+        "statuses": ", ".join(str(int(s)) for s in sorted(definition.sources)),
+    }
+
+
+_describe_lazy = lazy(_describe, str)
+
+_BODIES: dict[str, type[ser.ActionSerializer]] = {
+    Action.ACCEPT: ser.ActionSerializer,
+    Action.REFUSE_INTAKE: ser.ReasonActionSerializer,
+    Action.REQUEST_SUPPLEMENT: ser.SupplementRequestSerializer,
+    Action.RECEIVE_SUPPLEMENT: ser.NoteActionSerializer,
+    Action.REQUEST_PAYMENT: ser.PaymentRequestSerializer,
+    Action.CONFIRM_PAYMENT: ser.NoteActionSerializer,
+    Action.ASSIGN: ser.AssignSerializer,
+    Action.COMPLETE_STEP: ser.NoteActionSerializer,
+    Action.APOLOGISE: ser.ApologiseSerializer,
+    Action.RESOLVE: ser.ResolveSerializer,
+    Action.RETURN_RESULT: ser.NoteActionSerializer,
+    Action.WITHDRAW: ser.OptionalReasonActionSerializer,
+    Action.STOP: ser.ReasonActionSerializer,
+}
 
 ACTIONS: dict[str, ActionSpec] = {
-    spec.action: spec
-    for spec in [
-        ActionSpec(
-            Action.ACCEPT,
-            ser.ActionSerializer,
-            gettext_lazy("Accept a submitted dossier"),
-            gettext_lazy(
-                "Complete dossier: the legal clock starts and the due time is set "
-                "(receipt, form 01). Status 1 to 2."
-            ),
-            lambda d, u, data, v: svc.dossier_accept(dossier=d, actor=u, expected_version=v),
-        ),
-        ActionSpec(
-            Action.REFUSE_INTAKE,
-            ser.ReasonActionSerializer,
-            gettext_lazy("Refuse at intake"),
-            gettext_lazy(
-                "Outside the department's competence or not eligible (form 03). Status 1 to 3."
-            ),
-            lambda d, u, data, v: svc.dossier_refuse_intake(
-                dossier=d, actor=u, reason=data["reason"], expected_version=v
-            ),
-        ),
-        ActionSpec(
-            Action.REQUEST_SUPPLEMENT,
-            ser.SupplementRequestSerializer,
-            gettext_lazy("Request a supplement"),
-            gettext_lazy(
-                "List every missing paper, once (form 02). During processing only "
-                "within 3 working days of acceptance; the clock stops. Status to 5."
-            ),
-            lambda d, u, data, v: svc.dossier_request_supplement(
-                dossier=d,
-                actor=u,
-                reason=data["reason"],
-                expected_version=v,
-                applicant_supplement_incomplete=data["applicant_supplement_incomplete"],
-            ),
-        ),
-        ActionSpec(
-            Action.RECEIVE_SUPPLEMENT,
-            ser.NoteActionSerializer,
-            gettext_lazy("Record a received supplement"),
-            gettext_lazy(
-                "The applicant brought the missing papers to the desk. Status 5 back to "
-                "1 (intake) or to 2/4 with the clock restarted or shifted by policy."
-            ),
-            lambda d, u, data, v: svc.dossier_receive_supplement(
-                dossier=d, actor=u, note=data["note"], expected_version=v
-            ),
-        ),
-        ActionSpec(
-            Action.REQUEST_PAYMENT,
-            ser.PaymentRequestSerializer,
-            gettext_lazy("Request payment"),
-            gettext_lazy("Fees or taxes are due; the clock pauses. Status 2/4 to 6."),
-            lambda d, u, data, v: svc.dossier_request_payment(
-                dossier=d, actor=u, note=data["note"], expected_version=v
-            ),
-        ),
-        ActionSpec(
-            Action.CONFIRM_PAYMENT,
-            ser.NoteActionSerializer,
-            gettext_lazy("Confirm payment"),
-            gettext_lazy(
-                "Payment received; the due time moves by the paused working time. "
-                "Status 6 back to 2/4."
-            ),
-            lambda d, u, data, v: svc.dossier_confirm_payment(
-                dossier=d, actor=u, note=data["note"], expected_version=v
-            ),
-        ),
-        ActionSpec(
-            Action.ASSIGN,
-            ser.AssignSerializer,
-            gettext_lazy("Assign to a unit and officer"),
-            gettext_lazy(
-                "Transfer to the processing unit, optionally to one of its officers "
-                "(by username). Status 2 to 4; also reassigns later."
-            ),
-            _assign,
-        ),
-        ActionSpec(
-            Action.COMPLETE_STEP,
-            ser.NoteActionSerializer,
-            gettext_lazy("Hand over to the next step"),
-            gettext_lazy(
-                "Close the current internal step, recording early/on time/late (form "
-                "05), and start the next."
-            ),
-            lambda d, u, data, v: svc.dossier_complete_step(
-                dossier=d, actor=u, note=data["note"], expected_version=v
-            ),
-        ),
-        ActionSpec(
-            Action.APOLOGISE,
-            ser.ApologiseSerializer,
-            gettext_lazy("Apologise with a new appointment"),
-            gettext_lazy("At least 1 working day before the due time, once (form 04)."),
-            lambda d, u, data, v: svc.dossier_apologise(
-                dossier=d,
-                actor=u,
-                new_due_at=data["new_due_at"],
-                reason=data["reason"],
-                expected_version=v,
-            ),
-        ),
-        ActionSpec(
-            Action.RESOLVE,
-            ser.ResolveSerializer,
-            gettext_lazy("Resolve"),
-            gettext_lazy(
-                "Result ready, granted or refused with reasons; the on-time result is "
-                "recorded. Status 2/4 to 9."
-            ),
-            lambda d, u, data, v: svc.dossier_resolve(
-                dossier=d, actor=u, outcome=data["outcome"], note=data["note"], expected_version=v
-            ),
-        ),
-        ActionSpec(
-            Action.RETURN_RESULT,
-            ser.NoteActionSerializer,
-            gettext_lazy("Return the result"),
-            gettext_lazy("The result was handed over (desk, post or online). Status 9 to 10."),
-            lambda d, u, data, v: svc.dossier_return_result(
-                dossier=d, actor=u, note=data["note"], expected_version=v
-            ),
-        ),
-        ActionSpec(
-            Action.WITHDRAW,
-            ser.OptionalReasonActionSerializer,
-            gettext_lazy("Withdraw"),
-            gettext_lazy("At the applicant's request; ends the dossier. Status to 7."),
-            lambda d, u, data, v: svc.dossier_withdraw(
-                dossier=d, actor=u, reason=data["reason"], expected_version=v
-            ),
-        ),
-        ActionSpec(
-            Action.STOP,
-            ser.ReasonActionSerializer,
-            gettext_lazy("Stop processing"),
-            gettext_lazy("Processing stopped with reasons; ends the dossier. Status to 8."),
-            lambda d, u, data, v: svc.dossier_stop(
-                dossier=d, actor=u, reason=data["reason"], expected_version=v
-            ),
-        ),
-    ]
+    action: ActionSpec(
+        definition,
+        _BODIES[action],
+        arguments=_assign_arguments if action == Action.ASSIGN else None,
+    )
+    for action, definition in TRANSITIONS.items()
 }
 
 
@@ -493,8 +304,8 @@ class DossierActionView(DomainErrorShape, APIView):
 def _action_view(spec: ActionSpec) -> type[DossierActionView]:
     schema = extend_schema(
         operation_id=f"dossier_action_{spec.action}",
-        summary=spec.summary,
-        description=spec.description,
+        summary=spec.definition.label,
+        description=_describe_lazy(spec.definition),
         request=spec.serializer,
         responses={
             200: ser.DossierDetailSerializer,

@@ -216,11 +216,10 @@ class Dossier(models.Model):
         ordering = ["-submitted_at", "-id"]
         verbose_name = _("dossier")
         verbose_name_plural = _("dossiers")
-        permissions = [
-            ("act_on_dossier", "Can act on dossiers"),
-            ("view_all_dossiers", "Can see every dossier"),
-            ("view_reports", "Can see statistics and reports"),
-        ]
+        # Who may act on a dossier and who sees which is by role, from the registry of
+        # actions (procedures/dossiers/actions.py) and procedures/dossiers/selectors.py;
+        # only the reports are guarded by a permission of their own.
+        permissions = [("view_reports", "Can see statistics and reports")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(reappointment_count__lte=1), name="dossier_one_reappointment"
@@ -265,6 +264,8 @@ class Dossier(models.Model):
             models.Index(fields=["assigned_unit", "status"], name="dossier_unit_status_idx"),
             models.Index(fields=["assigned_officer", "status"], name="dossier_officer_status_idx"),
             models.Index(fields=["applicant_id_number"], name="dossier_applicant_id_idx"),
+            # The search finds a dossier by the applicant's phone (dossier_search_filter).
+            models.Index(fields=["applicant_phone"], name="dossier_applicant_phone_idx"),
         ]
 
     def __str__(self) -> str:

@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from procedures.calendar.api import AwareDateTimeField
 from procedures.core.constants import (
+    APPLICANT_NOTE_ACTIONS,
     Action,
     Channel,
     DossierStatus,
@@ -351,21 +352,6 @@ class DomainErrorSerializer(serializers.Serializer):
 
 
 # ---------------------------------------------------------------- public look-up
-
-# Events whose note was written for the applicant (reasons, requests, results). Other
-# notes (hand-overs between officers, assignments) are internal.
-APPLICANT_NOTE_ACTIONS = frozenset(
-    {
-        Action.REFUSE_INTAKE,
-        Action.REQUEST_SUPPLEMENT,
-        Action.REQUEST_PAYMENT,
-        Action.APOLOGISE,
-        Action.RESOLVE,
-        Action.STOP,
-        Action.WITHDRAW,
-        Action.RETURN_RESULT,
-    }
-)
 
 
 class LookupQuerySerializer(serializers.Serializer):

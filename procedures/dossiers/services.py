@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -38,8 +39,9 @@ from procedures.core.constants import (
     SupplementPolicy,
 )
 from procedures.core.errors import DomainError
-from procedures.core.roles import may_perform, user_unit_id
+from procedures.core.roles import user_unit_id
 from procedures.core.validators import normalize_identity, validate_citizen_id, validate_tax_code
+from procedures.dossiers.actions import role_refusal, status_refusal
 from procedures.dossiers.selectors import dossier_is_visible
 from procedures.models import (
     Dossier,
@@ -52,30 +54,6 @@ from procedures.models import (
 )
 
 S = DossierStatus
-
-# The statuses from which each transition is legal (docs/legal-rules.md "Statuses").
-# The services check it; the admin reads it to show only the buttons that can work.
-ACTION_STATUSES: dict[str, frozenset[int]] = {
-    Action.ACCEPT: frozenset({S.SUBMITTED}),
-    Action.REFUSE_INTAKE: frozenset({S.SUBMITTED}),
-    Action.REQUEST_SUPPLEMENT: frozenset({S.SUBMITTED, S.ACCEPTED, S.PROCESSING}),
-    Action.RECEIVE_SUPPLEMENT: frozenset({S.SUPPLEMENT_REQUESTED}),
-    Action.REQUEST_PAYMENT: frozenset({S.ACCEPTED, S.PROCESSING}),
-    Action.CONFIRM_PAYMENT: frozenset({S.PAYMENT_REQUESTED}),
-    Action.ASSIGN: frozenset(
-        {S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED}
-    ),
-    Action.COMPLETE_STEP: frozenset({S.ACCEPTED, S.PROCESSING}),
-    # Not while paused for payment: the due time would still move when the payment is
-    # confirmed, so the date written in the apology could not be kept.
-    Action.APOLOGISE: frozenset({S.ACCEPTED, S.PROCESSING}),
-    Action.RESOLVE: frozenset({S.ACCEPTED, S.PROCESSING}),
-    Action.RETURN_RESULT: frozenset({S.FINISHED}),
-    Action.WITHDRAW: frozenset(
-        {S.SUBMITTED, S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED}
-    ),
-    Action.STOP: frozenset({S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED}),
-}
 
 
 class DossierConflict(DomainError):
@@ -209,12 +187,9 @@ def dossier_find(*, number: str) -> Dossier | None:
 def _check_actor(actor, action: str, dossier: Dossier | None = None) -> None:
     if actor is None:
         return  # the applicant, through the portal: callers check the PIN
-    if not may_perform(actor, action):
-        raise DomainError(
-            _("Your role may not perform this action: %(action)s.")
-            % {"action": Action(action).label},
-            code="forbidden",
-        )
+    refusal = role_refusal(action=action, user=actor)
+    if refusal is not None:
+        raise refusal
     if (
         dossier is not None
         and not actor.is_superuser
@@ -238,17 +213,10 @@ def _lock(dossier: Dossier, expected_version: int | None) -> Dossier:
 
 
 def _require_status(dossier: Dossier, action: str) -> None:
-    allowed = sorted(ACTION_STATUSES[action])
-    if dossier.status not in allowed:
-        raise DomainError(
-            _("A dossier that is “%(status)s” cannot be %(action)s. Allowed from: %(allowed)s.")
-            % {
-                "status": dossier.get_status_display(),
-                "action": Action(action).label.lower(),
-                "allowed": ", ".join(str(S(s).label) for s in allowed),
-            },
-            code="illegal_transition",
-        )
+    # Which status allows which action: the registry (procedures/dossiers/actions.py).
+    refusal = status_refusal(action=action, status=dossier.status)
+    if refusal is not None:
+        raise refusal
 
 
 def _record(
@@ -283,6 +251,99 @@ def _record(
     rollup_record(dossier=dossier, event=event, from_status=from_status, fields=fields)
     notify_dossier_event(event=event)
     return event
+
+
+class Transition(TypedDict):
+    """What every transition takes besides its own input: the dossier, the staff member
+    acting, when (default: now) and the version the user saw (None: not compared)."""
+
+    dossier: Dossier
+    actor: Any
+    now: NotRequired[datetime | None]
+    expected_version: NotRequired[int | None]
+
+
+class ApplicantTransition(TypedDict):
+    """The same for a transition the applicant may take through the portal (no actor)."""
+
+    dossier: Dossier
+    actor: NotRequired[Any]
+    now: NotRequired[datetime | None]
+    expected_version: NotRequired[int | None]
+
+
+@dataclass(frozen=True)
+class _Change:
+    """A transition under way: the locked row, and the status it had when locked."""
+
+    dossier: Dossier
+    action: str
+    actor: Any
+    now: datetime
+    from_status: int
+
+    def record(
+        self,
+        *,
+        note: str = "",
+        fields: Iterable[str] = (),
+        data: dict | None = None,
+        by_applicant: bool = False,
+    ) -> DossierEvent:
+        """Save the changed row and write its event (`_record`)."""
+        return _record(
+            self.dossier,
+            action=self.action,
+            actor=self.actor,
+            now=self.now,
+            from_status=self.from_status,
+            note=note,
+            data=data,
+            by_applicant=by_applicant,
+            fields=fields,
+        )
+
+
+@contextmanager
+def _transition(
+    action: str,
+    on: Transition | ApplicantTransition,
+    *,
+    check_visible: bool = True,
+    guard: Callable[[Dossier], None] | None = None,
+) -> Iterator[_Change]:
+    """The body every transition shares: check the actor's role (a service that checks
+    its own input checks the role before it, so that refusal wins); then, in one
+    transaction, lock the row and check the version the user saw; check the actor may
+    act on this dossier (unless the caller does it itself, `check_visible=False`); run
+    the action's own `guard`; check the status allows the action. The caller changes
+    the row and calls `record()`.
+    """
+    actor = on.get("actor")
+    _check_actor(actor, action)
+    now = _now(on.get("now"))
+    with transaction.atomic():
+        d = _lock(on["dossier"], on.get("expected_version"))
+        if check_visible:
+            _check_actor(actor, action, d)
+        if guard is not None:
+            guard(d)
+        _require_status(d, action)
+        yield _Change(d, action, actor, now, d.status)
+
+
+def _end(
+    change: _Change,
+    status: int,
+    *,
+    note: str,
+    fields: Iterable[str] = (),
+    by_applicant: bool = False,
+) -> None:
+    """Refused at intake, withdrawn, stopped: the dossier ends now."""
+    change.dossier.status = status
+    change.dossier.ended_at = change.now
+    change.record(note=note, fields=["ended_at", *fields], by_applicant=by_applicant)
 
 
 def _due_from(dossier: Dossier, start: datetime) -> datetime:
@@ -421,15 +482,10 @@ def _store_documents(dossier, documents, *, event, actor, is_result=False) -> li
     ]
 
 
-def dossier_accept(
-    *, dossier: Dossier, actor, now: datetime | None = None, expected_version: int | None = None
-) -> Dossier:
+def dossier_accept(**on: Unpack[Transition]) -> Dossier:
     """Complete dossier accepted: the legal clock starts (receipt, form 01)."""
-    now = _now(now)
-    _check_actor(actor, Action.ACCEPT)
-    with transaction.atomic():
-        d = _lock(dossier, expected_version)
-        _require_status(d, Action.ACCEPT)
+    with _transition(Action.ACCEPT, on) as change:
+        d, actor, now = change.dossier, change.actor, change.now
         # The rules in force on the day of acceptance bind the dossier
         # (docs/legal-rules.md "Catalogue versions").
         _apply_version(d, on=timezone.localdate(now))
@@ -446,12 +502,7 @@ def dossier_accept(
         d.code = _next_code(now)
         d.transfer_due_at = deadlines.transfer_due_at(now)
         _create_steps(d, start)
-        _record(
-            d,
-            action=Action.ACCEPT,
-            actor=actor,
-            now=now,
-            from_status=S.SUBMITTED,
+        change.record(
             data={
                 "due_at": d.due_at.isoformat(),
                 "code": d.code,
@@ -550,33 +601,14 @@ def _create_steps(d: Dossier, start: datetime) -> None:
     DossierStep.objects.bulk_create(rows)
 
 
-def dossier_refuse_intake(
-    *,
-    dossier: Dossier,
-    actor,
-    reason: str,
-    now: datetime | None = None,
-    expected_version: int | None = None,
-) -> Dossier:
+def dossier_refuse_intake(*, reason: str, **on: Unpack[Transition]) -> Dossier:
     """Outside the department's competence or not eligible: refusal slip (form 03)."""
-    now = _now(now)
-    _check_actor(actor, Action.REFUSE_INTAKE)
+    _check_actor(on.get("actor"), Action.REFUSE_INTAKE)
     reason = _require_text(reason, "reason", _("Give the reason for refusing the dossier."))
-    with transaction.atomic():
-        d = _lock(dossier, expected_version)
-        _require_status(d, Action.REFUSE_INTAKE)
-        d.status = S.REFUSED_AT_INTAKE
-        d.ended_at = now
+    with _transition(Action.REFUSE_INTAKE, on) as change:
+        d = change.dossier
         d.outcome_note = reason
-        _record(
-            d,
-            action=Action.REFUSE_INTAKE,
-            actor=actor,
-            now=now,
-            from_status=S.SUBMITTED,
-            note=reason,
-            fields=["ended_at", "outcome_note"],
-        )
+        _end(change, S.REFUSED_AT_INTAKE, note=reason, fields=["outcome_note"])
     return d
 
 
@@ -590,13 +622,7 @@ REPEAT_APPLICANT_INCOMPLETE = "applicant_supplement_incomplete"
 
 
 def dossier_request_supplement(
-    *,
-    dossier: Dossier,
-    actor,
-    reason: str,
-    now: datetime | None = None,
-    expected_version: int | None = None,
-    applicant_supplement_incomplete: bool = False,
+    *, reason: str, applicant_supplement_incomplete: bool = False, **on: Unpack[Transition]
 ) -> Dossier:
     """Ask for missing papers, once and completely, in writing (form 02).
 
@@ -606,15 +632,14 @@ def dossier_request_supplement(
     recorded as such. During processing the request must come within 3 working days of
     acceptance (by date) and at most once; the clock then stops.
     """
-    now = _now(now)
-    _check_actor(actor, Action.REQUEST_SUPPLEMENT)
+    _check_actor(on.get("actor"), Action.REQUEST_SUPPLEMENT)
     reason = _require_text(reason, "reason", _("List every missing or incorrect paper."))
-    with transaction.atomic():
-        d = _lock(dossier, expected_version)
-        _require_status(d, Action.REQUEST_SUPPLEMENT)
+    with _transition(Action.REQUEST_SUPPLEMENT, on, check_visible=False) as change:
+        d, actor, now = change.dossier, change.actor, change.now
+        # Status first: a dossier still at intake is anyone's at the desk to guide.
         if actor is not None and not actor.is_superuser:
             _check_actor(actor, Action.REQUEST_SUPPLEMENT, d if d.status != S.SUBMITTED else None)
-        from_status = d.status
+        from_status = change.from_status
         fields = ["supplement_reason", "supplement_count", "paused_at"]
         data: dict = {"during_processing": from_status in CLOCK_RUNNING_STATUSES}
         if from_status == S.SUBMITTED:
@@ -660,16 +685,7 @@ def dossier_request_supplement(
         d.status = S.SUPPLEMENT_REQUESTED
         d.supplement_reason = reason
         d.supplement_count += 1
-        _record(
-            d,
-            action=Action.REQUEST_SUPPLEMENT,
-            actor=actor,
-            now=now,
-            from_status=from_status,
-            note=reason,
-            fields=fields,
-            data=data,
-        )
+        change.record(note=reason, fields=fields, data=data)
     return d
 
 
@@ -680,22 +696,17 @@ def _supplement_requested_during_processing(d: Dossier) -> bool:
 
 def dossier_receive_supplement(
     *,
-    dossier: Dossier,
-    actor=None,
     documents: Iterable[UploadedDocument] = (),
     note: str = "",
-    now: datetime | None = None,
-    expected_version: int | None = None,
     policy: str | None = None,
+    **on: Unpack[ApplicantTransition],
 ) -> Dossier:
     """The applicant completed the dossier (at the desk or through the look-up page)."""
-    now = _now(now)
-    _check_actor(actor, Action.RECEIVE_SUPPLEMENT)
+    _check_actor(on.get("actor"), Action.RECEIVE_SUPPLEMENT)
     policy = policy or settings.SUPPLEMENT_POLICY
     documents = list(documents)
-    with transaction.atomic():
-        d = _lock(dossier, expected_version)
-        _require_status(d, Action.RECEIVE_SUPPLEMENT)
+    with _transition(Action.RECEIVE_SUPPLEMENT, on) as change:
+        d, actor, now = change.dossier, change.actor, change.now
         if actor is None and not documents:
             raise DomainError(_("Attach at least one file to answer the request."), field="files")
         fields = ["paused_at", "paused_seconds", "clock_started_at", "due_at", "original_due_at"]
@@ -718,17 +729,7 @@ def dossier_receive_supplement(
             data = {"policy": policy, "due_at": d.due_at.isoformat()}
         else:
             d.status = S.SUBMITTED  # checked again at intake; no clock yet
-        event = _record(
-            d,
-            action=Action.RECEIVE_SUPPLEMENT,
-            actor=actor,
-            now=now,
-            from_status=S.SUPPLEMENT_REQUESTED,
-            note=note,
-            fields=fields,
-            data=data,
-            by_applicant=actor is None,
-        )
+        event = change.record(note=note, fields=fields, data=data, by_applicant=actor is None)
         _store_documents(d, documents, event=event, actor=actor)
     return d
 
@@ -766,60 +767,26 @@ def _restart_open_step(d: Dossier, start: datetime) -> None:
 # ---------------------------------------------------------------- payment
 
 
-def dossier_request_payment(
-    *,
-    dossier: Dossier,
-    actor,
-    note: str,
-    now: datetime | None = None,
-    expected_version: int | None = None,
-) -> Dossier:
+def dossier_request_payment(*, note: str, **on: Unpack[Transition]) -> Dossier:
     """Awaiting fee or tax payment (status 6): the clock pauses."""
-    now = _now(now)
-    _check_actor(actor, Action.REQUEST_PAYMENT)
+    _check_actor(on.get("actor"), Action.REQUEST_PAYMENT)
     note = _require_text(note, "note", _("Say what must be paid, how much and how."))
-    with transaction.atomic():
-        d = _lock(dossier, expected_version)
-        _check_actor(actor, Action.REQUEST_PAYMENT, d)
-        _require_status(d, Action.REQUEST_PAYMENT)
-        from_status = d.status
+    with _transition(Action.REQUEST_PAYMENT, on) as change:
+        d, now = change.dossier, change.now
         d.status = S.PAYMENT_REQUESTED
         d.paused_at = now
         d.payment_note = note
-        _record(
-            d,
-            action=Action.REQUEST_PAYMENT,
-            actor=actor,
-            now=now,
-            from_status=from_status,
-            note=note,
-            fields=["paused_at", "payment_note"],
-        )
+        change.record(note=note, fields=["paused_at", "payment_note"])
     return d
 
 
-def dossier_confirm_payment(
-    *,
-    dossier: Dossier,
-    actor,
-    note: str = "",
-    now: datetime | None = None,
-    expected_version: int | None = None,
-) -> Dossier:
-    now = _now(now)
-    _check_actor(actor, Action.CONFIRM_PAYMENT)
-    with transaction.atomic():
-        d = _lock(dossier, expected_version)
-        _require_status(d, Action.CONFIRM_PAYMENT)
+def dossier_confirm_payment(*, note: str = "", **on: Unpack[Transition]) -> Dossier:
+    with _transition(Action.CONFIRM_PAYMENT, on) as change:
+        d, now = change.dossier, change.now
         _shift_due(d, now)
         assert d.due_at is not None  # a payment pause keeps the due time
         d.status = S.PROCESSING if d.assigned_unit_id else S.ACCEPTED
-        _record(
-            d,
-            action=Action.CONFIRM_PAYMENT,
-            actor=actor,
-            now=now,
-            from_status=S.PAYMENT_REQUESTED,
+        change.record(
             note=note,
             fields=["paused_at", "paused_seconds", "due_at", "original_due_at"],
             data={"due_at": d.due_at.isoformat()},
@@ -831,30 +798,24 @@ def dossier_confirm_payment(
 
 
 def dossier_assign(
-    *,
-    dossier: Dossier,
-    actor,
-    unit: Unit,
-    officer=None,
-    note: str = "",
-    now: datetime | None = None,
-    expected_version: int | None = None,
+    *, unit: Unit, officer=None, note: str = "", **on: Unpack[Transition]
 ) -> Dossier:
     """Transfer to the processing unit (the same working day) or reassign an officer."""
-    now = _now(now)
+    actor = on["actor"]
     _check_actor(actor, Action.ASSIGN)
     if officer is not None:
         profile = getattr(officer, "staff_profile", None)
         if profile is None or profile.unit_id != unit.pk:
             raise DomainError(_("The officer does not belong to the chosen unit."), field="officer")
-    with transaction.atomic():
-        d = _lock(dossier, expected_version)
+
+    def may_reach(d: Dossier) -> None:
         # A unit head reassigns only their own unit's dossiers, or takes a dossier the
         # desk has not routed yet into their own unit.
         if not (d.assigned_unit_id is None and unit.pk == user_unit_id(actor)):
             _check_actor(actor, Action.ASSIGN, d)
-        _require_status(d, Action.ASSIGN)
-        from_status = d.status
+
+    with _transition(Action.ASSIGN, on, check_visible=False, guard=may_reach) as change:
+        d, now = change.dossier, change.now
         previous = {"unit": d.assigned_unit_id, "officer": d.assigned_officer_id}
         d.assigned_unit = unit
         d.assigned_officer = officer
@@ -874,16 +835,7 @@ def dossier_assign(
             _hand_over_intake_step(d, now=now, actor=actor)
         if d.status == S.ACCEPTED:
             d.status = S.PROCESSING
-        _record(
-            d,
-            action=Action.ASSIGN,
-            actor=actor,
-            now=now,
-            from_status=from_status,
-            note=note,
-            fields=fields,
-            data=data,
-        )
+        change.record(note=note, fields=fields, data=data)
     return d
 
 
@@ -901,21 +853,10 @@ def _hand_over_intake_step(d: Dossier, *, now: datetime, actor) -> None:
         _start_step(nxt, now)
 
 
-def dossier_complete_step(
-    *,
-    dossier: Dossier,
-    actor,
-    note: str = "",
-    now: datetime | None = None,
-    expected_version: int | None = None,
-) -> DossierStep:
+def dossier_complete_step(*, note: str = "", **on: Unpack[Transition]) -> DossierStep:
     """Hand the dossier over to the next step; records early/on time/late (form 05)."""
-    now = _now(now)
-    _check_actor(actor, Action.COMPLETE_STEP)
-    with transaction.atomic():
-        d = _lock(dossier, expected_version)
-        _check_actor(actor, Action.COMPLETE_STEP, d)
-        _require_status(d, Action.COMPLETE_STEP)
+    with _transition(Action.COMPLETE_STEP, on) as change:
+        d, actor, now = change.dossier, change.actor, change.now
         step = _open_step(d)
         if step is None:
             raise DomainError(_("This dossier has no open step to hand over."))
@@ -930,15 +871,9 @@ def dossier_complete_step(
             nxt = None  # it starts when the result is ready (dossier_resolve)
         if nxt is not None:
             _start_step(nxt, now)
-        from_status = d.status
         if d.status == S.ACCEPTED:
             d.status = S.PROCESSING
-        _record(
-            d,
-            action=Action.COMPLETE_STEP,
-            actor=actor,
-            now=now,
-            from_status=from_status,
+        change.record(
             note=note,
             data={
                 "step": step.order,
@@ -949,22 +884,12 @@ def dossier_complete_step(
     return step
 
 
-def dossier_apologise(
-    *,
-    dossier: Dossier,
-    actor,
-    new_due_at: datetime,
-    reason: str,
-    now: datetime | None = None,
-    expected_version: int | None = None,
-) -> Dossier:
+def dossier_apologise(*, new_due_at: datetime, reason: str, **on: Unpack[Transition]) -> Dossier:
     """Apology with a new appointment (form 04): at least 1 working day before due, once."""
-    now = _now(now)
-    _check_actor(actor, Action.APOLOGISE)
+    _check_actor(on.get("actor"), Action.APOLOGISE)
     reason = _require_text(reason, "reason", _("Give the reason for the delay."))
-    with transaction.atomic():
-        d = _lock(dossier, expected_version)
-        _check_actor(actor, Action.APOLOGISE, d)
+
+    def not_paused(d: Dossier) -> None:
         if d.status in (S.PAYMENT_REQUESTED, S.SUPPLEMENT_REQUESTED) and d.accepted_at:
             raise DomainError(
                 _(
@@ -975,7 +900,9 @@ def dossier_apologise(
                 ),
                 code="illegal_transition",
             )
-        _require_status(d, Action.APOLOGISE)
+
+    with _transition(Action.APOLOGISE, on, guard=not_paused) as change:
+        d, now = change.dossier, change.now
         if d.reappointment_count >= 1:
             raise DomainError(_("The appointment may be moved only once."), code="apology_twice")
         assert d.due_at is not None  # a running dossier has its appointment
@@ -1000,12 +927,7 @@ def dossier_apologise(
         old = d.due_at
         d.due_at = new_due_at
         d.reappointment_count += 1
-        _record(
-            d,
-            action=Action.APOLOGISE,
-            actor=actor,
-            now=now,
-            from_status=d.status,
+        change.record(
             note=reason,
             fields=["due_at", "reappointment_count"],
             data={"old_due_at": old.isoformat(), "new_due_at": new_due_at.isoformat()},
@@ -1031,26 +953,19 @@ def on_time_result(*, finished_at: datetime, due_at: datetime, exact: bool = Fal
 
 def dossier_resolve(
     *,
-    dossier: Dossier,
-    actor,
     outcome: str,
     note: str = "",
     documents: Iterable[UploadedDocument] = (),
-    now: datetime | None = None,
-    expected_version: int | None = None,
+    **on: Unpack[Transition],
 ) -> Dossier:
     """Result ready (status 9), granted or refused with reasons; on-time result stored."""
-    now = _now(now)
-    _check_actor(actor, Action.RESOLVE)
+    _check_actor(on.get("actor"), Action.RESOLVE)
     if outcome not in Outcome.values:
         raise DomainError(_("Choose granted or refused."), field="outcome")
     if outcome == Outcome.REFUSED:
         note = _require_text(note, "note", _("A refusal must state its reasons in writing."))
-    with transaction.atomic():
-        d = _lock(dossier, expected_version)
-        _check_actor(actor, Action.RESOLVE, d)
-        _require_status(d, Action.RESOLVE)
-        from_status = d.status
+    with _transition(Action.RESOLVE, on) as change:
+        d, actor, now = change.dossier, change.actor, change.now
         # Judged against the original due: an apology does not excuse the missed
         # appointment; a restart (supplement) replaced it with the restarted due.
         assert d.due_at is not None and d.clock_started_at is not None  # accepted dossiers
@@ -1064,12 +979,7 @@ def dossier_resolve(
             0, calendar.working_seconds_between(d.clock_started_at, now) - d.paused_seconds
         )
         _steps_at_resolve(d, now=now, actor=actor)
-        event = _record(
-            d,
-            action=Action.RESOLVE,
-            actor=actor,
-            now=now,
-            from_status=from_status,
+        event = change.record(
             note=d.outcome_note,
             fields=[
                 "finished_at",
@@ -1096,20 +1006,10 @@ def _steps_at_resolve(d: Dossier, *, now: datetime, actor) -> None:
         _start_step(ret, now)
 
 
-def dossier_return_result(
-    *,
-    dossier: Dossier,
-    actor,
-    note: str = "",
-    now: datetime | None = None,
-    expected_version: int | None = None,
-) -> Dossier:
+def dossier_return_result(*, note: str = "", **on: Unpack[Transition]) -> Dossier:
     """Result handed over (status 10); the return step ends, on the officer who did it."""
-    now = _now(now)
-    _check_actor(actor, Action.RETURN_RESULT)
-    with transaction.atomic():
-        d = _lock(dossier, expected_version)
-        _require_status(d, Action.RETURN_RESULT)
+    with _transition(Action.RETURN_RESULT, on) as change:
+        d, actor, now = change.dossier, change.actor, change.now
         last_order = _last_order(d)
         ret = d.steps.filter(order=last_order, completed_at__isnull=True).first()
         if ret is not None and is_return_step(ret, last_order):
@@ -1118,76 +1018,25 @@ def dossier_return_result(
             _close_step(ret, now=now, actor=actor, note=note, officer=actor)
         d.status = S.RETURNED
         d.returned_at = now
-        _record(
-            d,
-            action=Action.RETURN_RESULT,
-            actor=actor,
-            now=now,
-            from_status=S.FINISHED,
-            note=note,
-            fields=["returned_at"],
-        )
+        change.record(note=note, fields=["returned_at"])
     return d
 
 
-def dossier_withdraw(
-    *,
-    dossier: Dossier,
-    actor=None,
-    reason: str = "",
-    now: datetime | None = None,
-    expected_version: int | None = None,
-) -> Dossier:
+def dossier_withdraw(*, reason: str = "", **on: Unpack[ApplicantTransition]) -> Dossier:
     """At the applicant's request (status 7); ends the dossier."""
-    now = _now(now)
-    _check_actor(actor, Action.WITHDRAW)
-    with transaction.atomic():
-        d = _lock(dossier, expected_version)
-        _require_status(d, Action.WITHDRAW)
-        from_status = d.status
-        d.status = S.WITHDRAWN
-        d.ended_at = now
-        _record(
-            d,
-            action=Action.WITHDRAW,
-            actor=actor,
-            now=now,
-            from_status=from_status,
-            note=reason.strip(),
-            fields=["ended_at"],
-            by_applicant=actor is None,
-        )
+    with _transition(Action.WITHDRAW, on) as change:
+        d, actor = change.dossier, change.actor
+        _end(change, S.WITHDRAWN, note=reason.strip(), by_applicant=actor is None)
     return d
 
 
-def dossier_stop(
-    *,
-    dossier: Dossier,
-    actor,
-    reason: str,
-    now: datetime | None = None,
-    expected_version: int | None = None,
-) -> Dossier:
+def dossier_stop(*, reason: str, **on: Unpack[Transition]) -> Dossier:
     """Processing stopped (status 8), with reasons; ends the dossier."""
-    now = _now(now)
-    _check_actor(actor, Action.STOP)
+    _check_actor(on.get("actor"), Action.STOP)
     reason = _require_text(reason, "reason", _("Give the reason for stopping."))
-    with transaction.atomic():
-        d = _lock(dossier, expected_version)
-        _check_actor(actor, Action.STOP, d)
-        _require_status(d, Action.STOP)
-        from_status = d.status
-        d.status = S.STOPPED
-        d.ended_at = now
-        _record(
-            d,
-            action=Action.STOP,
-            actor=actor,
-            now=now,
-            from_status=from_status,
-            note=reason,
-            fields=["ended_at"],
-        )
+    with _transition(Action.STOP, on) as change:
+        d = change.dossier
+        _end(change, S.STOPPED, note=reason)
     return d
 
 

@@ -17,12 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import models
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -34,6 +32,7 @@ from procedures.core.constants import Action, DossierStatus, OnTimeResult, TimeU
 from procedures.core.errors import DomainError
 from procedures.core.people import staff_display_name
 from procedures.models import Dossier, DossierEvent
+from procedures.portal import links
 
 __all__ = [
     "Slip",
@@ -127,11 +126,7 @@ def _processing_time(d: Dossier) -> str:
 
 def lookup_url(*, dossier: Dossier) -> str:
     """Absolute address of the public look-up page for this dossier (code only, no PIN)."""
-    try:
-        path = reverse("procedures:lookup")
-    except NoReverseMatch:
-        path = "/tra-cuu/"  # the address the notification emails give
-    return f"{settings.SITE_URL.rstrip('/')}{path}?{urlencode({'code': dossier.code})}"
+    return links.lookup_url(dossier.code)
 
 
 def _qr_svg(url: str) -> str:

@@ -27,7 +27,13 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from procedures.core.constants import Action, ApplicantType, Channel, ResultDelivery
+from procedures.core.constants import (
+    APPLICANT_NOTE_ACTIONS,
+    Action,
+    ApplicantType,
+    Channel,
+    ResultDelivery,
+)
 from procedures.core.constants import DossierStatus as S
 from procedures.models import Delivery, DeliveryChannel, DossierEvent
 from procedures.notifications.kinds import Audience, MessageKind, register
@@ -66,20 +72,6 @@ NATIONAL_CODES: dict[str, dict] = {
     # HinhThucTraKetQua
     "result_delivery": {ResultDelivery.DESK: 1, ResultDelivery.POST: 2, ResultDelivery.ONLINE: 3},
 }
-
-# Events whose note is written to the applicant (reasons, what is missing, what to
-# pay); other notes are internal remarks and stay here.
-PUBLIC_NOTE_ACTIONS = frozenset(
-    {
-        Action.REFUSE_INTAKE,
-        Action.REQUEST_SUPPLEMENT,
-        Action.REQUEST_PAYMENT,
-        Action.APOLOGISE,
-        Action.RESOLVE,
-        Action.STOP,
-        Action.WITHDRAW,
-    }
-)
 
 
 class NationalSyncError(Exception):
@@ -121,7 +113,7 @@ def national_record(*, event: DossierEvent) -> dict:
         "HinhThucTraKetQua": NATIONAL_CODES["result_delivery"][d.result_delivery],
         "ThoiDiemCapNhat": _stamp(event.at),
         "MaSuKien": event.pk,
-        "GhiChu": event.note[:500] if event.action in PUBLIC_NOTE_ACTIONS else "",
+        "GhiChu": event.note[:500] if event.action in APPLICANT_NOTE_ACTIONS else "",
     }
 
 

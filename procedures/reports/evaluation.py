@@ -56,6 +56,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from procedures.core.constants import OnTimeResult, Satisfaction
+from procedures.core.people import staff_display_name
 from procedures.models import Dossier, DossierStep, Unit
 from procedures.reports.selectors import Period
 
@@ -238,10 +239,7 @@ def _view(period: Period, by: str) -> tuple[list[dict], dict]:
         names = {u.pk: u.name for u in Unit.objects.filter(pk__in=ids)}
         missing = _("Not yet assigned to a unit")
     else:
-        names = {
-            u.pk: (f"{u.last_name} {u.first_name}".strip() or u.get_username())
-            for u in get_user_model().objects.filter(pk__in=ids)
-        }
+        names = {u.pk: staff_display_name(u) for u in get_user_model().objects.filter(pk__in=ids)}
         missing = _("Not yet assigned to an officer")
     rows = []
     for k in keys:

@@ -106,6 +106,7 @@ from procedures.core.constants import (
     Satisfaction,
 )
 from procedures.core.errors import DomainError
+from procedures.core.people import staff_display_name
 from procedures.dossiers.models import Rating
 from procedures.models import Dossier, DossierEvent, DossierStep, Procedure, Unit
 
@@ -689,10 +690,7 @@ def _rows_by_staff(period: Period, now: datetime, by: str) -> list[ReportRow]:
     else:
         users = get_user_model().objects.filter(pk__in=ids)
         # Vietnamese order: family name (last_name) first, as staff_create stores it.
-        names = {
-            u.pk: (f"{u.last_name} {u.first_name}".strip() or u.get_username(), u.get_username())
-            for u in users
-        }
+        names = {u.pk: (staff_display_name(u), u.get_username()) for u in users}
         missing = str(_("Not yet assigned to an officer"))
     rows = []
     for k in keys:

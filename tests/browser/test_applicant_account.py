@@ -11,7 +11,7 @@ from procedures.models import Dossier, RequiredDocument
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, LocalProvider
 
 from .conftest import Checker
-from .test_portal_journey import PNG, pdf_file
+from .pages import PNG, pdf_file
 from .test_portal_journey import catalogue as catalogue_fixture
 
 catalogue = catalogue_fixture

@@ -131,15 +131,11 @@ def register(procedure, staff):
     return _register
 
 
-# --- The June 2026 month of the report tests (test_reports, test_api_reports, ...)
-
-
 @pytest.fixture
-def processing_dossier(register, staff, units):
-    """Make a dossier accepted at 08:00 on 1 June and assigned at 08:30 to QLTM and its
-    specialist (submitted at `now`, default 08:00; other arguments go to register)."""
+def processing(register, staff, units):
+    """A factory of dossiers accepted 1 June 2026 and assigned to QLTM and its specialist."""
 
-    def make(**kw):
+    def _make(**kw):
         d = register(now=kw.pop("now", at(2026, 6, 1, 8, 0)), **kw)
         d = svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 8, 0))
         return svc.dossier_assign(
@@ -150,7 +146,33 @@ def processing_dossier(register, staff, units):
             now=at(2026, 6, 1, 8, 30),
         )
 
+    return _make
+
+
+@pytest.fixture
+def online_assigned(register, staff, units):
+    """A factory: an online dossier submitted at 09:00 on Monday 1 June 2026, accepted at
+    10:00 and assigned at 10:05 to QLTM's specialist; returns it with its PIN in `.pin`
+    (a transition returns a fresh instance, which has none)."""
+
+    def make(**kw):
+        d = register(channel=Channel.ONLINE, now=at(2026, 6, 1, 9, 0), **kw)
+        pin = d.pin
+        d = svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 10, 0))
+        d = svc.dossier_assign(
+            dossier=d,
+            actor=staff["intake"],
+            unit=units["QLTM"],
+            officer=staff["specialist"],
+            now=at(2026, 6, 1, 10, 5),
+        )
+        d.pin = pin
+        return d
+
     return make
+
+
+# --- The June 2026 month of the report tests (test_reports, test_api_reports, ...)
 
 
 @pytest.fixture

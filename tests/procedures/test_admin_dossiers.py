@@ -20,7 +20,8 @@ from procedures.core.constants import Action, Channel, Outcome
 from procedures.core.constants import DossierStatus as S
 from procedures.core.errors import DomainError
 from procedures.dossiers import services as svc
-from procedures.dossiers.admin.forms import ACTION_STATUSES, dossier_actions_available
+from procedures.dossiers.actions import TRANSITIONS
+from procedures.dossiers.admin.forms import dossier_actions_available
 from procedures.dossiers.documents import document_store
 from procedures.models import Dossier, DossierEvent, RequiredDocument
 from tests.files import minimal_pdf
@@ -32,6 +33,9 @@ pytestmark = pytest.mark.django_db
 NOW = at(2026, 6, 2, 9, 0)
 PDF = minimal_pdf()  # a real PDF: the upload checks read its structure
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+# From which statuses each transition is legal: the registry of actions.
+ACTION_STATUSES = {action: a.sources for action, a in TRANSITIONS.items()}
 
 
 @pytest.fixture(autouse=True)

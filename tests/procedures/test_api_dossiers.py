@@ -99,11 +99,11 @@ def test_list_is_newest_first_and_shows_the_essentials(client_as, register, unit
     assert "count" not in body  # cursor pagination: no COUNT(*)
 
 
-def test_list_filters(client_as, register, processing_dossier, staff, units, procedure):
+def test_list_filters(client_as, register, processing, staff, units, procedure):
     submitted = register(now=at(2026, 5, 28, 9, 0))
     online = register(now=at(2026, 5, 28, 10, 0), channel=Channel.ONLINE)
-    mine = processing_dossier(now=at(2026, 5, 27, 9, 0))
-    other_unit = processing_dossier(now=at(2026, 5, 26, 9, 0))
+    mine = processing(now=at(2026, 5, 27, 9, 0))
+    other_unit = processing(now=at(2026, 5, 26, 9, 0))
     other_unit = svc.dossier_assign(
         dossier=other_unit,
         actor=staff["intake"],
@@ -111,7 +111,7 @@ def test_list_filters(client_as, register, processing_dossier, staff, units, pro
         officer=staff["other_specialist"],
         now=at(2026, 6, 1, 9, 0),
     )
-    early = processing_dossier(now=at(2026, 5, 25, 9, 0))
+    early = processing(now=at(2026, 5, 25, 9, 0))
     early = svc.dossier_resolve(
         dossier=early, actor=staff["unit_head"], outcome=Outcome.GRANTED, now=at(2026, 6, 1, 9, 30)
     )
@@ -194,10 +194,10 @@ def test_cursor_pagination_walks_every_dossier_once(client_as, register):
 
 
 def test_list_query_count_does_not_grow_with_rows(
-    client_as, processing_dossier, register, django_assert_max_num_queries
+    client_as, processing, register, django_assert_max_num_queries
 ):
     client = client_as("specialist")  # the costliest visibility: own or unit's
-    processing_dossier()
+    processing()
 
     def count_queries():
         with CaptureQueriesContext(connection) as ctx:
@@ -207,7 +207,7 @@ def test_list_query_count_does_not_grow_with_rows(
 
     small, rows_small = count_queries()
     for i in range(8):
-        processing_dossier(now=at(2026, 5, 20, 8, 0) + timedelta(hours=i))
+        processing(now=at(2026, 5, 20, 8, 0) + timedelta(hours=i))
     big, rows_big = count_queries()
     assert (rows_small, rows_big) == (1, 9)
     assert small == big
@@ -219,8 +219,8 @@ def test_list_query_count_does_not_grow_with_rows(
 # ------------------------------------------------------------------ detail
 
 
-def test_detail_has_steps_events_and_documents(client_as, processing_dossier):
-    d = processing_dossier()
+def test_detail_has_steps_events_and_documents(client_as, processing):
+    d = processing()
     response = client_as("specialist").get(f"{DOSSIERS}{d.code}/")
     assert response.status_code == 200
     body = response.json()
@@ -237,9 +237,9 @@ def test_detail_has_steps_events_and_documents(client_as, processing_dossier):
 
 
 def test_detail_query_count_is_constant(
-    client_as, processing_dossier, staff, django_assert_max_num_queries
+    client_as, processing, staff, django_assert_max_num_queries
 ):
-    d = processing_dossier()  # the transfer ended the desk's step
+    d = processing()  # the transfer ended the desk's step
     for _ in range(2):
         svc.dossier_complete_step(
             dossier=d, actor=staff["unit_head"], note="xong", now=at(2026, 6, 1, 9, 0)
@@ -251,8 +251,8 @@ def test_detail_query_count_is_constant(
     assert len(response.json()["events"]) == 5
 
 
-def test_detail_of_a_dossier_out_of_sight_is_404(client_as, processing_dossier):
-    d = processing_dossier()
+def test_detail_of_a_dossier_out_of_sight_is_404(client_as, processing):
+    d = processing()
     assert client_as("other_specialist").get(f"{DOSSIERS}{d.code}/").status_code == 404
     assert client_as("intake").get(f"{DOSSIERS}NO-SUCH-CODE/").status_code == 404
 
@@ -309,7 +309,7 @@ def test_full_path_through_the_api(client_as, register, staff):
     assert d.events.get(action=Action.APOLOGISE).actor == staff["unit_head"]
 
 
-def test_refuse_supplement_payment_withdraw_stop(client_as, register, processing_dossier):
+def test_refuse_supplement_payment_withdraw_stop(client_as, register, processing):
     intake = client_as("intake")
     refused = register()
     r = act(intake, refused, Action.REFUSE_INTAKE, reason="Ngoài thẩm quyền của Sở")
@@ -324,7 +324,7 @@ def test_refuse_supplement_payment_withdraw_stop(client_as, register, processing
     r = act(intake, d, Action.WITHDRAW)
     assert (r.status_code, r.json()["status"]) == (200, S.WITHDRAWN)
 
-    p = processing_dossier()
+    p = processing()
     r = act(client_as("specialist"), p, Action.REQUEST_PAYMENT, note="Lệ phí 1.200.000 đồng")
     assert (r.status_code, r.json()["status"]) == (200, S.PAYMENT_REQUESTED)
     r = act(intake, p, Action.CONFIRM_PAYMENT, note="Biên lai 0012")
@@ -333,8 +333,8 @@ def test_refuse_supplement_payment_withdraw_stop(client_as, register, processing
     assert (r.status_code, r.json()["status"]) == (200, S.STOPPED)
 
 
-def test_reassigning_away_from_oneself_answers_204(client_as, processing_dossier, staff):
-    d = processing_dossier()
+def test_reassigning_away_from_oneself_answers_204(client_as, processing, staff):
+    d = processing()
     r = act(client_as("unit_head"), d, Action.ASSIGN, unit="QLCN", officer="other_specialist")
     assert r.status_code == 204
     d.refresh_from_db()
@@ -366,16 +366,16 @@ def test_illegal_transition_is_400_with_code(client_as, register):
     assert r.json()["field"] is None
 
 
-def test_role_that_may_not_act_gets_403(client_as, processing_dossier):
-    d = processing_dossier()
+def test_role_that_may_not_act_gets_403(client_as, processing):
+    d = processing()
     r = act(client_as("specialist"), d, Action.RESOLVE, outcome=Outcome.GRANTED)
     assert r.status_code == 403
     assert r.json()["code"] == "forbidden"
     assert Dossier.objects.get(pk=d.pk).status == S.PROCESSING
 
 
-def test_action_on_a_dossier_out_of_sight_is_404(client_as, processing_dossier):
-    d = processing_dossier()
+def test_action_on_a_dossier_out_of_sight_is_404(client_as, processing):
+    d = processing()
     r = act(client_as("other_head"), d, Action.STOP, reason="x")
     assert r.status_code == 404
     assert Dossier.objects.get(pk=d.pk).status == S.PROCESSING

@@ -10,7 +10,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from procedures.calendar import working_time as calendar
-from procedures.core.constants import Action, Channel
+from procedures.core.constants import Action
 from procedures.core.constants import DossierStatus as S
 from procedures.dossiers import services as svc
 from procedures.models import Dossier
@@ -24,19 +24,11 @@ SECRET = "test-payment-secret"  # config/settings/test.py
 
 
 @pytest.fixture
-def awaiting(register, staff, units):
+def awaiting(online_assigned, staff):
     """An online dossier accepted on Monday 1 June 2026 at 10:00, assigned, and asked to
     pay its 1,200,000 VND fee at 11:00 (clock paused)."""
-    d = register(channel=Channel.ONLINE, now=at(2026, 6, 1, 9, 0))
+    d = online_assigned()
     pin = d.pin
-    d = svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 10, 0))
-    d = svc.dossier_assign(
-        dossier=d,
-        actor=staff["intake"],
-        unit=units["QLTM"],
-        officer=staff["specialist"],
-        now=at(2026, 6, 1, 10, 5),
-    )
     d = svc.dossier_request_payment(
         dossier=d, actor=staff["specialist"], note="Lệ phí 1.200.000 đồng", now=at(2026, 6, 1, 11)
     )

@@ -242,17 +242,9 @@ def test_supplement_counts_the_files_already_in_the_dossier(client, online, staf
     }
 
 
-def test_payment_request_and_apology_and_result_are_shown(client, register, staff, units):
-    d = register(channel=Channel.ONLINE, now=at(2026, 6, 1, 9, 0))
-    pin = d.pin  # transitions return a fresh instance, without the PIN
-    d = svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 10, 0))
-    d = svc.dossier_assign(
-        dossier=d,
-        actor=staff["intake"],
-        unit=units["QLTM"],
-        officer=staff["specialist"],
-        now=at(2026, 6, 1, 10, 5),
-    )
+def test_payment_request_and_apology_and_result_are_shown(client, online_assigned, staff):
+    d = online_assigned()
+    pin = d.pin
     d = svc.dossier_request_payment(
         dossier=d,
         actor=staff["specialist"],

@@ -144,3 +144,18 @@ def test_refusal_is_mailed_with_its_reason(register, staff, run):
     )
     assert refused.subject == f"Dossier {d.code} not accepted"
     assert "Reason: Không thuộc thẩm quyền của Sở." in refused.body
+
+
+def test_mail_and_slips_give_the_one_lookup_address(register, run):
+    """procedures/portal/links.py builds it; the mail, the slips and their QR codes use it."""
+    from procedures.dossiers.slips import lookup_url as slip_lookup_url
+    from procedures.portal.links import lookup_path, lookup_url
+
+    d, (receipt,) = run(
+        register, channel=Channel.ONLINE, applicant=applicant("vi"), now=at(2026, 6, 1, 9, 0)
+    )
+    url = lookup_url(d.code)
+    assert lookup_path(d.code) == "/tra-cuu/?code=DK-H56.16-260601-0001"
+    assert url == "http://127.0.0.1:8000/tra-cuu/?code=DK-H56.16-260601-0001"
+    assert slip_lookup_url(dossier=d) == url
+    assert url in receipt.body.splitlines()

@@ -17,17 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def resolved(register, staff, units):
-    d = register(channel=Channel.ONLINE, now=at(2026, 6, 1, 9, 0))
+def resolved(online_assigned, staff):
+    d = online_assigned()
     pin = d.pin
-    svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 10, 0))
-    svc.dossier_assign(
-        dossier=d,
-        actor=staff["intake"],
-        unit=units["QLTM"],
-        officer=staff["specialist"],
-        now=at(2026, 6, 1, 10, 5),
-    )
     d = svc.dossier_resolve(
         dossier=d, actor=staff["unit_head"], outcome=Outcome.GRANTED, now=at(2026, 6, 3, 9, 0)
     )

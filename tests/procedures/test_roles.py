@@ -44,9 +44,8 @@ ALLOWED = {
 
 
 @pytest.fixture
-def make(register, staff, units, processing_dossier):
+def make(register, staff, processing):
     """Dossiers of the QLTM unit, assigned to its specialist, in a given state."""
-    processing = processing_dossier
 
     def state(name):
         if name == "submitted":

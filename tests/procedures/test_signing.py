@@ -153,17 +153,9 @@ def test_generate_signing_cert_makes_a_usable_pair_once(tmp_path, settings):
     assert cert.read_bytes() != first
 
 
-def _resolved_with(register, staff, units, content: bytes, name: str):
-    d = register(channel=Channel.ONLINE, now=at(2026, 6, 1, 9, 0))
+def _resolved_with(online_assigned, staff, content: bytes, name: str):
+    d = online_assigned()
     pin = d.pin
-    d = svc.dossier_accept(dossier=d, actor=staff["intake"], now=at(2026, 6, 1, 10, 0))
-    d = svc.dossier_assign(
-        dossier=d,
-        actor=staff["intake"],
-        unit=units["QLTM"],
-        officer=staff["specialist"],
-        now=at(2026, 6, 1, 10, 5),
-    )
     d = svc.dossier_resolve(
         dossier=d,
         actor=staff["unit_head"],
@@ -186,10 +178,10 @@ def _download(client, d):
 
 
 def test_the_applicant_downloads_the_result_signed_and_always_the_same_copy(
-    client, register, staff, units, department_cert
+    client, online_assigned, staff, department_cert
 ):
     original = minimal_pdf()
-    d = _resolved_with(register, staff, units, original, "giay-phep.pdf")
+    d = _resolved_with(online_assigned, staff, original, "giay-phep.pdf")
     page, first, result = _download(client, d)
     assert "digitally signed by the department" in page
     assert_signed_by(first, department_cert)
@@ -201,20 +193,20 @@ def test_the_applicant_downloads_the_result_signed_and_always_the_same_copy(
 
 
 def test_without_a_certificate_the_result_is_the_file_as_uploaded(
-    client, register, staff, units, settings
+    client, online_assigned, staff, settings
 ):
     settings.SIGNING_CERT_FILE = ""
     original = minimal_pdf()
-    d = _resolved_with(register, staff, units, original, "giay-phep.pdf")
+    d = _resolved_with(online_assigned, staff, original, "giay-phep.pdf")
     page, data, result = _download(client, d)
     assert data == original and "digitally signed" not in page
     assert not DossierDocument.objects.get(pk=result.pk).signed_file
 
 
 def test_a_result_that_is_not_a_pdf_is_served_as_uploaded(
-    client, register, staff, units, department_cert
+    client, online_assigned, staff, department_cert
 ):
-    d = _resolved_with(register, staff, units, b"PK\x03\x04 not really a docx", "ket-qua.docx")
+    d = _resolved_with(online_assigned, staff, b"PK\x03\x04 not really a docx", "ket-qua.docx")
     _page, data, result = _download(client, d)
     assert data == b"PK\x03\x04 not really a docx"
     assert not DossierDocument.objects.get(pk=result.pk).signed_file

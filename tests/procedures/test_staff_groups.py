@@ -45,3 +45,34 @@ def test_demo_accounts_are_seeded_once(capsys):
     assert User.objects.get(username="chuyenvien").staff_profile is not None
     assert User.objects.get(username="admin").is_superuser
     assert "motcua" in out and "motcua2026" in out
+
+
+def test_every_declared_custom_permission_is_checked():
+    """A permission declared in a model's Meta is asked for by code (has_perm), or it
+    would be a grant that does nothing (issue 16: check it or drop it)."""
+    import re
+    from pathlib import Path
+
+    from django.apps import apps
+    from django.conf import settings
+
+    declared = {
+        f"{model._meta.app_label}.{codename}"
+        for app in ("procedures", "dialogues")
+        for model in apps.get_app_config(app).get_models()
+        for codename, _ in model._meta.permissions
+    }
+    assert "procedures.view_reports" in declared
+    root = Path(settings.BASE_DIR)
+    source = "\n".join(
+        path.read_text(encoding="utf-8")
+        for app in ("procedures", "dialogues")
+        for path in (root / app).rglob("*.py")
+        if "migrations" not in path.parts and path.name != "staff.py"
+    )
+    # Either the string itself in a has_perm call, or a constant holding it.
+    checked = set(re.findall(r'has_perm\("([a-z_]+\.[a-z_]+)"\)', source)) | {
+        perm for perm in declared if re.search(rf'= "{re.escape(perm)}"', source)
+    }
+    assert declared - checked == set()
+    assert not Permission.objects.filter(codename__in=["act_on_dossier", "view_all_dossiers"])

@@ -24,17 +24,14 @@ from procedures.core.constants import (
     Outcome,
     ResultDelivery,
 )
-from procedures.core.errors import DomainError
+from procedures.core.errors import DomainError, apply_domain_error
 from procedures.core.people import staff_display_name
 from procedures.core.roles import may_perform
 from procedures.dossiers import services as svc
+from procedures.dossiers.actions import ACTIONS, TRANSITIONS, ActionDef, action_def
 from procedures.models import Dossier, Procedure, Unit
 
 S = DossierStatus
-
-ACTION_STATUSES = svc.ACTION_STATUSES
-# Button order on the dossier page: the usual next step first, the exits last.
-ACTION_ORDER = list(ACTION_STATUSES)
 
 
 def dossier_actions_available(
@@ -42,14 +39,15 @@ def dossier_actions_available(
 ) -> list[str]:
     """The transitions `user` may perform on `dossier` now, in button order.
 
-    Role (roles.ACTION_ROLES) and status decide; the caller has already checked that
+    Role and status decide, as the registry says (procedures/dossiers/actions.py),
+    in its order (the usual next step first, the exits last); the caller has already checked that
     the user may see the dossier. Two facts already on the page narrow it further:
     an appointment moved once cannot be moved again, and a step can be handed over
     only while one is open (`has_open_step`, when the caller knows it).
     """
     out = []
-    for action in ACTION_ORDER:
-        if dossier.status not in ACTION_STATUSES[action] or not may_perform(user, action):
+    for action, definition in ACTIONS.items():
+        if dossier.status not in definition.sources or not may_perform(user, action):
             continue
         if action == Action.APOLOGISE and dossier.reappointment_count >= 1:
             continue
@@ -101,12 +99,15 @@ def _check_totals(documents, *, dossier: Dossier | None = None) -> None:
 
 
 class ActionForm(forms.Form):
-    """Base of the transition forms: the version drawn, and a `perform` calling the service."""
+    """Base of the transition forms: the version drawn, and a `perform` calling the service.
+
+    The title (button and heading), the introduction, the submit label and the service
+    come from the action's entry in the registry (procedures/dossiers/actions.py); a
+    subclass adds only its fields. Field names are the service's keyword arguments,
+    except `files`, which the services call `documents`.
+    """
 
     action: str = ""
-    title = ""  # the button on the dossier page and the heading of the form
-    intro = ""
-    submit_label = gettext_lazy("Confirm")
     has_files = False
 
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
@@ -117,20 +118,38 @@ class ActionForm(forms.Form):
         self.dossier = dossier
         self.user = user
 
-    def common(self, now: datetime) -> dict:
-        return {
-            "dossier": self.dossier,
-            "actor": self.user,
-            "now": now,
-            "expected_version": self.cleaned_data["expected_version"],
-        }
+    @classmethod
+    def definition(cls) -> ActionDef:
+        return action_def(cls.action)
 
-    # Each subclass defines `perform(self, *, now)`, calling its one service.
+    @property
+    def title(self):
+        return self.definition().label
+
+    @property
+    def intro(self):
+        return self.definition().help_text
+
+    @property
+    def submit_label(self):
+        return self.definition().submit_label
+
+    def perform(self, *, now: datetime):
+        """Call the action's service with the cleaned input."""
+        data = dict(self.cleaned_data)
+        expected_version = data.pop("expected_version")
+        if "files" in data:
+            data["documents"] = data.pop("files")
+        return self.definition().service(
+            dossier=self.dossier,
+            actor=self.user,
+            now=now,
+            expected_version=expected_version,
+            **data,
+        )
 
     def apply_error(self, exc: DomainError) -> None:
-        """Show the service's refusal next to the field it names, or above the form."""
-        field = exc.field if exc.field in self.fields else None
-        self.add_error(field, exc.message)
+        apply_domain_error(self, exc)
 
 
 def _reason(label, help_text=""):
@@ -150,42 +169,15 @@ def _note(label=NOTE_LABEL, required=False):
 
 class AcceptForm(ActionForm):
     action = Action.ACCEPT
-    title = gettext_lazy("Accept")
-    intro = gettext_lazy(
-        "The dossier is complete and within the department's competence. "
-        "Accepting it starts the processing time and issues the receipt "
-        "and appointment slip (form 01)."
-    )
-    submit_label = gettext_lazy("Accept the dossier")
-
-    def perform(self, *, now):
-        return svc.dossier_accept(**self.common(now))
 
 
 class RefuseIntakeForm(ActionForm):
     action = Action.REFUSE_INTAKE
-    title = gettext_lazy("Refuse at intake")
-    intro = gettext_lazy(
-        "The dossier is outside the department's competence or not "
-        "eligible. The applicant gets the refusal slip (form 03)."
-    )
-    submit_label = gettext_lazy("Refuse the dossier")
     reason = _reason(gettext_lazy("Reasons for refusing"))
-
-    def perform(self, *, now):
-        return svc.dossier_refuse_intake(reason=self.cleaned_data["reason"], **self.common(now))
 
 
 class RequestSupplementForm(ActionForm):
     action = Action.REQUEST_SUPPLEMENT
-    title = gettext_lazy("Request a supplement")
-    intro = gettext_lazy(
-        "List every missing or incorrect paper, once and completely "
-        "(Decree 61/2018, art. 19). The applicant gets the supplement request "
-        "(form 02). During processing this is allowed once, within 3 working "
-        "days of acceptance, and stops the clock."
-    )
-    submit_label = gettext_lazy("Request the supplement")
     reason = _reason(gettext_lazy("What is missing or must be corrected"))
     applicant_supplement_incomplete = forms.BooleanField(
         required=False,
@@ -197,21 +189,9 @@ class RequestSupplementForm(ActionForm):
         ),
     )
 
-    def perform(self, *, now):
-        return svc.dossier_request_supplement(
-            reason=self.cleaned_data["reason"],
-            applicant_supplement_incomplete=self.cleaned_data["applicant_supplement_incomplete"],
-            **self.common(now),
-        )
-
 
 class ReceiveSupplementForm(ActionForm):
     action = Action.RECEIVE_SUPPLEMENT
-    title = gettext_lazy("Receive the supplement")
-    intro = gettext_lazy(
-        "The applicant brought the missing papers to the desk. Attach their scans."
-    )
-    submit_label = gettext_lazy("Record the supplement")
     has_files = True
     files = MultipleFileField(label=gettext_lazy("Files"))
     note = _note()
@@ -221,38 +201,15 @@ class ReceiveSupplementForm(ActionForm):
         _check_totals(documents, dossier=self.dossier)
         return documents
 
-    def perform(self, *, now):
-        return svc.dossier_receive_supplement(
-            documents=self.cleaned_data["files"], note=self.cleaned_data["note"], **self.common(now)
-        )
-
 
 class RequestPaymentForm(ActionForm):
     action = Action.REQUEST_PAYMENT
-    title = gettext_lazy("Request payment")
-    intro = gettext_lazy(
-        "The dossier waits for a fee or tax to be paid; the processing "
-        "time pauses until payment is confirmed."
-    )
-    submit_label = gettext_lazy("Request payment")
     note = _note(gettext_lazy("What must be paid, how much and how"), required=True)
-
-    def perform(self, *, now):
-        return svc.dossier_request_payment(note=self.cleaned_data["note"], **self.common(now))
 
 
 class ConfirmPaymentForm(ActionForm):
     action = Action.CONFIRM_PAYMENT
-    title = gettext_lazy("Confirm payment")
-    intro = gettext_lazy(
-        "The payment was received: the processing time runs again and the "
-        "due time moves by the working time it stood still."
-    )
-    submit_label = gettext_lazy("Confirm payment")
     note = _note()
-
-    def perform(self, *, now):
-        return svc.dossier_confirm_payment(note=self.cleaned_data["note"], **self.common(now))
 
 
 class OfficerChoiceField(forms.ModelChoiceField):
@@ -264,12 +221,6 @@ class OfficerChoiceField(forms.ModelChoiceField):
 
 class AssignForm(ActionForm):
     action = Action.ASSIGN
-    title = gettext_lazy("Assign")
-    intro = gettext_lazy(
-        "Transfer the dossier to the processing unit the same working day "
-        "(next morning if received after 15:00), or reassign the officer."
-    )
-    submit_label = gettext_lazy("Assign")
     unit = forms.ModelChoiceField(
         label=gettext_lazy("Processing unit"), queryset=Unit.objects.order_by("name")
     )
@@ -298,38 +249,14 @@ class AssignForm(ActionForm):
         if self.dossier.assigned_officer_id:
             self.initial.setdefault("officer", self.dossier.assigned_officer_id)
 
-    def perform(self, *, now):
-        data = self.cleaned_data
-        return svc.dossier_assign(
-            unit=data["unit"], officer=data["officer"], note=data["note"], **self.common(now)
-        )
-
 
 class CompleteStepForm(ActionForm):
     action = Action.COMPLETE_STEP
-    title = gettext_lazy("Hand over to the next step")
-    intro = gettext_lazy(
-        "Hand the dossier over to the next step of the internal process. "
-        "The control slip (form 05) records whether this step was early, "
-        "on time or late."
-    )
-    submit_label = gettext_lazy("Hand over")
     note = _note()
-
-    def perform(self, *, now):
-        return svc.dossier_complete_step(note=self.cleaned_data["note"], **self.common(now))
 
 
 class ApologiseForm(ActionForm):
     action = Action.APOLOGISE
-    title = gettext_lazy("Apologise and reschedule")
-    intro = gettext_lazy(
-        "At least 1 working day before the due time, apologise to the "
-        "applicant and set a new appointment (form 04). The appointment may "
-        "be moved only once; the result is then judged against the original "
-        "due date."
-    )
-    submit_label = gettext_lazy("Send the apology")
     new_due_at = forms.DateTimeField(
         label=gettext_lazy("New appointment"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"],
@@ -338,21 +265,9 @@ class ApologiseForm(ActionForm):
     )
     reason = _reason(gettext_lazy("Reason for the delay"))
 
-    def perform(self, *, now):
-        data = self.cleaned_data
-        return svc.dossier_apologise(
-            new_due_at=data["new_due_at"], reason=data["reason"], **self.common(now)
-        )
-
 
 class ResolveForm(ActionForm):
     action = Action.RESOLVE
-    title = gettext_lazy("Record the result")
-    intro = gettext_lazy(
-        "The result is ready: granted, or refused with reasons in writing. "
-        "Attach the signed result document."
-    )
-    submit_label = gettext_lazy("Record the result")
     has_files = True
     outcome = forms.ChoiceField(
         label=gettext_lazy("Outcome"), choices=Outcome.choices, widget=forms.RadioSelect
@@ -365,50 +280,24 @@ class ResolveForm(ActionForm):
         _check_totals(documents, dossier=self.dossier)
         return documents
 
-    def perform(self, *, now):
-        data = self.cleaned_data
-        return svc.dossier_resolve(
-            outcome=data["outcome"], note=data["note"], documents=data["files"], **self.common(now)
-        )
-
 
 class ReturnResultForm(ActionForm):
     action = Action.RETURN_RESULT
-    title = gettext_lazy("Return the result")
-    intro = gettext_lazy(
-        "The result was handed over to the applicant (at the desk, by post or online)."
-    )
-    submit_label = gettext_lazy("Record the hand-over")
     note = _note()
-
-    def perform(self, *, now):
-        return svc.dossier_return_result(note=self.cleaned_data["note"], **self.common(now))
 
 
 class WithdrawForm(ActionForm):
     action = Action.WITHDRAW
-    title = gettext_lazy("Withdraw")
-    intro = gettext_lazy("The applicant asked in writing to withdraw the dossier. This ends it.")
-    submit_label = gettext_lazy("Withdraw the dossier")
     reason = forms.CharField(
         label=gettext_lazy("Applicant's request"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
     )
 
-    def perform(self, *, now):
-        return svc.dossier_withdraw(reason=self.cleaned_data["reason"], **self.common(now))
-
 
 class StopForm(ActionForm):
     action = Action.STOP
-    title = gettext_lazy("Stop processing")
-    intro = gettext_lazy("Stop processing the dossier, with reasons. This ends it.")
-    submit_label = gettext_lazy("Stop processing")
     reason = _reason(gettext_lazy("Reasons for stopping"))
-
-    def perform(self, *, now):
-        return svc.dossier_stop(reason=self.cleaned_data["reason"], **self.common(now))
 
 
 ACTION_FORMS: dict[str, type[ActionForm]] = {
@@ -429,7 +318,7 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
         StopForm,
     ]
 }
-assert set(ACTION_FORMS) == set(ACTION_STATUSES), "every transition needs a form"
+assert set(ACTION_FORMS) == set(TRANSITIONS), "every transition needs a form"
 
 
 # ---------------------------------------------------------------- registration at the desk
@@ -599,5 +488,4 @@ class RegisterForm(forms.Form):
         )
 
     def apply_error(self, exc: DomainError) -> None:
-        field = exc.field if exc.field in self.fields else None
-        self.add_error(field, exc.message)
+        apply_domain_error(self, exc)

@@ -10,17 +10,15 @@ The list must stay fast on a million rows (issue item 6):
 - no full-table COUNT(*): the unfiltered list uses PostgreSQL's row estimate
   (pg_class.reltuples), a filtered list counts at most ADMIN_DOSSIER_COUNT_LIMIT rows;
 - ordered by id (the primary key index), newest first;
-- search goes to an index when it can: a full dossier code or an ID number is an
-  exact match; other text with digits is part of a code, without digits a name.
+- search goes to an index when it can (`dossier_search_filter`, the API's rule too): a
+  full dossier code, an ID number or a phone is an exact match; other text with digits
+  is part of a code, without digits a name.
 """
 
 from __future__ import annotations
 
-import re
-
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -34,7 +32,7 @@ from procedures.core.constants import OPEN_STATUSES, Action
 from procedures.core.errors import DomainError
 from procedures.core.people import staff_display_name
 from procedures.core.roles import may_perform
-from procedures.core.validators import normalize_identity
+from procedures.dossiers.actions import action_def, role_refusal, status_refusal
 from procedures.dossiers.admin.filters import (
     DueRangeFilter,
     OfficerFilter,
@@ -49,8 +47,12 @@ from procedures.dossiers.admin.forms import (
     dossier_actions_available,
 )
 from procedures.dossiers.admin.paginator import DossierPaginator
-from procedures.dossiers.selectors import dossier_visible_filter
-from procedures.dossiers.services import DossierConflict
+from procedures.dossiers.selectors import (
+    dossier_for_page,
+    dossier_page,
+    dossier_search_filter,
+    dossier_visible_filter,
+)
 from procedures.dossiers.slips import (
     SlipKind,
     slip_build,
@@ -59,7 +61,7 @@ from procedures.dossiers.slips import (
     slip_render_pdf,
     slips_available,
 )
-from procedures.models import Dossier, DossierDocument, DossierEvent, DossierStep
+from procedures.models import Dossier, DossierDocument
 
 PIN_SESSION_KEY = "dossier_pin_%d"
 # ?after=<id>: the list's keyset page, the dossiers older than that id.
@@ -192,20 +194,8 @@ class DossierAdmin(admin.ModelAdmin):
         return DossierChangeList
 
     def get_search_results(self, request, queryset, search_term):
-        term = " ".join(search_term.split())
-        if not term:
-            return queryset, False
-        if re.fullmatch(r"(?:DK-)?[A-Za-z0-9.]+-\d{6}-\d{4}", term, flags=re.IGNORECASE):
-            # A legal code or a submission reference: equalities on unique indexes.
-            return queryset.numbered(term), False
-        identity = normalize_identity(term)
-        if re.fullmatch(r"\d{9,13}|\d{10}-\d{3}", identity):
-            return queryset.filter(applicant_id_number=identity), False
-        if any(ch.isdigit() for ch in term):  # part of a code, e.g. "260601-0011"
-            return queryset.filter(code__icontains=term), False
-        # A name: no B-tree index helps a substring search, so it reads the table
-        # (about 1 s on a million rows; see docs/benchmarks.md).
-        return queryset.filter(applicant_name__icontains=term), False
+        # The same rule as the staff API (procedures/dossiers/selectors.py).
+        return queryset.filter(dossier_search_filter(search_term)), False
 
     # --- list columns ---
 
@@ -301,20 +291,7 @@ class DossierAdmin(admin.ModelAdmin):
         """The dossier if this user may see it; otherwise a 404 that reveals nothing."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        dossier = (
-            self.get_queryset(request)
-            .select_related(
-                "procedure",
-                "procedure__field",
-                "procedure__implementing_unit",
-                "assigned_unit",
-                "assigned_officer",
-                "received_by",
-                "procedure_version",
-            )
-            .filter(pk=object_id)
-            .first()
-        )
+        dossier = dossier_for_page(user=request.user, pk=object_id)
         if dossier is None:
             raise Http404(_("No dossier with this number is visible to you."))
         return dossier
@@ -333,48 +310,11 @@ class DossierAdmin(admin.ModelAdmin):
         except (TypeError, ValueError):
             raise Http404(_("No dossier with this number is visible to you.")) from None
         dossier = self._visible(request, pk)
-        steps = list(
-            DossierStep.objects.filter(dossier=dossier)
-            .select_related("unit", "officer", "completed_by")
-            .order_by("order")
-        )
-        documents = list(
-            DossierDocument.objects.filter(dossier=dossier)
-            .select_related("slot", "uploaded_by")
-            .order_by("is_result", "slot__order", "id")
-        )
-        events = list(
-            DossierEvent.objects.filter(dossier=dossier)
-            .select_related("actor")
-            .prefetch_related(
-                Prefetch(
-                    "attachments",
-                    queryset=DossierDocument.objects.only("id", "event_id", "original_name"),
-                )
-            )
-            .order_by("at", "id")
-        )
-        # Vietnamese names read family name first: "Nguyễn Thị Lan", not get_full_name().
-        for step in steps:
-            step.officer_name = staff_display_name(step.officer or step.completed_by)
-            # A step without its own unit belongs to the unit the dossier is assigned to.
-            unit = step.unit or dossier.assigned_unit
-            step.unit_name = unit.name if unit else ""
-        for doc in documents:
-            doc.uploader_name = staff_display_name(doc.uploaded_by)
-        for event in events:
-            event.actor_name = staff_display_name(event.actor)
-        open_step = next((s for s in steps if s.started_at and not s.completed_at), None)
+        page = dossier_page(dossier=dossier)
         actions = dossier_actions_available(
-            dossier=dossier, user=request.user, has_open_step=open_step is not None
+            dossier=dossier, user=request.user, has_open_step=page.open_step is not None
         )
         now = timezone.now()
-        received_slots = {doc.slot_id for doc in documents if not doc.is_result}
-        missing = [
-            slot
-            for slot in dossier.procedure.documents.all()
-            if slot.mandatory and slot.pk not in received_slots
-        ]
         return TemplateResponse(
             request,
             "admin/procedures/dossier/detail.html",
@@ -383,19 +323,16 @@ class DossierAdmin(admin.ModelAdmin):
                 _("Dossier %(code)s") % {"code": dossier.code},
                 original=dossier,
                 dossier=dossier,
-                steps=steps,
-                open_step=open_step,
-                documents=documents,
-                events=events,
-                missing=missing,
-                actions=[(a, ACTION_FORMS[a].title) for a in actions],
+                steps=page.steps,
+                open_step=page.open_step,
+                documents=page.documents,
+                events=page.events,
+                missing=page.missing,
+                actions=[(a, action_def(a).label) for a in actions],
                 slips=[(k, SlipKind(k).label) for k in slips_available(dossier=dossier)],
                 overdue=dossier.is_open and dossier.due_at is not None and dossier.due_at < now,
                 has_pin=PIN_SESSION_KEY % dossier.pk in request.session,
-                people={
-                    "officer": staff_display_name(dossier.assigned_officer),
-                    "received_by": staff_display_name(dossier.received_by),
-                },
+                people=page.people,
             ),
         )
 
@@ -415,21 +352,27 @@ class DossierAdmin(admin.ModelAdmin):
             has_open_step = dossier.steps.filter(
                 started_at__isnull=False, completed_at__isnull=True
             ).exists()
-        if action not in dossier_actions_available(
+        form, refusal = None, None
+        if action in dossier_actions_available(
             dossier=dossier, user=request.user, has_open_step=has_open_step
         ):
-            raise PermissionDenied(
-                _("You may not “%(action)s” this dossier in its current status.")
+            form = form_class(
+                request.POST or None, request.FILES or None, dossier=dossier, user=request.user
+            )
+        else:
+            # The services' own words where the registry refuses (role, then status).
+            refused = role_refusal(action=action, user=request.user) or status_refusal(
+                action=action, status=dossier.status
+            )
+            refusal = (
+                refused.message
+                if refused
+                else _("You may not “%(action)s” this dossier in its current status.")
                 % {"action": Action(action).label}
             )
-        form = form_class(
-            request.POST or None, request.FILES or None, dossier=dossier, user=request.user
-        )
-        if request.method == "POST" and form.is_valid():
+        if form is not None and request.method == "POST" and form.is_valid():
             try:
                 form.perform(now=timezone.now())
-            except DossierConflict as exc:
-                form.add_error(None, exc.message)
             except DomainError as exc:
                 form.apply_error(exc)
             else:
@@ -442,27 +385,22 @@ class DossierAdmin(admin.ModelAdmin):
             self._context(
                 request,
                 _("%(action)s: dossier %(code)s")
-                % {"action": form_class.title, "code": dossier.code},
+                % {"action": action_def(action).label, "code": dossier.code},
                 original=dossier,
                 dossier=dossier,
                 form=form,
                 action=action,
+                refusal=refusal,
             ),
+            status=403 if refusal else 200,
         )
-
-    _SLIP_AFTER = {
-        Action.ACCEPT: SlipKind.RECEIPT,
-        Action.REQUEST_SUPPLEMENT: SlipKind.SUPPLEMENT,
-        Action.REFUSE_INTAKE: SlipKind.REFUSAL,
-        Action.APOLOGISE: SlipKind.APOLOGY,
-    }
 
     def _done_message(self, dossier, action):
         text = _("%(action)s: dossier %(code)s.") % {
             "action": Action(action).label,
             "code": dossier.code,
         }
-        kind = self._SLIP_AFTER.get(action)
+        kind = action_def(action).slip  # the slip the registry says the action produces
         if kind is None:
             return text
         url = reverse("admin:procedures_dossier_slip", args=[dossier.pk, kind])

@@ -20,8 +20,8 @@ import time
 
 from django.conf import settings
 from django.core import signing
-from django.core.exceptions import ValidationError
 
+from procedures.core import errors
 from procedures.core.errors import DomainError
 
 ACCESS_KEY = "portal_access"
@@ -111,8 +111,5 @@ FIELD_NAMES = {
 
 
 def apply_domain_error(form, exc: DomainError) -> None:
-    """Show a service's refusal on the field it names, or above the form."""
-    field = FIELD_NAMES.get(exc.field or "", exc.field)
-    if field not in form.fields:
-        field = None
-    form.add_error(field, ValidationError(exc.message, code=exc.code or "invalid"))
+    """Show a service's refusal on the field it names (portal names), or above the form."""
+    errors.apply_domain_error(form, exc, field_names=FIELD_NAMES)

@@ -23,6 +23,7 @@ from procedures.dossiers.services import dossier_receive_supplement, pin_hash, p
 from procedures.models import Dossier, DossierDocument, Rating
 from procedures.payments.services import payment_payable
 from procedures.portal.forms import LookupForm, RatingForm, SupplementForm
+from procedures.portal.links import lookup_path
 from procedures.portal.views.common import (
     access_grant,
     access_has,
@@ -31,7 +32,6 @@ from procedures.portal.views.common import (
     receipt_forget,
     receipt_pin,
 )
-from procedures.portal.views.submission import lookup_path
 
 NEUTRAL_FAILURE = gettext_lazy(
     "The dossier code or the PIN is not correct. Check both against your receipt."
@@ -96,37 +96,43 @@ def lookup(request):
     status, wait = 200, None
     if request.method == "POST":
         form = LookupForm(request.POST)
-        code = request.POST.get("code", "")
-        wait = throttle.lookup_blocked(request, code=code)
-        if wait is not None:
-            form.is_valid()
-            form.add_error(None, _too_many_failures(wait))
-            status = 429
-        elif form.is_valid():
-            code, pin = form.cleaned_data["code"], form.cleaned_data["pin"]
-            dossier = (
-                Dossier.objects.numbered(code)
-                .only("id", "code", "submission_ref", "pin_hash")
-                .first()
-            )
-            if dossier is not None and pin_matches(dossier=dossier, pin=pin):
-                throttle.lookup_succeeded(code=code, request=request)
-                request.session.cycle_key()
-                access_grant(request, dossier_id=dossier.pk)
-                return redirect("procedures:lookup-dossier", code=dossier.code)
-            if dossier is None:
-                pin_hash(code=code, pin=pin)  # same work as a wrong PIN
-            backoff = throttle.lookup_failed(request, code=code)
-            form.add_error(None, NEUTRAL_FAILURE)
-            if backoff:
-                form.add_error(None, _too_many_failures(backoff))
-            status = 400
-        else:
-            status = 400
+        dossier, status, wait = lookup_check_pin(request, form)
+        if dossier is not None:
+            request.session.cycle_key()
+            access_grant(request, dossier_id=dossier.pk)
+            return redirect("procedures:lookup-dossier", code=dossier.code)
     else:
         form = LookupForm(initial={"code": request.GET.get("code", "")[:40]})
     response = render(request, "procedures/lookup.html", {"form": form}, status=status)
     return throttle.retry_after(response, wait) if status == 429 else response
+
+
+def lookup_check_pin(request, form: LookupForm) -> tuple[Dossier | None, int, int | None]:
+    """Check a posted code and PIN under the look-up throttle (the look-up page and the
+    claim on "my dossiers"): (dossier, 200, None) when they match; otherwise no dossier,
+    the reason on the form, and 400 or 429 with the seconds to wait."""
+    code = request.POST.get("code", "")
+    wait = throttle.lookup_blocked(request, code=code)
+    if wait is not None:
+        form.is_valid()
+        form.add_error(None, _too_many_failures(wait))
+        return None, 429, wait
+    if not form.is_valid():
+        return None, 400, None
+    code, pin = form.cleaned_data["code"], form.cleaned_data["pin"]
+    dossier = (
+        Dossier.objects.numbered(code).only("id", "code", "submission_ref", "pin_hash").first()
+    )
+    if dossier is not None and pin_matches(dossier=dossier, pin=pin):
+        throttle.lookup_succeeded(code=code, request=request)
+        return dossier, 200, None
+    if dossier is None:
+        pin_hash(code=code, pin=pin)  # same work as a wrong PIN
+    backoff = throttle.lookup_failed(request, code=code)
+    form.add_error(None, NEUTRAL_FAILURE)
+    if backoff:
+        form.add_error(None, _too_many_failures(backoff))
+    return None, 400, None
 
 
 def _too_many_failures(seconds: int) -> str:

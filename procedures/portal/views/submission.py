@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -23,6 +20,7 @@ from procedures.core.uploads import upload_limits
 from procedures.dossiers.services import Applicant, dossier_due_if_accepted, dossier_register
 from procedures.models import Dossier, Procedure
 from procedures.portal.forms import SubmissionForm
+from procedures.portal.links import lookup_path, lookup_url
 from procedures.portal.views.common import (
     access_has,
     apply_domain_error,
@@ -139,32 +137,19 @@ def receipt(request, code: str):
     )
 
 
-def lookup_path(code: str) -> str:
-    return f"{reverse('procedures:lookup')}?{urlencode({'code': code})}"
-
-
-def lookup_url(code: str) -> str:
-    return f"{settings.SITE_URL.rstrip('/')}{lookup_path(code)}"
-
-
 def receipt_pdf_bytes(*, dossier: Dossier, pin: str | None) -> bytes:
     """The receipt as PDF with a QR code to the look-up page (never carrying the PIN).
 
     The official form 01 comes from procedures.dossiers.slips; where it does not apply (e.g. a
     dossier refused at intake) the portal prints its own short receipt of what arrived.
     """
+    from procedures.dossiers import slips
+
     try:
-        from procedures.dossiers import slips
-    except ImportError:  # slips not installed in this checkout
-        slips = None
-    if slips is not None:
-        try:
-            slip = slips.slip_build(dossier=dossier, kind="receipt", pin=pin)
-        except DomainError:
-            pass
-        else:
-            return slips.slip_render_pdf(slip=slip)
-    return _own_receipt_pdf(dossier=dossier, pin=pin)
+        slip = slips.slip_build(dossier=dossier, kind="receipt", pin=pin)
+    except DomainError:
+        return _own_receipt_pdf(dossier=dossier, pin=pin)
+    return slips.slip_render_pdf(slip=slip)
 
 
 def _own_receipt_pdf(*, dossier: Dossier, pin: str | None) -> bytes:
