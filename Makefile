@@ -86,8 +86,12 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Every benchmark in one go on its own PostgreSQL database (BENCH_DATABASE_URL, default
+# motcua_bench), filled once with BENCH_DOSSIERS demo dossiers (default 1,000,000) and
+# reused; prints one table of issue 13's measures against baselines of the same run.
+# Needs wrk (apt-get install wrk) and Redis (BENCH_REDIS_URL). BENCH_ARGS="--only web".
 bench: install-dev
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles db.sqlite3

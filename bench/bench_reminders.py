@@ -10,6 +10,7 @@ with the in-memory mail backend). Prints a markdown table for docs/benchmarks.md
 """
 
 import argparse
+import json
 import os
 import platform
 import random
@@ -51,7 +52,14 @@ from django.db import connection  # noqa: E402
 from procedures.catalogue.services import procedure_create  # noqa: E402
 from procedures.catalogue.staff import roles_ensure_groups, staff_create  # noqa: E402
 from procedures.core.constants import Channel, DossierStatus, Role, StepRole  # noqa: E402
-from procedures.models import Delivery, Dossier, DossierStep, Field, Unit  # noqa: E402
+from procedures.models import (  # noqa: E402
+    Delivery,
+    Dossier,
+    DossierStep,
+    Field,
+    Procedure,
+    Unit,
+)
 from procedures.notifications import selectors as sel  # noqa: E402
 from procedures.notifications import services as notifications  # noqa: E402
 from procedures.notifications.delivery import delivery_drain  # noqa: E402
@@ -104,7 +112,7 @@ def build(open_count: int, due: int, officers: int, seed: int) -> None:
         )
     field, _ = Field.objects.get_or_create(name="Bench field")
     units, people = _staff(officers)
-    procedure = (
+    procedure = Procedure.objects.filter(code=f"B.{seed}").first() or (
         procedure_create(
             name="Bench procedure",
             code=f"B.{seed}",
@@ -146,6 +154,7 @@ def build(open_count: int, due: int, officers: int, seed: int) -> None:
         dossiers.append(
             Dossier(
                 code=f"BENCH-{i:07d}",
+                submission_ref=f"BENCH-{i:07d}",
                 procedure=procedure,
                 procedure_version=version,
                 processing_amount=Decimal("5"),
@@ -207,7 +216,7 @@ def _timed(func, repeat: int = 1):
     return statistics.median(runs), counter[0], result
 
 
-def run(open_count: int, due: int, officers: int, seed: int = 2026) -> dict:
+def run(open_count: int, due: int, officers: int, seed: int = 2026, drain: bool = True) -> dict:
     call_command("migrate", verbosity=0, interactive=False)
     open_now = Dossier.objects.filter(
         status__in=[
@@ -221,8 +230,20 @@ def run(open_count: int, due: int, officers: int, seed: int = 2026) -> dict:
             )
         ]
     ).count()
-    if open_now != open_count or not Dossier.objects.filter(code="BENCH-0000000").exists():
+    w = sel.reminder_windows(now=NOW)
+    due_now = Dossier.objects.filter(status__in=sel.RUNNING, due_at__lte=w.soon_end).count()
+    # Reuse the data only when both sizes match what was asked (--open and --due).
+    if (
+        open_now != open_count
+        or due_now != due
+        or not Dossier.objects.filter(code="BENCH-0000000").exists()
+    ):
+        print(
+            f"the database holds {open_now:,} open dossiers ({due_now:,} due): rebuilding",
+            file=sys.stderr,
+        )
         build(open_count, due, officers, seed)
+        open_now = open_count
     Delivery.objects.all().delete()
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE procedures_dossier")
@@ -230,7 +251,6 @@ def run(open_count: int, due: int, officers: int, seed: int = 2026) -> dict:
         cursor.execute("VACUUM ANALYZE procedures_delivery")
     # The sweep ends at queueing: measure it, not the broker.
     notifications.enqueue_deliveries = lambda ids: 0
-    w = sel.reminder_windows(now=NOW)
     due_rows = Dossier.objects.filter(status__in=sel.RUNNING, due_at__lte=w.soon_end).count()
     plan_t, plan_q, plan = _timed(lambda: reminders_plan(now=NOW), repeat=3)
     items = sum(len(v) for v in plan.items.values())
@@ -246,9 +266,13 @@ def run(open_count: int, due: int, officers: int, seed: int = 2026) -> dict:
         .explain(analyze=True, buffers=True)
     )
     # Sending the digests (render + in-memory mail backend), from the outbox drain.
-    drain_t, drain_q, drain = _timed(lambda: delivery_drain(limit=10_000))
+    drain_t, drain_q, drain = (
+        _timed(lambda: delivery_drain(limit=10_000)) if drain else (0.0, 0, {"sent": 0})
+    )
+    steps = DossierStep.objects.filter(dossier__code__startswith="BENCH-").count()
     return {
-        "open": open_now or open_count,
+        "steps": steps,
+        "open": open_now,
         "due": due_rows,
         "items": items,
         "recipients": len(plan.items),
@@ -264,7 +288,9 @@ def run(open_count: int, due: int, officers: int, seed: int = 2026) -> dict:
 
 def markdown(r: dict) -> str:
     lines = [
-        f"Open dossiers: {r['open']:,}; due within the window (running clock): {r['due']:,}; "
+        f"Built: {r['open']:,} open dossiers, {r['due']:,} of them due within the window "
+        f"(running clock, due before the closing of the next working day), "
+        f"{r['steps']:,} open internal steps; "
         f"reminder items: {r['items']:,} for {r['recipients']} staff (email + in-app each).",
         "",
         "| step | time | queries | result |",
@@ -277,9 +303,12 @@ def markdown(r: dict) -> str:
         f"| {r['cold'][1]} | {r['cold'][2]} digests, {r['cold'][3]:,} items |",
         f"| sweep again, same items (all conflicts) | {r['warm'][0] * 1000:,.0f} ms | "
         f"{r['warm'][1]} | {r['warm'][2]} digests, {r['warm'][3]:,} already sent |",
-        f"| drain: render and send the digests (locmem mail) | {r['drain'][0] * 1000:,.0f} ms | "
-        f"{r['drain'][1]} | {r['drain'][2]} sent |",
     ]
+    if r["drain"][1]:
+        lines.append(
+            f"| drain: render and send the digests (locmem mail) | {r['drain'][0] * 1000:,.0f} "
+            f"ms | {r['drain'][1]} | {r['drain'][2]} sent |"
+        )
     return "\n".join(lines)
 
 
@@ -288,8 +317,31 @@ def main() -> None:
     parser.add_argument("--open", type=int, default=200_000)
     parser.add_argument("--due", type=int, default=5_000)
     parser.add_argument("--officers", type=int, default=50)
+    parser.add_argument(
+        "--no-drain", action="store_true", help="skip rendering and sending the digests"
+    )
+    parser.add_argument("--json", help="write the figures to this file (for run_all.py)")
     options = parser.parse_args()
-    result = run(options.open, options.due, options.officers)
+    result = run(options.open, options.due, options.officers, drain=not options.no_drain)
+    if options.json:
+        Path(options.json).write_text(
+            json.dumps(
+                {
+                    "open": result["open"],
+                    "due": result["due"],
+                    "steps": result["steps"],
+                    "items": result["items"],
+                    "recipients": result["recipients"],
+                    "plan_ms": result["plan"][0] * 1000,
+                    "cold_ms": result["cold"][0] * 1000,
+                    "cold_queries": result["cold"][1],
+                    "cold_digests": result["cold"][2],
+                    "cold_items": result["cold"][3],
+                    "warm_ms": result["warm"][0] * 1000,
+                },
+                indent=1,
+            )
+        )
     version = connection.cursor().connection.info.server_version
     print(
         f"Python {platform.python_version()}, PostgreSQL {version // 10000}."

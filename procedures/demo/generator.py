@@ -1390,8 +1390,11 @@ def _generate_in_processes(plan: _Plan, workers: int, progress) -> DemoResult:
     return total
 
 
-def demo_dossiers_clear() -> dict[str, int]:
+def demo_dossiers_clear(*, email_domain: str = DEMO_EMAIL_DOMAIN) -> dict[str, int]:
     """Delete the demo dossiers (applicants at demo.invalid) and every row hanging on them.
+
+    `email_domain`: another reserved domain whose dossiers are throwaway too (the web
+    benchmark's submissions use bench.invalid).
 
     The event log is append-only evidence for real dossiers; demo rows are not evidence,
     so they are removed with plain SQL (the models refuse to delete events, and the ORM
@@ -1401,7 +1404,9 @@ def demo_dossiers_clear() -> dict[str, int]:
     qn = connection.ops.quote_name
     dossier_table = qn(Dossier._meta.db_table)
     demo = f"SELECT id FROM {dossier_table} WHERE {qn('applicant_email')} LIKE %s"
-    pattern = f"%@{DEMO_EMAIL_DOMAIN}"
+    if not email_domain.endswith(".invalid"):  # never real applicants (RFC 2606)
+        raise ValueError(email_domain)
+    pattern = f"%@{email_domain}"
     deleted: dict[str, int] = {}
 
     def dependants(model, exclude=()):

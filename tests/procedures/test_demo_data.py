@@ -349,3 +349,17 @@ def test_parallel_workers_on_postgresql_write_the_same_dossiers(
         == rows
     )
     assert single.by_status == parallel.by_status
+
+
+def test_clear_by_another_reserved_domain_removes_only_those_dossiers(catalogue, register):
+    # The web benchmark's submissions go to bench.invalid and are removed this way.
+    bench = register(now=at(2026, 6, 1, 9, 0))
+    Dossier.objects.filter(pk=bench.pk).update(applicant_email="submit@bench.invalid")
+    demo_dossiers_generate(count=20, end=END, days=5)
+    deleted = demo_dossiers_clear(email_domain="bench.invalid")
+    assert deleted["procedures.Dossier"] == 1
+    assert Dossier.objects.count() == 20
+    assert not DossierEvent.objects.filter(dossier_id=bench.pk).exists()
+    with pytest.raises(ValueError):
+        demo_dossiers_clear(email_domain="example.com")  # never a real applicant's domain
+    assert Dossier.objects.count() == 20
