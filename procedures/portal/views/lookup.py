@@ -151,7 +151,9 @@ def _form_throttled(request, form_name: str, dossier, **forms):
 
 
 def _accessible(request, code: str) -> Dossier | None:
-    dossier = Dossier.objects.select_related("procedure__field").numbered(code).first()
+    # The page shows the procedure's name only: no join to its field (its columns cost
+    # more to compile and load than the look-up itself).
+    dossier = Dossier.objects.select_related("procedure").numbered(code).first()
     if dossier is None or not access_has(request, dossier_id=dossier.pk):
         return None
     return dossier
