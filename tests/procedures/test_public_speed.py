@@ -67,8 +67,8 @@ def test_the_lookup_page_opens_and_shows_the_dossier_in_pinned_queries(
         )
     assert response.status_code == 302
     # The dossier, the session, its rating, events, the applicant's files and the
-    # results, and the session's first touch (an update in a savepoint).
-    with django_assert_num_queries(9):
+    # results in one query, and the session's first touch (an update in a savepoint).
+    with django_assert_num_queries(8):
         page = client.get(response["Location"])
     assert page.status_code == 200
     assert "Result handed over" in page.content.decode()

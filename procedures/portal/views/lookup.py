@@ -151,7 +151,9 @@ def _form_throttled(request, form_name: str, dossier, **forms):
 
 
 def _accessible(request, code: str) -> Dossier | None:
-    dossier = Dossier.objects.select_related("procedure__field").numbered(code).first()
+    # The page shows the procedure's name only: no join to its field (its columns cost
+    # more to compile and load than the look-up itself).
+    dossier = Dossier.objects.select_related("procedure").numbered(code).first()
     if dossier is None or not access_has(request, dossier_id=dossier.pk):
         return None
     return dossier
@@ -205,8 +207,15 @@ def _render_dossier(request, dossier, *, supplement_form=None, rating_form=None,
         supplement_form = SupplementForm(**_supplement_form_kwargs(dossier))
     if can_rate and rating_form is None:
         rating_form = RatingForm()
-    documents = dossier.documents.filter(by_applicant=True).select_related("slot").order_by("id")
-    results = dossier.documents.filter(is_result=True).order_by("id")
+    # One query for both lists (the applicant's documents and the results): each is a
+    # few rows of the same dossier, and a query costs more to build than to split.
+    attached = list(
+        dossier.documents.filter(Q(by_applicant=True) | Q(is_result=True))
+        .select_related("slot")
+        .order_by("id")
+    )
+    documents = [doc for doc in attached if doc.by_applicant]
+    results = [doc for doc in attached if doc.is_result]
     return render(
         request,
         "procedures/lookup_dossier.html",
