@@ -58,8 +58,9 @@ from django.utils.translation import gettext as _
 
 from procedures.models import Delivery, DeliveryChannel, DeliveryStatus
 from procedures.notifications.kinds import Attachment, get_kind
-from procedures.notifications.national_sync import NationalSyncError, national_sync_send
-from procedures.notifications.sms import SmsError, sms_send_delivery
+from procedures.notifications.national_sync import national_sync_send
+from procedures.notifications.peers import PeerError
+from procedures.notifications.sms import sms_send_delivery
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ def delivery_render(delivery: Delivery) -> tuple[str, str]:
 
 
 def _is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, NationalSyncError | SmsError):
+    if isinstance(exc, PeerError):
         return exc.transient
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _msg in exc.recipients.values()]
@@ -149,9 +150,7 @@ def _reply(value) -> str:
 
 def delivery_describe_error(exc: BaseException) -> str:
     """A sentence staff can act on, with the server's own words."""
-    if isinstance(exc, NationalSyncError):
-        return exc.description
-    if isinstance(exc, SmsError):
+    if isinstance(exc, PeerError):
         return str(exc)
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         refused = "; ".join(

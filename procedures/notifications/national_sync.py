@@ -17,12 +17,10 @@ docs/legal-rules.md "National portal sync".
 
 from __future__ import annotations
 
-import json
 import logging
-import urllib.error
-import urllib.request
 from datetime import datetime
 
+import requests
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,6 +35,7 @@ from procedures.core.constants import (
 from procedures.core.constants import DossierStatus as S
 from procedures.models import Delivery, DeliveryChannel, DossierEvent
 from procedures.notifications.kinds import Audience, MessageKind, register
+from procedures.notifications.peers import PeerError, peer_may_retry, peer_post_json
 
 logger = logging.getLogger(__name__)
 
@@ -74,14 +73,8 @@ NATIONAL_CODES: dict[str, dict] = {
 }
 
 
-class NationalSyncError(Exception):
-    """A failed send, saying whether a retry may help and why, in staff's words
-    (read by delivery.py like an SMTP error)."""
-
-    def __init__(self, description: str, *, transient: bool):
-        super().__init__(description)
-        self.description = description
-        self.transient = transient
+class NationalSyncError(PeerError):
+    """A failed send, saying whether a retry may help and why, in staff's words."""
 
 
 def _stamp(moment: datetime | None) -> str:
@@ -146,32 +139,27 @@ def national_sync_send(delivery: Delivery) -> None:
         raise NationalSyncError(
             _("NATIONAL_SYNC_URL or NATIONAL_SYNC_TOKEN is not set."), transient=True
         )
-    body = json.dumps(
-        {"MaDonVi": settings.NATIONAL_SYNC_AGENCY_CODE, "HoSo": [delivery.payload["record"]]},
-        ensure_ascii=False,
-    ).encode()
-    request = urllib.request.Request(url, data=body, method="POST")
-    request.add_header("Content-Type", "application/json; charset=utf-8")
-    request.add_header("Authorization", f"Bearer {token}")
-    request.add_header("Idempotency-Key", f"motcua-{delivery.pk}")
     try:
-        with urllib.request.urlopen(  # noqa: S310 - the configured portal address
-            request, timeout=settings.NATIONAL_SYNC_TIMEOUT
-        ) as response:
-            response.read()
-    except urllib.error.HTTPError as exc:
-        reply = exc.read()[:300].decode("utf-8", "replace")
-        # 5xx, 408 and 429 pass; 401/403 are our token, fixed by an admin, then retried.
-        transient = exc.code >= 500 or exc.code in (401, 403, 408, 429)
-        raise NationalSyncError(
-            _("The national portal answered %(code)s: %(reply)s")
-            % {"code": exc.code, "reply": reply or exc.reason},
-            transient=transient,
-        ) from exc
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", None) or exc
+        reply = peer_post_json(
+            url,
+            payload={
+                "MaDonVi": settings.NATIONAL_SYNC_AGENCY_CODE,
+                "HoSo": [delivery.payload["record"]],
+            },
+            token=token,
+            idempotency_key=f"motcua-{delivery.pk}",
+            timeout=settings.NATIONAL_SYNC_TIMEOUT,
+        )
+    except requests.RequestException as exc:
         raise NationalSyncError(
             _("Could not reach the national portal at %(url)s (%(error)s).")
-            % {"url": url, "error": reason},
+            % {"url": url, "error": type(exc).__name__},
             transient=True,
         ) from exc
+    if not reply.ok:
+        # 401/403 are our token: fixed by an admin, then retried.
+        raise NationalSyncError(
+            _("The national portal answered %(code)s: %(reply)s")
+            % {"code": reply.status, "reply": reply.text},
+            transient=peer_may_retry(reply.status) or reply.status in (401, 403),
+        )

@@ -25,11 +25,14 @@ import sys
 import unicodedata
 from dataclasses import dataclass
 
+import requests
 from django.conf import settings
 from django.utils import translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from procedures.notifications.peers import PeerError, peer_may_retry, peer_post_json
 
 logger = logging.getLogger(__name__)
 
@@ -47,12 +50,8 @@ __all__ = [
 ]
 
 
-class SmsError(Exception):
+class SmsError(PeerError):
     """The gateway did not take the message; `transient` failures are retried."""
-
-    def __init__(self, message: str, *, transient: bool):
-        super().__init__(message)
-        self.transient = transient
 
 
 @dataclass(frozen=True)
@@ -193,14 +192,13 @@ class HttpBackend:
         }
 
     def send(self, message: SmsMessage) -> None:
-        import requests
-
-        headers = {"Idempotency-Key": message.reference}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
         try:
-            response = requests.post(
-                self.url, json=self.payload(message), headers=headers, timeout=self.timeout
+            reply = peer_post_json(
+                self.url,
+                payload=self.payload(message),
+                token=self.token,
+                idempotency_key=message.reference,
+                timeout=self.timeout,
             )
         except requests.RequestException as exc:
             raise SmsError(
@@ -208,11 +206,9 @@ class HttpBackend:
                 % {"url": self.url, "error": type(exc).__name__},
                 transient=True,
             ) from exc
-        if 200 <= response.status_code < 300:
-            return
-        status = response.status_code
-        raise SmsError(
-            _("The SMS gateway answered %(status)s: %(reply)s")
-            % {"status": status, "reply": response.text[:200]},
-            transient=status in (408, 429) or status >= 500,
-        )
+        if not reply.ok:
+            raise SmsError(
+                _("The SMS gateway answered %(status)s: %(reply)s")
+                % {"status": reply.status, "reply": reply.text[:200]},
+                transient=peer_may_retry(reply.status),
+            )
