@@ -11,7 +11,7 @@ from procedures.models import Dossier, RequiredDocument
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, LocalProvider
 
 from .conftest import Checker
-from .pages import PNG, pdf_file
+from .pages import attach_and_submit
 from .test_portal_journey import catalogue as catalogue_fixture
 
 catalogue = catalogue_fixture
@@ -70,14 +70,7 @@ def test_sign_in_pre_fills_the_form_and_lists_the_dossier(
     first, second = RequiredDocument.objects.filter(procedure=catalogue, mandatory=True).order_by(
         "order"
     )
-    page.set_input_files(f"#id_doc_{first.pk}", files=[pdf_file("don-de-nghi.pdf")])
-    page.set_input_files(
-        f"#id_doc_{second.pk}",
-        files=[{"name": "giay-chung-nhan.png", "mimeType": "image/png", "buffer": PNG}],
-    )
-    page.check("#id_consent")
-    page.click("main form button[type=submit]")
-    page.wait_for_url("**/bien-nhan/*/")
+    attach_and_submit(page, first, second)
     code = page.inner_text("#dossier-code").strip()
     dossier = Dossier.objects.get(code=code)
     assert dossier.applicant_name == "Nguyễn Thị Bình"

@@ -2,10 +2,7 @@
 the "national" channel, POSTed by the worker to the portal with its token, retried on
 transient failures, and listed in the admin. The portal is a stand-in HTTP server."""
 
-import json
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.urls import reverse
@@ -15,6 +12,7 @@ from procedures.dossiers import services as svc
 from procedures.models import Delivery, DeliveryChannel, DeliveryStatus
 from procedures.notifications.delivery import Outcome, delivery_drain, delivery_send
 from procedures.notifications.national_sync import NATIONAL_CODES, RECIPIENT
+from tests.servers import StandInPeer
 
 from .conftest import at
 
@@ -23,43 +21,13 @@ pytestmark = pytest.mark.django_db
 TOKEN = "portal-token-123"
 
 
-class Receiver:
-    """A stand-in national portal: records each request, answers the queued codes."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.codes: list[int] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append(
-                    {"path": self.path, "headers": dict(self.headers), "json": json.loads(body)}
-                )
-                code = receiver.codes.pop(0) if receiver.codes else 200
-                reply = b'{"error_code": 0}' if code == 200 else b"Service Unavailable"
-                self.send_response(code)
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/dongbo/hoso"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+def _portal_reply(status: int) -> bytes:
+    return b'{"error_code": 0}' if status == 200 else b"Service Unavailable"
 
 
 @pytest.fixture
 def portal(settings):
-    receiver = Receiver()
+    receiver = StandInPeer(path="/dongbo/hoso", reply=_portal_reply)
     settings.NATIONAL_SYNC_ENABLED = True
     settings.NATIONAL_SYNC_URL = receiver.url
     settings.NATIONAL_SYNC_TOKEN = TOKEN
@@ -144,7 +112,7 @@ def test_each_status_change_is_queued_and_posted(journey, portal):
 def test_transient_failure_is_retried_and_permanent_one_is_failed(portal, register):
     d = register(channel=Channel.ONLINE, now=at(2026, 6, 1, 9, 0))
     row = national_rows().get()
-    portal.codes = [503]
+    portal.statuses = [503]
     now = at(2026, 6, 1, 9, 1)
     assert delivery_send(delivery_id=row.pk, now=now) == Outcome.RETRY
     row.refresh_from_db()
@@ -156,7 +124,7 @@ def test_transient_failure_is_retried_and_permanent_one_is_failed(portal, regist
     assert len(portal.requests) == 2
     assert portal.requests[0]["json"] == portal.requests[1]["json"]
 
-    portal.codes = [400]
+    portal.statuses = [400]
     d = svc.dossier_withdraw(dossier=d, reason="Rút", now=at(2026, 6, 1, 10, 0))
     withdrawn = national_rows().last()
     assert withdrawn.payload["record"]["TrangThaiHoSo"] == 7
@@ -173,7 +141,7 @@ def test_unreachable_portal_is_retried(portal, register, settings):
     assert delivery_send(delivery_id=row.pk, now=at(2026, 6, 1, 9, 1)) == Outcome.RETRY
     row.refresh_from_db()
     assert "Could not reach the national portal" in row.last_error
-    portal.__init__()  # a fresh receiver for the fixture's teardown
+    portal.__init__(path="/dongbo/hoso", reply=_portal_reply)  # for the teardown
 
 
 def test_nothing_is_queued_when_the_sync_is_off(register, settings):

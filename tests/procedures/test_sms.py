@@ -2,10 +2,7 @@
 mail, only with a phone number and consent, and a gateway backend tested against a
 stand-in HTTP server started here."""
 
-import json
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core import mail
@@ -19,6 +16,7 @@ from procedures.notifications import sms
 from procedures.notifications.delivery import delivery_drain, delivery_send
 from procedures.notifications.services import notify_dossier_event
 from procedures.tasks import deliver
+from tests.servers import StandInPeer
 
 from .conftest import at
 from .test_portal_submission import form_data, online_procedure, submit_url  # noqa: F401
@@ -130,43 +128,16 @@ def test_the_console_backend_prints_the_message(register, settings, capsys):
 # --------------------------------------------------------------------------- gateway
 
 
-class Gateway:
+def sms_gateway() -> StandInPeer:
     """A stand-in SMS gateway: answers each POST with the next queued status."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.statuses: list[int] = []
-        gateway = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                gateway.requests.append({"headers": dict(self.headers), "json": json.loads(body)})
-                status = gateway.statuses.pop(0) if gateway.statuses else 200
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(b'{"error": "number barred"}' if status == 400 else b"{}")
-
-            def log_message(self, *args):  # keep the test output quiet
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/send"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+    return StandInPeer(
+        path="/send", reply=lambda status: b'{"error": "number barred"}' if status == 400 else b"{}"
+    )
 
 
 @pytest.fixture
 def gateway(settings):
-    with Gateway() as gw:
+    with sms_gateway() as gw:
         settings.SMS_BACKEND = "procedures.notifications.sms.HttpBackend"
         settings.SMS_GATEWAY_URL = gw.url
         settings.SMS_GATEWAY_TOKEN = "tok-123"
@@ -222,7 +193,7 @@ def test_a_refused_number_fails_for_good_with_the_gateways_words(register, gatew
 
 def test_an_unreachable_gateway_is_transient(register, settings):
     settings.SMS_BACKEND = "procedures.notifications.sms.HttpBackend"
-    with Gateway() as gw:
+    with sms_gateway() as gw:
         url = gw.url  # a port that nobody listens on once the server is closed
     settings.SMS_GATEWAY_URL = url
     row = _sms_row(register)
