@@ -297,6 +297,9 @@ def admin_times(server: Server, cookie: str, path: str, repeat: int) -> tuple[fl
     return statistics.median(times), status
 
 
+PARTS = ("lookup_api", "lookup_page", "procedure_page", "procedure_api", "submit", "admin")
+
+
 def main() -> int:  # noqa: C901 - one scenario after the other
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
@@ -309,7 +312,15 @@ def main() -> int:  # noqa: C901 - one scenario after the other
     parser.add_argument("--repeat", type=int, default=7, help="admin requests per page")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--json", help="write the figures to this file")
+    parser.add_argument(
+        "--only",
+        default=",".join(PARTS),
+        help="comma list of " + ",".join(PARTS) + " (a profile of one endpoint)",
+    )
     args = parser.parse_args()
+    only = set(args.only.split(","))
+    if only - set(PARTS):
+        sys.exit(f"--only: unknown {sorted(only - set(PARTS))}; known: {','.join(PARTS)}")
     if shutil.which("wrk") is None:
         sys.exit("wrk not found: apt-get install -y wrk")
 
@@ -378,6 +389,7 @@ def main() -> int:  # noqa: C901 - one scenario after the other
             "procedure_page": (procedure_pages, ""),
             "procedure_api": (["/api/v1/procedures/"], ""),
         }
+        targets = {key: value for key, value in targets.items() if key in only}
         per: dict = {k: {"rps": [], "base": [], "statuses": Counter()} for k in targets}
         bare_rps, ones = [], []
         previous = wrk(server, one_paths, duration=d, connections=c)
@@ -418,121 +430,10 @@ def main() -> int:  # noqa: C901 - one scenario after the other
             }
 
         # Online submission: CSRF cookie and token from the form, 2 files of 1 MB.
-        form_path = f"/thu-tuc/{submit_pk}/nop-ho-so/"
-        status, page, headers = server.get(form_path)
-        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-        csrf_cookie = re.search(r"csrftoken=([^;]+)", headers.get("Set-Cookie", "")).group(1)
-        from tests.files import minimal_pdf
-
-        rng = random.Random(args.seed)
-        # A phone photo or scan (only its first bytes are checked) and a scanned PDF (also
-        # parsed, in a capped child process, before it is accepted).
-        contents = {
-            "jpeg": b"\xff\xd8\xff\xe0" + rng.randbytes(MB - 4),
-            "pdf": minimal_pdf(pad_to=MB),
-        }
-
-        def body_of(kind: str) -> dict:
-            ext = "jpg" if kind == "jpeg" else "pdf"
-            body, ctype = multipart_body(
-                {
-                    "csrfmiddlewaretoken": token.decode(),
-                    "applicant_type": "individual",
-                    "applicant_name": "Nguyễn Thị Bình",
-                    "id_number": "001199012345",
-                    "address": "",
-                    "phone": "0912345678",
-                    "email": f"{kind}@{SUBMIT_DOMAIN}",
-                    "result_delivery": "desk",
-                    "note": "",
-                    "consent": "on",
-                    "website": "",
-                },
-                [
-                    (file_field, f"don.{ext}", contents[kind]),
-                    (file_field, f"giay-phep.{ext}", contents[kind]),
-                ],
-            )
-            (TMP / f"{kind}.bin").write_bytes(body)
-            return {
-                "method": "POST",
-                "body": str(TMP / f"{kind}.bin"),
-                "ctype": ctype,
-                "cookie": f"csrftoken={csrf_cookie}",
-            }
-
-        ud, uc = args.upload_duration, args.upload_connections
-
-        def submission(kind: str) -> dict:
-            post = body_of(kind)
-            email = f"{kind}@{SUBMIT_DOMAIN}"
-            before = Dossier.objects.filter(applicant_email=email).count()
-            run = wrk(server, [form_path], duration=ud, connections=uc, **post)
-            _ok(run, "302")
-            stored = Dossier.objects.filter(applicant_email=email).count() - before
-            answered = run["statuses"].get("302", 0)
-            print(
-                f"   submission ({kind}): {run['rps']:.2f} req/s {run['statuses']}, "
-                f"{stored} stored",
-                file=sys.stderr,
-            )
-            return {
-                "kind": kind,
-                "rps": run["rps"],
-                "statuses": run["statuses"],
-                "socket_errors": run["socket_errors"],
-                "answered_302": answered,
-                "stored": stored,
-                # A 302 says the dossier was registered: each must have left its row.
-                "lost": max(0, answered - stored),
-            }
-
-        # Same interleaving: bare, JPEG submission, bare, PDF submission, bare.
-        bare_post = body_of("jpeg")
-
-        def bare_multipart() -> float:
-            run = wrk(server, ["/bench/multipart/"], duration=ud, connections=uc, **bare_post)
-            _ok(run, "200")
-            print(f"   bare multipart: {run['rps']:.2f} req/s", file=sys.stderr)
-            return run["rps"]
-
-        bares = [bare_multipart()]
-        for key, kind in (("submit", "jpeg"), ("submit_pdf", "pdf")):
-            results[key] = submission(kind)
-            bares.append(bare_multipart())
-            results[key]["baseline"] = (bares[-2] + bares[-1]) / 2
-            results[key]["ratio"] = results[key]["rps"] / results[key]["baseline"]
-        results["multipart_rps"] = statistics.median(bares)
-
-        # Admin list, deep page vs first page, as the director. The page is reached as
-        # the list offers it: by keyset (?after=<last id of the page before>, in the
-        # default order -id) when the list has it, else by number (?p=, an OFFSET).
-        base = "/admin/procedures/dossier/"
-        first_ms, first_status = admin_times(server, staff_cookie, base, args.repeat)
-        offset_ms, offset_status = admin_times(
-            server, staff_cookie, f"{base}?p={admin_page}", args.repeat
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT id FROM procedures_dossier ORDER BY id DESC OFFSET %s LIMIT 1",
-                [max(0, (admin_page - 1) * 50 - 1)],
-            )
-            after = cursor.fetchone()[0]
-        keyset_ms, keyset_status = admin_times(
-            server, staff_cookie, f"{base}?after={after}", args.repeat
-        )
-        keyset = keyset_status == 200  # before keyset pages: 302 to ?e=1 (unknown lookup)
-        results["admin"] = {
-            "page1_ms": first_ms,
-            "page1_status": first_status,
-            "offset_ms": offset_ms,
-            "offset_status": offset_status,
-            "keyset_ms": keyset_ms if keyset else None,
-            "keyset_status": keyset_status,
-            "by": "keyset" if keyset else "offset",
-            "deep_ms": keyset_ms if keyset else offset_ms,
-            "deep_status": keyset_status if keyset else offset_status,
-        }
+        if "submit" in only:
+            submissions(server, results, args, submit_pk, file_field)
+        if "admin" in only:
+            admin_pages(server, results, args, staff_cookie, admin_page)
     finally:
         server.stop()
         # The event log refuses deletes through the models: plain SQL, as for demo rows.
@@ -541,8 +442,132 @@ def main() -> int:  # noqa: C901 - one scenario after the other
         shutil.rmtree(TMP, ignore_errors=True)
     results["load_before"] = load_before
     results["load_after"] = os.getloadavg()
+    report(results, args, total, one, admin_page)
+    return 0
 
-    a = results["admin"]
+
+def submissions(server, results: dict, args, submit_pk: int, file_field: str) -> None:
+    """Online submission with 2 x 1 MB files against the bare multipart view."""
+    form_path = f"/thu-tuc/{submit_pk}/nop-ho-so/"
+    status, page, headers = server.get(form_path)
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    csrf_cookie = re.search(r"csrftoken=([^;]+)", headers.get("Set-Cookie", "")).group(1)
+    from tests.files import minimal_pdf
+
+    rng = random.Random(args.seed)
+    # A phone photo or scan (only its first bytes are checked) and a scanned PDF (also
+    # parsed, in a capped child process, before it is accepted).
+    contents = {
+        "jpeg": b"\xff\xd8\xff\xe0" + rng.randbytes(MB - 4),
+        "pdf": minimal_pdf(pad_to=MB),
+    }
+
+    def body_of(kind: str) -> dict:
+        ext = "jpg" if kind == "jpeg" else "pdf"
+        body, ctype = multipart_body(
+            {
+                "csrfmiddlewaretoken": token.decode(),
+                "applicant_type": "individual",
+                "applicant_name": "Nguyễn Thị Bình",
+                "id_number": "001199012345",
+                "address": "",
+                "phone": "0912345678",
+                "email": f"{kind}@{SUBMIT_DOMAIN}",
+                "result_delivery": "desk",
+                "note": "",
+                "consent": "on",
+                "website": "",
+            },
+            [
+                (file_field, f"don.{ext}", contents[kind]),
+                (file_field, f"giay-phep.{ext}", contents[kind]),
+            ],
+        )
+        (TMP / f"{kind}.bin").write_bytes(body)
+        return {
+            "method": "POST",
+            "body": str(TMP / f"{kind}.bin"),
+            "ctype": ctype,
+            "cookie": f"csrftoken={csrf_cookie}",
+        }
+
+    ud, uc = args.upload_duration, args.upload_connections
+
+    def submission(kind: str) -> dict:
+        post = body_of(kind)
+        email = f"{kind}@{SUBMIT_DOMAIN}"
+        before = Dossier.objects.filter(applicant_email=email).count()
+        run = wrk(server, [form_path], duration=ud, connections=uc, **post)
+        _ok(run, "302")
+        stored = Dossier.objects.filter(applicant_email=email).count() - before
+        answered = run["statuses"].get("302", 0)
+        print(
+            f"   submission ({kind}): {run['rps']:.2f} req/s {run['statuses']}, {stored} stored",
+            file=sys.stderr,
+        )
+        return {
+            "kind": kind,
+            "rps": run["rps"],
+            "statuses": run["statuses"],
+            "socket_errors": run["socket_errors"],
+            "answered_302": answered,
+            "stored": stored,
+            # A 302 says the dossier was registered: each must have left its row.
+            "lost": max(0, answered - stored),
+        }
+
+    # Same interleaving: bare, JPEG submission, bare, PDF submission, bare.
+    bare_post = body_of("jpeg")
+
+    def bare_multipart() -> float:
+        run = wrk(server, ["/bench/multipart/"], duration=ud, connections=uc, **bare_post)
+        _ok(run, "200")
+        print(f"   bare multipart: {run['rps']:.2f} req/s", file=sys.stderr)
+        return run["rps"]
+
+    bares = [bare_multipart()]
+    for key, kind in (("submit", "jpeg"), ("submit_pdf", "pdf")):
+        results[key] = submission(kind)
+        bares.append(bare_multipart())
+        results[key]["baseline"] = (bares[-2] + bares[-1]) / 2
+        results[key]["ratio"] = results[key]["rps"] / results[key]["baseline"]
+    results["multipart_rps"] = statistics.median(bares)
+
+
+def admin_pages(server, results: dict, args, staff_cookie: str, admin_page: int) -> None:
+    """The admin list at a deep page against page 1, as the director."""
+    # Admin list, deep page vs first page, as the director. The page is reached as
+    # the list offers it: by keyset (?after=<last id of the page before>, in the
+    # default order -id) when the list has it, else by number (?p=, an OFFSET).
+    base = "/admin/procedures/dossier/"
+    first_ms, first_status = admin_times(server, staff_cookie, base, args.repeat)
+    offset_ms, offset_status = admin_times(
+        server, staff_cookie, f"{base}?p={admin_page}", args.repeat
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM procedures_dossier ORDER BY id DESC OFFSET %s LIMIT 1",
+            [max(0, (admin_page - 1) * 50 - 1)],
+        )
+        after = cursor.fetchone()[0]
+    keyset_ms, keyset_status = admin_times(
+        server, staff_cookie, f"{base}?after={after}", args.repeat
+    )
+    keyset = keyset_status == 200  # before keyset pages: 302 to ?e=1 (unknown lookup)
+    results["admin"] = {
+        "page1_ms": first_ms,
+        "page1_status": first_status,
+        "offset_ms": offset_ms,
+        "offset_status": offset_status,
+        "keyset_ms": keyset_ms if keyset else None,
+        "keyset_status": keyset_status,
+        "by": "keyset" if keyset else "offset",
+        "deep_ms": keyset_ms if keyset else offset_ms,
+        "deep_status": keyset_status if keyset else offset_status,
+    }
+
+
+def report(results: dict, args, total: int, one: float, admin_page: int) -> None:
     print(
         f"gunicorn {args.workers} sync workers, wrk 1 thread x {args.connections} connections "
         f"x {args.duration} s per GET run, {args.rounds} rounds "
@@ -553,6 +578,8 @@ def main() -> int:  # noqa: C901 - one scenario after the other
     print("| request | req/s | baseline req/s | ratio |")
     print("|---|---:|---:|---:|")
     print(f"| bare JSON view | {results['bare_rps']:.1f} | | |")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1, default=str))
     print(f"| one-row read view (median of all its runs) | {one:.1f} | | |")
     for key, label in (
         ("lookup_api", "public look-up API"),
@@ -560,15 +587,20 @@ def main() -> int:  # noqa: C901 - one scenario after the other
         ("procedure_page", "procedure page"),
         ("procedure_api", "procedure API list"),
     ):
+        if key not in results:
+            continue
         r = results[key]
         print(f"| {label} | {r['rps']:.1f} | {r['baseline']:.1f} | {r['ratio']:.2f} |")
-    for s in (results["submit"], results["submit_pdf"]):
+    for s in (results[k] for k in ("submit", "submit_pdf") if k in results):
         print(
             f"| online submission 2 x 1 MB {s['kind'].upper()} ({s['answered_302']} answered, "
             f"{s['stored']} stored, {s['lost']} lost) | {s['rps']:.2f} | "
             f"{s['baseline']:.2f} | {s['ratio']:.2f} |"
         )
     print()
+    if "admin" not in results:
+        return
+    a = results["admin"]
     print(
         f"Admin list as the director: page 1 {a['page1_ms']:.0f} ms ({a['page1_status']}); "
         f"page {admin_page:,} by number (?p=) {a['offset_ms']:.0f} ms ({a['offset_status']}), "
@@ -576,9 +608,6 @@ def main() -> int:  # noqa: C901 - one scenario after the other
         + (f"{a['keyset_ms']:.0f} ms" if a["keyset_ms"] is not None else "not offered")
         + f" ({a['keyset_status']})"
     )
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1, default=str))
-    return 0
 
 
 if __name__ == "__main__":
