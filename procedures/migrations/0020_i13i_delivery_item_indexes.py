@@ -1,15 +1,16 @@
 """The reminder sweep writes ~290,000 item rows at 50,000 dossiers due; each index of
-the ledger costs every one of them. Two indexes lose the items (issue 13, item 3):
+the ledger and each foreign-key check costs every one of them (issue 13, item 3):
 
 - ``delivery_kind_subject_idx`` leaves out the reminder items (``kind`` "reminder.*"):
   only other kinds are looked up by kind and subject (dialogues/selectors.py), the
   sweep finds its items by the unique key ``delivery_once``. The condition is a range
   so that PostgreSQL proves ``kind = 'dialogue....'`` implies it.
-- the user foreign key's own index goes: ``delivery_inbox_idx`` (user, channel,
-  read_at) starts with the column and serves every look-up by user (the inbox, the
-  admin's own rows, the cascade when a user is deleted). Only the index is dropped,
-  not the constraint (Django's AlterField would drop and re-validate it on the whole
-  ledger), hence the state/database split.
+- the user column loses its own index: ``delivery_inbox_idx`` (user, channel,
+  read_at) starts with it and serves every look-up by user (the inbox, the admin's
+  own rows, Django's cascade when a user is deleted);
+- and its database foreign key, checked once per inserted row (a query and a row
+  lock on the user: a quarter of the sweep's CPU), as the digest column's before it
+  (0006). Django still cascades a deleted user's rows.
 """
 
 import django.db.models.deletion
@@ -38,31 +39,18 @@ class Migration(migrations.Migration):
                 name="delivery_kind_subject_idx",
             ),
         ),
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
-                migrations.AlterField(
-                    model_name="delivery",
-                    name="user",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="deliveries",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="staff recipient",
-                    ),
-                ),
-            ],
-            database_operations=[
-                # The name Django gave the index (the same on PostgreSQL and SQLite).
-                migrations.RunSQL(
-                    "DROP INDEX IF EXISTS procedures_delivery_user_id_8b8f25aa",
-                    reverse_sql=(
-                        "CREATE INDEX IF NOT EXISTS procedures_delivery_user_id_8b8f25aa "
-                        "ON procedures_delivery (user_id)"
-                    ),
-                ),
-            ],
+        migrations.AlterField(
+            model_name="delivery",
+            name="user",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="deliveries",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="staff recipient",
+            ),
         ),
     ]
