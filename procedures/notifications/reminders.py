@@ -514,9 +514,17 @@ def _generate_step_items(cursor, w: sel.ReminderWindows, d: sel.StaffDirectory) 
                     AS category,
                 {iso_due} AS due_text
             FROM {DossierStep._meta.db_table} AS st
-            JOIN {Dossier._meta.db_table} AS d ON d.id = st.dossier_id
+            -- Each due step's dossier by primary key (OFFSET 0 keeps the subquery
+            -- apart): joined plainly, PostgreSQL hashed a sequential scan of the whole
+            -- dossier table, a cost that grows with open dossiers, not with due steps.
+            CROSS JOIN LATERAL (
+                SELECT d.code, d.assigned_officer_id, d.received_by_id, d.assigned_unit_id
+                FROM {Dossier._meta.db_table} AS d
+                WHERE d.id = st.dossier_id AND d.status = ANY(%(running)s::int[])
+                OFFSET 0
+            ) AS d
             WHERE st.started_at IS NOT NULL AND st.completed_at IS NULL
-              AND st.due_at <= %(until)s AND d.status = ANY(%(running)s::int[])
+              AND st.due_at <= %(until)s
         ),
         heads AS (
             SELECT * FROM unnest(%(head_units)s::bigint[], %(head_users)s::bigint[])
