@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 
 from procedures.core.constants import Channel
 from procedures.dossiers import services as svc
@@ -122,3 +123,48 @@ def test_database_items_are_the_python_items(due_everywhere, require_postgres):
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass('pg_temp.reminder_sweep_items')")
         assert cursor.fetchone()[0] is None
+
+
+def test_each_digest_counts_the_items_it_carries(due_everywhere, register, staff):
+    """The count in a digest's payload is what the insert added (on PostgreSQL the
+    insert statement writes it), and a later sweep's digest counts only its new items."""
+    reminders_sweep(now=NOW)
+    digests = Delivery.objects.filter(kind="staff.digest")
+    assert digests.exists()
+    for digest in digests:
+        assert digest.payload["items"] == digest.items.count() > 0
+    first = set(digests.values_list("pk", flat=True))
+    d = register(now=NOW - timedelta(days=3))
+    d = svc.dossier_accept(dossier=d, actor=staff["intake"], now=NOW - timedelta(days=3))
+    later = reminders_sweep(now=NOW + timedelta(hours=3))
+    new = Delivery.objects.filter(kind="staff.digest").exclude(pk__in=first)
+    assert set(new.values_list("pk", flat=True)) == set(later.digests)
+    assert sum(x.payload["items"] for x in new) == later.items > 0
+    for digest in new:
+        assert digest.payload["items"] == digest.items.count()
+
+
+def test_reminder_items_stay_out_of_the_kind_subject_index(due_everywhere, require_postgres):
+    """The dialogues' "queued already?" look-up (kind and subject) still reads the
+    partial index, which PostgreSQL must prove covers `kind = '<not a reminder>'`;
+    the reminder items are not in it."""
+    reminders_sweep(now=NOW)
+    query = Delivery.objects.filter(
+        kind="dialogue.session_reminder", subject_key__in=["registration:1:x", "registration:2:x"]
+    ).values_list("subject_key", flat=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        plan = query.explain()
+        cursor.execute(
+            "SELECT count(*) FROM procedures_delivery WHERE (kind < 'reminder.' OR kind >= "
+            "'reminder/') AND kind LIKE 'reminder.%%'"
+        )
+        assert cursor.fetchone()[0] == 0
+    assert "delivery_kind_subject_idx" in plan
+    items = Delivery.objects.filter(kind__startswith="reminder.").count()
+    assert items > 0
+    assert (
+        items + Delivery.objects.filter(Q(kind__lt="reminder.") | Q(kind__gte="reminder/")).count()
+        == Delivery.objects.count()
+    )
