@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import secrets
 import unicodedata
 
 from django.core.files.base import ContentFile, File
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from procedures.models import DossierDocument
@@ -32,50 +34,96 @@ def sanitize_filename(name: str, *, max_length: int = 120) -> str:
 
 
 def document_store(*, dossier, upload, event=None, actor=None, is_result: bool = False):
-    """Save one checked upload in the slot (required document) it answers.
+    """Save one checked upload in the slot (required document) it answers."""
+    return documents_store(
+        dossier=dossier, uploads=[upload], event=event, actor=actor, is_result=is_result
+    )[0]
+
+
+def documents_store(
+    *,
+    dossier,
+    uploads,
+    event=None,
+    actor=None,
+    is_result: bool = False,
+    new_dossier: bool = False,
+) -> list[DossierDocument]:
+    """Save checked uploads, each in the slot (required document) it answers.
 
     A file sent later for the same slot (a supplement) is that document's next version;
-    the files sent together in one event (the pages of one paper) share a version. The
-    content is hashed and copied chunk by chunk: a 10 MB scan streamed to a temporary
-    file by Django is never held whole in the worker's memory.
+    the files sent together in one event (the pages of one paper) share a version: the
+    versions are read in one query (none for a dossier created in this transaction,
+    `new_dossier`) and the rows inserted in one statement. Each content is hashed in
+    chunks, and a file Django streamed to a temporary file is moved into the storage,
+    not copied (stored_content): a 10 MB scan is never held whole in the worker's memory
+    nor written twice. Call inside the transaction that records the event, and delete
+    the files (documents_discard) if it does not commit: the storage is not transactional.
     """
-    hasher = hashlib.sha256()
-    for chunk in upload.chunks():
-        hasher.update(chunk)
-    digest = hasher.hexdigest()
-    earlier = DossierDocument.objects.filter(
-        dossier=dossier, slot_id=upload.slot_id, is_result=is_result
-    )
-    if event is not None:
-        earlier = earlier.exclude(event=event)
-    previous = earlier.order_by("-version").values_list("version", flat=True).first()
-    doc = DossierDocument(
-        dossier=dossier,
-        slot_id=upload.slot_id,
-        event=event,
-        token=secrets.token_hex(8),
-        original_name=sanitize_filename(upload.name),
-        size=upload.size,
-        content_type=upload.content_type,
-        sha256=digest,
-        version=(previous or 0) + 1,
-        uploaded_by=actor,
-        by_applicant=actor is None,
-        is_result=is_result,
-    )
-    doc.file.save("upload", stored_content(upload), save=False)
-    doc.save()
-    return doc
+    uploads = list(uploads)
+    if not uploads:
+        return []
+    latest: dict[int | None, int] = {}
+    if not new_dossier:
+        earlier = DossierDocument.objects.filter(dossier=dossier, is_result=is_result)
+        if event is not None:
+            earlier = earlier.exclude(event=event)
+        latest = dict(earlier.order_by().values_list("slot_id").annotate(Max("version")))
+    docs = []
+    try:
+        for upload in uploads:
+            hasher = hashlib.sha256()
+            for chunk in upload.chunks():
+                hasher.update(chunk)
+            doc = DossierDocument(
+                dossier=dossier,
+                slot_id=upload.slot_id,
+                event=event,
+                token=secrets.token_hex(8),
+                original_name=sanitize_filename(upload.name),
+                size=upload.size,
+                content_type=upload.content_type,
+                sha256=hasher.hexdigest(),
+                version=latest.get(upload.slot_id, 0) + 1,
+                uploaded_by=actor,
+                by_applicant=actor is None,
+                is_result=is_result,
+            )
+            if event is None:  # no event to share: each file is a version of its own
+                latest[upload.slot_id] = doc.version
+            doc.file.save("upload", stored_content(upload), save=False)
+            docs.append(doc)
+        return DossierDocument.objects.bulk_create(docs)
+    except BaseException:
+        documents_discard(docs)
+        raise
+
+
+def documents_discard(documents) -> None:
+    """Delete the stored files of documents whose rows were not committed."""
+    for doc in documents:
+        if doc.file.name:
+            try:
+                doc.file.storage.delete(doc.file.name)
+            except OSError:
+                logger.exception("could not delete the stored file %s", doc.file.name)
 
 
 def stored_content(upload) -> File:
-    """What the storage copies: the bytes, or the upload's file rewound.
+    """What the storage saves: the bytes, Django's temporary file (moved), or a copy.
 
-    Wrapped in a plain File so the storage copies it in chunks instead of moving
-    Django's temporary file away (the same upload may be stored again on a retry).
+    A file Django streamed to a temporary file is handed over as such, so that the
+    file system storage moves it into place (a rename on the same file system) instead
+    of copying it in chunks; its open handle still reads the same content afterwards.
+    If it was moved already (the same upload stored a second time), the open handle
+    is copied in chunks, wrapped in a plain File so that the storage does not try to
+    move it again.
     """
     if upload.content is not None:
         return ContentFile(upload.content)
+    path = getattr(upload.file, "temporary_file_path", None)
+    if path is not None and os.path.exists(path()):
+        return upload.file
     upload.file.seek(0)
     return File(upload.file)
 

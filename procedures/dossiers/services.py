@@ -19,8 +19,7 @@ from typing import Any, NotRequired, TypedDict, Unpack
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -132,23 +131,22 @@ REFERENCE_PREFIX = "DK"  # "đăng ký": registered, not yet accepted
 def _draw(kind: str, day) -> int:
     """The next number of a daily counter, under a row lock held until commit.
 
-    Concurrent acceptances queue on the row; a transaction that rolls back gives its
-    number back, so the sequence has no gaps; the unique constraints on the dossier's
-    code and reference are the last line of defence.
+    One statement: the day's row is inserted at 1 or, when it exists, incremented,
+    and the number returned (INSERT ... ON CONFLICT DO UPDATE ... RETURNING, in
+    PostgreSQL and SQLite alike). The update locks the row until commit, so concurrent
+    acceptances queue on it; a transaction that rolls back gives its number back, so
+    the sequence has no gaps; the unique constraints on the dossier's code and
+    reference are the last line of defence.
     """
-    unit_code = settings.DOSSIER_UNIT_CODE
-    try:
-        with transaction.atomic():
-            DossierCodeSequence.objects.get_or_create(kind=kind, unit_code=unit_code, day=day)
-    except IntegrityError:
-        pass  # another transaction created the day's row first: it is used below
-    seq = DossierCodeSequence.objects.select_for_update().get(
-        kind=kind, unit_code=unit_code, day=day
-    )
-    seq.last = F("last") + 1
-    seq.save(update_fields=["last"])
-    seq.refresh_from_db(fields=["last"])
-    return seq.last
+    table = connection.ops.quote_name(DossierCodeSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (kind, unit_code, day, last) VALUES (%s, %s, %s, 1) "
+            f"ON CONFLICT (kind, unit_code, day) DO UPDATE SET last = {table}.last + 1 "
+            "RETURNING last",
+            [kind, settings.DOSSIER_UNIT_CODE, connection.ops.adapt_datefield_value(day)],
+        )
+        return cursor.fetchone()[0]
 
 
 def _next_reference(now: datetime) -> str:
@@ -370,9 +368,15 @@ def dossier_register(
     note: str = "",
     documents: Iterable[UploadedDocument] = (),
     actor=None,
+    account=None,
     now: datetime | None = None,
 ) -> tuple[Dossier, str]:
-    """A dossier arrives (desk, post or online). Returns it and its look-up PIN."""
+    """A dossier arrives (desk, post or online). Returns it and its look-up PIN.
+
+    Online, `account` is the signed-in applicant's: the dossier is theirs from the
+    same transaction. The row, its event, its files and its notifications commit
+    together; if anything fails, the files already stored are deleted again.
+    """
     now = _now(now)
     if actor is not None:
         _check_actor(actor, Action.REGISTER)
@@ -409,7 +413,7 @@ def dossier_register(
     name = _require_text(applicant.name, "applicant_name", _("Enter the applicant's name."))
 
     pin = _new_pin()
-    with transaction.atomic():
+    with _files_kept_only_on_commit() as stored, transaction.atomic():
         reference = _next_reference(now)
         dossier = Dossier(
             # The printed number is the reference until the legal code is issued.
@@ -444,7 +448,11 @@ def dossier_register(
             to_status=S.SUBMITTED,
             data={"channel": channel},
         )
-        _store_documents(dossier, documents, event=event, actor=actor)
+        stored += _store_documents(dossier, documents, event=event, actor=actor, new_dossier=True)
+        if account is not None:
+            from procedures.accounts.services import account_link_dossier
+
+            account_link_dossier(account=account, dossier=dossier, now=now)
         from procedures.notifications.services import notify_dossier_event
 
         notify_dossier_event(event=event)
@@ -473,13 +481,37 @@ def _apply_version(d: Dossier, *, on) -> None:
     d.fee_text = version.fee_text
 
 
-def _store_documents(dossier, documents, *, event, actor, is_result=False) -> list:
-    from procedures.dossiers.documents import document_store
+def _store_documents(
+    dossier, documents, *, event, actor, is_result=False, new_dossier=False
+) -> list:
+    from procedures.dossiers.documents import documents_store
 
-    return [
-        document_store(dossier=dossier, upload=doc, event=event, actor=actor, is_result=is_result)
-        for doc in documents
-    ]
+    return documents_store(
+        dossier=dossier,
+        uploads=documents,
+        event=event,
+        actor=actor,
+        is_result=is_result,
+        new_dossier=new_dossier,
+    )
+
+
+@contextmanager
+def _files_kept_only_on_commit() -> Iterator[list]:
+    """Collects the documents a transaction stores; deletes their files if it fails.
+
+    Entered outside `transaction.atomic()`, so that a failure of the commit itself is
+    seen too. (The storage is not transactional: without this, a rolled-back dossier
+    would leave its files behind.)
+    """
+    stored: list = []
+    try:
+        yield stored
+    except BaseException:
+        from procedures.dossiers.documents import documents_discard
+
+        documents_discard(stored)
+        raise
 
 
 def dossier_accept(**on: Unpack[Transition]) -> Dossier:
@@ -705,7 +737,10 @@ def dossier_receive_supplement(
     _check_actor(on.get("actor"), Action.RECEIVE_SUPPLEMENT)
     policy = policy or settings.SUPPLEMENT_POLICY
     documents = list(documents)
-    with _transition(Action.RECEIVE_SUPPLEMENT, on) as change:
+    with (
+        _files_kept_only_on_commit() as stored,
+        _transition(Action.RECEIVE_SUPPLEMENT, on) as change,
+    ):
         d, actor, now = change.dossier, change.actor, change.now
         if actor is None and not documents:
             raise DomainError(_("Attach at least one file to answer the request."), field="files")
@@ -730,7 +765,7 @@ def dossier_receive_supplement(
         else:
             d.status = S.SUBMITTED  # checked again at intake; no clock yet
         event = change.record(note=note, fields=fields, data=data, by_applicant=actor is None)
-        _store_documents(d, documents, event=event, actor=actor)
+        stored += _store_documents(d, documents, event=event, actor=actor)
     return d
 
 
@@ -964,7 +999,7 @@ def dossier_resolve(
         raise DomainError(_("Choose granted or refused."), field="outcome")
     if outcome == Outcome.REFUSED:
         note = _require_text(note, "note", _("A refusal must state its reasons in writing."))
-    with _transition(Action.RESOLVE, on) as change:
+    with _files_kept_only_on_commit() as stored, _transition(Action.RESOLVE, on) as change:
         d, actor, now = change.dossier, change.actor, change.now
         # Judged against the original due: an apology does not excuse the missed
         # appointment; a restart (supplement) replaced it with the restarted due.
@@ -990,7 +1025,7 @@ def dossier_resolve(
             ],
             data={"outcome": outcome, "on_time_result": d.on_time_result},
         )
-        _store_documents(d, documents, event=event, actor=actor, is_result=True)
+        stored += _store_documents(d, documents, event=event, actor=actor, is_result=True)
     return d
 
 

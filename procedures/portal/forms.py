@@ -245,6 +245,7 @@ class SubmissionForm(forms.Form):
         self.procedure = procedure
         self.applicant = applicant
         self._reused: list = []
+        self._copies: list[TemporaryUploadedFile] = []
         if applicant is not None:
             self._prefill(applicant)
         self.required_documents: list[RequiredDocument] = list(procedure.documents.all())
@@ -421,13 +422,20 @@ class SubmissionForm(forms.Form):
             if picked is None:
                 continue
             try:
+                copy = reused_upload(picked)
+                self._copies.append(copy)
                 self._reused.append(
-                    check_upload(
-                        reused_upload(picked), slot_id=doc.pk if doc else None, limits=limits
-                    )
+                    check_upload(copy, slot_id=doc.pk if doc else None, limits=limits)
                 )
             except ValidationError as exc:
                 self.add_error(self.reuse_field_name(name), exc)
+
+    def close(self) -> None:
+        """Close (and so delete) the temporary copies of reused files, as Django does
+        with the uploads of a request; a copy the storage moved is simply closed."""
+        for copy in self._copies:
+            copy.close()
+        self._copies = []
 
     def _document_items(self) -> list[tuple[str, RequiredDocument | None]]:
         if not self.required_documents:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from contextlib import closing
+
 from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from procedures.accounts.services import account_link_dossier
 from procedures.accounts.session import applicant_current
 from procedures.core import throttle
 from procedures.core.constants import Channel
@@ -47,32 +47,33 @@ def submit(request, pk: int):
     account = applicant_current(request)  # signed in: pre-filled, and the dossier is theirs
     if request.method == "POST":
         form = SubmissionForm(request.POST, request.FILES, procedure=procedure, applicant=account)
-        wait = throttle.form_blocked(request, "submit")
-        if wait is not None:
-            form.is_valid()  # keep what was typed, and show its own errors too
-            form.add_error(
-                None,
-                _(
-                    "Too many submissions from your connection. Try again in %(wait)s, or "
-                    "bring the dossier to the one-stop desk."
+        # Files reused from earlier dossiers are temporary copies: closed (deleted) after.
+        with closing(form):
+            wait = throttle.form_blocked(request, "submit")
+            if wait is not None:
+                form.is_valid()  # keep what was typed, and show its own errors too
+                form.add_error(
+                    None,
+                    _(
+                        "Too many submissions from your connection. Try again in %(wait)s, or "
+                        "bring the dossier to the one-stop desk."
+                    )
+                    % {"wait": throttle.wait_text(wait)},
                 )
-                % {"wait": throttle.wait_text(wait)},
-            )
-            status = 429
-        elif form.is_valid():
-            data = form.cleaned_data
-            applicant = Applicant(
-                type=data["applicant_type"],
-                name=data["applicant_name"],
-                id_number=data["id_number"],
-                address=data["address"],
-                phone=data["phone"],
-                sms_consent=data["sms_consent"],
-                email=data["email"],
-                language=translation.get_language() or "vi",
-            )
-            try:
-                with transaction.atomic():
+                status = 429
+            elif form.is_valid():
+                data = form.cleaned_data
+                applicant = Applicant(
+                    type=data["applicant_type"],
+                    name=data["applicant_name"],
+                    id_number=data["id_number"],
+                    address=data["address"],
+                    phone=data["phone"],
+                    sms_consent=data["sms_consent"],
+                    email=data["email"],
+                    language=translation.get_language() or "vi",
+                )
+                try:
                     dossier, pin = dossier_register(
                         procedure=procedure,
                         applicant=applicant,
@@ -81,20 +82,19 @@ def submit(request, pk: int):
                         note=data["note"],
                         documents=form.documents(),
                         actor=None,
+                        account=account,  # signed in: the dossier is theirs, in the same commit
                     )
-                    if account is not None:
-                        account_link_dossier(account=account, dossier=dossier)
-            except DomainError as exc:
-                apply_domain_error(form, exc)
-                status = 400
+                except DomainError as exc:
+                    apply_domain_error(form, exc)
+                    status = 400
+                else:
+                    throttle.form_succeeded(request, "submit")
+                    response = redirect("procedures:receipt", code=dossier.code)
+                    receipt_store(request, response, dossier=dossier, pin=pin)
+                    _session_renew(request)
+                    return response
             else:
-                throttle.form_succeeded(request, "submit")
-                request.session.cycle_key()
-                response = redirect("procedures:receipt", code=dossier.code)
-                receipt_store(request, response, dossier=dossier, pin=pin)
-                return response
-        else:
-            status = 400
+                status = 400
     else:
         form = SubmissionForm(procedure=procedure, applicant=account)
     response = render(
@@ -109,6 +109,20 @@ def submit(request, pk: int):
         status=status,
     )
     return throttle.retry_after(response, wait) if status == 429 else response
+
+
+def _session_renew(request) -> None:
+    """A new key for a session that now grants access to a dossier (no fixation).
+
+    Called once the grant is in the session. A session that was stored before this
+    request (its key came in a cookie and was found) gets a new key, the old row
+    deleted (Django's cycle_key). A session with no stored row (a first visit, or a
+    key unknown to the server, which Django drops when it loads it) has nothing an
+    attacker could have fixed: the session middleware creates it with a fresh key at
+    the end of the request, in one insert instead of an insert and an update.
+    """
+    if request.session.session_key is not None:
+        request.session.cycle_key()
 
 
 def _dossier_for_session(request, code: str) -> Dossier | None:

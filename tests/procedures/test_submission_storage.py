@@ -1,0 +1,366 @@
+"""What an online submission costs and what it leaves behind (issue 13).
+
+Files Django streamed to temporary files are moved into the storage, not copied, and
+arrive intact; a submission that fails part-way leaves no row, no file and no used
+number; the daily counter is one statement; a first visit's session is written once.
+"""
+
+import hashlib
+import os
+import random
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
+from django.db import transaction
+
+from procedures.core import uploads
+from procedures.core.constants import Channel
+from procedures.dossiers import documents as documents_module
+from procedures.dossiers import services as svc
+from procedures.models import Dossier, DossierCodeSequence, DossierDocument, DossierEvent
+from tests.files import minimal_pdf
+
+from .conftest import APPLICANT, at
+from .test_portal_submission import (  # noqa: F401
+    _english,
+    form_data,
+    online_procedure,
+    slots,
+    submit_url,
+)
+
+pytestmark = pytest.mark.django_db
+
+MB = 1024 * 1024
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """A storage and an upload folder of this test's own, to see exactly what is left."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "uploads")
+    (tmp_path / "uploads").mkdir()
+    return tmp_path
+
+
+def stored_files(media: Path) -> list[Path]:
+    return sorted(p for p in (media / "media").rglob("*") if p.is_file())
+
+
+def streamed(name: str, content: bytes) -> TemporaryUploadedFile:
+    """An upload as Django's TemporaryFileUploadHandler leaves it: on disk."""
+    upload = TemporaryUploadedFile(name, "image/jpeg", len(content), None)
+    upload.write(content)
+    upload.flush()
+    upload.seek(0)
+    return upload
+
+
+def jpeg(size: int, seed: int) -> bytes:
+    return b"\xff\xd8\xff\xe0" + random.Random(seed).randbytes(size - 4)
+
+
+# ------------------------------------------------------------------ files
+
+
+def test_a_streamed_file_is_moved_into_the_storage_intact(media, procedure, staff):
+    content = jpeg(MB + 17, seed=1)
+    upload = streamed("scan.jpg", content)
+    temporary = upload.temporary_file_path()
+    document = uploads.check_upload(upload, slot_id=None)
+
+    dossier, _pin = svc.dossier_register(
+        procedure=procedure,
+        applicant=APPLICANT,
+        channel=Channel.DIRECT,
+        actor=staff["intake"],
+        documents=[document],
+        now=at(2026, 6, 1, 9, 0),
+    )
+
+    # Moved: the temporary file is gone before the request would close it ...
+    assert not os.path.exists(temporary)
+    (doc,) = dossier.documents.all()
+    # ... and the stored copy is the upload, byte for byte, with its hash and size.
+    with default_storage.open(doc.file.name, "rb") as stored:
+        assert stored.read() == content
+    assert doc.sha256 == hashlib.sha256(content).hexdigest()
+    assert doc.size == len(content)
+    assert doc.version == 1 and doc.original_name == "scan.jpg"
+    upload.close()  # what Django does at the end of the request: no error, nothing left
+    assert [p.name for p in stored_files(media)] == [Path(doc.file.name).name]
+
+
+def test_an_upload_stored_twice_is_copied_the_second_time(media, procedure, staff):
+    """The first storage moved the temporary file away; a second one (another dossier
+    from the same upload) copies from the handle that is still open."""
+    content = jpeg(4096, seed=2)
+    document = uploads.check_upload(streamed("scan.jpg", content), slot_id=None)
+    first, second = (
+        svc.dossier_register(
+            procedure=procedure,
+            applicant=APPLICANT,
+            channel=Channel.DIRECT,
+            actor=staff["intake"],
+            documents=[document],
+            now=at(2026, 6, 1, 9, 0),
+        )[0]
+        for _ in range(2)
+    )
+    for dossier in (first, second):
+        (doc,) = dossier.documents.all()
+        with default_storage.open(doc.file.name, "rb") as stored:
+            assert stored.read() == content
+    document.file.close()
+
+
+def test_a_submission_through_the_form_stores_streamed_files_intact(
+    client, online_procedure, media, settings
+):
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024  # every file of the request to disk
+    first, second, _optional = slots(online_procedure)
+    contents = {first.pk: minimal_pdf(pad_to=MB), second.pk: jpeg(MB, seed=3)}
+    response = client.post(
+        submit_url(online_procedure),
+        form_data(
+            online_procedure,
+            **{
+                f"doc_{first.pk}": SimpleUploadedFile("don.pdf", contents[first.pk]),
+                f"doc_{second.pk}": SimpleUploadedFile("anh.jpg", contents[second.pk]),
+            },
+        ),
+    )
+    assert response.status_code == 302
+    docs = DossierDocument.objects.order_by("slot__order")
+    assert [d.slot_id for d in docs] == [first.pk, second.pk]
+    for doc in docs:
+        content = contents[doc.slot_id]
+        with default_storage.open(doc.file.name, "rb") as stored:
+            assert stored.read() == content
+        assert (doc.size, doc.sha256) == (len(content), hashlib.sha256(content).hexdigest())
+    assert len(stored_files(media)) == 2
+    assert list((media / "uploads").iterdir()) == []  # no temporary file left behind
+
+
+def test_files_sent_together_share_a_version_and_a_later_one_is_the_next(procedure, staff, media):
+    """Versions are read in one query per call (none for a new dossier)."""
+    dossier, _pin = svc.dossier_register(
+        procedure=procedure,
+        applicant=APPLICANT,
+        channel=Channel.DIRECT,
+        actor=staff["intake"],
+        documents=[
+            svc.UploadedDocument(slot_id=None, name="a.pdf", content=b"a"),
+            svc.UploadedDocument(slot_id=None, name="b.pdf", content=b"b"),
+        ],
+        now=at(2026, 6, 1, 9, 0),
+    )
+    assert sorted(dossier.documents.values_list("version", flat=True)) == [1, 1]
+    later = documents_module.documents_store(
+        dossier=dossier,
+        uploads=[svc.UploadedDocument(slot_id=None, name="c.pdf", content=b"c")],
+        event=DossierEvent.objects.create(
+            dossier=dossier, action="receive_supplement", at=at(2026, 6, 2, 9, 0), to_status=1
+        ),
+    )
+    assert [d.version for d in later] == [2]
+    # Without an event, each file is a version of its own, as one call per file was.
+    alone = documents_module.documents_store(
+        dossier=dossier,
+        uploads=[
+            svc.UploadedDocument(slot_id=None, name="d.pdf", content=b"d"),
+            svc.UploadedDocument(slot_id=None, name="e.pdf", content=b"e"),
+        ],
+    )
+    assert [d.version for d in alone] == [3, 4]
+
+
+# ------------------------------------------------------------------ failure part-way
+
+
+def test_a_submission_failing_after_its_files_are_stored_leaves_nothing(
+    client, online_procedure, media, monkeypatch
+):
+    def broken(**kwargs):
+        raise RuntimeError("notification queue unavailable")
+
+    monkeypatch.setattr("procedures.notifications.services.notify_dossier_event", broken)
+    with pytest.raises(RuntimeError):
+        client.post(submit_url(online_procedure), form_data(online_procedure))
+    assert not Dossier.objects.exists()
+    assert not DossierDocument.objects.exists()
+    assert not DossierEvent.objects.exists()
+    assert stored_files(media) == []
+    assert not Session.objects.exists()
+
+    # The reference it drew was given back: the next submission gets the first number.
+    monkeypatch.undo()
+    response = client.post(submit_url(online_procedure), form_data(online_procedure))
+    assert response.status_code == 302
+    assert Dossier.objects.get().code.endswith("-0001")
+    assert len(stored_files(media)) == 2
+
+
+def test_a_storage_failure_on_the_second_file_removes_the_first(
+    procedure, staff, media, monkeypatch
+):
+    real_save = default_storage.save
+    calls = []
+
+    def save(name, content, **kwargs):
+        calls.append(name)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return real_save(name, content, **kwargs)
+
+    monkeypatch.setattr(default_storage, "save", save)
+    with pytest.raises(OSError):
+        svc.dossier_register(
+            procedure=procedure,
+            applicant=APPLICANT,
+            channel=Channel.DIRECT,
+            actor=staff["intake"],
+            documents=[
+                svc.UploadedDocument(slot_id=None, name="a.pdf", content=b"a" * 100),
+                svc.UploadedDocument(slot_id=None, name="b.pdf", content=b"b" * 100),
+            ],
+            now=at(2026, 6, 1, 9, 0),
+        )
+    assert len(calls) == 2
+    assert stored_files(media) == []
+    assert not Dossier.objects.exists()
+
+
+def test_a_supplement_whose_rows_fail_removes_the_files_it_stored(
+    register, staff, media, monkeypatch
+):
+    dossier = register()
+    svc.dossier_request_supplement(
+        dossier=dossier, actor=staff["intake"], reason="Thiếu bản sao", now=at(2026, 6, 1, 10)
+    )
+
+    def refused(objs, **kwargs):
+        raise RuntimeError("insert refused")
+
+    # The files are in the storage when their rows are inserted: the insert fails.
+    monkeypatch.setattr(DossierDocument.objects, "bulk_create", refused)
+    with pytest.raises(RuntimeError):
+        svc.dossier_receive_supplement(
+            dossier=dossier,
+            actor=None,
+            documents=[svc.UploadedDocument(slot_id=None, name="x.pdf", content=b"x")],
+            now=at(2026, 6, 2, 9, 0),
+        )
+    assert stored_files(media) == []
+    assert not DossierDocument.objects.filter(dossier=dossier).exists()
+    dossier.refresh_from_db()
+    assert dossier.status == svc.S.SUPPLEMENT_REQUESTED  # the transition rolled back
+
+
+# ------------------------------------------------------------------ numbers and session
+
+
+def test_the_daily_counter_draws_in_one_statement_and_gives_back_a_rolled_back_number(
+    django_assert_num_queries,
+):
+    day = at(2026, 6, 1, 9, 0)
+    with django_assert_num_queries(1):
+        assert svc._next_reference(day).endswith("-260601-0001")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert svc._next_reference(day).endswith("-0002")
+        raise RuntimeError("rolled back")
+    with django_assert_num_queries(1):
+        assert svc._next_reference(day).endswith("-0002")
+    assert svc._next_code(day).endswith("-260601-0001")  # a counter of its own
+    assert DossierCodeSequence.objects.get(kind="ref").last == 2
+
+
+def test_a_first_visit_submission_writes_its_session_once(
+    client, online_procedure, django_assert_num_queries
+):
+    """The procedure and its documents; in one transaction (a savepoint here, inside
+    the test's) the reference (one statement), the version in force, the dossier, its
+    event, its two files (one insert), the receipt mail (an insert in a savepoint of its
+    own); then the new session: a key check and its insert. A first visit has no
+    session to rotate, so it is written once, not inserted and then updated."""
+    data = form_data(online_procedure)
+    with django_assert_num_queries(16) as captured:
+        response = client.post(submit_url(online_procedure), data)
+    assert response.status_code == 302
+    sessions = [q["sql"] for q in captured.captured_queries if "django_session" in q["sql"]]
+    assert len(sessions) == 2 and sessions[1].startswith("INSERT")
+    (row,) = Session.objects.all()
+    assert row.session_key == client.cookies["sessionid"].value
+    assert set(row.get_decoded()["portal_access"]) == {str(Dossier.objects.get().pk)}
+
+
+def test_a_submission_from_an_existing_session_rotates_its_key(client, online_procedure):
+    client.get(submit_url(online_procedure))
+    session = client.session
+    session["visited"] = True
+    session.save()
+    before = session.session_key
+    response = client.post(submit_url(online_procedure), form_data(online_procedure))
+    assert response.status_code == 302
+    after = client.cookies["sessionid"].value
+    assert after != before
+    assert not Session.objects.filter(session_key=before).exists()
+    decoded = Session.objects.get(session_key=after).get_decoded()
+    assert decoded["visited"] is True
+    assert set(decoded["portal_access"]) == {str(Dossier.objects.get().pk)}
+
+
+def test_an_unknown_session_key_is_not_kept(client, online_procedure):
+    """A key the server never issued (a fixation attempt) is dropped, never stored."""
+    client.cookies["sessionid"] = "attackerchosenkey0000000000000000"
+    response = client.post(submit_url(online_procedure), form_data(online_procedure))
+    assert response.status_code == 302
+    assert client.cookies["sessionid"].value != "attackerchosenkey0000000000000000"
+    assert not Session.objects.filter(session_key="attackerchosenkey0000000000000000").exists()
+
+
+# ------------------------------------------------------------------ the PDF marker scan
+
+
+_REFERENCE = re.compile(
+    rb"<\s*(?:html|script|body|iframe|object|embed|svg|meta|!doctype)[\s>/]|javascript:",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize(
+    "window",
+    [
+        b"<html>",
+        b"<HTML ",
+        b"< \t\r\n ScRiPt>",
+        b"<!DocType html>",
+        b"<svg/onload=x>",
+        b"<iframe\x0bsrc=",
+        b"JavaScript:alert(1)",
+        b"jAvAsCrIpT:",
+        b"<htm>",
+        b"<scripts>",
+        b"java script:",
+        b"<\xc0html>",
+        b"%PDF-1.7 stream <meta",
+        b"<meta",  # cut at the window's end: no delimiter yet
+        b"\x00" * 10,
+    ],
+)
+def test_the_web_marker_scan_matches_the_case_insensitive_pattern(window):
+    assert uploads._has_web_marker(window) == (_REFERENCE.search(window) is not None)
+
+
+def test_the_web_marker_scan_agrees_on_random_windows():
+    rng = random.Random(13)
+    pieces = [b"<", b" ", b"\t", b"html", b"HtMl", b"script", b">", b"/", b"javascript:"]
+    pieces += [b"JAVASCRIPT", b":", b"svg", b"!DOCTYPE", b"x", b"\xff", b"meta", b"\n"]
+    for _ in range(3000):
+        window = b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 8)))
+        window += rng.randbytes(rng.randint(0, 8))
+        assert uploads._has_web_marker(window) == (_REFERENCE.search(window) is not None)
