@@ -54,10 +54,12 @@ def _new_token() -> str:
 
 @memoize
 def code_digest() -> str:
-    """A digest of the files the cached outputs are rendered from (templates of the
-    procedure page, the serialisers, the compiled translations)."""
+    """A digest of the files the cached outputs are made by (the page's template and
+    view, the API's view, selector and serialisers, the model's rules, the compiled
+    translations), read once per process."""
     here = Path(__file__).resolve().parent
     files = [
+        *(here / name for name in ("api.py", "fees.py", "models.py", "selectors.py")),
         here / "serializers.py",
         here.parent / "templates" / "procedures" / "procedure_detail_body.html",
         here.parent / "portal" / "views" / "catalogue.py",

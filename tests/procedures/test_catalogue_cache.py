@@ -29,6 +29,9 @@ from procedures.catalogue.services import (
 from procedures.core.constants import OnlineLevel, StepRole
 from procedures.models import Procedure, RequiredDocument, Unit
 
+from .test_redis_down import _fresh_outage_state, own_redis, redis_cache  # noqa: F401
+from .test_throttle_counters import round_trips  # noqa: F401
+
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("vietnamese")]
 
 SAMPLE = Path(__file__).resolve().parent / "data" / "national_export.json"
@@ -282,3 +285,43 @@ def test_a_write_bumps_again_at_commit_once_per_transaction(trade_field):
         assert len(pending) == 1
     after, value = catalogue_cache.get("page-probe")
     assert after != during and value is None
+
+
+# --- on a real Redis (a redis-server of the test's own, as test_redis_down.py) ---
+
+
+@pytest.fixture
+def on_redis(own_redis, settings):  # noqa: F811
+    _proc, url = own_redis
+    settings.CACHES = redis_cache(url)
+    return own_redis
+
+
+def test_on_redis_a_cached_page_costs_one_round_trip_and_a_write_drops_it(
+    procedure, on_redis, round_trips, django_assert_num_queries
+):
+    for lang in LANGUAGES:
+        fresh = page(procedure.pk, lang)
+        del round_trips[:]
+        with django_assert_num_queries(0):
+            cached = page(procedure.pk, lang)
+        assert round_trips == ["PIPELINE"]  # the version and the entry, one MGET
+        assert CSRF.sub("", cached) == CSRF.sub("", fresh)
+        api(lang)
+        with django_assert_num_queries(0):
+            assert api(lang)["results"][0]["code"] == "2.000633"
+    procedure_update(procedure=procedure, changes={"name": "Cấp lại Giấy phép bán lẻ rượu"})
+    for lang in LANGUAGES:
+        assert "Cấp lại Giấy phép bán lẻ rượu" in page(procedure.pk, lang)
+        assert api(lang)["results"][0]["name"] == "Cấp lại Giấy phép bán lẻ rượu"
+
+
+def test_with_redis_down_the_page_and_the_list_are_still_served(procedure, on_redis):
+    proc, _url = on_redis
+    page(procedure.pk, "vi")
+    proc.terminate()
+    proc.wait(10)
+    assert "Cấp Giấy phép bán lẻ sản phẩm rượu" in page(procedure.pk, "vi")
+    assert api("vi")["results"][0]["code"] == "2.000633"
+    procedure_update(procedure=procedure, changes={"name": "Cấp lại Giấy phép bán lẻ rượu"})
+    assert "Cấp lại Giấy phép bán lẻ rượu" in page(procedure.pk, "vi")
