@@ -62,6 +62,7 @@ def code_digest() -> str:
         *(here / name for name in ("api.py", "fees.py", "models.py", "selectors.py")),
         here / "serializers.py",
         here.parent / "templates" / "procedures" / "procedure_detail_body.html",
+        here.parent / "templates" / "procedures" / "procedure_detail_due.html",
         here.parent / "portal" / "views" / "catalogue.py",
     ]
     for code, _name in settings.LANGUAGES:

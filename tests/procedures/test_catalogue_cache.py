@@ -28,6 +28,7 @@ from procedures.catalogue.services import (
 )
 from procedures.core.constants import OnlineLevel, StepRole
 from procedures.models import Procedure, RequiredDocument, Unit
+from tests.factories import ProcedureFactory
 
 from .test_redis_down import _fresh_outage_state, own_redis, redis_cache  # noqa: F401
 from .test_throttle_counters import round_trips  # noqa: F401
@@ -91,6 +92,15 @@ def test_the_due_time_is_computed_for_each_request(procedure, time_machine):
     later = page(procedure.pk, "en")  # same catalogue version: the body comes from the cache
     assert "due on 16:00, Monday 09/03/2026" in first
     assert "due on 16:00, Monday 16/03/2026" in later
+    assert "submitted online: due on 16:00, Thursday 05/03/2026" in first
+    assert "submitted online: due on 16:00, Thursday 12/03/2026" in later
+    # The lines are kept per minute shown; seconds later, the same minute.
+    time_machine.move_to(datetime.datetime(2026, 3, 9, 9, 0, 40, tzinfo=datetime.UTC), tick=False)
+    assert CSRF.sub("", page(procedure.pk, "en")) == CSRF.sub("", later)
+    assert "submitted online" not in page(
+        ProcedureFactory(processing_amount=Decimal("4"), online=True, channel_online=True).pk,
+        "en",
+    )
 
 
 def test_request_specific_parts_are_not_shared(procedure):
@@ -233,8 +243,6 @@ def test_the_process_and_settings_drop_the_cache(procedure, settings):
 def test_the_api_list_from_the_cache_is_the_list_from_the_database(
     procedure, trade_field, settings, django_assert_num_queries
 ):
-    from tests.factories import ProcedureFactory
-
     settings.ALLOWED_HOSTS = ["testserver", "portal.example.org"]
 
     ProcedureFactory.create_batch(25, field=trade_field)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -125,13 +127,47 @@ def procedure_detail(request, pk: int):
         "procedures/procedure_detail.html",
         {
             "page": {
-                "title": mark_safe(page["title"]),  # rendered and escaped by the body template
+                # rendered and escaped by the body template
+                "title": mark_safe(page["title"]),
                 "head": mark_safe(page["head"]),
                 "tail": mark_safe(page["tail"]),
             },
+            "due_html": _due_html(due_direct, due_online) if due_direct else "",
             "due_direct": due_direct,
             "due_online": due_online,
             "now": now,
+        },
+    )
+
+
+def _due_html(due_direct: datetime, due_online: datetime | None) -> str:
+    """The "if accepted now, due on ..." lines. They show the due times to the minute,
+    so many requests share them: kept per language, time zone and those minutes."""
+    minute = {"second": 0, "microsecond": 0}
+    return _due_html_for(
+        get_language(),
+        timezone.get_current_timezone_name(),
+        due_direct.replace(**minute),
+        due_online.replace(**minute) if due_online else None,
+        bool(due_online and due_online != due_direct),
+    )
+
+
+@lru_cache(maxsize=1024)
+def _due_html_for(
+    language: str,
+    zone: str,
+    due_direct: datetime,
+    due_online: datetime | None,
+    online_differs: bool,
+) -> str:
+    # Whether the online time differs is decided on the exact times (as the page always
+    # did), not on the minutes shown.
+    return render_to_string(
+        "procedures/procedure_detail_due.html",
+        {
+            "due_direct": due_direct,
+            "due_online": due_online if online_differs else None,
         },
     )
 
