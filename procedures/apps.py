@@ -9,5 +9,8 @@ class ProceduresConfig(AppConfig):
 
     def ready(self):
         from procedures.calendar import signals  # noqa: F401
+        from procedures.catalogue import cache as catalogue_cache
         from procedures.core import checks  # noqa: F401
         from procedures.payments import checks as payment_checks  # noqa: F401
+
+        catalogue_cache.connect_signals()

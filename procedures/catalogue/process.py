@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from procedures.calendar import working_time as calendar
+from procedures.catalogue import cache as catalogue_cache
 from procedures.core.constants import StepRole, TimeUnit
 from procedures.core.errors import DomainError
 from procedures.models import Procedure, ProcessStep, Unit
@@ -76,6 +77,7 @@ def process_replace(*, procedure: Procedure, steps: list[StepSpec]) -> list[Proc
     """Replace the procedure's internal process; running dossiers keep their copy."""
     process_validate(procedure=procedure, hours=[s.hours for s in steps])
     ProcessStep.objects.filter(procedure=procedure).delete()
+    catalogue_cache.bump_on_commit()  # bulk_create sends no post_save
     return ProcessStep.objects.bulk_create(
         ProcessStep(
             procedure=procedure,

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from procedures.catalogue import cache as catalogue_cache
 from procedures.core.constants import (
     ChangeKind,
     DocumentKind,
@@ -561,7 +562,11 @@ def field_assign_implementing_unit(*, field: Field, unit: Unit, overwrite: bool 
         qs = qs.exclude(implementing_unit=unit)
     else:
         qs = qs.filter(implementing_unit__isnull=True)
-    return qs.update(implementing_unit=unit, updated_at=timezone.now())
+    changed = qs.update(implementing_unit=unit, updated_at=timezone.now())
+    if changed:
+        # update() sends no post_save: the pages showing "Handled by" must be redone.
+        catalogue_cache.bump_on_commit()
+    return changed
 
 
 # --- Required documents (thành phần hồ sơ) ---------------------------------------------

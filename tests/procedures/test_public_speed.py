@@ -82,22 +82,36 @@ def test_the_procedure_page_in_pinned_queries(client, procedure, django_assert_n
         response = client.get(url)
     assert response.status_code == 200
     assert "Cấp Giấy phép bán lẻ sản phẩm rượu" in response.content.decode()
+    # Then the procedure's part of the page comes from the catalogue cache, and the
+    # due time from the kept calendar (procedures/catalogue/cache.py).
+    with django_assert_num_queries(0):
+        response = client.get(url)
+    assert "Cấp Giấy phép bán lẻ sản phẩm rượu" in response.content.decode()
+    # Any catalogue write drops it: the two queries again, then none.
+    procedure.documents.create(name="Đơn đề nghị cấp Giấy phép")
     with django_assert_num_queries(2):
+        assert "Đơn đề nghị cấp Giấy phép" in client.get(url).content.decode()
+    with django_assert_num_queries(0):
         assert client.get(url).status_code == 200
 
 
 def test_the_procedure_api_list_in_pinned_queries(procedure, django_assert_num_queries):
     from tests.factories import ProcedureFactory
 
-    # A count and a page, however many procedures the page holds.
+    # A count and a page, however many procedures the page holds; then the page from
+    # the catalogue cache until the catalogue changes.
     with django_assert_num_queries(2):
         response = APIClient().get("/api/v1/procedures/")
     assert response.status_code == 200
     assert [p["code"] for p in response.json()["results"]] == ["2.000633"]
+    with django_assert_num_queries(0):
+        assert APIClient().get("/api/v1/procedures/").json() == response.json()
     ProcedureFactory.create_batch(5, field=procedure.field)
     with django_assert_num_queries(2):
         response = APIClient().get("/api/v1/procedures/")
     assert response.json()["count"] == 6
+    with django_assert_num_queries(0):
+        assert APIClient().get("/api/v1/procedures/").json()["count"] == 6
 
 
 def test_the_monthly_report_page_in_pinned_queries(june, client, staff, django_assert_num_queries):
