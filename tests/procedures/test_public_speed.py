@@ -21,9 +21,9 @@ pytestmark = pytest.mark.django_db
 
 LOOKUP_API = "/api/v1/dossiers/lookup/"
 
-# The look-up reads the dossier with its procedure, then its events: two queries,
-# whether the timeline has one event or twenty.
-LOOKUP_API_QUERIES = 2
+# The look-up reads the dossier with its procedure's name and its events in one
+# statement, whether the timeline has one event or twenty.
+LOOKUP_API_QUERIES = 1
 
 
 @pytest.fixture(autouse=True)
