@@ -1,4 +1,4 @@
-"""The read of the public look-up API: one fixed SQL statement.
+"""The reads of the public look-up (API and page): one fixed SQL statement each.
 
 The look-up is the busiest public request, and its SQL costs a fraction of a
 millisecond (two unique-index probes, then the dossier's events by index). Building
@@ -6,7 +6,8 @@ the statements through the ORM for every request (compiling the joins, columns a
 ordering, then model instances for every event) cost several times that. Here the
 statement is written once from the models' column names: the dossier (by its legal
 code or its submission reference, as `DossierQuerySet.numbered`), its procedure's
-name, and its events oldest first (the event model's ordering), in one round trip.
+name, and its events oldest first (the event model's ordering), in one round trip;
+for the page, every column of the dossier and its rating as well.
 The database's own converters are applied to each column (dates arrive as text on
 SQLite), so the values are the ORM's; tests/procedures/test_api_lookup.py compares
 them with the ORM's queries.
@@ -18,7 +19,7 @@ from typing import Any, NamedTuple
 
 from django.db import connection
 
-from procedures.models import Dossier, DossierEvent, Procedure
+from procedures.models import Dossier, DossierEvent, Procedure, Rating
 
 # The columns the look-up's answer shows, and the PIN's hash.
 _WANTED = {
@@ -43,6 +44,8 @@ _WANTED = {
 # In the model's order, as Model.from_db takes them.
 DOSSIER_FIELDS = tuple(f.attname for f in Dossier._meta.concrete_fields if f.attname in _WANTED)
 EVENT_FIELDS = ("id", "action", "at", "from_status", "to_status", "note")
+# The page shows more of the dossier (and reads its properties): every column.
+PAGE_DOSSIER_FIELDS = tuple(f.attname for f in Dossier._meta.concrete_fields)
 
 
 class LookupEvent(NamedTuple):
@@ -54,42 +57,68 @@ class LookupEvent(NamedTuple):
     note: str
 
 
+class PageEvent(NamedTuple):
+    id: int
+    action: str
+    at: Any
+    note: str
+    data: Any
+
+
+PAGE_EVENT_FIELDS = ("id", "action", "at", "note", "data")
+RATING_FIELDS = ("id", "overall")
+
+
 class _Statement(NamedTuple):
     sql: str
     # Per selected column: (converters, column expression), the ORM's for that field.
     columns: list[tuple[list, Any]]
 
 
-_statements: dict[tuple[str, int], _Statement] = {}
+_statements: dict[tuple[str, str, int], _Statement] = {}
 
 
-def _statement() -> _Statement:
+def _statement(kind: str) -> _Statement:
     # Per connection object: its converters are bound to it (a process has one per
     # thread and database alias).
-    key = (connection.alias, id(connection))
+    key = (kind, connection.alias, id(connection))
     found = _statements.get(key)
     if found is not None:
         return found
     q = connection.ops.quote_name
-    columns, selected = [], []
-    for model, names, alias in (
-        (Dossier, DOSSIER_FIELDS, "d"),
+    dossier, event, rating = Dossier._meta, DossierEvent._meta, Rating._meta
+    parts: list[tuple[Any, tuple[str, ...], str]] = [
+        (Dossier, DOSSIER_FIELDS if kind == "api" else PAGE_DOSSIER_FIELDS, "d"),
         (Procedure, ("name",), "p"),
-        (DossierEvent, EVENT_FIELDS, "e"),
-    ):
+    ]
+    if kind == "page":
+        parts.append((Rating, RATING_FIELDS, "r"))
+    parts.append((DossierEvent, EVENT_FIELDS if kind == "api" else PAGE_EVENT_FIELDS, "e"))
+    columns, selected = [], []
+    for model, names, alias in parts:
         for name in names:
             field = model._meta.get_field(name)
             selected.append(f"{alias}.{q(field.column)}")
             col = field.get_col(alias)
-            converters = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+            converters = connection.ops.get_db_converters(col) + field.get_db_converters(
+                connection
+            )
             columns.append((converters, col))
-    dossier, event = Dossier._meta, DossierEvent._meta
-    column = lambda meta, name: q(meta.get_field(name).column)  # noqa: E731
+
+    def column(meta, name: str) -> str:
+        return q(meta.get_field(name).column)
+
+    rating_join = (
+        f"LEFT OUTER JOIN {q(rating.db_table)} r ON r.{column(rating, 'dossier')} = d.{q('id')} "
+        if kind == "page"
+        else ""
+    )
     sql = (
         f"SELECT {', '.join(selected)} "
         f"FROM {q(dossier.db_table)} d "
         f"INNER JOIN {q(Procedure._meta.db_table)} p "
         f"ON p.{q('id')} = d.{column(dossier, 'procedure')} "
+        f"{rating_join}"
         f"LEFT OUTER JOIN {q(event.db_table)} e ON e.{column(event, 'dossier')} = d.{q('id')} "
         f"WHERE d.{column(dossier, 'code')} IN (%s, %s) "
         f"OR d.{column(dossier, 'submission_ref')} IN (%s, %s) "
@@ -99,22 +128,17 @@ def _statement() -> _Statement:
     return found
 
 
-def lookup_dossier(number: str) -> tuple[Dossier | None, list[LookupEvent]]:
-    """The dossier printed with `number` (`Dossier.objects.numbered(number).first()`),
-    with only the look-up's columns and its procedure's name as `procedure_name`, and
-    its events oldest first; (None, []) when there is none."""
+def _rows(kind: str, number: str) -> list[list]:
+    """The converted rows of the first dossier printed with `number` (only one can be)."""
     number = (number or "").strip()
     upper = number.upper()
-    statement = _statement()
+    statement = _statement(kind)
     with connection.cursor() as cursor:
         cursor.execute(statement.sql, [number, upper, number, upper])
         rows = cursor.fetchall()
-    if not rows:
-        return None, []
-    first_id = rows[0][0]
-    converted = []
+    converted: list[list] = []
     for row in rows:
-        if row[0] != first_id:  # only one dossier can match; the first, like .first()
+        if row[0] != rows[0][0]:  # only one dossier can match; the first, like .first()
             break
         values = list(row)
         for i, (converters, col) in enumerate(statement.columns):
@@ -124,9 +148,40 @@ def lookup_dossier(number: str) -> tuple[Dossier | None, list[LookupEvent]]:
                     value = converter(value, col, connection)
                 values[i] = value
         converted.append(values)
+    return converted
+
+
+def lookup_dossier(number: str) -> tuple[Dossier | None, list[LookupEvent]]:
+    """The dossier printed with `number` (`Dossier.objects.numbered(number).first()`),
+    with only the look-up's columns and its procedure's name as `procedure_name`, and
+    its events oldest first; (None, []) when there is none."""
+    rows = _rows("api", number)
+    if not rows:
+        return None, []
     n = len(DOSSIER_FIELDS)
-    head = converted[0]
+    head = rows[0]
     dossier = Dossier.from_db(connection.alias, DOSSIER_FIELDS, head[:n])
     dossier.procedure_name = head[n]
-    events = [LookupEvent(*values[n + 1 :]) for values in converted if values[n + 1] is not None]
+    events = [LookupEvent(*values[n + 1 :]) for values in rows if values[n + 1] is not None]
     return dossier, events
+
+
+def page_dossier(number: str) -> tuple[Dossier | None, Rating | None, list[PageEvent]]:
+    """For the look-up page: the dossier printed with `number`, whole, with its
+    procedure (only its name loaded; any other column loads on access), its rating
+    (id and overall answer) and its events oldest first; (None, None, []) when none."""
+    rows = _rows("page", number)
+    if not rows:
+        return None, None, []
+    n = len(PAGE_DOSSIER_FIELDS)
+    head = rows[0]
+    dossier = Dossier.from_db(connection.alias, PAGE_DOSSIER_FIELDS, head[:n])
+    procedure = Procedure.from_db(connection.alias, ("id", "name"), [dossier.procedure_id, head[n]])
+    dossier.procedure = procedure
+    rating = None
+    if head[n + 1] is not None:
+        rating = Rating.from_db(connection.alias, ("id", "overall"), head[n + 1 : n + 3])
+        rating.dossier = dossier
+    at = n + 3
+    events = [PageEvent(*values[at:]) for values in rows if values[at] is not None]
+    return dossier, rating, events

@@ -1,6 +1,7 @@
 """Look-up by code + PIN (portal item 5): neutral failures, throttling, what it shows,
 the supplement answered online, and files that only the right session can fetch."""
 
+import importlib
 import re
 
 import pytest
@@ -471,3 +472,69 @@ def test_receipt_downloaded_from_the_look_up_says_it_has_no_pin(client, online):
             "receipt issued when the dossier was registered."
         )
     assert expected in text
+
+
+def _orm_page(client, dossier, monkeypatch) -> str:
+    """The page as the ORM's separate reads (dossier, rating, events) render it."""
+    from procedures.models import Dossier, Rating
+    # The module (the package exports its view function `lookup` under the same name).
+    views = importlib.import_module("procedures.portal.views.lookup")
+
+    def orm_read(code):
+        d = Dossier.objects.select_related("procedure").numbered(code).first()
+        if d is None:
+            return None, None, []
+        return d, Rating.objects.filter(dossier=d).first(), list(d.events.all())
+
+    with monkeypatch.context() as patch:
+        patch.setattr(views, "page_dossier", orm_read)
+        return _masked(page(client, dossier))
+
+
+def _masked(response) -> str:
+    assert response.status_code == 200
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+
+
+@pytest.mark.parametrize("language", ["en", "vi"])
+def test_the_page_from_one_statement_equals_the_orm_reads_in_every_state(
+    client, online_assigned, staff, monkeypatch, language
+):
+    """page_dossier (one statement: dossier, procedure name, rating, events) renders
+    the same page as the ORM's reads did, while the dossier waits for payment, is
+    resolved with a result file, returned, and rated (the rating form's cached fields
+    too, until it is rated)."""
+    from procedures.dossiers.ratings import rating_submit
+
+    client.cookies["django_language"] = language
+    d = online_assigned()
+    pin = d.pin
+    open_dossier(client, d, pin=pin)
+    seen = [_masked(page(client, d))]
+    d = svc.dossier_request_payment(dossier=d, actor=staff["specialist"], note="Nộp lệ phí")
+    seen.append(_masked(page(client, d)))
+    assert seen[-1] == _orm_page(client, d, monkeypatch)
+    d = svc.dossier_confirm_payment(dossier=d, actor=staff["intake"])
+    d = svc.dossier_resolve(
+        dossier=d,
+        actor=staff["unit_head"],
+        outcome=Outcome.GRANTED,
+        note="Cấp Giấy phép số 12/GP-SCT.",
+        documents=[
+            UploadedDocument(
+                slot_id=None, name="giay-phep.pdf", content=PDF, content_type="application/pdf"
+            )
+        ],
+    )
+    seen.append(_masked(page(client, d)))
+    assert seen[-1] == _orm_page(client, d, monkeypatch)
+    assert 'name="overall"' in seen[-1]  # the rating form, from its cached fields
+    d = svc.dossier_return_result(dossier=d, actor=staff["intake"])
+    seen.append(_masked(page(client, d)))
+    assert seen[-1] == _orm_page(client, d, monkeypatch)
+    rating_submit(dossier=d, overall="satisfied", timeliness=2)
+    seen.append(_masked(page(client, d)))
+    assert seen[-1] == _orm_page(client, d, monkeypatch)
+    assert 'name="overall"' not in seen[-1]
+    # Every change showed on the page at once (nothing is cached across requests).
+    assert len(set(seen)) == len(seen)

@@ -6,6 +6,9 @@ from django.contrib import messages
 from django.db.models import Count, Q, Sum
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -18,6 +21,7 @@ from procedures.core.constants import DossierStatus as S
 from procedures.core.errors import DomainError
 from procedures.core.labels import choice_label
 from procedures.dossiers.documents import document_result_signed
+from procedures.dossiers.lookup_selectors import page_dossier
 from procedures.dossiers.ratings import RATABLE_STATUSES, rating_submit
 from procedures.dossiers.services import dossier_receive_supplement, pin_hash, pin_matches
 from procedures.models import Dossier, DossierDocument, Rating
@@ -171,9 +175,9 @@ def _applicant_sees(event) -> bool:
     return True
 
 
-def _timeline(dossier: Dossier) -> list[dict]:
+def _timeline(events) -> list[dict]:
     out = []
-    for event in dossier.events.all():
+    for event in events:
         if not _applicant_sees(event):
             continue
         text = TIMELINE_TEXT[event.action]
@@ -200,8 +204,33 @@ def _supplement_form_kwargs(dossier: Dossier) -> dict:
     }
 
 
-def _render_dossier(request, dossier, *, supplement_form=None, rating_form=None, status=200):
-    rating = Rating.objects.filter(dossier=dossier).first()
+# The unbound rating form's fields, rendered once per language and process: they are
+# the same on every page that offers the form (its CSRF token is outside them), and
+# their dozens of radio buttons cost more than the rest of the page.
+_rating_fields: dict[str | None, str] = {}
+
+
+def _rating_fields_html(rating_form) -> str:
+    if rating_form is None or rating_form.is_bound:
+        return ""  # a posted form shows its own values and errors
+    language = get_language()
+    html = _rating_fields.get(language)
+    if html is None:
+        html = _rating_fields[language] = render_to_string(
+            "procedures/_rating_fields.html", {"rating_form": RatingForm()}
+        )
+    return mark_safe(html)  # noqa: S308 - our own template's output
+
+
+def _render_dossier(
+    request, dossier, *, supplement_form=None, rating_form=None, status=200, read=None
+):
+    """`read`: the rating and events `page_dossier` read with the dossier, if it did."""
+    if read is None:
+        rating = Rating.objects.filter(dossier=dossier).first()
+        events = list(dossier.events.only("action", "at", "note", "data"))
+    else:
+        rating, events = read
     can_rate = dossier.status in RATABLE_STATUSES and rating is None
     if dossier.status == S.SUPPLEMENT_REQUESTED and supplement_form is None:
         supplement_form = SupplementForm(**_supplement_form_kwargs(dossier))
@@ -228,7 +257,7 @@ def _render_dossier(request, dossier, *, supplement_form=None, rating_form=None,
                 "outcome": choice_label(Outcome, dossier.outcome),
                 "result_delivery": choice_label(ResultDelivery, dossier.result_delivery),
             },
-            "timeline": _timeline(dossier),
+            "timeline": _timeline(events),
             "documents": documents,
             "results": results,
             # Said beside a PDF result's link: it is signed when downloaded.
@@ -245,6 +274,7 @@ def _render_dossier(request, dossier, *, supplement_form=None, rating_form=None,
             if dossier.status == S.SUPPLEMENT_REQUESTED
             else None,
             "rating_form": rating_form if can_rate else None,
+            "rating_fields_html": _rating_fields_html(rating_form if can_rate else None),
             "S": S,
         },
         status=status,
@@ -258,10 +288,12 @@ def _denied(request, code: str):
 
 @never_cache
 def lookup_dossier(request, code: str):
-    dossier = _accessible(request, code)
-    if dossier is None:
+    # One statement reads the dossier, its procedure's name, its rating and its events
+    # (lookup_selectors): the ORM's compiling of three cost more than their SQL.
+    dossier, rating, events = page_dossier(code)
+    if dossier is None or not access_has(request, dossier_id=dossier.pk):
         return _denied(request, code)
-    return _render_dossier(request, dossier)
+    return _render_dossier(request, dossier, read=(rating, events))
 
 
 @never_cache
