@@ -100,9 +100,7 @@ def _statement(kind: str) -> _Statement:
             field = model._meta.get_field(name)
             selected.append(f"{alias}.{q(field.column)}")
             col = field.get_col(alias)
-            converters = connection.ops.get_db_converters(col) + field.get_db_converters(
-                connection
-            )
+            converters = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
             columns.append((converters, col))
 
     def column(meta, name: str) -> str:

@@ -477,6 +477,7 @@ def test_receipt_downloaded_from_the_look_up_says_it_has_no_pin(client, online):
 def _orm_page(client, dossier, monkeypatch) -> str:
     """The page as the ORM's separate reads (dossier, rating, events) render it."""
     from procedures.models import Dossier, Rating
+
     # The module (the package exports its view function `lookup` under the same name).
     views = importlib.import_module("procedures.portal.views.lookup")
 
