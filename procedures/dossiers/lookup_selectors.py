@@ -19,7 +19,8 @@ from typing import Any, NamedTuple
 
 from django.db import connection
 
-from procedures.models import Dossier, DossierEvent, Procedure, Rating
+from procedures.catalogue.models import RequiredDocument
+from procedures.models import Dossier, DossierDocument, DossierEvent, Procedure, Rating
 
 # The columns the look-up's answer shows, and the PIN's hash.
 _WANTED = {
@@ -69,6 +70,21 @@ PAGE_EVENT_FIELDS = ("id", "action", "at", "note", "data")
 RATING_FIELDS = ("id", "overall")
 
 
+def _select(parts) -> tuple[list[str], list[tuple[list, Any]]]:
+    """The quoted columns of (model, field names, table alias) parts, and for each the
+    converters the ORM applies to it on this connection."""
+    q = connection.ops.quote_name
+    selected, columns = [], []
+    for model, names, alias in parts:
+        for name in names:
+            field = model._meta.get_field(name)
+            selected.append(f"{alias}.{q(field.column)}")
+            col = field.get_col(alias)
+            converters = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+            columns.append((converters, col))
+    return selected, columns
+
+
 class _Statement(NamedTuple):
     sql: str
     # Per selected column: (converters, column expression), the ORM's for that field.
@@ -84,6 +100,9 @@ def _statement(kind: str) -> _Statement:
     key = (kind, connection.alias, id(connection))
     found = _statements.get(key)
     if found is not None:
+        return found
+    if kind == "documents":
+        found = _statements[key] = _documents_statement()
         return found
     q = connection.ops.quote_name
     dossier, event, rating = Dossier._meta, DossierEvent._meta, Rating._meta
@@ -124,6 +143,78 @@ def _statement(kind: str) -> _Statement:
     )
     found = _statements[key] = _Statement(sql, columns)
     return found
+
+
+# The applicant's files and the results, as the page lists them (with the name of the
+# required document a file answers).
+DOCUMENT_FIELDS = (
+    "id",
+    "dossier",
+    "slot",
+    "original_name",
+    "size",
+    "content_type",
+    "by_applicant",
+    "is_result",
+    "created_at",
+)
+_DOCUMENT_ATTNAMES = tuple(DossierDocument._meta.get_field(n).attname for n in DOCUMENT_FIELDS)
+
+
+def _documents_statement() -> _Statement:
+    q = connection.ops.quote_name
+    meta, slot = DossierDocument._meta, RequiredDocument._meta
+    # In the model's order, as Model.from_db takes them.
+    names = [f.name for f in meta.concrete_fields if f.name in DOCUMENT_FIELDS]
+    selected, columns = _select([(DossierDocument, names, "f"), (RequiredDocument, ("name",), "s")])
+
+    def column(name: str) -> str:
+        return q(meta.get_field(name).column)
+
+    sql = (
+        f"SELECT {', '.join(selected)} FROM {q(meta.db_table)} f "
+        f"LEFT OUTER JOIN {q(slot.db_table)} s ON s.{q('id')} = f.{column('slot')} "
+        f"WHERE f.{column('dossier')} = %s "
+        f"AND (f.{column('by_applicant')} OR f.{column('is_result')}) "
+        f"ORDER BY f.{q('id')}"
+    )
+    return _Statement(sql, columns)
+
+
+def page_documents(dossier: Dossier) -> list[DossierDocument]:
+    """`dossier.documents.filter(Q(by_applicant=True) | Q(is_result=True))
+    .select_related("slot").order_by("id")`, with the columns the page shows (and the
+    slot's name only); any other column loads on access."""
+    names = [
+        f.attname for f in DossierDocument._meta.concrete_fields if f.attname in _DOCUMENT_ATTNAMES
+    ]
+    out = []
+    for values in _converted(_statement("documents"), [dossier.pk]):
+        doc = DossierDocument.from_db(connection.alias, names, values[:-1])
+        doc.dossier = dossier
+        if doc.slot_id is not None:
+            doc.slot = RequiredDocument.from_db(
+                connection.alias, ("id", "name"), [doc.slot_id, values[-1]]
+            )
+        out.append(doc)
+    return out
+
+
+def _converted(statement: _Statement, params: list) -> list[list]:
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, params)
+        rows = cursor.fetchall()
+    converted = []
+    for row in rows:
+        values = list(row)
+        for i, (converters, col) in enumerate(statement.columns):
+            value = values[i]
+            if value is not None:
+                for converter in converters:
+                    value = converter(value, col, connection)
+                values[i] = value
+        converted.append(values)
+    return converted
 
 
 def _rows(kind: str, number: str) -> list[list]:
