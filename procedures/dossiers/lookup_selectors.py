@@ -255,22 +255,105 @@ def lookup_dossier(number: str) -> tuple[Dossier | None, list[LookupEvent]]:
     return dossier, events
 
 
-def page_dossier(number: str) -> tuple[Dossier | None, Rating | None, list[PageEvent]]:
+def _page_statement() -> _Statement:
+    """The dossier (every column), its procedure's name, rating and events, then its
+    files (the applicant's and the results, with their slot's name): one UNION ALL
+    whose first column says which (0: the dossier, once per event; 1: a file)."""
+    q = connection.ops.quote_name
+    dossier, event, rating, doc = (
+        Dossier._meta,
+        DossierEvent._meta,
+        Rating._meta,
+        DossierDocument._meta,
+    )
+
+    def column(meta, name: str) -> str:
+        return q(meta.get_field(name).column)
+
+    first, first_columns = _select(
+        [
+            (Dossier, PAGE_DOSSIER_FIELDS, "d"),
+            (Procedure, ("name",), "p"),
+            (Rating, RATING_FIELDS, "r"),
+            (DossierEvent, PAGE_EVENT_FIELDS, "e"),
+        ]
+    )
+    doc_names = [f.name for f in doc.concrete_fields if f.name in DOCUMENT_FIELDS]
+    second, second_columns = _select(
+        [(DossierDocument, doc_names, "f"), (RequiredDocument, ("name",), "s")]
+    )
+    numbered = (
+        f"d.{column(dossier, 'code')} IN (%s, %s) "
+        f"OR d.{column(dossier, 'submission_ref')} IN (%s, %s)"
+    )
+    # Positions (1-based, after the kind column) of the event's id and time, the file's id.
+    event_id = 1 + len(PAGE_DOSSIER_FIELDS) + 1 + len(RATING_FIELDS) + 1
+    event_at = event_id + PAGE_EVENT_FIELDS.index("at")
+    file_id = 1 + len(first) + 1
+    sql = (
+        f"SELECT 0, {', '.join(first)}, {', '.join(['NULL'] * len(second))} "
+        f"FROM {q(dossier.db_table)} d "
+        f"INNER JOIN {q(Procedure._meta.db_table)} p "
+        f"ON p.{q('id')} = d.{column(dossier, 'procedure')} "
+        f"LEFT OUTER JOIN {q(rating.db_table)} r ON r.{column(rating, 'dossier')} = d.{q('id')} "
+        f"LEFT OUTER JOIN {q(event.db_table)} e ON e.{column(event, 'dossier')} = d.{q('id')} "
+        f"WHERE {numbered} "
+        f"UNION ALL "
+        f"SELECT 1, {', '.join(['NULL'] * len(first))}, {', '.join(second)} "
+        f"FROM {q(doc.db_table)} f "
+        f"LEFT OUTER JOIN {q(RequiredDocument._meta.db_table)} s "
+        f"ON s.{q('id')} = f.{column(doc, 'slot')} "
+        f"WHERE f.{column(doc, 'dossier')} = "
+        f"(SELECT d.{q('id')} FROM {q(dossier.db_table)} d WHERE {numbered} "
+        f"ORDER BY d.{q('id')} LIMIT 1) "
+        f"AND (f.{column(doc, 'by_applicant')} OR f.{column(doc, 'is_result')}) "
+        f"ORDER BY 1, 2, {event_at}, {event_id}, {file_id}"
+    )
+    return _Statement(sql, [([], None), *first_columns, *second_columns])
+
+
+def _document(dossier: Dossier, values: list) -> DossierDocument:
+    names = [
+        f.attname for f in DossierDocument._meta.concrete_fields if f.attname in _DOCUMENT_ATTNAMES
+    ]
+    doc = DossierDocument.from_db(connection.alias, names, values[:-1])
+    doc.dossier = dossier
+    if doc.slot_id is not None:
+        doc.slot = RequiredDocument.from_db(
+            connection.alias, ("id", "name"), [doc.slot_id, values[-1]]
+        )
+    return doc
+
+
+def page_dossier(
+    number: str,
+) -> tuple[Dossier | None, Rating | None, list[PageEvent], list[DossierDocument]]:
     """For the look-up page: the dossier printed with `number`, whole, with its
     procedure (only its name loaded; any other column loads on access), its rating
-    (id and overall answer) and its events oldest first; (None, None, []) when none."""
-    rows = _rows("page", number)
-    if not rows:
-        return None, None, []
+    (id and overall answer), its events oldest first and its files as `page_documents`
+    gives them; (None, None, [], []) when there is none."""
+    number = (number or "").strip()
+    upper = number.upper()
+    key = ("page", connection.alias, id(connection))
+    statement = _statements.get(key)
+    if statement is None:
+        statement = _statements[key] = _page_statement()
+    rows = _converted(statement, [number, upper] * 4)
+    dossier_rows = [row[1:] for row in rows if row[0] == 0]
+    if not dossier_rows:
+        return None, None, [], []
     n = len(PAGE_DOSSIER_FIELDS)
-    head = rows[0]
+    head = dossier_rows[0]
+    dossier_rows = [row for row in dossier_rows if row[0] == head[0]]  # as .first()
     dossier = Dossier.from_db(connection.alias, PAGE_DOSSIER_FIELDS, head[:n])
-    procedure = Procedure.from_db(connection.alias, ("id", "name"), [dossier.procedure_id, head[n]])
-    dossier.procedure = procedure
+    dossier.procedure = Procedure.from_db(
+        connection.alias, ("id", "name"), [dossier.procedure_id, head[n]]
+    )
     rating = None
     if head[n + 1] is not None:
-        rating = Rating.from_db(connection.alias, ("id", "overall"), head[n + 1 : n + 3])
+        rating = Rating.from_db(connection.alias, RATING_FIELDS, head[n + 1 : n + 3])
         rating.dossier = dossier
-    at = n + 3
-    events = [PageEvent(*values[at:]) for values in rows if values[at] is not None]
-    return dossier, rating, events
+    at, end = n + 3, n + 3 + len(PAGE_EVENT_FIELDS)
+    events = [PageEvent(*row[at:end]) for row in dossier_rows if row[at] is not None]
+    documents = [_document(dossier, row[1 + end :]) for row in rows if row[0] == 1]
+    return dossier, rating, events, documents

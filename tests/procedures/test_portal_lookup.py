@@ -478,6 +478,8 @@ def test_receipt_downloaded_from_the_look_up_says_it_has_no_pin(client, online):
 
 def _orm_page(client, dossier, monkeypatch) -> str:
     """The page as the ORM's separate reads (dossier, rating, events) render it."""
+    from django.db.models import Q
+
     from procedures.models import Dossier, Rating
 
     # The module (the package exports its view function `lookup` under the same name).
@@ -486,8 +488,13 @@ def _orm_page(client, dossier, monkeypatch) -> str:
     def orm_read(code):
         d = Dossier.objects.select_related("procedure").numbered(code).first()
         if d is None:
-            return None, None, []
-        return d, Rating.objects.filter(dossier=d).first(), list(d.events.all())
+            return None, None, [], []
+        files = (
+            d.documents.filter(Q(by_applicant=True) | Q(is_result=True))
+            .select_related("slot")
+            .order_by("id")
+        )
+        return d, Rating.objects.filter(dossier=d).first(), list(d.events.all()), list(files)
 
     with monkeypatch.context() as patch:
         patch.setattr(views, "page_dossier", orm_read)

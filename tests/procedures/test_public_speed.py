@@ -66,10 +66,10 @@ def test_the_lookup_page_opens_and_shows_the_dossier_in_pinned_queries(
             reverse("procedures:lookup"), {"code": processed.code, "pin": processed.pin}
         )
     assert response.status_code == 302
-    # The dossier with its procedure's name, rating and events in one statement, the
-    # session, the applicant's files and the results in one query, and the session's
-    # first touch (an update in a savepoint).
-    with django_assert_num_queries(6):
+    # The session, then the dossier with its procedure's name, rating, events, the
+    # applicant's files and the results in one statement, and the session's first
+    # touch (an update in a savepoint).
+    with django_assert_num_queries(5):
         page = client.get(response["Location"])
     assert page.status_code == 200
     assert "Result handed over" in page.content.decode()

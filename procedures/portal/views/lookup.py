@@ -243,21 +243,20 @@ def _rating_fields_html(rating_form) -> str:
 def _render_dossier(
     request, dossier, *, supplement_form=None, rating_form=None, status=200, read=None
 ):
-    """`read`: the rating and events `page_dossier` read with the dossier, if it did."""
+    """`read`: the rating, events and files `page_dossier` read with the dossier."""
     if read is None:
         rating = Rating.objects.filter(dossier=dossier).first()
         events = list(dossier.events.only("action", "at", "note", "data"))
+        attached = page_documents(dossier)
     else:
-        rating, events = read
+        rating, events, attached = read
     can_rate = dossier.status in RATABLE_STATUSES and rating is None
     if dossier.status == S.SUPPLEMENT_REQUESTED and supplement_form is None:
         supplement_form = SupplementForm(**_supplement_form_kwargs(dossier))
     if can_rate and rating_form is None:
         rating_form = _unbound_rating_form()
-    # One fixed statement for both lists (the applicant's documents and the results):
-    # each is a few rows of the same dossier, and a query costs more to build than to
-    # split.
-    attached = page_documents(dossier)
+    # Both lists (the applicant's documents and the results) come from one read: each
+    # is a few rows of the same dossier, and a query costs more to build than to split.
     documents = [doc for doc in attached if doc.by_applicant]
     results = [doc for doc in attached if doc.is_result]
     context = {
@@ -363,12 +362,12 @@ def _denied(request, code: str):
 
 @never_cache
 def lookup_dossier(request, code: str):
-    # One statement reads the dossier, its procedure's name, its rating and its events
-    # (lookup_selectors): the ORM's compiling of three cost more than their SQL.
-    dossier, rating, events = page_dossier(code)
+    # One statement reads the dossier, its procedure's name, rating, events and files
+    # (lookup_selectors): the ORM's compiling of four queries cost more than their SQL.
+    dossier, rating, events, attached = page_dossier(code)
     if dossier is None or not access_has(request, dossier_id=dossier.pk):
         return _denied(request, code)
-    return _render_dossier(request, dossier, read=(rating, events))
+    return _render_dossier(request, dossier, read=(rating, events, attached))
 
 
 @never_cache
