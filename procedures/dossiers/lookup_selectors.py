@@ -256,9 +256,10 @@ def lookup_dossier(number: str) -> tuple[Dossier | None, list[LookupEvent]]:
 
 
 def _page_statement() -> _Statement:
-    """The dossier (every column), its procedure's name, rating and events, then its
-    files (the applicant's and the results, with their slot's name): one UNION ALL
-    whose first column says which (0: the dossier, once per event; 1: a file)."""
+    """The dossier (every column) with its procedure's name and its rating, then its
+    events, then its files (the applicant's and the results, with their slot's name):
+    one UNION ALL whose first column says which row is which (0, 1, 2), each row only
+    as wide as its part needs to fill."""
     q = connection.ops.quote_name
     dossier, event, rating, doc = (
         Dossier._meta,
@@ -270,46 +271,62 @@ def _page_statement() -> _Statement:
     def column(meta, name: str) -> str:
         return q(meta.get_field(name).column)
 
-    first, first_columns = _select(
+    head, head_columns = _select(
         [
             (Dossier, PAGE_DOSSIER_FIELDS, "d"),
             (Procedure, ("name",), "p"),
             (Rating, RATING_FIELDS, "r"),
-            (DossierEvent, PAGE_EVENT_FIELDS, "e"),
         ]
     )
+    events, event_columns = _select([(DossierEvent, PAGE_EVENT_FIELDS, "e")])
     doc_names = [f.name for f in doc.concrete_fields if f.name in DOCUMENT_FIELDS]
-    second, second_columns = _select(
+    files, file_columns = _select(
         [(DossierDocument, doc_names, "f"), (RequiredDocument, ("name",), "s")]
     )
     numbered = (
         f"d.{column(dossier, 'code')} IN (%s, %s) "
         f"OR d.{column(dossier, 'submission_ref')} IN (%s, %s)"
     )
-    # Positions (1-based, after the kind column) of the event's id and time, the file's id.
-    event_id = 1 + len(PAGE_DOSSIER_FIELDS) + 1 + len(RATING_FIELDS) + 1
+    first_id = (
+        f"(SELECT d.{q('id')} FROM {q(dossier.db_table)} d WHERE {numbered} "
+        f"ORDER BY d.{q('id')} LIMIT 1)"
+    )
+
+    def nulls(columns: list) -> str:
+        return ", ".join(["NULL"] * len(columns))
+
+    def typed_nulls(columns: list) -> str:
+        # The first part's NULLs carry their column's type: PostgreSQL settles each
+        # column's type part by part, and two untyped NULLs would make it text.
+        return ", ".join(
+            f"CAST(NULL AS {col.target.cast_db_type(connection)})" for _c, col in columns
+        )
+
+    # Positions (1-based) of the dossier's id, the event's time and id, the file's id.
+    event_id = 1 + len(head) + 1
     event_at = event_id + PAGE_EVENT_FIELDS.index("at")
-    file_id = 1 + len(first) + 1
+    file_id = 1 + len(head) + len(events) + 1
     sql = (
-        f"SELECT 0, {', '.join(first)}, {', '.join(['NULL'] * len(second))} "
+        f"SELECT 0, {', '.join(head)}, {typed_nulls(event_columns)}, "
+        f"{typed_nulls(file_columns)} "
         f"FROM {q(dossier.db_table)} d "
         f"INNER JOIN {q(Procedure._meta.db_table)} p "
         f"ON p.{q('id')} = d.{column(dossier, 'procedure')} "
         f"LEFT OUTER JOIN {q(rating.db_table)} r ON r.{column(rating, 'dossier')} = d.{q('id')} "
-        f"LEFT OUTER JOIN {q(event.db_table)} e ON e.{column(event, 'dossier')} = d.{q('id')} "
         f"WHERE {numbered} "
         f"UNION ALL "
-        f"SELECT 1, {', '.join(['NULL'] * len(first))}, {', '.join(second)} "
+        f"SELECT 1, {nulls(head)}, {', '.join(events)}, {nulls(files)} "
+        f"FROM {q(event.db_table)} e WHERE e.{column(event, 'dossier')} = {first_id} "
+        f"UNION ALL "
+        f"SELECT 2, {nulls(head)}, {nulls(events)}, {', '.join(files)} "
         f"FROM {q(doc.db_table)} f "
         f"LEFT OUTER JOIN {q(RequiredDocument._meta.db_table)} s "
         f"ON s.{q('id')} = f.{column(doc, 'slot')} "
-        f"WHERE f.{column(doc, 'dossier')} = "
-        f"(SELECT d.{q('id')} FROM {q(dossier.db_table)} d WHERE {numbered} "
-        f"ORDER BY d.{q('id')} LIMIT 1) "
+        f"WHERE f.{column(doc, 'dossier')} = {first_id} "
         f"AND (f.{column(doc, 'by_applicant')} OR f.{column(doc, 'is_result')}) "
         f"ORDER BY 1, 2, {event_at}, {event_id}, {file_id}"
     )
-    return _Statement(sql, [([], None), *first_columns, *second_columns])
+    return _Statement(sql, [([], None), *head_columns, *event_columns, *file_columns])
 
 
 def _document(dossier: Dossier, values: list) -> DossierDocument:
@@ -338,13 +355,11 @@ def page_dossier(
     statement = _statements.get(key)
     if statement is None:
         statement = _statements[key] = _page_statement()
-    rows = _converted(statement, [number, upper] * 4)
-    dossier_rows = [row[1:] for row in rows if row[0] == 0]
-    if not dossier_rows:
+    rows = _converted(statement, [number, upper] * 6)
+    if not rows or rows[0][0] != 0:
         return None, None, [], []
     n = len(PAGE_DOSSIER_FIELDS)
-    head = dossier_rows[0]
-    dossier_rows = [row for row in dossier_rows if row[0] == head[0]]  # as .first()
+    head = rows[0][1:]
     dossier = Dossier.from_db(connection.alias, PAGE_DOSSIER_FIELDS, head[:n])
     dossier.procedure = Procedure.from_db(
         connection.alias, ("id", "name"), [dossier.procedure_id, head[n]]
@@ -353,7 +368,7 @@ def page_dossier(
     if head[n + 1] is not None:
         rating = Rating.from_db(connection.alias, RATING_FIELDS, head[n + 1 : n + 3])
         rating.dossier = dossier
-    at, end = n + 3, n + 3 + len(PAGE_EVENT_FIELDS)
-    events = [PageEvent(*row[at:end]) for row in dossier_rows if row[at] is not None]
-    documents = [_document(dossier, row[1 + end :]) for row in rows if row[0] == 1]
+    at, end = 1 + n + 3, 1 + n + 3 + len(PAGE_EVENT_FIELDS)
+    events = [PageEvent(*row[at:end]) for row in rows if row[0] == 1]
+    documents = [_document(dossier, row[end:]) for row in rows if row[0] == 2]
     return dossier, rating, events, documents
