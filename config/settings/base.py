@@ -460,6 +460,8 @@ AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 # a used session once a minute), and with the browser. The public look-up grants last
 # PORTAL_ACCESS_MINUTES anyway.
 # https://docs.djangoproject.com/en/5.2/topics/http/sessions/#browser-length-sessions-vs-persistent-sessions
+# Django's database sessions, read with one fixed statement (config/sessions.py).
+SESSION_ENGINE = "config.sessions"
 SESSION_COOKIE_AGE = env.int("STAFF_IDLE_MINUTES", default=30) * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 MIDDLEWARE.insert(

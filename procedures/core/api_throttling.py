@@ -32,16 +32,24 @@ class LookupRateThrottle(BaseThrottle):
         self._wait: int | None = None
 
     def allow_request(self, request, view) -> bool:
-        rate = settings.DOSSIER_LOOKUP_RATE
-        if not rate:
+        window = self.window()
+        if window is None:
             return True
-        limit, seconds = parse_rate(rate)
-        window = Window("api-lookup", limit, seconds)
         now = time.time()
-        if window.hit(client_ip(request), now=now) <= limit:
+        if window.hit(client_ip(request), now=now) <= window.limit:
             return True
         self._wait = window.seconds_left(now=now)
         return False
+
+    @staticmethod
+    def window() -> Window | None:
+        """The counter of `DOSSIER_LOOKUP_RATE`, or None when it is off. The look-up view
+        bumps it itself, with the failure counters it reads (one round trip)."""
+        rate = settings.DOSSIER_LOOKUP_RATE
+        if not rate:
+            return None
+        limit, seconds = parse_rate(rate)
+        return Window("api-lookup", limit, seconds)
 
     def wait(self) -> int | None:
         return self._wait

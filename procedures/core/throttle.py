@@ -228,11 +228,26 @@ def backoff_seconds(failures: int) -> int:
 
 def lookup_blocked(request, *, code: str) -> int | None:
     """Seconds this address must still wait, or this code is closed for, else None."""
+    return lookup_check(request, code=code)[1]
+
+
+def lookup_check(
+    request, *, code: str | None, rate: Window | None = None
+) -> tuple[int | None, int | None]:
+    """One round trip for the look-up API: count this request against `rate` (the API's
+    per-address limit), and read what `lookup_blocked` reads for `code` (None: the
+    request named no valid code, only the rate counts). Returns the seconds to wait for
+    the rate limit (None: within it) and for the look-up's back-off or closed code."""
     now = time.time()
-    _n, until_key = _backoff_keys(client_ip(request))
+    ip = client_ip(request)
+    counters = [rate.counter(ip, now=now)] if rate is not None else []
+    if code is None:
+        counts, _ = hit_counters(cache, counters)
+        return _over(rate, counts, now), None
+    _n, until_key = _backoff_keys(ip)
     by_code = lookup_code_window()
     code_bucket = by_code.bucket(_code_key(code), now=now)
-    _, (until, failures) = hit_counters(cache, [], [until_key, code_bucket])
+    counts, (until, failures) = hit_counters(cache, counters, [until_key, code_bucket])
     # Remembered for lookup_succeeded: no failures on this code, nothing to reset.
     request._lookup_code_failures = (_code_key(code), int(failures or 0))
     waits = []
@@ -240,7 +255,13 @@ def lookup_blocked(request, *, code: str) -> int | None:
         waits.append(math.ceil(float(until) - now))
     if int(failures or 0) >= by_code.limit:
         waits.append(by_code.seconds_left(now=now))
-    return max(waits) if waits else None
+    return _over(rate, counts, now), max(waits) if waits else None
+
+
+def _over(rate: Window | None, counts: list[int], now: float) -> int | None:
+    if rate is None or counts[0] <= rate.limit:
+        return None
+    return rate.seconds_left(now=now)
 
 
 def lookup_failed(request, *, code: str) -> int:

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.exceptions import Throttled
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -37,6 +37,7 @@ from procedures.core.errors import DomainError
 from procedures.dossiers import serializers as ser
 from procedures.dossiers import services as svc
 from procedures.dossiers.actions import TRANSITIONS, ActionDef
+from procedures.dossiers.lookup_selectors import lookup_dossier
 from procedures.dossiers.pagination import DossierKeysetPagination
 from procedures.dossiers.permissions import IsDossierStaff
 from procedures.dossiers.selectors import dossier_detail_queryset, dossier_list
@@ -412,12 +413,28 @@ class DossierLookupView(APIView):
         response["Link"] = f'<{request.path}>; rel="alternate"; type="application/json"'
         return response
 
+    def check_throttles(self, request):
+        # GET and POST count the address's rate in `_lookup`, in the same round trip as
+        # the failure counters it reads; any other method here (OPTIONS) counts alone.
+        if request.method not in ("GET", "POST"):
+            super().check_throttles(request)
+
     def _lookup(self, request, data) -> Response:
         query = ser.LookupQuerySerializer(data=data)
-        query.is_valid(raise_exception=True)
+        valid = query.is_valid()
+        # As DRF's order was: the rate limit (429), then the parameters (400), then the
+        # back-off or closed code (429 with its own message).
+        rate_wait, seconds = throttle.lookup_check(
+            request,
+            code=query.validated_data["code"].strip() if valid else None,
+            rate=LookupRateThrottle.window(),
+        )
+        if rate_wait is not None:
+            self.throttled(request, rate_wait)
+        if not valid:
+            raise ValidationError(query.errors)
         code = query.validated_data["code"].strip()
         pin = query.validated_data["pin"].strip()
-        seconds = throttle.lookup_blocked(request, code=code)
         if seconds:
             raise Throttled(
                 wait=seconds,
@@ -426,14 +443,13 @@ class DossierLookupView(APIView):
             )
         # Exact matches only, so the unique indexes answer: the legal code or the
         # submission reference (an online dossier's number before acceptance).
-        dossier = Dossier.objects.select_related("procedure").numbered(code).first()
+        # One fixed statement (lookup_selectors) reads the dossier, its procedure's name
+        # and its events: the ORM's compiling cost more than the index look-ups.
+        dossier, events = lookup_dossier(code)
         if dossier is None:
             svc.pin_hash(code=code, pin=pin)  # same work as a wrong PIN: no timing hint
         if dossier is None or not svc.pin_matches(dossier=dossier, pin=pin):
             throttle.lookup_failed(request, code=code)
             return _not_found()
         throttle.lookup_succeeded(code=code, request=request)
-        events = dossier.events.order_by("at", "id").only(
-            "action", "at", "from_status", "to_status", "note", "dossier_id"
-        )
-        return Response(ser.LookupSerializer(dossier, context={"events": events}).data)
+        return Response(ser.lookup_payload(dossier, events))

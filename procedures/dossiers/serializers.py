@@ -454,3 +454,64 @@ class LookupSerializer(serializers.Serializer):
 
 class LookupNotFoundSerializer(serializers.Serializer):
     detail = serializers.CharField()
+
+
+# ------------------------------------------------------ the look-up, without DRF fields
+
+_datetime = serializers.DateTimeField()
+
+
+def _at(value) -> str | None:
+    # DRF's own DateTimeField: the same text (current time zone, ISO 8601, "Z" for UTC).
+    return None if value is None else _datetime.to_representation(value)
+
+
+def lookup_payload(d: Dossier, events) -> dict:
+    """What `LookupSerializer` gives for `d` and its `events`, built directly (`d` from
+    `lookup_selectors.lookup_dossier`, which sets `procedure_name`).
+
+    The serializer stays as the documented schema; at look-up rates its per-field
+    machinery (copying its fields, one method call per field and per event) cost
+    more than the queries. tests/procedures/test_api_lookup.py checks both agree.
+    """
+    status = d.status
+    done = status in (DossierStatus.FINISHED, DossierStatus.RETURNED)
+    return {
+        "code": d.code,
+        "submission_ref": d.submission_ref,
+        "procedure_name": d.procedure_name,
+        "applicant_name": d.applicant_name,
+        "status": status,
+        "status_label": choice_label(DossierStatus, status),
+        "channel": d.channel,
+        "submitted_at": _at(d.submitted_at),
+        "accepted_at": _at(d.accepted_at),
+        "due_at": _at(d.due_at),
+        "finished_at": _at(d.finished_at),
+        "returned_at": _at(d.returned_at),
+        "on_time_result": d.on_time_result or None,
+        "on_time_result_label": (
+            choice_label(OnTimeResult, d.on_time_result) if d.on_time_result else ""
+        ),
+        "supplement_reason": (
+            d.supplement_reason if status == DossierStatus.SUPPLEMENT_REQUESTED else None
+        ),
+        "payment_note": d.payment_note if status == DossierStatus.PAYMENT_REQUESTED else None,
+        "outcome": d.outcome if done else None,
+        "outcome_label": choice_label(Outcome, d.outcome) if done and d.outcome else None,
+        "outcome_note": d.outcome_note if done else None,
+        "timeline": [
+            {
+                "action": e.action,
+                "action_label": choice_label(Action, e.action),
+                "at": _at(e.at),
+                "from_status": e.from_status,
+                "to_status": e.to_status,
+                "to_status_label": (
+                    choice_label(DossierStatus, e.to_status) if e.to_status else None
+                ),
+                "note": e.note if e.action in APPLICANT_NOTE_ACTIONS else "",
+            }
+            for e in events
+        ],
+    }

@@ -1,6 +1,8 @@
 """Look-up by code + PIN (portal item 5): neutral failures, throttling, what it shows,
 the supplement answered online, and files that only the right session can fetch."""
 
+import contextlib
+import importlib
 import re
 
 import pytest
@@ -8,6 +10,7 @@ from django.core import mail
 from django.core.files.base import ContentFile
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import translation
 
 from procedures.core.constants import Channel, Outcome
 from procedures.core.constants import DossierStatus as S
@@ -471,3 +474,148 @@ def test_receipt_downloaded_from_the_look_up_says_it_has_no_pin(client, online):
             "receipt issued when the dossier was registered."
         )
     assert expected in text
+
+
+def _orm_page(client, dossier, monkeypatch) -> str:
+    """The page as the ORM's separate reads (dossier, rating, events) render it."""
+    from django.db.models import Q
+
+    from procedures.models import Dossier, Rating
+
+    # The module (the package exports its view function `lookup` under the same name).
+    views = importlib.import_module("procedures.portal.views.lookup")
+
+    def orm_read(code):
+        d = Dossier.objects.select_related("procedure").numbered(code).first()
+        if d is None:
+            return None, None, [], []
+        files = (
+            d.documents.filter(Q(by_applicant=True) | Q(is_result=True))
+            .select_related("slot")
+            .order_by("id")
+        )
+        return d, Rating.objects.filter(dossier=d).first(), list(d.events.all()), list(files)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(views, "page_dossier", orm_read)
+        # Rendered afresh, not taken from the page memo (its key would match).
+        patch.setattr(views, "_pages", type(views._pages)())
+        return _masked(page(client, dossier))
+
+
+def _masked(response) -> str:
+    assert response.status_code == 200
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+
+
+@pytest.mark.parametrize("language", ["en", "vi"])
+def test_the_page_from_one_statement_equals_the_orm_reads_in_every_state(
+    client, online_assigned, staff, monkeypatch, language
+):
+    """page_dossier (one statement: dossier, procedure name, rating, events) renders
+    the same page as the ORM's reads did, while the dossier waits for payment, is
+    resolved with a result file, returned, and rated (the rating form's cached fields
+    too, until it is rated)."""
+    from procedures.dossiers.ratings import rating_submit
+
+    stack = contextlib.ExitStack()
+    stack.enter_context(translation.override(language))  # the pages under /<language>/
+    d = online_assigned()
+    pin = d.pin
+    open_dossier(client, d, pin=pin)
+    seen = [_masked(page(client, d))]
+    d = svc.dossier_request_payment(dossier=d, actor=staff["specialist"], note="Nộp lệ phí")
+    seen.append(_masked(page(client, d)))
+    assert seen[-1] == _orm_page(client, d, monkeypatch)
+    d = svc.dossier_confirm_payment(dossier=d, actor=staff["intake"])
+    d = svc.dossier_resolve(
+        dossier=d,
+        actor=staff["unit_head"],
+        outcome=Outcome.GRANTED,
+        note="Cấp Giấy phép số 12/GP-SCT.",
+        documents=[
+            UploadedDocument(
+                slot_id=None, name="giay-phep.pdf", content=PDF, content_type="application/pdf"
+            )
+        ],
+    )
+    seen.append(_masked(page(client, d)))
+    assert seen[-1] == _orm_page(client, d, monkeypatch)
+    assert 'name="overall"' in seen[-1]  # the rating form, from its cached fields
+    d = svc.dossier_return_result(dossier=d, actor=staff["intake"])
+    seen.append(_masked(page(client, d)))
+    assert seen[-1] == _orm_page(client, d, monkeypatch)
+    rating_submit(dossier=d, overall="satisfied", timeliness=2)
+    seen.append(_masked(page(client, d)))
+    assert seen[-1] == _orm_page(client, d, monkeypatch)
+    assert 'name="overall"' not in seen[-1]
+    # Every change showed on the page at once.
+    assert len(set(seen)) == len(seen)
+    assert f'lang="{language}"' in seen[-1]
+    stack.close()
+
+
+def test_the_page_memo_serves_a_page_until_anything_on_it_changes(online_assigned, staff):
+    """The look-up page's per-process memo is keyed by everything the request read: a
+    repeat view is served from it (with this request's own CSRF token, which works),
+    and a transition, a new event, a result file, a rating, a payment request or
+    another language shows at once."""
+    from procedures.dossiers.ratings import rating_submit
+
+    views = importlib.import_module("procedures.portal.views.lookup")
+    views._pages.clear()
+    client = Client(enforce_csrf_checks=True)
+    d = online_assigned()
+    pin = d.pin
+    form = client.get(reverse(LOOKUP))
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.content.decode())
+    client.post(
+        reverse(LOOKUP), {"code": d.code, "pin": pin, "csrfmiddlewaretoken": token.group(1)}
+    )
+    first = _masked(page(client, d))
+    size = len(views._pages)
+    assert size == 1
+    again = page(client, d)
+    assert _masked(again) == first and len(views._pages) == size  # served from the memo
+    # The memo's page carries this request's token, and it is accepted.
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', again.content.decode())
+    assert views._CSRF_STAND_IN not in again.content.decode()
+    seen = [first]
+
+    def changed() -> str:
+        html = _masked(page(client, d))
+        assert html not in seen
+        seen.append(html)
+        return html
+
+    d = svc.dossier_request_payment(dossier=d, actor=staff["specialist"], note="Nộp lệ phí")
+    assert "Nộp lệ phí" in changed()
+    d = svc.dossier_confirm_payment(dossier=d, actor=staff["intake"])
+    assert "Payment received" in changed()
+    d = svc.dossier_resolve(
+        dossier=d,
+        actor=staff["unit_head"],
+        outcome=Outcome.GRANTED,
+        note="Cấp Giấy phép số 12/GP-SCT.",
+        documents=[
+            UploadedDocument(
+                slot_id=None, name="giay-phep.pdf", content=PDF, content_type="application/pdf"
+            )
+        ],
+    )
+    assert "giay-phep.pdf" in changed()
+    svc.dossier_return_result(dossier=d, actor=staff["intake"])
+    assert "Result handed over" in changed()
+    rating_submit(dossier=d, overall="satisfied")
+    assert "You rated the service" in changed()
+    with translation.override("vi"):  # the page under /vi/
+        html = _masked(page(client, d))
+    assert 'lang="vi"' in html and html not in seen
+    # A page with a message to show is rendered for it, never memoized.
+    size = len(views._pages)
+    response = client.post(
+        reverse("procedures:lookup-close", args=[d.code]),
+        {"csrfmiddlewaretoken": token.group(1)},
+    )
+    assert response.status_code == 302  # the memo page's token was accepted
+    assert len(views._pages) == size

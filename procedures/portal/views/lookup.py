@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from collections import OrderedDict
+
 from django.contrib import messages
 from django.db.models import Count, Q, Sum
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+from django.utils.timezone import get_current_timezone_name
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from procedures.accounts.session import applicant_current
 from procedures.catalogue.fees import fee_format, vnd
 from procedures.core import signing, throttle
 from procedures.core.constants import Action, Outcome, ResultDelivery
@@ -18,6 +27,7 @@ from procedures.core.constants import DossierStatus as S
 from procedures.core.errors import DomainError
 from procedures.core.labels import choice_label
 from procedures.dossiers.documents import document_result_signed
+from procedures.dossiers.lookup_selectors import page_documents, page_dossier
 from procedures.dossiers.ratings import RATABLE_STATUSES, rating_submit
 from procedures.dossiers.services import dossier_receive_supplement, pin_hash, pin_matches
 from procedures.models import Dossier, DossierDocument, Rating
@@ -171,9 +181,9 @@ def _applicant_sees(event) -> bool:
     return True
 
 
-def _timeline(dossier: Dossier) -> list[dict]:
+def _timeline(events) -> list[dict]:
     out = []
-    for event in dossier.events.all():
+    for event in events:
         if not _applicant_sees(event):
             continue
         text = TIMELINE_TEXT[event.action]
@@ -200,55 +210,149 @@ def _supplement_form_kwargs(dossier: Dossier) -> dict:
     }
 
 
-def _render_dossier(request, dossier, *, supplement_form=None, rating_form=None, status=200):
-    rating = Rating.objects.filter(dossier=dossier).first()
+# The unbound rating form's fields, rendered once per language and process: they are
+# the same on every page that offers the form (its CSRF token is outside them), and
+# their dozens of radio buttons cost more than the rest of the page.
+_rating_fields: dict[str | None, str] = {}
+
+
+_unbound: list[RatingForm] = []
+
+
+def _unbound_rating_form() -> RatingForm:
+    """One unbound rating form per process: the page only asks it whether it has errors
+    (none) and takes its fields from `_rating_fields_html`; building one per request
+    (copying its fields) cost more than that."""
+    if not _unbound:
+        _unbound.append(RatingForm())
+    return _unbound[0]
+
+
+def _rating_fields_html(rating_form) -> str:
+    if rating_form is None or rating_form.is_bound:
+        return ""  # a posted form shows its own values and errors
+    language = get_language()
+    html = _rating_fields.get(language)
+    if html is None:
+        html = _rating_fields[language] = render_to_string(
+            "procedures/_rating_fields.html", {"rating_form": RatingForm()}
+        )
+    return mark_safe(html)  # noqa: S308 - our own template's output
+
+
+def _render_dossier(
+    request, dossier, *, supplement_form=None, rating_form=None, status=200, read=None
+):
+    """`read`: the rating, events and files `page_dossier` read with the dossier."""
+    if read is None:
+        rating = Rating.objects.filter(dossier=dossier).first()
+        events = list(dossier.events.only("action", "at", "note", "data"))
+        attached = page_documents(dossier)
+    else:
+        rating, events, attached = read
     can_rate = dossier.status in RATABLE_STATUSES and rating is None
     if dossier.status == S.SUPPLEMENT_REQUESTED and supplement_form is None:
         supplement_form = SupplementForm(**_supplement_form_kwargs(dossier))
     if can_rate and rating_form is None:
-        rating_form = RatingForm()
-    # One query for both lists (the applicant's documents and the results): each is a
-    # few rows of the same dossier, and a query costs more to build than to split.
-    attached = list(
-        dossier.documents.filter(Q(by_applicant=True) | Q(is_result=True))
-        .select_related("slot")
-        .order_by("id")
-    )
+        rating_form = _unbound_rating_form()
+    # Both lists (the applicant's documents and the results) come from one read: each
+    # is a few rows of the same dossier, and a query costs more to build than to split.
     documents = [doc for doc in attached if doc.by_applicant]
     results = [doc for doc in attached if doc.is_result]
-    return render(
-        request,
-        "procedures/lookup_dossier.html",
-        {
-            "dossier": dossier,
-            "status_text": STATUS_TEXT.get(dossier.status, ""),
-            # Not get_*_display(), which translates every choice of the field per call.
-            "labels": {
-                "status": choice_label(S, dossier.status),
-                "outcome": choice_label(Outcome, dossier.outcome),
-                "result_delivery": choice_label(ResultDelivery, dossier.result_delivery),
-            },
-            "timeline": _timeline(dossier),
-            "documents": documents,
-            "results": results,
-            # Said beside a PDF result's link: it is signed when downloaded.
-            "results_signed": signing.signing_configured(),
-            "rating": rating,
-            "can_rate": can_rate,
-            "fee": fee_format(fee_vnd=dossier.fee_vnd, fee_text=dossier.fee_text),
-            "payable": payment_payable(dossier=dossier),
-            "payable_amount": vnd(dossier.fee_vnd) if dossier.fee_vnd else "",
-            # Right after submission the session still holds the PIN for the receipt;
-            # later the PDF cannot carry it (only its keyed hash is stored).
-            "receipt_has_pin": receipt_pin(request, dossier_id=dossier.pk) is not None,
-            "supplement_form": supplement_form
-            if dossier.status == S.SUPPLEMENT_REQUESTED
-            else None,
-            "rating_form": rating_form if can_rate else None,
-            "S": S,
+    context = {
+        "dossier": dossier,
+        "status_text": STATUS_TEXT.get(dossier.status, ""),
+        # Not get_*_display(), which translates every choice of the field per call.
+        "labels": {
+            "status": choice_label(S, dossier.status),
+            "outcome": choice_label(Outcome, dossier.outcome),
+            "result_delivery": choice_label(ResultDelivery, dossier.result_delivery),
         },
-        status=status,
+        "timeline": _timeline(events),
+        "documents": documents,
+        "results": results,
+        # Said beside a PDF result's link: it is signed when downloaded.
+        "results_signed": signing.signing_configured(),
+        "rating": rating,
+        "can_rate": can_rate,
+        "fee": fee_format(fee_vnd=dossier.fee_vnd, fee_text=dossier.fee_text),
+        "payable": payment_payable(dossier=dossier),
+        "payable_amount": vnd(dossier.fee_vnd) if dossier.fee_vnd else "",
+        # Right after submission the session still holds the PIN for the receipt;
+        # later the PDF cannot carry it (only its keyed hash is stored).
+        "receipt_has_pin": receipt_pin(request, dossier_id=dossier.pk) is not None,
+        "supplement_form": supplement_form if dossier.status == S.SUPPLEMENT_REQUESTED else None,
+        "rating_form": rating_form if can_rate else None,
+        "rating_fields_html": _rating_fields_html(rating_form if can_rate else None),
+        "S": S,
+    }
+    memo = _page_memo_key(request, context, events=events, attached=attached, status=status)
+    if memo is None:
+        return render(request, "procedures/lookup_dossier.html", context, status=status)
+    html = _pages.get(memo)
+    if html is None:
+        # Rendered with a stand-in for the CSRF token, which each request fills in.
+        context["csrf_token"] = _CSRF_STAND_IN
+        html = render_to_string("procedures/lookup_dossier.html", context, request)
+        _pages[memo] = html
+        while len(_pages) > PAGE_MEMO_SIZE:
+            _pages.popitem(last=False)
+    else:
+        _pages.move_to_end(memo)
+    return HttpResponse(html.replace(_CSRF_STAND_IN, get_token(request)))
+
+
+# The look-up page, rendered, per process: its HTML is a function of what the request
+# read from the database (the whole dossier row, its procedure's name, rating, events
+# and files, all read on every request) and of a few facts of the request, so the key
+# is made of exactly those, and a change to the dossier makes a new key at once: there
+# is nothing to invalidate. Least recently used pages are dropped beyond
+# PAGE_MEMO_SIZE (about 20 kB each). Never with messages to show, a form with the
+# visitor's input, or the supplement form (it lists the procedure's documents).
+PAGE_MEMO_SIZE = 200
+_pages: OrderedDict[str, str] = OrderedDict()
+_CSRF_STAND_IN = "csrf" + secrets.token_hex(16)
+
+
+def _page_memo_key(request, context: dict, *, events, attached, status: int) -> str | None:
+    dossier = context["dossier"]
+    if (
+        status != 200
+        or request.method != "GET"
+        or context["supplement_form"] is not None
+        or (context["rating_form"] is not None and context["rating_form"].is_bound)
+        or len(messages.get_messages(request))  # len() leaves them unread
+    ):
+        return None
+    rating = context["rating"]
+    facts = (
+        get_language(),
+        get_current_timezone_name(),
+        request.get_full_path(),
+        getattr(request.resolver_match, "url_name", None),
+        applicant_current(request) is not None,
+        context["receipt_has_pin"],
+        context["results_signed"],
+        context["payable"],
+        tuple(getattr(dossier, f.attname) for f in dossier._meta.concrete_fields),
+        dossier.procedure.name,
+        None if rating is None else (rating.pk, rating.overall),
+        tuple((e.action, e.at, e.note, e.data) for e in events),
+        tuple(
+            (
+                doc.pk,
+                doc.original_name,
+                doc.size,
+                doc.created_at,
+                doc.content_type,
+                doc.by_applicant,
+                doc.is_result,
+                doc.slot.name if doc.slot_id else None,
+            )
+            for doc in attached
+        ),
     )
+    return hashlib.sha256(repr(facts).encode()).hexdigest()
 
 
 def _denied(request, code: str):
@@ -258,10 +362,12 @@ def _denied(request, code: str):
 
 @never_cache
 def lookup_dossier(request, code: str):
-    dossier = _accessible(request, code)
-    if dossier is None:
+    # One statement reads the dossier, its procedure's name, rating, events and files
+    # (lookup_selectors): the ORM's compiling of four queries cost more than their SQL.
+    dossier, rating, events, attached = page_dossier(code)
+    if dossier is None or not access_has(request, dossier_id=dossier.pk):
         return _denied(request, code)
-    return _render_dossier(request, dossier)
+    return _render_dossier(request, dossier, read=(rating, events, attached))
 
 
 @never_cache
