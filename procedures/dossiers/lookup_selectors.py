@@ -204,17 +204,19 @@ def _converted(statement: _Statement, params: list) -> list[list]:
     with connection.cursor() as cursor:
         cursor.execute(statement.sql, params)
         rows = cursor.fetchall()
-    converted = []
-    for row in rows:
-        values = list(row)
-        for i, (converters, col) in enumerate(statement.columns):
-            value = values[i]
-            if value is not None:
-                for converter in converters:
-                    value = converter(value, col, connection)
-                values[i] = value
-        converted.append(values)
-    return converted
+    return [_convert_row(statement, row) for row in rows]
+
+
+def _convert_row(statement: _Statement, row) -> list:
+    """A fetched row's values through each column's database converters, as the ORM does."""
+    values = list(row)
+    for i, (converters, col) in enumerate(statement.columns):
+        value = values[i]
+        if value is not None:
+            for converter in converters:
+                value = converter(value, col, connection)
+            values[i] = value
+    return values
 
 
 def _rows(kind: str, number: str) -> list[list]:
@@ -229,14 +231,7 @@ def _rows(kind: str, number: str) -> list[list]:
     for row in rows:
         if row[0] != rows[0][0]:  # only one dossier can match; the first, like .first()
             break
-        values = list(row)
-        for i, (converters, col) in enumerate(statement.columns):
-            value = values[i]
-            if value is not None:
-                for converter in converters:
-                    value = converter(value, col, connection)
-                values[i] = value
-        converted.append(values)
+        converted.append(_convert_row(statement, row))
     return converted
 
 
