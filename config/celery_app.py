@@ -7,6 +7,7 @@ unset.
 
 import logging
 import os
+import signal
 from pathlib import Path
 
 from celery import Celery
@@ -46,6 +47,7 @@ def _on_worker_ready(sender, **kwargs):
     once: messages queued while the broker or the worker was down are sent now rather
     than at the next beat, and a sweep or month close whose tick was lost is run."""
     conf = sender.app.conf
+    lost_ack_watch(os.getpid())
     logger.info(
         "worker %s ready: broker %s, concurrency %s, prefetch %s, acks_late %s",
         sender.hostname,
@@ -70,3 +72,52 @@ def _on_worker_ready(sender, **kwargs):
         sender.app.send_task("procedures.deliver_pending")
     except Exception as exc:  # noqa: BLE001 - the beat drain will do it; say why not now
         logger.warning("could not queue the start-up outbox drain: %s", exc)
+
+
+class LostAckWatchdog(logging.Handler):
+    """Stops the worker (warm shutdown) when it could not acknowledge or reject a message.
+
+    kombu logs "Couldn't ack" (or "Couldn't reject") at CRITICAL when the broker
+    connection broke or froze while a finished task was being acknowledged; such a
+    worker process has been seen to take no more messages once Redis answered again
+    (docs/reliability.md). Its supervisor (systemd, the container runtime) starts a
+    fresh one, which gets the unacknowledged message again (acks late) and drains the
+    outbox at start-up. Fires once per process; WORKER_EXIT_ON_LOST_ACK=false turns it off.
+    """
+
+    def __init__(self, pid: int, kill=os.kill) -> None:
+        super().__init__(level=logging.CRITICAL)
+        self.pid = pid
+        self.kill = kill
+        self.fired = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.fired or not str(record.msg).startswith(("Couldn't ack", "Couldn't reject")):
+            return
+        self.fired = True
+        logger.critical(
+            "the broker connection broke while a message was being acknowledged: stopping "
+            "worker process %s so that its supervisor starts a fresh one",
+            self.pid,
+        )
+        self.kill(self.pid, signal.SIGTERM)
+
+
+# kombu's Message.ack_log_error logs through the logger Celery hands it (the request's,
+# a child of "celery"); "kombu" covers kombu's own.
+LOST_ACK_LOGGERS = ("celery", "kombu")
+
+
+def lost_ack_watch(pid: int) -> LostAckWatchdog | None:
+    """Installs the watchdog for worker process `pid` (its main process, where
+    acknowledgements are sent); once, whatever the number of calls."""
+    from django.conf import settings
+
+    if not getattr(settings, "WORKER_EXIT_ON_LOST_ACK", True):
+        return None
+    handler = LostAckWatchdog(pid)
+    for name in LOST_ACK_LOGGERS:
+        target = logging.getLogger(name)
+        target.handlers = [h for h in target.handlers if not isinstance(h, LostAckWatchdog)]
+        target.addHandler(handler)
+    return handler

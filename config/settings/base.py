@@ -384,6 +384,9 @@ DELIVERY_FAILING_ALERT_MINUTES = env.int("DELIVERY_FAILING_ALERT_MINUTES", defau
 # Publishing a task after a commit (a web request) waits at most this long for Redis,
 # connecting and answering; a frozen Redis costs the request this, never a 500.
 CELERY_ENQUEUE_TIMEOUT = env.float("CELERY_ENQUEUE_TIMEOUT", default=0.5)
+# A worker that could not acknowledge a message (broker connection broken or frozen at
+# that moment) stops itself for its supervisor to restart it (config/celery_app.py).
+WORKER_EXIT_ON_LOST_ACK = env.bool("WORKER_EXIT_ON_LOST_ACK", default=True)
 if REDIS_URL:
     # Every broker client (worker, beat, health check) gives up on a frozen Redis
     # instead of waiting forever on a socket (SIGSTOP keeps TCP connections open).

@@ -6,7 +6,10 @@ the environment of the worker:
   still running when the test kills the worker;
 - TEST_MAIL_BLOCK_AT: the n-th message of this process hangs before it is written
   (a mail server that stops answering mid-conversation) after leaving a
-  ``blocked-<pid>`` marker, so the test kills the worker at a known point.
+  ``blocked-<pid>`` marker, so the test kills the worker at a known point;
+- TEST_MAIL_PAUSE_BROKER_AT: after the n-th message of this process is written, Redis
+  pauses every client for TEST_MAIL_PAUSE_SECONDS (CLIENT PAUSE): the worker's late
+  acknowledgement of the task that sent it then times out ("Couldn't ack").
 """
 
 import os
@@ -27,6 +30,7 @@ class FileCountingBackend(BaseEmailBackend):
         folder.mkdir(parents=True, exist_ok=True)
         delay = float(os.environ.get("TEST_MAIL_DELAY", "0") or 0)
         block_at = int(os.environ.get("TEST_MAIL_BLOCK_AT", "0") or 0)
+        pause_at = int(os.environ.get("TEST_MAIL_PAUSE_BROKER_AT", "0") or 0)
         for message in messages:
             _sent_by_this_process += 1
             if block_at and _sent_by_this_process == block_at:
@@ -42,4 +46,14 @@ class FileCountingBackend(BaseEmailBackend):
             tmp = folder / f".{name}"
             tmp.write_bytes(message.message().as_bytes())
             tmp.rename(folder / name)
+            if pause_at and _sent_by_this_process == pause_at:
+                _broker_pause(float(os.environ.get("TEST_MAIL_PAUSE_SECONDS", "4")))
         return len(messages)
+
+
+def _broker_pause(seconds: float) -> None:
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.execute_command("CLIENT", "PAUSE", int(seconds * 1000), "ALL")
+    client.close()

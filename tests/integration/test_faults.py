@@ -233,8 +233,8 @@ def test_redis_frozen_requests_answer_and_the_healthcheck_says_so(
     workers(own_redis.url, name="frozen").start(beat=True, **FAST)
     wait_until(all_sent, 30, "the receipts, Redis up")
     # Freeze between two drain ticks, not on the ack of the tick that sent the receipts:
-    # a worker whose late ack times out inside a freeze can stop consuming (Celery's
-    # "Couldn't ack" hang, docs/reliability.md); that race is not what this test measures.
+    # a worker whose late ack times out inside a freeze stops itself for its supervisor
+    # to restart (test_lost_ack.py); that is not what this test measures.
     time.sleep(0.5)
     frozen_for = fault_seconds(60, 4)
     own_redis.freeze()
