@@ -10,7 +10,8 @@ minute and a busy page costs no write. The cookie itself ends with the browser
 `SessionStore` (SESSION_ENGINE = "config.sessions") is Django's database store, the same
 table and rows, reading a session with one fixed statement instead of a query built
 through the ORM on every request: on the public look-up page that building cost more
-than the rest of the session's work.
+than the rest of the session's work. On PostgreSQL the statement is prepared
+(procedures/core/prepared.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import time
 from django.contrib.sessions.backends import db
 from django.db import connections, router
 from django.utils import timezone
+
+from procedures.core.prepared import fetch_all
 
 REFRESH_SECONDS = 60
 TOUCHED_KEY = "_touched_at"
@@ -68,9 +71,8 @@ class SessionStore(db.SessionStore):
                 f"AND {q(meta.get_field('expire_date').column)} > %s"
             )
         now = connection.ops.adapt_datetimefield_value(timezone.now())
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [self.session_key, now])
-            row = cursor.fetchone()
+        rows = fetch_all(sql, [self.session_key, now], using=alias)
+        row = rows[0] if rows else None
         if row is None:
             self._session_key = None  # as the ORM read does for a missing or expired row
             return None

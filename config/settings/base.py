@@ -85,6 +85,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"].setdefault(
         "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"
     )
+
+
+def database_options(database: dict) -> dict:
+    """PostgreSQL: the fixed statements run through procedures/core/prepared.py (and
+    only those: the ORM's cursor binds parameters on the client and never prepares)
+    become prepared statements after psycopg's 5 runs on a connection, so that
+    PostgreSQL stops planning them on every request. Django turns psycopg's preparing
+    off unless OPTIONS says otherwise; DATABASE_PREPARED_STATEMENTS=false keeps it off,
+    for a pooler that cannot keep prepared statements (PgBouncer in transaction mode
+    before 1.21)."""
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        threshold = 5 if env.bool("DATABASE_PREPARED_STATEMENTS", default=True) else None
+        database.setdefault("OPTIONS", {}).setdefault("prepare_threshold", threshold)
+    return database
+
+
+database_options(DATABASES["default"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -5,11 +5,11 @@ with the environment of the README's deployment section (tests/test_deploy_check
 """
 
 from .base import *  # noqa: F401,F403
-from .base import env
+from .base import database_options, env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
-DATABASES = {"default": env.db("DATABASE_URL")}
+DATABASES = {"default": database_options(env.db("DATABASE_URL"))}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # The proxy terminates TLS and says so in X-Forwarded-Proto (it must overwrite a value
 # sent by the client). https://docs.djangoproject.com/en/5.2/ref/settings/#secure-proxy-ssl-header

@@ -11,6 +11,10 @@ for the page, every column of the dossier and its rating as well.
 The database's own converters are applied to each column (dates arrive as text on
 SQLite), so the values are the ORM's; tests/procedures/test_api_lookup.py compares
 them with the ORM's queries.
+
+On PostgreSQL the statements are prepared (procedures/core/prepared.py): planning the
+page's statement cost about three times its execution, and more than the whole one-row
+read the page is measured against.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any, NamedTuple
 from django.db import connection
 
 from procedures.catalogue.models import RequiredDocument
+from procedures.core.prepared import fetch_all
 from procedures.models import Dossier, DossierDocument, DossierEvent, Procedure, Rating
 
 # The columns the look-up's answer shows, and the PIN's hash.
@@ -201,10 +206,7 @@ def page_documents(dossier: Dossier) -> list[DossierDocument]:
 
 
 def _converted(statement: _Statement, params: list) -> list[list]:
-    with connection.cursor() as cursor:
-        cursor.execute(statement.sql, params)
-        rows = cursor.fetchall()
-    return [_convert_row(statement, row) for row in rows]
+    return [_convert_row(statement, row) for row in fetch_all(statement.sql, params)]
 
 
 def _convert_row(statement: _Statement, row) -> list:
@@ -224,9 +226,7 @@ def _rows(kind: str, number: str) -> list[list]:
     number = (number or "").strip()
     upper = number.upper()
     statement = _statement(kind)
-    with connection.cursor() as cursor:
-        cursor.execute(statement.sql, [number, upper, number, upper])
-        rows = cursor.fetchall()
+    rows = fetch_all(statement.sql, [number, upper, number, upper])
     converted: list[list] = []
     for row in rows:
         if row[0] != rows[0][0]:  # only one dossier can match; the first, like .first()
@@ -254,7 +254,8 @@ def _page_statement() -> _Statement:
     """The dossier (every column) with its procedure's name and its rating, then its
     events, then its files (the applicant's and the results, with their slot's name):
     one UNION ALL whose first column says which row is which (0, 1, 2), each row only
-    as wide as its part needs to fill."""
+    as wide as its part needs to fill. The dossier's id is found once, in a
+    materialized WITH, and each part reads by it."""
     q = connection.ops.quote_name
     dossier, event, rating, doc = (
         Dossier._meta,
@@ -282,10 +283,13 @@ def _page_statement() -> _Statement:
         f"d.{column(dossier, 'code')} IN (%s, %s) "
         f"OR d.{column(dossier, 'submission_ref')} IN (%s, %s)"
     )
-    first_id = (
-        f"(SELECT d.{q('id')} FROM {q(dossier.db_table)} d WHERE {numbered} "
-        f"ORDER BY d.{q('id')} LIMIT 1)"
+    # The dossier's id, found once (only one dossier can carry the number; the first,
+    # like .first()), then each part reads by it.
+    found = (
+        f"WITH found AS MATERIALIZED (SELECT d.{q('id')} FROM {q(dossier.db_table)} d "
+        f"WHERE {numbered} ORDER BY d.{q('id')} LIMIT 1) "
     )
+    first_id = f"(SELECT {q('id')} FROM found)"
 
     def nulls(columns: list) -> str:
         return ", ".join(["NULL"] * len(columns))
@@ -302,13 +306,14 @@ def _page_statement() -> _Statement:
     event_at = event_id + PAGE_EVENT_FIELDS.index("at")
     file_id = 1 + len(head) + len(events) + 1
     sql = (
+        f"{found}"
         f"SELECT 0, {', '.join(head)}, {typed_nulls(event_columns)}, "
         f"{typed_nulls(file_columns)} "
         f"FROM {q(dossier.db_table)} d "
         f"INNER JOIN {q(Procedure._meta.db_table)} p "
         f"ON p.{q('id')} = d.{column(dossier, 'procedure')} "
         f"LEFT OUTER JOIN {q(rating.db_table)} r ON r.{column(rating, 'dossier')} = d.{q('id')} "
-        f"WHERE {numbered} "
+        f"WHERE d.{q('id')} = {first_id} "
         f"UNION ALL "
         f"SELECT 1, {nulls(head)}, {', '.join(events)}, {nulls(files)} "
         f"FROM {q(event.db_table)} e WHERE e.{column(event, 'dossier')} = {first_id} "
@@ -350,7 +355,7 @@ def page_dossier(
     statement = _statements.get(key)
     if statement is None:
         statement = _statements[key] = _page_statement()
-    rows = _converted(statement, [number, upper] * 6)
+    rows = _converted(statement, [number, upper] * 2)
     if not rows or rows[0][0] != 0:
         return None, None, [], []
     n = len(PAGE_DOSSIER_FIELDS)
