@@ -17,7 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import router, transaction
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 from kombu.exceptions import KombuError, OperationalError
 from redis.exceptions import RedisError
@@ -57,21 +58,47 @@ def delivery_queue(
     message_kind = get_kind(kind)
     if channel not in message_kind.channels:
         raise ValueError(f"message kind {kind!r} is not sent by {str(channel)!r}")
-    try:
-        with transaction.atomic():
-            delivery = Delivery.objects.create(
-                kind=kind,
-                recipient=recipient,
-                subject_key=subject_key,
-                payload=payload,
-                language=language,
-                user=user,
-                channel=channel,
-            )
-    except IntegrityError:
+    delivery = Delivery(
+        kind=kind,
+        recipient=recipient,
+        subject_key=subject_key,
+        payload=payload,
+        language=language,
+        user=user,
+        channel=channel,
+    )
+    if not _insert_once(delivery):
         return None
     enqueue_after_commit([delivery.pk])
     return delivery
+
+
+def _insert_once(delivery: Delivery) -> bool:
+    """Insert the row unless the same message is in the ledger already (the unique
+    `delivery_once`); True when it was inserted.
+
+    One statement, INSERT ... ON CONFLICT DO NOTHING RETURNING (PostgreSQL and SQLite
+    alike), where catching the IntegrityError took three: a savepoint, the insert and
+    the savepoint's release. No signal is sent for the row, as `Model.save` would
+    (nothing listens to the ledger's saves).
+    """
+    meta = Delivery._meta
+    using = router.db_for_write(Delivery)
+    fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
+    returning = meta.db_returning_fields
+    rows = Delivery._base_manager.using(using)._insert(
+        [delivery],
+        fields=fields,
+        returning_fields=returning,
+        using=using,
+        on_conflict=OnConflict.IGNORE,
+    )
+    if not rows or rows[0] is None:
+        return False
+    for value, field in zip(rows[0], returning, strict=True):
+        setattr(delivery, field.attname, value)
+    delivery._state.adding, delivery._state.db = False, using
+    return True
 
 
 def enqueue_after_commit(ids: Iterable[int]) -> None:
