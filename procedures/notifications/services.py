@@ -115,6 +115,7 @@ class _KeptBroker(threading.local):
     pid: int = 0
     key: tuple = ()
     connection: Any = None
+    producer: Any = None
 
 
 _kept = _KeptBroker()
@@ -123,7 +124,7 @@ _kept = _KeptBroker()
 def _broker_forget(*, close: bool) -> None:
     """Drop the kept connection; `close` it only when this process opened it (a forked
     child must not shut down its parent's socket: it just lets go of its copy)."""
-    connection, _kept.connection = _kept.connection, None
+    connection, _kept.connection, _kept.producer = _kept.connection, None, None
     if connection is not None and close and _kept.pid == os.getpid():
         try:
             connection.release()
@@ -135,13 +136,14 @@ if hasattr(os, "register_at_fork"):  # gunicorn's workers, Celery's pool childre
     os.register_at_fork(after_in_child=lambda: _broker_forget(close=False))
 
 
-def _publish_connection():
-    """This process's connection for publishing, with short socket timeouts
-    (CELERY_ENQUEUE_TIMEOUT), or None when tasks run eagerly.
+def _publish_producer():
+    """This process's producer for publishing, on a connection with short socket
+    timeouts (CELERY_ENQUEUE_TIMEOUT), or None when tasks run eagerly.
 
     The pooled connection carries the worker's patient timeouts; a request that has
     committed must not wait on a frozen Redis (SIGSTOP: connections open, no answer).
-    The connection is kept for the next request of this process and thread. A broker
+    The connection and its producer are kept for the next request of this process and
+    thread. A broker
     restarted since it was opened is seen before the next publish (redis-py checks a
     pooled socket on taking it: a closed one is opened again), and a connection that
     failed is dropped (`_broker_forget`): the next request opens a new one.
@@ -165,8 +167,10 @@ def _publish_connection():
             },
             connect_timeout=timeout,
         )
+        # Declares nothing and opens nothing yet: the first publish connects.
+        _kept.producer = app.amqp.Producer(_kept.connection, auto_declare=False)
         _kept.pid, _kept.key = os.getpid(), key
-    return _kept.connection
+    return _kept.producer
 
 
 def enqueue_deliveries(ids: list[int]) -> int:
@@ -185,8 +189,8 @@ def enqueue_deliveries(ids: list[int]) -> int:
         if len(ids) == 1
         else [ids[i : i + ENQUEUE_CHUNK] for i in range(0, len(ids), ENQUEUE_CHUNK)]
     )
-    connection = _publish_connection()
-    options = {} if connection is None else {"connection": connection}
+    producer = _publish_producer()
+    options = {} if producer is None else {"producer": producer}
     try:
         for chunk in chunks:
             if len(chunk) == 1:
