@@ -560,7 +560,7 @@ def _version_in_force(*, procedure_id: int, on: datetime.date) -> ProcedureVersi
     prepared = _IN_FORCE_SQL.get(connection.vendor)
     if prepared is None:
         meta = ProcedureVersion._meta
-        fields = list(meta.concrete_fields)
+        fields: list[Any] = list(meta.concrete_fields)
         q = connection.ops.quote_name
         column = {f.name: q(f.column) for f in fields}
         sql = (

@@ -86,7 +86,8 @@ def _insert_once(delivery: Delivery) -> bool:
     using = router.db_for_write(Delivery)
     fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
     returning = meta.db_returning_fields
-    rows = Delivery._base_manager.using(using)._insert(
+    manager: Any = Delivery._base_manager.using(using)  # _insert: what Model.save calls
+    rows = manager._insert(
         [delivery],
         fields=fields,
         returning_fields=returning,
