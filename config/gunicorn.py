@@ -36,3 +36,14 @@ errorlog = "-"
 # The client address comes from the proxy's X-Forwarded-For, read by the application
 # (TRUSTED_PROXY_COUNT); gunicorn itself trusts the proxy for the scheme only.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):
+    """Move what the worker loaded (Django, the project's modules, its settings) out of
+    the garbage collector's reach: those objects live as long as the worker, and a full
+    collection otherwise walks all ~190,000 of them again and again. Measured on the
+    online submission: 0.9 ms of collection per request down to 0.3 ms (issue 13).
+    https://docs.python.org/3/library/gc.html#gc.freeze"""
+    import gc
+
+    gc.freeze()

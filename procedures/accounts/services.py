@@ -73,11 +73,24 @@ def account_sign_in(*, identity: Identity, now: datetime | None = None) -> Appli
 
 
 def account_link_dossier(
-    *, account: ApplicantAccount, dossier: Dossier, claimed: bool = False, now=None
+    *,
+    account: ApplicantAccount,
+    dossier: Dossier,
+    claimed: bool = False,
+    now=None,
+    new_dossier: bool = False,
 ) -> ApplicantDossier:
     """Give the dossier to the account. A dossier belongs to one account only (the
-    unique dossier column decides a race); it is never moved to another."""
+    unique dossier column decides a race); it is never moved to another.
+
+    `new_dossier`: created in the caller's transaction, so no other transaction can
+    see it yet, let alone link it: one insert, without the look-up and the savepoint
+    that a claim of an existing dossier needs."""
     now = now or timezone.now()
+    if new_dossier:
+        return ApplicantDossier.objects.create(
+            account=account, dossier=dossier, claimed=claimed, linked_at=now
+        )
     existing = ApplicantDossier.objects.filter(dossier=dossier).first()
     if existing is None:
         try:

@@ -452,7 +452,7 @@ def dossier_register(
         if account is not None:
             from procedures.accounts.services import account_link_dossier
 
-            account_link_dossier(account=account, dossier=dossier, now=now)
+            account_link_dossier(account=account, dossier=dossier, now=now, new_dossier=True)
         from procedures.notifications.services import notify_dossier_event
 
         notify_dossier_event(event=event)

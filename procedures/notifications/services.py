@@ -10,11 +10,15 @@ applicant's request never fails because Redis is down.
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import router, transaction
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 from kombu.exceptions import KombuError, OperationalError
 from redis.exceptions import RedisError
@@ -32,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 # Ids per task message when many rows are queued at once (a reminder sweep).
 ENQUEUE_CHUNK = 50
+_BROKER_ERRORS = (OperationalError, KombuError, OSError, RedisError)
 
 
 def delivery_queue(
@@ -53,21 +58,48 @@ def delivery_queue(
     message_kind = get_kind(kind)
     if channel not in message_kind.channels:
         raise ValueError(f"message kind {kind!r} is not sent by {str(channel)!r}")
-    try:
-        with transaction.atomic():
-            delivery = Delivery.objects.create(
-                kind=kind,
-                recipient=recipient,
-                subject_key=subject_key,
-                payload=payload,
-                language=language,
-                user=user,
-                channel=channel,
-            )
-    except IntegrityError:
+    delivery = Delivery(
+        kind=kind,
+        recipient=recipient,
+        subject_key=subject_key,
+        payload=payload,
+        language=language,
+        user=user,
+        channel=channel,
+    )
+    if not _insert_once(delivery):
         return None
     enqueue_after_commit([delivery.pk])
     return delivery
+
+
+def _insert_once(delivery: Delivery) -> bool:
+    """Insert the row unless the same message is in the ledger already (the unique
+    `delivery_once`); True when it was inserted.
+
+    One statement, INSERT ... ON CONFLICT DO NOTHING RETURNING (PostgreSQL and SQLite
+    alike), where catching the IntegrityError took three: a savepoint, the insert and
+    the savepoint's release. No signal is sent for the row, as `Model.save` would
+    (nothing listens to the ledger's saves).
+    """
+    meta = Delivery._meta
+    using = router.db_for_write(Delivery)
+    fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
+    returning = meta.db_returning_fields
+    manager: Any = Delivery._base_manager.using(using)  # _insert: what Model.save calls
+    rows = manager._insert(
+        [delivery],
+        fields=fields,
+        returning_fields=returning,
+        using=using,
+        on_conflict=OnConflict.IGNORE,
+    )
+    if not rows or rows[0] is None:
+        return False
+    for value, field in zip(rows[0], returning, strict=True):
+        setattr(delivery, field.attname, value)
+    delivery._state.adding, delivery._state.db = False, using
+    return True
 
 
 def enqueue_after_commit(ids: Iterable[int]) -> None:
@@ -76,19 +108,59 @@ def enqueue_after_commit(ids: Iterable[int]) -> None:
         transaction.on_commit(lambda: enqueue_deliveries(ids))
 
 
-def _publish_options() -> dict:
-    """A connection of its own with short socket timeouts (CELERY_ENQUEUE_TIMEOUT).
+class _KeptBroker(threading.local):
+    """This process's (and thread's) connection for poking the worker, kept between
+    requests: opening one costs more than the publish (a TCP connection, the client's
+    hand-shake, the queue's declaration), on every submission."""
+
+    pid: int = 0
+    key: tuple = ()
+    connection: Any = None
+    producer: Any = None
+
+
+_kept = _KeptBroker()
+
+
+def _broker_forget(*, close: bool) -> None:
+    """Drop the kept connection; `close` it only when this process opened it (a forked
+    child must not shut down its parent's socket: it just lets go of its copy)."""
+    connection, _kept.connection, _kept.producer = _kept.connection, None, None
+    if connection is not None and close and _kept.pid == os.getpid():
+        try:
+            connection.release()
+        except Exception:  # noqa: BLE001 - a broken connection may fail to close too
+            logger.debug("closing the broker connection failed", exc_info=True)
+
+
+if hasattr(os, "register_at_fork"):  # gunicorn's workers, Celery's pool children
+    os.register_at_fork(after_in_child=lambda: _broker_forget(close=False))
+
+
+def _publish_producer():
+    """This process's producer for publishing, on a connection with short socket
+    timeouts (CELERY_ENQUEUE_TIMEOUT), or None when tasks run eagerly.
 
     The pooled connection carries the worker's patient timeouts; a request that has
     committed must not wait on a frozen Redis (SIGSTOP: connections open, no answer).
+    The connection and its producer are kept for the next request of this process and
+    thread. A broker
+    restarted since it was opened is seen before the next publish (redis-py checks a
+    pooled socket on taking it: a closed one is opened again), and a connection that
+    failed is dropped (`_broker_forget`): the next request opens a new one.
     """
     from config.celery_app import app
 
     if app.conf.task_always_eager:
-        return {}
+        return None
     timeout = float(getattr(settings, "CELERY_ENQUEUE_TIMEOUT", 0.5))
-    return {
-        "connection": app.connection_for_write(
+    key = (app.conf.broker_url, timeout)
+    if _kept.pid != os.getpid():
+        _broker_forget(close=False)
+    elif _kept.key != key:
+        _broker_forget(close=True)  # another broker (tests) or timeout: a new one
+    if _kept.connection is None:
+        _kept.connection = app.connection_for_write(
             transport_options={
                 "socket_timeout": timeout,
                 "socket_connect_timeout": timeout,
@@ -96,7 +168,10 @@ def _publish_options() -> dict:
             },
             connect_timeout=timeout,
         )
-    }
+        # Declares nothing and opens nothing yet: the first publish connects.
+        _kept.producer = app.amqp.Producer(_kept.connection, auto_declare=False)
+        _kept.pid, _kept.key = os.getpid(), key
+    return _kept.producer
 
 
 def enqueue_deliveries(ids: list[int]) -> int:
@@ -104,7 +179,8 @@ def enqueue_deliveries(ids: list[int]) -> int:
 
     A broker outage is logged, not raised: the rows are committed and pending, and
     the drain sends them once the broker is back. After the first failure the rest
-    is not tried, so a request waits on a dead or frozen broker once at most.
+    is not tried and the connection is dropped, so a request waits on a dead or
+    frozen broker once at most (CELERY_ENQUEUE_TIMEOUT).
     """
     from procedures.tasks import deliver, deliver_batch
 
@@ -114,7 +190,8 @@ def enqueue_deliveries(ids: list[int]) -> int:
         if len(ids) == 1
         else [ids[i : i + ENQUEUE_CHUNK] for i in range(0, len(ids), ENQUEUE_CHUNK)]
     )
-    options = _publish_options()
+    producer = _publish_producer()
+    options = {} if producer is None else {"producer": producer}
     try:
         for chunk in chunks:
             if len(chunk) == 1:
@@ -122,7 +199,8 @@ def enqueue_deliveries(ids: list[int]) -> int:
             else:
                 deliver_batch.apply_async(args=[chunk], retry=False, **options)
             published += 1
-    except (OperationalError, KombuError, OSError, RedisError) as exc:
+    except _BROKER_ERRORS as exc:
+        _broker_forget(close=True)
         left = [pk for chunk in chunks[published:] for pk in chunk]
         logger.warning(
             "broker unavailable: deliveries %s stay pending for the drain (%s: %s)",
@@ -130,9 +208,6 @@ def enqueue_deliveries(ids: list[int]) -> int:
             type(exc).__name__,
             exc,
         )
-    finally:
-        if "connection" in options:
-            options["connection"].release()
     return published
 
 

@@ -273,6 +273,40 @@ def register_dossier(procedure, *, name="Trần Văn An", id_number="00119905432
     )
 
 
+def test_a_new_dossier_is_linked_to_its_account_in_one_insert(online_procedure):
+    """Registered for a signed-in applicant, the dossier is theirs in the same
+    transaction: one insert, no look-up of an earlier link and no savepoint (nobody
+    else can see a dossier that is not committed yet)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    now = timezone.now()
+    account = ApplicantAccount.objects.create(
+        issuer="https://id.example", subject="vneid-9", created_at=now, last_sign_in_at=now
+    )
+    first, second, _optional = slots(online_procedure)
+    with CaptureQueriesContext(connection) as captured:
+        dossier, _pin = dossier_register(
+            procedure=online_procedure,
+            applicant=Applicant(
+                type="individual", name="Trần Văn An", id_number="001199054321", email="a@b.vn"
+            ),
+            channel=Channel.ONLINE,
+            documents=[
+                UploadedDocument(slot_id=first.pk, name="don.pdf", content=minimal_pdf()),
+                UploadedDocument(slot_id=second.pk, name="gcn.png", content=PNG),
+            ],
+            account=account,
+        )
+    table = ApplicantDossier._meta.db_table
+    touching = [q["sql"] for q in captured.captured_queries if table in q["sql"]]
+    assert len(touching) == 1 and touching[0].startswith("INSERT")
+    assert not any("SAVEPOINT" in q["sql"] for q in captured.captured_queries[1:-1])
+    link = ApplicantDossier.objects.get()
+    assert (link.account, link.dossier, link.claimed) == (account, dossier, False)
+
+
 def test_my_dossiers_needs_a_signed_in_applicant(client):
     response = client.get(reverse("accounts:my-dossiers"))
     assert response.status_code == 302

@@ -294,6 +294,25 @@ def test_two_amendments_effective_the_same_day_latest_wins():
     assert procedure_version_in_force(procedure=procedure, on=D(2022, 1, 1)).number == 3
 
 
+def test_the_version_in_force_is_read_whole_as_the_orm_reads_it():
+    """One fixed statement (issue 13): every field, with its Python type (the JSON of
+    the changes, decimals, dates), equal to the row the ORM returns."""
+    procedure = ProcedureFactory(processing_amount=15, effective_from=D(2018, 1, 1))
+    procedure_amend(
+        procedure=procedure,
+        changes={"processing_amount": 10, "fee_text": "Phí: 200.000 đồng"},
+        decision_number="2/QĐ",
+        decision_date=D(2019, 6, 1),
+        effective_from=D(2019, 7, 1),
+    )
+    version = procedure_version_in_force(procedure=procedure, on=D(2020, 1, 1))
+    expected = procedure.versions.get(number=2)
+    names = [f.attname for f in type(version)._meta.concrete_fields]
+    assert {n: getattr(version, n) for n in names} == {n: getattr(expected, n) for n in names}
+    assert isinstance(version.changes, dict) and version.changes
+    assert not version._state.adding
+
+
 # --- fields ---
 
 

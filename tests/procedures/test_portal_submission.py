@@ -571,6 +571,27 @@ def test_the_form_lists_one_slot_per_document_with_its_template(client, online_p
     assert "Decree 13/2023" in html
 
 
+def test_the_form_follows_a_catalogue_change_made_after_it_was_served(client, online_procedure):
+    """The procedure and its list of documents come from the catalogue cache (issue
+    13); a change to either drops the cached copy, so the next POST sees it."""
+    data = form_data(online_procedure)
+    assert client.get(submit_url(online_procedure)).status_code == 200  # cached now
+    extra = RequiredDocument.objects.create(
+        procedure=online_procedure, name="Bản kê khai địa điểm", order=4, mandatory=True
+    )
+    response = client.post(submit_url(online_procedure), data)
+    assert response.status_code == 400
+    assert f"doc_{extra.pk}" in errors_of(response)
+    online_procedure.channel_online = False
+    online_procedure.save(update_fields=["channel_online"])
+    response = client.post(submit_url(online_procedure), data)
+    assert response.status_code == 302
+    assert response["Location"] == reverse(
+        "procedures:procedure-detail", args=[online_procedure.pk]
+    )
+    assert not Dossier.objects.exists()
+
+
 # ------------------------------------------------------------------ slots (issue 15)
 
 

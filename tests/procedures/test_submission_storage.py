@@ -282,15 +282,21 @@ def test_the_daily_counter_draws_in_one_statement_and_gives_back_a_rolled_back_n
 def test_a_first_visit_submission_writes_its_session_once(
     client, online_procedure, django_assert_num_queries
 ):
-    """The procedure and its documents; in one transaction (a savepoint here, inside
-    the test's) the reference (one statement), the version in force, the dossier, its
-    event, its two files (one insert), the receipt mail (an insert in a savepoint of its
-    own); then the new session: a key check and its insert. A first visit has no
-    session to rotate, so it is written once, not inserted and then updated."""
+    """The procedure and its documents come from the catalogue cache (the form's page
+    put them there); in one transaction (a savepoint here, inside the test's) the
+    reference (one statement), the version in force, the dossier, its event, its two
+    files (one insert), the receipt mail (one insert, ON CONFLICT DO NOTHING); then the
+    new session: a key check and its insert. A first visit has no session to rotate,
+    so it is written once, not inserted and then updated."""
     data = form_data(online_procedure)
-    with django_assert_num_queries(16) as captured:
+    assert client.get(submit_url(online_procedure)).status_code == 200
+    assert not Session.objects.exists()  # the form's page stores no session
+    with django_assert_num_queries(12) as captured:
         response = client.post(submit_url(online_procedure), data)
     assert response.status_code == 302
+    # Inside the registration (its own savepoint first, its release before the
+    # session's three): no savepoint of its own for the receipt mail.
+    assert not any("SAVEPOINT" in q["sql"] for q in captured.captured_queries[1:-5])
     sessions = [q["sql"] for q in captured.captured_queries if "django_session" in q["sql"]]
     assert len(sessions) == 2 and sessions[1].startswith("INSERT")
     (row,) = Session.objects.all()

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from procedures.accounts.session import applicant_current
+from procedures.catalogue import cache as catalogue_cache
 from procedures.core import throttle
 from procedures.core.constants import Channel
 from procedures.core.errors import DomainError
@@ -29,11 +30,25 @@ from procedures.portal.views.common import (
 )
 
 
+def _procedure(pk: int) -> Procedure:
+    """The procedure with its field and its list of documents, from the catalogue cache
+    (one round trip, dropped by any catalogue write) or else from the database.
+
+    What the submission takes from it is checked again where it binds: the version in
+    force is read in the registration's transaction (dossier_register)."""
+    entry_key = catalogue_cache.key("submit-procedure", pk)
+    version, procedure = catalogue_cache.get(entry_key)
+    if procedure is None:
+        procedure = get_object_or_404(
+            Procedure.objects.select_related("field").prefetch_related("documents"), pk=pk
+        )
+        catalogue_cache.put(entry_key, version, procedure)
+    return procedure
+
+
 @never_cache
 def submit(request, pk: int):
-    procedure = get_object_or_404(
-        Procedure.objects.select_related("field").prefetch_related("documents"), pk=pk
-    )
+    procedure = _procedure(pk)
     if not procedure.accepts_online:
         messages.error(
             request,
