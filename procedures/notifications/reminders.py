@@ -9,10 +9,12 @@ overdue summary (escalation).
 
 Exactly once: every reminder is first an *item* row in the delivery ledger, whose
 unique key is (recipient, channel, kind, subject) with the deadline version or the
-digest day in the subject. The sweep inserts the items with ON CONFLICT DO NOTHING
-and puts in the digest only the items this run inserted; a digest with none is not
-sent. So two sweeps at once, a re-run or a redelivered task add nothing, and a
-changed due time (apology, supplement, payment pause) is a new key: a new reminder.
+digest day in the subject. The sweep inserts the items skipping those in the ledger
+(ON CONFLICT DO NOTHING; on PostgreSQL a recipient's first digest of the day tries a
+plain INSERT first, undone and retried so if any key is there) and puts in the digest
+only the items this run inserted; a digest with none is not sent. So two sweeps at
+once, a re-run or a redelivered task add nothing, and a changed due time (apology,
+supplement, payment pause) is a new key: a new reminder.
 """
 
 from __future__ import annotations
