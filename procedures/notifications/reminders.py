@@ -483,7 +483,7 @@ def _insert_items_sql(
         [d.pk for d in digests],
     ]
     with connection.cursor() as cursor:
-        if not any(_reminded_earlier_today(d) for d in digests):
+        if not _reminded_earlier_today(digests):
             # No item of this recipient can be in the ledger yet (items carry the day, or
             # a deadline version that an earlier day's sweep saw under another category):
             # a plain INSERT, without ON CONFLICT's speculative insertion (a probe of the
@@ -500,18 +500,18 @@ def _insert_items_sql(
         return dict(cursor.fetchall())
 
 
-def _reminded_earlier_today(digest: Delivery) -> bool:
-    """Whether the digest's recipient and channel got a digest of the same day before
-    (an earlier slot): then most of today's items are in the ledger already. Read
-    through the ledger's unique key (recipient, channel, kind, subject)."""
+def _reminded_earlier_today(digests: list[Delivery]) -> bool:
+    """Whether the recipient got a digest of the same day before these (an earlier
+    slot) on any of their channels: then most of today's items are in the ledger
+    already. Read through the ledger's unique key (recipient, channel, kind, subject)."""
     return (
         Delivery.objects.filter(
-            recipient=digest.recipient,
-            channel=digest.channel,
+            recipient__in={d.recipient for d in digests},
+            channel__in={d.channel for d in digests},
             kind=DIGEST_KIND,
-            subject_key__startswith=f"digest:{digest.payload['day']}:",
+            subject_key__startswith=f"digest:{digests[0].payload['day']}:",
         )
-        .exclude(pk=digest.pk)
+        .exclude(pk__in=[d.pk for d in digests])
         .exists()
     )
 
