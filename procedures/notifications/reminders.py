@@ -642,6 +642,17 @@ def _apology_moments(w: sel.ReminderWindows) -> tuple[list[datetime], list[str |
     return out
 
 
+_GENERATE_SETTINGS = {"work_mem": "64MB", "jit": "off", "enable_mergejoin": "off"}
+
+
+def _set_local(cursor, settings: dict[str, str]) -> None:
+    """SET LOCAL each of `settings` (one statement)."""
+    cursor.execute(
+        "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in settings),
+        [v for item in settings.items() for v in item],
+    )
+
+
 def _generate_dossier_items(w: sel.ReminderWindows, d: sel.StaffDirectory) -> dict[int, int]:
     """Write the dossier items (deadline reminders and the unit heads' escalation) of
     every person into a temporary table with one INSERT ... SELECT from the due query:
@@ -734,16 +745,23 @@ def _generate_dossier_items(w: sel.ReminderWindows, d: sel.StaffDirectory) -> di
           AND heads.user_id <> due.assigned_officer_id
     """
     with transaction.atomic(), connection.cursor() as cursor:
-        # For these two statements: sorts and hashes of ~10^5 rows in memory rather than
-        # in temporary files (4 MB by default), and no JIT compilation, which the
-        # planner's estimate for 10^5 rows asked for and which cost more than it saved.
-        cursor.execute("SET LOCAL work_mem = '64MB'")
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute("SET LOCAL enable_mergejoin = off")
+        # For the two generating statements: sorts and hashes of ~10^5 rows in memory
+        # rather than in temporary files (4 MB by default); the small look-up tables
+        # (heads, apology moments) hashed rather than the due rows sorted to merge them;
+        # no JIT compilation, which the planner's estimate for 10^5 rows asked for and
+        # which cost more than it saved. Put back after them (a caller's transaction
+        # would keep them otherwise).
+        cursor.execute(
+            "SELECT current_setting('work_mem'), current_setting('jit'), "
+            "current_setting('enable_mergejoin')"
+        )
+        before = dict(zip(_GENERATE_SETTINGS, cursor.fetchone(), strict=True))
+        _set_local(cursor, _GENERATE_SETTINGS)
         cursor.execute(create)
         cursor.execute(f"TRUNCATE {ITEMS_TABLE}")
         cursor.execute(sql, named)
         _generate_step_items(cursor, w, d)
+        _set_local(cursor, before)
         cursor.execute(f"CREATE INDEX IF NOT EXISTS {ITEMS_TABLE}_user ON {ITEMS_TABLE} (user_id)")
         # Statistics of the column the per-person reads filter on (the payloads' are not
         # needed and cost more than the rest).

@@ -199,3 +199,16 @@ def test_a_partly_reminded_recipient_gets_only_the_new_items(due_everywhere, reg
     for digest in new:
         assert digest.payload["items"] == digest.items.count()
         assert {i.payload["dossier_id"] for i in digest.items.all()} == {d.pk}
+
+
+def test_the_generating_settings_do_not_outlive_the_sweep(due_everywhere, require_postgres):
+    """The sweep sets work_mem, jit and enable_mergejoin for its generating statements
+    only: a caller's transaction (here the test's) keeps its own values after it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '5MB'")
+        reminders_sweep(now=NOW)
+        cursor.execute(
+            "SELECT current_setting('work_mem'), current_setting('jit'), "
+            "current_setting('enable_mergejoin')"
+        )
+        assert cursor.fetchone()[0::2] == ("5MB", "on")
