@@ -9,10 +9,12 @@ overdue summary (escalation).
 
 Exactly once: every reminder is first an *item* row in the delivery ledger, whose
 unique key is (recipient, channel, kind, subject) with the deadline version or the
-digest day in the subject. The sweep inserts the items with ON CONFLICT DO NOTHING
-and puts in the digest only the items this run inserted; a digest with none is not
-sent. So two sweeps at once, a re-run or a redelivered task add nothing, and a
-changed due time (apology, supplement, payment pause) is a new key: a new reminder.
+digest day in the subject. The sweep inserts the items skipping those in the ledger
+(ON CONFLICT DO NOTHING; on PostgreSQL a recipient's first digest of the day tries a
+plain INSERT first, undone and retried so if any key is there) and puts in the digest
+only the items this run inserted; a digest with none is not sent. So two sweeps at
+once, a re-run or a redelivered task add nothing, and a changed due time (apology,
+supplement, payment pause) is a new key: a new reminder.
 """
 
 from __future__ import annotations
@@ -291,23 +293,25 @@ def reminders_sweep(
             with transaction.atomic():
                 if in_database:
                     _commit_without_waiting_for_disk()
-                for channel in staff_channels(user):
-                    if dry_run:
+                channels = staff_channels(user)
+                if dry_run:
+                    for channel in channels:
                         _dry_run(result, user, channel, items)
-                        continue
-                    digest, inserted = _insert_digest(
+                else:
+                    done = _insert_digest(
                         user=user,
-                        channel=channel,
+                        channels=channels,
                         items=items,
                         day=day,
                         slot=slot,
                         generated=generated,
                         staged=in_database,
                     )
-                    result.items += inserted
-                    result.already_sent += len(items) + generated - inserted
-                    if digest is not None:
-                        result.digests.append(digest.pk)
+                    for digest, inserted in done:
+                        result.items += inserted
+                        result.already_sent += len(items) + generated - inserted
+                        if digest is not None:
+                            result.digests.append(digest.pk)
                 if run is not None and not dry_run:
                     done = run.progress.get("recipients", 0) + 1
                     scheduled_run_progress(run=run, last_user=uid, recipients=done)
@@ -328,134 +332,201 @@ def reminders_sweep(
 def _insert_digest(
     *,
     user,
-    channel: str,
+    channels: list[str],
     items: list[Item],
     day,
     slot: str,
     generated: int = 0,
     staged: bool = False,
-):
-    """One transaction per recipient and channel: digest row, then its new items (with
-    the `generated` ones of the user waiting in the database's temporary table; with
-    `staged`, `items` are there too, ``_stage_plan_items``)."""
-    recipient = staff_address(user, channel)
+) -> list[tuple[Delivery | None, int]]:
+    """In the recipient's transaction: a digest row per channel, then their new items
+    (with the `generated` ones of the user waiting in the database's temporary table;
+    with `staged`, `items` are there too, ``_stage_plan_items``).
+
+    Returns (digest, items it carries) per channel, (None, 0) where there is nothing new.
+    """
     language = staff_language(user)
-    with transaction.atomic():
+    subject_key = f"digest:{day.isoformat()}:{slot}"
+    digests: list[Delivery] = []
+    for channel in channels:
         try:
             with transaction.atomic():
-                digest = Delivery.objects.create(
-                    kind=DIGEST_KIND,
-                    channel=channel,
-                    recipient=recipient,
-                    user=user,
-                    subject_key=f"digest:{day.isoformat()}:{slot}",
-                    language=language,
-                    payload={"day": day.isoformat(), "slot": slot},
+                digests.append(
+                    Delivery.objects.create(
+                        kind=DIGEST_KIND,
+                        channel=channel,
+                        recipient=staff_address(user, channel),
+                        user=user,
+                        subject_key=subject_key,
+                        language=language,
+                        payload={"day": day.isoformat(), "slot": slot},
+                    )
                 )
         except IntegrityError:
-            return None, 0  # this sweep already ran for this person: nothing to add
-        inserted = _insert_items(digest=digest, items=items, generated=generated, staged=staged)
-        if inserted == 0:
+            continue  # this sweep already ran for this person: nothing to add
+    inserted = _insert_items(digests=digests, items=items, generated=generated, staged=staged)
+    done: list[tuple[Delivery | None, int]] = [(None, 0)] * (len(channels) - len(digests))
+    for digest in digests:
+        count = inserted.get(digest.pk, 0)
+        if count == 0:
             digest.delete()
-            return None, 0
-        digest.payload["items"] = inserted
+            done.append((None, 0))
+            continue
+        digest.payload["items"] = count
         if connection.vendor != "postgresql":  # there the insert wrote the count
             digest.save(update_fields=["payload"])
-        enqueue_after_commit([digest.pk])
-    return digest, inserted
+        done.append((digest, count))
+    if any(digest is not None for digest, _count in done):
+        enqueue_after_commit([digest.pk for digest, _count in done if digest is not None])
+    return done
 
 
 def _insert_items(
-    *, digest: Delivery, items: list[Item], generated: int = 0, staged: bool = False
-) -> int:
-    """Insert the items ON CONFLICT DO NOTHING; returns how many were new.
+    *, digests: list[Delivery], items: list[Item], generated: int = 0, staged: bool = False
+) -> dict[int, int]:
+    """Insert the items of one recipient in each of `digests` (one per channel), skipping
+    those already in the ledger; returns how many each digest got.
 
     An item reminded before (by an earlier or a concurrent sweep) stays with its first
-    digest. On PostgreSQL one INSERT ... SELECT per digest does it, from the items the
-    database generated for this user (``_generate_dossier_items``) and the few built
-    in Python (steps, intake, summary) passed as arrays: the ORM's bulk_create spent
-    most of the sweep building SQL for 10^4 rows (docs/benchmarks.md, "Reminder sweep").
+    digest. On PostgreSQL one INSERT ... SELECT does it for all channels, from the items
+    the database generated for this user (``_generate_dossier_items``) and the few built
+    in Python (intake, summary): the ORM's bulk_create spent most of the sweep building
+    SQL for 10^4 rows (docs/benchmarks.md, "Reminder sweep").
     """
-    if not items and not generated:
-        return 0
+    if not digests or (not items and not generated):
+        return {}
     for kind in {i.kind for i in items}:
         get_kind(kind)  # an item kind nobody registered would never be printed
     if connection.vendor == "postgresql":
-        # One INSERT ... SELECT per digest. Staged: everything of this user is in the
-        # temporary table, no arrays to dump per channel (psycopg's text array quoting
-        # cost ~2 s at 50k due); otherwise the Python-built items go as arrays, with the
-        # rows the database generated for this user.
-        generated_sql = (
-            f"SELECT g.kind, g.subject_key, g.payload FROM {ITEMS_TABLE} AS g WHERE g.user_id = %s"
-        )
-        source_params: list[Any]
-        if staged:
-            source, source_params = generated_sql, [digest.user_id]
-        else:
-            source = (
-                "SELECT p.kind, p.subject_key, p.payload::jsonb AS payload "
-                "FROM unnest(%s::text[], %s::text[], %s::text[]) AS p(kind, subject_key, payload)"
+        return _insert_items_sql(digests=digests, items=items, generated=generated, staged=staged)
+    inserted = {}
+    for digest in digests:
+        rows = [
+            Delivery(
+                kind=item.kind,
+                channel=digest.channel,
+                recipient=digest.recipient,
+                user=digest.user,
+                subject_key=item.subject_key,
+                language=digest.language,
+                payload=item.payload,
+                status=DeliveryStatus.IN_DIGEST,
+                digest=digest,
             )
-            source_params = [
-                [i.kind for i in items],
-                [i.subject_key for i in items],
-                [json.dumps(i.payload) for i in items],
-            ]
-            if generated:
-                source += " UNION ALL " + generated_sql
-                source_params.append(digest.user_id)
-        # The items go in a fixed order (concurrent sweeps take the same keys in the same
-        # order), byte-wise: the locale's string comparison made the sort a tenth of the
-        # insert. The same statement writes the count into the digest's payload.
-        table = Delivery._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                WITH new AS (
-                    INSERT INTO {table} (
-                        kind, subject_key, payload, channel, recipient, user_id, language,
-                        status, digest_id, attempts, last_error, created_at)
-                    SELECT t.kind, t.subject_key, t.payload, %s, %s, %s, %s, %s, %s, 0, '', %s
-                    FROM ({source}) AS t
-                    ORDER BY t.kind COLLATE "C", t.subject_key COLLATE "C"
-                    ON CONFLICT DO NOTHING
-                    RETURNING 1
-                ),
-                counted AS (SELECT count(*) AS n FROM new)
-                UPDATE {table} SET payload = payload || jsonb_build_object('items', counted.n)
-                FROM counted WHERE {table}.id = %s AND counted.n > 0
-                RETURNING counted.n
-                """,
-                [
-                    digest.channel,
-                    digest.recipient,
-                    digest.user_id,
-                    digest.language,
-                    DeliveryStatus.IN_DIGEST,
-                    digest.pk,
-                    timezone.now(),
-                    *source_params,
-                    digest.pk,
-                ],
-            )
-            row = cursor.fetchone()
-            return row[0] if row else 0
-    rows = [
-        Delivery(
-            kind=item.kind,
-            channel=digest.channel,
-            recipient=digest.recipient,
-            user=digest.user,
-            subject_key=item.subject_key,
-            language=digest.language,
-            payload=item.payload,
-            status=DeliveryStatus.IN_DIGEST,
-            digest=digest,
+            for item in items
+        ]
+        Delivery.objects.bulk_create(rows, batch_size=INSERT_BATCH, ignore_conflicts=True)
+        inserted[digest.pk] = digest.items.count()
+    return inserted
+
+
+def _insert_items_sql(
+    *, digests: list[Delivery], items: list[Item], generated: int, staged: bool
+) -> dict[int, int]:
+    """PostgreSQL: the items of a recipient for all channels in one INSERT ... SELECT, the
+    item rows crossed with the channels' digests (the temporary table is read and sorted
+    once per person, not once per channel). Staged: everything of this user is in the
+    temporary table, no arrays to dump (psycopg's text array quoting cost ~2 s at 50k
+    due); otherwise the Python-built items go as arrays, with the rows the database
+    generated for this user."""
+    user_id = digests[0].user_id
+    generated_sql = (
+        f"SELECT g.kind, g.subject_key, g.payload FROM {ITEMS_TABLE} AS g WHERE g.user_id = %s"
+    )
+    source_params: list[Any]
+    if staged:
+        source, source_params = generated_sql, [user_id]
+    else:
+        source = (
+            "SELECT p.kind, p.subject_key, p.payload::jsonb AS payload "
+            "FROM unnest(%s::text[], %s::text[], %s::text[]) AS p(kind, subject_key, payload)"
         )
-        for item in items
+        source_params = [
+            [i.kind for i in items],
+            [i.subject_key for i in items],
+            [json.dumps(i.payload) for i in items],
+        ]
+        if generated:
+            source += " UNION ALL " + generated_sql
+            source_params.append(user_id)
+    # The items go in a fixed order (concurrent sweeps take the same keys in the same
+    # order), byte-wise: the locale's string comparison made the sort a tenth of the
+    # insert. The same statement writes each digest's count into its payload.
+    table = Delivery._meta.db_table
+    sql = f"""
+        WITH new AS (
+            INSERT INTO {table} (
+                kind, subject_key, payload, channel, recipient, user_id, language,
+                status, digest_id, attempts, last_error, created_at)
+            SELECT t.kind, t.subject_key, t.payload, c.channel, c.recipient, %s, %s, %s,
+                c.digest_id, 0, '', %s
+            FROM ({source}) AS t
+            CROSS JOIN unnest(%s::text[], %s::text[], %s::bigint[])
+                AS c(channel, recipient, digest_id)
+            ORDER BY c.channel COLLATE "C", t.kind COLLATE "C", t.subject_key COLLATE "C"
+            {{conflict}}
+            RETURNING digest_id
+        ),
+        counted AS (SELECT digest_id, count(*) AS n FROM new GROUP BY digest_id)
+        UPDATE {table} SET payload = {table}.payload || jsonb_build_object('items', counted.n)
+        FROM counted WHERE {table}.id = counted.digest_id
+        RETURNING counted.digest_id, counted.n
+    """
+    params = [
+        user_id,
+        digests[0].language,
+        DeliveryStatus.IN_DIGEST,
+        timezone.now(),
+        *source_params,
+        [d.channel for d in digests],
+        [d.recipient for d in digests],
+        [d.pk for d in digests],
     ]
-    Delivery.objects.bulk_create(rows, batch_size=INSERT_BATCH, ignore_conflicts=True)
-    return digest.items.count()
+    with connection.cursor() as cursor:
+        # The sort of a person's rows (all channels, with their payloads: ~7 MB for
+        # 17,000 rows) in memory, not in temporary files (work_mem is 4 MB by default):
+        # a fifth of the insert's time. Put back after it.
+        cursor.execute("SELECT current_setting('work_mem')")
+        before = {"work_mem": cursor.fetchone()[0]}
+        _set_local(cursor, {"work_mem": _WORK_MEM})
+        inserted = _insert_items_run(cursor, sql, params, digests)
+        _set_local(cursor, before)
+        return inserted
+
+
+def _insert_items_run(cursor, sql: str, params: list, digests: list[Delivery]) -> dict[int, int]:
+    """Run the insert of ``_insert_items_sql``: without ON CONFLICT when it can be."""
+    if not _reminded_earlier_today(digests):
+        # No item of this recipient can be in the ledger yet (items carry the day, or
+        # a deadline version that an earlier day's sweep saw under another category):
+        # a plain INSERT, without ON CONFLICT's speculative insertion (a probe of the
+        # unique index and a second WAL record per row, a third of the sweep's
+        # database time). A key there all the same (a concurrent sweep) fails it;
+        # the savepoint undoes it and the insert below skips the conflicts.
+        try:
+            with transaction.atomic():
+                cursor.execute(sql.replace("{conflict}", ""), params)
+                return dict(cursor.fetchall())
+        except IntegrityError:
+            pass
+    cursor.execute(sql.replace("{conflict}", "ON CONFLICT DO NOTHING"), params)
+    return dict(cursor.fetchall())
+
+
+def _reminded_earlier_today(digests: list[Delivery]) -> bool:
+    """Whether the recipient got a digest of the same day before these (an earlier
+    slot) on any of their channels: then most of today's items are in the ledger
+    already. Read through the ledger's unique key (recipient, channel, kind, subject)."""
+    return (
+        Delivery.objects.filter(
+            recipient__in={d.recipient for d in digests},
+            channel__in={d.channel for d in digests},
+            kind=DIGEST_KIND,
+            subject_key__startswith=f"digest:{digests[0].payload['day']}:",
+        )
+        .exclude(pk__in=[d.pk for d in digests])
+        .exists()
+    )
 
 
 # --------------------------------------------------------------------------- PostgreSQL
@@ -584,13 +655,28 @@ def _apology_moments(w: sel.ReminderWindows) -> tuple[list[datetime], list[str |
     return out
 
 
+# Memory for the sweep's sorts and hashes of ~10^5 rows (PostgreSQL's default is 4 MB).
+_WORK_MEM = "64MB"
+_GENERATE_SETTINGS = {"work_mem": _WORK_MEM, "jit": "off", "enable_mergejoin": "off"}
+
+
+def _set_local(cursor, settings: dict[str, str]) -> None:
+    """SET LOCAL each of `settings` (one statement)."""
+    cursor.execute(
+        "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in settings),
+        [v for item in settings.items() for v in item],
+    )
+
+
 def _generate_dossier_items(w: sel.ReminderWindows, d: sel.StaffDirectory) -> dict[int, int]:
     """Write the dossier items (deadline reminders and the unit heads' escalation) of
     every person into a temporary table with one INSERT ... SELECT from the due query:
     the same owners (``_dossier_owners``), keys (``_deadline_key``) and payloads as
     ``reminders_plan`` builds row by row in Python. Returns the count per person.
     """
-    due_sql, due_params = sel.dossiers_due(until=w.soon_end).query.sql_with_params()
+    # Unordered: the items are sorted where they are inserted, per person.
+    due = sel.dossiers_due(until=w.soon_end).order_by()
+    due_sql, due_params = due.query.sql_with_params()
     heads = [(unit, uid) for unit, uids in d.heads_by_unit.items() for uid in uids]
     apology_dues, apology_texts = _apology_moments(w)
     iso_due = _ISO.format(c="due.due_at")
@@ -673,11 +759,24 @@ def _generate_dossier_items(w: sel.ReminderWindows, d: sel.StaffDirectory) -> di
         WHERE due.category = 'overdue' AND due.assigned_officer_id IS NOT NULL
           AND heads.user_id <> due.assigned_officer_id
     """
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # For the two generating statements: sorts and hashes of ~10^5 rows in memory
+        # rather than in temporary files (4 MB by default); the small look-up tables
+        # (heads, apology moments) hashed rather than the due rows sorted to merge them;
+        # no JIT compilation, which the planner's estimate for 10^5 rows asked for and
+        # which cost more than it saved. Put back after them (a caller's transaction
+        # would keep them otherwise).
+        cursor.execute(
+            "SELECT current_setting('work_mem'), current_setting('jit'), "
+            "current_setting('enable_mergejoin')"
+        )
+        before = dict(zip(_GENERATE_SETTINGS, cursor.fetchone(), strict=True))
+        _set_local(cursor, _GENERATE_SETTINGS)
         cursor.execute(create)
         cursor.execute(f"TRUNCATE {ITEMS_TABLE}")
         cursor.execute(sql, named)
         _generate_step_items(cursor, w, d)
+        _set_local(cursor, before)
         cursor.execute(f"CREATE INDEX IF NOT EXISTS {ITEMS_TABLE}_user ON {ITEMS_TABLE} (user_id)")
         # Statistics of the column the per-person reads filter on (the payloads' are not
         # needed and cost more than the rest).

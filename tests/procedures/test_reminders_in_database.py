@@ -168,3 +168,47 @@ def test_reminder_items_stay_out_of_the_kind_subject_index(due_everywhere, requi
         items + Delivery.objects.filter(Q(kind__lt="reminder.") | Q(kind__gte="reminder/")).count()
         == Delivery.objects.count()
     )
+
+
+def test_items_already_in_the_ledger_without_a_digest_today_are_skipped(due_everywhere):
+    """The first sweep of a recipient's day inserts its items without ON CONFLICT; a key
+    in the ledger all the same (here: the items of a digest moved to another day, as a
+    concurrent sweep would leave them) makes that insert fail, and the sweep falls back
+    to skipping the conflicts: nothing twice, no empty digest, the counts right."""
+    first = reminders_sweep(now=NOW)
+    ledger = _ledger()
+    Delivery.objects.filter(kind="staff.digest").update(subject_key="digest:2026-06-02:1000")
+    again = reminders_sweep(now=NOW + timedelta(minutes=20))
+    assert again.items == 0 and again.digests == []
+    assert again.already_sent == first.items
+    assert Delivery.objects.filter(kind="staff.digest").count() == len(first.digests)
+    moved = [(r[0], r[1], r[2], r[3], r[4]) for r in ledger]
+    assert [(r[0], r[1], r[2], r[3], r[4]) for r in _ledger()] == moved
+
+
+def test_a_partly_reminded_recipient_gets_only_the_new_items(due_everywhere, register, staff):
+    """As above with one new dossier due: the fallback inserts just it."""
+    first = reminders_sweep(now=NOW)
+    Delivery.objects.filter(kind="staff.digest").update(subject_key="digest:2026-06-02:1000")
+    d = register(now=NOW - timedelta(days=3))
+    svc.dossier_accept(dossier=d, actor=staff["intake"], now=NOW - timedelta(days=3))
+    later = reminders_sweep(now=NOW + timedelta(minutes=20))
+    assert later.items > 0 and later.already_sent == first.items
+    new = Delivery.objects.filter(pk__in=later.digests)
+    assert sum(x.payload["items"] for x in new) == later.items
+    for digest in new:
+        assert digest.payload["items"] == digest.items.count()
+        assert {i.payload["dossier_id"] for i in digest.items.all()} == {d.pk}
+
+
+def test_the_generating_settings_do_not_outlive_the_sweep(due_everywhere, require_postgres):
+    """The sweep sets work_mem, jit and enable_mergejoin for its generating statements
+    only: a caller's transaction (here the test's) keeps its own values after it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '5MB'")
+        reminders_sweep(now=NOW)
+        cursor.execute(
+            "SELECT current_setting('work_mem'), current_setting('jit'), "
+            "current_setting('enable_mergejoin')"
+        )
+        assert cursor.fetchone()[0::2] == ("5MB", "on")
