@@ -19,8 +19,10 @@ from __future__ import annotations
 import time
 
 from django.contrib.sessions.backends import db
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.db import connections, router
 from django.utils import timezone
+from django.utils.crypto import get_random_string
 
 from procedures.core.prepared import fetch_all
 
@@ -56,6 +58,18 @@ class SessionStore(db.SessionStore):
     """django.contrib.sessions.backends.db, whose read is one fixed SQL statement."""
 
     _sql: dict[str, str] = {}
+
+    def _get_new_session_key(self) -> str:
+        """A random key, without first asking the database whether it is taken.
+
+        Every new key is written by `create()` with must_create=True, whose insert fails
+        on a taken key (the primary key) and draws another, so Django's SELECT before it
+        only cost a query per new session (each first submission of a visitor).
+        """
+        return get_random_string(32, VALID_KEY_CHARS)
+
+    async def _aget_new_session_key(self) -> str:
+        return self._get_new_session_key()
 
     def _get_session_from_db(self):
         model = self.model

@@ -52,3 +52,34 @@ def test_a_deleted_session_no_longer_loads():
     key = store.session_key
     SessionStore(key).delete()
     assert SessionStore(key).load() == {}
+
+
+def test_a_new_session_is_one_insert_without_a_look_up_first():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    store = SessionStore()
+    store["x"] = 1
+    # Django's store asks whether the key is taken first; this one lets the insert say so
+    # (the rest is the savepoint around the insert).
+    with CaptureQueriesContext(connection) as captured:
+        store.create()
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert len([s for s in sql if "SAVEPOINT" not in s.upper()]) == 1, sql
+    assert not any(s.lstrip().upper().startswith("SELECT") for s in sql), sql
+    assert any(s.lstrip().upper().startswith("INSERT") for s in sql), sql
+    assert Session.objects.filter(session_key=store.session_key).exists()
+
+
+def test_a_taken_key_is_never_overwritten_another_is_drawn(monkeypatch):
+    taken = SessionStore()
+    taken["owner"] = "first"
+    taken.create()
+    keys = iter([taken.session_key, "k" * 32])
+    monkeypatch.setattr("config.sessions.get_random_string", lambda n, chars: next(keys))
+    store = SessionStore()
+    store["owner"] = "second"
+    store.create()
+    assert store.session_key == "k" * 32
+    assert SessionStore(taken.session_key).load() == {"owner": "first"}
+    assert SessionStore("k" * 32).load() == {"owner": "second"}
