@@ -18,7 +18,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.servers import free_port, redis_server
+from tests.servers import celery_point_at, free_port, redis_server
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_DB = 2  # this area's Redis database on the shared server
@@ -136,21 +136,6 @@ class Worker:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
 
 
-def _point_celery_at(url: str | None, eager: bool) -> None:
-    from config.celery_app import app
-
-    # The app reads Django settings with the CELERY_ namespace, so the keys carry it.
-    app.conf.CELERY_TASK_ALWAYS_EAGER = eager
-    if url is not None:
-        app.conf.CELERY_BROKER_URL = url
-    # Forget connections to the previous broker (kombu keeps global pools per URL).
-    from kombu import pools
-
-    pools.reset()
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
 @pytest.fixture
 def shared_redis(require_redis):
     """Redis db 2 of the machine's server, emptied (it is this area's database)."""
@@ -221,7 +206,7 @@ def workers(require_postgres, tmp_path):
     yield make
     for w in started:
         w.stop()
-    _point_celery_at(settings.CELERY_BROKER_URL, eager=True)
+    celery_point_at(settings.CELERY_BROKER_URL, eager=True)
 
 
 class SmtpSink:
@@ -321,7 +306,7 @@ def fault_record(request):
 @pytest.fixture
 def publish_to():
     """Make this test process publish tasks to `url` instead of running them eagerly."""
-    return lambda url: _point_celery_at(url, eager=False)
+    return lambda url: celery_point_at(url, eager=False)
 
 
 # The dossier fixtures of the unit tests (catalogue, staff in every role, register).

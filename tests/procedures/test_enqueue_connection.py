@@ -10,31 +10,23 @@ writes on its parent's socket. These tests publish to a redis-server of their ow
 
 import logging
 import os
-import shutil
 import signal
 import time
 
 import pytest
 import redis
-from django.conf import settings as django_settings
 
 from procedures.notifications import services
 from procedures.notifications.services import enqueue_deliveries
-from tests.servers import free_port, redis_server
+from tests.servers import (
+    celery_point_at,
+    free_port,
+    redis_server,
+    redis_server_answering,
+    redis_server_needed,
+)
 
 QUEUE = "celery"  # Celery's default queue: a Redis list of task messages
-
-
-def _wait_pings(url: str, proc) -> None:
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            redis.Redis.from_url(url, socket_connect_timeout=0.2).ping()
-            return
-        except redis.RedisError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise
-            time.sleep(0.05)
 
 
 class OwnRedis:
@@ -47,7 +39,7 @@ class OwnRedis:
 
     def start(self) -> None:
         self.proc = redis_server(self.port)
-        _wait_pings(self.url, self.proc)
+        redis_server_answering(self.url, self.proc)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -69,30 +61,15 @@ class OwnRedis:
 @pytest.fixture
 def broker():
     """Celery publishing (not eager) to a redis-server of the test's own."""
-    if not shutil.which("redis-server"):
-        if getattr(django_settings, "REQUIRE_SERVICES", False):
-            pytest.fail("redis-server is required (REQUIRE_SERVICES=1)")
-        pytest.skip("redis-server not installed")
-    from kombu import pools
-
+    redis_server_needed()
     from config.celery_app import app
-
-    def point_at(url: str, eager: bool) -> None:
-        # The app reads Django settings with the CELERY_ namespace (as
-        # tests/integration/conftest.py points it at a broker).
-        app.conf.CELERY_TASK_ALWAYS_EAGER = eager
-        app.conf.CELERY_BROKER_URL = url
-        pools.reset()
-        app._pool = None
-        app.amqp._producer_pool = None
-        services._broker_forget(close=True)
 
     server = OwnRedis()
     server.start()
     eager, url = app.conf.task_always_eager, app.conf.broker_url
-    point_at(server.url, eager=False)
+    celery_point_at(server.url, eager=False)
     yield server
-    point_at(url, eager=eager)
+    celery_point_at(url, eager=eager)
     server.stop()
 
 

@@ -6,20 +6,18 @@ page and API answer, and a warning is logged; the throttles go on counting local
 """
 
 import logging
-import shutil
 import signal
 import time
 
 import pytest
 import redis
-from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from config import cache as fallback
 from procedures.models import Dossier
-from tests.servers import free_port, redis_server
+from tests.servers import free_port, redis_server, redis_server_answering, redis_server_needed
 
 from .test_portal_submission import _english, form_data, submit_url  # noqa: F401
 from .test_portal_submission import online_procedure as online_procedure_fixture
@@ -55,23 +53,11 @@ def _fresh_outage_state():
 @pytest.fixture
 def own_redis():
     """A redis-server of this test's own on a free port, which the test stops or freezes."""
-    if not shutil.which("redis-server"):
-        if getattr(django_settings, "REQUIRE_SERVICES", False):
-            pytest.fail("redis-server is required (REQUIRE_SERVICES=1)")
-        pytest.skip("redis-server not installed")
+    redis_server_needed()
     port = free_port()
     proc = redis_server(port)
     url = f"redis://127.0.0.1:{port}/0"
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            redis.Redis.from_url(url, socket_connect_timeout=0.2).ping()
-            break
-        except redis.RedisError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                raise
-            time.sleep(0.05)
+    redis_server_answering(url, proc)
     yield proc, url
     if proc.poll() is None:
         proc.send_signal(signal.SIGCONT)
