@@ -47,8 +47,10 @@ ENABLED = True
 # times a handful of page names and signed-in states).
 PER_TAG = 64
 
-_STAND_IN = "frozen-csrf-" + secrets.token_hex(16)
-_STAND_IN_INPUT = CsrfTokenNode().render(Context({"csrf_token": _STAND_IN}))
+# The CSRF token a part (or a whole page kept in memory, the look-up page's) is rendered
+# with, and which each request puts its own in place of (csrf_put_back).
+CSRF_STAND_IN = "frozen-csrf-" + secrets.token_hex(16)
+_STAND_IN_INPUT = CsrfTokenNode().render(Context({"csrf_token": CSRF_STAND_IN}))
 _memory: weakref.WeakKeyDictionary[FrozenNode, dict[tuple, str]] = weakref.WeakKeyDictionary()
 
 
@@ -73,16 +75,23 @@ class FrozenNode(template.Node):
         kept = _memory.setdefault(self, {})
         html = kept.get(key)
         if html is None:
-            with context.push(csrf_token=_STAND_IN):
+            with context.push(csrf_token=CSRF_STAND_IN):
                 html = self.nodelist.render(context)
             if not _shows_nonce(context, html):
                 if len(kept) >= PER_TAG:
                     kept.clear()
                 kept[key] = html
-        if _STAND_IN in html:
-            html = html.replace(_STAND_IN_INPUT, CsrfTokenNode().render(context))
-            html = html.replace(_STAND_IN, str(context.get("csrf_token") or ""))
+        return csrf_put_back(html, str(context.get("csrf_token") or ""))
+
+
+def csrf_put_back(html: str, token: str) -> str:
+    """HTML rendered with CSRF_STAND_IN, with this request's `token` in its place: the
+    input `{% csrf_token %}` renders for it (nothing when there is no token) and the
+    bare token anywhere else."""
+    if CSRF_STAND_IN not in html:
         return html
+    html = html.replace(_STAND_IN_INPUT, CsrfTokenNode().render(Context({"csrf_token": token})))
+    return html.replace(CSRF_STAND_IN, token)
 
 
 def _shows_nonce(context, html: str) -> bool:

@@ -579,7 +579,7 @@ def test_the_page_memo_serves_a_page_until_anything_on_it_changes(online_assigne
     assert _masked(again) == first and len(views._pages) == size  # served from the memo
     # The memo's page carries this request's token, and it is accepted.
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', again.content.decode())
-    assert views._CSRF_STAND_IN not in again.content.decode()
+    assert views.CSRF_STAND_IN not in again.content.decode()
     seen = [first]
 
     def changed() -> str:

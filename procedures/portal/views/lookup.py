@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import secrets
 from collections import OrderedDict
 
 from django.contrib import messages
@@ -42,6 +41,7 @@ from procedures.portal.views.common import (
     receipt_forget,
     receipt_pin,
 )
+from procedures.templatetags.frozen import CSRF_STAND_IN, csrf_put_back
 
 NEUTRAL_FAILURE = gettext_lazy(
     "The dossier code or the PIN is not correct. Check both against your receipt."
@@ -292,14 +292,14 @@ def _render_dossier(
     html = _pages.get(memo)
     if html is None:
         # Rendered with a stand-in for the CSRF token, which each request fills in.
-        context["csrf_token"] = _CSRF_STAND_IN
+        context["csrf_token"] = CSRF_STAND_IN
         html = render_to_string("procedures/lookup_dossier.html", context, request)
         _pages[memo] = html
         while len(_pages) > PAGE_MEMO_SIZE:
             _pages.popitem(last=False)
     else:
         _pages.move_to_end(memo)
-    return HttpResponse(html.replace(_CSRF_STAND_IN, get_token(request)))
+    return HttpResponse(csrf_put_back(html, get_token(request)))
 
 
 # The look-up page, rendered, per process: its HTML is a function of what the request
@@ -311,7 +311,6 @@ def _render_dossier(
 # visitor's input, or the supplement form (it lists the procedure's documents).
 PAGE_MEMO_SIZE = 200
 _pages: OrderedDict[str, str] = OrderedDict()
-_CSRF_STAND_IN = "csrf" + secrets.token_hex(16)
 
 
 def _page_memo_key(request, context: dict, *, events, attached, status: int) -> str | None:
