@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile, File
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
+from procedures.core.prepared import insert_rows
 from procedures.models import DossierDocument
 
 logger = logging.getLogger(__name__)
@@ -93,7 +94,8 @@ def documents_store(
                 latest[upload.slot_id] = doc.version
             doc.file.save("upload", stored_content(upload), save=False)
             docs.append(doc)
-        return DossierDocument.objects.bulk_create(docs)
+        insert_rows(docs)  # one fixed, prepared statement (procedures/core/prepared.py)
+        return docs
     except BaseException:
         documents_discard(docs)
         raise

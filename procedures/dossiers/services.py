@@ -38,6 +38,7 @@ from procedures.core.constants import (
     SupplementPolicy,
 )
 from procedures.core.errors import DomainError
+from procedures.core.prepared import fetch_all, insert_rows
 from procedures.core.roles import user_unit_id
 from procedures.core.validators import normalize_identity, validate_citizen_id, validate_tax_code
 from procedures.dossiers.actions import role_refusal, status_refusal
@@ -139,14 +140,14 @@ def _draw(kind: str, day) -> int:
     reference are the last line of defence.
     """
     table = connection.ops.quote_name(DossierCodeSequence._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (kind, unit_code, day, last) VALUES (%s, %s, %s, 1) "
-            f"ON CONFLICT (kind, unit_code, day) DO UPDATE SET last = {table}.last + 1 "
-            "RETURNING last",
-            [kind, settings.DOSSIER_UNIT_CODE, connection.ops.adapt_datefield_value(day)],
-        )
-        return cursor.fetchone()[0]
+    # A fixed statement, prepared on PostgreSQL (procedures/core/prepared.py).
+    ((number,),) = fetch_all(
+        f"INSERT INTO {table} (kind, unit_code, day, last) VALUES (%s, %s, %s, 1) "
+        f"ON CONFLICT (kind, unit_code, day) DO UPDATE SET last = {table}.last + 1 "
+        "RETURNING last",
+        [kind, settings.DOSSIER_UNIT_CODE, connection.ops.adapt_datefield_value(day)],
+    )
+    return number
 
 
 def _next_reference(now: datetime) -> str:
@@ -437,8 +438,9 @@ def dossier_register(
             pin_hash=pin_hash(code=reference, pin=pin),
         )
         _apply_version(dossier, on=timezone.localdate(now))
-        dossier.save()
-        event = DossierEvent.objects.create(
+        # Fixed, prepared inserts (procedures/core/prepared.py): the busiest write path.
+        insert_rows([dossier])
+        event = DossierEvent(
             dossier=dossier,
             action=Action.REGISTER,
             actor=actor,
@@ -448,6 +450,7 @@ def dossier_register(
             to_status=S.SUBMITTED,
             data={"channel": channel},
         )
+        insert_rows([event])
         stored += _store_documents(dossier, documents, event=event, actor=actor, new_dossier=True)
         if account is not None:
             from procedures.accounts.services import account_link_dossier

@@ -17,13 +17,13 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import router, transaction
-from django.db.models.constants import OnConflict
+from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import KombuError, OperationalError
 from redis.exceptions import RedisError
 
 from procedures.core.constants import Action, Channel
+from procedures.core.prepared import insert_rows
 from procedures.models import Delivery, DeliveryChannel, DossierEvent
 from procedures.notifications.kinds import (
     APPLICANT_KINDS,
@@ -78,28 +78,12 @@ def _insert_once(delivery: Delivery) -> bool:
     `delivery_once`); True when it was inserted.
 
     One statement, INSERT ... ON CONFLICT DO NOTHING RETURNING (PostgreSQL and SQLite
-    alike), where catching the IntegrityError took three: a savepoint, the insert and
-    the savepoint's release. No signal is sent for the row, as `Model.save` would
-    (nothing listens to the ledger's saves).
+    alike; prepared on PostgreSQL, procedures/core/prepared.py), where catching the
+    IntegrityError took three: a savepoint, the insert and the savepoint's release. No
+    signal is sent for the row, as `Model.save` would (nothing listens to the ledger's
+    saves).
     """
-    meta = Delivery._meta
-    using = router.db_for_write(Delivery)
-    fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
-    returning = meta.db_returning_fields
-    manager: Any = Delivery._base_manager.using(using)  # _insert: what Model.save calls
-    rows = manager._insert(
-        [delivery],
-        fields=fields,
-        returning_fields=returning,
-        using=using,
-        on_conflict=OnConflict.IGNORE,
-    )
-    if not rows or rows[0] is None:
-        return False
-    for value, field in zip(rows[0], returning, strict=True):
-        setattr(delivery, field.attname, value)
-    delivery._state.adding, delivery._state.db = False, using
-    return True
+    return insert_rows([delivery], skip_conflicts=True) == 1
 
 
 def enqueue_after_commit(ids: Iterable[int]) -> None:

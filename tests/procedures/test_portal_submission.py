@@ -206,7 +206,7 @@ def test_receipt_forgets_the_pin_after_the_access_window(client, online_procedur
     assert response.status_code == 302
 
 
-def test_the_session_table_never_holds_the_pin(client, online_procedure):
+def test_the_receipt_is_a_cookie_and_no_table_holds_the_pin(client, online_procedure):
     from django.contrib.sessions.models import Session
 
     client.post(submit_url(online_procedure), form_data(online_procedure))
@@ -215,20 +215,25 @@ def test_the_session_table_never_holds_the_pin(client, online_procedure):
     pin = receipt.context["pin"]
     assert re.fullmatch(r"\d{8}", pin)
     assert pin_matches(dossier=dossier, pin=pin)
-    (row,) = Session.objects.all()
-    decoded = row.get_decoded()
-    assert pin not in row.session_data and pin not in repr(decoded)
-    # Only a grant: which dossier, until when.
-    assert set(decoded["portal_access"]) == {str(dossier.pk)}
-    # The browser's receipt cookie does not show it either, and is bound to this browser.
+    # The grant is the receipt cookie: a submission writes no session at all.
+    assert not Session.objects.exists()
+    assert "sessionid" not in client.cookies
+    # The cookie does not show the PIN, is out of scripts' reach, and opens the dossier.
     cookie = client.cookies["motcua_receipt"]
-    assert pin not in cookie.value and cookie["httponly"] and cookie["samesite"] == "Strict"
-    stranger = Client()
-    stranger.cookies["motcua_receipt"] = cookie.value
-    assert stranger.get(reverse("procedures:receipt", args=[dossier.code])).status_code == 302
+    assert pin not in cookie.value and cookie["httponly"] and cookie["samesite"] == "Lax"
+    assert client.get(reverse("procedures:lookup-dossier", args=[dossier.code])).status_code == 200
+    # Tampered, for another dossier, or from no cookie at all: no access.
+    for value in (cookie.value[:-2] + "xx", cookie.value.replace(f"{dossier.pk}:", "999999:", 1)):
+        forger = Client()
+        forger.cookies["motcua_receipt"] = value
+        assert forger.get(reverse("procedures:receipt", args=[dossier.code])).status_code == 302
+    assert Client().get(reverse("procedures:receipt", args=[dossier.code])).status_code == 302
     # The PDF carries the PIN from the cookie as before.
     pdf = client.get(reverse("procedures:receipt-pdf", args=[dossier.code]))
     assert pdf.status_code == 200
+    # Closing the dossier on this device deletes the receipt: access ends.
+    client.post(reverse("procedures:lookup-close", args=[dossier.code]))
+    assert client.get(reverse("procedures:receipt", args=[dossier.code])).status_code == 302
 
 
 def test_files_are_stored_privately_under_random_names(client, online_procedure):

@@ -16,6 +16,8 @@ from django.contrib.sessions.models import Session
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 from django.db import transaction
+from django.test import Client
+from django.urls import reverse
 
 from procedures.core import uploads
 from procedures.core.constants import Channel
@@ -247,7 +249,7 @@ def test_a_supplement_whose_rows_fail_removes_the_files_it_stored(
         raise RuntimeError("insert refused")
 
     # The files are in the storage when their rows are inserted: the insert fails.
-    monkeypatch.setattr(DossierDocument.objects, "bulk_create", refused)
+    monkeypatch.setattr("procedures.dossiers.documents.insert_rows", refused)
     with pytest.raises(RuntimeError):
         svc.dossier_receive_supplement(
             dossier=dossier,
@@ -279,33 +281,30 @@ def test_the_daily_counter_draws_in_one_statement_and_gives_back_a_rolled_back_n
     assert DossierCodeSequence.objects.get(kind="ref").last == 2
 
 
-def test_a_first_visit_submission_writes_its_session_once(
-    client, online_procedure, django_assert_num_queries
-):
+def test_a_submission_writes_no_session(client, online_procedure, django_assert_num_queries):
     """The procedure and its documents come from the catalogue cache (the form's page
     put them there); in one transaction (a savepoint here, inside the test's) the
     reference (one statement), the version in force, the dossier, its event, its two
-    files (one insert), the receipt mail (one insert, ON CONFLICT DO NOTHING); then the
-    new session: its insert alone (config/sessions.py draws the key without asking
-    whether it is taken: the insert would fail on a taken one and draw another). A first
-    visit has no session to rotate, so it is written once, not inserted and then updated."""
+    files (one insert), the receipt mail (one insert, ON CONFLICT DO NOTHING). The grant
+    to the browser is its receipt cookie: no session row is written."""
     data = form_data(online_procedure)
     assert client.get(submit_url(online_procedure)).status_code == 200
     assert not Session.objects.exists()  # the form's page stores no session
-    with django_assert_num_queries(11) as captured:
+    with django_assert_num_queries(8) as captured:
         response = client.post(submit_url(online_procedure), data)
     assert response.status_code == 302
-    # Inside the registration (its own savepoint first, its release before the
-    # session's three): no savepoint of its own for the receipt mail.
-    assert not any("SAVEPOINT" in q["sql"] for q in captured.captured_queries[1:-4])
-    sessions = [q["sql"] for q in captured.captured_queries if "django_session" in q["sql"]]
-    assert len(sessions) == 1 and sessions[0].startswith("INSERT")
-    (row,) = Session.objects.all()
-    assert row.session_key == client.cookies["sessionid"].value
-    assert set(row.get_decoded()["portal_access"]) == {str(Dossier.objects.get().pk)}
+    # Inside the registration (its own savepoint first, its release last): no savepoint
+    # of its own for the receipt mail, and nothing for a session.
+    assert not any("SAVEPOINT" in q["sql"] for q in captured.captured_queries[1:-1])
+    assert not any("django_session" in q["sql"] for q in captured.captured_queries)
+    assert not Session.objects.exists() and "sessionid" not in client.cookies
+    dossier = Dossier.objects.get()
+    assert client.get(reverse("procedures:receipt", args=[dossier.code])).status_code == 200
 
 
-def test_a_submission_from_an_existing_session_rotates_its_key(client, online_procedure):
+def test_a_submission_from_an_existing_session_puts_no_grant_in_it(client, online_procedure):
+    """A session someone else may know (fixed before the visit) gains nothing: the
+    access is in the receipt cookie only, and the session is left as it was."""
     client.get(submit_url(online_procedure))
     session = client.session
     session["visited"] = True
@@ -313,21 +312,28 @@ def test_a_submission_from_an_existing_session_rotates_its_key(client, online_pr
     before = session.session_key
     response = client.post(submit_url(online_procedure), form_data(online_procedure))
     assert response.status_code == 302
-    after = client.cookies["sessionid"].value
-    assert after != before
-    assert not Session.objects.filter(session_key=before).exists()
-    decoded = Session.objects.get(session_key=after).get_decoded()
-    assert decoded["visited"] is True
-    assert set(decoded["portal_access"]) == {str(Dossier.objects.get().pk)}
+    dossier = Dossier.objects.get()
+    assert client.cookies["sessionid"].value == before
+    decoded = Session.objects.get(session_key=before).get_decoded()
+    assert decoded["visited"] is True and "portal_access" not in decoded
+    assert client.get(reverse("procedures:receipt", args=[dossier.code])).status_code == 200
+    # Whoever holds the same session key, without the receipt, does not get in.
+    other = Client()
+    other.cookies["sessionid"] = before
+    assert other.get(reverse("procedures:receipt", args=[dossier.code])).status_code == 302
+    assert other.get(reverse("procedures:lookup-dossier", args=[dossier.code])).status_code != 200
 
 
 def test_an_unknown_session_key_is_not_kept(client, online_procedure):
-    """A key the server never issued (a fixation attempt) is dropped, never stored."""
+    """A key the server never issued (a fixation attempt) is never stored."""
     client.cookies["sessionid"] = "attackerchosenkey0000000000000000"
     response = client.post(submit_url(online_procedure), form_data(online_procedure))
     assert response.status_code == 302
-    assert client.cookies["sessionid"].value != "attackerchosenkey0000000000000000"
     assert not Session.objects.filter(session_key="attackerchosenkey0000000000000000").exists()
+    dossier = Dossier.objects.get()
+    attacker = Client()
+    attacker.cookies["sessionid"] = "attackerchosenkey0000000000000000"
+    assert attacker.get(reverse("procedures:receipt", args=[dossier.code])).status_code == 302
 
 
 # ------------------------------------------------------------------ the PDF marker scan

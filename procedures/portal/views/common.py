@@ -1,13 +1,13 @@
 """What the public views share: the session's access to dossiers, and errors on forms.
 
-A browser session gets access to one dossier in two ways: it has just submitted it
-(the receipt, which shows the PIN), or it typed the right code and PIN on the look-up
-page. Both expire after PORTAL_ACCESS_MINUTES. The session holds only the grant
-(dossier id, expiry), never the PIN: the session table is a database table kept for
-weeks and backed up. The PIN reaches the receipt page and PDF in a cookie of their
-own, encrypted and signed with the server's key, bound to the dossier, HttpOnly and
-expiring with the grant; it is never put in a URL, a log line or an email (the
-database stores only a keyed hash).
+A browser gets access to one dossier in two ways: it has just submitted it (its
+receipt cookie, which also carries the PIN for the receipt page), or it typed the right
+code and PIN on the look-up page (a grant in its session). Both expire after
+PORTAL_ACCESS_MINUTES. The session holds only the grant (dossier id, expiry), never
+the PIN: the session table is a database table kept for weeks and backed up. The
+receipt cookie is encrypted and signed with the server's key, bound to the dossier,
+HttpOnly and expiring with the grant; the PIN is never put in a URL, a log line or an
+email (the database stores only a keyed hash).
 """
 
 from __future__ import annotations
@@ -40,6 +40,9 @@ def access_grant(request, *, dossier_id: int) -> None:
 
 
 def access_has(request, *, dossier_id: int) -> bool:
+    """The session's grant, or this browser's receipt of the dossier (it submitted it)."""
+    if _receipt_of(request, dossier_id=dossier_id) is not None:
+        return True
     expires = request.session.get(ACCESS_KEY, {}).get(str(dossier_id))
     return bool(expires and expires > time.time())
 
@@ -56,13 +59,19 @@ def _keystream(nonce: bytes, dossier_id: int, length: int) -> bytes:
 
 
 def receipt_store(request, response, *, dossier, pin: str) -> None:
-    """Grant the session access, and hand the PIN to this browser for its receipt.
+    """Hand this browser its receipt: access to the dossier and its PIN, for
+    PORTAL_ACCESS_MINUTES.
 
-    The PIN is XORed with a keystream derived from the server's key and a random
-    nonce, then signed: the cookie is useless to anyone without SECRET_KEY, and the
-    session table never sees the PIN.
+    The receipt is a cookie of its own, signed with a timestamp (so it expires with
+    the grant it stands for) and bound to the dossier; `access_has` honours it as it
+    honours a session's grant, and closing the dossier (look-up's "close") deletes it.
+    So a submission writes no session row: a new session row, its key and a second
+    commit were a tenth of an online submission's cost (issue 13), and a session that
+    an attacker fixed beforehand gains nothing (the grant is not in it). The PIN is
+    XORed with a keystream derived from the server's key and a random nonce before it
+    is signed: the cookie is useless to anyone without SECRET_KEY, and no table ever
+    sees the PIN.
     """
-    access_grant(request, dossier_id=dossier.pk)
     raw = pin.encode()
     nonce = secrets.token_bytes(16)
     sealed = bytes(
@@ -75,23 +84,40 @@ def receipt_store(request, response, *, dossier, pin: str) -> None:
         salt=_RECEIPT_SALT,
         max_age=settings.PORTAL_ACCESS_MINUTES * 60,
         httponly=True,
-        samesite="Strict",
+        # Lax, as the session cookie whose grant it stands for: the link in the
+        # receipt mail, opened in the same browser, still finds the dossier open.
+        samesite="Lax",
         secure=settings.SESSION_COOKIE_SECURE,
     )
 
 
-def receipt_pin(request, *, dossier_id: int) -> str | None:
-    """The PIN of the dossier this browser just submitted, while its cookie lasts."""
-    try:
-        value = request.get_signed_cookie(
-            RECEIPT_COOKIE, salt=_RECEIPT_SALT, max_age=settings.PORTAL_ACCESS_MINUTES * 60
-        )
-    except (KeyError, signing.BadSignature):
+def _receipt_of(request, *, dossier_id: int) -> str | None:
+    """The sealed PIN of this browser's receipt cookie when it is valid (signature, age)
+    and for `dossier_id`; read and checked once per request."""
+    value = getattr(request, "_receipt_cookie", False)
+    if value is False:
+        try:
+            value = request.get_signed_cookie(
+                RECEIPT_COOKIE, salt=_RECEIPT_SALT, max_age=settings.PORTAL_ACCESS_MINUTES * 60
+            )
+        except (KeyError, signing.BadSignature):
+            value = None
+        request._receipt_cookie = value
+    if value is None:
         return None
     owner, _sep, blob = value.partition(":")
-    if owner != str(dossier_id):
+    return blob if owner == str(dossier_id) and blob else None
+
+
+def receipt_pin(request, *, dossier_id: int) -> str | None:
+    """The PIN of the dossier this browser just submitted, while its cookie lasts."""
+    blob = _receipt_of(request, dossier_id=dossier_id)
+    if blob is None:
         return None
-    data = base64.urlsafe_b64decode(blob.encode())
+    try:
+        data = base64.urlsafe_b64decode(blob.encode())
+    except ValueError:
+        return None
     nonce, sealed = data[:16], data[16:]
     return bytes(
         a ^ b for a, b in zip(sealed, _keystream(nonce, dossier_id, len(sealed)), strict=False)
@@ -99,7 +125,7 @@ def receipt_pin(request, *, dossier_id: int) -> str | None:
 
 
 def receipt_forget(response) -> None:
-    response.delete_cookie(RECEIPT_COOKIE, samesite="Strict")
+    response.delete_cookie(RECEIPT_COOKIE, samesite="Lax")
 
 
 # Names the services use for a field, and the name of that field on the portal forms.

@@ -105,8 +105,8 @@ def submit(request, pk: int):
                 else:
                     throttle.form_succeeded(request, "submit")
                     response = redirect("procedures:receipt", code=dossier.code)
+                    # The receipt cookie is the grant: no session is written or rotated.
                     receipt_store(request, response, dossier=dossier, pin=pin)
-                    _session_renew(request)
                     return response
             else:
                 status = 400
@@ -124,20 +124,6 @@ def submit(request, pk: int):
         status=status,
     )
     return throttle.retry_after(response, wait) if status == 429 else response
-
-
-def _session_renew(request) -> None:
-    """A new key for a session that now grants access to a dossier (no fixation).
-
-    Called once the grant is in the session. A session that was stored before this
-    request (its key came in a cookie and was found) gets a new key, the old row
-    deleted (Django's cycle_key). A session with no stored row (a first visit, or a
-    key unknown to the server, which Django drops when it loads it) has nothing an
-    attacker could have fixed: the session middleware creates it with a fresh key at
-    the end of the request, in one insert instead of an insert and an update.
-    """
-    if request.session.session_key is not None:
-        request.session.cycle_key()
 
 
 def _dossier_for_session(request, code: str) -> Dossier | None:
