@@ -211,8 +211,13 @@ DIGEST_KIND = "staff.digest"
 
 
 def digest_context(delivery: Delivery) -> dict[str, Any]:
-    """Load the digest's items with three queries, whatever their number."""
-    items = list(delivery.items.order_by("kind", "id").values("kind", "payload"))
+    """Load the digest's items with three queries, whatever their number: its own, or
+    those of the person's digest of the same sweep it shares them with (``items_of``)."""
+    items = list(
+        Delivery.objects.filter(digest_id=delivery.payload.get("items_of") or delivery.pk)
+        .order_by("kind", "id")
+        .values("kind", "payload")
+    )
     dossier_ids = {i["payload"].get("dossier_id") for i in items} - {None}
     step_ids = {i["payload"].get("step_id") for i in items} - {None}
     dossiers = Dossier.objects.select_related(

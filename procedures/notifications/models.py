@@ -5,11 +5,13 @@ so a broker outage never loses a message, and the unique key makes a second atte
 to queue the same message a no-op (exactly once).
 
 Reminders use two kinds of rows (see procedures/notifications/reminders.py):
-- an *item* row per thing to remind about, keyed by the deadline version or the
-  digest day (`subject_key` = "dossier:12:due_soon:<due timestamp>"); it is never sent
-  itself (status "in_digest") and its unique key is what stops a second reminder;
-- a *digest* row per recipient and sweep, the one message that is sent; its items
-  point at it through `digest`.
+- an *item* row per person and thing to remind about (channel "item", recipient
+  "user:<id>"), keyed by the deadline version or the digest day (`subject_key` =
+  "dossier:12:due_soon:<due timestamp>"); it is never sent itself (status "in_digest")
+  and its unique key is what stops a second reminder, on any channel;
+- a *digest* row per recipient, channel and sweep, the one message that is sent; the
+  items point at the person's first digest of the sweep through `digest`, and the
+  other digest names that one in `payload["items_of"]`.
 """
 
 from django.conf import settings
@@ -24,6 +26,9 @@ class DeliveryChannel(models.TextChoices):
     # The national public-service portal's dossier sync (national_sync.py).
     NATIONAL = "national", _("National portal")
     SMS = "sms", _("SMS")
+    # A reminder item: what a person has been told, whatever channels their digests go
+    # by (reminders.py); never sent itself.
+    ITEM = "item", _("Reminder item (shared by the person's digests)")
 
 
 class DeliveryStatus(models.TextChoices):

@@ -9,12 +9,21 @@ overdue summary (escalation).
 
 Exactly once: every reminder is first an *item* row in the delivery ledger, whose
 unique key is (recipient, channel, kind, subject) with the deadline version or the
-digest day in the subject. The sweep inserts the items skipping those in the ledger
-(ON CONFLICT DO NOTHING; on PostgreSQL a recipient's first digest of the day tries a
-plain INSERT first, undone and retried so if any key is there) and puts in the digest
-only the items this run inserted; a digest with none is not sent. So two sweeps at
-once, a re-run or a redelivered task add nothing, and a changed due time (apology,
-supplement, payment pause) is a new key: a new reminder.
+digest day in the subject. Items are what a *person* has been told, whatever the
+channel: one ledger per person (recipient "user:<id>", channel "item"), so a second
+channel, a switched channel or a changed e-mail address tells nothing twice. The sweep
+inserts a person's items once, skipping those in the ledger (ON CONFLICT DO NOTHING; on
+PostgreSQL a person's first digest of the day tries a plain INSERT first, undone and
+retried so if any key is there), pointing at the person's first digest of the run (in
+the order of their channels); their other digest of the run carries
+``payload["items_of"]`` = that digest and is rendered from the same items. Only the
+items this run inserted are in the digests; digests with none are not sent. So two
+sweeps at once, a re-run or a redelivered task add nothing, and a changed due time
+(apology, supplement, payment pause) is a new key: a new reminder.
+
+Items written before items were per person (channel "email"/"in_app", recipient the
+digest's) stay with their digests; their keys are not looked at, so a sweep later on the
+day of that change tells once more what an earlier sweep of the same day told.
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ from psycopg.types.json import Jsonb
 
 from procedures.calendar import working_time as calendar
 from procedures.core.constants import StepRole
-from procedures.models import Delivery, DeliveryStatus, Dossier, DossierStep
+from procedures.models import Delivery, DeliveryChannel, DeliveryStatus, Dossier, DossierStep
 from procedures.notifications import selectors as sel
 from procedures.notifications.kinds import (
     DIGEST_KIND,
@@ -247,9 +256,12 @@ class SweepResult:
     day: str
     skipped: str = ""
     digests: list[int] = field(default_factory=list)
+    # Item rows, once per person whatever their number of channels (digests).
     items: int = 0
     already_sent: int = 0
-    # For --dry-run: (recipient, channel, [(kind, subject_key), ...]) not yet in the ledger.
+    # For --dry-run: per digest that would go out, (recipient, channel, [(kind,
+    # subject_key), ...]) not yet in the person's ledger; a person's digests list the
+    # same items, counted once in `items`.
     would_send: list[tuple[str, str, list[tuple[str, str]]]] = field(default_factory=list)
 
 
@@ -295,10 +307,9 @@ def reminders_sweep(
                     _commit_without_waiting_for_disk()
                 channels = staff_channels(user)
                 if dry_run:
-                    for channel in channels:
-                        _dry_run(result, user, channel, items)
-                else:
-                    done = _insert_digest(
+                    _dry_run(result, user, channels, items)
+                elif channels:
+                    digests, inserted = _insert_digest(
                         user=user,
                         channels=channels,
                         items=items,
@@ -307,11 +318,9 @@ def reminders_sweep(
                         generated=generated,
                         staged=in_database,
                     )
-                    for digest, inserted in done:
-                        result.items += inserted
-                        result.already_sent += len(items) + generated - inserted
-                        if digest is not None:
-                            result.digests.append(digest.pk)
+                    result.items += inserted
+                    result.already_sent += len(items) + generated - inserted
+                    result.digests.extend(digest.pk for digest in digests)
                 if run is not None and not dry_run:
                     done = run.progress.get("recipients", 0) + 1
                     scheduled_run_progress(run=run, last_user=uid, recipients=done)
@@ -329,6 +338,12 @@ def reminders_sweep(
     return result
 
 
+def item_recipient(user) -> str:
+    """The ledger recipient of a person's reminder items (channel "item"): the account,
+    whatever channels their digests go by."""
+    return f"user:{user.pk}"
+
+
 def _insert_digest(
     *,
     user,
@@ -338,12 +353,13 @@ def _insert_digest(
     slot: str,
     generated: int = 0,
     staged: bool = False,
-) -> list[tuple[Delivery | None, int]]:
-    """In the recipient's transaction: a digest row per channel, then their new items
+) -> tuple[list[Delivery], int]:
+    """In the person's transaction: a digest row per channel, then their new items, once
     (with the `generated` ones of the user waiting in the database's temporary table;
     with `staged`, `items` are there too, ``_stage_plan_items``).
 
-    Returns (digest, items it carries) per channel, (None, 0) where there is nothing new.
+    The items point at the first digest; the others carry ``payload["items_of"]``.
+    Returns the digests to send (none when nothing is new) and how many items they carry.
     """
     language = staff_language(user)
     subject_key = f"digest:{day.isoformat()}:{slot}"
@@ -364,72 +380,73 @@ def _insert_digest(
                 )
         except IntegrityError:
             continue  # this sweep already ran for this person: nothing to add
+    if not digests:
+        return [], 0
     inserted = _insert_items(digests=digests, items=items, generated=generated, staged=staged)
-    done: list[tuple[Delivery | None, int]] = [(None, 0)] * (len(channels) - len(digests))
-    for digest in digests:
-        count = inserted.get(digest.pk, 0)
-        if count == 0:
+    if inserted == 0:
+        for digest in digests:
             digest.delete()
-            done.append((None, 0))
-            continue
-        digest.payload["items"] = count
-        if connection.vendor != "postgresql":  # there the insert wrote the count
+        return [], 0
+    first = digests[0]
+    for digest in digests:
+        digest.payload["items"] = inserted
+        if digest is not first:
+            digest.payload["items_of"] = first.pk
+        if connection.vendor != "postgresql":  # there the insert wrote them
             digest.save(update_fields=["payload"])
-        done.append((digest, count))
-    if any(digest is not None for digest, _count in done):
-        enqueue_after_commit([digest.pk for digest, _count in done if digest is not None])
-    return done
+    enqueue_after_commit([digest.pk for digest in digests])
+    return digests, inserted
 
 
 def _insert_items(
     *, digests: list[Delivery], items: list[Item], generated: int = 0, staged: bool = False
-) -> dict[int, int]:
-    """Insert the items of one recipient in each of `digests` (one per channel), skipping
-    those already in the ledger; returns how many each digest got.
+) -> int:
+    """Insert the items of one person, once, in the first of `digests` (their digests
+    of this run, one per channel), skipping those already in their ledger; returns how
+    many were inserted.
 
     An item reminded before (by an earlier or a concurrent sweep) stays with its first
-    digest. On PostgreSQL one INSERT ... SELECT does it for all channels, from the items
-    the database generated for this user (``_generate_dossier_items``) and the few built
-    in Python (intake, summary): the ORM's bulk_create spent most of the sweep building
-    SQL for 10^4 rows (docs/benchmarks.md, "Reminder sweep").
+    digest. On PostgreSQL one INSERT ... SELECT does it, from the items the database
+    generated for this user (``_generate_dossier_items``) and the few built in Python
+    (intake, summary): the ORM's bulk_create spent most of the sweep building SQL for
+    10^4 rows (docs/benchmarks.md, "Reminder sweep").
     """
     if not digests or (not items and not generated):
-        return {}
+        return 0
     for kind in {i.kind for i in items}:
         get_kind(kind)  # an item kind nobody registered would never be printed
     if connection.vendor == "postgresql":
         return _insert_items_sql(digests=digests, items=items, generated=generated, staged=staged)
-    inserted = {}
-    for digest in digests:
-        rows = [
-            Delivery(
-                kind=item.kind,
-                channel=digest.channel,
-                recipient=digest.recipient,
-                user=digest.user,
-                subject_key=item.subject_key,
-                language=digest.language,
-                payload=item.payload,
-                status=DeliveryStatus.IN_DIGEST,
-                digest=digest,
-            )
-            for item in items
-        ]
-        Delivery.objects.bulk_create(rows, batch_size=INSERT_BATCH, ignore_conflicts=True)
-        inserted[digest.pk] = digest.items.count()
-    return inserted
+    first = digests[0]
+    recipient = item_recipient(first.user)
+    rows = [
+        Delivery(
+            kind=item.kind,
+            channel=DeliveryChannel.ITEM,
+            recipient=recipient,
+            user=first.user,
+            subject_key=item.subject_key,
+            language=first.language,
+            payload=item.payload,
+            status=DeliveryStatus.IN_DIGEST,
+            digest=first,
+        )
+        for item in items
+    ]
+    Delivery.objects.bulk_create(rows, batch_size=INSERT_BATCH, ignore_conflicts=True)
+    return first.items.count()
 
 
 def _insert_items_sql(
     *, digests: list[Delivery], items: list[Item], generated: int, staged: bool
-) -> dict[int, int]:
-    """PostgreSQL: the items of a recipient for all channels in one INSERT ... SELECT, the
-    item rows crossed with the channels' digests (the temporary table is read and sorted
-    once per person, not once per channel). Staged: everything of this user is in the
-    temporary table, no arrays to dump (psycopg's text array quoting cost ~2 s at 50k
-    due); otherwise the Python-built items go as arrays, with the rows the database
-    generated for this user."""
-    user_id = digests[0].user_id
+) -> int:
+    """PostgreSQL: the items of a person in one INSERT ... SELECT, which also writes
+    their count (and the first digest's id) into the digests' payloads. Staged:
+    everything of this user is in the temporary table, no arrays to dump (psycopg's
+    text array quoting cost ~2 s at 50k due); otherwise the Python-built items go as
+    arrays, with the rows the database generated for this user."""
+    first = digests[0]
+    user_id = first.user_id
     generated_sql = (
         f"SELECT g.kind, g.subject_key, g.payload FROM {ITEMS_TABLE} AS g WHERE g.user_id = %s"
     )
@@ -451,41 +468,43 @@ def _insert_items_sql(
             source_params.append(user_id)
     # The items go in a fixed order (concurrent sweeps take the same keys in the same
     # order), byte-wise: the locale's string comparison made the sort a tenth of the
-    # insert. The same statement writes each digest's count into its payload.
+    # insert. The same statement writes the count into the digests' payloads, and into
+    # the others the first digest's id (where their items are).
     table = Delivery._meta.db_table
     sql = f"""
         WITH new AS (
             INSERT INTO {table} (
                 kind, subject_key, payload, channel, recipient, user_id, language,
                 status, digest_id, attempts, last_error, created_at)
-            SELECT t.kind, t.subject_key, t.payload, c.channel, c.recipient, %s, %s, %s,
-                c.digest_id, 0, '', %s
+            SELECT t.kind, t.subject_key, t.payload, %s, %s, %s, %s, %s, %s, 0, '', %s
             FROM ({source}) AS t
-            CROSS JOIN unnest(%s::text[], %s::text[], %s::bigint[])
-                AS c(channel, recipient, digest_id)
-            ORDER BY c.channel COLLATE "C", t.kind COLLATE "C", t.subject_key COLLATE "C"
+            ORDER BY t.kind COLLATE "C", t.subject_key COLLATE "C"
             {{conflict}}
-            RETURNING digest_id
+            RETURNING 1
         ),
-        counted AS (SELECT digest_id, count(*) AS n FROM new GROUP BY digest_id)
+        counted AS (SELECT count(*) AS n FROM new)
         UPDATE {table} SET payload = {table}.payload || jsonb_build_object('items', counted.n)
-        FROM counted WHERE {table}.id = counted.digest_id
-        RETURNING counted.digest_id, counted.n
+            || CASE WHEN {table}.id = %s THEN '{{}}'::jsonb
+                ELSE jsonb_build_object('items_of', %s::bigint) END
+        FROM counted WHERE {table}.id = ANY(%s::bigint[]) AND counted.n > 0
+        RETURNING counted.n
     """
     params = [
+        DeliveryChannel.ITEM,
+        item_recipient(first.user),
         user_id,
-        digests[0].language,
+        first.language,
         DeliveryStatus.IN_DIGEST,
+        first.pk,
         timezone.now(),
         *source_params,
-        [d.channel for d in digests],
-        [d.recipient for d in digests],
+        first.pk,
+        first.pk,
         [d.pk for d in digests],
     ]
     with connection.cursor() as cursor:
-        # The sort of a person's rows (all channels, with their payloads: ~7 MB for
-        # 17,000 rows) in memory, not in temporary files (work_mem is 4 MB by default):
-        # a fifth of the insert's time. Put back after it.
+        # The sort of a person's rows (with their payloads: ~3.5 MB for 8,500 rows) in
+        # memory, not in temporary files (work_mem is 4 MB by default). Put back after it.
         cursor.execute("SELECT current_setting('work_mem')")
         before = {"work_mem": cursor.fetchone()[0]}
         _set_local(cursor, {"work_mem": _WORK_MEM})
@@ -494,10 +513,10 @@ def _insert_items_sql(
         return inserted
 
 
-def _insert_items_run(cursor, sql: str, params: list, digests: list[Delivery]) -> dict[int, int]:
+def _insert_items_run(cursor, sql: str, params: list, digests: list[Delivery]) -> int:
     """Run the insert of ``_insert_items_sql``: without ON CONFLICT when it can be."""
     if not _reminded_earlier_today(digests):
-        # No item of this recipient can be in the ledger yet (items carry the day, or
+        # No item of this person can be in the ledger yet (items carry the day, or
         # a deadline version that an earlier day's sweep saw under another category):
         # a plain INSERT, without ON CONFLICT's speculative insertion (a probe of the
         # unique index and a second WAL record per row, a third of the sweep's
@@ -506,27 +525,38 @@ def _insert_items_run(cursor, sql: str, params: list, digests: list[Delivery]) -
         try:
             with transaction.atomic():
                 cursor.execute(sql.replace("{conflict}", ""), params)
-                return dict(cursor.fetchall())
+                return _count(cursor.fetchall())
         except IntegrityError:
             pass
     cursor.execute(sql.replace("{conflict}", "ON CONFLICT DO NOTHING"), params)
-    return dict(cursor.fetchall())
+    return _count(cursor.fetchall())
+
+
+def _count(rows: list[tuple[int]]) -> int:
+    """The insert's count, on each updated digest's row (no row: nothing inserted)."""
+    return rows[0][0] if rows else 0
 
 
 def _reminded_earlier_today(digests: list[Delivery]) -> bool:
-    """Whether the recipient got a digest of the same day before these (an earlier
-    slot) on any of their channels: then most of today's items are in the ledger
-    already. Read through the ledger's unique key (recipient, channel, kind, subject)."""
+    """Whether the person got a digest of the same day before these (an earlier slot)
+    on any channel, even one they no longer use: then most of today's items are in the
+    ledger already. Read through the ledger's unique key (recipient, channel, kind,
+    subject) with the person's address on each channel a digest can go by."""
+    user = digests[0].user
     return (
         Delivery.objects.filter(
-            recipient__in={d.recipient for d in digests},
-            channel__in={d.channel for d in digests},
+            recipient__in={staff_address(user, c) for c in DIGEST_CHANNELS},
+            channel__in=DIGEST_CHANNELS,
             kind=DIGEST_KIND,
             subject_key__startswith=f"digest:{digests[0].payload['day']}:",
         )
         .exclude(pk__in=[d.pk for d in digests])
         .exists()
     )
+
+
+# The channels a staff digest can go by (kinds.staff_channels).
+DIGEST_CHANNELS = [DeliveryChannel.EMAIL, DeliveryChannel.IN_APP]
 
 
 # --------------------------------------------------------------------------- PostgreSQL
@@ -826,12 +856,15 @@ def _drop_generated() -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {ITEMS_TABLE}")
 
 
-def _dry_run(result: SweepResult, user, channel: str, items: list[Item]) -> None:
-    recipient = staff_address(user, channel)
+def _dry_run(result: SweepResult, user, channels: list[str], items: list[Item]) -> None:
+    """What ``_insert_digest`` would do: the person's items not in their ledger, counted
+    once, listed for each digest (channel) that would show them."""
+    if not channels:
+        return
     known = set(
         Delivery.objects.filter(
-            recipient=recipient,
-            channel=channel,
+            recipient=item_recipient(user),
+            channel=DeliveryChannel.ITEM,
             subject_key__in=[i.subject_key for i in items],
         ).values_list("kind", "subject_key")
     )
@@ -839,4 +872,5 @@ def _dry_run(result: SweepResult, user, channel: str, items: list[Item]) -> None
     result.already_sent += len(items) - len(new)
     if new:
         result.items += len(new)
-        result.would_send.append((recipient, channel, new))
+        for channel in channels:
+            result.would_send.append((staff_address(user, channel), channel, new))

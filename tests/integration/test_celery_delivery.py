@@ -126,10 +126,16 @@ def test_two_sweeps_at_once_send_each_reminder_once(
         if line.startswith("To:")
     )
     assert to == sorted(recipients)
-    # Every reminder item exists once per channel and rides in exactly one digest.
+    # Every reminder item exists once per person, whatever their channels, and rides
+    # in exactly one digest: the person's e-mail digest, which an in-app one shares.
     items = Delivery.objects.filter(status=DeliveryStatus.IN_DIGEST)
-    assert items.filter(channel="email").count() == expected_items
+    assert items.count() == items.filter(channel="item").count() == expected_items
     assert not items.filter(digest__isnull=True).exists()
+    assert set(items.values_list("digest__channel", flat=True)) == {"email"}
+    for digest in Delivery.objects.filter(kind="staff.digest", channel="in_app"):
+        owner = Delivery.objects.get(pk=digest.payload["items_of"])
+        assert (owner.user_id, owner.channel) == (digest.user_id, "email")
+        assert owner.payload["items"] == digest.payload["items"] == owner.items.count()
 
 
 def test_redis_down_while_dossiers_are_accepted_every_notification_arrives_once(

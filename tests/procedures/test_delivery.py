@@ -359,6 +359,48 @@ def test_officers_see_only_their_own_rows_and_their_inbox(client, staff, accepte
     )
 
 
+def test_the_inbox_shows_the_in_app_digest_with_the_items_it_shares(
+    client, admin_client, staff, units, accepted
+):
+    """Reminder items are written once per person (channel "item") in the e-mail
+    digest; the in-app digest shows them from there. The drain sends the digests and
+    never an item, the inbox lists the digest only, "mark all read" leaves the items,
+    and the admin's item filter finds them."""
+    from procedures.notifications.reminders import reminders_sweep
+
+    specialist = staff["specialist"]
+    d = svc.dossier_assign(
+        dossier=accepted, actor=staff["intake"], unit=units["QLTM"], officer=specialist, now=NOW
+    )
+    d.steps.update(completed_at=NOW, started_at=NOW)
+    Delivery.objects.all().delete()  # the event notifications are not under test here
+    result = reminders_sweep(now=at(2026, 6, 5, 7, 30))
+    in_app = Delivery.objects.get(user=specialist, kind="staff.digest", channel="in_app")
+    item = Delivery.objects.get(kind__startswith="reminder.", user=specialist)
+    # Each person's items once (the director and the unit head have theirs too).
+    assert result.items == Delivery.objects.filter(kind__startswith="reminder.").count()
+    assert item.channel == DeliveryChannel.ITEM and item.digest_id == in_app.payload["items_of"]
+    counts = delivery_drain(now=at(2026, 6, 5, 7, 31))
+    assert counts["selected"] == counts["sent"] == len(result.digests)
+    item.refresh_from_db()
+    assert item.status == DeliveryStatus.IN_DIGEST and item.sent_at is None
+    client.force_login(specialist)
+    body = client.get(reverse("admin:procedures_inbox")).content.decode()
+    assert d.code in body and "1 overdue" in body
+    assert "1 unread notification." in body
+    client.post(reverse("admin:procedures_inbox"), {"read": "all"})
+    in_app.refresh_from_db()
+    item.refresh_from_db()
+    assert in_app.read_at is not None and item.read_at is None
+    listing = admin_client.get(
+        reverse("admin:procedures_delivery_changelist") + "?type=items"
+    ).content.decode()
+    link = reverse("admin:procedures_delivery_change", args=[item.pk])
+    assert link in listing and "Reminder item (shared by the person&#x27;s digests)" in listing
+    messages = admin_client.get(reverse("admin:procedures_delivery_changelist")).content.decode()
+    assert link not in messages
+
+
 # ------------------------------------------------------------------ events and the outbox
 
 

@@ -218,12 +218,16 @@ def test_changed_due_time_allows_a_new_reminder(
     [message] = mail_to("specialist@example.gov.vn")
     assert "due 10:00 09/06/2026" in message.body
     assert "already re-appointed once" in message.body
+    # One ledger per person, whatever the channels of their digests.
     keys = set(
-        Delivery.objects.filter(kind="reminder.due_soon", channel="email").values_list(
-            "subject_key", flat=True
+        Delivery.objects.filter(kind="reminder.due_soon").values_list(
+            "recipient", "channel", "subject_key"
         )
     )
-    assert keys == {
+    assert {(r, c) for r, c, _key in keys} == {
+        (f"user:{staff['specialist'].pk}", DeliveryChannel.ITEM)
+    }
+    assert {key for _r, _c, key in keys} == {
         f"dossier:{d.pk}:due_soon:{int(at(2026, 6, 8, 10, 0).timestamp())}",
         f"dossier:{d.pk}:due_soon:{int(at(2026, 6, 9, 10, 0).timestamp())}",
     }
@@ -294,7 +298,120 @@ def test_channels_follow_the_officers_choice(
         DeliveryStatus.SENT,
         f"user:{staff['specialist'].pk}",
     )
-    assert digest.items.get().subject_key.startswith(f"dossier:{d.pk}:due_soon:")
+    item = digest.items.get()
+    assert item.subject_key.startswith(f"dossier:{d.pk}:due_soon:")
+    assert (item.channel, item.recipient) == (
+        DeliveryChannel.ITEM,
+        f"user:{staff['specialist'].pk}",
+    )
+    assert "items_of" not in digest.payload
+
+
+def test_both_digests_of_a_person_show_the_items_written_once(
+    register, staff, units, django_capture_on_commit_callbacks
+):
+    """The specialist reads by e-mail and in the app: each item is one row, in the
+    e-mail digest (the first channel); the in-app digest names it and shows the same."""
+    from procedures.notifications.delivery import delivery_render
+
+    dossiers = [processing(register, staff, units) for _ in range(2)]
+    for d in dossiers:
+        finish_steps(d, staff, at(2026, 6, 1, 10, 0))
+    result = sweep(at(2026, 6, 5, 7, 30), django_capture_on_commit_callbacks)
+    specialist = staff["specialist"]
+    email, in_app = (
+        Delivery.objects.filter(kind="staff.digest", user=specialist).order_by("pk").all()
+    )
+    assert (email.channel, in_app.channel) == (DeliveryChannel.EMAIL, DeliveryChannel.IN_APP)
+    assert result.digests == [email.pk, in_app.pk] and result.items == 2
+    items = Delivery.objects.filter(kind__startswith="reminder.")
+    assert (
+        sorted(items.values_list("recipient", "channel", "digest_id", "status"))
+        == [(f"user:{specialist.pk}", DeliveryChannel.ITEM, email.pk, DeliveryStatus.IN_DIGEST)] * 2
+    )
+    assert email.payload == {"day": "2026-06-05", "slot": "0730", "items": 2}
+    assert in_app.payload == {"day": "2026-06-05", "slot": "0730", "items": 2, "items_of": email.pk}
+    assert not in_app.items.exists()
+    [message] = mail_to("specialist@example.gov.vn")
+    in_app.refresh_from_db()
+    assert in_app.status == DeliveryStatus.SENT
+    subject, body = delivery_render(in_app)
+    assert (subject, body) == delivery_render(email) == (message.subject, message.body)
+    assert all(d.code in body for d in dossiers)
+    assert "0 overdue, 0 due today, 2 due soon" in subject
+
+
+def test_turning_off_email_during_the_day_repeats_nothing_in_the_app(
+    register, staff, units, django_capture_on_commit_callbacks
+):
+    """Items are what the person was told, on any channel: after the morning's e-mail
+    and in-app digests, the afternoon's in-app-only digest has only what is new, and a
+    changed e-mail address does not start the ledger again either."""
+    from procedures.notifications.delivery import delivery_render
+
+    old = processing(register, staff, units)
+    finish_steps(old, staff, at(2026, 6, 1, 10, 0))
+    sweep(at(2026, 6, 5, 7, 30), django_capture_on_commit_callbacks)
+    specialist = staff["specialist"]
+    profile = specialist.staff_profile
+    profile.notify_by_email = False
+    profile.save()
+    new = processing(register, staff, units, accepted=at(2026, 6, 1, 11, 0))
+    finish_steps(new, staff, at(2026, 6, 1, 11, 0))
+    afternoon = sweep(at(2026, 6, 5, 13, 30), django_capture_on_commit_callbacks)
+    assert mail_to("specialist@example.gov.vn") == []
+    digest = Delivery.objects.get(
+        user=specialist, kind="staff.digest", subject_key__endswith=":1330"
+    )
+    assert afternoon.digests == [digest.pk] and afternoon.items == 1
+    assert afternoon.already_sent == 1
+    assert digest.channel == DeliveryChannel.IN_APP and "items_of" not in digest.payload
+    _subject, body = delivery_render(digest)
+    assert new.code in body and old.code not in body
+    # Back to e-mail only, under a new address: still nothing told twice.
+    profile.notify_by_email, profile.notify_in_app = True, False
+    profile.save()
+    specialist.email = "an.specialist@example.gov.vn"
+    specialist.save()
+    evening = sweep(at(2026, 6, 5, 16, 0), django_capture_on_commit_callbacks)
+    assert evening.digests == [] and evening.items == 0 and evening.already_sent == 2
+    assert mail.outbox == []
+    assert Delivery.objects.filter(kind__startswith="reminder.").count() == 2
+
+
+def test_digests_written_before_items_were_per_person_still_render(register, staff, units):
+    """Older ledger rows: the items of each digest on its own channel (no ``items_of``)."""
+    from procedures.notifications.delivery import delivery_render
+
+    d = processing(register, staff, units)
+    specialist = staff["specialist"]
+    for channel in (DeliveryChannel.EMAIL, DeliveryChannel.IN_APP):
+        recipient = (
+            specialist.email if channel == DeliveryChannel.EMAIL else f"user:{specialist.pk}"
+        )
+        digest = Delivery.objects.create(
+            kind="staff.digest",
+            channel=channel,
+            recipient=recipient,
+            user=specialist,
+            subject_key="digest:2026-06-05:0730",
+            language="en",
+            payload={"day": "2026-06-05", "slot": "0730", "items": 1},
+            status=DeliveryStatus.SENT,
+        )
+        Delivery.objects.create(
+            kind="reminder.due_soon",
+            channel=channel,
+            recipient=recipient,
+            user=specialist,
+            subject_key=f"dossier:{d.pk}:due_soon:1",
+            language="en",
+            payload={"dossier_id": d.pk, "code": d.code, "due_at": d.due_at.isoformat()},
+            status=DeliveryStatus.IN_DIGEST,
+            digest=digest,
+        )
+        subject, body = delivery_render(digest)
+        assert "1 due soon" in subject and d.code in body
 
 
 # ------------------------------------------------------------------ exactly once
@@ -312,9 +429,15 @@ def test_running_the_sweep_twice_sends_each_reminder_once(
     third = sweep(at(2026, 6, 5, 7, 45), django_capture_on_commit_callbacks)  # another slot
     email_digests = Delivery.objects.filter(kind="staff.digest", channel="email")
     assert sent == email_digests.count() == len(first.digests) - 1  # one in-app digest
-    assert first.items == 3 * 2  # email + in-app for the specialist
+    # Once for the specialist, whose e-mail and in-app digests share them.
+    assert first.items == 3
     assert second.digests == third.digests == [] and mail.outbox == []
     assert second.already_sent == third.already_sent == first.items
+    items = Delivery.objects.filter(kind__startswith="reminder.")
+    assert set(items.values_list("channel", "recipient")) == {
+        (DeliveryChannel.ITEM, f"user:{staff['specialist'].pk}")
+    }
+    assert items.count() == 3
     # A digest whose items were all reminded before is not even kept.
     assert Delivery.objects.filter(kind="staff.digest").count() == len(first.digests)
 
@@ -324,15 +447,18 @@ def test_dry_run_lists_and_writes_nothing(register, staff, units, capsys):
     finish_steps(d, staff, at(2026, 6, 1, 10, 0))
     call_command("send_reminders", "--dry-run", "--now", "2026-06-05T07:30:00+07:00")
     out = capsys.readouterr().out
+    # Each digest lists the items it would show; the person's items count once.
     assert "specialist@example.gov.vn [email]: 1 new item(s)" in out
+    assert f"user:{staff['specialist'].pk} [in_app]: 1 new item(s)" in out
     assert "reminder.due_soon" in out and f"dossier:{d.pk}:due_soon:" in out
+    assert "Dry run: 2 digest(s) with 1 new item(s) would go out" in out
     assert "Nothing was written" in out
     assert not Delivery.objects.filter(kind__startswith="reminder.").exists()
     assert not Delivery.objects.filter(kind="staff.digest").exists()
     call_command("send_reminders", "--now", "2026-06-05T07:30:00+07:00")
-    assert "Queued 2 digest(s) with 2 new item(s)" in capsys.readouterr().out
+    assert "Queued 2 digest(s) with 1 new item(s)" in capsys.readouterr().out
     call_command("send_reminders", "--dry-run", "--now", "2026-06-05T07:30:00+07:00")
-    assert "0 digest(s) with 0 new item(s) would go out; 2 item(s)" in capsys.readouterr().out
+    assert "0 digest(s) with 0 new item(s) would go out; 1 item(s)" in capsys.readouterr().out
     call_command("send_reminders", "--now", "2026-06-06T07:30")  # Saturday, naive = local
     assert "not a working day" in capsys.readouterr().out
     with pytest.raises(CommandError, match="not an ISO 8601"):
@@ -385,6 +511,12 @@ def test_digest_renders_with_a_fixed_number_of_queries(register, staff, units):
     with CaptureQueriesContext(connection) as q_large:
         delivery_render(large)
     assert len(q_large) == len(q_small) <= 5
+    # The in-app digest shares the e-mail digest's items, at the same cost.
+    in_app = Delivery.objects.get(kind="staff.digest", payload__items_of=large.pk)
+    with CaptureQueriesContext(connection) as q_in_app:
+        shown = delivery_render(in_app)
+    assert shown == delivery_render(large)
+    assert len(q_in_app) == len(q_large)
 
 
 def test_sweep_uses_the_partial_indexes_on_postgresql(require_postgres):
