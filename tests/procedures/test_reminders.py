@@ -389,8 +389,8 @@ def test_digest_renders_with_a_fixed_number_of_queries(register, staff, units):
 
 # The planner's choice between the two indexes follows the statistics that the tests
 # run before on the same database left (autovacuum's ANALYZE after the transactional
-# tests' rows): it holds on the fresh database of the first run, not on an xdist
-# worker's, so `make test` runs it there.
+# tests' committed rows). pytest-django runs those last in one run, but an xdist worker
+# takes files as they are handed out, so `make test` runs this in its first, serial run.
 @pytest.mark.serial
 def test_sweep_uses_the_partial_indexes_on_postgresql(require_postgres):
     from procedures.models import DossierStep
