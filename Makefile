@@ -75,9 +75,23 @@ run: install messages seed
 	wait $$web
 
 # The whole suite: SQLite and embedded defaults, or PostgreSQL/Redis when
-# DATABASE_URL / REDIS_URL are set.
+# DATABASE_URL / REDIS_URL are set. One command, two pytest runs:
+# 1. alone on the machine, the integration tests (marked slow: real Celery workers and
+#    redis-servers they stop, freeze and pause) and the tests that time a timeout to a
+#    fraction of a second (marked serial);
+# 2. everything else on TEST_WORKERS pytest-xdist workers (whole files per worker; each
+#    worker has its own test database, test_<name>_gw0, _gw1, ...).
+# PYTEST_ARGS reach both runs. Fails when either run fails, and when neither ran a test
+# (pytest's exit status 5 is only accepted for one of the two).
+TEST_WORKERS ?= 2
 test: install-dev node_modules/.package-lock.json
-	$(BIN)/python -m pytest --create-db $(PYTEST_ARGS)
+	@alone=0; parallel=0; \
+	$(BIN)/python -m pytest --create-db -m "slow or serial" $(PYTEST_ARGS) || alone=$$?; \
+	$(BIN)/python -m pytest --create-db -n $(TEST_WORKERS) --dist loadfile \
+		-m "not slow and not serial" $(PYTEST_ARGS) || parallel=$$?; \
+	echo "make test: exit status $$alone (alone), $$parallel (parallel)"; \
+	if [ $$alone -eq 5 ] && [ $$parallel -eq 5 ]; then echo "make test: no test ran"; exit 5; fi; \
+	for rc in $$alone $$parallel; do case $$rc in 0|5) ;; *) exit $$rc ;; esac; done
 
 # Lint and types, as CI runs them before the tests: ruff's rules, ruff's formatting,
 # and mypy (django-stubs) on the services and selectors listed in pyproject.toml.

@@ -21,7 +21,9 @@ from django.db import connection
 from tests.servers import celery_point_at, free_port, redis_server
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_DB = 2  # this area's Redis database on the shared server
+# This area's Redis database on the shared server: 2, or 2 + n on pytest-xdist worker gwn
+# (each worker flushes its own).
+REDIS_DB = 2 + int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
 
 
 def wait_until(predicate, timeout: float, message: str, interval: float = 0.1):
@@ -138,7 +140,8 @@ class Worker:
 
 @pytest.fixture
 def shared_redis(require_redis):
-    """Redis db 2 of the machine's server, emptied (it is this area's database)."""
+    """Redis db 2 (2 + n on xdist worker gwn) of the machine's server, emptied (it is
+    this area's database)."""
     import redis
 
     parsed = urlparse(require_redis)

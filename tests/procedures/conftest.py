@@ -27,8 +27,7 @@ def at(*args) -> datetime:
     return datetime(*args, tzinfo=VN)
 
 
-@pytest.fixture
-def units(db):
+def make_units() -> dict[str, Unit]:
     return {
         "VP": Unit.objects.create(code="VP", name="Văn phòng Sở", is_one_stop_desk=True),
         "QLTM": Unit.objects.create(code="QLTM", name="Phòng Quản lý Thương mại"),
@@ -37,12 +36,20 @@ def units(db):
 
 
 @pytest.fixture
-def trade_field(db):
+def units(db):
+    return make_units()
+
+
+def make_trade_field() -> Field:
     return Field.objects.create(name="Lưu thông hàng hóa trong nước", ministry_code="G02-CT10")
 
 
 @pytest.fixture
-def procedure(trade_field, units):
+def trade_field(db):
+    return make_trade_field()
+
+
+def make_procedure(trade_field, units):
     """5 working days, online allowed (3 days online), with a 3-step internal process."""
     p = procedure_create(
         name="Cấp Giấy phép bán lẻ sản phẩm rượu",
@@ -69,7 +76,12 @@ def procedure(trade_field, units):
 
 
 @pytest.fixture
-def staff(units):
+def procedure(trade_field, units):
+    """5 working days, online allowed (3 days online), with a 3-step internal process."""
+    return make_procedure(trade_field, units)
+
+
+def make_staff(units):
     groups = roles_ensure_groups()
     people = {}
     for key, role, unit in [
@@ -94,6 +106,11 @@ def staff(units):
 
 
 @pytest.fixture
+def staff(units):
+    return make_staff(units)
+
+
+@pytest.fixture
 def staff_in_english(staff):
     """The staff above, reading their mail in English (the source language), so that
     assertions on mail do not depend on the Vietnamese catalogue. Modules about mail
@@ -114,8 +131,7 @@ APPLICANT = Applicant(
 )
 
 
-@pytest.fixture
-def register(procedure, staff):
+def make_register(procedure, staff):
     def _register(*, now=None, channel=Channel.DIRECT, applicant=APPLICANT, **kw):
         dossier, pin = dossier_register(
             procedure=kw.pop("procedure", procedure),
@@ -129,6 +145,11 @@ def register(procedure, staff):
         return dossier
 
     return _register
+
+
+@pytest.fixture
+def register(procedure, staff):
+    return make_register(procedure, staff)
 
 
 @pytest.fixture
@@ -175,8 +196,7 @@ def online_assigned(register, staff, units):
 # --- The June 2026 month of the report tests (test_reports, test_api_reports, ...)
 
 
-@pytest.fixture
-def industry_procedure(units):
+def make_industry_procedure(units):
     field = Field.objects.create(name="Công nghiệp địa phương", ministry_code="G02-CT02", order=5)
     return procedure_create(
         name="Cấp Giấy chứng nhận sản phẩm công nghiệp nông thôn tiêu biểu",
@@ -188,6 +208,11 @@ def industry_procedure(units):
         processing_amount=Decimal("10"),
         implementing_unit=units["QLCN"],
     )
+
+
+@pytest.fixture
+def industry_procedure(units):
+    return make_industry_procedure(units)
 
 
 @pytest.fixture

@@ -596,6 +596,7 @@ def test_healthcheck_fails_on_mail_failing_for_longer_than_the_alert(accepted, f
     call_command("celery_healthcheck", "--skip-workers")
 
 
+@pytest.mark.serial  # timed against a 0.5 s timeout: run alone (`make test`)
 def test_healthcheck_answers_within_its_timeout_when_the_broker_is_frozen(accepted, settings):
     """A listening socket that never answers is what a Redis stopped by SIGSTOP looks
     like: connections are accepted by the kernel, no reply ever comes."""

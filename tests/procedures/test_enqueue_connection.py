@@ -28,6 +28,9 @@ from tests.servers import (
 
 QUEUE = "celery"  # Celery's default queue: a Redis list of task messages
 
+# Requests are timed against a 0.5 s enqueue timeout: run alone (`make test`).
+pytestmark = pytest.mark.serial
+
 
 class OwnRedis:
     """A redis-server on a free port that the test stops, restarts or freezes."""

@@ -24,7 +24,8 @@ from .test_portal_submission import online_procedure as online_procedure_fixture
 
 online_procedure = online_procedure_fixture
 
-pytestmark = pytest.mark.django_db
+# Each test times a request against a 0.5 s socket timeout: run alone (`make test`).
+pytestmark = [pytest.mark.django_db, pytest.mark.serial]
 
 
 def redis_cache(url: str) -> dict:

@@ -18,6 +18,7 @@ import random
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 
 from procedures.core.constants import Channel, OnTimeResult, Outcome
 from procedures.core.constants import DossierStatus as S
@@ -26,7 +27,15 @@ from procedures.models import Dossier
 from procedures.reports import selectors as sel
 from procedures.reports.selectors import COLUMN_KEYS, Period
 
-from .conftest import at
+from .conftest import (
+    at,
+    make_industry_procedure,
+    make_procedure,
+    make_register,
+    make_staff,
+    make_trade_field,
+    make_units,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -37,8 +46,33 @@ def _working_time(rng, day):
     return day.replace(hour=rng.choice([7, 8, 9, 10, 14, 15, 16]), minute=rng.randrange(60))
 
 
+@pytest.fixture(scope="module")
+def _generated_once(django_db_setup, django_db_blocker):
+    """The two hundred dossiers, built once for the module (about 7 s) inside a
+    transaction that is rolled back after its last test, as Django's setUpTestData:
+    each test runs in a savepoint of it (pytest-django's `db`), so what one test changes
+    is gone before the next, and nothing is left for the other modules."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        units = make_units()
+        staff = make_staff(units)
+        procedure = make_procedure(make_trade_field(), units)
+        count = _generate(
+            make_register(procedure, staff),
+            staff,
+            units,
+            procedure,
+            make_industry_procedure(units),
+        )
+        yield count
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def generated(register, staff, units, procedure, industry_procedure):  # noqa: F811
+def generated(_generated_once, db):
+    return _generated_once
+
+
+def _generate(register, staff, units, procedure, industry_procedure):
     rng = random.Random(2026)
     intake, director = staff["intake"], staff["director"]
     procedures = [procedure, industry_procedure]
