@@ -15,6 +15,18 @@ from django.db import connection
 from django.test.signals import setting_changed
 
 
+def pytest_make_parametrize_id(config, val, argname):
+    """File contents as parameters are named by size, not by their bytes.
+
+    pytest-xdist needs every worker to collect the same test names; a name spelled from
+    bytes would differ between workers as soon as a file's bytes do (a zip entry's date,
+    a PDF's generated id), and such names run to kilobytes besides.
+    """
+    if isinstance(val, bytes | bytearray):
+        return f"{argname}-{len(val)}b"
+    return None
+
+
 def _missing(what: str) -> None:
     if getattr(settings, "REQUIRE_SERVICES", False):
         pytest.fail(f"{what} is required (REQUIRE_SERVICES=1) but not available")

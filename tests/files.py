@@ -91,16 +91,37 @@ def pdf_html_polyglot() -> bytes:
     return head + b"\n%<html><body><script>alert(document.cookie)</script></body></html>\n" + rest
 
 
-def office_zip(folder: str, *, macro: bool = False, extra: dict[str, bytes] | None = None) -> bytes:
+# Every entry carries this date: a zip written with today's clock differs from minute to
+# minute, and two pytest-xdist workers collecting it would disagree on the test names.
+ZIP_DATE = (2020, 1, 1, 0, 0, 0)
+
+
+def zip_of(entries: dict[str, bytes | str], *, compression: int = zipfile.ZIP_STORED) -> bytes:
+    """A zip archive of `entries`, byte-for-byte the same on every run."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr(f"{folder}/document.xml", "<doc/>")
-        if macro:
-            archive.writestr(f"{folder}/vbaProject.bin", b"\x00")
-        for name, content in (extra or {}).items():
-            archive.writestr(name, content)
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        for name, content in entries.items():
+            archive.writestr(
+                zipfile.ZipInfo(name, date_time=ZIP_DATE), content, compress_type=compression
+            )
     return buffer.getvalue()
+
+
+def office_zip(
+    folder: str,
+    *,
+    macro: bool = False,
+    extra: dict[str, bytes] | None = None,
+    compression: int = zipfile.ZIP_DEFLATED,
+) -> bytes:
+    entries: dict[str, bytes | str] = {
+        "[Content_Types].xml": "<Types/>",
+        f"{folder}/document.xml": "<doc/>",
+    }
+    if macro:
+        entries[f"{folder}/vbaProject.bin"] = b"\x00"
+    entries.update(extra or {})
+    return zip_of(entries, compression=compression)
 
 
 def _deflate_zeros(size: int) -> bytes:

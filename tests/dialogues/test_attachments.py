@@ -5,8 +5,6 @@ reach staff through a permission-checked download; published session documents a
 served by a view (MEDIA is never served, so their old links gave 404).
 """
 
-import io
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -26,7 +24,7 @@ from tests.dialogues_factories import (
     UserFactory,
     local,
 )
-from tests.files import docx_zip_bomb, minimal_pdf
+from tests.files import docx_zip_bomb, minimal_pdf, zip_of
 
 pytestmark = pytest.mark.django_db
 
@@ -48,10 +46,7 @@ def form_data(**extra):
 
 
 def _zip_with_exe() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("hoa-don.exe", b"MZ\x90\x00" + b"\x00" * 200)
-    return buffer.getvalue()
+    return zip_of({"hoa-don.exe": b"MZ\x90\x00" + b"\x00" * 200})
 
 
 # ------------------------------------------------------------------ item 3: the checks

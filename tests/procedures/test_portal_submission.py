@@ -25,7 +25,7 @@ from procedures.core.constants import Channel, OnlineLevel
 from procedures.core.constants import DossierStatus as S
 from procedures.dossiers.services import pin_matches
 from procedures.models import Dossier, DossierDocument, RequiredDocument
-from tests.files import minimal_pdf
+from tests.files import minimal_pdf, office_zip
 
 pytestmark = pytest.mark.django_db
 
@@ -36,18 +36,8 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
 
 
-def office_zip(folder: str, *, macro: bool = False) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr(f"{folder}/document.xml", "<doc/>")
-        if macro:
-            archive.writestr(f"{folder}/vbaProject.bin", b"\x00")
-    return buffer.getvalue()
-
-
-DOCX = office_zip("word")
-XLSX = office_zip("xl")
+DOCX = office_zip("word", compression=zipfile.ZIP_STORED)
+XLSX = office_zip("xl", compression=zipfile.ZIP_STORED)
 
 
 def upload(name: str, content: bytes = PDF, content_type: str = "application/pdf"):
