@@ -12,9 +12,16 @@ received whole before being refused. This middleware runs before the CSRF check:
 
 The page says what was refused and why, in the visitor's language; nothing is saved.
 Behind nginx the same body limit is `client_max_body_size` (README, Deployment).
+
+A view that stores the files it receives (`uploads_hashed`) also has each file's
+SHA-256 computed while its bytes stream in (`DigestUploadHandler`), so storing it does
+not read the file back from disk to hash it.
 """
 
 from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -83,6 +90,44 @@ class UploadGuardHandler(FileUploadHandler):
         return None
 
 
+class DigestUploadHandler(FileUploadHandler):
+    """Hashes each file (SHA-256) as its chunks pass on to the handler that keeps them.
+
+    It keeps nothing itself: every chunk goes on unchanged to the next handler (memory
+    or temporary file), which makes the file object; the middleware then sets each
+    file's `sha256` from the digests recorded here, in the order the files came.
+    """
+
+    def __init__(self, request=None):
+        super().__init__(request)
+        self.digests: dict[str, list[str]] = defaultdict(list)
+        self._hasher = hashlib.sha256()
+
+    def new_file(self, *args, **kwargs):
+        super().new_file(*args, **kwargs)
+        self._hasher = hashlib.sha256()
+
+    def receive_data_chunk(self, raw_data, start):
+        self._hasher.update(raw_data)
+        return raw_data
+
+    def file_complete(self, file_size):
+        self.digests[self.field_name].append(self._hasher.hexdigest())
+        return None
+
+    def label(self, files) -> None:
+        """Set `sha256` on the parsed files (request.FILES), field by field in order."""
+        for field_name, uploads in files.lists():
+            for upload, digest in zip(uploads, self.digests.get(field_name, ()), strict=False):
+                upload.sha256 = digest
+
+
+def uploads_hashed(view):
+    """Mark a view that stores its uploads: their SHA-256 is computed on receipt."""
+    view.uploads_hashed = True
+    return view
+
+
 class UploadGuardMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -103,10 +148,16 @@ class UploadGuardMiddleware:
             return refused(request, too_large_error(size=length))
         guard = UploadGuardHandler(request, max_files=upload_limits().max_files)
         request.upload_handlers.insert(0, guard)
+        digest = None
+        if getattr(view_func, "uploads_hashed", False):
+            digest = DigestUploadHandler(request)
+            request.upload_handlers.insert(1, digest)
         # Parse now, with the guard in place (the CSRF check would do it next anyway).
         request.POST  # noqa: B018
         if guard.refusal is not None:
             return refused(request, guard.refusal)
+        if digest is not None:
+            digest.label(request.FILES)
         return None
 
 

@@ -419,7 +419,12 @@ def check_upload(
         check_pdf(upload, name=name)
     upload.seek(0)
     return UploadedDocument(
-        slot_id=slot_id, name=name, file=upload, content_type=file_type.content_type
+        slot_id=slot_id,
+        name=name,
+        file=upload,
+        content_type=file_type.content_type,
+        # Taken as the bytes arrived (uploads_hashed views); the checks above only read.
+        sha256=getattr(upload, "sha256", ""),
     )
 
 

@@ -73,9 +73,12 @@ def documents_store(
     docs = []
     try:
         for upload in uploads:
-            hasher = hashlib.sha256()
-            for chunk in upload.chunks():
-                hasher.update(chunk)
+            digest = upload.sha256
+            if not digest:
+                hasher = hashlib.sha256()
+                for chunk in upload.chunks():
+                    hasher.update(chunk)
+                digest = hasher.hexdigest()
             doc = DossierDocument(
                 dossier=dossier,
                 slot_id=upload.slot_id,
@@ -84,7 +87,7 @@ def documents_store(
                 original_name=sanitize_filename(upload.name),
                 size=upload.size,
                 content_type=upload.content_type,
-                sha256=hasher.hexdigest(),
+                sha256=digest,
                 version=latest.get(upload.slot_id, 0) + 1,
                 uploaded_by=actor,
                 by_applicant=actor is None,

@@ -398,10 +398,21 @@ class DossierEvent(models.Model):
         raise ValueError("Dossier events are append-only")
 
 
+DOSSIERS_PER_FOLDER = 1000
+
+
 def dossier_upload_path(instance: "DossierDocument", filename: str) -> str:
-    # Private storage: the path carries the dossier id and a random name, never the
-    # applicant's own file name (kept sanitised in original_name).
-    return f"dossiers/{instance.dossier_id}/{instance.sha256[:16]}-{instance.token}"
+    """Private storage: the path carries the dossier id and a random name, never the
+    applicant's own file name (kept sanitised in original_name).
+
+    One folder holds the files of 1,000 consecutive dossiers (`dossiers/0012/` has
+    those of dossiers 12,000-12,999): a folder per dossier made every submission
+    create a directory, about 1.5 ms of file-system work (a new inode and directory
+    block to write back) on top of the files themselves, and left a million entries
+    in one directory (issue 13). Files stored under the former layout
+    (`dossiers/<id>/...`) keep their names."""
+    folder = (instance.dossier_id or 0) // DOSSIERS_PER_FOLDER
+    return f"dossiers/{folder:04d}/{instance.dossier_id}-{instance.sha256[:16]}-{instance.token}"
 
 
 def dossier_signed_path(instance: "DossierDocument", filename: str) -> str:

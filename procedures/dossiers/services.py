@@ -89,6 +89,9 @@ class UploadedDocument:
     content: bytes | None = None
     content_type: str = ""
     file: Any = None
+    # The file's SHA-256 when it was computed as the upload arrived (uploads_hashed,
+    # procedures/core/middleware.py); empty: documents_store hashes the content.
+    sha256: str = ""
 
     @property
     def size(self) -> int:

@@ -148,6 +148,88 @@ def test_a_submission_through_the_form_stores_streamed_files_intact(
     assert list((media / "uploads").iterdir()) == []  # no temporary file left behind
 
 
+def test_the_submission_hashes_files_as_they_arrive_and_stores_them_by_thousands(
+    client, online_procedure, media, settings, monkeypatch
+):
+    """The digest taken while the body streamed in is the one stored: the file is not
+    read back to hash it. Files go to the folder of their thousand of dossiers (one
+    folder for dossiers 0-999), not to a folder made for each dossier."""
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024
+    first, second, _optional = slots(online_procedure)
+    contents = {first.pk: minimal_pdf(pad_to=64 * 1024), second.pk: jpeg(300_000, seed=4)}
+    reads = []
+    chunks = svc.UploadedDocument.chunks
+    monkeypatch.setattr(
+        svc.UploadedDocument, "chunks", lambda self: reads.append(self.name) or chunks(self)
+    )
+    response = client.post(
+        submit_url(online_procedure),
+        form_data(
+            online_procedure,
+            **{
+                f"doc_{first.pk}": SimpleUploadedFile("don.pdf", contents[first.pk]),
+                f"doc_{second.pk}": SimpleUploadedFile("anh.jpg", contents[second.pk]),
+            },
+        ),
+    )
+    assert response.status_code == 302
+    assert reads == []  # hashed on arrival, never re-read for it
+    dossier = Dossier.objects.get()
+    for doc in DossierDocument.objects.all():
+        assert doc.sha256 == hashlib.sha256(contents[doc.slot_id]).hexdigest()
+        folder, name = doc.file.name.rsplit("/", 1)
+        assert folder == f"dossiers/{dossier.pk // 1000:04d}"
+        assert name.startswith(f"{dossier.pk}-{doc.sha256[:16]}-")
+        with default_storage.open(doc.file.name, "rb") as stored:
+            assert stored.read() == contents[doc.slot_id]
+
+
+def test_only_views_that_store_uploads_hash_them(rf, settings, media):
+    """The digest handler is installed for views marked `uploads_hashed` alone."""
+    from procedures.core.middleware import UploadGuardMiddleware, uploads_hashed
+
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024
+    content = jpeg(5000, seed=5)
+    seen = {}
+
+    def plain(request):
+        seen["plain"] = [getattr(f, "sha256", None) for f in request.FILES.getlist("f")]
+
+    @uploads_hashed
+    def storing(request):
+        seen["storing"] = [getattr(f, "sha256", None) for f in request.FILES.getlist("f")]
+
+    middleware = UploadGuardMiddleware(lambda request: None)
+    for view in (plain, storing):
+        files = [SimpleUploadedFile("a.jpg", content), SimpleUploadedFile("b.jpg", b"x" * 2000)]
+        request = rf.post("/", {"f": files})
+        assert middleware.process_view(request, view, (), {}) is None
+        view(request)
+    assert seen["plain"] == [None, None]
+    assert seen["storing"] == [
+        hashlib.sha256(content).hexdigest(),
+        hashlib.sha256(b"x" * 2000).hexdigest(),
+    ]
+
+
+def test_a_stored_digest_is_used_and_a_missing_one_computed(procedure, staff, media):
+    dossier, _pin = svc.dossier_register(
+        procedure=procedure,
+        applicant=APPLICANT,
+        channel=Channel.DIRECT,
+        actor=staff["intake"],
+        documents=[
+            svc.UploadedDocument(slot_id=None, name="a.pdf", content=b"a", sha256="ab" * 32),
+            svc.UploadedDocument(slot_id=None, name="b.pdf", content=b"b"),
+        ],
+        now=at(2026, 6, 1, 9, 0),
+    )
+    assert sorted(dossier.documents.values_list("original_name", "sha256")) == [
+        ("a.pdf", "ab" * 32),
+        ("b.pdf", hashlib.sha256(b"b").hexdigest()),
+    ]
+
+
 def test_files_sent_together_share_a_version_and_a_later_one_is_the_next(procedure, staff, media):
     """Versions are read in one query per call (none for a new dossier)."""
     dossier, _pin = svc.dossier_register(

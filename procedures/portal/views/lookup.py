@@ -25,6 +25,7 @@ from procedures.core.constants import Action, Outcome, ResultDelivery
 from procedures.core.constants import DossierStatus as S
 from procedures.core.errors import DomainError
 from procedures.core.labels import choice_label
+from procedures.core.middleware import uploads_hashed
 from procedures.dossiers.documents import document_result_signed
 from procedures.dossiers.lookup_selectors import page_documents, page_dossier
 from procedures.dossiers.ratings import RATABLE_STATUSES, rating_submit
@@ -369,6 +370,7 @@ def lookup_dossier(request, code: str):
     return _render_dossier(request, dossier, read=(rating, events, attached))
 
 
+@uploads_hashed
 @never_cache
 @require_POST
 def lookup_supplement(request, code: str):

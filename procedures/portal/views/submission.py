@@ -17,6 +17,7 @@ from procedures.catalogue import cache as catalogue_cache
 from procedures.core import throttle
 from procedures.core.constants import Channel
 from procedures.core.errors import DomainError
+from procedures.core.middleware import uploads_hashed
 from procedures.core.uploads import upload_limits
 from procedures.dossiers.services import Applicant, dossier_due_if_accepted, dossier_register
 from procedures.models import Dossier, Procedure
@@ -46,6 +47,7 @@ def _procedure(pk: int) -> Procedure:
     return procedure
 
 
+@uploads_hashed
 @never_cache
 def submit(request, pk: int):
     procedure = _procedure(pk)
