@@ -47,3 +47,8 @@ def post_worker_init(worker):
     import gc
 
     gc.freeze()
+    # The PDF checker process of this worker (procedures/core/pdfcheck.py), started now
+    # so that the first PDF uploaded does not wait for its start-up.
+    from procedures.core.pdfcheck import checker
+
+    checker.start()

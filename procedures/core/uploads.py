@@ -26,6 +26,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from procedures.core import pdfcheck
 from procedures.dossiers.documents import sanitize_filename
 from procedures.dossiers.services import UploadedDocument
 
@@ -220,20 +221,6 @@ def _has_web_marker(window: bytes) -> bool:
     return _WEB_URL in lowered or _WEB_TAGS.search(lowered) is not None
 
 
-# Active content a PDF reader would run or open (PDF 2.0, ISO 32000-2 s. 12.6.4):
-# scripts, launching programs, embedded files, XFA forms.
-_ACTIVE_KEYS = (
-    "/JS",
-    "/JavaScript",
-    "/Launch",
-    "/EmbeddedFile",
-    "/EmbeddedFiles",
-    "/XFA",
-    "/RichMedia",
-)
-_ACTIVE_ACTIONS = ("/JavaScript", "/Launch", "/RichMediaExecute")
-
-
 def _pdf_refused(name: str) -> ValidationError:
     return ValidationError(
         _(
@@ -246,12 +233,13 @@ def _pdf_refused(name: str) -> ValidationError:
     )
 
 
-# pypdf parses in a forked child under these caps: a PDF built to be expensive to parse
-# (a 10 MB string object costs pypdf about 230 MB and 3 s) is refused, and the worker's
-# own memory never holds the parse.
-PDF_CHECK_MEMORY_BYTES = 96 * MB
-PDF_CHECK_CPU_SECONDS = 5
-_PDF_OK, _PDF_REFUSED = 0, 1
+# pypdf parses in a checker process of its own under these caps (procedures/core/pdfcheck.py):
+# a PDF built to be expensive to parse (a 10 MB string object costs pypdf about 230 MB
+# and 3 s) is refused, and the worker's own memory never holds the parse.
+PDF_CHECK_MEMORY_BYTES = pdfcheck.PDF_CHECK_MEMORY_BYTES
+PDF_CHECK_CPU_SECONDS = pdfcheck.PDF_CHECK_CPU_SECONDS
+_PDF_OK, _PDF_REFUSED = pdfcheck.PDF_OK, pdfcheck.PDF_REFUSED
+_pdf_structure_verdict = pdfcheck.structure_verdict
 
 
 def check_pdf(fileobj: IO[bytes], *, name: str) -> None:
@@ -262,6 +250,8 @@ def check_pdf(fileobj: IO[bytes], *, name: str) -> None:
     the cross-reference table lazily, so a 10 MB scan is checked by seeking, not by
     loading it. It is lenient with the small defects of real scanners' output (it
     rebuilds a broken cross-reference table) but fails on anything that is not a PDF.
+    It runs in the worker's checker process (pdfcheck.checker), or where none can be
+    started in a capped child forked for the file (_run_capped).
     """
     fileobj.seek(0)
     tail = b""
@@ -277,48 +267,27 @@ def check_pdf(fileobj: IO[bytes], *, name: str) -> None:
     fileobj.seek(0)
     if not found:
         raise _pdf_refused(name)
-    # pypdf is imported here, in the worker, once: each child forked below inherits
-    # it, instead of importing it afresh (about 0.2 s, more than the parse itself).
-    import pypdf  # noqa: F401
-
     try:
-        verdict = _run_capped(
-            lambda: _pdf_structure_verdict(fileobj),
-            memory_bytes=PDF_CHECK_MEMORY_BYTES,
-            cpu_seconds=PDF_CHECK_CPU_SECONDS,
-        )
+        verdict = pdfcheck.checker.verdict(fileobj)
+    except OSError:
+        verdict = _forked_verdict(fileobj)
     finally:
         fileobj.seek(0)
     if verdict != _PDF_OK:
         raise _pdf_refused(name)
 
 
-def _pdf_structure_verdict(fileobj: IO[bytes]) -> int:
-    """_PDF_OK when pypdf reads a page tree and no object carries active content."""
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
-    from pypdf.generic import DictionaryObject, IndirectObject, NameObject
+def _forked_verdict(fileobj: IO[bytes]) -> int:
+    # pypdf is imported here, in the worker, once: each child forked below inherits
+    # it, instead of importing it afresh (about 0.2 s, more than the parse itself).
+    import pypdf  # noqa: F401
 
     fileobj.seek(0)
-    try:
-        reader = PdfReader(fileobj, strict=False)
-        if reader.is_encrypted or len(reader.pages) < 1:
-            return _PDF_REFUSED
-        ids = [
-            IndirectObject(num, gen, reader) for gen, nums in reader.xref.items() for num in nums
-        ]
-        ids += [IndirectObject(num, 0, reader) for num in reader.xref_objStm]
-        for ref in ids:
-            obj = ref.get_object()
-            if not isinstance(obj, DictionaryObject):
-                continue
-            if any(key in obj for key in _ACTIVE_KEYS):
-                return _PDF_REFUSED
-            if obj.get(NameObject("/S")) in _ACTIVE_ACTIONS:
-                return _PDF_REFUSED
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError, OSError):
-        return _PDF_REFUSED
-    return _PDF_OK
+    return _run_capped(
+        lambda: _pdf_structure_verdict(fileobj),
+        memory_bytes=PDF_CHECK_MEMORY_BYTES,
+        cpu_seconds=PDF_CHECK_CPU_SECONDS,
+    )
 
 
 def _run_capped(check: Callable[[], int], *, memory_bytes: int, cpu_seconds: int) -> int:
@@ -338,7 +307,7 @@ def _run_capped(check: Callable[[], int], *, memory_bytes: int, cpu_seconds: int
         try:
             import resource
 
-            current = _address_space()
+            current = pdfcheck.address_space()
             if current is not None:
                 resource.setrlimit(resource.RLIMIT_AS, (current + memory_bytes,) * 2)
             resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
@@ -349,19 +318,6 @@ def _run_capped(check: Callable[[], int], *, memory_bytes: int, cpu_seconds: int
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status)
-
-
-def _address_space() -> int | None:
-    """The process's current virtual size, from which the child's cap counts (Linux;
-    elsewhere None, and only the CPU time is capped)."""
-    try:
-        with open("/proc/self/status", "rb") as fh:
-            for line in fh:
-                if line.startswith(b"VmSize:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
 
 
 def check_upload(

@@ -1,0 +1,140 @@
+"""The PDF checker process kept beside each worker (procedures/core/pdfcheck.py).
+
+pypdf reads every uploaded PDF in that process, under a memory cap for the process and
+a CPU cap per file; any failure of the checker is a refusal, and the next file gets a
+new checker. Where none can be started, a capped child is forked for the file.
+"""
+
+import io
+import os
+import signal
+import time
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import TemporaryUploadedFile
+
+from procedures.core import pdfcheck, uploads
+from tests.files import minimal_pdf, pdf_html_polyglot, pdf_with_huge_string
+
+MB = 1024 * 1024
+
+
+@pytest.fixture
+def checker():
+    one = pdfcheck.Checker()
+    yield one
+    one._stop()
+
+
+def test_plain_pdfs_pass_from_memory_and_from_a_temporary_file(checker):
+    assert checker.verdict(io.BytesIO(minimal_pdf(pad_to=MB))) == pdfcheck.PDF_OK
+    upload = TemporaryUploadedFile("scan.pdf", "application/pdf", 0, None)
+    upload.write(minimal_pdf(pad_to=2 * MB))
+    upload.flush()
+    assert checker.verdict(upload) == pdfcheck.PDF_OK
+    upload.close()
+    # One process answered both, and it is still there for the next file.
+    assert checker._checks == 2 and checker._proc.poll() is None
+
+
+def test_what_is_not_a_pdf_is_refused_and_the_checker_goes_on(checker):
+    assert checker.verdict(io.BytesIO(b"%PDF-1.7\nnot a pdf at all\n%%EOF")) == 1
+    first = checker._proc.pid
+    assert checker.verdict(io.BytesIO(minimal_pdf())) == pdfcheck.PDF_OK
+    assert checker._proc.pid == first
+
+
+SPINNING_CHECKER = """
+import sys, time
+from procedures.core import pdfcheck
+
+def spin(fileobj):  # burns the CPU seconds the file names, then says it is a PDF
+    seconds = float(fileobj.read())
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+    return pdfcheck.PDF_OK
+
+pdfcheck.structure_verdict = spin
+pdfcheck.checker_main(96 * 1024 * 1024, 1)
+"""
+
+
+def test_the_cpu_cap_is_per_file_and_a_file_over_it_ends_the_checker():
+    """1 s of CPU a file: two files of 0.6 s each pass (1.2 s in all), one of 3 s ends
+    the checker (SIGXCPU) without an answer, which the worker takes as a refusal."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(pdfcheck.__file__).resolve().parents[2]
+    files = [b"0.6", b"0.6", b"3"]
+    message = b"".join(b"B %d\n" % len(f) + f for f in files)
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", SPINNING_CHECKER],
+        input=message,
+        capture_output=True,
+        cwd=root,
+        timeout=30,
+    )
+    assert done.stdout == b"0\n0\n"  # the third file got no answer
+    assert done.returncode == -signal.SIGXCPU
+    assert time.monotonic() - started < 10
+
+
+def test_a_file_over_the_memory_cap_is_refused_and_a_scan_after_it_passes(checker):
+    assert checker.verdict(io.BytesIO(pdf_with_huge_string(9 * MB))) == pdfcheck.PDF_REFUSED
+    assert checker.verdict(io.BytesIO(minimal_pdf(pad_to=10 * MB - 4096))) == pdfcheck.PDF_OK
+
+
+def test_a_killed_checker_is_replaced(checker):
+    assert checker.verdict(io.BytesIO(minimal_pdf())) == pdfcheck.PDF_OK
+    first = checker._proc
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait(timeout=5)
+    assert checker.verdict(io.BytesIO(minimal_pdf())) == pdfcheck.PDF_OK
+    assert checker._proc is not first
+
+
+def test_a_stuck_checker_is_a_refusal_after_the_wait_and_is_replaced(checker, monkeypatch):
+    monkeypatch.setattr(pdfcheck, "CHECK_WAIT_SECONDS", 0.5)
+    assert checker.verdict(io.BytesIO(minimal_pdf())) == pdfcheck.PDF_OK
+    stuck = checker._proc
+    os.kill(stuck.pid, signal.SIGSTOP)
+    assert checker.verdict(io.BytesIO(minimal_pdf())) == pdfcheck.PDF_REFUSED
+    assert stuck.poll() is not None  # killed, not left behind
+    assert checker.verdict(io.BytesIO(minimal_pdf())) == pdfcheck.PDF_OK
+
+
+def test_a_forked_worker_does_not_share_its_parents_checker(checker):
+    assert checker.verdict(io.BytesIO(minimal_pdf())) == pdfcheck.PDF_OK
+    parent_checker = checker._proc
+    pid = os.fork()
+    if pid == 0:  # the child: no checker of its own yet, and the parent's untouched
+        checker.forget_after_fork()
+        os._exit(0 if checker._proc is None else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert parent_checker.poll() is None
+    assert checker.verdict(io.BytesIO(minimal_pdf())) == pdfcheck.PDF_OK
+
+
+def test_without_a_checker_the_file_is_checked_in_a_forked_child(monkeypatch):
+    def cannot_start(self):
+        raise OSError("no interpreter")
+
+    monkeypatch.setattr(pdfcheck.Checker, "_start", cannot_start)
+    monkeypatch.setattr(pdfcheck, "checker", pdfcheck.Checker())
+    forked = []
+    run_capped = uploads._run_capped
+    monkeypatch.setattr(
+        uploads, "_run_capped", lambda check, **caps: forked.append(1) or run_capped(check, **caps)
+    )
+    uploads.check_pdf(io.BytesIO(minimal_pdf()), name="don.pdf")
+    with pytest.raises(ValidationError):
+        uploads.check_pdf(io.BytesIO(pdf_with_huge_string(9 * MB)), name="don.pdf")
+    assert forked == [1, 1]
+    with pytest.raises(ValidationError):  # refused before any parse
+        uploads.check_pdf(io.BytesIO(pdf_html_polyglot()), name="don.pdf")
