@@ -153,6 +153,9 @@ class Dossier(models.Model):
     )
     payment_note = models.TextField(_("payment requested"), blank=True)
 
+    # No index of their own: dossier_unit_status_idx and dossier_officer_status_idx
+    # start with these columns and serve every look-up by them (the PROTECT checks
+    # too), and each index is one more B-tree written by every registration (issue 13).
     assigned_unit = models.ForeignKey(
         Unit,
         on_delete=models.PROTECT,
@@ -160,6 +163,7 @@ class Dossier(models.Model):
         blank=True,
         related_name="dossiers",
         verbose_name=_("assigned unit"),
+        db_index=False,
     )
     assigned_officer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -168,6 +172,7 @@ class Dossier(models.Model):
         blank=True,
         related_name="assigned_dossiers",
         verbose_name=_("assigned officer"),
+        db_index=False,
     )
     received_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -418,11 +418,7 @@ def dossier_register(
 
     pin = _new_pin()
     with _files_kept_only_on_commit() as stored, transaction.atomic():
-        reference = _next_reference(now)
         dossier = Dossier(
-            # The printed number is the reference until the legal code is issued.
-            code=reference,
-            submission_ref=reference,
             procedure=procedure,
             applicant_type=applicant.type,
             applicant_name=name,
@@ -438,9 +434,14 @@ def dossier_register(
             status=S.SUBMITTED,
             submitted_at=now,
             received_by=actor,
-            pin_hash=pin_hash(code=reference, pin=pin),
         )
         _apply_version(dossier, on=timezone.localdate(now))
+        # The number is drawn last: its counter row stays locked until commit, and
+        # concurrent registrations queue on it, so nothing that can come before it waits.
+        reference = _next_reference(now)
+        # The printed number is the reference until the legal code is issued.
+        dossier.code = dossier.submission_ref = reference
+        dossier.pin_hash = pin_hash(code=reference, pin=pin)
         # Fixed, prepared inserts (procedures/core/prepared.py): the busiest write path.
         insert_rows([dossier])
         event = DossierEvent(
