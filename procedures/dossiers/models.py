@@ -174,6 +174,7 @@ class Dossier(models.Model):
         verbose_name=_("assigned officer"),
         db_index=False,
     )
+    # Indexed only where set (Meta.indexes): online dossiers have no receiving officer.
     received_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -181,6 +182,7 @@ class Dossier(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("received by"),
+        db_index=False,
     )
     # Transfer from the desk to the processing unit: the same working day, or the next
     # working morning when received after the cut-off (docs/legal-rules.md, "Transfer").
@@ -193,6 +195,7 @@ class Dossier(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("transferred by"),
+        db_index=False,
     )
     transfer_on_time_result = models.CharField(
         _("transfer on-time result"), max_length=10, choices=OnTimeResult.choices, blank=True
@@ -262,10 +265,36 @@ class Dossier(models.Model):
             models.Index(fields=["status", "submitted_at"], name="dossier_status_submitted_idx"),
             # The staff list and API page newest first on (submitted_at, id).
             models.Index(fields=["-submitted_at", "-id"], name="dossier_submitted_idx"),
-            # Report periods filter on these dates.
-            models.Index(fields=["accepted_at"], name="dossier_accepted_idx"),
-            models.Index(fields=["finished_at"], name="dossier_finished_idx"),
-            models.Index(fields=["ended_at"], name="dossier_ended_idx"),
+            # Report periods filter on these dates. Each index holds only the dossiers
+            # that have the date (a range on a column implies it is set, so every such
+            # filter still uses it): a new dossier has none of them, and so is written
+            # to none of these B-trees, nor to those of the officers below (issue 13).
+            models.Index(
+                fields=["accepted_at"],
+                name="dossier_accepted_set_idx",
+                condition=Q(accepted_at__isnull=False),
+            ),
+            models.Index(
+                fields=["finished_at"],
+                name="dossier_finished_set_idx",
+                condition=Q(finished_at__isnull=False),
+            ),
+            models.Index(
+                fields=["ended_at"],
+                name="dossier_ended_set_idx",
+                condition=Q(ended_at__isnull=False),
+            ),
+            # Setting a deleted user's dossiers to NULL finds them by these.
+            models.Index(
+                fields=["received_by"],
+                name="dossier_received_by_idx",
+                condition=Q(received_by__isnull=False),
+            ),
+            models.Index(
+                fields=["transferred_by"],
+                name="dossier_transferred_by_idx",
+                condition=Q(transferred_by__isnull=False),
+            ),
             models.Index(fields=["assigned_unit", "status"], name="dossier_unit_status_idx"),
             models.Index(fields=["assigned_officer", "status"], name="dossier_officer_status_idx"),
             models.Index(fields=["applicant_id_number"], name="dossier_applicant_id_idx"),

@@ -459,3 +459,41 @@ def test_the_web_marker_scan_agrees_on_random_windows():
         window = b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 8)))
         window += rng.randbytes(rng.randint(0, 8))
         assert uploads._has_web_marker(window) == (_REFERENCE.search(window) is not None)
+
+
+# ------------------------------------------------------------------ indexes a new dossier skips
+
+
+@pytest.mark.serial
+def test_period_and_officer_filters_use_the_indexes_of_set_values_on_postgresql(
+    require_postgres,
+):
+    """A new dossier has no acceptance, end or officers yet: their indexes hold only
+    dossiers that have them (none of those B-trees is written at registration), and
+    every filter on them still reads them, a range or an equality implying a value."""
+    from django.db import connection
+
+    start, end = at(2026, 6, 1, 0, 0), at(2026, 7, 1, 0, 0)
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            for queryset, index in [
+                (
+                    Dossier.objects.filter(accepted_at__gte=start, accepted_at__lt=end),
+                    "dossier_accepted_set_idx",
+                ),
+                (
+                    Dossier.objects.filter(finished_at__range=(start, end)),
+                    "dossier_finished_set_idx",
+                ),
+                (Dossier.objects.filter(ended_at__lt=end), "dossier_ended_set_idx"),
+                (Dossier.objects.filter(received_by_id=1), "dossier_received_by_idx"),
+                (Dossier.objects.filter(transferred_by_id=1), "dossier_transferred_by_idx"),
+            ]:
+                plan = queryset.explain()
+                assert index in plan, plan
+        finally:
+            cursor.execute("RESET enable_seqscan")
+    partial = {i.name: i.condition for i in Dossier._meta.indexes if i.condition is not None}
+    for name in ("dossier_accepted_set_idx", "dossier_received_by_idx"):
+        assert name in partial
