@@ -120,22 +120,28 @@ def test_an_upload_stored_twice_is_copied_the_second_time(media, procedure, staf
     document.file.close()
 
 
-def test_a_submission_through_the_form_stores_streamed_files_intact(
-    client, online_procedure, media, settings
-):
-    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024  # every file of the request to disk
-    first, second, _optional = slots(online_procedure)
-    contents = {first.pk: minimal_pdf(pad_to=MB), second.pk: jpeg(MB, seed=3)}
-    response = client.post(
-        submit_url(online_procedure),
+def _submit_pdf_and_jpeg(client, procedure, contents: dict):
+    """Submit the form with the first slot's PDF and the second's JPEG of `contents`."""
+    first, second, _optional = slots(procedure)
+    return client.post(
+        submit_url(procedure),
         form_data(
-            online_procedure,
+            procedure,
             **{
                 f"doc_{first.pk}": SimpleUploadedFile("don.pdf", contents[first.pk]),
                 f"doc_{second.pk}": SimpleUploadedFile("anh.jpg", contents[second.pk]),
             },
         ),
     )
+
+
+def test_a_submission_through_the_form_stores_streamed_files_intact(
+    client, online_procedure, media, settings
+):
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024  # every file of the request to disk
+    first, second, _optional = slots(online_procedure)
+    contents = {first.pk: minimal_pdf(pad_to=MB), second.pk: jpeg(MB, seed=3)}
+    response = _submit_pdf_and_jpeg(client, online_procedure, contents)
     assert response.status_code == 302
     docs = DossierDocument.objects.order_by("slot__order")
     assert [d.slot_id for d in docs] == [first.pk, second.pk]
@@ -162,16 +168,7 @@ def test_the_submission_hashes_files_as_they_arrive_and_stores_them_by_thousands
     monkeypatch.setattr(
         svc.UploadedDocument, "chunks", lambda self: reads.append(self.name) or chunks(self)
     )
-    response = client.post(
-        submit_url(online_procedure),
-        form_data(
-            online_procedure,
-            **{
-                f"doc_{first.pk}": SimpleUploadedFile("don.pdf", contents[first.pk]),
-                f"doc_{second.pk}": SimpleUploadedFile("anh.jpg", contents[second.pk]),
-            },
-        ),
-    )
+    response = _submit_pdf_and_jpeg(client, online_procedure, contents)
     assert response.status_code == 302
     assert reads == []  # hashed on arrival, never re-read for it
     dossier = Dossier.objects.get()
