@@ -51,4 +51,7 @@ def post_worker_init(worker):
     # so that the first PDF uploaded does not wait for its start-up.
     from procedures.core.pdfcheck import checker
 
-    checker.start()
+    try:
+        checker.start()
+    except OSError:
+        worker.log.warning("PDF checker not started: PDFs are checked in forked children")

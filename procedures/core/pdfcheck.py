@@ -17,10 +17,12 @@ another under the same caps:
 - time: the worker waits at most CHECK_WAIT_SECONDS for an answer (a checker stopped
   or stuck is killed: a refusal).
 
-Any failure of the checker is a refusal of the file; the worker is never harmed. Where
-no checker can be started, `uploads._run_capped` forks a capped child as before.
+Any failure of the checker is a refusal of the file; the worker is never harmed. A new
+checker says it is ready once pypdf is loaded; where none starts (or says so), the file
+is checked in a capped child forked for it (`uploads._run_capped`), as before.
 
-Protocol, over the checker's standard input and output: the worker writes
+Protocol, over the checker's standard input and output: the checker first writes
+`ready\n`; then the worker writes
 `P <path>\\n` (a temporary file) or `B <length>\\n` and the bytes (an upload held in
 memory); the checker answers `0\\n` (a plain PDF) or `1\\n` (refused).
 
@@ -44,6 +46,10 @@ MB = 1024 * 1024
 PDF_CHECK_MEMORY_BYTES = 96 * MB
 PDF_CHECK_CPU_SECONDS = 5
 CHECK_WAIT_SECONDS = 30
+# How long a new checker may take to load pypdf and say it is ready; one that does not
+# (a broken interpreter or environment) is not used: the worker forks a child instead.
+START_WAIT_SECONDS = 20
+READY = b"ready\n"
 # A checker is replaced after this many files, so that whatever a long run of parses
 # leaves in its heap never counts against a later file's memory cap.
 CHECKS_PER_CHECKER = 500
@@ -129,6 +135,8 @@ def checker_main(memory_bytes: int, cpu_seconds: int) -> None:
     if current is not None:
         resource.setrlimit(resource.RLIMIT_AS, (current + memory_bytes,) * 2)
     source, answer = sys.stdin.buffer, sys.stdout.buffer
+    answer.write(READY)  # loaded and capped: the worker may send files
+    answer.flush()
     while True:
         header = source.readline()
         if not header:
@@ -176,7 +184,7 @@ class Checker:
             **os.environ,
             "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]),
         }
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -191,6 +199,13 @@ class Checker:
             env=env,
             close_fds=True,
         )
+        assert proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout], [], [], START_WAIT_SECONDS)
+        if not ready or proc.stdout.readline() != READY:
+            proc.kill()
+            proc.wait()
+            raise OSError("the PDF checker did not start")
+        return proc
 
     def _stop(self) -> None:
         proc, self._proc = self._proc, None

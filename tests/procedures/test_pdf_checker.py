@@ -79,7 +79,7 @@ def test_the_cpu_cap_is_per_file_and_a_file_over_it_ends_the_checker():
         cwd=root,
         timeout=30,
     )
-    assert done.stdout == b"0\n0\n"  # the third file got no answer
+    assert done.stdout == b"ready\n0\n0\n"  # the third file got no answer
     assert done.returncode == -signal.SIGXCPU
     assert time.monotonic() - started < 10
 
@@ -138,3 +138,24 @@ def test_without_a_checker_the_file_is_checked_in_a_forked_child(monkeypatch):
     assert forked == [1, 1]
     with pytest.raises(ValidationError):  # refused before any parse
         uploads.check_pdf(io.BytesIO(pdf_html_polyglot()), name="don.pdf")
+
+
+def test_a_checker_that_never_says_ready_is_not_used(monkeypatch):
+    """A broken interpreter or environment: the start fails (OSError) instead of every
+    PDF being refused, and check_pdf forks a child for the file."""
+    import subprocess
+    import sys
+
+    real_popen = subprocess.Popen
+
+    def broken(args, **kwargs):
+        return real_popen([sys.executable, "-c", "import sys; sys.exit(3)"], **kwargs)
+
+    monkeypatch.setattr(pdfcheck.subprocess, "Popen", broken)
+    one = pdfcheck.Checker()
+    with pytest.raises(OSError):
+        one.start()
+    monkeypatch.setattr(pdfcheck, "checker", one)
+    uploads.check_pdf(io.BytesIO(minimal_pdf()), name="don.pdf")  # passes, by the fork
+    with pytest.raises(ValidationError):
+        uploads.check_pdf(io.BytesIO(pdf_with_huge_string(9 * MB)), name="don.pdf")
