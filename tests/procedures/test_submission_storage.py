@@ -66,6 +66,18 @@ def jpeg(size: int, seed: int) -> bytes:
     return b"\xff\xd8\xff\xe0" + random.Random(seed).randbytes(size - 4)
 
 
+def desk_register(procedure, staff, documents):
+    """A dossier registered at the desk on 1 June 2026 with `documents`."""
+    return svc.dossier_register(
+        procedure=procedure,
+        applicant=APPLICANT,
+        channel=Channel.DIRECT,
+        actor=staff["intake"],
+        documents=documents,
+        now=at(2026, 6, 1, 9, 0),
+    )
+
+
 # ------------------------------------------------------------------ files
 
 
@@ -75,14 +87,7 @@ def test_a_streamed_file_is_moved_into_the_storage_intact(media, procedure, staf
     temporary = upload.temporary_file_path()
     document = uploads.check_upload(upload, slot_id=None)
 
-    dossier, _pin = svc.dossier_register(
-        procedure=procedure,
-        applicant=APPLICANT,
-        channel=Channel.DIRECT,
-        actor=staff["intake"],
-        documents=[document],
-        now=at(2026, 6, 1, 9, 0),
-    )
+    dossier, _pin = desk_register(procedure, staff, [document])
 
     # Moved: the temporary file is gone before the request would close it ...
     assert not os.path.exists(temporary)
@@ -102,17 +107,7 @@ def test_an_upload_stored_twice_is_copied_the_second_time(media, procedure, staf
     from the same upload) copies from the handle that is still open."""
     content = jpeg(4096, seed=2)
     document = uploads.check_upload(streamed("scan.jpg", content), slot_id=None)
-    first, second = (
-        svc.dossier_register(
-            procedure=procedure,
-            applicant=APPLICANT,
-            channel=Channel.DIRECT,
-            actor=staff["intake"],
-            documents=[document],
-            now=at(2026, 6, 1, 9, 0),
-        )[0]
-        for _ in range(2)
-    )
+    first, second = (desk_register(procedure, staff, [document])[0] for _ in range(2))
     for dossier in (first, second):
         (doc,) = dossier.documents.all()
         with default_storage.open(doc.file.name, "rb") as stored:
@@ -210,16 +205,13 @@ def test_only_views_that_store_uploads_hash_them(rf, settings, media):
 
 
 def test_a_stored_digest_is_used_and_a_missing_one_computed(procedure, staff, media):
-    dossier, _pin = svc.dossier_register(
-        procedure=procedure,
-        applicant=APPLICANT,
-        channel=Channel.DIRECT,
-        actor=staff["intake"],
-        documents=[
+    dossier, _pin = desk_register(
+        procedure,
+        staff,
+        [
             svc.UploadedDocument(slot_id=None, name="a.pdf", content=b"a", sha256="ab" * 32),
             svc.UploadedDocument(slot_id=None, name="b.pdf", content=b"b"),
         ],
-        now=at(2026, 6, 1, 9, 0),
     )
     assert sorted(dossier.documents.values_list("original_name", "sha256")) == [
         ("a.pdf", "ab" * 32),
@@ -229,16 +221,13 @@ def test_a_stored_digest_is_used_and_a_missing_one_computed(procedure, staff, me
 
 def test_files_sent_together_share_a_version_and_a_later_one_is_the_next(procedure, staff, media):
     """Versions are read in one query per call (none for a new dossier)."""
-    dossier, _pin = svc.dossier_register(
-        procedure=procedure,
-        applicant=APPLICANT,
-        channel=Channel.DIRECT,
-        actor=staff["intake"],
-        documents=[
+    dossier, _pin = desk_register(
+        procedure,
+        staff,
+        [
             svc.UploadedDocument(slot_id=None, name="a.pdf", content=b"a"),
             svc.UploadedDocument(slot_id=None, name="b.pdf", content=b"b"),
         ],
-        now=at(2026, 6, 1, 9, 0),
     )
     assert sorted(dossier.documents.values_list("version", flat=True)) == [1, 1]
     later = documents_module.documents_store(
@@ -300,16 +289,13 @@ def test_a_storage_failure_on_the_second_file_removes_the_first(
 
     monkeypatch.setattr(default_storage, "save", save)
     with pytest.raises(OSError):
-        svc.dossier_register(
-            procedure=procedure,
-            applicant=APPLICANT,
-            channel=Channel.DIRECT,
-            actor=staff["intake"],
-            documents=[
+        desk_register(
+            procedure,
+            staff,
+            [
                 svc.UploadedDocument(slot_id=None, name="a.pdf", content=b"a" * 100),
                 svc.UploadedDocument(slot_id=None, name="b.pdf", content=b"b" * 100),
             ],
-            now=at(2026, 6, 1, 9, 0),
         )
     assert len(calls) == 2
     assert stored_files(media) == []
