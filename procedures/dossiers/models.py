@@ -70,6 +70,11 @@ class DossierQuerySet(models.QuerySet):
         return self.filter(dossier_visible_filter(user))
 
 
+def _indexed_where_set(field: str, name: str) -> models.Index:
+    """An index of `field` holding only the rows where it is set (not NULL)."""
+    return models.Index(fields=[field], name=name, condition=Q(**{f"{field}__isnull": False}))
+
+
 class Dossier(models.Model):
     # The number printed on the dossier's papers: its submission reference until it is
     # accepted, then the legal code `<unit>-YYMMDD-XXXX` issued at acceptance (Circular
@@ -269,32 +274,12 @@ class Dossier(models.Model):
             # that have the date (a range on a column implies it is set, so every such
             # filter still uses it): a new dossier has none of them, and so is written
             # to none of these B-trees, nor to those of the officers below (issue 13).
-            models.Index(
-                fields=["accepted_at"],
-                name="dossier_accepted_set_idx",
-                condition=Q(accepted_at__isnull=False),
-            ),
-            models.Index(
-                fields=["finished_at"],
-                name="dossier_finished_set_idx",
-                condition=Q(finished_at__isnull=False),
-            ),
-            models.Index(
-                fields=["ended_at"],
-                name="dossier_ended_set_idx",
-                condition=Q(ended_at__isnull=False),
-            ),
+            _indexed_where_set("accepted_at", "dossier_accepted_set_idx"),
+            _indexed_where_set("finished_at", "dossier_finished_set_idx"),
+            _indexed_where_set("ended_at", "dossier_ended_set_idx"),
             # Setting a deleted user's dossiers to NULL finds them by these.
-            models.Index(
-                fields=["received_by"],
-                name="dossier_received_by_idx",
-                condition=Q(received_by__isnull=False),
-            ),
-            models.Index(
-                fields=["transferred_by"],
-                name="dossier_transferred_by_idx",
-                condition=Q(transferred_by__isnull=False),
-            ),
+            _indexed_where_set("received_by", "dossier_received_by_idx"),
+            _indexed_where_set("transferred_by", "dossier_transferred_by_idx"),
             models.Index(fields=["assigned_unit", "status"], name="dossier_unit_status_idx"),
             models.Index(fields=["assigned_officer", "status"], name="dossier_officer_status_idx"),
             models.Index(fields=["applicant_id_number"], name="dossier_applicant_id_idx"),
