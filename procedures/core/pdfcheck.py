@@ -97,6 +97,15 @@ def structure_verdict(fileobj: IO[bytes]) -> int:
     return PDF_OK
 
 
+def cap_memory(resource, memory_bytes: int) -> int | None:
+    """Cap this process's address space at its current size plus `memory_bytes`;
+    returns the size it counted from (None where it is unknown: no cap)."""
+    current = address_space()
+    if current is not None:
+        resource.setrlimit(resource.RLIMIT_AS, (current + memory_bytes,) * 2)
+    return current
+
+
 def address_space() -> int | None:
     """This process's virtual size (Linux; elsewhere None and only CPU time is capped)."""
     try:
@@ -131,9 +140,7 @@ def checker_main(memory_bytes: int, cpu_seconds: int) -> None:
     import pypdf  # noqa: F401  (loaded before the cap is measured)
 
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # ended by a cap: no core file
-    current = address_space()
-    if current is not None:
-        resource.setrlimit(resource.RLIMIT_AS, (current + memory_bytes,) * 2)
+    current = cap_memory(resource, memory_bytes)
     source, answer = sys.stdin.buffer, sys.stdout.buffer
     answer.write(READY)  # loaded and capped: the worker may send files
     answer.flush()

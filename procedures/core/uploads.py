@@ -233,15 +233,6 @@ def _pdf_refused(name: str) -> ValidationError:
     )
 
 
-# pypdf parses in a checker process of its own under these caps (procedures/core/pdfcheck.py):
-# a PDF built to be expensive to parse (a 10 MB string object costs pypdf about 230 MB
-# and 3 s) is refused, and the worker's own memory never holds the parse.
-PDF_CHECK_MEMORY_BYTES = pdfcheck.PDF_CHECK_MEMORY_BYTES
-PDF_CHECK_CPU_SECONDS = pdfcheck.PDF_CHECK_CPU_SECONDS
-_PDF_OK, _PDF_REFUSED = pdfcheck.PDF_OK, pdfcheck.PDF_REFUSED
-_pdf_structure_verdict = pdfcheck.structure_verdict
-
-
 def check_pdf(fileobj: IO[bytes], *, name: str) -> None:
     """Refuse a PDF that is not a PDF throughout, or that carries active content.
 
@@ -273,20 +264,21 @@ def check_pdf(fileobj: IO[bytes], *, name: str) -> None:
         verdict = _forked_verdict(fileobj)
     finally:
         fileobj.seek(0)
-    if verdict != _PDF_OK:
+    if verdict != pdfcheck.PDF_OK:
         raise _pdf_refused(name)
 
 
 def _forked_verdict(fileobj: IO[bytes]) -> int:
-    # pypdf is imported here, in the worker, once: each child forked below inherits
-    # it, instead of importing it afresh (about 0.2 s, more than the parse itself).
+    """The check in a child forked for this file, under the checker's caps (where no
+    checker process can run). pypdf is imported in the worker, once: each child
+    inherits it instead of importing it afresh (about 0.2 s, more than the parse)."""
     import pypdf  # noqa: F401
 
     fileobj.seek(0)
     return _run_capped(
-        lambda: _pdf_structure_verdict(fileobj),
-        memory_bytes=PDF_CHECK_MEMORY_BYTES,
-        cpu_seconds=PDF_CHECK_CPU_SECONDS,
+        lambda: pdfcheck.structure_verdict(fileobj),
+        memory_bytes=pdfcheck.PDF_CHECK_MEMORY_BYTES,
+        cpu_seconds=pdfcheck.PDF_CHECK_CPU_SECONDS,
     )
 
 
@@ -303,17 +295,15 @@ def _run_capped(check: Callable[[], int], *, memory_bytes: int, cpu_seconds: int
         return check()
     pid = os.fork()
     if pid == 0:  # the child
-        code = _PDF_REFUSED
+        code = pdfcheck.PDF_REFUSED
         try:
             import resource
 
-            current = pdfcheck.address_space()
-            if current is not None:
-                resource.setrlimit(resource.RLIMIT_AS, (current + memory_bytes,) * 2)
+            pdfcheck.cap_memory(resource, memory_bytes)
             resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
             code = check()
         except BaseException:  # noqa: BLE001 - any failure of the child is a refusal
-            code = _PDF_REFUSED
+            code = pdfcheck.PDF_REFUSED
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
