@@ -132,7 +132,7 @@ def _new_pin() -> str:
 REFERENCE_PREFIX = "DK"  # "đăng ký": registered, not yet accepted
 
 
-def _draw(kind: str, day) -> int:
+def _draw(kind: str, day, *, ahead: bool = False) -> int:
     """The next number of a daily counter, under a row lock held until commit.
 
     One statement: the day's row is inserted at 1 or, when it exists, incremented,
@@ -141,11 +141,25 @@ def _draw(kind: str, day) -> int:
     acceptances queue on it; a transaction that rolls back gives its number back, so
     the sequence has no gaps; the unique constraints on the dossier's code and
     reference are the last line of defence.
+
+    `ahead` (PostgreSQL, outside any transaction): the statement is a transaction of
+    its own, committed asynchronously (`synchronous_commit` off for it alone), so the
+    row is locked for the statement only, not for the caller's transaction and the
+    wait for its commit to reach the disk. It is as durable as what uses the number:
+    the caller's synchronous commit later writes the log up to its own record, which
+    follows this one. A number drawn ahead and then not used (the caller failed) is
+    not given back: a gap.
     """
     table = connection.ops.quote_name(DossierCodeSequence._meta.db_table)
+    source = "VALUES (%s, %s, %s, 1)"
+    if ahead:
+        source = (
+            "SELECT %s, %s, %s, 1 FROM (SELECT set_config('synchronous_commit', 'off', true)) "
+            "AS quick"
+        )
     # A fixed statement, prepared on PostgreSQL (procedures/core/prepared.py).
     ((number,),) = fetch_all(
-        f"INSERT INTO {table} (kind, unit_code, day, last) VALUES (%s, %s, %s, 1) "
+        f"INSERT INTO {table} (kind, unit_code, day, last) {source} "
         f"ON CONFLICT (kind, unit_code, day) DO UPDATE SET last = {table}.last + 1 "
         "RETURNING last",
         [kind, settings.DOSSIER_UNIT_CODE, connection.ops.adapt_datefield_value(day)],
@@ -153,15 +167,29 @@ def _draw(kind: str, day) -> int:
     return number
 
 
-def _next_reference(now: datetime) -> str:
+def _next_reference(now: datetime, *, ahead: bool = False) -> str:
     """Submission reference `DK-<unit code>-YYMMDD-XXXX`, given at registration.
 
     It identifies the dossier (look-up, receipt of an online submission) until the
-    legal code is issued at acceptance, and stays findable afterwards.
+    legal code is issued at acceptance, and stays findable afterwards. Unlike the legal
+    code it may have gaps (a registration that fails after its reference was drawn
+    `ahead` does not give it back): no rule numbers submissions without gaps, and
+    holding the day's counter row locked until each registration's commit was on disk
+    queued every online submission of the day behind the one before (issue 13).
     """
     day = timezone.localdate(now)
-    number = _draw(DossierCodeSequence.KIND_REFERENCE, day)
+    number = _draw(DossierCodeSequence.KIND_REFERENCE, day, ahead=ahead)
     return f"{REFERENCE_PREFIX}-{settings.DOSSIER_UNIT_CODE}-{day:%y%m%d}-{number:04d}"
+
+
+def _can_draw_ahead() -> bool:
+    """A number may be drawn in a transaction of its own: PostgreSQL, in autocommit
+    mode and outside any atomic block (inside one, the statement would join it)."""
+    return (
+        connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and connection.get_autocommit()
+    )
 
 
 def _next_code(now: datetime) -> str:
@@ -417,6 +445,8 @@ def dossier_register(
     name = _require_text(applicant.name, "applicant_name", _("Enter the applicant's name."))
 
     pin = _new_pin()
+    # Outside a transaction (a request), the reference is drawn before it, on its own.
+    reference = _next_reference(now, ahead=True) if _can_draw_ahead() else None
     with _files_kept_only_on_commit() as stored, transaction.atomic():
         dossier = Dossier(
             procedure=procedure,
@@ -436,9 +466,10 @@ def dossier_register(
             received_by=actor,
         )
         _apply_version(dossier, on=timezone.localdate(now))
-        # The number is drawn last: its counter row stays locked until commit, and
-        # concurrent registrations queue on it, so nothing that can come before it waits.
-        reference = _next_reference(now)
+        if reference is None:
+            # Drawn last: its counter row stays locked until commit, and concurrent
+            # registrations queue on it, so nothing that can come before it waits.
+            reference = _next_reference(now)
         # The printed number is the reference until the legal code is issued.
         dossier.code = dossier.submission_ref = reference
         dossier.pin_hash = pin_hash(code=reference, pin=pin)

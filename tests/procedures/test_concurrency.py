@@ -204,3 +204,86 @@ def test_twenty_parallel_acceptances_get_twenty_consecutive_legal_codes(
     codes = sorted(value for _, value in results)
     assert codes == [f"H56.16-260601-{n:04d}" for n in range(1, 21)]
     assert DossierCodeSequence.objects.get(kind="code", day=at(2026, 6, 1).date()).last == 20
+
+
+# ------------------------------------------------------------------ the reference drawn ahead
+
+
+def _register_on_1_june(procedure, staff):
+    return svc.dossier_register(
+        procedure=procedure,
+        applicant=APPLICANT,
+        channel=Channel.DIRECT,
+        actor=staff["intake"],
+        now=at(2026, 6, 1, 9, 0),
+    )[0]
+
+
+def _synchronous_commit() -> str:
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+def test_a_registration_in_a_request_draws_its_reference_before_its_transaction(
+    require_postgres, procedure, staff, monkeypatch
+):
+    """Outside a transaction (a request) the reference is drawn on its own and committed
+    at once; the registration's own commit stays synchronous. A registration that fails
+    after the draw leaves a gap in the references, nothing else. Inside a transaction,
+    the number is drawn in it and a rollback gives it back."""
+    first = _register_on_1_june(procedure, staff)
+    assert first.submission_ref == "DK-H56.16-260601-0001"
+    assert _synchronous_commit() == "on"  # the draw's setting was its own statement's
+
+    def broken(**kwargs):
+        raise RuntimeError("notification queue unavailable")
+
+    monkeypatch.setattr("procedures.notifications.services.notify_dossier_event", broken)
+    with pytest.raises(RuntimeError):
+        _register_on_1_june(procedure, staff)
+    monkeypatch.undo()
+    assert Dossier.objects.count() == 1
+    third = _register_on_1_june(procedure, staff)
+    assert third.submission_ref == "DK-H56.16-260601-0003"  # 0002 was drawn, then unused
+
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert _register_on_1_june(procedure, staff).submission_ref.endswith("-0004")
+        raise RuntimeError("rolled back")
+    assert _register_on_1_june(procedure, staff).submission_ref.endswith("-0004")
+    assert DossierCodeSequence.objects.get(kind="ref", day=at(2026, 6, 1).date()).last == 4
+    assert _synchronous_commit() == "on"
+
+
+def test_a_registration_does_not_wait_for_another_ones_transaction(
+    require_postgres, procedure, staff, monkeypatch
+):
+    """The day's counter row is locked only while the number is drawn: a registration
+    still inside its transaction (held open here) does not hold up the next one, which
+    used to queue on the row until the first had committed."""
+    held, finished = threading.Event(), threading.Event()
+    real = notifications.notify_dossier_event
+
+    def slow(*, event):
+        if event.dossier.submission_ref.endswith("-0001"):
+            held.set()
+            assert finished.wait(timeout=20), "the second registration never finished"
+        return real(event=event)
+
+    monkeypatch.setattr(notifications, "notify_dossier_event", slow)
+
+    def first():
+        return _register_on_1_june(procedure, staff).submission_ref
+
+    def second():
+        assert held.wait(timeout=20)
+        try:
+            return _register_on_1_june(procedure, staff).submission_ref
+        finally:
+            finished.set()
+
+    results = run_together(first, second)
+    assert results == [("ok", "DK-H56.16-260601-0001"), ("ok", "DK-H56.16-260601-0002")]
+    assert Dossier.objects.count() == 2
