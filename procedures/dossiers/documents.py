@@ -97,11 +97,44 @@ def documents_store(
                 latest[upload.slot_id] = doc.version
             doc.file.save("upload", stored_content(upload), save=False)
             docs.append(doc)
+            _written_through(doc.file)
         insert_rows(docs)  # one fixed, prepared statement (procedures/core/prepared.py)
         return docs
     except BaseException:
         documents_discard(docs)
         raise
+
+
+def _written_through(field_file) -> None:
+    """Start writing a stored file to disk now, and let its pages leave the page cache.
+
+    Left to the kernel, the files of a busy hour pile up in memory as dirty pages
+    (gigabytes under load) and are then flushed in bursts; each burst queues the
+    database's commits behind it (each registration waits for its commit to reach the
+    disk), and commits stalled for up to a third of a second (issue 13, measured: 6-13 %
+    of the CPU idle in iowait at 125 submissions/s). POSIX_FADV_DONTNEED starts the
+    write-back of the file at once, without waiting for it, and drops whatever of it is
+    already clean from the cache: nobody reads a stored file again soon. Only where the
+    storage is a local file system and the call exists (Linux); never an error for the
+    caller.
+    """
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is None:
+        return
+    try:
+        path = field_file.path
+    except (NotImplementedError, ValueError):  # a remote storage, or no file
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        advise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    except OSError:
+        logger.debug("could not start the write-back of %s", path, exc_info=True)
+    finally:
+        os.close(fd)
 
 
 def documents_discard(documents) -> None:

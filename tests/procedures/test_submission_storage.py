@@ -115,6 +115,34 @@ def test_an_upload_stored_twice_is_copied_the_second_time(media, procedure, staf
     document.file.close()
 
 
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="no posix_fadvise here")
+def test_each_stored_file_is_written_back_at_once(media, procedure, staff, monkeypatch):
+    """Each file moved into the storage has its write-back started (POSIX_FADV_DONTNEED
+    on the stored file itself), so a busy hour's uploads do not pile up as dirty pages."""
+    advised = []
+    real = os.posix_fadvise
+
+    def advise(fd, offset, length, advice):
+        advised.append((os.fstat(fd).st_ino, offset, length, advice))
+        return real(fd, offset, length, advice)
+
+    monkeypatch.setattr(os, "posix_fadvise", advise)
+    documents = [
+        uploads.check_upload(streamed(f"scan-{i}.jpg", jpeg(MB + i, seed=i)), slot_id=None)
+        for i in range(2)
+    ]
+    dossier, _pin = desk_register(procedure, staff, documents)
+    stored = dossier.documents.all()
+    inodes = sorted(os.stat(default_storage.path(d.file.name)).st_ino for d in stored)
+    assert sorted(a[0] for a in advised) == inodes
+    assert {a[1:] for a in advised} == {(0, 0, os.POSIX_FADV_DONTNEED)}
+    for i, doc in enumerate(dossier.documents.order_by("original_name")):
+        with default_storage.open(doc.file.name, "rb") as stored:  # the bytes are all there
+            assert stored.read() == jpeg(MB + i, seed=i)
+    for document in documents:
+        document.file.close()
+
+
 def _submit_pdf_and_jpeg(client, procedure, contents: dict):
     """Submit the form with the first slot's PDF and the second's JPEG of `contents`."""
     first, second, _optional = slots(procedure)
