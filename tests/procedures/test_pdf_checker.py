@@ -89,6 +89,19 @@ def test_a_file_over_the_memory_cap_is_refused_and_a_scan_after_it_passes(checke
     assert checker.verdict(io.BytesIO(minimal_pdf(pad_to=10 * MB - 4096))) == pdfcheck.PDF_OK
 
 
+def test_a_checker_answers_many_files_and_is_replaced_after_its_quota(checker, monkeypatch):
+    """Thousands of files per checker (a new one costs a hundred times a check); past
+    the quota the next file gets a new checker, and passes there."""
+    assert pdfcheck.CHECKS_PER_CHECKER >= 5000
+    monkeypatch.setattr(pdfcheck, "CHECKS_PER_CHECKER", 3)
+    pids = []
+    for _ in range(4):
+        assert checker.verdict(io.BytesIO(minimal_pdf())) == pdfcheck.PDF_OK
+        pids.append(checker._proc.pid)
+    assert pids[0] == pids[1] == pids[2] != pids[3]
+    assert checker._checks == 1
+
+
 def test_a_killed_checker_is_replaced(checker):
     assert checker.verdict(io.BytesIO(minimal_pdf())) == pdfcheck.PDF_OK
     first = checker._proc
