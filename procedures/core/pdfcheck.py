@@ -24,7 +24,10 @@ is checked in a capped child forked for it (`uploads._run_capped`), as before.
 Protocol, over the checker's standard input and output: the checker first writes
 `ready\n`; then the worker writes
 `P <path>\\n` (a temporary file) or `B <length>\\n` and the bytes (an upload held in
-memory); the checker answers `0\\n` (a plain PDF) or `1\\n` (refused).
+memory); the checker answers `0\\n` (a plain PDF) or `1\\n` (refused), followed by
+` leaving` before the newline when it ends after this answer (its heap grew, or its
+memory ran out): the worker then starts a new checker for the next file, instead of
+sending it to a process that is exiting.
 
 This module imports nothing of Django: the checker runs it as `python -m
 procedures.core.pdfcheck` and loads only pypdf.
@@ -50,6 +53,7 @@ CHECK_WAIT_SECONDS = 30
 # (a broken interpreter or environment) is not used: the worker forks a child instead.
 START_WAIT_SECONDS = 20
 READY = b"ready\n"
+LEAVING = b"leaving"
 # A checker is also replaced after this many files, so that whatever a long run of
 # parses leaves in its heap never counts against a later file's memory cap (a parse that
 # grows the heap by a quarter of the cap already leaves it at once). Not sooner: a new
@@ -170,7 +174,7 @@ def checker_main(memory_bytes: int, cpu_seconds: int) -> None:
         grown = address_space()
         if current is not None and grown is not None and grown > current + memory_bytes // 4:
             leave = True
-        answer.write(b"%d\n" % verdict)
+        answer.write(b"%d %s\n" % (verdict, LEAVING) if leave else b"%d\n" % verdict)
         answer.flush()
         if leave:
             return
@@ -188,6 +192,16 @@ class Checker:
         self._pid = 0
         self._checks = 0
 
+    def command(self) -> list[str]:
+        """How a checker is started: this module, run with the caps."""
+        return [
+            sys.executable,
+            "-m",
+            "procedures.core.pdfcheck",
+            str(PDF_CHECK_MEMORY_BYTES),
+            str(PDF_CHECK_CPU_SECONDS),
+        ]
+
     def _start(self) -> subprocess.Popen:
         root = str(Path(__file__).resolve().parents[2])
         env = {
@@ -195,13 +209,7 @@ class Checker:
             "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]),
         }
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "procedures.core.pdfcheck",
-                str(PDF_CHECK_MEMORY_BYTES),
-                str(PDF_CHECK_CPU_SECONDS),
-            ],
+            self.command(),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -276,11 +284,13 @@ class Checker:
                 line = proc.stdout.readline() if ready else b""
             except (BrokenPipeError, ValueError):
                 line = b""
-            if line.strip() == b"0":
-                return PDF_OK
-            if line.strip() != b"1" or proc.poll() is not None:
-                self._stop()  # ended by a cap, crashed or stuck: the next file gets a new one
-            return PDF_REFUSED
+            words = line.split()
+            verdict = words[0] if words else b""
+            if verdict not in (b"0", b"1") or words[1:] == [LEAVING] or proc.poll() is not None:
+                # Ended by a cap, crashed or stuck, or leaving after this answer: the
+                # next file gets a new checker.
+                self._stop()
+            return PDF_OK if verdict == b"0" else PDF_REFUSED
 
 
 checker = Checker()

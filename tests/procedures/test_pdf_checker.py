@@ -102,6 +102,48 @@ def test_a_checker_answers_many_files_and_is_replaced_after_its_quota(checker, m
     assert checker._checks == 1
 
 
+LEAVING_CHECKER = """
+from procedures.core import pdfcheck
+
+sizes = iter([256 * 1024 * 1024] + [64 * 1024 * 1024 * 1024] * 100)
+pdfcheck.address_space = lambda: next(sizes)  # after the first file the heap "grew"
+pdfcheck.checker_main(96 * 1024 * 1024, 5)
+"""
+
+
+class LeavingChecker(pdfcheck.Checker):
+    """A checker process that leaves after every file, as one whose heap grew does."""
+
+    def command(self) -> list[str]:
+        import sys
+
+        return [sys.executable, "-c", LEAVING_CHECKER]
+
+
+def test_a_checker_that_leaves_after_its_answer_is_replaced_before_the_next_file():
+    """It says so with its answer: the next file goes to a new checker and passes (it
+    was sent to the exiting one, and refused, one time in about 500 files)."""
+    checker = LeavingChecker()
+    try:
+        for _ in range(3):
+            assert checker.verdict(io.BytesIO(minimal_pdf())) == pdfcheck.PDF_OK
+            assert checker._proc is None  # stopped at once: the next file starts a new one
+        assert checker.verdict(io.BytesIO(b"%PDF-1.7\nnot a pdf\n%%EOF")) == 1
+    finally:
+        checker._stop()
+
+
+def test_a_checker_answers_thousands_of_scans_in_a_row_and_refuses_none(checker):
+    """What a day of submissions sends one worker's checker: every scan passes, whether
+    the checker keeps going or leaves when its heap has grown."""
+    upload = TemporaryUploadedFile("scan.pdf", "application/pdf", 0, None)
+    upload.write(minimal_pdf(pad_to=MB))
+    upload.flush()
+    verdicts = [checker.verdict(upload) for _ in range(1500)]
+    upload.close()
+    assert verdicts.count(pdfcheck.PDF_OK) == 1500
+
+
 def test_a_killed_checker_is_replaced(checker):
     assert checker.verdict(io.BytesIO(minimal_pdf())) == pdfcheck.PDF_OK
     first = checker._proc
