@@ -508,3 +508,24 @@ def test_period_and_officer_filters_use_the_indexes_of_set_values_on_postgresql(
     partial = {i.name: i.condition for i in Dossier._meta.indexes if i.condition is not None}
     for name in ("dossier_accepted_set_idx", "dossier_received_by_idx"):
         assert name in partial
+
+
+@pytest.mark.serial
+def test_a_dossiers_events_are_read_through_the_composite_index_alone(require_postgres):
+    """The event log has one index by dossier, (dossier, at): the timeline and the
+    look-up by dossier read it; the single-column one, written with every event for
+    nothing, is gone."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'procedures_dossierevent'"
+        )
+        by_dossier = [d for (d,) in cursor.fetchall() if "(dossier_id" in d]
+        assert len(by_dossier) == 1 and "(dossier_id, at)" in by_dossier[0], by_dossier
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            plan = DossierEvent.objects.filter(dossier_id=1).order_by("at").explain()
+            assert "dossier_event_idx" in plan, plan
+        finally:
+            cursor.execute("RESET enable_seqscan")
