@@ -209,16 +209,6 @@ def test_twenty_parallel_acceptances_get_twenty_consecutive_legal_codes(
 # ------------------------------------------------------------------ the reference drawn ahead
 
 
-def _register_on_1_june(procedure, staff):
-    return svc.dossier_register(
-        procedure=procedure,
-        applicant=APPLICANT,
-        channel=Channel.DIRECT,
-        actor=staff["intake"],
-        now=at(2026, 6, 1, 9, 0),
-    )[0]
-
-
 def _synchronous_commit() -> str:
     with connections["default"].cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
@@ -226,13 +216,13 @@ def _synchronous_commit() -> str:
 
 
 def test_a_registration_in_a_request_draws_its_reference_before_its_transaction(
-    require_postgres, procedure, staff, monkeypatch
+    require_postgres, register, monkeypatch
 ):
     """Outside a transaction (a request) the reference is drawn on its own and committed
     at once; the registration's own commit stays synchronous. A registration that fails
     after the draw leaves a gap in the references, nothing else. Inside a transaction,
     the number is drawn in it and a rollback gives it back."""
-    first = _register_on_1_june(procedure, staff)
+    first = register()
     assert first.submission_ref == "DK-H56.16-260601-0001"
     assert _synchronous_commit() == "on"  # the draw's setting was its own statement's
 
@@ -241,24 +231,24 @@ def test_a_registration_in_a_request_draws_its_reference_before_its_transaction(
 
     monkeypatch.setattr("procedures.notifications.services.notify_dossier_event", broken)
     with pytest.raises(RuntimeError):
-        _register_on_1_june(procedure, staff)
+        register()
     monkeypatch.undo()
     assert Dossier.objects.count() == 1
-    third = _register_on_1_june(procedure, staff)
+    third = register()
     assert third.submission_ref == "DK-H56.16-260601-0003"  # 0002 was drawn, then unused
 
     from django.db import transaction
 
     with pytest.raises(RuntimeError), transaction.atomic():
-        assert _register_on_1_june(procedure, staff).submission_ref.endswith("-0004")
+        assert register().submission_ref.endswith("-0004")
         raise RuntimeError("rolled back")
-    assert _register_on_1_june(procedure, staff).submission_ref.endswith("-0004")
+    assert register().submission_ref.endswith("-0004")
     assert DossierCodeSequence.objects.get(kind="ref", day=at(2026, 6, 1).date()).last == 4
     assert _synchronous_commit() == "on"
 
 
 def test_a_registration_does_not_wait_for_another_ones_transaction(
-    require_postgres, procedure, staff, monkeypatch
+    require_postgres, register, monkeypatch
 ):
     """The day's counter row is locked only while the number is drawn: a registration
     still inside its transaction (held open here) does not hold up the next one, which
@@ -275,12 +265,12 @@ def test_a_registration_does_not_wait_for_another_ones_transaction(
     monkeypatch.setattr(notifications, "notify_dossier_event", slow)
 
     def first():
-        return _register_on_1_june(procedure, staff).submission_ref
+        return register().submission_ref
 
     def second():
         assert held.wait(timeout=20)
         try:
-            return _register_on_1_june(procedure, staff).submission_ref
+            return register().submission_ref
         finally:
             finished.set()
 

@@ -20,13 +20,12 @@ from django.test import Client
 from django.urls import reverse
 
 from procedures.core import uploads
-from procedures.core.constants import Channel
 from procedures.dossiers import documents as documents_module
 from procedures.dossiers import services as svc
 from procedures.models import Dossier, DossierCodeSequence, DossierDocument, DossierEvent
 from tests.files import minimal_pdf
 
-from .conftest import APPLICANT, at
+from .conftest import at
 from .test_portal_submission import (  # noqa: F401
     _english,
     form_data,
@@ -66,28 +65,16 @@ def jpeg(size: int, seed: int) -> bytes:
     return b"\xff\xd8\xff\xe0" + random.Random(seed).randbytes(size - 4)
 
 
-def desk_register(procedure, staff, documents):
-    """A dossier registered at the desk on 1 June 2026 with `documents`."""
-    return svc.dossier_register(
-        procedure=procedure,
-        applicant=APPLICANT,
-        channel=Channel.DIRECT,
-        actor=staff["intake"],
-        documents=documents,
-        now=at(2026, 6, 1, 9, 0),
-    )
-
-
 # ------------------------------------------------------------------ files
 
 
-def test_a_streamed_file_is_moved_into_the_storage_intact(media, procedure, staff):
+def test_a_streamed_file_is_moved_into_the_storage_intact(media, register):
     content = jpeg(MB + 17, seed=1)
     upload = streamed("scan.jpg", content)
     temporary = upload.temporary_file_path()
     document = uploads.check_upload(upload, slot_id=None)
 
-    dossier, _pin = desk_register(procedure, staff, [document])
+    dossier = register(documents=[document])
 
     # Moved: the temporary file is gone before the request would close it ...
     assert not os.path.exists(temporary)
@@ -102,12 +89,12 @@ def test_a_streamed_file_is_moved_into_the_storage_intact(media, procedure, staf
     assert [p.name for p in stored_files(media)] == [Path(doc.file.name).name]
 
 
-def test_an_upload_stored_twice_is_copied_the_second_time(media, procedure, staff):
+def test_an_upload_stored_twice_is_copied_the_second_time(media, register):
     """The first storage moved the temporary file away; a second one (another dossier
     from the same upload) copies from the handle that is still open."""
     content = jpeg(4096, seed=2)
     document = uploads.check_upload(streamed("scan.jpg", content), slot_id=None)
-    first, second = (desk_register(procedure, staff, [document])[0] for _ in range(2))
+    first, second = (register(documents=[document]) for _ in range(2))
     for dossier in (first, second):
         (doc,) = dossier.documents.all()
         with default_storage.open(doc.file.name, "rb") as stored:
@@ -116,7 +103,7 @@ def test_an_upload_stored_twice_is_copied_the_second_time(media, procedure, staf
 
 
 @pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="no posix_fadvise here")
-def test_each_stored_file_is_written_back_at_once(media, procedure, staff, monkeypatch):
+def test_each_stored_file_is_written_back_at_once(media, register, monkeypatch):
     """Each file moved into the storage has its write-back started (POSIX_FADV_DONTNEED
     on the stored file itself), so a busy hour's uploads do not pile up as dirty pages."""
     advised = []
@@ -131,7 +118,7 @@ def test_each_stored_file_is_written_back_at_once(media, procedure, staff, monke
         uploads.check_upload(streamed(f"scan-{i}.jpg", jpeg(MB + i, seed=i)), slot_id=None)
         for i in range(2)
     ]
-    dossier, _pin = desk_register(procedure, staff, documents)
+    dossier = register(documents=documents)
     stored = dossier.documents.all()
     inodes = sorted(os.stat(default_storage.path(d.file.name)).st_ino for d in stored)
     assert sorted(a[0] for a in advised) == inodes
@@ -232,11 +219,9 @@ def test_only_views_that_store_uploads_hash_them(rf, settings, media):
     ]
 
 
-def test_a_stored_digest_is_used_and_a_missing_one_computed(procedure, staff, media):
-    dossier, _pin = desk_register(
-        procedure,
-        staff,
-        [
+def test_a_stored_digest_is_used_and_a_missing_one_computed(register, media):
+    dossier = register(
+        documents=[
             svc.UploadedDocument(slot_id=None, name="a.pdf", content=b"a", sha256="ab" * 32),
             svc.UploadedDocument(slot_id=None, name="b.pdf", content=b"b"),
         ],
@@ -247,12 +232,10 @@ def test_a_stored_digest_is_used_and_a_missing_one_computed(procedure, staff, me
     ]
 
 
-def test_files_sent_together_share_a_version_and_a_later_one_is_the_next(procedure, staff, media):
+def test_files_sent_together_share_a_version_and_a_later_one_is_the_next(register, media):
     """Versions are read in one query per call (none for a new dossier)."""
-    dossier, _pin = desk_register(
-        procedure,
-        staff,
-        [
+    dossier = register(
+        documents=[
             svc.UploadedDocument(slot_id=None, name="a.pdf", content=b"a"),
             svc.UploadedDocument(slot_id=None, name="b.pdf", content=b"b"),
         ],
@@ -303,9 +286,7 @@ def test_a_submission_failing_after_its_files_are_stored_leaves_nothing(
     assert len(stored_files(media)) == 2
 
 
-def test_a_storage_failure_on_the_second_file_removes_the_first(
-    procedure, staff, media, monkeypatch
-):
+def test_a_storage_failure_on_the_second_file_removes_the_first(register, media, monkeypatch):
     real_save = default_storage.save
     calls = []
 
@@ -317,10 +298,8 @@ def test_a_storage_failure_on_the_second_file_removes_the_first(
 
     monkeypatch.setattr(default_storage, "save", save)
     with pytest.raises(OSError):
-        desk_register(
-            procedure,
-            staff,
-            [
+        register(
+            documents=[
                 svc.UploadedDocument(slot_id=None, name="a.pdf", content=b"a" * 100),
                 svc.UploadedDocument(slot_id=None, name="b.pdf", content=b"b" * 100),
             ],
