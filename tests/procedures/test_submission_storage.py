@@ -192,7 +192,7 @@ def test_the_submission_hashes_files_as_they_arrive_and_stores_them_by_thousands
 
 
 def test_only_views_that_store_uploads_hash_them(rf, settings, media):
-    """The digest handler is installed for views marked `uploads_hashed` alone."""
+    """The storing parser (which hashes) serves views marked `uploads_hashed` alone."""
     from procedures.core.middleware import UploadGuardMiddleware, uploads_hashed
 
     settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024
