@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import html
 import io
+import logging
 
 import multipart
 from django.conf import settings
@@ -43,6 +44,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from procedures.core.uploads import megabytes, upload_limits
+
+logger = logging.getLogger(__name__)
 
 
 def request_body_limit() -> int:
@@ -286,13 +289,30 @@ class UploadGuardMiddleware:
             guard = UploadGuardHandler(request, max_files=max_files)
         request.upload_handlers.insert(0, guard)
         # Parse now, with the guard in place (the CSRF check would do it next anyway).
-        request.POST  # noqa: B018
+        try:
+            request.POST  # noqa: B018
+        except MultiPartParserError as exc:
+            # A body cut off or not multipart at all: the page says so, in the visitor's
+            # language, instead of Django's bare "Bad Request (400)".
+            logger.info("multipart body refused on %s: %s", request.path, exc)
+            return refused(request, damaged_body_error(), status=400)
         if guard.refusal is not None:
             return refused(request, guard.refusal)
         return None
 
 
-def refused(request, error: ValidationError):
+def damaged_body_error() -> ValidationError:
+    return ValidationError(
+        _(
+            "The form could not be read: it arrived cut off or damaged, so none of it "
+            "was taken. Send the form again; if this happens again, try another browser "
+            "or network, or bring the dossier to the one-stop desk."
+        ),
+        code="damaged_body",
+    )
+
+
+def refused(request, error: ValidationError, *, status: int = 413):
     response = render(
         request,
         "procedures/upload_refused.html",
@@ -301,6 +321,6 @@ def refused(request, error: ValidationError):
             "limits": upload_limits(),
             "again_url": request.path,
         },
-        status=413,
+        status=status,
     )
     return response

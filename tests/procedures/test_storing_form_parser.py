@@ -17,6 +17,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooMany
 from django.core.files.uploadedfile import InMemoryUploadedFile, TemporaryUploadedFile
 from django.core.files.uploadhandler import MemoryFileUploadHandler, TemporaryFileUploadHandler
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
+from django.urls import reverse
 
 from procedures.core.middleware import StoringFormParser, sanitize_upload_name
 from procedures.models import Dossier, DossierDocument
@@ -225,7 +226,24 @@ def test_the_submission_page_answers_a_malformed_body_with_400_and_saves_nothing
     body = body_of([("applicant_name", None, b"An", "")])[:-20]
     response = client.generic("POST", submit_url(online_procedure), body, content_type=CTYPE)
     assert response.status_code == 400
+    text = response.content.decode()
+    assert "The form could not be read: it arrived cut off or damaged" in text
+    assert "Nothing was saved." in text
     assert not Dossier.objects.exists()
+
+
+def test_a_damaged_body_is_explained_in_vietnamese_on_other_forms_too(client, online_procedure):
+    """Django's own parser (views that do not store uploads) raises the same error for a
+    body it cannot read at all (here: no boundary): the same page, in the visitor's
+    language (Vietnamese by default)."""
+    from django.utils import translation
+
+    body = body_of([("code", None, b"X", "")])
+    with translation.override("vi"):
+        url = reverse("procedures:lookup")
+    response = client.generic("POST", url, body, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "Không đọc được biểu mẫu" in response.content.decode()
 
 
 def test_a_submission_through_the_parser_stores_each_file_with_its_digest(
