@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import connections
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 # ---------------------------------------------------------------- counting without COUNT(*)
@@ -40,28 +41,26 @@ class DossierPaginator(Paginator):
             yield shown
 
     # A page that starts this deep is found by its ids first, then read by primary key
-    # (`page`): the rows before it are skipped in the ordering's index alone.
+    # (`_get_page`): the rows before it are skipped in the ordering's index alone.
     deferred_from_row = 2_000
 
-    def page(self, number):
+    def _get_page(self, object_list, number, paginator):
         """The page's rows; a deep one (`?p=20000`) by a deferred join.
 
         An OFFSET over the list's own query makes PostgreSQL build every skipped row
-        with its three joins (page 20,000 of a million dossiers: 1.1 s). Here the
-        skipped rows are counted in the ordering's index, reading ids only (an
-        index-only scan of the primary key in the default order), and the 50 rows of
-        the page are then read by primary key, with their joins, in that order.
+        with its three joins (page 20,000 of a million dossiers: 1.1 s). Here the page's
+        slice (bounds as Django's `page` computes them) reads ids only, so the skipped
+        rows are counted in the ordering's index (an index-only scan of the primary key
+        in the default order), and the page's rows are then read by primary key, with
+        their joins, in that order.
         """
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        if bottom < self.deferred_from_row or not hasattr(self.object_list, "values_list"):
-            return super().page(number)
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
-        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
-        rows = {row.pk: row for row in self.object_list.filter(pk__in=ids)}
-        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+        if (number - 1) * self.per_page >= self.deferred_from_row and isinstance(
+            object_list, QuerySet
+        ):
+            ids = list(object_list.values_list("pk", flat=True))
+            rows = {row.pk: row for row in self.object_list.filter(pk__in=ids)}
+            object_list = [rows[pk] for pk in ids if pk in rows]
+        return super()._get_page(object_list, number, paginator)
 
     @property
     def limit(self) -> int:
