@@ -167,7 +167,7 @@ class StoringFormParser(FileUploadHandler):
         max_files = settings.DATA_UPLOAD_MAX_NUMBER_FILES
         fields = field_bytes = count = 0
         segment = upload = hasher = None
-        value: list[bytes] = []
+        value: list[bytes] | None = None  # the bytes of the field being read
         parser = multipart.PushMultipartParser(boundary, content_length)
         left = content_length
         try:
@@ -176,10 +176,12 @@ class StoringFormParser(FileUploadHandler):
                 left -= len(chunk)
                 for event in parser.parse(chunk):
                     if isinstance(event, multipart.MultipartSegment):
-                        segment, upload, value = event, None, []
+                        segment, upload = event, None
+                        # As for Django, a part with an empty file name is a field.
+                        value = None if event.filename else []
                         if event.name is None:
                             continue  # no name: Django skips such a part too
-                        if not event.filename:  # as for Django, an empty one is a field
+                        if value is not None:
                             fields += 1
                             if max_fields is not None and fields > max_fields:
                                 raise TooManyFieldsSent(
@@ -210,14 +212,13 @@ class StoringFormParser(FileUploadHandler):
                             upload.file.seek(0)
                             upload.sha256 = hasher.hexdigest()
                             upload = None
-                        elif segment is not None and segment.name is not None:
-                            if not segment.filename:
-                                data = b"".join(value)
-                                post.appendlist(segment.name, data.decode(encoding, "replace"))
+                        elif value is not None and segment.name is not None:
+                            data = b"".join(value)
+                            post.appendlist(segment.name, data.decode(encoding, "replace"))
                     elif upload is not None:
                         upload.file.write(event)
                         hasher.update(event)
-                    elif segment is not None and not segment.filename:
+                    elif value is not None:
                         field_bytes += len(event)
                         if max_field_bytes is not None and field_bytes > max_field_bytes:
                             raise RequestDataTooBig(
